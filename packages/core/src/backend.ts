@@ -1,0 +1,48 @@
+// The Backend contract: the one seam between the math (ops, autodiff) and a device. Both the CPU
+// reference backend and the WebGPU backend implement all of it. A backend sees storage handles and
+// shapes, never Tensors or the tape. Imports only dtype.ts.
+import type { DType, Shape } from './dtype.js';
+
+/** A backend-owned handle to a tensor's data (a GPUBuffer, a Float64Array, ...). */
+export type Storage = unknown;
+
+/** What a kernel needs to know about an input: where its data is, and its shape and dtype. */
+export interface TensorInfo { readonly storage: Storage; readonly shape: Shape; readonly dtype: DType }
+
+export const UNARY_OPS = ['neg', 'exp', 'log', 'relu', 'sigmoid', 'tanh'] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+/** Fused derivatives: dx = dy * f'(x), computed from whichever of x and y = f(x) is cheaper. */
+export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh'] as const;
+export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+export const REDUCE_OPS = ['sum', 'mean'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+export interface MatmulOptions { readonly transposeA: boolean; readonly transposeB: boolean }
+
+export interface Backend {
+  readonly name: string;
+  /** One line naming the device, e.g. the GPU adapter. */
+  describe(): string;
+
+  write(values: ArrayLike<number>, shape: Shape, dtype: DType): Storage;
+  /** Float32Array/Int32Array by dtype; the CPU reference may return its float64 values. */
+  read(x: TensorInfo): Promise<Float32Array | Int32Array | Float64Array>;
+  dispose(storage: Storage): void;
+
+  fill(shape: Shape, value: number, dtype: DType): Storage;
+  /** Copies x into `shape`, repeating it along broadcast axes. */
+  broadcastTo(x: TensorInfo, shape: Shape): Storage;
+  unary(op: UnaryOp, x: TensorInfo): Storage;
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): Storage;
+  /** a and b broadcast to `outShape`. */
+  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): Storage;
+  /** Reduces over `axes` (sorted, unique); the result has x's shape with those axes removed. */
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
+  /**
+   * a: [batchA, rows, cols], b: [batchB, rows, cols], with batchA and batchB each 1 or `batch`.
+   * Result [batch, M, N] of op(a)·op(b), where op transposes the last two axes when asked.
+   */
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions): Storage;
+}

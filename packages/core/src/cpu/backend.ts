@@ -1,0 +1,119 @@
+// The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
+// oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
+// Storage is a Float64Array for every dtype. Imports the Backend contract and dtype helpers only.
+import type { Backend, BinaryOp, MatmulOptions, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
+import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
+
+const values = (x: TensorInfo) => x.storage as Float64Array;
+
+const unaryFns: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  relu: (x) => (x > 0 ? x : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+};
+
+// dx = dy * f'(x), from x or from y = f(x)
+const unaryGradFns: Record<UnaryGradOp, (x: number, y: number, dy: number) => number> = {
+  relu: (x, _, dy) => (x > 0 ? dy : 0),
+  sigmoid: (_, y, dy) => dy * y * (1 - y),
+  tanh: (_, y, dy) => dy * (1 - y * y),
+};
+
+const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+};
+
+/** For each flat index of `outShape`, the flat index into a tensor of `inShape` broadcast to it. */
+function broadcastIndex(inShape: Shape, outShape: Shape): (i: number) => number {
+  const inStrides = broadcastStrides(inShape, outShape);
+  const outStrides = stridesOf(outShape);
+  return (i) => {
+    let offset = 0;
+    for (let d = 0; d < outShape.length; d++) offset += Math.floor(i / outStrides[d]) % outShape[d] * inStrides[d];
+    return offset;
+  };
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+
+  describe(): string { return 'CPU reference (float64, TypeScript)'; }
+
+  write(data: ArrayLike<number>, _shape: Shape, dtype: DType): Float64Array {
+    const out = Float64Array.from(data);
+    return dtype === 'int32' ? out.map((v) => v | 0) : out;
+  }
+
+  async read(x: TensorInfo): Promise<Float64Array | Int32Array> {
+    return x.dtype === 'int32' ? Int32Array.from(values(x)) : values(x).slice();
+  }
+
+  dispose(): void { /* garbage collected */ }
+
+  fill(shape: Shape, value: number): Float64Array { return new Float64Array(sizeOf(shape)).fill(value); }
+
+  broadcastTo(x: TensorInfo, shape: Shape): Float64Array {
+    const src = values(x), index = broadcastIndex(x.shape, shape);
+    return Float64Array.from({ length: sizeOf(shape) }, (_, i) => src[index(i)]);
+  }
+
+  unary(op: UnaryOp, x: TensorInfo): Float64Array { return values(x).map(unaryFns[op]); }
+
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): Float64Array {
+    const xs = values(x), ys = values(y), f = unaryGradFns[op];
+    return values(dy).map((g, i) => f(xs[i], ys[i], g));
+  }
+
+  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): Float64Array {
+    const av = values(a), bv = values(b), f = binaryFns[op];
+    const ia = broadcastIndex(a.shape, outShape), ib = broadcastIndex(b.shape, outShape);
+    return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => f(av[ia(i)], bv[ib(i)]));
+  }
+
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Float64Array {
+    const keptShape = x.shape.filter((_, d) => !axes.includes(d));
+    const keptStrides = stridesOf(keptShape);
+    const inStrides = stridesOf(x.shape);
+    const out = new Float64Array(sizeOf(keptShape));
+    const src = values(x);
+    for (let i = 0; i < src.length; i++) {
+      let o = 0, k = 0;
+      for (let d = 0; d < x.shape.length; d++) {
+        if (axes.includes(d)) continue;
+        o += Math.floor(i / inStrides[d]) % x.shape[d] * keptStrides[k++];
+      }
+      out[o] += src[i];
+    }
+    if (op === 'mean') {
+      const n = sizeOf(axes.map((a) => x.shape[a]));
+      for (let o = 0; o < out.length; o++) out[o] /= n;
+    }
+    return out;
+  }
+
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions): Float64Array {
+    const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
+    const [m, k] = transposeA ? [ca, ra] : [ra, ca];
+    const n = transposeB ? rb : cb;
+    const av = values(a), bv = values(b), out = new Float64Array(batch * m * n);
+    for (let t = 0; t < batch; t++) {
+      const ao = batchA === 1 ? 0 : t * ra * ca, bo = batchB === 1 ? 0 : t * rb * cb;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) {
+            acc += av[ao + (transposeA ? p * ca + i : i * ca + p)] * bv[bo + (transposeB ? j * cb + p : p * cb + j)];
+          }
+          out[(t * m + i) * n + j] = acc;
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,36 @@
+// @webgrad/core: the public API. Tensors, ops, autodiff, memory scopes, backends, the RNG and the
+// numeric gradient check. Importing it registers the CPU reference backend as 'cpu' (the default).
+import { CpuBackend } from './cpu/backend.js';
+import { registerBackend } from './engine.js';
+
+registerBackend('cpu', () => new CpuBackend());
+
+export type { DType, Shape, TypedArray } from './dtype.js';
+export { broadcastShapes, broadcastStrides, fmt as formatShape, sizeOf, stridesOf } from './dtype.js';
+export { Tensor, type NestedArray } from './tensor.js';
+export * from './backend.js';
+export { CpuBackend } from './cpu/backend.js';
+export {
+  currentBackend, findBackend, getBackend, keep, registerBackend, setBackend, tidy, withBackend,
+  type OpDef, type TensorContainer,
+} from './engine.js';
+export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
+export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
+export { philox4x32, normalValues, uniformValues } from './rng.js';
+
+export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
+export { add, div, exp, log, mul, neg, relu, sigmoid, sub, tanh } from './ops/elementwise.js';
+export { mean, sum } from './ops/reduce.js';
+export { matmul } from './ops/matmul.js';
+export { broadcastTo, reshape } from './ops/movement.js';
+export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
+
+import { creationOps } from './ops/creation.js';
+import { elementwiseOps } from './ops/elementwise.js';
+import { matmulOps } from './ops/matmul.js';
+import { movementOps } from './ops/movement.js';
+import { reduceOps } from './ops/reduce.js';
+
+/** Every op's definition by name: the one table tests and tools iterate over. */
+export const opTable = { ...creationOps, ...elementwiseOps, ...reduceOps, ...matmulOps, ...movementOps } as const;
+export type OpName = keyof typeof opTable;

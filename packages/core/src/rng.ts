@@ -1,0 +1,55 @@
+// A counter-based random number generator: Philox4x32-10 (Salmon et al., "Parallel random numbers:
+// as easy as 1, 2, 3", SC'11). Element i of a stream is a pure function of (seed, stream, i), so a
+// GPU kernel can compute the same values in parallel, and runs reproduce exactly. Imports nothing.
+
+const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
+
+/** High 32 bits of the 64-bit product of two u32s, exactly, from 16-bit limbs. */
+function mulhi(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  return (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+/** Philox4x32-10 of a 4-word counter under a 2-word key: four uniformly random u32s. */
+export function philox4x32(counter: readonly number[], key: readonly number[]): [number, number, number, number] {
+  let [c0, c1, c2, c3] = counter.map((c) => c >>> 0);
+  let [k0, k1] = key.map((k) => k >>> 0);
+  for (let round = 0; round < 10; round++) {
+    if (round > 0) { k0 = (k0 + W0) >>> 0; k1 = (k1 + W1) >>> 0; }
+    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** The key for a seed: its low and high 32 bits (seeds are integers below 2^53). */
+export function seedKey(seed: number): [number, number] {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`rng: seed ${seed} must be a non-negative safe integer`);
+  return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
+}
+
+/** A u32 as a float in [0, 1): its top 24 bits, so every value is exact in float32. */
+export const toUnit = (u: number): number => (u >>> 8) * 2 ** -24;
+
+/** n uniform values in [low, high): element i from counter (i, stream, 0, 0). */
+export function uniformValues(n: number, seed: number, low = 0, high = 1, stream = 0): Float64Array {
+  const key = seedKey(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = low + (high - low) * toUnit(philox4x32([i, stream, 0, 0], key)[0]);
+  return out;
+}
+
+/** n normal values (Box–Muller on words 0 and 1 of element i's block). */
+export function normalValues(n: number, seed: number, mean = 0, std = 1, stream = 0): Float64Array {
+  const key = seedKey(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const [w0, w1] = philox4x32([i, stream, 0, 0], key);
+    const u1 = 1 - toUnit(w0); // (0, 1]: log stays finite
+    out[i] = mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * toUnit(w1));
+  }
+  return out;
+}

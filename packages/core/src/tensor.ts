@@ -1,0 +1,65 @@
+// Tensor: an immutable value — shape, dtype and a reference to backend-owned storage. Reading is async
+// (`await t.data()`), because a GPU cannot be read synchronously. Views (reshape) share one storage
+// through a reference count. Imports dtype.ts and backend.ts only.
+import type { Backend, Storage, TensorInfo } from './backend.js';
+import { fmt, sizeOf, type DType, type Shape, type TypedArray } from './dtype.js';
+
+/** Storage shared by a tensor and its views; freed when the last of them is disposed. */
+export interface StorageRef { readonly storage: Storage; refs: number }
+
+export type NestedArray = number | NestedArray[];
+
+let nextId = 0;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  private disposed = false;
+
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: DType,
+    readonly backend: Backend,
+    /** @internal */ readonly ref: StorageRef,
+  ) {
+    this.size = sizeOf(shape);
+  }
+
+  get rank(): number { return this.shape.length; }
+  get isDisposed(): boolean { return this.disposed; }
+
+  /** The kernel's view of this tensor; throws, naming `op`, if the tensor was disposed. */
+  info(op: string): TensorInfo {
+    if (this.disposed) {
+      throw new Error(`${op}: tensor #${this.id} (shape ${fmt(this.shape)}, ${this.dtype}) was disposed and cannot be used`);
+    }
+    return { storage: this.ref.storage, shape: this.shape, dtype: this.dtype };
+  }
+
+  /** The values, flat, as Float32Array or Int32Array by dtype. */
+  async data(): Promise<TypedArray> {
+    const raw = await this.backend.read(this.info('data'));
+    if (this.dtype === 'int32') return raw instanceof Int32Array ? raw : Int32Array.from(raw);
+    return raw instanceof Float32Array ? raw : Float32Array.from(raw);
+  }
+
+  /** The values as nested arrays of this tensor's shape (a number for a scalar). */
+  async array(): Promise<NestedArray> {
+    const flat = await this.data();
+    const build = (axis: number, offset: number): NestedArray => {
+      if (axis === this.shape.length) return flat[offset];
+      const inner = sizeOf(this.shape.slice(axis + 1));
+      return Array.from({ length: this.shape[axis] }, (_, i) => build(axis + 1, offset + i * inner));
+    };
+    return build(0, 0);
+  }
+
+  /** Frees the storage now (once the last view of it is disposed). Disposing twice is harmless. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (--this.ref.refs === 0) this.backend.dispose(this.ref.storage);
+  }
+
+  toString(): string { return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`; }
+}

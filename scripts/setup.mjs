@@ -1,0 +1,86 @@
+// Set-up for a fresh clone on a fresh machine, run before `npm test` and `npm run demo`.
+// 1. installs the workspace with a pinned pnpm (through npx: corepack is not relied on),
+// 2. builds the packages (shader bundle + tsc -b, both incremental),
+// 3. makes sure a WebGPU adapter exists; on Debian as root without one it installs Mesa's lavapipe
+//    Vulkan driver (bookworm's Mesa 22.3 is too old for Dawn, so bookworm takes it from backports).
+// Idempotent and quiet when everything is already in place. Imports only Node built-ins.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM = 'pnpm@10.34.8';
+const say = (msg) => console.log(`[setup] ${msg}`);
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+
+function installWorkspace() {
+  const manifests = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml',
+    'packages/core/package.json', 'packages/webgpu/package.json', 'packages/layers/package.json']
+    .filter((f) => existsSync(join(root, f)));
+  const hash = createHash('sha256');
+  for (const f of manifests) hash.update(f).update(readFileSync(join(root, f)));
+  const digest = hash.digest('hex');
+  const stamp = join(root, 'node_modules', '.webgrad-install');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  say(`installing the workspace with ${PNPM}`);
+  const frozen = existsSync(join(root, 'pnpm-lock.yaml')) && process.env.CI ? ['--frozen-lockfile'] : [];
+  run('npx', ['--yes', PNPM, 'install', '--reporter=silent', ...frozen]);
+  writeFileSync(stamp, digest);
+}
+
+function build() {
+  run('node', ['scripts/bundle-shaders.mjs']);
+  run(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/core', 'packages/webgpu', 'packages/layers']);
+}
+
+// Asks Dawn for an adapter in a child process, so a crash in the native module cannot take us down.
+// It lives in packages/webgpu because only that package depends on `webgpu`.
+let lastProbeError = '';
+function probeAdapter() {
+  const r = spawnSync('node', [join(root, 'packages/webgpu/scripts/probe-adapter.mjs')], { cwd: root, encoding: 'utf8' });
+  lastProbeError = r.stderr.trim();
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function osRelease() {
+  if (!existsSync('/etc/os-release')) return {};
+  return Object.fromEntries(readFileSync('/etc/os-release', 'utf8').split('\n')
+    .map((l) => l.match(/^(\w+)=("?)(.*)\2$/)).filter(Boolean).map((m) => [m[1], m[3]]));
+}
+
+function installLavapipe() {
+  const os = osRelease();
+  const isRoot = process.getuid?.() === 0;
+  if (os.ID !== 'debian' || !isRoot) {
+    throw new Error(
+      'No WebGPU adapter found. webgrad runs on Dawn (the `webgpu` npm package), which needs a Vulkan driver.\n' +
+      'Install a GPU Vulkan driver, or the CPU one, Mesa lavapipe >= 24 (Debian/Ubuntu: mesa-vulkan-drivers;\n' +
+      'Debian bookworm: from bookworm-backports; Fedora: mesa-vulkan-drivers), then run this again.' +
+      (os.ID === 'debian' ? '\nThis set-up can install it itself when run as root.' : ''));
+  }
+  const codename = os.VERSION_CODENAME;
+  const suite = codename === 'bookworm' ? 'bookworm-backports' : null;
+  say(`no WebGPU adapter: installing Mesa's lavapipe Vulkan driver${suite ? ` from ${suite}` : ''}`);
+  if (suite) {
+    const list = '/etc/apt/sources.list.d/webgrad-backports.sources';
+    if (!existsSync(list)) {
+      writeFileSync(list, `Types: deb\nURIs: http://deb.debian.org/debian\nSuites: ${suite}\n` +
+        'Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n');
+    }
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['-qq', 'update'], { env });
+  run('apt-get', ['-qq', '-y', 'install', '--no-install-recommends', ...(suite ? ['-t', suite] : []),
+    'mesa-vulkan-drivers', 'libvulkan1'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+installWorkspace();
+if (!probeAdapter()) {
+  installLavapipe();
+  const adapter = probeAdapter();
+  if (!adapter) throw new Error(`Mesa lavapipe was installed but Dawn still finds no WebGPU adapter.\n${lastProbeError}`);
+  say(`WebGPU adapter ready: ${adapter}`);
+}
+build();

@@ -6,7 +6,7 @@ import { registerBackend } from './engine.js';
 registerBackend('cpu', () => new CpuBackend());
 
 export type { DType, Shape, TypedArray } from './dtype.js';
-export { broadcastShapes, broadcastStrides, fmt as formatShape, sizeOf, stridesOf } from './dtype.js';
+export { broadcastShapes, broadcastStrides, fmt as formatShape, sameShape, sizeOf, stridesOf } from './dtype.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export * from './backend.js';
 export { CpuBackend } from './cpu/backend.js';

@@ -1,0 +1,161 @@
+// WebGPUBackend: the Backend contract on WGSL kernels. Each method turns shapes into a kernel's
+// params and grid and records one dispatch; nothing here waits on the GPU except `read`.
+// Imports the contract from @webgrad/core and this package's registry, recorder and pool.
+import {
+  broadcastStrides, sameShape, sizeOf, stridesOf,
+  type Backend, type BinaryOp, type DType, type MatmulOptions, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
+} from '@webgrad/core';
+import { BufferPool } from './buffer-pool.js';
+import { CommandRecorder, gridFor } from './commands.js';
+import { acquireDevice } from './device.js';
+import { KernelRegistry } from './kernels.js';
+
+/** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
+export interface GpuStorage { readonly buffer: GPUBuffer; readonly bytes: number }
+
+/** A quiet NaN with a recognisable payload, written into fresh outputs when poisoning is on. */
+const POISON = 0x7fc0dead;
+
+const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
+
+export interface WebGPUBackendOptions {
+  /** Fill every kernel's output with NaN before the kernel runs, so unwritten elements show (tests). */
+  poisonOutputs?: boolean;
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly registry: KernelRegistry;
+  readonly pool: BufferPool;
+  readonly commands: CommandRecorder;
+  poisonOutputs: boolean;
+  private deviceError: string | null = null;
+
+  constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
+    this.registry = new KernelRegistry(device);
+    this.pool = new BufferPool(device);
+    this.commands = new CommandRecorder(device, this.registry, this.pool);
+    this.poisonOutputs = options.poisonOutputs ?? false;
+    device.addEventListener('uncapturederror', (event) => {
+      this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
+    });
+  }
+
+  describe(): string { return `WebGPU: ${this.adapterName}`; }
+
+  private output(shape: Shape): GpuStorage {
+    const bytes = Math.max(4, sizeOf(shape) * 4);
+    const storage = { buffer: this.pool.acquire(bytes, false), bytes };
+    if (this.poisonOutputs) this.fillBuffer(storage.buffer, sizeOf(shape), POISON);
+    return storage;
+  }
+
+  private fillBuffer(buffer: GPUBuffer, size: number, bits: number): void {
+    this.commands.dispatch({ kernel: 'fill', inputs: [], outputs: [buffer], params: { size, value: bits }, grid: gridFor(Math.ceil(size / 256)) });
+  }
+
+  write(values: ArrayLike<number>, shape: Shape, dtype: DType): GpuStorage {
+    const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+    const bytes = Math.max(4, data.byteLength);
+    const buffer = this.pool.acquire(bytes, true);
+    if (data.byteLength) this.device.queue.writeBuffer(buffer, 0, data);
+    return { buffer, bytes };
+  }
+
+  async read(x: TensorInfo): Promise<Float32Array | Int32Array> {
+    const n = sizeOf(x.shape);
+    const data = await this.commands.read(buf(x), n * 4);
+    if (this.deviceError) throw new Error(`webgpu backend: the device reported an error: ${this.deviceError}`);
+    return x.dtype === 'int32' ? new Int32Array(data) : new Float32Array(data);
+  }
+
+  dispose(storage: unknown): void { this.pool.release((storage as GpuStorage).buffer); }
+
+  fill(shape: Shape, value: number, dtype: DType): GpuStorage {
+    const out = this.output(shape);
+    const bits = new DataView(new ArrayBuffer(4));
+    if (dtype === 'int32') bits.setInt32(0, value, true);
+    else bits.setFloat32(0, value, true);
+    this.fillBuffer(out.buffer, sizeOf(shape), bits.getUint32(0, true));
+    return out;
+  }
+
+  private unaryKernel(op: string, x: TensorInfo, shape: Shape): GpuStorage {
+    const out = this.output(shape);
+    const size = sizeOf(shape);
+    const broadcast = !sameShape(x.shape, shape);
+    this.commands.dispatch({
+      kernel: 'unary', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('unary', op) },
+      params: { size, rank: shape.length, x_broadcast: broadcast ? 1 : 0, out_shape: shape, x_strides: broadcast ? broadcastStrides(x.shape, shape) : [] },
+      grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  broadcastTo(x: TensorInfo, shape: Shape): GpuStorage { return this.unaryKernel('copy', x, shape); }
+
+  unary(op: UnaryOp, x: TensorInfo): GpuStorage { return this.unaryKernel(op, x, x.shape); }
+
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): GpuStorage {
+    const out = this.output(dy.shape);
+    const size = sizeOf(dy.shape);
+    this.commands.dispatch({
+      kernel: 'unary_grad', inputs: [buf(x), buf(y), buf(dy)], outputs: [out.buffer],
+      overrides: { OP: this.registry.opCode('unary_grad', op) }, params: { size }, grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage {
+    const out = this.output(outShape);
+    const size = sizeOf(outShape);
+    const aBroadcast = !sameShape(a.shape, outShape), bBroadcast = !sameShape(b.shape, outShape);
+    this.commands.dispatch({
+      kernel: 'binary', inputs: [buf(a), buf(b)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('binary', op) },
+      params: {
+        size, rank: outShape.length, a_broadcast: aBroadcast ? 1 : 0, b_broadcast: bBroadcast ? 1 : 0, out_shape: outShape,
+        a_strides: aBroadcast ? broadcastStrides(a.shape, outShape) : [], b_strides: bBroadcast ? broadcastStrides(b.shape, outShape) : [],
+      },
+      grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): GpuStorage {
+    const strides = stridesOf(x.shape);
+    const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+    const outSize = sizeOf(kept.map((d) => x.shape[d]));
+    const out = this.output(kept.map((d) => x.shape[d]));
+    this.commands.dispatch({
+      kernel: 'reduce', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('reduce', op) },
+      params: {
+        out_size: outSize, reduce_size: sizeOf(axes.map((d) => x.shape[d])), kept_rank: kept.length, red_rank: axes.length,
+        kept_shape: kept.map((d) => x.shape[d]), kept_strides: kept.map((d) => strides[d]),
+        red_shape: axes.map((d) => x.shape[d]), red_strides: axes.map((d) => strides[d]),
+      },
+      grid: gridFor(outSize),
+    });
+    return out;
+  }
+
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions): GpuStorage {
+    const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
+    const [M, K] = transposeA ? [ca, ra] : [ra, ca];
+    const N = transposeB ? rb : cb;
+    const out = this.output([batch, M, N]);
+    this.commands.dispatch({
+      kernel: 'matmul', inputs: [buf(a), buf(b)], outputs: [out.buffer],
+      params: {
+        M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
+        a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : K * N,
+      },
+      grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+    });
+    return out;
+  }
+}
+
+export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
+  const { device, adapterName } = await acquireDevice();
+  return new WebGPUBackend(device, adapterName, options);
+}

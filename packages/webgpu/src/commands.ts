@@ -1,0 +1,125 @@
+// Command recording: every dispatch goes into one open command encoder (one compute pass), submitted
+// as a batch when someone reads, when the batch is full, or at the end of the current task
+// (a microtask), so a synchronous training step is one submit. Uniform params for the whole batch
+// go into one arena buffer (256-byte slots, bound with dynamic offsets) uploaded once per submit;
+// bind groups are cached by the buffers they bind. Imports the registry and the pool.
+import type { BufferPool } from './buffer-pool.js';
+import type { KernelRegistry, Overrides, ParamValues } from './kernels.js';
+
+const ARENA_BYTES = 1 << 16;
+const MAX_DISPATCHES_PER_SUBMIT = 1024;
+const BIND_GROUP_CACHE_LIMIT = 8192;
+
+export interface Dispatch {
+  kernel: string;
+  inputs: readonly GPUBuffer[];
+  outputs: readonly GPUBuffer[];
+  params: ParamValues;
+  overrides?: Overrides;
+  /** Workgroups along x, y, z. */
+  grid: readonly [number, number, number];
+}
+
+export class CommandRecorder {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private readonly arena: GPUBuffer;
+  private readonly arenaData = new ArrayBuffer(ARENA_BYTES);
+  private readonly arenaView = new DataView(this.arenaData);
+  private arenaUsed = 0;
+  private readonly slot: number;
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
+  private flushQueued = false;
+
+  constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
+    this.slot = device.limits.minUniformBufferOffsetAlignment;
+    this.arena = device.createBuffer({ label: 'params arena', size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  }
+
+  private idOf(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
+  }
+
+  private bindGroup(kernelName: string, buffers: readonly GPUBuffer[], paramsSize: number): GPUBindGroup {
+    const key = `${kernelName}:${buffers.map((b) => this.idOf(b)).join(',')}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const kernel = this.registry.get(kernelName);
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: this.arena, size: paramsSize } });
+      group = this.device.createBindGroup({ label: kernelName, layout: kernel.layout, entries });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_LIMIT) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  dispatch({ kernel: name, inputs, outputs, params, overrides, grid }: Dispatch): void {
+    const kernel = this.registry.get(name);
+    if (inputs.length !== kernel.inputs.length || outputs.length !== kernel.outputs.length) {
+      throw new Error(`kernel ${name}: expects inputs (${kernel.inputs.join(', ')}) and outputs (${kernel.outputs.join(', ')}), ` +
+        `got ${inputs.length} inputs and ${outputs.length} outputs`);
+    }
+    if (grid.some((n) => n === 0)) return;
+    const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
+    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
+    const offset = this.arenaUsed;
+    this.registry.packParams(kernel, params, this.arenaView, offset);
+    this.arenaUsed += slotBytes;
+
+    const pipeline = this.registry.pipeline(name, overrides);
+    const group = this.bindGroup(name, [...inputs, ...outputs], kernel.paramsSize);
+    if (!this.pass) {
+      this.encoder = this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, group, [offset]);
+    this.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.dispatches++;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => { this.flushQueued = false; this.flush(); });
+    }
+  }
+
+  /** Submits everything recorded so far, with the copies `after` adds once the pass has ended. */
+  flush(after?: (encoder: GPUCommandEncoder) => void): void {
+    if (!this.encoder && !after) return;
+    const encoder = this.encoder ?? this.device.createCommandEncoder();
+    this.pass?.end();
+    after?.(encoder);
+    if (this.arenaUsed) this.device.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed);
+    this.device.queue.submit([encoder.finish()]);
+    this.encoder = null;
+    this.pass = null;
+    this.arenaUsed = 0;
+    this.dispatches = 0;
+    this.pool.submitted();
+  }
+
+  /** Copies `bytes` of `buffer` to the host, after all work recorded so far. */
+  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.flush((encoder) => encoder.copyBufferToBuffer(buffer, 0, staging, 0, size));
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+}
+
+/** Workgroup grid for `count` workgroups: along x up to the 65535 limit, the rest wrapped into y. */
+export function gridFor(count: number): [number, number, number] {
+  if (count === 0) return [0, 1, 1];
+  const x = Math.min(count, 65535);
+  return [x, Math.ceil(count / x), 1];
+}

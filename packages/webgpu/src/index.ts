@@ -1,0 +1,11 @@
+// @webgrad/webgpu: the WebGPU backend. Importing it registers the backend 'webgpu' with core;
+// `await setBackend('webgpu')` acquires the device (navigator.gpu, or Dawn in Node).
+import { registerBackend } from '@webgrad/core';
+import { createWebGPUBackend } from './backend.js';
+
+registerBackend('webgpu', () => createWebGPUBackend());
+
+export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackendOptions } from './backend.js';
+export { acquireDevice, describeAdapter } from './device.js';
+export { bucketSize, BufferPool } from './buffer-pool.js';
+export { KernelRegistry } from './kernels.js';

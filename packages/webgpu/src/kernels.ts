@@ -1,0 +1,135 @@
+// The kernel registry: loads each shader from the generated bundle of shaders/, prepends the
+// prelude, reflects its bindings with wgsl_reflect, checks them against the binding convention
+// (inputs read, then outputs read_write, then one `params` uniform), builds explicit bind-group
+// layouts, packs params by member name at the reflected offsets, and caches pipelines per
+// override-constant set. Imports the generated shader bundle and wgsl_reflect.
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { shaderSources } from './generated/shaders.js';
+
+type Scalar = 'u32' | 'i32' | 'f32';
+interface ParamMember { offset: number; scalar: Scalar; count: number }
+
+export interface Kernel {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly paramsSize: number;
+  readonly layout: GPUBindGroupLayout;
+  readonly pipelineLayout: GPUPipelineLayout;
+  /** The shader's `const OP_*: u32` codes by name, for the OP override. */
+  readonly opCodes: ReadonlyMap<string, number>;
+  readonly params: ReadonlyMap<string, ParamMember>;
+  readonly module: GPUShaderModule;
+}
+
+export type ParamValues = Readonly<Record<string, number | readonly number[]>>;
+export type Overrides = Readonly<Record<string, number>>;
+
+const scalarOf = (typeName: string, kernel: string, member: string): Scalar => {
+  const match = typeName.match(/\b(u32|i32|f32)\b|vec\du|vec\di|vec\df/);
+  if (!match) throw new Error(`kernel ${kernel}: params.${member} has type ${typeName}; only u32/i32/f32 and arrays of them are packed`);
+  const m = match[0];
+  return m.startsWith('vec') ? ({ u: 'u32', i: 'i32', f: 'f32' } as const)[m[4] as 'u' | 'i' | 'f'] : (m as Scalar);
+};
+
+export class KernelRegistry {
+  private readonly kernels = new Map<string, Kernel>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  get(name: string): Kernel {
+    let kernel = this.kernels.get(name);
+    if (!kernel) {
+      kernel = this.load(name);
+      this.kernels.set(name, kernel);
+    }
+    return kernel;
+  }
+
+  private load(name: string): Kernel {
+    const source = shaderSources[name];
+    if (source === undefined || name === 'prelude') throw new Error(`kernel ${name}: no shader shaders/**/${name}.wgsl`);
+    const code = `${shaderSources.prelude}\n${source}`;
+    const reflect = new WgslReflect(code);
+    const resources = [...reflect.storage, ...reflect.uniforms].sort((a, b) => a.binding - b.binding);
+    const fail = (why: string) => { throw new Error(`kernel ${name}: ${why} (binding convention: inputs read, outputs read_write, then one 'params' uniform)`); };
+    resources.forEach((r, i) => {
+      if (r.group !== 0 || r.binding !== i) fail(`binding '${r.name}' is @group(${r.group}) @binding(${r.binding}); expected group 0, binding ${i}`);
+    });
+    const params = resources.at(-1);
+    if (!params || params.name !== 'params' || reflect.uniforms.length !== 1) fail("the last binding must be the uniform 'params'");
+    const storage = resources.slice(0, -1);
+    const inputs = storage.filter((r) => r.access !== 'read_write').map((r) => r.name);
+    const outputs = storage.filter((r) => r.access === 'read_write').map((r) => r.name);
+    if (storage.findIndex((r) => r.access === 'read_write') !== inputs.length) fail('a read binding follows a read_write one');
+
+    const members = new Map<string, ParamMember>();
+    for (const m of params!.members ?? []) {
+      members.set(m.name, { offset: m.offset, scalar: scalarOf(m.type.getTypeName(), name, m.name), count: m.size / 4 });
+    }
+    const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => ({
+      binding, visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' },
+    }));
+    entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
+    const layout = this.device.createBindGroupLayout({ label: name, entries });
+    const opCodes = new Map([...source.matchAll(/^const (OP_\w+): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
+    return {
+      name, inputs, outputs, paramsSize: Math.ceil(params!.size / 16) * 16, layout, opCodes, params: members,
+      pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] }),
+      module: this.device.createShaderModule({ label: name, code }),
+    };
+  }
+
+  /** The code of OP_<NAME> in kernel `name`; throws naming the kernel when the shader lacks it. */
+  opCode(name: string, op: string): number {
+    const key = `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const code = this.get(name).opCodes.get(key);
+    if (code === undefined) throw new Error(`kernel ${name}: no ${key} constant for op '${op}'`);
+    return code;
+  }
+
+  private pipelineDescriptor(kernel: Kernel, overrides: Overrides): GPUComputePipelineDescriptor {
+    return { label: kernel.name, layout: kernel.pipelineLayout, compute: { module: kernel.module, entryPoint: 'main', constants: { ...overrides } } };
+  }
+
+  pipeline(name: string, overrides: Overrides = {}): GPUComputePipeline {
+    const key = `${name}${JSON.stringify(overrides)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.device.createComputePipeline(this.pipelineDescriptor(this.get(name), overrides));
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Compiles pipelines ahead of their first use, in parallel, without blocking the caller's thread. */
+  async precompile(list: readonly { name: string; overrides?: Overrides }[]): Promise<void> {
+    await Promise.all(list.map(async ({ name, overrides = {} }) => {
+      const key = `${name}${JSON.stringify(overrides)}`;
+      if (this.pipelines.has(key)) return;
+      const pipeline = await this.device.createComputePipelineAsync(this.pipelineDescriptor(this.get(name), overrides));
+      this.pipelines.set(key, pipeline);
+    }));
+  }
+
+  /** Writes `values` into `view` at the reflected offsets; every member must be given, no others. */
+  packParams(kernel: Kernel, values: ParamValues, view: DataView, base: number): void {
+    for (const key of Object.keys(values)) {
+      if (!kernel.params.has(key)) throw new Error(`kernel ${kernel.name}: params has no member '${key}'; members: ${[...kernel.params.keys()].join(', ')}`);
+    }
+    for (const [member, { offset, scalar, count }] of kernel.params) {
+      const value = values[member];
+      if (value === undefined) throw new Error(`kernel ${kernel.name}: params.${member} was not given`);
+      const list = typeof value === 'number' ? [value] : value;
+      if (list.length > count) throw new Error(`kernel ${kernel.name}: params.${member} holds ${count} values, got ${list.length}`);
+      for (let j = 0; j < count; j++) {
+        const at = base + offset + 4 * j, v = list[j] ?? 0;
+        if (scalar === 'f32') view.setFloat32(at, v, true);
+        else if (scalar === 'i32') view.setInt32(at, v, true);
+        else view.setUint32(at, v, true);
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// binary: out[i] = a[ia(i)] OP b[ib(i)] with NumPy broadcasting (OP override: add, sub, mul, div).
+//
+// Bindings: 0 a (read), 1 b (read), 2 out (read_write), 3 params (uniform).
+// Mapping: one invocation per output element, 256 per workgroup, grid wrapped into y (flat_index).
+// An input with its *_broadcast flag clear has the output's shape and is read at i; otherwise it
+// is read through its strides (0 along broadcast axes) over params.out_shape.
+
+const OP_ADD: u32 = 0u;
+const OP_SUB: u32 = 1u;
+const OP_MUL: u32 = 2u;
+const OP_DIV: u32 = 3u;
+
+override OP: u32;
+
+struct Params {
+  size: u32,
+  rank: u32,
+  a_broadcast: u32,
+  b_broadcast: u32,
+  out_shape: Dims,
+  a_strides: Dims,
+  b_strides: Dims,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+fn apply(u: f32, v: f32) -> f32 {
+  if (OP == OP_ADD) { return u + v; }
+  if (OP == OP_SUB) { return u - v; }
+  if (OP == OP_MUL) { return u * v; }
+  return u / v;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg, 256u);
+  if (i >= params.size) { return; }
+  var ai = i;
+  var bi = i;
+  if (params.a_broadcast != 0u) { ai = strided_offset(i, params.rank, params.out_shape, params.a_strides); }
+  if (params.b_broadcast != 0u) { bi = strided_offset(i, params.rank, params.out_shape, params.b_strides); }
+  out[i] = apply(a[ai], b[bi]);
+}

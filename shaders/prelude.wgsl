@@ -1,0 +1,35 @@
+// prelude: prepended by the kernel registry to every kernel in shaders/. Shared index math only.
+//
+// Shapes and strides of up to MAX_RANK axes travel in uniforms as array<vec4<u32>, 2> (uniform
+// arrays need a 16-byte stride). Dispatches of more than 65535 workgroups wrap into the y axis of
+// the grid, so a kernel recovers its flat invocation index with flat_index.
+
+const MAX_RANK: u32 = 8u;
+
+alias Dims = array<vec4<u32>, 2>;
+
+fn dim_at(v: Dims, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+// Flat invocation index over a 2-D grid of 1-D workgroups of wg_size invocations.
+fn flat_index(gid: vec3<u32>, nwg: vec3<u32>, wg_size: u32) -> u32 {
+  return gid.x + gid.y * nwg.x * wg_size;
+}
+
+// Flat workgroup index over a 2-D grid of workgroups.
+fn flat_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+// Offset into a tensor read through `strides` (0 on broadcast axes) at flat index i of `shape`.
+fn strided_offset(i: u32, rank: u32, shape: Dims, strides: Dims) -> u32 {
+  var rest = i;
+  var offset = 0u;
+  for (var d = i32(rank) - 1; d >= 0; d--) {
+    let size = dim_at(shape, u32(d));
+    offset += (rest % size) * dim_at(strides, u32(d));
+    rest /= size;
+  }
+  return offset;
+}

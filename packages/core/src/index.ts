@@ -11,8 +11,8 @@ export { Tensor, type NestedArray } from './tensor.js';
 export * from './backend.js';
 export { CpuBackend } from './cpu/backend.js';
 export {
-  currentBackend, findBackend, getBackend, keep, registerBackend, setBackend, tidy, withBackend,
-  type OpDef, type TensorContainer,
+  currentBackend, findBackend, getBackend, keep, makeTensor, registerBackend, runOp, setBackend, tidy, withBackend,
+  type GradRule, type OpDef, type OutputSpec, type TensorContainer,
 } from './engine.js';
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
 export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';

@@ -43,7 +43,8 @@ export class WebGPUBackend implements Backend {
 
   describe(): string { return `WebGPU: ${this.adapterName}`; }
 
-  private output(shape: Shape): GpuStorage {
+  /** A pooled output buffer for `shape` (NaN-filled first when poisonOutputs is on). */
+  allocateOutput(shape: Shape): GpuStorage {
     const bytes = Math.max(4, sizeOf(shape) * 4);
     const storage = { buffer: this.pool.acquire(bytes, false), bytes };
     if (this.poisonOutputs) this.fillBuffer(storage.buffer, sizeOf(shape), POISON);
@@ -72,7 +73,7 @@ export class WebGPUBackend implements Backend {
   dispose(storage: unknown): void { this.pool.release((storage as GpuStorage).buffer); }
 
   fill(shape: Shape, value: number, dtype: DType): GpuStorage {
-    const out = this.output(shape);
+    const out = this.allocateOutput(shape);
     const bits = new DataView(new ArrayBuffer(4));
     if (dtype === 'int32') bits.setInt32(0, value, true);
     else bits.setFloat32(0, value, true);
@@ -81,7 +82,7 @@ export class WebGPUBackend implements Backend {
   }
 
   private unaryKernel(op: string, x: TensorInfo, shape: Shape): GpuStorage {
-    const out = this.output(shape);
+    const out = this.allocateOutput(shape);
     const size = sizeOf(shape);
     const broadcast = !sameShape(x.shape, shape);
     this.commands.dispatch({
@@ -97,7 +98,7 @@ export class WebGPUBackend implements Backend {
   unary(op: UnaryOp, x: TensorInfo): GpuStorage { return this.unaryKernel(op, x, x.shape); }
 
   unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): GpuStorage {
-    const out = this.output(dy.shape);
+    const out = this.allocateOutput(dy.shape);
     const size = sizeOf(dy.shape);
     this.commands.dispatch({
       kernel: 'unary_grad', inputs: [buf(x), buf(y), buf(dy)], outputs: [out.buffer],
@@ -107,7 +108,7 @@ export class WebGPUBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage {
-    const out = this.output(outShape);
+    const out = this.allocateOutput(outShape);
     const size = sizeOf(outShape);
     const aBroadcast = !sameShape(a.shape, outShape), bBroadcast = !sameShape(b.shape, outShape);
     this.commands.dispatch({
@@ -125,7 +126,7 @@ export class WebGPUBackend implements Backend {
     const strides = stridesOf(x.shape);
     const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
     const outSize = sizeOf(kept.map((d) => x.shape[d]));
-    const out = this.output(kept.map((d) => x.shape[d]));
+    const out = this.allocateOutput(kept.map((d) => x.shape[d]));
     this.commands.dispatch({
       kernel: 'reduce', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('reduce', op) },
       params: {
@@ -142,7 +143,7 @@ export class WebGPUBackend implements Backend {
     const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
     const [M, K] = transposeA ? [ca, ra] : [ra, ca];
     const N = transposeB ? rb : cb;
-    const out = this.output([batch, M, N]);
+    const out = this.allocateOutput([batch, M, N]);
     this.commands.dispatch({
       kernel: 'matmul', inputs: [buf(a), buf(b)], outputs: [out.buffer],
       params: {

@@ -1,6 +1,6 @@
 // Creating tensors: from JS values (`tensor`), constants (`fill`, `zeros`, `ones`, `scalar`). Creation
 // runs on the current backend. Imports the engine and dtype helpers.
-import { currentBackend, makeTensor, runOp, type OpDef } from '../engine.js';
+import { currentBackend, makeTensor, runOp, withBackend, type OpDef } from '../engine.js';
 import { checkShape, fmt, sizeOf, type DType, type Shape } from '../dtype.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 
@@ -66,8 +66,10 @@ export const creationOps = { fill: fillOp };
 export const fill = (shape: Shape, value: number, dtype: DType = 'float32'): Tensor => runOp(fillOp, [], { shape: [...shape], value, dtype });
 export const zeros = (shape: Shape, dtype: DType = 'float32'): Tensor => fill(shape, 0, dtype);
 export const ones = (shape: Shape, dtype: DType = 'float32'): Tensor => fill(shape, 1, dtype);
-export const zerosLike = (x: Tensor): Tensor => fill(x.shape, 0, x.dtype);
-export const onesLike = (x: Tensor): Tensor => fill(x.shape, 1, x.dtype);
+/** Zeros of x's shape and dtype, on x's backend. */
+export const zerosLike = (x: Tensor): Tensor => withBackend(x.backend, () => fill(x.shape, 0, x.dtype));
+/** Ones of x's shape and dtype, on x's backend. */
+export const onesLike = (x: Tensor): Tensor => withBackend(x.backend, () => fill(x.shape, 1, x.dtype));
 
 /** A number becomes a scalar on the same backend as `like`; a Tensor passes through. */
 export function asTensor(value: Tensor | number, like: Tensor): Tensor {

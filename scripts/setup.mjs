@@ -32,7 +32,9 @@ function installWorkspace() {
 
 function build() {
   run('node', ['scripts/bundle-shaders.mjs']);
-  run(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/core', 'packages/webgpu', 'packages/layers']);
+  const tsc = join(root, 'node_modules/.bin/tsc');
+  run(tsc, ['-b', 'packages/core', 'packages/webgpu', 'packages/layers']);
+  run(tsc, ['-p', 'tests']); // type-checks the tests, which mocha runs through tsx untyped
 }
 
 // Asks Dawn for an adapter in a child process, so a crash in the native module cannot take us down.

@@ -3,23 +3,10 @@
 // in float64, and GPU backward against CPU backward. Shapes are awkward on purpose: 1, primes,
 // non-multiples of the 256-wide workgroups and 64-wide matmul tiles, broadcasts, and large sizes.
 import { expect } from 'chai';
-import {
-  add, broadcastTo, checkGradients, div, exp, grad, log, matmul, mean, mul, neg, relu, sigmoid, sub, sum, tanh,
-  withBackend, type Shape, type Tensor,
-} from '@webgrad/core';
+import { add, broadcastTo, div, exp, log, matmul, mean, mul, neg, relu, sigmoid, sub, sum, tanh, type Shape } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
-import { cpu, expectClose, gpu, randomValues, tensorOn, type Domain } from '../helpers.js';
-
-interface Spec {
-  name: string;
-  fn: (...xs: Tensor[]) => Tensor;
-  /** Input shapes per case; the first case is small enough for element-by-element gradient checks. */
-  cases: Shape[][];
-  domains: Domain[];
-  /** Large cases: forward and backward GPU vs CPU only. */
-  large?: Shape[][];
-  tolerance?: { rtol: number; atol: number };
-}
+import { gpu } from '../helpers.js';
+import { describeSpecs, type Spec } from '../kernel-spec.js';
 
 const binaryCases: Shape[][] = [[[1], [1]], [[7, 13], [13]], [[3, 1, 5], [1, 4, 1]], [[2, 3], []], [[1031], [1031]]];
 const unaryCases: Shape[][] = [[[1]], [[7, 13]], [[2, 3, 5]], [[1031]]];
@@ -62,48 +49,7 @@ const specs: Spec[] = [
   },
 ];
 
-const inputs = (shapes: Shape[], domains: Domain[], seed: number) =>
-  shapes.map((shape, i) => randomValues(shape.reduce((n, d) => n * d, 1), domains[i], seed + i));
-
-/** Forward and dL/dx for L = <u, f(x)> with a fixed random u, on one backend. */
-async function forwardAndBackward(spec: Spec, values: Float64Array[], shapes: Shape[], backend = cpu()) {
-  const xs = values.map((v, i) => tensorOn(backend, v, shapes[i]));
-  const out = withBackend(backend, () => spec.fn(...xs));
-  const u = tensorOn(backend, randomValues(out.size, 'any', 99), out.shape);
-  const grads = grad((...args: Tensor[]) => mul(spec.fn(...args), u))(...xs);
-  const result = { out: await out.data(), grads: await Promise.all(grads.map((g) => g.data())), shape: out.shape };
-  [...xs, out, u, ...grads].forEach((t) => t.dispose());
-  return result;
-}
-
-async function compareBackends(spec: Spec, shapes: Shape[], seed: number) {
-  const values = inputs(shapes, spec.domains, seed);
-  const reference = await forwardAndBackward(spec, values, shapes, cpu());
-  const device = await forwardAndBackward(spec, values, shapes, gpu());
-  const tolerance = spec.tolerance ?? { rtol: 2e-5, atol: 1e-6 };
-  expect(device.shape).to.deep.equal(reference.shape);
-  expectClose(device.out, reference.out, tolerance, `${spec.name} forward`);
-  // Gradients sum over broadcast axes, so allow for float32 accumulation as in a reduction.
-  reference.grads.forEach((g, i) => expectClose(device.grads[i], g, { rtol: tolerance.rtol * 10, atol: tolerance.atol * 10 }, `${spec.name} d/dx${i}`));
-}
-
-describe('kernels: GPU against the CPU reference, gradients checked numerically', () => {
-  for (const spec of specs) {
-    describe(spec.name, () => {
-      spec.cases.forEach((shapes, c) => {
-        const label = shapes.map((s) => `[${s.join(',')}]`).join(' ');
-        it(`forward and backward on ${label}`, async () => {
-          await compareBackends(spec, shapes, 1000 + c);
-          const xs = inputs(shapes, spec.domains, 2000 + c).map((v, i) => tensorOn(cpu(), v, shapes[i]));
-          await checkGradients(spec.fn, xs, { rtol: 1e-5, atol: 1e-6 });
-        });
-      });
-      for (const shapes of spec.large ?? []) {
-        it(`large: ${shapes.map((s) => `[${s.join(',')}]`).join(' ')}`, async () => compareBackends(spec, shapes, 3000));
-      }
-    });
-  }
-});
+describeSpecs('kernels: GPU against the CPU reference, gradients checked numerically', specs);
 
 describe('kernel harness', () => {
   it('poisoned outputs expose elements a kernel did not write', async () => {

@@ -34,6 +34,24 @@ export interface Backend {
   fill(shape: Shape, value: number, dtype: DType): Storage;
   /** Copies x into `shape`, repeating it along broadcast axes. */
   broadcastTo(x: TensorInfo, shape: Shape): Storage;
+
+  // ---- data movement: every one a copy; reshape is free and never reaches a backend ----
+  /** out axis d is x axis perm[d]. */
+  transpose(x: TensorInfo, perm: readonly number[]): Storage;
+  /** The block of x starting at `begin`, of shape `size`. */
+  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): Storage;
+  /** xs joined along `axis` (all other axes equal); result shape given. */
+  concat(xs: readonly TensorInfo[], axis: number, outShape: Shape): Storage;
+  /** x placed at offset `before` inside a tensor of `outShape` filled with `value` (slice's gradient). */
+  pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): Storage;
+  /** Elements of x along `axis` at int32 `indices`; result x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
+  gather(x: TensorInfo, indices: TensorInfo, axis: number): Storage;
+  /** gather's gradient: dy summed into a tensor of `xShape` at the gathered positions. */
+  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): Storage;
+  /** float32 [...indices.shape, depth]: onValue where the index matches, offValue elsewhere. */
+  oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): Storage;
+  /** float32 ↔ int32; float to int truncates toward zero. */
+  cast(x: TensorInfo, dtype: DType): Storage;
   unary(op: UnaryOp, x: TensorInfo): Storage;
   unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): Storage;
   /** a and b broadcast to `outShape`. */

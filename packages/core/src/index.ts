@@ -22,7 +22,7 @@ export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike
 export { add, div, exp, log, mul, neg, relu, sigmoid, sub, tanh } from './ops/elementwise.js';
 export { mean, sum } from './ops/reduce.js';
 export { matmul } from './ops/matmul.js';
-export { broadcastTo, reshape } from './ops/movement.js';
+export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 
 import { creationOps } from './ops/creation.js';

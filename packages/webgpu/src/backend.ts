@@ -66,7 +66,11 @@ export class WebGPUBackend implements Backend {
   async read(x: TensorInfo): Promise<Float32Array | Int32Array> {
     const n = sizeOf(x.shape);
     const data = await this.commands.read(buf(x), n * 4);
-    if (this.deviceError) throw new Error(`webgpu backend: the device reported an error: ${this.deviceError}`);
+    if (this.deviceError) {
+      const message = this.deviceError;
+      this.deviceError = null; // reported once; later work is judged on its own
+      throw new Error(`webgpu backend: the device reported an error: ${message}`);
+    }
     return x.dtype === 'int32' ? new Int32Array(data) : new Float32Array(data);
   }
 
@@ -94,6 +98,88 @@ export class WebGPUBackend implements Backend {
   }
 
   broadcastTo(x: TensorInfo, shape: Shape): GpuStorage { return this.unaryKernel('copy', x, shape); }
+
+  /** One `copy` dispatch: the elements of `shape` from src (offset, strides) to dst (offset, strides). */
+  private copy(src: GPUBuffer, srcOffset: number, srcStrides: readonly number[], dst: GPUBuffer, dstOffset: number,
+    dstStrides: readonly number[], shape: Shape): void {
+    const size = sizeOf(shape);
+    this.commands.dispatch({
+      kernel: 'copy', inputs: [src], outputs: [dst], grid: gridFor(Math.ceil(size / 256)),
+      params: { size, rank: shape.length, src_offset: srcOffset, dst_offset: dstOffset, shape, src_strides: srcStrides, dst_strides: dstStrides },
+    });
+  }
+
+  transpose(x: TensorInfo, perm: readonly number[]): GpuStorage {
+    const shape = perm.map((p) => x.shape[p]), strides = stridesOf(x.shape);
+    const out = this.allocateOutput(shape);
+    this.copy(buf(x), 0, perm.map((p) => strides[p]), out.buffer, 0, stridesOf(shape), shape);
+    return out;
+  }
+
+  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): GpuStorage {
+    const strides = stridesOf(x.shape);
+    const out = this.allocateOutput(size);
+    this.copy(buf(x), begin.reduce((o, b, d) => o + b * strides[d], 0), strides, out.buffer, 0, stridesOf(size), size);
+    return out;
+  }
+
+  concat(xs: readonly TensorInfo[], axis: number, outShape: Shape): GpuStorage {
+    const out = this.allocateOutput(outShape), outStrides = stridesOf(outShape);
+    let at = 0;
+    for (const x of xs) {
+      this.copy(buf(x), 0, stridesOf(x.shape), out.buffer, at * outStrides[axis], outStrides, x.shape);
+      at += x.shape[axis];
+    }
+    return out;
+  }
+
+  pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): GpuStorage {
+    const out = this.fill(outShape, value, x.dtype), outStrides = stridesOf(outShape);
+    this.copy(buf(x), 0, stridesOf(x.shape), out.buffer, before.reduce((o, b, d) => o + b * outStrides[d], 0), outStrides, x.shape);
+    return out;
+  }
+
+  private gatherParams(axis: number, xShape: Shape, indices: TensorInfo, size: number) {
+    return { size, axis_size: xShape[axis], num_indices: sizeOf(indices.shape), inner: Math.max(1, sizeOf(xShape.slice(axis + 1))) };
+  }
+
+  gather(x: TensorInfo, indices: TensorInfo, axis: number): GpuStorage {
+    const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
+    const out = this.allocateOutput(shape), size = sizeOf(shape);
+    this.commands.dispatch({
+      kernel: 'gather', inputs: [buf(x), buf(indices)], outputs: [out.buffer],
+      params: this.gatherParams(axis, x.shape, indices, size), grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): GpuStorage {
+    const out = this.allocateOutput(xShape), size = sizeOf(xShape);
+    this.commands.dispatch({
+      kernel: 'gather_grad', inputs: [buf(dy), buf(indices)], outputs: [out.buffer],
+      params: this.gatherParams(axis, xShape, indices, size), grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): GpuStorage {
+    const shape = [...indices.shape, depth], size = sizeOf(shape);
+    const out = this.allocateOutput(shape);
+    this.commands.dispatch({
+      kernel: 'one_hot', inputs: [buf(indices)], outputs: [out.buffer],
+      params: { size, depth, on_value: onValue, off_value: offValue }, grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  cast(x: TensorInfo, dtype: DType): GpuStorage {
+    const out = this.allocateOutput(x.shape), size = sizeOf(x.shape);
+    this.commands.dispatch({
+      kernel: 'cast', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('cast', dtype === 'int32' ? 'toInt32' : 'toFloat32') },
+      params: { size }, grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
 
   unary(op: UnaryOp, x: TensorInfo): GpuStorage { return this.unaryKernel(op, x, x.shape); }
 

@@ -63,6 +63,85 @@ export class CpuBackend implements Backend {
     return Float64Array.from({ length: sizeOf(shape) }, (_, i) => src[index(i)]);
   }
 
+  /** dst[dstOffset + c·dstStrides] = src[srcOffset + c·srcStrides] for every coordinate c of `shape`. */
+  private copyStrided(src: Float64Array, srcOffset: number, srcStrides: readonly number[], dst: Float64Array,
+    dstOffset: number, dstStrides: readonly number[], shape: Shape): void {
+    const strides = stridesOf(shape);
+    for (let i = 0; i < sizeOf(shape); i++) {
+      let from = srcOffset, to = dstOffset;
+      for (let d = 0; d < shape.length; d++) {
+        const c = Math.floor(i / strides[d]) % shape[d];
+        from += c * srcStrides[d];
+        to += c * dstStrides[d];
+      }
+      dst[to] = src[from];
+    }
+  }
+
+  transpose(x: TensorInfo, perm: readonly number[]): Float64Array {
+    const shape = perm.map((p) => x.shape[p]), strides = stridesOf(x.shape);
+    const out = new Float64Array(sizeOf(shape));
+    this.copyStrided(values(x), 0, perm.map((p) => strides[p]), out, 0, stridesOf(shape), shape);
+    return out;
+  }
+
+  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): Float64Array {
+    const strides = stridesOf(x.shape);
+    const out = new Float64Array(sizeOf(size));
+    this.copyStrided(values(x), begin.reduce((o, b, d) => o + b * strides[d], 0), strides, out, 0, stridesOf(size), size);
+    return out;
+  }
+
+  concat(xs: readonly TensorInfo[], axis: number, outShape: Shape): Float64Array {
+    const out = new Float64Array(sizeOf(outShape)), outStrides = stridesOf(outShape);
+    let at = 0;
+    for (const x of xs) {
+      this.copyStrided(values(x), 0, stridesOf(x.shape), out, at * outStrides[axis], outStrides, x.shape);
+      at += x.shape[axis];
+    }
+    return out;
+  }
+
+  pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): Float64Array {
+    const out = new Float64Array(sizeOf(outShape)).fill(value), outStrides = stridesOf(outShape);
+    this.copyStrided(values(x), 0, stridesOf(x.shape), out, before.reduce((o, b, d) => o + b * outStrides[d], 0), outStrides, x.shape);
+    return out;
+  }
+
+  gather(x: TensorInfo, indices: TensorInfo, axis: number): Float64Array {
+    const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1)), n = x.shape[axis];
+    const idx = values(indices), src = values(x), out = new Float64Array(outer * idx.length * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < idx.length; j++) {
+        for (let i = 0; i < inner; i++) out[(o * idx.length + j) * inner + i] = idx[j] >= 0 && idx[j] < n ? src[(o * n + idx[j]) * inner + i] : 0;
+      }
+    }
+    return out;
+  }
+
+  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): Float64Array {
+    const outer = sizeOf(xShape.slice(0, axis)), inner = sizeOf(xShape.slice(axis + 1)), n = xShape[axis];
+    const idx = values(indices), g = values(dy), out = new Float64Array(sizeOf(xShape));
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < idx.length; j++) {
+        if (idx[j] < 0 || idx[j] >= n) continue;
+        for (let i = 0; i < inner; i++) out[(o * n + idx[j]) * inner + i] += g[(o * idx.length + j) * inner + i];
+      }
+    }
+    return out;
+  }
+
+  oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): Float64Array {
+    const idx = values(indices), out = new Float64Array(idx.length * depth).fill(offValue);
+    idx.forEach((c, n) => { if (c >= 0 && c < depth) out[n * depth + c] = onValue; });
+    return out;
+  }
+
+  cast(x: TensorInfo, dtype: DType): Float64Array {
+    // saturating, as WGSL's f32 → i32 conversion is
+    return dtype === 'int32' ? values(x).map((v) => (Number.isNaN(v) ? 0 : Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(v))))) : values(x).slice();
+  }
+
   unary(op: UnaryOp, x: TensorInfo): Float64Array { return values(x).map(unaryFns[op]); }
 
   unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): Float64Array {

@@ -1,13 +1,24 @@
-// matmul: out[z] = op(a[z]) · op(b[z]) for each batch z, where op transposes when params.trans_a /
-// params.trans_b is set. a is stored [batch_a, M, K] (or [batch_a, K, M] transposed), b [batch_b, K, N]
+// matmul: out[z] = act(op(a[z]) · op(b[z]) + bias) for each batch z, where op transposes when
+// params.trans_a / params.trans_b is set, and the epilogue (bias over columns when HAS_BIAS, then the
+// ACTIVATION override) is applied to the accumulators before the one write: a Dense layer's forward
+// in one dispatch. a is stored [batch_a, M, K] (or [batch_a, K, M] transposed), b [batch_b, K, N]
 // (or [batch_b, N, K]); a batch of 1 is shared by all (params.a_batch_stride = 0).
 //
-// Bindings: 0 a (read), 1 b (read), 2 out (read_write), 3 params (uniform).
+// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when HAS_BIAS = 0), 3 out
+// (read_write), 4 params (uniform).
 // Tiling: a workgroup of 16×16 invocations computes a 64×64 tile of out (workgroup_id.x over N,
 // .y over M, .z over the batch). Per step of 16 along K it stages a 64×16 tile of a and a 16×64
 // tile of b in workgroup memory (zero-filled past the edges), then each invocation accumulates a
 // 4×4 block in registers: rows ly + 16i, columns lx + 16j, so neighbouring invocations write
 // neighbouring columns.
+
+const ACT_LINEAR: u32 = 0u;
+const ACT_RELU: u32 = 1u;
+const ACT_SIGMOID: u32 = 2u;
+const ACT_TANH: u32 = 3u;
+
+override HAS_BIAS: bool = false;
+override ACTIVATION: u32 = ACT_LINEAR;
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;
@@ -24,11 +35,22 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
 
 var<workgroup> a_tile: array<array<f32, TILE>, TK>; // [k][m]
 var<workgroup> b_tile: array<array<f32, TILE>, TK>; // [k][n]
+
+// The same formulas as the unary kernel's, so fused and unfused results agree.
+fn epilogue(v: f32, col: u32) -> f32 {
+  var z = v;
+  if (HAS_BIAS) { z += bias[col]; }
+  if (ACTIVATION == ACT_RELU) { return max(z, 0.0); }
+  if (ACTIVATION == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
+  if (ACTIVATION == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
+  return z;
+}
 
 fn load_a(base: u32, m: u32, k: u32) -> f32 {
   if (m >= params.M || k >= params.K) { return 0.0; }
@@ -78,7 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (row >= params.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let col = col0 + lid.x + 16u * j;
-      if (col < params.N) { out[out_base + row * params.N + col] = acc[i][j]; }
+      if (col < params.N) { out[out_base + row * params.N + col] = epilogue(acc[i][j], col); }
     }
   }
 }

@@ -3,7 +3,7 @@
 // in float64, and GPU backward against CPU backward. Shapes are awkward on purpose: 1, primes,
 // non-multiples of the 256-wide workgroups and 64-wide matmul tiles, broadcasts, and large sizes.
 import { expect } from 'chai';
-import { add, broadcastTo, div, exp, log, matmul, mean, mul, neg, relu, sigmoid, sub, sum, tanh, type Shape } from '@webgrad/core';
+import { add, broadcastTo, div, exp, fusedMatmul, log, matmul, mean, mul, neg, relu, sigmoid, sub, sum, tanh, type Shape } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
 import { gpu } from '../helpers.js';
 import { describeSpecs, type Spec } from '../kernel-spec.js';
@@ -46,6 +46,15 @@ const specs: Spec[] = [
   {
     name: 'matmul transposeA transposeB', fn: (a, b) => matmul(a, b, true, true), domains: ['any', 'any'],
     cases: [[[4, 3], [5, 4]], [[131, 67], [71, 131]]], tolerance: { rtol: 1e-4, atol: 1e-3 },
+  },
+  ...(['linear', 'relu', 'sigmoid', 'tanh'] as const).map((activation): Spec => ({
+    name: `fusedMatmul + bias + ${activation}`, fn: (a, b, bias) => fusedMatmul({ a, b, bias, activation }), domains: ['any', 'any', 'nonzero'],
+    cases: [[[3, 4], [4, 5], [5]], [[67, 131], [131, 71], [71]], [[2, 5, 3], [3, 7], [7]]], large: [[[512, 512], [512, 512], [512]]],
+    tolerance: { rtol: 1e-4, atol: 1e-3 },
+  })),
+  {
+    name: 'fusedMatmul transposeB, no bias, relu', fn: (a, b) => fusedMatmul({ a, b, transposeB: true, activation: 'relu' }), domains: ['any', 'any'],
+    cases: [[[3, 4], [5, 4]], [[67, 131], [71, 131]]], tolerance: { rtol: 1e-4, atol: 1e-3 },
   },
 ];
 

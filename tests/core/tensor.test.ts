@@ -1,7 +1,7 @@
 // Tensors, memory scopes, creation and the clear errors, on both backends.
 import { expect } from 'chai';
 import {
-  add, broadcastTo, matmul, ones, reshape, scalar, sum, tensor, tidy, withBackend, zeros, type Tensor,
+  add, broadcastTo, fusedMatmul, matmul, ones, reshape, scalar, sum, tensor, tidy, withBackend, zeros, type Tensor,
 } from '@webgrad/core';
 import { backendOf, BACKENDS, cpu, gpu, tensorOn } from '../helpers.js';
 
@@ -58,6 +58,9 @@ for (const name of BACKENDS) {
       expect(() => run(() => tensor([1, 2, 3], [2, 2]))).to.throw(/tensor: 3 values cannot fill shape \[2,2\]/);
       expect(() => run(() => tensor([1.5], [1], 'int32'))).to.throw(/tensor: int32 value 0 is 1.5/);
       expect(() => add(run(() => tensor([1], [1], 'int32')), a)).to.throw(/add: expected float32 input, got int32/);
+      const w = run(() => zeros([3, 4]));
+      expect(() => fusedMatmul({ a, b: w, bias: run(() => zeros([3])) })).to.throw(/fusedMatmul: bias of shape \[3\] does not fit the result \[2,4\]; expected \[4\]/);
+      expect(() => fusedMatmul({ a, b: w, activation: 'elu' as never })).to.throw(/fusedMatmul: activation 'elu' cannot be fused; expected one of linear, relu, sigmoid, tanh/);
     });
 
     it('using a disposed tensor is an error naming the op', async () => {

@@ -20,6 +20,11 @@ export const REDUCE_OPS = ['sum', 'mean'] as const;
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 export interface MatmulOptions { readonly transposeA: boolean; readonly transposeB: boolean }
+/** Activations a matmul can apply in its epilogue: those whose derivative follows from the output. */
+export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
+/** A matmul epilogue: bias [N] added to every row, then the activation. */
+export interface MatmulEpilogue { readonly bias?: TensorInfo; readonly activation: FusedActivation }
 
 export interface Backend {
   readonly name: string;
@@ -60,7 +65,7 @@ export interface Backend {
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
   /**
    * a: [batchA, rows, cols], b: [batchB, rows, cols], with batchA and batchB each 1 or `batch`.
-   * Result [batch, M, N] of op(a)·op(b), where op transposes the last two axes when asked.
+   * Result [batch, M, N] of act(op(a)·op(b) + bias), where op transposes the last two axes when asked.
    */
-  matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions): Storage;
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): Storage;
 }

@@ -21,7 +21,7 @@ export { philox4x32, normalValues, uniformValues } from './rng.js';
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
 export { add, div, exp, log, mul, neg, relu, sigmoid, sub, tanh } from './ops/elementwise.js';
 export { mean, sum } from './ops/reduce.js';
-export { matmul } from './ops/matmul.js';
+export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 

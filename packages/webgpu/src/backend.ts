@@ -3,7 +3,7 @@
 // Imports the contract from @webgrad/core and this package's registry, recorder and pool.
 import {
   broadcastStrides, sameShape, sizeOf, stridesOf,
-  type Backend, type BinaryOp, type DType, type MatmulOptions, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
+  type Backend, type BinaryOp, type DType, type MatmulEpilogue, type MatmulOptions, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
 } from '@webgrad/core';
 import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor } from './commands.js';
@@ -225,13 +225,17 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions): GpuStorage {
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
     const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
     const [M, K] = transposeA ? [ca, ra] : [ra, ca];
     const N = transposeB ? rb : cb;
     const out = this.allocateOutput([batch, M, N]);
     this.commands.dispatch({
-      kernel: 'matmul', inputs: [buf(a), buf(b)], outputs: [out.buffer],
+      kernel: 'matmul', inputs: [buf(a), buf(b), epilogue?.bias ? buf(epilogue.bias) : buf(a)], outputs: [out.buffer],
+      overrides: {
+        HAS_BIAS: epilogue?.bias ? 1 : 0,
+        ACTIVATION: this.registry.constant('matmul', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
+      },
       params: {
         M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
         a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : K * N,

@@ -16,8 +16,8 @@ export interface Kernel {
   readonly paramsSize: number;
   readonly layout: GPUBindGroupLayout;
   readonly pipelineLayout: GPUPipelineLayout;
-  /** The shader's `const OP_*: u32` codes by name, for the OP override. */
-  readonly opCodes: ReadonlyMap<string, number>;
+  /** The shader's `const NAME: u32 = Nu;` codes by name (OP_*, ACT_*), for its override constants. */
+  readonly constants: ReadonlyMap<string, number>;
   readonly params: ReadonlyMap<string, ParamMember>;
   readonly module: GPUShaderModule;
 }
@@ -74,20 +74,24 @@ export class KernelRegistry {
     }));
     entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
     const layout = this.device.createBindGroupLayout({ label: name, entries });
-    const opCodes = new Map([...source.matchAll(/^const (OP_\w+): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
+    const constants = new Map([...source.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
     return {
-      name, inputs, outputs, paramsSize: Math.ceil(params!.size / 16) * 16, layout, opCodes, params: members,
+      name, inputs, outputs, paramsSize: Math.ceil(params!.size / 16) * 16, layout, constants, params: members,
       pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] }),
       module: this.device.createShaderModule({ label: name, code }),
     };
   }
 
-  /** The code of OP_<NAME> in kernel `name`; throws naming the kernel when the shader lacks it. */
-  opCode(name: string, op: string): number {
-    const key = `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-    const code = this.get(name).opCodes.get(key);
-    if (code === undefined) throw new Error(`kernel ${name}: no ${key} constant for op '${op}'`);
+  /** The value of `const <key>: u32` in kernel `name`; throws naming the kernel when the shader lacks it. */
+  constant(name: string, key: string): number {
+    const code = this.get(name).constants.get(key);
+    if (code === undefined) throw new Error(`kernel ${name}: no ${key} constant`);
     return code;
+  }
+
+  /** The code of OP_<NAME> for a camelCase op name (leakyRelu → OP_LEAKY_RELU). */
+  opCode(name: string, op: string): number {
+    return this.constant(name, `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
   }
 
   private pipelineDescriptor(kernel: Kernel, overrides: Overrides): GPUComputePipelineDescriptor {

@@ -1,7 +1,7 @@
 // The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
 // Storage is a Float64Array for every dtype. Imports the Backend contract and dtype helpers only.
-import type { Backend, BinaryOp, MatmulOptions, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, MatmulEpilogue, MatmulOptions, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
@@ -176,7 +176,7 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions): Float64Array {
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): Float64Array {
     const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
     const [m, k] = transposeA ? [ca, ra] : [ra, ca];
     const n = transposeB ? rb : cb;
@@ -193,6 +193,9 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    return out;
+    if (!epilogue) return out;
+    const bias = epilogue.bias && values(epilogue.bias);
+    const act = epilogue.activation === 'linear' ? (z: number) => z : unaryFns[epilogue.activation];
+    return out.map((z, e) => act(bias ? z + bias[e % n] : z));
   }
 }

@@ -1,7 +1,7 @@
 // Elementwise ops, forward and backward: unary (neg, exp, log, relu, sigmoid, tanh) and binary with
 // broadcasting (add, sub, mul, div). Backward rules return gradients in the broadcast output shape;
 // the tape sums them back to each input's shape. Imports the engine, creation and dtype helpers.
-import type { BinaryOp, UnaryGradOp, UnaryOp } from '../backend.js';
+import type { BinaryOp, FusedActivation, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastShapes, fmt, sameShape } from '../dtype.js';
 import { runOp, type GradRule, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
@@ -30,6 +30,15 @@ const unaryGradDef = (name: UnaryGradOp): OpDef<undefined> => ({
 const reluGradOp = unaryGradDef('relu');
 const sigmoidGradOp = unaryGradDef('sigmoid');
 const tanhGradOp = unaryGradDef('tanh');
+
+/**
+ * dy·f'(x) for a fused activation, from its output y alone: relu'(x) = 1[y > 0], σ' = y(1 - y),
+ * tanh' = 1 - y² (the unary_grad kernels read x only for relu, and x > 0 ⇔ y > 0 there).
+ */
+export function activationGrad(activation: FusedActivation, y: Tensor, dy: Tensor): Tensor {
+  const op = { relu: reluGradOp, sigmoid: sigmoidGradOp, tanh: tanhGradOp, linear: null }[activation];
+  return op ? runOp(op, [y, y, dy], undefined) : dy;
+}
 
 const binaryDef = (name: BinaryOp, grad: GradRule<undefined>): OpDef<undefined> => ({
   name,

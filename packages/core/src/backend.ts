@@ -19,6 +19,18 @@ export type BinaryOp = (typeof BINARY_OPS)[number];
 export const REDUCE_OPS = ['sum', 'mean'] as const;
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
+export const OPTIMIZER_KINDS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'rmspropMomentum', 'rmspropNesterov', 'adam', 'adamw'] as const;
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+/** State tensors each rule keeps per parameter (v, r or s; Adam: s and r; RMSProp+momentum: r and v). */
+export const OPTIMIZER_STATE_COUNT: Readonly<Record<OptimizerKind, number>> = {
+  sgd: 0, momentum: 1, nesterov: 1, adagrad: 1, rmsprop: 1, rmspropMomentum: 2, rmspropNesterov: 2, adam: 2, adamw: 2,
+};
+/** One step's hyperparameters; bias1/bias2 = 1/(1 − β^t) for Adam's bias correction, from the host. */
+export interface OptimizerHyper {
+  readonly learningRate: number; readonly momentum: number; readonly rho: number; readonly beta1: number; readonly beta2: number;
+  readonly epsilon: number; readonly weightDecay: number; readonly clipValue: number; readonly bias1: number; readonly bias2: number;
+}
+
 export interface MatmulOptions { readonly transposeA: boolean; readonly transposeB: boolean }
 /** Activations a matmul can apply in its epilogue: those whose derivative follows from the output. */
 export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
@@ -68,4 +80,13 @@ export interface Backend {
    * Result [batch, M, N] of act(op(a)·op(b) + bias), where op transposes the last two axes when asked.
    */
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): Storage;
+
+  // ---- optimizers: in place, no new storage ----
+  /**
+   * Updates param and its state in place from grad (see shaders/optim/optimizer_step.wgsl for the rules);
+   * the gradient is first multiplied by scale[0] when a scale is given (clip by norm).
+   */
+  optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], hyper: OptimizerHyper, scale?: TensorInfo): void;
+  /** [1]: min(1, clipNorm / √sumSquares[0]) (1 for a zero norm). */
+  clipScale(sumSquares: TensorInfo, clipNorm: number): Storage;
 }

@@ -17,6 +17,7 @@ export {
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
 export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 export { philox4x32, normalValues, uniformValues } from './rng.js';
+export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js';
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
 export { add, div, exp, log, mul, neg, relu, sigmoid, sub, tanh } from './ops/elementwise.js';

@@ -3,7 +3,7 @@
 // Imports the contract from @webgrad/core and this package's registry, recorder and pool.
 import {
   broadcastStrides, sameShape, sizeOf, stridesOf,
-  type Backend, type BinaryOp, type DType, type MatmulEpilogue, type MatmulOptions, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
+  type Backend, type BinaryOp, type DType, type MatmulEpilogue, type MatmulOptions, type OptimizerHyper, type OptimizerKind, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
 } from '@webgrad/core';
 import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor } from './commands.js';
@@ -222,6 +222,34 @@ export class WebGPUBackend implements Backend {
       },
       grid: gridFor(outSize),
     });
+    return out;
+  }
+
+  // Bound where a rule keeps fewer states or no scale is given: distinct, since two writable
+  // bindings of one buffer are invalid. `one` holds 1.0, the identity scale.
+  private spares?: { state0: GPUBuffer; state1: GPUBuffer; one: GPUBuffer };
+
+  optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], h: OptimizerHyper, scale?: TensorInfo): void {
+    if (!this.spares) {
+      const one = this.write([1], [1], 'float32').buffer;
+      this.spares = { state0: this.pool.acquire(4, false), state1: this.pool.acquire(4, false), one };
+    }
+    const size = sizeOf(param.shape);
+    this.commands.dispatch({
+      kernel: 'optimizer_step', overrides: { OP: this.registry.opCode('optimizer_step', kind) },
+      inputs: [buf(grad), scale ? buf(scale) : this.spares.one],
+      outputs: [buf(param), state[0] ? buf(state[0]) : this.spares.state0, state[1] ? buf(state[1]) : this.spares.state1],
+      params: {
+        size, learning_rate: h.learningRate, momentum: h.momentum, rho: h.rho, beta1: h.beta1, beta2: h.beta2,
+        epsilon: h.epsilon, weight_decay: h.weightDecay, clip_value: h.clipValue, bias1: h.bias1, bias2: h.bias2,
+      },
+      grid: gridFor(Math.ceil(size / 256)),
+    });
+  }
+
+  clipScale(sumSquares: TensorInfo, clipNorm: number): GpuStorage {
+    const out = this.allocateOutput([1]);
+    this.commands.dispatch({ kernel: 'clip_scale', inputs: [buf(sumSquares)], outputs: [out.buffer], params: { clip_norm: clipNorm }, grid: [1, 1, 1] });
     return out;
   }
 

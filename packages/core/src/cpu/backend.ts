@@ -1,7 +1,7 @@
 // The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
 // Storage is a Float64Array for every dtype. Imports the Backend contract and dtype helpers only.
-import type { Backend, BinaryOp, MatmulEpilogue, MatmulOptions, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, MatmulEpilogue, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
@@ -174,6 +174,42 @@ export class CpuBackend implements Backend {
       for (let o = 0; o < out.length; o++) out[o] /= n;
     }
     return out;
+  }
+
+  optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], h: OptimizerHyper, scale?: TensorInfo): void {
+    const theta = values(param), grads = values(grad), s0 = state[0] && values(state[0]), s1 = state[1] && values(state[1]);
+    const factor = scale ? values(scale)[0] : 1, lr = h.learningRate;
+    for (let i = 0; i < theta.length; i++) {
+      let g = grads[i] * factor;
+      if (h.clipValue > 0) g = Math.min(h.clipValue, Math.max(-h.clipValue, g));
+      if (kind !== 'adamw') g += h.weightDecay * theta[i];
+      if (kind === 'sgd') theta[i] -= lr * g;
+      else if (kind === 'momentum' || kind === 'nesterov') {
+        s0[i] = h.momentum * s0[i] - lr * g;
+        theta[i] += kind === 'nesterov' ? h.momentum * s0[i] - lr * g : s0[i];
+      } else if (kind === 'adagrad') {
+        s0[i] += g * g;
+        theta[i] -= (lr * g) / (h.epsilon + Math.sqrt(s0[i]));
+      } else if (kind === 'rmsprop' || kind === 'rmspropMomentum' || kind === 'rmspropNesterov') {
+        s0[i] = h.rho * s0[i] + (1 - h.rho) * g * g;
+        const step = (lr * g) / (Math.sqrt(s0[i]) + h.epsilon);
+        if (kind === 'rmsprop') theta[i] -= step;
+        else {
+          s1[i] = h.momentum * s1[i] - step;
+          theta[i] += kind === 'rmspropNesterov' ? h.momentum * s1[i] - step : s1[i];
+        }
+      } else {
+        if (kind === 'adamw') theta[i] -= lr * h.weightDecay * theta[i];
+        s0[i] = h.beta1 * s0[i] + (1 - h.beta1) * g;
+        s1[i] = h.beta2 * s1[i] + (1 - h.beta2) * g * g;
+        theta[i] -= (lr * s0[i] * h.bias1) / (Math.sqrt(s1[i] * h.bias2) + h.epsilon);
+      }
+    }
+  }
+
+  clipScale(sumSquares: TensorInfo, clipNorm: number): Float64Array {
+    const norm = Math.sqrt(values(sumSquares)[0]);
+    return Float64Array.of(norm > 0 ? Math.min(1, clipNorm / norm) : 1);
   }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): Float64Array {

@@ -33,3 +33,24 @@ fn strided_offset(i: u32, rank: u32, shape: Dims, strides: Dims) -> u32 {
   }
   return offset;
 }
+
+// SELU's constants (Klambauer et al. 2017).
+const SELU_SCALE: f32 = 1.0507009873554805;
+const SELU_ALPHA: f32 = 1.6732632423543772;
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7; WGSL has no erf), odd-extended.
+fn erf_approx(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}
+
+// Φ(x), the standard normal CDF, and φ(x), its density: GELU(x) = xΦ(x), GELU'(x) = Φ(x) + xφ(x).
+fn normal_cdf(x: f32) -> f32 {
+  return 0.5 * (1.0 + erf_approx(x * 0.7071067811865476));
+}
+
+fn normal_pdf(x: f32) -> f32 {
+  return 0.3989422804014327 * exp(-0.5 * x * x);
+}

@@ -1,4 +1,6 @@
-// binary: out[i] = a[ia(i)] OP b[ib(i)] with NumPy broadcasting (OP override: add, sub, mul, div).
+// binary: out[i] = a[ia(i)] OP b[ib(i)] with NumPy broadcasting (OP override): add, sub, mul, div,
+// pow (for a > 0, as WGSL's pow), maximum, minimum; comparisons give float32 1/0; SIGMOID_BCE is the
+// binary cross-entropy of logits a against labels b, max(a,0) - a·b + log(1 + e^{-|a|}), stable for any a.
 //
 // Bindings: 0 a (read), 1 b (read), 2 out (read_write), 3 params (uniform).
 // Mapping: one invocation per output element, 256 per workgroup, grid wrapped into y (flat_index).
@@ -9,6 +11,15 @@ const OP_ADD: u32 = 0u;
 const OP_SUB: u32 = 1u;
 const OP_MUL: u32 = 2u;
 const OP_DIV: u32 = 3u;
+const OP_POW: u32 = 4u;
+const OP_MAXIMUM: u32 = 5u;
+const OP_MINIMUM: u32 = 6u;
+const OP_GREATER: u32 = 7u;
+const OP_LESS: u32 = 8u;
+const OP_EQUAL: u32 = 9u;
+const OP_GREATER_EQUAL: u32 = 10u;
+const OP_LESS_EQUAL: u32 = 11u;
+const OP_SIGMOID_BCE: u32 = 12u;
 
 override OP: u32;
 
@@ -31,7 +42,16 @@ fn apply(u: f32, v: f32) -> f32 {
   if (OP == OP_ADD) { return u + v; }
   if (OP == OP_SUB) { return u - v; }
   if (OP == OP_MUL) { return u * v; }
-  return u / v;
+  if (OP == OP_DIV) { return u / v; }
+  if (OP == OP_POW) { return pow(u, v); }
+  if (OP == OP_MAXIMUM) { return max(u, v); }
+  if (OP == OP_MINIMUM) { return min(u, v); }
+  if (OP == OP_GREATER) { return select(0.0, 1.0, u > v); }
+  if (OP == OP_LESS) { return select(0.0, 1.0, u < v); }
+  if (OP == OP_EQUAL) { return select(0.0, 1.0, u == v); }
+  if (OP == OP_GREATER_EQUAL) { return select(0.0, 1.0, u >= v); }
+  if (OP == OP_LESS_EQUAL) { return select(0.0, 1.0, u <= v); }
+  return max(u, 0.0) - u * v + log(1.0 + exp(-abs(u)));
 }
 
 @compute @workgroup_size(256)

@@ -1,5 +1,5 @@
-// unary: out[i] = f(x[offset(i)]) for f chosen by the OP override; OP_COPY with broadcast strides
-// implements broadcastTo.
+// unary: out[i] = f(x[offset(i)]) for f chosen by the OP override (params.alpha for leakyRelu and
+// elu); OP_COPY with broadcast strides implements broadcastTo.
 //
 // Bindings: 0 x (read), 1 out (read_write), 2 params (uniform).
 // Mapping: one invocation per output element, 256 per workgroup, grid wrapped into y (flat_index).
@@ -13,6 +13,16 @@ const OP_RELU: u32 = 3u;
 const OP_SIGMOID: u32 = 4u;
 const OP_TANH: u32 = 5u;
 const OP_COPY: u32 = 6u;
+const OP_ABS: u32 = 7u;
+const OP_SQRT: u32 = 8u;
+const OP_RSQRT: u32 = 9u;
+const OP_SQUARE: u32 = 10u;
+const OP_RECIPROCAL: u32 = 11u;
+const OP_LEAKY_RELU: u32 = 12u;
+const OP_ELU: u32 = 13u;
+const OP_SELU: u32 = 14u;
+const OP_SOFTPLUS: u32 = 15u;
+const OP_GELU: u32 = 16u;
 
 override OP: u32;
 
@@ -20,6 +30,7 @@ struct Params {
   size: u32,
   rank: u32,
   x_broadcast: u32,
+  alpha: f32,
   out_shape: Dims,
   x_strides: Dims,
 }
@@ -37,6 +48,17 @@ fn apply(v: f32) -> f32 {
   if (OP == OP_SIGMOID) { return 1.0 / (1.0 + exp(-v)); }
   // tanh from e^{-2|v|} <= 1, so large |v| gives ±1 instead of inf/inf = NaN.
   if (OP == OP_TANH) { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }
+  if (OP == OP_ABS) { return abs(v); }
+  if (OP == OP_SQRT) { return sqrt(v); }
+  if (OP == OP_RSQRT) { return inverseSqrt(v); }
+  if (OP == OP_SQUARE) { return v * v; }
+  if (OP == OP_RECIPROCAL) { return 1.0 / v; }
+  if (OP == OP_LEAKY_RELU) { return select(params.alpha * v, v, v > 0.0); }
+  if (OP == OP_ELU) { return select(params.alpha * (exp(v) - 1.0), v, v > 0.0); }
+  if (OP == OP_SELU) { return SELU_SCALE * select(SELU_ALPHA * (exp(v) - 1.0), v, v > 0.0); }
+  // max(v, 0) + log(1 + e^{-|v|}): never overflows
+  if (OP == OP_SOFTPLUS) { return max(v, 0.0) + log(1.0 + exp(-abs(v))); }
+  if (OP == OP_GELU) { return v * normal_cdf(v); }
   return v;
 }
 

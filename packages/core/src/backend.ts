@@ -9,12 +9,21 @@ export type Storage = unknown;
 /** What a kernel needs to know about an input: where its data is, and its shape and dtype. */
 export interface TensorInfo { readonly storage: Storage; readonly shape: Shape; readonly dtype: DType }
 
-export const UNARY_OPS = ['neg', 'exp', 'log', 'relu', 'sigmoid', 'tanh'] as const;
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'relu', 'sigmoid', 'tanh', 'abs', 'sqrt', 'rsqrt', 'square', 'reciprocal',
+  'leakyRelu', 'elu', 'selu', 'softplus', 'gelu',
+] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 /** Fused derivatives: dx = dy * f'(x), computed from whichever of x and y = f(x) is cheaper. */
-export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh'] as const;
+export const UNARY_GRAD_OPS = [
+  'relu', 'sigmoid', 'tanh', 'abs', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu',
+  'sigmoidBce', // d/dx of the binary cross-entropy from logits x against labels y: σ(x) − y
+] as const;
 export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual',
+  'sigmoidBce', // binary cross-entropy of logits a against labels b, stable form
+] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export const REDUCE_OPS = ['sum', 'mean'] as const;
 export type ReduceOp = (typeof REDUCE_OPS)[number];
@@ -69,10 +78,13 @@ export interface Backend {
   oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): Storage;
   /** float32 ↔ int32; float to int truncates toward zero. */
   cast(x: TensorInfo, dtype: DType): Storage;
-  unary(op: UnaryOp, x: TensorInfo): Storage;
-  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): Storage;
-  /** a and b broadcast to `outShape`. */
+  /** `alpha` parameterises leakyRelu and elu. */
+  unary(op: UnaryOp, x: TensorInfo, alpha?: number): Storage;
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha?: number): Storage;
+  /** a and b broadcast to `outShape`; comparisons give float32 1/0. */
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): Storage;
+  /** condition (nonzero = true) ? a : b, all broadcast to `outShape`. */
+  where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): Storage;
   /** Reduces over `axes` (sorted, unique); the result has x's shape with those axes removed. */
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
   /**

@@ -20,18 +20,21 @@ export { philox4x32, normalValues, uniformValues } from './rng.js';
 export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js';
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
-export { add, div, exp, log, mul, neg, relu, sigmoid, sub, tanh } from './ops/elementwise.js';
+export {
+  abs, add, div, elu, equal, exp, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, maximum, minimum, mul, neg, pow,
+  reciprocal, relu, rsqrt, selu, sigmoid, softplus, sqrt, square, sub, tanh, where,
+} from './ops/elementwise.js';
 export { mean, sum } from './ops/reduce.js';
 export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 
 import { creationOps } from './ops/creation.js';
-import { elementwiseOps } from './ops/elementwise.js';
+import { elementwiseOps, parameterisedOps, whereOp } from './ops/elementwise.js';
 import { matmulOps } from './ops/matmul.js';
 import { movementOps } from './ops/movement.js';
 import { reduceOps } from './ops/reduce.js';
 
 /** Every op's definition by name: the one table tests and tools iterate over. */
-export const opTable = { ...creationOps, ...elementwiseOps, ...reduceOps, ...matmulOps, ...movementOps } as const;
+export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps } as const;
 export type OpName = keyof typeof opTable;

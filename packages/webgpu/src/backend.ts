@@ -85,13 +85,13 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  private unaryKernel(op: string, x: TensorInfo, shape: Shape): GpuStorage {
+  private unaryKernel(op: string, x: TensorInfo, shape: Shape, alpha = 0): GpuStorage {
     const out = this.allocateOutput(shape);
     const size = sizeOf(shape);
     const broadcast = !sameShape(x.shape, shape);
     this.commands.dispatch({
       kernel: 'unary', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('unary', op) },
-      params: { size, rank: shape.length, x_broadcast: broadcast ? 1 : 0, out_shape: shape, x_strides: broadcast ? broadcastStrides(x.shape, shape) : [] },
+      params: { size, rank: shape.length, x_broadcast: broadcast ? 1 : 0, alpha, out_shape: shape, x_strides: broadcast ? broadcastStrides(x.shape, shape) : [] },
       grid: gridFor(Math.ceil(size / 256)),
     });
     return out;
@@ -181,14 +181,26 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  unary(op: UnaryOp, x: TensorInfo): GpuStorage { return this.unaryKernel(op, x, x.shape); }
+  unary(op: UnaryOp, x: TensorInfo, alpha = 0): GpuStorage { return this.unaryKernel(op, x, x.shape, alpha); }
 
-  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): GpuStorage {
+  where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage {
+    const out = this.allocateOutput(outShape), size = sizeOf(outShape);
+    this.commands.dispatch({
+      kernel: 'where', inputs: [buf(condition), buf(a), buf(b)], outputs: [out.buffer], grid: gridFor(Math.ceil(size / 256)),
+      params: {
+        size, rank: outShape.length, out_shape: outShape, c_strides: broadcastStrides(condition.shape, outShape),
+        a_strides: broadcastStrides(a.shape, outShape), b_strides: broadcastStrides(b.shape, outShape),
+      },
+    });
+    return out;
+  }
+
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha = 0): GpuStorage {
     const out = this.allocateOutput(dy.shape);
     const size = sizeOf(dy.shape);
     this.commands.dispatch({
       kernel: 'unary_grad', inputs: [buf(x), buf(y), buf(dy)], outputs: [out.buffer],
-      overrides: { OP: this.registry.opCode('unary_grad', op) }, params: { size }, grid: gridFor(Math.ceil(size / 256)),
+      overrides: { OP: this.registry.opCode('unary_grad', op) }, params: { size, alpha }, grid: gridFor(Math.ceil(size / 256)),
     });
     return out;
   }

@@ -6,20 +6,62 @@ import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
-const unaryFns: Record<UnaryOp, (x: number) => number> = {
+const SELU_SCALE = 1.0507009873554805, SELU_ALPHA = 1.6732632423543772;
+
+/** erf to float64 accuracy: its Taylor series for |x| < 2.5, the continued fraction of erfc beyond. */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a < 2.5) {
+    let term = a, total = a;
+    for (let n = 1; n < 80; n++) {
+      term *= (-a * a) / n;
+      total += term / (2 * n + 1);
+    }
+    return Math.sign(x) * total * (2 / Math.sqrt(Math.PI));
+  }
+  let f = a; // erfc(a) = e^{-a²}/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), evaluated from the tail
+  for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
+  return Math.sign(x) * (1 - Math.exp(-a * a) / (Math.sqrt(Math.PI) * f));
+}
+const normalCdf = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
+const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+const sigmoidOf = (x: number) => 1 / (1 + Math.exp(-x));
+
+const unaryFns: Record<UnaryOp, (x: number, alpha: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,
   log: Math.log,
   relu: (x) => (x > 0 ? x : 0),
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  sigmoid: sigmoidOf,
   tanh: Math.tanh,
+  abs: Math.abs,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  square: (x) => x * x,
+  reciprocal: (x) => 1 / x,
+  leakyRelu: (x, alpha) => (x > 0 ? x : alpha * x),
+  elu: (x, alpha) => (x > 0 ? x : alpha * Math.expm1(x)),
+  selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+  softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+  gelu: (x) => x * normalCdf(x),
 };
 
-// dx = dy * f'(x), from x or from y = f(x)
-const unaryGradFns: Record<UnaryGradOp, (x: number, y: number, dy: number) => number> = {
-  relu: (x, _, dy) => (x > 0 ? dy : 0),
-  sigmoid: (_, y, dy) => dy * y * (1 - y),
-  tanh: (_, y, dy) => dy * (1 - y * y),
+// f'(x), from x or from y = f(x); dx = dy · f'(x)
+const derivativeFns: Record<UnaryGradOp, (x: number, y: number, alpha: number) => number> = {
+  relu: (x) => (x > 0 ? 1 : 0),
+  sigmoid: (_, y) => y * (1 - y),
+  tanh: (_, y) => 1 - y * y,
+  abs: Math.sign,
+  sqrt: (_, y) => 0.5 / y,
+  rsqrt: (_, y) => -0.5 * y * y * y,
+  square: (x) => 2 * x,
+  reciprocal: (_, y) => -y * y,
+  leakyRelu: (x, _, alpha) => (x > 0 ? 1 : alpha),
+  elu: (x, y, alpha) => (x > 0 ? 1 : y + alpha),
+  selu: (x, y) => (x > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA),
+  softplus: (x) => sigmoidOf(x),
+  gelu: (x) => normalCdf(x) + x * normalPdf(x),
+  sigmoidBce: (x, labels) => sigmoidOf(x) - labels,
 };
 
 const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -27,6 +69,15 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: Math.max,
+  minimum: Math.min,
+  greater: (a, b) => +(a > b),
+  less: (a, b) => +(a < b),
+  equal: (a, b) => +(a === b),
+  greaterEqual: (a, b) => +(a >= b),
+  lessEqual: (a, b) => +(a <= b),
+  sigmoidBce: (x, z) => Math.max(x, 0) - x * z + Math.log1p(Math.exp(-Math.abs(x))),
 };
 
 /** For each flat index of `outShape`, the flat index into a tensor of `inShape` broadcast to it. */
@@ -142,11 +193,17 @@ export class CpuBackend implements Backend {
     return dtype === 'int32' ? values(x).map((v) => (Number.isNaN(v) ? 0 : Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(v))))) : values(x).slice();
   }
 
-  unary(op: UnaryOp, x: TensorInfo): Float64Array { return values(x).map(unaryFns[op]); }
+  unary(op: UnaryOp, x: TensorInfo, alpha = 0): Float64Array { return values(x).map((v) => unaryFns[op](v, alpha)); }
 
-  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo): Float64Array {
-    const xs = values(x), ys = values(y), f = unaryGradFns[op];
-    return values(dy).map((g, i) => f(xs[i], ys[i], g));
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha = 0): Float64Array {
+    const xs = values(x), ys = values(y), f = derivativeFns[op];
+    return values(dy).map((g, i) => g * f(xs[i], ys[i], alpha));
+  }
+
+  where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): Float64Array {
+    const cv = values(condition), av = values(a), bv = values(b);
+    const ic = broadcastIndex(condition.shape, outShape), ia = broadcastIndex(a.shape, outShape), ib = broadcastIndex(b.shape, outShape);
+    return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => (cv[ic(i)] !== 0 ? av[ia(i)] : bv[ib(i)]));
   }
 
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): Float64Array {
@@ -231,7 +288,7 @@ export class CpuBackend implements Backend {
     }
     if (!epilogue) return out;
     const bias = epilogue.bias && values(epilogue.bias);
-    const act = epilogue.activation === 'linear' ? (z: number) => z : unaryFns[epilogue.activation];
+    const act = epilogue.activation === 'linear' ? (z: number) => z : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
     return out.map((z, e) => act(bias ? z + bias[e % n] : z));
   }
 }

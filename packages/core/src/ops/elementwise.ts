@@ -1,10 +1,11 @@
-// Elementwise ops, forward and backward: unary (neg, exp, log, relu, sigmoid, tanh) and binary with
-// broadcasting (add, sub, mul, div). Backward rules return gradients in the broadcast output shape;
-// the tape sums them back to each input's shape. Imports the engine, creation and dtype helpers.
-import type { BinaryOp, FusedActivation, UnaryGradOp, UnaryOp } from '../backend.js';
+// Elementwise ops, forward and backward: unary activations and math, binary arithmetic and
+// comparisons with broadcasting, and where. Each unary derivative is one fused kernel (unary_grad).
+// Backward rules return gradients in the broadcast output shape; the tape sums them back to each
+// input's shape. Imports the engine, creation and dtype helpers.
+import { UNARY_GRAD_OPS, type BinaryOp, type FusedActivation, type UnaryGradOp, type UnaryOp } from '../backend.js';
 import { broadcastShapes, fmt, sameShape } from '../dtype.js';
 import { runOp, type GradRule, type OpDef } from '../engine.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { asTensor } from './creation.js';
 
 export function requireFloat(op: string, ...inputs: readonly Tensor[]): void {
@@ -20,49 +21,98 @@ const unaryDef = (name: UnaryOp, grad: GradRule<undefined>): OpDef<undefined> =>
   grad,
 });
 
+export interface AlphaAttrs { readonly alpha: number }
+
 // dx = dy * f'(x), fused into one kernel; the derivative of a derivative is not needed yet.
-const unaryGradDef = (name: UnaryGradOp): OpDef<undefined> => ({
+const unaryGradDef = (name: UnaryGradOp): OpDef<AlphaAttrs> => ({
   name: `${name}Grad`,
   infer: ([x, , dy]) => ({ shape: dy.shape, dtype: x.dtype }),
-  kernel: (backend, [x, y, dy]) => backend.unaryGrad(name, x, y, dy),
+  kernel: (backend, [x, y, dy], { alpha }) => backend.unaryGrad(name, x, y, dy, alpha),
   grad: 'nonDifferentiable',
 });
-const reluGradOp = unaryGradDef('relu');
-const sigmoidGradOp = unaryGradDef('sigmoid');
-const tanhGradOp = unaryGradDef('tanh');
+const unaryGradOps = Object.fromEntries(UNARY_GRAD_OPS.map((name) => [name, unaryGradDef(name)])) as Record<UnaryGradOp, OpDef<AlphaAttrs>>;
+
+/** dy · f'(x) in one kernel, from x and y = f(x). */
+export const derivative = (op: UnaryGradOp, x: Tensor, y: Tensor, dy: Tensor, alpha = 0): Tensor =>
+  runOp(unaryGradOps[op], [x, y, dy], { alpha });
+const fusedGrad = (op: UnaryGradOp): GradRule<undefined> => (dy, [x], y) => [() => derivative(op, x, y, dy)];
+
+const alphaDef = (name: 'leakyRelu' | 'elu'): OpDef<AlphaAttrs> => ({
+  name,
+  infer: ([x]) => { requireFloat(name, x); return { shape: x.shape, dtype: x.dtype }; },
+  kernel: (backend, [x], { alpha }) => backend.unary(name, x, alpha),
+  grad: (dy, [x], y, { alpha }) => [() => derivative(name, x, y, dy, alpha)],
+});
+
+const comparisonDef = (name: BinaryOp): OpDef<undefined> => ({ ...binaryDef(name, () => []), grad: 'nonDifferentiable' });
 
 /**
  * dy·f'(x) for a fused activation, from its output y alone: relu'(x) = 1[y > 0], σ' = y(1 - y),
  * tanh' = 1 - y² (the unary_grad kernels read x only for relu, and x > 0 ⇔ y > 0 there).
  */
 export function activationGrad(activation: FusedActivation, y: Tensor, dy: Tensor): Tensor {
-  const op = { relu: reluGradOp, sigmoid: sigmoidGradOp, tanh: tanhGradOp, linear: null }[activation];
-  return op ? runOp(op, [y, y, dy], undefined) : dy;
+  return activation === 'linear' ? dy : derivative(activation, y, y, dy);
 }
 
-const binaryDef = (name: BinaryOp, grad: GradRule<undefined>): OpDef<undefined> => ({
-  name,
-  infer: ([a, b]) => {
-    requireFloat(name, a, b);
-    return { shape: sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(name, a.shape, b.shape), dtype: a.dtype };
-  },
-  kernel: (backend, [a, b], _, out) => backend.binary(name, a, b, out.shape),
-  grad,
-});
+function binaryDef(name: BinaryOp, grad: GradRule<undefined>): OpDef<undefined> {
+  return {
+    name,
+    infer: ([a, b]) => {
+      requireFloat(name, a, b);
+      return { shape: sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(name, a.shape, b.shape), dtype: a.dtype };
+    },
+    kernel: (backend, [a, b], _, out) => backend.binary(name, a, b, out.shape),
+    grad,
+  };
+}
 
 export const elementwiseOps = {
   neg: unaryDef('neg', (dy) => [() => neg(dy)]),
   exp: unaryDef('exp', (dy, _, y) => [() => mul(dy, y)]), // d/dx e^x = e^x = y
   log: unaryDef('log', (dy, [x]) => [() => div(dy, x)]), // d/dx ln x = 1/x
-  relu: unaryDef('relu', (dy, [x], y) => [() => runOp(reluGradOp, [x, y, dy], undefined)]), // 1[x > 0]
-  sigmoid: unaryDef('sigmoid', (dy, [x], y) => [() => runOp(sigmoidGradOp, [x, y, dy], undefined)]), // y(1 - y)
-  tanh: unaryDef('tanh', (dy, [x], y) => [() => runOp(tanhGradOp, [x, y, dy], undefined)]), // 1 - y²
+  // The derivatives, one fused kernel each, are listed in shaders/elementwise/unary_grad.wgsl.
+  relu: unaryDef('relu', fusedGrad('relu')),
+  sigmoid: unaryDef('sigmoid', fusedGrad('sigmoid')),
+  tanh: unaryDef('tanh', fusedGrad('tanh')),
+  abs: unaryDef('abs', fusedGrad('abs')),
+  sqrt: unaryDef('sqrt', fusedGrad('sqrt')),
+  rsqrt: unaryDef('rsqrt', fusedGrad('rsqrt')),
+  square: unaryDef('square', fusedGrad('square')),
+  reciprocal: unaryDef('reciprocal', fusedGrad('reciprocal')),
+  selu: unaryDef('selu', fusedGrad('selu')),
+  softplus: unaryDef('softplus', fusedGrad('softplus')),
+  gelu: unaryDef('gelu', fusedGrad('gelu')),
   add: binaryDef('add', (dy) => [() => dy, () => dy]),
   sub: binaryDef('sub', (dy) => [() => dy, () => neg(dy)]),
   mul: binaryDef('mul', (dy, [a, b]) => [() => mul(dy, b), () => mul(dy, a)]),
   // d(a/b)/da = 1/b; d(a/b)/db = -a/b² = -y/b
   div: binaryDef('div', (dy, [, b], y) => [() => div(dy, b), () => neg(div(mul(dy, y), b))]),
+  // d(aᵇ)/da = b·aᵇ⁻¹; d(aᵇ)/db = aᵇ·ln a
+  pow: binaryDef('pow', (dy, [a, b], y) => [() => mul(dy, mul(b, pow(a, sub(b, 1)))), () => mul(dy, mul(y, log(a)))]),
+  // the gradient goes to the larger (smaller) input; a tie sends it to a
+  maximum: binaryDef('maximum', (dy, [a, b]) => [() => mul(dy, greaterEqual(a, b)), () => mul(dy, less(a, b))]),
+  minimum: binaryDef('minimum', (dy, [a, b]) => [() => mul(dy, lessEqual(a, b)), () => mul(dy, greater(a, b))]),
+  // Comparisons give float32 1/0 masks (there is no bool dtype), ready to multiply with.
+  greater: comparisonDef('greater'),
+  less: comparisonDef('less'),
+  equal: comparisonDef('equal'),
+  greaterEqual: comparisonDef('greaterEqual'),
+  lessEqual: comparisonDef('lessEqual'),
 } satisfies Record<string, OpDef<undefined>>;
+
+export const parameterisedOps = { leakyRelu: alphaDef('leakyRelu'), elu: alphaDef('elu') };
+
+export const whereOp: OpDef<undefined> = {
+  name: 'where',
+  infer: ([condition, a, b]) => {
+    requireFloat('where', a, b);
+    const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, a.shape), b.shape);
+    return { shape, dtype: a.dtype };
+  },
+  kernel: (backend, [condition, a, b], _, out) => backend.where(condition, a, b, out.shape),
+  // dy flows to a where the condition holds and to b elsewhere; the condition gets none
+  grad: (dy, [condition]) => [null, () => where(condition, dy, 0), () => where(condition, 0, dy)],
+};
 
 export const neg = (x: Tensor): Tensor => runOp(elementwiseOps.neg, [x], undefined);
 export const exp = (x: Tensor): Tensor => runOp(elementwiseOps.exp, [x], undefined);
@@ -70,6 +120,21 @@ export const log = (x: Tensor): Tensor => runOp(elementwiseOps.log, [x], undefin
 export const relu = (x: Tensor): Tensor => runOp(elementwiseOps.relu, [x], undefined);
 export const sigmoid = (x: Tensor): Tensor => runOp(elementwiseOps.sigmoid, [x], undefined);
 export const tanh = (x: Tensor): Tensor => runOp(elementwiseOps.tanh, [x], undefined);
+export const abs = (x: Tensor): Tensor => runOp(elementwiseOps.abs, [x], undefined);
+export const sqrt = (x: Tensor): Tensor => runOp(elementwiseOps.sqrt, [x], undefined);
+export const rsqrt = (x: Tensor): Tensor => runOp(elementwiseOps.rsqrt, [x], undefined);
+export const square = (x: Tensor): Tensor => runOp(elementwiseOps.square, [x], undefined);
+export const reciprocal = (x: Tensor): Tensor => runOp(elementwiseOps.reciprocal, [x], undefined);
+/** x for x > 0, else αx (TF.js's default α = 0.2). */
+export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor => runOp(parameterisedOps.leakyRelu, [x], { alpha });
+/** x for x > 0, else α(eˣ − 1). */
+export const elu = (x: Tensor, alpha = 1): Tensor => runOp(parameterisedOps.elu, [x], { alpha });
+/** λ·elu(x, α) with the self-normalising constants λ ≈ 1.0507, α ≈ 1.6733. */
+export const selu = (x: Tensor): Tensor => runOp(elementwiseOps.selu, [x], undefined);
+/** ln(1 + eˣ), computed without overflow. */
+export const softplus = (x: Tensor): Tensor => runOp(elementwiseOps.softplus, [x], undefined);
+/** xΦ(x), the exact GELU (Keras's default, approximate = false). */
+export const gelu = (x: Tensor): Tensor => runOp(elementwiseOps.gelu, [x], undefined);
 
 const binary = (op: OpDef<undefined>, a: Tensor | number, b: Tensor | number): Tensor => {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op.name}: at least one input must be a Tensor`);
@@ -80,3 +145,18 @@ export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary(el
 export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.sub, a, b);
 export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.mul, a, b);
 export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.div, a, b);
+export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.pow, a, b);
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.maximum, a, b);
+export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.minimum, a, b);
+export const greater = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.greater, a, b);
+export const less = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.less, a, b);
+export const equal = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.equal, a, b);
+export const greaterEqual = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.greaterEqual, a, b);
+export const lessEqual = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.lessEqual, a, b);
+
+/** condition ? a : b elementwise with broadcasting; condition is a float32 mask or int32 (nonzero = true). */
+export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
+  if (!like) throw new Error('where: a or b must be a Tensor');
+  return runOp(whereOp, [condition, asTensor(a, like), asTensor(b, like)], undefined);
+}

@@ -54,3 +54,6 @@ fn normal_cdf(x: f32) -> f32 {
 fn normal_pdf(x: f32) -> f32 {
   return 0.3989422804014327 * exp(-0.5 * x * x);
 }
+
+// The largest finite f32 (3.4028234663852886e38, written short of it so the literal rounds down).
+const F32_MAX: f32 = 3.40282346e38;

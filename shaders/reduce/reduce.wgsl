@@ -1,14 +1,16 @@
-// reduce: out[o] = sum (or mean, OP override) of x over the reduced axes, for each output o.
+// reduce: out[o] = the sum, mean, max or min (OP override) of x over the reduced axes, for each output o.
 //
 // Bindings: 0 x (read), 1 out (read_write), 2 params (uniform).
 // Mapping: one workgroup of 64 invocations per output element (grid wrapped into y). Output o is
 // decomposed over kept_shape/kept_strides to the base offset of its slice of x; invocation t sums
 // elements t, t+64, ... of the slice (decomposed over red_shape/red_strides), then the workgroup
-// adds its 64 partial sums as a tree in workgroup memory (pairwise, which also keeps float32
-// rounding error low for long reductions).
+// combines its 64 partial results as a tree in workgroup memory (pairwise, which also keeps float32
+// rounding error low for long sums).
 
 const OP_SUM: u32 = 0u;
 const OP_MEAN: u32 = 1u;
+const OP_MAX: u32 = 2u;
+const OP_MIN: u32 = 3u;
 
 override OP: u32;
 
@@ -30,20 +32,32 @@ struct Params {
 const WG: u32 = 64u;
 var<workgroup> partial: array<f32, WG>;
 
+fn identity() -> f32 {
+  if (OP == OP_MAX) { return -F32_MAX; }
+  if (OP == OP_MIN) { return F32_MAX; }
+  return 0.0;
+}
+
+fn combine(a: f32, b: f32) -> f32 {
+  if (OP == OP_MAX) { return max(a, b); }
+  if (OP == OP_MIN) { return min(a, b); }
+  return a + b;
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let o = flat_workgroup(wid, nwg);
   if (o >= params.out_size) { return; }
   let base = strided_offset(o, params.kept_rank, params.kept_shape, params.kept_strides);
-  var acc = 0.0;
+  var acc = identity();
   for (var r = t; r < params.reduce_size; r += WG) {
-    acc += x[base + strided_offset(r, params.red_rank, params.red_shape, params.red_strides)];
+    acc = combine(acc, x[base + strided_offset(r, params.red_rank, params.red_shape, params.red_strides)]);
   }
   partial[t] = acc;
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (t < stride) { partial[t] += partial[t + stride]; }
+    if (t < stride) { partial[t] = combine(partial[t], partial[t + stride]); }
     workgroupBarrier();
   }
   if (t == 0u) {

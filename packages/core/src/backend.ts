@@ -25,7 +25,7 @@ export const BINARY_OPS = [
   'sigmoidBce', // binary cross-entropy of logits a against labels b, stable form
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
-export const REDUCE_OPS = ['sum', 'mean'] as const;
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'min'] as const;
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 export const OPTIMIZER_KINDS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'rmspropMomentum', 'rmspropNesterov', 'adam', 'adamw'] as const;
@@ -87,13 +87,30 @@ export interface Backend {
   where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): Storage;
   /** Reduces over `axes` (sorted, unique); the result has x's shape with those axes removed. */
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
+  /** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
+  argmax(x: TensorInfo, axis: number): Storage;
+
+  // ---- softmax and losses, over the last axis of x viewed as [rows, cols] ----
+  /** softmax (or logSoftmax when `log`) of each row, with the max trick. */
+  softmax(x: TensorInfo, log: boolean): Storage;
+  /** Their backward from the output y: y ⊙ (dy − Σ dy⊙y), or dy − e^y Σ dy when `log`. */
+  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Storage;
+  /**
+   * Per-row cross-entropy of softmax(logits) against labels: int32 class indices [rows] or float32
+   * probabilities [rows, classes]. Out-of-range class indices are reported as an error naming the op.
+   */
+  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Storage;
+  /** Its gradient with respect to the logits in one pass: (softmax(logits) − p) ⊙ dy[row]. */
+  softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): Storage;
   /**
    * a: [batchA, rows, cols], b: [batchB, rows, cols], with batchA and batchB each 1 or `batch`.
    * Result [batch, M, N] of act(op(a)·op(b) + bias), where op transposes the last two axes when asked.
    */
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): Storage;
 
-  // ---- optimizers: in place, no new storage ----
+  // ---- in place, no new storage: variables and optimizers ----
+  /** Copies source's elements into target's storage (same size), after all work recorded so far. */
+  assign(target: TensorInfo, source: TensorInfo): void;
   /**
    * Updates param and its state in place from grad (see shaders/optim/optimizer_step.wgsl for the rules);
    * the gradient is first multiplied by scale[0] when a scale is given (clip by norm).

@@ -24,7 +24,10 @@ export {
   abs, add, div, elu, equal, exp, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, maximum, minimum, mul, neg, pow,
   reciprocal, relu, rsqrt, selu, sigmoid, softplus, sqrt, square, sub, tanh, where,
 } from './ops/elementwise.js';
-export { mean, sum } from './ops/reduce.js';
+export { argmax, globalNorm, max, mean, min, sum } from './ops/reduce.js';
+export {
+  huber, logSoftmax, meanAbsoluteError, meanSquaredError, sigmoidBinaryCrossEntropy, softmax, softmaxCrossEntropy,
+} from './ops/loss.js';
 export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
@@ -32,9 +35,10 @@ export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js
 import { creationOps } from './ops/creation.js';
 import { elementwiseOps, parameterisedOps, whereOp } from './ops/elementwise.js';
 import { matmulOps } from './ops/matmul.js';
+import { lossOps } from './ops/loss.js';
 import { movementOps } from './ops/movement.js';
 import { reduceOps } from './ops/reduce.js';
 
 /** Every op's definition by name: the one table tests and tools iterate over. */
-export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps } as const;
+export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps } as const;
 export type OpName = keyof typeof opTable;

@@ -14,6 +14,15 @@ import { Tensor } from './tensor.js';
 export class Variable extends Tensor {
   trainable = true;
   name = '';
+
+  /** Overwrites this variable's values with value's (same shape, dtype and backend). */
+  assign(value: Tensor): void {
+    if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype || value.backend !== this.backend) {
+      throw new Error(`assign: value (shape ${fmt(value.shape)}, ${value.dtype}, ${value.backend.name}) does not fit variable ` +
+        `${this.name || `#${this.id}`} (shape ${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`);
+    }
+    this.backend.assign(this.info('assign'), value.info('assign'));
+  }
 }
 
 /** A Variable holding x's values (x itself is left as it is). */

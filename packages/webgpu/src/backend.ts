@@ -30,12 +30,16 @@ export class WebGPUBackend implements Backend {
   readonly commands: CommandRecorder;
   poisonOutputs: boolean;
   private deviceError: string | null = null;
+  /** Errors kernels found in their data, read with every readback: [count, first row, classes, 0]. */
+  private readonly dataErrors: GPUBuffer;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
     this.registry = new KernelRegistry(device);
     this.pool = new BufferPool(device);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.poisonOutputs = options.poisonOutputs ?? false;
+    this.dataErrors = device.createBuffer({ label: 'data errors', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.resetDataErrors();
     device.addEventListener('uncapturederror', (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
@@ -63,9 +67,16 @@ export class WebGPUBackend implements Backend {
     return { buffer, bytes };
   }
 
+  private resetDataErrors(): void { this.device.queue.writeBuffer(this.dataErrors, 0, Uint32Array.of(0, 0xffffffff, 0, 0)); }
+
   async read(x: TensorInfo): Promise<Float32Array | Int32Array> {
     const n = sizeOf(x.shape);
-    const data = await this.commands.read(buf(x), n * 4);
+    const [data, errorWords] = await this.commands.read([buf(x), n * 4], [this.dataErrors, 16]);
+    const [count, row, classes] = new Uint32Array(errorWords);
+    if (count > 0) {
+      this.resetDataErrors();
+      throw new Error(`softmaxCrossEntropy: ${count} label${count > 1 ? 's' : ''} out of range [0, ${classes}), the first in row ${row}`);
+    }
     if (this.deviceError) {
       const message = this.deviceError;
       this.deviceError = null; // reported once; later work is judged on its own
@@ -259,11 +270,64 @@ export class WebGPUBackend implements Backend {
     });
   }
 
+  assign(target: TensorInfo, source: TensorInfo): void {
+    const strides = stridesOf(source.shape);
+    this.copy(buf(source), 0, strides, buf(target), 0, strides, source.shape);
+  }
+
   clipScale(sumSquares: TensorInfo, clipNorm: number): GpuStorage {
     const out = this.allocateOutput([1]);
     this.commands.dispatch({ kernel: 'clip_scale', inputs: [buf(sumSquares)], outputs: [out.buffer], params: { clip_norm: clipNorm }, grid: [1, 1, 1] });
     return out;
   }
+
+  argmax(x: TensorInfo, axis: number): GpuStorage {
+    const shape = x.shape.filter((_, d) => d !== axis), outSize = sizeOf(shape);
+    const out = this.allocateOutput(shape);
+    this.commands.dispatch({
+      kernel: 'argmax', inputs: [buf(x)], outputs: [out.buffer], grid: gridFor(outSize),
+      params: { out_size: outSize, axis_size: x.shape[axis], inner: sizeOf(x.shape.slice(axis + 1)) },
+    });
+    return out;
+  }
+
+  private rowsOf(x: TensorInfo) {
+    const cols = x.shape[x.shape.length - 1];
+    return { rows: cols === 0 ? 0 : sizeOf(x.shape) / cols, cols };
+  }
+
+  softmax(x: TensorInfo, log: boolean): GpuStorage {
+    const out = this.allocateOutput(x.shape), { rows, cols } = this.rowsOf(x);
+    this.commands.dispatch({
+      kernel: 'softmax', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('softmax', log ? 'logSoftmax' : 'softmax') },
+      params: { rows, cols }, grid: gridFor(rows),
+    });
+    return out;
+  }
+
+  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): GpuStorage {
+    const out = this.allocateOutput(y.shape), { rows, cols } = this.rowsOf(y);
+    this.commands.dispatch({
+      kernel: 'softmax_grad', inputs: [buf(y), buf(dy)], outputs: [out.buffer],
+      overrides: { OP: this.registry.opCode('softmax_grad', log ? 'logSoftmax' : 'softmax') }, params: { rows, cols }, grid: gridFor(rows),
+    });
+    return out;
+  }
+
+  private crossEntropy(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo | undefined): GpuStorage {
+    const { rows, cols } = this.rowsOf(logits);
+    const out = this.allocateOutput(dy ? logits.shape : [rows]);
+    this.commands.dispatch({
+      kernel: 'softmax_cross_entropy', inputs: [buf(logits), buf(labels), dy ? buf(dy) : buf(logits)], outputs: [out.buffer, this.dataErrors],
+      overrides: { OP: this.registry.opCode('softmax_cross_entropy', labels.dtype === 'int32' ? 'sparse' : 'dense'), BACKWARD: dy ? 1 : 0 },
+      params: { rows, classes: cols }, grid: gridFor(rows),
+    });
+    return out;
+  }
+
+  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): GpuStorage { return this.crossEntropy(logits, labels, undefined); }
+
+  softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): GpuStorage { return this.crossEntropy(logits, labels, dy); }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
     const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;

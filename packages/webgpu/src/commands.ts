@@ -103,14 +103,19 @@ export class CommandRecorder {
     this.pool.submitted();
   }
 
-  /** Copies `bytes` of `buffer` to the host, after all work recorded so far. */
-  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  /** Copies each (buffer, bytes) to the host in one submit, after all work recorded so far. */
+  async read(...requests: readonly (readonly [GPUBuffer, number])[]): Promise<ArrayBuffer[]> {
+    const offsets: number[] = [];
+    let size = 0;
+    for (const [, bytes] of requests) { offsets.push(size); size += Math.max(4, Math.ceil(bytes / 4) * 4); }
     const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.flush((encoder) => encoder.copyBufferToBuffer(buffer, 0, staging, 0, size));
+    this.flush((encoder) => requests.forEach(([buffer, bytes], i) => {
+      if (bytes > 0) encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i], Math.ceil(bytes / 4) * 4);
+    }));
     try {
       await staging.mapAsync(GPUMapMode.READ);
-      return staging.getMappedRange().slice(0, bytes);
+      const all = staging.getMappedRange();
+      return requests.map(([, bytes], i) => all.slice(offsets[i], offsets[i] + bytes));
     } finally {
       staging.destroy();
     }

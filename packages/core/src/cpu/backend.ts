@@ -216,7 +216,8 @@ export class CpuBackend implements Backend {
     const keptShape = x.shape.filter((_, d) => !axes.includes(d));
     const keptStrides = stridesOf(keptShape);
     const inStrides = stridesOf(x.shape);
-    const out = new Float64Array(sizeOf(keptShape));
+    const combine = { sum: (a: number, b: number) => a + b, mean: (a: number, b: number) => a + b, max: Math.max, min: Math.min }[op];
+    const out = new Float64Array(sizeOf(keptShape)).fill(op === 'max' ? -Infinity : op === 'min' ? Infinity : 0);
     const src = values(x);
     for (let i = 0; i < src.length; i++) {
       let o = 0, k = 0;
@@ -224,7 +225,7 @@ export class CpuBackend implements Backend {
         if (axes.includes(d)) continue;
         o += Math.floor(i / inStrides[d]) % x.shape[d] * keptStrides[k++];
       }
-      out[o] += src[i];
+      out[o] = combine(out[o], src[i]);
     }
     if (op === 'mean') {
       const n = sizeOf(axes.map((a) => x.shape[a]));
@@ -264,9 +265,89 @@ export class CpuBackend implements Backend {
     }
   }
 
+  assign(target: TensorInfo, source: TensorInfo): void { values(target).set(values(source)); }
+
   clipScale(sumSquares: TensorInfo, clipNorm: number): Float64Array {
     const norm = Math.sqrt(values(sumSquares)[0]);
     return Float64Array.of(norm > 0 ? Math.min(1, clipNorm / norm) : 1);
+  }
+
+  argmax(x: TensorInfo, axis: number): Float64Array {
+    const n = x.shape[axis], inner = sizeOf(x.shape.slice(axis + 1)), outer = sizeOf(x.shape.slice(0, axis));
+    const src = values(x), out = new Float64Array(outer * inner);
+    for (let o = 0; o < out.length; o++) {
+      const base = Math.floor(o / inner) * n * inner + (o % inner);
+      let best = 0;
+      for (let k = 1; k < n; k++) if (src[base + k * inner] > src[base + best * inner]) best = k;
+      out[o] = best;
+    }
+    return out;
+  }
+
+  /** Each row of x viewed as [rows, cols], with its max and log-sum-exp. */
+  private rows(x: TensorInfo): { cols: number; row: (r: number) => Float64Array; lse: (row: Float64Array) => number } {
+    const cols = x.shape[x.shape.length - 1], src = values(x);
+    return {
+      cols,
+      row: (r) => src.subarray(r * cols, (r + 1) * cols),
+      lse: (row) => {
+        const m = row.reduce((a, b) => Math.max(a, b), -Infinity);
+        return m + Math.log(row.reduce((s, z) => s + Math.exp(z - m), 0));
+      },
+    };
+  }
+
+  softmax(x: TensorInfo, log: boolean): Float64Array {
+    const { cols, row, lse } = this.rows(x), out = new Float64Array(sizeOf(x.shape));
+    for (let r = 0; r < out.length / cols; r++) {
+      const z = row(r), l = lse(z);
+      z.forEach((v, c) => { out[r * cols + c] = log ? v - l : Math.exp(v - l); });
+    }
+    return out;
+  }
+
+  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Float64Array {
+    const cols = y.shape[y.shape.length - 1], yv = values(y), g = values(dy), out = new Float64Array(yv.length);
+    for (let r = 0; r < yv.length / cols; r++) {
+      let total = 0;
+      for (let c = 0; c < cols; c++) total += log ? g[r * cols + c] : g[r * cols + c] * yv[r * cols + c];
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        out[i] = log ? g[i] - Math.exp(yv[i]) * total : yv[i] * (g[i] - total);
+      }
+    }
+    return out;
+  }
+
+  /** Row r's label distribution p, checking class indices. */
+  private labelRow(labels: TensorInfo, classes: number): (r: number) => (c: number) => number {
+    const lv = values(labels);
+    if (labels.dtype === 'float32') return (r) => (c) => lv[r * classes + c];
+    return (r) => {
+      const label = lv[r];
+      if (!(label >= 0 && label < classes)) {
+        throw new Error(`softmaxCrossEntropy: label ${label} in row ${r} is out of range [0, ${classes})`);
+      }
+      return (c) => +(c === label);
+    };
+  }
+
+  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array {
+    const { cols, row, lse } = this.rows(logits), p = this.labelRow(labels, cols);
+    return Float64Array.from({ length: sizeOf(logits.shape) / cols }, (_, r) => {
+      const z = row(r), l = lse(z), pr = p(r);
+      return z.reduce((loss, v, c) => (pr(c) === 0 ? loss : loss + pr(c) * (l - v)), 0); // 0·log 0 counts as 0
+    });
+  }
+
+  softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): Float64Array {
+    const { cols, row, lse } = this.rows(logits), p = this.labelRow(labels, cols), g = values(dy);
+    const out = new Float64Array(sizeOf(logits.shape));
+    for (let r = 0; r < out.length / cols; r++) {
+      const z = row(r), l = lse(z), pr = p(r);
+      z.forEach((v, c) => { out[r * cols + c] = (Math.exp(v - l) - pr(c)) * g[r]; });
+    }
+    return out;
   }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): Float64Array {

@@ -1,10 +1,11 @@
-// Reductions over any set of axes, with keepDims: sum and mean. The kernel always writes the reduced
-// values contiguously, so keepDims only changes the shape. Imports the engine and movement ops.
+// Reductions over any set of axes, with keepDims: sum, mean, max, min; argmax along one axis; the
+// global L2 norm of many tensors. The kernel always writes the reduced values contiguously, so
+// keepDims only changes the shape. Imports the engine, elementwise and movement ops.
 import type { ReduceOp } from '../backend.js';
 import { normalizeAxes, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { mul, requireFloat } from './elementwise.js';
+import { add, div, equal, mul, requireFloat, sqrt, square } from './elementwise.js';
 import { broadcastTo, reshape } from './movement.js';
 
 export interface ReduceAttrs { readonly axes: readonly number[]; readonly keepDims: boolean }
@@ -24,15 +25,52 @@ const reduceDef = (name: ReduceOp, grad: OpDef<ReduceAttrs>['grad']): OpDef<Redu
   grad,
 });
 
+// max/min: dy goes to the elements equal to the result, split equally among ties.
+const extremumGrad: OpDef<ReduceAttrs>['grad'] = (dy, [x], y, { axes }) => [() => {
+  const mask = equal(x, spread(y, x, axes));
+  return div(mul(mask, spread(dy, x, axes)), spread(sum(mask, axes), x, axes));
+}];
+
 export const reduceOps = {
   sum: reduceDef('sum', (dy, [x], _, { axes }) => [() => spread(dy, x, axes)]),
   // mean = sum / n, with n the number of elements reduced into each output
   mean: reduceDef('mean', (dy, [x], _, { axes }) => [() => mul(spread(dy, x, axes), 1 / sizeOf(axes.map((a) => x.shape[a])))]),
+  max: reduceDef('max', extremumGrad),
+  min: reduceDef('min', extremumGrad),
+  argmax: {
+    name: 'argmax',
+    infer: ([x], { axes }) => { requireFloat('argmax', x); return { shape: x.shape.filter((_, i) => i !== axes[0]), dtype: 'int32' }; },
+    kernel: (backend, [x], { axes }) => backend.argmax(x, axes[0]),
+    grad: 'nonDifferentiable',
+  } satisfies OpDef<ReduceAttrs>,
 };
 
 /** Sum over `axis` (default: all axes); keepDims leaves the reduced axes as size 1. */
 export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
   runOp(reduceOps.sum, [x], { axes: normalizeAxes('sum', x.shape, axis), keepDims });
+
+const nonEmpty = (op: string, x: Tensor, axes: readonly number[]) => {
+  if (axes.some((a) => x.shape[a] === 0)) throw new Error(`${op}: cannot reduce an empty axis of shape [${x.shape.join(',')}]`);
+  return axes;
+};
+
+/** Largest element over `axis` (default: all axes). */
+export const max = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
+  runOp(reduceOps.max, [x], { axes: nonEmpty('max', x, normalizeAxes('max', x.shape, axis)), keepDims });
+
+/** Smallest element over `axis` (default: all axes). */
+export const min = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
+  runOp(reduceOps.min, [x], { axes: nonEmpty('min', x, normalizeAxes('min', x.shape, axis)), keepDims });
+
+/** int32 index of the largest element along `axis` (default: the last), the first on ties. */
+export const argmax = (x: Tensor, axis = -1): Tensor =>
+  runOp(reduceOps.argmax, [x], { axes: nonEmpty('argmax', x, normalizeAxes('argmax', x.shape, axis)), keepDims: false });
+
+/** √(Σ over every tensor of Σ x²): the norm clip-by-global-norm compares with its threshold. */
+export function globalNorm(tensors: readonly Tensor[]): Tensor {
+  if (tensors.length === 0) throw new Error('globalNorm: needs at least one tensor');
+  return sqrt(tensors.map((t) => sum(square(t))).reduce((a, b) => add(a, b)));
+}
 
 /** Mean over `axis` (default: all axes); keepDims leaves the reduced axes as size 1. */
 export const mean = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>

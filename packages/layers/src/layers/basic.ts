@@ -1,0 +1,55 @@
+// Layers without weights: Activation, Dropout (inverted: scaled by 1/(1 − rate) in training, so
+// inference is the identity), Flatten and Reshape. Imports @webgrad/core and the layer helpers.
+import { greater, mul, randomUniform, reshape, type Shape, type Tensor } from '@webgrad/core';
+import { getActivation, type Activation, type ActivationName } from '../activations.js';
+import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
+
+const stateless = (className: string, prefix: string, options: BaseLayerOptions, parts: Pick<Layer, 'computeOutputShape' | 'call' | 'getConfig'>): Layer => ({
+  className, name: options.name ?? uniqueName(prefix), inputShape: options.inputShape, weights: [], built: true, build: () => {}, ...parts,
+});
+
+export function activation(options: BaseLayerOptions & { activation: ActivationName | Activation }): Layer {
+  const fn = getActivation(options.activation);
+  return stateless('Activation', 'activation', options, {
+    computeOutputShape: (s) => s, call: (x) => fn.apply(x), getConfig: () => ({ activation: fn.name }),
+  });
+}
+
+export function dropout(options: BaseLayerOptions & { rate: number; seed?: number }): Layer {
+  const { rate } = options;
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  return stateless('Dropout', 'dropout', options, {
+    computeOutputShape: (s) => s,
+    call(x: Tensor, { training, seed }) {
+      if (!training || rate === 0) return x;
+      // keep each unit with probability 1 − rate; scale so the expected value is unchanged
+      const keep = greater(randomUniform(x.shape, 0, 1, { seed: seed + (options.seed ?? 0) }), rate);
+      return mul(x, mul(keep, 1 / (1 - rate)));
+    },
+    getConfig: () => ({ rate }),
+  });
+}
+
+export function flatten(options: BaseLayerOptions = {}): Layer {
+  return stateless('Flatten', 'flatten', options, {
+    computeOutputShape: (s) => [s.reduce((n, d) => n * d, 1)],
+    call: (x) => reshape(x, [x.shape[0], -1]),
+    getConfig: () => ({}),
+  });
+}
+
+export function reshapeLayer(options: BaseLayerOptions & { targetShape: number[] }): Layer {
+  const { targetShape } = options;
+  return stateless('Reshape', 'reshape', options, {
+    computeOutputShape: (s: Shape) => {
+      const size = s.reduce((n, d) => n * d, 1), known = targetShape.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
+      const out = targetShape.map((d) => (d === -1 ? size / known : d));
+      if (out.reduce((n, d) => n * d, 1) !== size || !out.every(Number.isInteger)) {
+        throw new Error(`reshape layer: input shape [${s.join(',')}] cannot become [${targetShape.join(',')}]`);
+      }
+      return out;
+    },
+    call: (x) => reshape(x, [x.shape[0], ...targetShape]),
+    getConfig: () => ({ targetShape }),
+  });
+}

@@ -23,6 +23,7 @@ const OP_ELU: u32 = 13u;
 const OP_SELU: u32 = 14u;
 const OP_SOFTPLUS: u32 = 15u;
 const OP_GELU: u32 = 16u;
+const OP_IS_FINITE: u32 = 17u;
 
 override OP: u32;
 
@@ -59,6 +60,8 @@ fn apply(v: f32) -> f32 {
   // max(v, 0) + log(1 + e^{-|v|}): never overflows
   if (OP == OP_SOFTPLUS) { return max(v, 0.0) + log(1.0 + exp(-abs(v))); }
   if (OP == OP_GELU) { return v * normal_cdf(v); }
+  // from the bits (an all-ones exponent is NaN or ±∞): WGSL lets compilers assume no NaN in arithmetic
+  if (OP == OP_IS_FINITE) { return select(1.0, 0.0, (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u); }
   return v;
 }
 

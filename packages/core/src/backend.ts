@@ -12,6 +12,7 @@ export interface TensorInfo { readonly storage: Storage; readonly shape: Shape; 
 export const UNARY_OPS = [
   'neg', 'exp', 'log', 'relu', 'sigmoid', 'tanh', 'abs', 'sqrt', 'rsqrt', 'square', 'reciprocal',
   'leakyRelu', 'elu', 'selu', 'softplus', 'gelu',
+  'isFinite', // 1 where finite, 0 for NaN and ±∞
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 /** Fused derivatives: dx = dy * f'(x), computed from whichever of x and y = f(x) is cheaper. */

@@ -21,7 +21,7 @@ export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
 export {
-  abs, add, div, elu, equal, exp, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, maximum, minimum, mul, neg, pow,
+  abs, add, div, elu, equal, exp, gelu, greater, greaterEqual, isFinite, leakyRelu, less, lessEqual, log, maximum, minimum, mul, neg, pow,
   reciprocal, relu, rsqrt, selu, sigmoid, softplus, sqrt, square, sub, tanh, where,
 } from './ops/elementwise.js';
 export { argmax, globalNorm, max, mean, min, sum } from './ops/reduce.js';

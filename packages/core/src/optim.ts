@@ -67,6 +67,8 @@ const sumOfSquares = (g: Tensor) => sum(mul(g, g));
 export class Optimizer {
   /** Steps taken so far: t − 1 for Adam's bias correction, k for schedules. */
   iterations = 0;
+  /** ε, a number or a schedule of the step; settable (learning-rate schedulers change it). */
+  learningRate: number | ((step: number) => number);
   readonly options: Readonly<OptimizerOptions>;
   private readonly state = new Map<Variable, Tensor[]>();
 
@@ -76,12 +78,12 @@ export class Optimizer {
       throw new Error('optimizer: give clipNorm or globalClipNorm, not both');
     }
     this.options = { ...DEFAULTS, ...options };
+    this.learningRate = this.options.learningRate!;
   }
 
   /** The learning rate the next step uses. */
   currentLearningRate(): number {
-    const rate = this.options.learningRate!;
-    return typeof rate === 'number' ? rate : rate(this.iterations);
+    return typeof this.learningRate === 'number' ? this.learningRate : this.learningRate(this.iterations);
   }
 
   /** One update of every variable from its gradient, all on the device. */

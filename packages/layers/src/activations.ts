@@ -1,45 +1,35 @@
-// Activations by name, as Keras spells them. Those a matmul can apply in its epilogue are marked so a
-// Dense layer fuses them; the rest run as their own op after it. Imports @webgrad/core only.
-import * as core from '@webgrad/core';
-import type { FusedActivation, Tensor } from '@webgrad/core';
+// Activations by name, as Keras spells them. Those the matmul epilogue computes are marked `fused`,
+// so a Dense layer applies them inside its one kernel; the rest run as their own op after it.
+// Imports @webgrad/core only.
+import { elu, gelu, leakyRelu, relu, selu, sigmoid, softmax, softplus, tanh, type FusedActivation, type Tensor } from '@webgrad/core';
 
 export interface Activation {
-  readonly name: string;
+  readonly name: ActivationName;
   readonly apply: (x: Tensor) => Tensor;
   /** Set when the fused matmul epilogue computes this activation. */
   readonly fused?: FusedActivation;
 }
 
-type Op = (x: Tensor) => Tensor;
-const optional = (name: string): Op | undefined => (core as unknown as Record<string, Op | undefined>)[name];
+const table = {
+  linear: { apply: (x: Tensor) => x, fused: 'linear' },
+  relu: { apply: relu, fused: 'relu' },
+  sigmoid: { apply: sigmoid, fused: 'sigmoid' },
+  tanh: { apply: tanh, fused: 'tanh' },
+  softmax: { apply: softmax },
+  leakyRelu: { apply: (x: Tensor) => leakyRelu(x) },
+  elu: { apply: (x: Tensor) => elu(x) },
+  selu: { apply: selu },
+  softplus: { apply: softplus },
+  gelu: { apply: gelu },
+} as const satisfies Record<string, { apply: (x: Tensor) => Tensor; fused?: FusedActivation }>;
 
-/** Softmax over the last axis with the max trick, from core ops, until a fused kernel exists in core. */
-function softmaxLastAxis(x: Tensor): Tensor {
-  const fused = optional('softmax');
-  if (fused) return fused(x);
-  const exps = core.exp(core.sub(x, core.mean(x, -1, true)));
-  return core.div(exps, core.sum(exps, -1, true));
-}
-
-const table: Record<string, () => Activation> = {
-  linear: () => ({ name: 'linear', apply: (x) => x, fused: 'linear' }),
-  relu: () => ({ name: 'relu', apply: core.relu, fused: 'relu' }),
-  sigmoid: () => ({ name: 'sigmoid', apply: core.sigmoid, fused: 'sigmoid' }),
-  tanh: () => ({ name: 'tanh', apply: core.tanh, fused: 'tanh' }),
-  softmax: () => ({ name: 'softmax', apply: softmaxLastAxis }),
-};
-for (const name of ['leakyRelu', 'elu', 'selu', 'softplus', 'gelu']) {
-  const op = optional(name);
-  if (op) table[name] = () => ({ name, apply: op });
-}
-
-export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'leakyRelu' | 'elu' | 'selu' | 'softplus' | 'gelu';
+export type ActivationName = keyof typeof table;
 
 /** An activation by name; unknown names list the valid ones. */
-export function getActivation(name: ActivationName | Activation | undefined): Activation {
-  if (name === undefined) return table.linear();
-  if (typeof name !== 'string') return name;
-  const make = table[name];
-  if (!make) throw new Error(`unknown activation '${name}'; expected one of ${Object.keys(table).join(', ')}`);
-  return make();
+export function getActivation(spec: ActivationName | Activation | undefined): Activation {
+  if (spec === undefined) return { name: 'linear', ...table.linear };
+  if (typeof spec !== 'string') return spec;
+  const entry = table[spec];
+  if (!entry) throw new Error(`unknown activation '${spec as string}'; expected one of ${Object.keys(table).join(', ')}`);
+  return { name: spec, ...entry };
 }

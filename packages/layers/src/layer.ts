@@ -27,6 +27,10 @@ export interface Layer {
   getConfig(): Record<string, unknown>;
   /** The penalty this layer's regularizers add to the loss, if any. */
   regularizationLoss?(): Tensor | undefined;
+  /** The activation the layer ends with, when it has one (Dense, Activation). */
+  readonly activationName?: string;
+  /** The layer's output before that activation: the logits a fused softmax/sigmoid loss takes. */
+  callLogits?(x: Tensor, context: CallContext): Tensor;
 }
 
 export interface BaseLayerOptions {

@@ -44,6 +44,7 @@ const unaryFns: Record<UnaryOp, (x: number, alpha: number) => number> = {
   selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
   softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
   gelu: (x) => x * normalCdf(x),
+  isFinite: (x) => +Number.isFinite(x),
 };
 
 // f'(x), from x or from y = f(x); dx = dy · f'(x)

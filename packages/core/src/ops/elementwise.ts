@@ -82,6 +82,7 @@ export const elementwiseOps = {
   selu: unaryDef('selu', fusedGrad('selu')),
   softplus: unaryDef('softplus', fusedGrad('softplus')),
   gelu: unaryDef('gelu', fusedGrad('gelu')),
+  isFinite: { ...unaryDef('isFinite', () => []), grad: 'nonDifferentiable' as const },
   add: binaryDef('add', (dy) => [() => dy, () => dy]),
   sub: binaryDef('sub', (dy) => [() => dy, () => neg(dy)]),
   mul: binaryDef('mul', (dy, [a, b]) => [() => mul(dy, b), () => mul(dy, a)]),
@@ -133,6 +134,8 @@ export const elu = (x: Tensor, alpha = 1): Tensor => runOp(parameterisedOps.elu,
 export const selu = (x: Tensor): Tensor => runOp(elementwiseOps.selu, [x], undefined);
 /** ln(1 + eˣ), computed without overflow. */
 export const softplus = (x: Tensor): Tensor => runOp(elementwiseOps.softplus, [x], undefined);
+/** A float32 mask: 1 where x is finite, 0 where it is NaN or ±∞ (read from the bits, so reliable on any GPU). */
+export const isFinite = (x: Tensor): Tensor => runOp(elementwiseOps.isFinite, [x], undefined);
 /** xΦ(x), the exact GELU (Keras's default, approximate = false). */
 export const gelu = (x: Tensor): Tensor => runOp(elementwiseOps.gelu, [x], undefined);
 

@@ -10,9 +10,13 @@ const stateless = (className: string, prefix: string, options: BaseLayerOptions,
 
 export function activation(options: BaseLayerOptions & { activation: ActivationName | Activation }): Layer {
   const fn = getActivation(options.activation);
-  return stateless('Activation', 'activation', options, {
-    computeOutputShape: (s) => s, call: (x) => fn.apply(x), getConfig: () => ({ activation: fn.name }),
-  });
+  return {
+    ...stateless('Activation', 'activation', options, {
+      computeOutputShape: (s) => s, call: (x) => fn.apply(x), getConfig: () => ({ activation: fn.name }),
+    }),
+    activationName: fn.name,
+    callLogits: (x) => x,
+  };
 }
 
 export function dropout(options: BaseLayerOptions & { rate: number; seed?: number }): Layer {

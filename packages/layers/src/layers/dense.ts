@@ -23,6 +23,14 @@ export function dense(options: DenseOptions): Layer {
   const activation = getActivation(options.activation);
   const kernelRegularizer = getRegularizer(options.kernelRegularizer), biasRegularizer = getRegularizer(options.biasRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
+  // act(x·W + b) over the last axis; leading axes are flattened around the matmul
+  const affine = (x: Tensor, act: Activation): Tensor => {
+    const flat = x.rank === 2 ? x : reshape(x, [-1, x.shape[x.rank - 1]]);
+    const y = act.fused
+      ? fusedMatmul({ a: flat, b: kernel!, bias, activation: act.fused })
+      : act.apply(fusedMatmul({ a: flat, b: kernel!, bias }));
+    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), units]);
+  };
   const layer: Layer = {
     className: 'Dense',
     name: options.name ?? uniqueName('dense'),
@@ -36,13 +44,9 @@ export function dense(options: DenseOptions): Layer {
       if (useBias) layer.weights.push((bias = makeWeight(`${layer.name}/bias`, [units], biasInitializer, seed + 1)));
     },
     computeOutputShape: (inputShape: Shape) => [...inputShape.slice(0, -1), units],
-    call(x: Tensor): Tensor {
-      const flat = x.rank === 2 ? x : reshape(x, [-1, x.shape[x.rank - 1]]);
-      const y = activation.fused
-        ? fusedMatmul({ a: flat, b: kernel!, bias, activation: activation.fused })
-        : activation.apply(fusedMatmul({ a: flat, b: kernel!, bias }));
-      return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), units]);
-    },
+    activationName: activation.name,
+    call: (x: Tensor) => affine(x, activation),
+    callLogits: (x: Tensor) => affine(x, getActivation('linear')),
     regularizationLoss: () => penalties([[kernel, kernelRegularizer], [bias, biasRegularizer]]),
     getConfig: () => ({
       units, activation: activation.name, useBias, kernelInitializer: describeInit(kernelInitializer),

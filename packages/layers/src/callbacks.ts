@@ -1,0 +1,101 @@
+// Callbacks, Keras-style: hooks fit calls at the start and end of training, epochs and batches.
+// Epoch logs hold every loss/metric (val_ ones too); batch logs hold them only on steps where fit
+// read them back (it reads at most once per logged step). Hooks may be async. Imports nothing.
+
+export type Logs = Record<string, number>;
+
+/** What callbacks may ask of the model being trained. */
+export interface TrainingModel {
+  stopTraining: boolean;
+  /** The optimizer's learning rate (settable, for schedulers). */
+  learningRate: number;
+  getWeightValues(): Promise<Float32Array[]>;
+  setWeightValues(values: readonly Float32Array[]): void;
+}
+
+export interface Callback {
+  setModel?(model: TrainingModel): void;
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+export interface EarlyStoppingOptions {
+  monitor?: string;
+  /** Epochs without improvement before stopping. */
+  patience?: number;
+  /** The least change that counts as an improvement. */
+  minDelta?: number;
+  /** 'auto' minimises unless the name says accuracy. */
+  mode?: 'auto' | 'min' | 'max';
+  /** Put back the weights of the best epoch when stopping (and at the end). */
+  restoreBestWeights?: boolean;
+  /** Epochs to wait before counting. */
+  startFromEpoch?: number;
+}
+
+export interface EarlyStopping extends Callback {
+  /** The epoch (0-based) training stopped after, or -1. */
+  readonly stoppedEpoch: number;
+  readonly bestEpoch: number;
+  readonly best: number;
+}
+
+export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping {
+  const { monitor = 'val_loss', patience = 0, minDelta = 0, restoreBestWeights = false, startFromEpoch = 0 } = options;
+  const mode = options.mode === 'max' || (options.mode !== 'min' && /acc/.test(monitor)) ? 'max' : 'min';
+  const improved = (value: number, best: number) => (mode === 'min' ? value < best - Math.abs(minDelta) : value > best + Math.abs(minDelta));
+  let model: TrainingModel, wait = 0, bestWeights: Float32Array[] | undefined;
+  const state = { stoppedEpoch: -1, bestEpoch: -1, best: mode === 'min' ? Infinity : -Infinity };
+  return {
+    get stoppedEpoch() { return state.stoppedEpoch; },
+    get bestEpoch() { return state.bestEpoch; },
+    get best() { return state.best; },
+    setModel: (m) => { model = m; },
+    onTrainBegin: () => { wait = 0; state.stoppedEpoch = -1; state.bestEpoch = -1; state.best = mode === 'min' ? Infinity : -Infinity; bestWeights = undefined; },
+    async onEpochEnd(epoch, logs) {
+      const value = logs[monitor];
+      if (value === undefined) {
+        throw new Error(`earlyStopping: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')}); pass validation data for val_ metrics`);
+      }
+      if (epoch < startFromEpoch) return;
+      if (improved(value, state.best)) {
+        state.best = value;
+        state.bestEpoch = epoch;
+        wait = 0;
+        if (restoreBestWeights) bestWeights = await model.getWeightValues();
+        return;
+      }
+      if (++wait > patience) {
+        state.stoppedEpoch = epoch;
+        model.stopTraining = true;
+      }
+    },
+    onTrainEnd: () => { if (restoreBestWeights && bestWeights) model.setWeightValues(bestWeights); },
+  };
+}
+
+/** Sets the learning rate at the start of each epoch from schedule(epoch, currentRate). */
+export function learningRateScheduler(schedule: (epoch: number, rate: number) => number): Callback {
+  let model: TrainingModel;
+  return {
+    setModel: (m) => { model = m; },
+    onEpochBegin: (epoch) => { model.learningRate = schedule(epoch, model.learningRate); },
+  };
+}
+
+/** Stops training when the loss becomes NaN or infinite. */
+export function terminateOnNaN(): Callback {
+  let model: TrainingModel;
+  return {
+    setModel: (m) => { model = m; },
+    onBatchEnd: (_, logs) => { if (logs.loss !== undefined && !Number.isFinite(logs.loss)) model.stopTraining = true; },
+    onEpochEnd: (_, logs) => { if (!Number.isFinite(logs.loss)) model.stopTraining = true; },
+  };
+}
+
+/** A callback from plain functions: customCallback({onEpochEnd: (epoch, logs) => …}). */
+export const customCallback = (hooks: Callback): Callback => hooks;

@@ -1,0 +1,36 @@
+// Metrics by Keras name. Each gives a per-sample value that fit sums on the device and reads once per
+// logged step. 'accuracy' picks binary, categorical or sparse accuracy from the loss, as Keras does.
+// Imports @webgrad/core and the losses.
+import { abs, argmax, cast, equal, greater, mean, reshape, square, sub, type Tensor } from '@webgrad/core';
+import type { Loss } from './losses.js';
+
+export interface Metric {
+  readonly name: string;
+  compute(yTrue: Tensor, yPred: Tensor): Tensor;
+}
+
+export const binaryAccuracy = (): Metric => ({
+  name: 'accuracy', compute: (t, p) => mean(equal(greater(p, 0.5), t), -1),
+});
+export const categoricalAccuracy = (): Metric => ({
+  name: 'accuracy', compute: (t, p) => cast(equal(cast(argmax(p), 'float32'), cast(argmax(t), 'float32')), 'float32'),
+});
+export const sparseCategoricalAccuracy = (): Metric => ({
+  name: 'accuracy', compute: (t, p) => equal(cast(argmax(p), 'float32'), cast(reshape(t, [-1]), 'float32')),
+});
+export const meanSquaredErrorMetric = (): Metric => ({ name: 'mse', compute: (t, p) => mean(square(sub(p, t)), -1) });
+export const meanAbsoluteErrorMetric = (): Metric => ({ name: 'mae', compute: (t, p) => mean(abs(sub(p, t)), -1) });
+
+const names = ['accuracy', 'acc', 'meanSquaredError', 'mse', 'meanAbsoluteError', 'mae'];
+
+export function getMetric(spec: string | Metric, loss: Loss): Metric {
+  if (typeof spec !== 'string') return spec;
+  if (spec === 'accuracy' || spec === 'acc') {
+    if (loss.name === 'binaryCrossentropy') return binaryAccuracy();
+    if (loss.name === 'sparseCategoricalCrossentropy') return sparseCategoricalAccuracy();
+    return categoricalAccuracy();
+  }
+  if (spec === 'meanSquaredError' || spec === 'mse') return meanSquaredErrorMetric();
+  if (spec === 'meanAbsoluteError' || spec === 'mae') return meanAbsoluteErrorMetric();
+  throw new Error(`unknown metric '${spec}'; expected one of ${names.join(', ')}`);
+}

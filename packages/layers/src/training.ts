@@ -1,0 +1,214 @@
+// fit and evaluate. A training step is one tidy: gather the batch on the device, run the network
+// under valueAndGrad, apply the fused optimizer update. Loss and metric sums stay on the device and
+// are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
+// Imports @webgrad/core and this package's modules.
+import {
+  add, concat, gather, isFinite, keep, mean, min, mul, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
+} from '@webgrad/core';
+import { getActivation, type ActivationName } from './activations.js';
+import type { Callback, Logs, TrainingModel } from './callbacks.js';
+import type { Compiled, Sequential } from './model.js';
+import { progressBar } from './progress.js';
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** The last fraction of x and y held out for validation (taken before shuffling, as Keras does). */
+  validationSplit?: number;
+  validationData?: [Tensor, Tensor];
+  callbacks?: Callback[];
+  /** 0 silent, 1 a progress bar, 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  initialEpoch?: number;
+  /** How often a terminal progress bar reads the running loss back (ms). */
+  logEveryMs?: number;
+}
+
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+
+/** Reads several scalars with one readback. */
+async function readScalars(values: readonly Tensor[]): Promise<number[]> {
+  if (values.length === 0) return [];
+  const joined = withBackend(values[0].backend, () => tidy(() => concat(values.map((v) => reshape(v, [1])), 0)));
+  const data = await joined.data();
+  joined.dispose();
+  return Array.from(data);
+}
+
+/** A seeded Fisher–Yates permutation (xorshift32), so a seed reproduces the batch order. */
+function permutation(n: number, seed: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = n - 1; i > 0; i--) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    const j = s % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+function checkData(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, op: string): void {
+  model.checkInput(x, op);
+  if (x.shape[0] !== y.shape[0]) {
+    throw new Error(`${op}: x has ${x.shape[0]} samples but y has ${y.shape[0]}; expected the same first dimension`);
+  }
+  const out = model.outputShape;
+  const loss = compiled.loss.name;
+  const fits = loss === 'sparseCategoricalCrossentropy'
+    ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))
+    : y.dtype === 'float32' && y.rank === out.length + 1 && y.shape.slice(1).every((d, i) => d === out[i]);
+  if (!fits) {
+    const expected = loss === 'sparseCategoricalCrossentropy' ? `[${y.shape[0]}] int32 class indices` : `[${y.shape[0]}, ${out.join(', ')}] float32`;
+    throw new Error(`${op}: targets of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' for outputs (None, ${out.join(', ')}); expected ${expected}`);
+  }
+}
+
+async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
+  if (x.dtype !== 'float32') return;
+  const flag = withBackend(x.backend, () => tidy(() => min(isFinite(x))));
+  const [allFinite] = await readScalars([flag]);
+  flag.dispose();
+  if (!allFinite) throw new Error(`${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`);
+}
+
+/** Loss (mean over the batch, plus regularization when training) and metric sums for one batch. */
+function batchTerms(model: Sequential, compiled: Compiled, xb: Tensor, yb: Tensor, training: boolean, seed: number) {
+  const last = model.layers[model.layers.length - 1];
+  // softmax + cross-entropy and sigmoid + binary cross-entropy run as one fused kernel from the logits
+  const onLogits = !compiled.loss.fromLogits && last.activationName === compiled.loss.fusesWith && last.callLogits ? compiled.loss.onLogits : undefined;
+  const out = model.forward(xb, { training, seed }, onLogits !== undefined);
+  const target = yb.rank === 2 && compiled.loss.name === 'sparseCategoricalCrossentropy' ? reshape(yb, [-1]) : yb;
+  let value = mean((onLogits ? onLogits() : compiled.loss).compute(target, out));
+  if (training) {
+    for (const layer of model.layers) {
+      const penalty = layer.regularizationLoss?.();
+      if (penalty) value = add(value, penalty);
+    }
+  }
+  const predictions = onLogits ? getActivation(last.activationName as ActivationName).apply(out) : out;
+  const metrics = compiled.metrics.map((m) => sum(m.compute(target, predictions)));
+  return { value, metrics };
+}
+
+/** The model as callbacks see it. */
+function trainingView(model: Sequential, compiled: Compiled): TrainingModel {
+  return {
+    get stopTraining() { return model.stopTraining; },
+    set stopTraining(v: boolean) { model.stopTraining = v; },
+    get learningRate() { return compiled.optimizer.currentLearningRate(); },
+    set learningRate(v: number) { compiled.optimizer.learningRate = v; },
+    getWeightValues: () => Promise.all(model.weights.map(async (w) => (await w.data()) as Float32Array)),
+    setWeightValues: (values) => {
+      model.weights.forEach((w, i) => withBackend(w.backend, () => tidy(() => w.assign(tensor(values[i], w.shape)))));
+    },
+  };
+}
+
+export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+  const compiled = model.compiled;
+  if (!compiled) throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
+  const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, initialEpoch = 0, verbose = 1, logEveryMs = 250 } = args;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (!(validationSplit >= 0 && validationSplit < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
+  checkData(model, compiled, x, y, 'fit');
+  await checkFinite(x, 'fit', 'x');
+  await checkFinite(y, 'fit', 'y');
+
+  const n = x.shape[0];
+  const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
+  const run = <T>(fn: () => T) => withBackend(x.backend, fn);
+  const rows = (t: Tensor, start: number, count: number) => slice(t, [start], [count, ...t.shape.slice(1)]);
+  const [xTrain, yTrain] = nTrain === n ? [x, y] : run(() => [keep(rows(x, 0, nTrain)), keep(rows(y, 0, nTrain))]);
+  const validation = args.validationData ?? (nTrain < n ? run(() => [keep(rows(x, nTrain, n - nTrain)), keep(rows(y, nTrain, n - nTrain))]) : undefined);
+  if (args.validationData) checkData(model, compiled, args.validationData[0], args.validationData[1], 'fit (validationData)');
+
+  const steps = Math.ceil(nTrain / batchSize);
+  const metricNames = ['loss', ...compiled.metrics.map((m) => m.name)];
+  const callbacks = [...(verbose ? [progressBar({ epochs, steps, verbose, metricNames })] : []), ...(args.callbacks ?? [])];
+  const view = trainingView(model, compiled);
+  callbacks.forEach((c) => c.setModel?.(view));
+  const history: History = { epoch: [], history: {} };
+  const trainable = model.trainableWeights;
+  model.stopTraining = false;
+
+  for (const c of callbacks) await c.onTrainBegin?.({});
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
+    const order = run(() => keep(tensor(shuffle ? permutation(nTrain, model.seed + epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')));
+    let sums: Tensor[] = [];
+    let seen = 0, lastRead = Date.now();
+    for (let step = 0; step < steps && !model.stopTraining; step++) {
+      for (const c of callbacks) await c.onBatchBegin?.(step, {});
+      const size = Math.min(batchSize, nTrain - step * batchSize);
+      const seed = model.seed * 7919 + compiled.optimizer.iterations;
+      const next = run(() => tidy(() => {
+        const index = slice(order, [step * batchSize], [size]);
+        const xb = gather(xTrain, index), yb = gather(yTrain, index);
+        let metrics: Tensor[] = [];
+        const { value, grads } = valueAndGrad((..._weights: Tensor[]) => {
+          const terms = batchTerms(model, compiled, xb, yb, true, seed);
+          metrics = terms.metrics.map((m) => keep(m));
+          return terms.value;
+        })(...trainable);
+        compiled.optimizer.applyGradients(trainable, grads);
+        const batchSums = [mul(value, size), ...metrics];
+        if (!sums.length) return batchSums;
+        const totals = batchSums.map((s, i) => add(sums[i], s));
+        metrics.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
+        return totals;
+      }));
+      sums.forEach((s) => s.dispose());
+      sums = next;
+      seen += size;
+      let logs: Logs = { size };
+      if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {
+        const values = await readScalars(sums);
+        logs = { ...logs, ...Object.fromEntries(metricNames.map((name, i) => [name, values[i] / seen])) };
+        lastRead = Date.now();
+      }
+      for (const c of callbacks) await c.onBatchEnd?.(step, logs);
+    }
+    order.dispose();
+    const totals = await readScalars(sums);
+    sums.forEach((s) => s.dispose());
+    const logs: Logs = Object.fromEntries(metricNames.map((name, i) => [name, totals[i] / Math.max(seen, 1)]));
+    if (validation) {
+      const val = await evaluate(model, validation[0], validation[1], { batchSize });
+      for (const [name, value] of Object.entries(val)) logs[`val_${name}`] = value;
+    }
+    history.epoch.push(epoch);
+    for (const [name, value] of Object.entries(logs)) (history.history[name] ??= []).push(value);
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+  }
+  for (const c of callbacks) await c.onTrainEnd?.({});
+  if (xTrain !== x) [xTrain, yTrain].forEach((t) => t.dispose());
+  if (validation && !args.validationData) validation.forEach((t) => t.dispose());
+  return history;
+}
+
+/** Loss and metrics over x, y in inference mode, averaged over samples, read back once. */
+export async function evaluate(model: Sequential, x: Tensor, y: Tensor, { batchSize = 32 }: { batchSize?: number } = {}): Promise<Logs> {
+  const compiled = model.compiled;
+  if (!compiled) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
+  checkData(model, compiled, x, y, 'evaluate');
+  const n = x.shape[0];
+  let sums: Tensor[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const next = withBackend(x.backend, () => tidy(() => {
+      const xb = slice(x, [start], [size, ...x.shape.slice(1)]), yb = slice(y, [start], [size, ...y.shape.slice(1)]);
+      const { value, metrics } = batchTerms(model, compiled, xb, yb, false, 0);
+      const batch = [mul(value, size), ...metrics];
+      return sums.length ? batch.map((b, i) => add(sums[i], b)) : batch;
+    }));
+    sums.forEach((s) => s.dispose());
+    sums = next;
+  }
+  const values = await readScalars(sums);
+  sums.forEach((s) => s.dispose());
+  return Object.fromEntries(['loss', ...compiled.metrics.map((m) => m.name)].map((name, i) => [name, values[i] / n]));
+}

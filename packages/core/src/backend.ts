@@ -109,6 +109,15 @@ export interface Backend {
    */
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): Storage;
 
+  // ---- random numbers: element i of a tensor comes from Philox4x32-10 of counter (i, stream, 0, 0)
+  // under key seedKey(seed) (rng.ts), so every backend produces the same values for the same seed ----
+  /** low + (high - low)·u, u = toUnit(word 0) in [0, 1). */
+  randomUniform(shape: Shape, seed: number, low: number, high: number, stream: number): Storage;
+  /** mean + std·z, z by Box–Muller on words 0 and 1 (rng.ts normalValues). */
+  randomNormal(shape: Shape, seed: number, mean: number, std: number, stream: number): Storage;
+  /** 1 where toUnit(word 0) < p, else 0 (float32). */
+  bernoulli(shape: Shape, seed: number, p: number, stream: number): Storage;
+
   // ---- in place, no new storage: variables and optimizers ----
   /** Copies source's elements into target's storage (same size), after all work recorded so far. */
   assign(target: TensorInfo, source: TensorInfo): void;

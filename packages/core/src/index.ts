@@ -16,7 +16,7 @@ export {
 } from './engine.js';
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
 export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
-export { philox4x32, normalValues, uniformValues } from './rng.js';
+export { bernoulliValues, normalValues, philox4x32, seedKey, toUnit, uniformValues } from './rng.js';
 export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js';
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
@@ -30,15 +30,16 @@ export {
 } from './ops/loss.js';
 export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
-export { randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
+export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 
 import { creationOps } from './ops/creation.js';
 import { elementwiseOps, parameterisedOps, whereOp } from './ops/elementwise.js';
 import { matmulOps } from './ops/matmul.js';
 import { lossOps } from './ops/loss.js';
 import { movementOps } from './ops/movement.js';
+import { randomOps } from './ops/random.js';
 import { reduceOps } from './ops/reduce.js';
 
 /** Every op's definition by name: the one table tests and tools iterate over. */
-export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps } as const;
+export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps, ...randomOps } as const;
 export type OpName = keyof typeof opTable;

@@ -94,6 +94,7 @@ export class Optimizer {
       if (!((v as unknown) instanceof Variable)) {
         throw new Error(`applyGradients: parameter ${i} (shape ${fmt((v as Tensor).shape)}) is not a Variable; make one with variable(t)`);
       }
+      if (g.ref === v.ref) throw new Error(`applyGradients: gradient ${i} shares variable ${v.name || i}'s storage; an in-place update cannot read and write one buffer`);
       if (!sameShape(v.shape, g.shape) || g.backend !== v.backend || v.dtype !== 'float32') {
         throw new Error(`applyGradients: gradient ${i} (shape ${fmt(g.shape)}, ${g.dtype}, ${g.backend.name}) does not fit variable ` +
           `${v.name || i} (shape ${fmt(v.shape)}, ${v.dtype}, ${v.backend.name})`);

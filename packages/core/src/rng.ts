@@ -53,3 +53,11 @@ export function normalValues(n: number, seed: number, mean = 0, std = 1, stream 
   }
   return out;
 }
+
+/** n values of a Bernoulli(p) mask: 1 where toUnit(word 0 of element i's block) < p, else 0. */
+export function bernoulliValues(n: number, seed: number, p: number, stream = 0): Float64Array {
+  const key = seedKey(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = toUnit(philox4x32([i, stream, 0, 0], key)[0]) < p ? 1 : 0;
+  return out;
+}

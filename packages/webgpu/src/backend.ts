@@ -2,7 +2,7 @@
 // params and grid and records one dispatch; nothing here waits on the GPU except `read`.
 // Imports the contract from @webgrad/core and this package's registry, recorder and pool.
 import {
-  broadcastStrides, sameShape, sizeOf, stridesOf,
+  broadcastStrides, sameShape, seedKey, sizeOf, stridesOf,
   type Backend, type BinaryOp, type DType, type MatmulEpilogue, type MatmulOptions, type OptimizerHyper, type OptimizerKind, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
 } from '@webgrad/core';
 import { BufferPool } from './buffer-pool.js';
@@ -268,6 +268,29 @@ export class WebGPUBackend implements Backend {
       },
       grid: gridFor(Math.ceil(size / 256)),
     });
+  }
+
+  private random(op: string, shape: Shape, seed: number, a: number, b: number, stream: number): GpuStorage {
+    const out = this.allocateOutput(shape);
+    const size = sizeOf(shape);
+    const [seedLo, seedHi] = seedKey(seed);
+    this.commands.dispatch({
+      kernel: 'random', inputs: [], outputs: [out.buffer], overrides: { OP: this.registry.opCode('random', op) },
+      params: { size, stream, seed_lo: seedLo, seed_hi: seedHi, a, b }, grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  randomUniform(shape: Shape, seed: number, low: number, high: number, stream: number): GpuStorage {
+    return this.random('uniform', shape, seed, low, high, stream);
+  }
+
+  randomNormal(shape: Shape, seed: number, mean: number, std: number, stream: number): GpuStorage {
+    return this.random('normal', shape, seed, mean, std, stream);
+  }
+
+  bernoulli(shape: Shape, seed: number, p: number, stream: number): GpuStorage {
+    return this.random('bernoulli', shape, seed, p, 0, stream);
   }
 
   assign(target: TensorInfo, source: TensorInfo): void {

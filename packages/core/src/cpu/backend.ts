@@ -1,8 +1,9 @@
 // The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
-// Storage is a Float64Array for every dtype. Imports the Backend contract and dtype helpers only.
+// Storage is a Float64Array for every dtype. Imports the Backend contract, dtype helpers and the RNG.
 import type { Backend, BinaryOp, MatmulEpilogue, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
+import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
@@ -264,6 +265,18 @@ export class CpuBackend implements Backend {
         theta[i] -= (lr * s0[i] * h.bias1) / (Math.sqrt(s1[i] * h.bias2) + h.epsilon);
       }
     }
+  }
+
+  randomUniform(shape: Shape, seed: number, low: number, high: number, stream: number): Float64Array {
+    return uniformValues(sizeOf(shape), seed, low, high, stream);
+  }
+
+  randomNormal(shape: Shape, seed: number, mean: number, std: number, stream: number): Float64Array {
+    return normalValues(sizeOf(shape), seed, mean, std, stream);
+  }
+
+  bernoulli(shape: Shape, seed: number, p: number, stream: number): Float64Array {
+    return bernoulliValues(sizeOf(shape), seed, p, stream);
   }
 
   assign(target: TensorInfo, source: TensorInfo): void { values(target).set(values(source)); }

@@ -1,6 +1,6 @@
 // Layers without weights: Activation, Dropout (inverted: scaled by 1/(1 − rate) in training, so
 // inference is the identity), Flatten and Reshape. Imports @webgrad/core and the layer helpers.
-import { greater, mul, randomUniform, reshape, type Shape, type Tensor } from '@webgrad/core';
+import { bernoulli, mul, reshape, type Shape, type Tensor } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
 
@@ -26,8 +26,8 @@ export function dropout(options: BaseLayerOptions & { rate: number; seed?: numbe
     computeOutputShape: (s) => s,
     call(x: Tensor, { training, seed }) {
       if (!training || rate === 0) return x;
-      // keep each unit with probability 1 − rate; scale so the expected value is unchanged
-      const keep = greater(randomUniform(x.shape, 0, 1, { seed: seed + (options.seed ?? 0) }), rate);
+      // keep each unit with probability 1 − rate, on the device; scale so the expected value is unchanged
+      const keep = bernoulli(x.shape, 1 - rate, { seed: seed + (options.seed ?? 0) });
       return mul(x, mul(keep, 1 / (1 - rate)));
     },
     getConfig: () => ({ rate }),

@@ -32,6 +32,7 @@ const specs: Spec[] = [
   { name: 'softmaxCrossEntropy (int32 labels)', fn: softmaxCrossEntropy, cases: [[[3, 7], [3]], [[5, 10], [5]], [[2, 1031], [2]], [[4, 1], [4]]], domains: ['any', 'any'], integerInputs: { 1: 1 }, large: [[[1024, 10], [1024]]] },
   { name: 'softmaxCrossEntropy (int32 labels, 10 classes)', fn: softmaxCrossEntropy, cases: [[[6, 10], [6]], [[67, 10], [67]]], domains: ['any', 'any'], integerInputs: { 1: 10 } },
   { name: 'softmaxCrossEntropy (probabilities)', fn: (z) => softmaxCrossEntropy(z, probabilitiesLike(z)), cases: rows, domains: ['any'] },
+  { name: 'softmaxCrossEntropy (soft labels, differentiated)', fn: (z, q) => softmaxCrossEntropy(z, softmax(q)), cases: [[[3, 7], [3, 7]], [[2, 10], [2, 10]]], domains: ['any', 'any'] },
   { name: 'sigmoidBinaryCrossEntropy', fn: (x, z) => sigmoidBinaryCrossEntropy(x, sigmoid(z)), cases: [[[1], [1]], [[7, 13], [7, 13]], [[1031], [1031]]], domains: ['any', 'any'] },
   { name: 'meanSquaredError', fn: meanSquaredError, cases: [[[3, 5], [3, 5]], [[1, 1], [1, 1]], [[7], [7]]], domains: ['any', 'any'] },
   { name: 'meanAbsoluteError', fn: meanAbsoluteError, cases: [[[3, 5], [3, 5]], [[7], [7]]], domains: ['any', 'any'] },

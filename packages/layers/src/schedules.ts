@@ -9,8 +9,9 @@ export interface Schedule {
 
 export type LearningRate = number | Schedule;
 
+// A function's `name` is read-only to assignment but configurable, so define it.
 const schedule = (name: string, config: Record<string, unknown>, fn: (step: number) => number): Schedule =>
-  Object.assign((step: number) => fn(step), { config, name }) as unknown as Schedule;
+  Object.defineProperties((step: number) => fn(step), { name: { value: name }, config: { value: config } }) as Schedule;
 
 const positive = (name: string, key: string, value: number) => {
   if (!(value > 0)) throw new Error(`${name}: ${key} must be > 0, got ${value}`);

@@ -7,6 +7,7 @@ import { fmt, sameShape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { abs, add, derivative, minimum, mul, neg, requireFloat, square, sub } from './elementwise.js';
+import { reshape } from './movement.js';
 import { mean } from './reduce.js';
 
 export interface LogAttrs { readonly log: boolean }
@@ -56,8 +57,12 @@ export const lossOps = {
     name: 'softmaxCrossEntropy',
     infer: ([logits, labels]) => { checkLabels(logits, labels); return { shape: [logits.shape[0]], dtype: 'float32' }; },
     kernel: (backend, [logits, labels]) => backend.softmaxCrossEntropy(logits, labels),
-    // d/dz = softmax(z) − p, times each row's dy, in one kernel; labels are data, not parameters
-    grad: (dy, [logits, labels]) => [() => runOp(crossEntropyGradOp, [logits, labels, dy], undefined), null],
+    // d/dz = softmax(z) − p, times each row's dy, in one kernel; for probability labels (soft targets,
+    // distillation) d/dp = −log softmax(z) per row; class indices get none
+    grad: (dy, [logits, labels]) => [
+      () => runOp(crossEntropyGradOp, [logits, labels, dy], undefined),
+      labels.dtype === 'float32' ? () => mul(neg(logSoftmax(logits)), reshape(dy, [-1, 1])) : null,
+    ],
   } satisfies OpDef<undefined>,
   sigmoidBinaryCrossEntropy: {
     name: 'sigmoidBinaryCrossEntropy',

@@ -24,3 +24,4 @@ export {
   customCallback, earlyStopping, learningRateScheduler, terminateOnNaN, type Callback, type EarlyStopping, type Logs,
 } from './callbacks.js';
 export { progressBar } from './progress.js';
+export { loadModel, saveModel, type ModelJson } from './io.js';

@@ -159,6 +159,11 @@ export class Sequential {
   /** Loss and metrics over x, y, averaged over the samples. */
   evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Promise<Logs> { return evaluate(this, x, y, args); }
 
+  /** Writes model.json and weights.bin into dir (Node), atomically; optionally the optimizer state too. */
+  save(dir: string, options?: { includeOptimizer?: boolean }): Promise<unknown> {
+    return import('./io.js').then(({ saveModel }) => saveModel(this, dir, options));
+  }
+
   dispose(): void {
     this.weights.forEach((w) => w.dispose());
     this.compiled?.optimizer.dispose();

@@ -1,0 +1,142 @@
+// Saving and loading in Node: model.json (the topology, the training config and a weights manifest,
+// laid out as TF.js Layers' model.json is) beside weights.bin (float32, little-endian, in manifest
+// order). Saves are atomic: files are written under temporary names and renamed into place, so a
+// crash mid-save leaves the previous checkpoint whole. Loading checks the manifest against the
+// weights file before touching any model. Node built-ins are imported only when called.
+// Imports @webgrad/core and this package's modules.
+import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
+import type { Layer } from './layer.js';
+import { dense } from './layers/dense.js';
+import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
+import { batchNormalization, maxout, prelu } from './layers/advanced.js';
+import { Sequential, type CompileArgs } from './model.js';
+
+interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
+export interface ModelJson {
+  format: 'layers-model';
+  generatedBy: string;
+  modelTopology: { class_name: 'Sequential'; config: { name: string; seed: number; layers: { class_name: string; config: Record<string, unknown> }[] } };
+  trainingConfig?: { loss: string; metrics: string[]; optimizer_config: { class_name: string; config: Record<string, unknown> } };
+  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  /** Optimizer state for resuming exactly: step count and, per variable, its state tensors (in weights.bin after the model's). */
+  optimizerState?: { kind: string; iterations: number; weights: WeightSpec[] };
+}
+
+const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
+  Dense: (c) => dense({ ...c, units: c.units, kernelInitializer: 'zeros', biasInitializer: 'zeros', kernelRegularizer: c.kernelRegularizer?.name, biasRegularizer: c.biasRegularizer?.name }),
+  Dropout: (c) => dropout({ ...c, rate: c.rate }),
+  Flatten: (c) => flatten(c),
+  Reshape: (c) => reshapeLayer({ ...c, targetShape: c.targetShape }),
+  Activation: (c) => activation({ ...c, activation: c.activation }),
+  BatchNormalization: (c) => batchNormalization(c),
+  PReLU: (c) => prelu({ ...c, alphaInitializer: 'zeros' }),
+  Maxout: (c) => maxout({ ...c, units: c.units, pieces: c.pieces, kernelInitializer: 'zeros' }),
+};
+
+async function nodeFs() {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  return { fs, path };
+}
+
+/** Writes model.json and weights.bin into dir (created if needed), atomically. */
+export async function saveModel(model: Sequential, dir: string, { includeOptimizer = false }: { includeOptimizer?: boolean } = {}): Promise<ModelJson> {
+  model.build();
+  const { fs, path } = await nodeFs();
+  const weights = model.weights;
+  const compiled = model.compiled;
+  const optimizerTensors = includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
+  const values = await Promise.all([...weights, ...optimizerTensors].map((w) => w.data() as Promise<Float32Array>));
+  const json: ModelJson = {
+    format: 'layers-model',
+    generatedBy: 'webgrad 0.1.0',
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: model.name, seed: model.seed, layers: model.layers.map((l) => ({ class_name: l.className, config: { name: l.name, inputShape: l.inputShape, ...l.getConfig() } })) },
+    },
+    weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })) }],
+  };
+  if (compiled) {
+    const args = compiled.args;
+    json.trainingConfig = {
+      loss: compiled.loss.name,
+      metrics: (args.metrics ?? []).map((m) => (typeof m === 'string' ? m : m.name)),
+      optimizer_config: { class_name: compiled.optimizer.kind, config: { ...compiled.optimizer.options, learningRate: compiled.optimizer.currentLearningRate() } },
+    };
+    if (includeOptimizer) {
+      json.optimizerState = {
+        kind: compiled.optimizer.kind, iterations: compiled.optimizer.iterations,
+        weights: optimizerTensors.map((t, i) => ({ name: `optimizer/${i}`, shape: [...t.shape], dtype: 'float32' })),
+      };
+    }
+  }
+  const bytes = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
+  let at = 0;
+  for (const v of values) { bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at); at += v.byteLength; }
+  await fs.mkdir(dir, { recursive: true });
+  const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const write = async (name: string, data: string | Uint8Array) => {
+    await fs.writeFile(path.join(dir, name + stamp), data);
+    return () => fs.rename(path.join(dir, name + stamp), path.join(dir, name));
+  };
+  // both temporaries first, then the renames: the weights before the json that describes them
+  const renames = [await write('weights.bin', bytes), await write('model.json', JSON.stringify(json, null, 1))];
+  for (const rename of renames) await rename();
+  return json;
+}
+
+/** Rebuilds a Sequential model from dir/model.json and dir/weights.bin, compiled if it was saved compiled. */
+export async function loadModel(dir: string): Promise<Sequential> {
+  const { fs, path } = await nodeFs();
+  const jsonPath = path.join(dir, 'model.json');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as ModelJson;
+  } catch (cause) {
+    throw new Error(`loadModel: cannot read ${jsonPath}: ${(cause as Error).message}`, { cause });
+  }
+  if (json.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
+    throw new Error(`loadModel: ${jsonPath} is not a Sequential layers-model`);
+  }
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const stateSpecs = json.optimizerState?.weights ?? [];
+  const bytes = await fs.readFile(path.join(dir, json.weightsManifest[0].paths[0]));
+  const expected = [...specs, ...stateSpecs].reduce((n, w) => n + 4 * w.shape.reduce((a, d) => a * d, 1), 0);
+  if (bytes.byteLength !== expected) {
+    throw new Error(`loadModel: ${json.weightsManifest[0].paths[0]} holds ${bytes.byteLength} bytes but model.json describes ${expected}; the file is truncated or does not belong to this model`);
+  }
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const { config } = json.modelTopology;
+  const layers = config.layers.map(({ class_name, config: c }) => {
+    const factory = layerFactories[class_name];
+    if (!factory) throw new Error(`loadModel: unknown layer class '${class_name}'; known: ${Object.keys(layerFactories).join(', ')}`);
+    return factory(c);
+  });
+  const model = new Sequential(layers, { name: config.name, seed: config.seed });
+  model.build();
+  const shapes = model.weights.map((w) => w.shape.join(','));
+  if (shapes.length !== specs.length || specs.some((s, i) => s.shape.join(',') !== shapes[i])) {
+    model.dispose();
+    throw new Error(`loadModel: the weights in model.json (${specs.map((s) => `[${s.shape}]`).join(' ')}) do not match the layers it describes (${shapes.map((s) => `[${s}]`).join(' ')})`);
+  }
+  let at = 0;
+  const take = (spec: WeightSpec): Tensor => {
+    const n = spec.shape.reduce((a, d) => a * d, 1);
+    const t = tensor(floats.subarray(at, at + n), spec.shape);
+    at += n;
+    return t;
+  };
+  tidy(() => model.setWeights(specs.map(take)));
+  if (json.trainingConfig) {
+    const { loss, metrics, optimizer_config } = json.trainingConfig;
+    const optimizer = new Optimizer(optimizer_config.class_name as OptimizerKind, optimizer_config.config);
+    model.compile({ loss: loss as CompileArgs['loss'], metrics, optimizer });
+    if (json.optimizerState) {
+      // the state tensors are written in place, so training resumes exactly where it was saved
+      optimizer.iterations = json.optimizerState.iterations;
+      const states = optimizer.getState(model.trainableWeights).flat();
+      tidy(() => states.forEach((state, i) => state.backend.assign(state.info('loadModel'), take(stateSpecs[i]).info('loadModel'))));
+    }
+  }
+  return model;
+}

@@ -1,7 +1,7 @@
 // Test helpers: the backends under test, seeded random inputs by domain, and closeness checks whose
 // failures say where and by how much.
 import { expect } from 'chai';
-import { findBackend, normalValues, tensor, uniformValues, withBackend, type Backend, type Shape, type Tensor } from '@webgrad/core';
+import { findBackend, getBackend, normalValues, setBackend, tensor, uniformValues, withBackend, type Backend, type Shape, type Tensor } from '@webgrad/core';
 import '@webgrad/webgpu';
 
 export const cpu = (): Backend => findBackend('cpu')!;
@@ -41,4 +41,11 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   if (worst >= 0) {
     expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
   }
+}
+
+/** Runs a describe block's tests with `name` as the current backend (async code included). */
+export function useBackend(name: (typeof BACKENDS)[number]): void {
+  let previous = 'cpu';
+  before(async () => { previous = getBackend(); await setBackend(name); });
+  after(async () => { await setBackend(previous); });
 }

@@ -49,7 +49,7 @@ export class Sequential {
   /** Builds every layer's weights for inputs of `inputShape` (no batch axis). */
   build(inputShape?: Shape): void {
     if (this.built) return;
-    const shape = inputShape ?? this.layers[0]?.inputShape;
+    const shape = this.layers[0]?.inputShape ?? inputShape; // a declared input shape wins, so data can be checked against it
     if (!shape) throw new Error(`sequential: the first layer needs an inputShape (or call build(shape)) before use`);
     if (this.layers.length === 0) throw new Error('sequential: a model needs at least one layer');
     let current: Shape = [...shape];
@@ -70,7 +70,7 @@ export class Sequential {
 
   /** Checks x against the model's input shape, naming both. */
   checkInput(x: Tensor, op: string): void {
-    this.build(this.inputShape ?? x.shape.slice(1));
+    withBackend(x.backend, () => this.build(x.shape.slice(1))); // weights live where the data lives
     const expected = this.inputShape!;
     if (x.rank !== expected.length + 1 || x.shape.slice(1).some((d, i) => d !== expected[i])) {
       throw new Error(`${op}: input of shape [${x.shape.join(',')}] does not match the model's input shape ${fmtShape(expected)}; ` +

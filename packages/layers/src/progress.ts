@@ -39,7 +39,7 @@ export function progressBar({ epochs, steps, verbose, print }: ProgressOptions):
     const elapsed = (Date.now() - epochStart) / 1000;
     const eta = step > 0 ? (elapsed / step) * (steps - step) : 0;
     const text = `${String(step).padStart(String(steps).length)}/${steps} ${bar(step, steps)} - ETA: ${formatDuration(eta)}${Object.keys(shown).length ? ` - ${formatLogs(shown)}` : ''}`;
-    out!.write(`\r${text.slice(0, (out!.columns ?? 120) - 1)}\x1b[K`);
+    out!.write(`\r${text.slice(0, (out!.columns || 120) - 1)}\x1b[K`);
   };
   return {
     onEpochBegin: (epoch) => {

@@ -1,0 +1,183 @@
+// The Layers API end to end on the WebGPU backend (and the CPU where cheap): layer forward passes
+// against hand computations, summary's parameter counts, fit/evaluate/predict, reproducibility,
+// save → load, memory across epochs, and the errors a Keras user meets first.
+import { expect } from 'chai';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { add, currentBackend, grad, mul, randomNormal, sum, tensor, tidy, withBackend, type Tensor } from '@webgrad/core';
+import { WebGPUBackend } from '@webgrad/webgpu';
+import {
+  activation, adam, dense, dropout, flatten, l2, loadModel, prelu, sequential, sgd, type Layer,
+} from '@webgrad/layers';
+import { backendOf, BACKENDS, expectClose, gpu, randomValues, useBackend } from '../helpers.js';
+
+/** A seeded 3-class problem: class = argmax of a fixed linear map of 8 features. */
+function toyData(n: number, seed: number) {
+  const x = randomValues(n * 8, 'any', seed);
+  const labels = Int32Array.from({ length: n }, (_, i) => {
+    const s = [0, 1, 2].map((c) => x[i * 8 + c] - x[i * 8 + c + 3] + 0.5 * x[i * 8 + 6 + (c % 2)]);
+    return s.indexOf(Math.max(...s));
+  });
+  return { x: tensor(Float32Array.from(x), [n, 8]), y: tensor(labels, [n], 'int32'), labels };
+}
+
+const mlp = (seed = 7) => sequential([
+  dense({ units: 16, activation: 'relu', inputShape: [8] }), dropout({ rate: 0.2 }), dense({ units: 3, activation: 'softmax' }),
+], { seed });
+
+for (const name of BACKENDS) {
+  describe(`layers forward on ${name}`, () => {
+    const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
+
+    it('dense computes relu(x·W + b), and tanh/elu outside the fused epilogue', async () => {
+      for (const act of ['relu', 'tanh', 'elu'] as const) {
+        const model = sequential([dense({ units: 2, activation: act, inputShape: [3] })]);
+        const w = [[1, -2], [0.5, 1], [-1, 0.25]], b = [0.1, -0.3], x = [[1, 2, 3], [-1, 0.5, 2]];
+        run(() => { model.build(); model.setWeights([tensor(w), tensor(b)]); });
+        const out = await run(() => model.predict(tensor(x))).data();
+        const f = { relu: (z: number) => Math.max(z, 0), tanh: Math.tanh, elu: (z: number) => (z > 0 ? z : Math.exp(z) - 1) }[act];
+        const expected = x.flatMap((row) => [0, 1].map((j) => f(row.reduce((s, v, k) => s + v * w[k][j], b[j]))));
+        expectClose(out, expected, { rtol: 1e-5, atol: 1e-6 }, `dense ${act}`);
+        model.dispose();
+      }
+    });
+
+    it('prelu, flatten and activation layers', async () => {
+      const model = sequential([flatten({ inputShape: [2, 2] }), prelu(), activation({ activation: 'sigmoid' })]);
+      run(() => { model.build(); model.setWeights([tensor([0.1, 0.2, 0.3, 0.4])]); });
+      const out = await run(() => model.predict(tensor([[[1, -1], [-2, 2]]]))).data();
+      const sig = (z: number) => 1 / (1 + Math.exp(-z));
+      expectClose(out, [sig(1), sig(-0.2), sig(-0.6), sig(2)], { rtol: 1e-6 });
+      model.dispose();
+    });
+
+    it('dropout keeps the expected value in training and is off in predict', async () => {
+      const layer = dropout({ rate: 0.3 });
+      const ones = run(() => tensor(new Float32Array(100_000).fill(1), [100_000]));
+      const kept = await run(() => layer.call(ones, { training: true, seed: 5 })).data();
+      const mean = Array.from(kept).reduce((a, b) => a + b, 0) / kept.length;
+      const dropped = kept.filter((v) => v === 0).length / kept.length;
+      expect(Math.abs(mean - 1)).to.be.below(0.01); // E[mask / 0.7] = 1; sd of the mean ≈ 0.002
+      expect(Math.abs(dropped - 0.3)).to.be.below(0.01);
+      expect(Array.from(kept).every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6)).to.equal(true);
+      expect(layer.call(ones, { training: false, seed: 5 })).to.equal(ones);
+    });
+  });
+}
+
+describe('model.summary', () => {
+  it('counts the parameters of 784-256-128-10 as (in + 1)·out per layer', () => {
+    const model = sequential([dense({ units: 256, inputShape: [784] }), dense({ units: 128 }), dense({ units: 10 })]);
+    const lines: string[] = [];
+    model.summary((l) => lines.push(l));
+    const total = (784 + 1) * 256 + (256 + 1) * 128 + (128 + 1) * 10;
+    expect(lines.join('\n')).to.contain(`Total params: ${total}`).and.contain(`(None, 128)`).and.contain(String((256 + 1) * 128));
+    model.dispose();
+  });
+});
+
+describe('fit, evaluate and predict on webgpu', () => {
+  useBackend('webgpu');
+
+  it('learns a toy problem; the same seed reproduces the run exactly', async () => {
+    const weightsAfterTraining = async () => withBackend(gpu(), async () => {
+      const { x, y } = toyData(512, 3);
+      const model = mlp(11);
+      model.compile({ optimizer: adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const history = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0 });
+      const weights = await Promise.all(model.weights.map((w) => w.data()));
+      const { accuracy } = await model.evaluate(x, y);
+      model.dispose();
+      return { weights, history, accuracy };
+    });
+    const first = await weightsAfterTraining(), second = await weightsAfterTraining();
+    expect(first.accuracy).to.be.above(0.9);
+    expect(first.history.history.loss[7]).to.be.below(first.history.history.loss[0]);
+    first.weights.forEach((w, i) => expect(Array.from(second.weights[i])).to.deep.equal(Array.from(w)));
+  });
+
+  it('regularizers add λΣw² to the loss and 2λw to the gradient', async () => {
+    const layer = dense({ units: 3, inputShape: [4], kernelRegularizer: l2({ l2: 0.1 }) });
+    await withBackend(gpu(), async () => {
+      layer.build([4], 1);
+      const kernel = layer.weights[0];
+      const [penalty, gradient, w] = [await layer.regularizationLoss!()!.data(), await grad(() => layer.regularizationLoss!()!)(kernel)[0].data(), await kernel.data()];
+      expectClose(penalty, [0.1 * Array.from(w).reduce((s, v) => s + v * v, 0)], { rtol: 1e-5 });
+      expectClose(gradient, Array.from(w, (v) => 0.2 * v), { rtol: 1e-5, atol: 1e-7 });
+    });
+  });
+
+  it('save -> loadModel -> predict gives identical outputs, and a truncated file is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'webgrad-'));
+    await withBackend(gpu(), async () => {
+      const { x, y } = toyData(128, 4);
+      const model = mlp(5);
+      model.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      await model.fit(x, y, { epochs: 2, batchSize: 32, verbose: 0 });
+      await model.save(dir, { includeOptimizer: true });
+      const loaded = await loadModel(dir);
+      expect(Array.from(await loaded.predict(x).data())).to.deep.equal(Array.from(await model.predict(x).data()));
+      expect(loaded.compiled?.optimizer.iterations).to.equal(model.compiled?.optimizer.iterations);
+      // training resumes exactly: one more epoch from both gives the same weights
+      await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
+      await loaded.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
+      const [a, b] = [await Promise.all(model.weights.map((w) => w.data())), await Promise.all(loaded.weights.map((w) => w.data()))];
+      a.forEach((w, i) => expect(Array.from(b[i])).to.deep.equal(Array.from(w)));
+      const bytes = await readFile(join(dir, 'weights.bin'));
+      await writeFile(join(dir, 'weights.bin'), bytes.subarray(0, bytes.length - 8));
+      let error: unknown;
+      await loadModel(dir).catch((e) => { error = e; });
+      expect(String(error)).to.match(/loadModel: weights.bin holds \d+ bytes but model.json describes \d+; the file is truncated/);
+      [model, loaded].forEach((m) => m.dispose());
+    });
+  });
+
+  it('5 epochs of fit end with the live GPU buffers and bytes of after epoch 1', async () => {
+    const backend = gpu() as WebGPUBackend;
+    await withBackend(backend, async () => {
+      const { x, y } = toyData(256, 6);
+      const model = mlp(3);
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const seen: { liveBuffers: number; liveBytes: number }[] = [];
+      await model.fit(x, y, {
+        epochs: 5, batchSize: 32, verbose: 0, validationSplit: 0.25,
+        callbacks: [{ onEpochEnd: () => { const { liveBuffers, liveBytes } = backend.pool.stats(); seen.push({ liveBuffers, liveBytes }); } }],
+      });
+      expect(seen).to.have.length(5);
+      seen.forEach((s) => expect(s).to.deep.equal(seen[0]));
+      model.dispose();
+    });
+  });
+});
+
+describe('clear errors from the Layers API', () => {
+  useBackend('webgpu');
+
+  const model = () => {
+    const m = mlp();
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    return m;
+  };
+  const rejects = async (p: Promise<unknown>, pattern: RegExp) => {
+    let error: unknown;
+    await p.catch((e) => { error = e; });
+    expect(String(error)).to.match(pattern);
+  };
+
+  it('names the shapes, the loss and the valid names', async () => {
+    await withBackend(gpu(), async () => {
+      const { x, y } = toyData(16, 1);
+      await rejects(sequential([dense({ units: 3, inputShape: [8] })]).fit(x, y), /fit: the model must be compiled first/);
+      await rejects(model().fit(x, tensor(new Int32Array(15), [15], 'int32')), /fit: x has 16 samples but y has 15; expected the same first dimension/);
+      await rejects(model().fit(tensor(new Float32Array(16 * 5), [16, 5]), y), /fit: input of shape \[16,5\] does not match the model's input shape \(None, 8\); expected \[batch, 8\]/);
+      await rejects(model().fit(x, tensor(new Float32Array(16 * 3), [16, 3])), /fit: targets of shape \[16,3\] \(float32\) do not fit loss 'sparseCategoricalCrossentropy' for outputs \(None, 3\); expected \[16\] int32 class indices/);
+      const nan = tensor(Float32Array.from({ length: 16 * 8 }, (_, i) => (i === 17 ? NaN : 0)), [16, 8]);
+      await rejects(model().fit(nan, y), /fit: x \(shape \[16,8\]\) contains NaN or Infinity/);
+      expect(() => dense({ units: 3, activation: 'swish' as never })).to.throw(/unknown activation 'swish'; expected one of linear, relu, sigmoid, tanh, softmax/);
+      expect(() => mlp().compile({ optimizer: 'adamax' as never, loss: 'mse' })).to.throw(/unknown optimizer 'adamax'; expected one of sgd, adagrad, rmsprop, adam, adamw/);
+      expect(() => mlp().compile({ optimizer: 'sgd', loss: 'hinge' as never })).to.throw(/unknown loss 'hinge'; expected one of meanSquaredError/);
+      expect(() => dense({ units: 3, kernelInitializer: 'orthogonal' as never, inputShape: [2] }).build([2], 1)).to.throw(/unknown initializer 'orthogonal'/);
+    });
+  });
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { add, currentBackend, grad, mul, randomNormal, sum, tensor, tidy, withBackend, type Tensor } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
 import {
-  activation, adam, dense, dropout, flatten, l2, loadModel, prelu, sequential, sgd, type Layer,
+  activation, adam, batchNormalization, csvLogger, dense, dropout, flatten, l2, loadModel, maxout, modelCheckpoint, prelu, sequential, sgd,
 } from '@webgrad/layers';
 import { backendOf, BACKENDS, expectClose, gpu, randomValues, useBackend } from '../helpers.js';
 
@@ -179,5 +179,56 @@ describe('clear errors from the Layers API', () => {
       expect(() => mlp().compile({ optimizer: 'sgd', loss: 'hinge' as never })).to.throw(/unknown loss 'hinge'; expected one of meanSquaredError/);
       expect(() => dense({ units: 3, kernelInitializer: 'orthogonal' as never, inputShape: [2] }).build([2], 1)).to.throw(/unknown initializer 'orthogonal'/);
     });
+  });
+});
+
+describe('batchNormalization, maxout, modelCheckpoint and csvLogger', () => {
+  useBackend('webgpu');
+
+  it('batchNormalization normalises with batch statistics in training and moving averages at inference', async () => {
+    const model = sequential([batchNormalization({ inputShape: [2], momentum: 0.5, epsilon: 1e-3 })]);
+    model.build();
+    const x = tensor([[1, 10], [3, 14], [5, 12], [7, 16]]);
+    const layer = model.layers[0];
+    const trained = await tidy(() => layer.call(x, { training: true, seed: 0 })).data();
+    // by hand: column means 4 and 13, biased variances 5 and 5
+    const expected = [[1, 10], [3, 14], [5, 12], [7, 16]].flatMap(([a, b]) => [(a - 4) / Math.sqrt(5 + 1e-3), (b - 13) / Math.sqrt(5 + 1e-3)]);
+    expectClose(trained, expected, { rtol: 1e-5, atol: 1e-6 });
+    // moving mean = 0.5·0 + 0.5·batch mean; moving variance = 0.5·1 + 0.5·batch variance
+    const [, , movingMean, movingVariance] = await Promise.all(model.weights.map((w) => w.data()));
+    expectClose(movingMean, [2, 6.5], { rtol: 1e-6 });
+    expectClose(movingVariance, [3, 3], { rtol: 1e-6 });
+    const inferred = await model.predict(x).data();
+    expectClose(inferred, [[1, 10], [3, 14], [5, 12], [7, 16]].flatMap(([a, b]) => [(a - 2) / Math.sqrt(3.001), (b - 6.5) / Math.sqrt(3.001)]), { rtol: 1e-5 });
+    model.dispose();
+  });
+
+  it('maxout takes the max over its pieces', async () => {
+    const model = sequential([maxout({ units: 2, pieces: 3, inputShape: [1] })]);
+    model.build();
+    // kernel [1, 6] laid out [pieces, units]: pieces (1, -1), (2, 0), (-3, 5); bias 0
+    model.setWeights([tensor([[1, -1, 2, 0, -3, 5]]), tensor([0, 0, 0, 0, 0, 0])]);
+    const out = await model.predict(tensor([[2], [-1]])).data();
+    expect(Array.from(out)).to.deep.equal([Math.max(2, 4, -6), Math.max(-2, 0, 10), Math.max(-1, -2, 3), Math.max(1, 0, -5)]);
+    model.dispose();
+  });
+
+  it('modelCheckpoint saves the best epoch; csvLogger writes one row per epoch', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'webgrad-ckpt-'));
+    const { x, y } = toyData(64, 9);
+    const model = mlp(2);
+    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const csv = join(dir, 'log.csv');
+    const history = await model.fit(x, y, {
+      epochs: 3, batchSize: 16, verbose: 0,
+      callbacks: [modelCheckpoint(model, { filepath: join(dir, 'best'), monitor: 'loss', saveBestOnly: true }), csvLogger(csv)],
+    });
+    const lines = (await readFile(csv, 'utf8')).trim().split('\n');
+    expect(lines[0]).to.equal('epoch,loss,accuracy');
+    expect(lines).to.have.length(4);
+    expect(Number(lines[3].split(',')[1])).to.be.closeTo(history.history.loss[2], 1e-12);
+    const saved = await loadModel(join(dir, 'best'));
+    expect(saved.compiled?.optimizer.iterations).to.be.within(1, 12);
+    [model, saved].forEach((m) => m.dispose());
   });
 });

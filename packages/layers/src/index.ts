@@ -24,4 +24,4 @@ export {
   customCallback, earlyStopping, learningRateScheduler, terminateOnNaN, type Callback, type EarlyStopping, type Logs,
 } from './callbacks.js';
 export { progressBar } from './progress.js';
-export { loadModel, saveModel, type ModelJson } from './io.js';
+export { csvLogger, loadModel, modelCheckpoint, saveModel, type ModelCheckpointOptions, type ModelJson } from './io.js';

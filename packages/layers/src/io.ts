@@ -5,6 +5,7 @@
 // weights file before touching any model. Node built-ins are imported only when called.
 // Imports @webgrad/core and this package's modules.
 import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
+import type { Callback } from './callbacks.js';
 import type { Layer } from './layer.js';
 import { dense } from './layers/dense.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
@@ -139,4 +140,53 @@ export async function loadModel(dir: string): Promise<Sequential> {
     }
   }
   return model;
+}
+
+export interface ModelCheckpointOptions {
+  /** Directory to save into; `{epoch}` is replaced by the 1-based epoch number. */
+  filepath: string;
+  monitor?: string;
+  /** Save only when `monitor` improves. */
+  saveBestOnly?: boolean;
+  mode?: 'auto' | 'min' | 'max';
+  /** Include the optimizer state, so training can resume exactly. */
+  includeOptimizer?: boolean;
+}
+
+/** Saves the model at the end of each epoch (or only on improvement), atomically. */
+export function modelCheckpoint(model: Sequential, options: ModelCheckpointOptions): Callback {
+  const { filepath, monitor = 'val_loss', saveBestOnly = false, includeOptimizer = true } = options;
+  const max = options.mode === 'max' || (options.mode !== 'min' && /acc/.test(monitor));
+  let best = max ? -Infinity : Infinity;
+  return {
+    async onEpochEnd(epoch, logs) {
+      if (saveBestOnly) {
+        const value = logs[monitor];
+        if (value === undefined) throw new Error(`modelCheckpoint: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')})`);
+        if (!(max ? value > best : value < best)) return;
+        best = value;
+      }
+      await saveModel(model, filepath.replace('{epoch}', String(epoch + 1)), { includeOptimizer });
+    },
+  };
+}
+
+/** Appends one CSV row of epoch logs per epoch to `path` (a header first). */
+export function csvLogger(path: string, { append = false }: { append?: boolean } = {}): Callback {
+  let columns: string[] | undefined;
+  return {
+    async onTrainBegin() {
+      const { fs } = await nodeFs();
+      if (!append) await fs.writeFile(path, '');
+      columns = undefined;
+    },
+    async onEpochEnd(epoch, logs) {
+      const { fs } = await nodeFs();
+      if (!columns) {
+        columns = Object.keys(logs).filter((k) => k !== 'size');
+        await fs.appendFile(path, `epoch,${columns.join(',')}\n`);
+      }
+      await fs.appendFile(path, `${epoch},${columns.map((c) => logs[c]).join(',')}\n`);
+    },
+  };
 }

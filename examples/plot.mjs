@@ -33,8 +33,9 @@ export function trainingCurvesSvg(history, { title = 'training curves' } = {}) {
   const width = 440, height = 300;
   const panels = [['loss', 'val_loss'], ['accuracy', 'val_accuracy']].filter(([k]) => history[k]);
   const body = panels.map(([k, v], i) => panel({ title: k, train: history[k] ?? [], validation: history[v] ?? [], x0: i * width, width, height })).join('\n');
-  const legend = `<g font-size="12"><rect x="${panels.length * width - 150}" y="36" width="12" height="12" fill="${COLORS.train}"/><text x="${panels.length * width - 132}" y="46">train</text>` +
-    `<rect x="${panels.length * width - 150}" y="54" width="12" height="12" fill="${COLORS.validation}"/><text x="${panels.length * width - 132}" y="64">validation</text></g>`;
+  // top right of the loss panel, which falls away from that corner
+  const legend = `<g font-size="12"><rect x="${width - 110}" y="36" width="12" height="12" fill="${COLORS.train}"/><text x="${width - 92}" y="46">train</text>` +
+    `<rect x="${width - 110}" y="54" width="12" height="12" fill="${COLORS.validation}"/><text x="${width - 92}" y="64">validation</text></g>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${panels.length * width}" height="${height + 24}" font-family="sans-serif">
 <title>${title}</title><rect width="100%" height="100%" fill="white"/>
 ${body}

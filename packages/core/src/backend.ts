@@ -41,6 +41,17 @@ export interface OptimizerHyper {
   readonly epsilon: number; readonly weightDecay: number; readonly clipValue: number; readonly bias1: number; readonly bias2: number;
 }
 
+/** The geometry of a 2-D convolution or pooling window over NHWC data, padding resolved. */
+export interface Conv2DGeometry {
+  readonly N: number; readonly H: number; readonly W: number; readonly C: number;
+  readonly OH: number; readonly OW: number;
+  readonly KH: number; readonly KW: number;
+  readonly strideH: number; readonly strideW: number;
+  readonly dilationH: number; readonly dilationW: number;
+  readonly padTop: number; readonly padLeft: number;
+}
+export type PoolKind = 'max' | 'avg';
+
 export interface MatmulOptions { readonly transposeA: boolean; readonly transposeB: boolean }
 /** Activations a matmul can apply in its epilogue: those whose derivative follows from the output. */
 export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
@@ -90,6 +101,18 @@ export interface Backend {
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
   /** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
   argmax(x: TensorInfo, axis: number): Storage;
+
+  // ---- convolution and pooling, NHWC data, HWIO filters ----
+  /** act(conv(x, filter) + bias): [N, OH, OW, CO]. */
+  conv2d(x: TensorInfo, filter: TensorInfo, geometry: Conv2DGeometry, epilogue?: MatmulEpilogue): Storage;
+  /** d/dx of conv2d given dy [N, OH, OW, CO]: [N, H, W, C]. */
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, geometry: Conv2DGeometry): Storage;
+  /** d/dfilter of conv2d given x and dy: [KH, KW, C, CO]. */
+  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, geometry: Conv2DGeometry): Storage;
+  /** Max or mean over each window (padding skipped): [N, OH, OW, C]. */
+  pool2d(kind: PoolKind, x: TensorInfo, geometry: Conv2DGeometry): Storage;
+  /** d/dx of pool2d: max windows send dy to their winner (first on ties), mean windows spread it. */
+  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, geometry: Conv2DGeometry): Storage;
 
   // ---- softmax and losses, over the last axis of x viewed as [rows, cols] ----
   /** softmax (or logSoftmax when `log`) of each row, with the max trick. */

@@ -29,9 +29,11 @@ export {
   huber, logSoftmax, meanAbsoluteError, meanSquaredError, sigmoidBinaryCrossEntropy, softmax, softmaxCrossEntropy,
 } from './ops/loss.js';
 export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
+export { avgPool2d, conv2d, maxPool2d, type Conv2DArgs, type Padding } from './ops/conv.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 
+import { convOps } from './ops/conv.js';
 import { creationOps } from './ops/creation.js';
 import { elementwiseOps, parameterisedOps, whereOp } from './ops/elementwise.js';
 import { matmulOps } from './ops/matmul.js';
@@ -41,5 +43,5 @@ import { randomOps } from './ops/random.js';
 import { reduceOps } from './ops/reduce.js';
 
 /** Every op's definition by name: the one table tests and tools iterate over. */
-export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps, ...randomOps } as const;
+export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps, ...randomOps, ...convOps } as const;
 export type OpName = keyof typeof opTable;

@@ -3,7 +3,7 @@
 // Imports the contract from @webgrad/core and this package's registry, recorder and pool.
 import {
   broadcastStrides, sameShape, seedKey, sizeOf, stridesOf,
-  type Backend, type BinaryOp, type DType, type MatmulEpilogue, type MatmulOptions, type OptimizerHyper, type OptimizerKind, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
+  type Backend, type BinaryOp, type Conv2DGeometry, type DType, type MatmulEpilogue, type PoolKind, type MatmulOptions, type OptimizerHyper, type OptimizerKind, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
 } from '@webgrad/core';
 import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor } from './commands.js';
@@ -301,6 +301,68 @@ export class WebGPUBackend implements Backend {
   clipScale(sumSquares: TensorInfo, clipNorm: number): GpuStorage {
     const out = this.allocateOutput([1]);
     this.commands.dispatch({ kernel: 'clip_scale', inputs: [buf(sumSquares)], outputs: [out.buffer], params: { clip_norm: clipNorm }, grid: [1, 1, 1] });
+    return out;
+  }
+
+  private convParams(g: Conv2DGeometry, CO: number, size: number) {
+    return {
+      size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, CO, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW,
+      dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop, pad_left: g.padLeft,
+    };
+  }
+
+  conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+    const CO = filter.shape[3], shape = [g.N, g.OH, g.OW, CO], size = sizeOf(shape);
+    const out = this.allocateOutput(shape);
+    this.commands.dispatch({
+      kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
+      overrides: { HAS_BIAS: epilogue?.bias ? 1 : 0, ACTIVATION: this.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) },
+      params: this.convParams(g, CO, size), grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    const shape = [g.N, g.H, g.W, g.C], size = sizeOf(shape);
+    const out = this.allocateOutput(shape);
+    this.commands.dispatch({
+      kernel: 'conv2d_input_grad', inputs: [buf(dy), buf(filter)], outputs: [out.buffer],
+      params: this.convParams(g, filter.shape[3], size), grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    const CO = dy.shape[3], shape = [g.KH, g.KW, g.C, CO], size = sizeOf(shape);
+    const out = this.allocateOutput(shape);
+    this.commands.dispatch({
+      kernel: 'conv2d_filter_grad', inputs: [buf(x), buf(dy)], outputs: [out.buffer],
+      params: { ...this.convParams(g, CO, size), N: g.N }, grid: gridFor(size),
+    });
+    return out;
+  }
+
+  private poolParams(g: Conv2DGeometry, size: number) {
+    return { size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW, pad_top: g.padTop, pad_left: g.padLeft };
+  }
+
+  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    const shape = [g.N, g.OH, g.OW, g.C], size = sizeOf(shape);
+    const out = this.allocateOutput(shape);
+    this.commands.dispatch({
+      kernel: 'pool2d', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('pool2d', kind) },
+      params: this.poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+    });
+    return out;
+  }
+
+  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    const size = sizeOf(x.shape);
+    const out = this.allocateOutput(x.shape);
+    this.commands.dispatch({
+      kernel: 'pool2d_grad', inputs: [buf(x), buf(dy)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('pool2d_grad', kind) },
+      params: this.poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+    });
     return out;
   }
 

@@ -1,9 +1,10 @@
 // The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
 // Storage is a Float64Array for every dtype. Imports the Backend contract, dtype helpers and the RNG.
-import type { Backend, BinaryOp, MatmulEpilogue, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, Conv2DGeometry, MatmulEpilogue, PoolKind, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
+import * as conv from './conv.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
@@ -284,6 +285,25 @@ export class CpuBackend implements Backend {
   clipScale(sumSquares: TensorInfo, clipNorm: number): Float64Array {
     const norm = Math.sqrt(values(sumSquares)[0]);
     return Float64Array.of(norm > 0 ? Math.min(1, clipNorm / norm) : 1);
+  }
+
+  conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): Float64Array {
+    const act = !epilogue || epilogue.activation === 'linear' ? (z: number) => z : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
+    return conv.conv2d(values(x), values(filter), g, filter.shape[3], epilogue?.bias && values(epilogue.bias), act);
+  }
+
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): Float64Array {
+    return conv.conv2dInputGrad(values(dy), values(filter), g, filter.shape[3]);
+  }
+
+  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): Float64Array {
+    return conv.conv2dFilterGrad(values(x), values(dy), g, dy.shape[3]);
+  }
+
+  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): Float64Array { return conv.pool2d(kind, values(x), g); }
+
+  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): Float64Array {
+    return conv.pool2dGrad(kind, values(x), values(dy), g);
   }
 
   argmax(x: TensorInfo, axis: number): Float64Array {

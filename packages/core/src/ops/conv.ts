@@ -1,0 +1,117 @@
+// Convolution and pooling, NHWC data with HWIO filters, forward and backward: conv2d (strides,
+// 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), maxPool2d,
+// avgPool2d. Direct kernels, not im2col + GEMM: at the MNIST CNN's sizes a direct kernel reads each
+// input a few times from cache, while im2col would write and re-read a 9× larger patch matrix per
+// step on a device where memory traffic is the cost (the speed issue's benchmark decides for good).
+// Imports the engine, the contract's types and the elementwise family.
+import { FUSED_ACTIVATIONS, type Conv2DGeometry, type FusedActivation, type PoolKind } from '../backend.js';
+import { fmt } from '../dtype.js';
+import { runOp, type OpDef } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { activationGrad, requireFloat } from './elementwise.js';
+
+export type Padding = 'same' | 'valid';
+type Pair = number | readonly [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/** Output size and leading pad of one spatial axis, as TF computes them. */
+function axisGeometry(op: string, size: number, kernel: number, stride: number, dilation: number, padding: Padding) {
+  const span = (kernel - 1) * dilation + 1;
+  if (padding === 'valid') {
+    if (span > size) throw new Error(`${op}: a window of ${span} (kernel ${kernel}, dilation ${dilation}) is larger than the input's ${size} with 'valid' padding`);
+    return { out: Math.floor((size - span) / stride) + 1, pad: 0 };
+  }
+  const out = Math.ceil(size / stride);
+  return { out, pad: Math.floor(Math.max((out - 1) * stride + span - size, 0) / 2) };
+}
+
+export function convGeometry(op: string, xShape: readonly number[], kh: number, kw: number, strides: Pair, padding: Padding, dilations: Pair): Conv2DGeometry {
+  const [N, H, W, C] = xShape;
+  const [strideH, strideW] = pair(strides), [dilationH, dilationW] = pair(dilations);
+  for (const [name, v] of [['strides', strideH], ['strides', strideW], ['dilations', dilationH], ['dilations', dilationW]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${op}: ${name} must be positive integers, got ${v}`);
+  }
+  if (padding !== 'same' && padding !== 'valid') throw new Error(`${op}: padding must be 'same' or 'valid', got '${padding as string}'`);
+  const h = axisGeometry(op, H, kh, strideH, dilationH, padding), w = axisGeometry(op, W, kw, strideW, dilationW, padding);
+  return { N, H, W, C, OH: h.out, OW: w.out, KH: kh, KW: kw, strideH, strideW, dilationH, dilationW, padTop: h.pad, padLeft: w.pad };
+}
+
+export interface Conv2DAttrs { readonly geometry: Conv2DGeometry; readonly activation: FusedActivation }
+export interface PoolAttrs { readonly geometry: Conv2DGeometry; readonly kind: PoolKind }
+
+const inputGradOp: OpDef<Conv2DAttrs> = {
+  name: 'conv2dInputGrad',
+  infer: ([dy], { geometry: g }) => ({ shape: [g.N, g.H, g.W, g.C], dtype: dy.dtype }),
+  kernel: (backend, [dy, filter], { geometry }) => backend.conv2dInputGrad(dy, filter, geometry),
+  grad: 'nonDifferentiable',
+};
+const filterGradOp: OpDef<Conv2DAttrs> = {
+  name: 'conv2dFilterGrad',
+  infer: ([, dy], { geometry: g }) => ({ shape: [g.KH, g.KW, g.C, dy.shape[3]], dtype: dy.dtype }),
+  kernel: (backend, [x, dy], { geometry }) => backend.conv2dFilterGrad(x, dy, geometry),
+  grad: 'nonDifferentiable',
+};
+const poolGradOp: OpDef<PoolAttrs> = {
+  name: 'pool2dGrad',
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  kernel: (backend, [x, dy], { kind, geometry }) => backend.pool2dGrad(kind, x, dy, geometry),
+  grad: 'nonDifferentiable',
+};
+
+export const convOps = {
+  // y = act(z), z = conv(x, f) + b: dz from y, then dz back through the taps to x and to f; db = Σ dz
+  conv2d: {
+    name: 'conv2d',
+    infer: ([x, filter], { geometry: g }) => ({ shape: [g.N, g.OH, g.OW, filter.shape[3]], dtype: x.dtype }),
+    kernel: (backend, [x, filter, bias], { geometry, activation }) => backend.conv2d(x, filter, geometry, { bias, activation }),
+    grad: (dy, [x, filter], y, attrs) => {
+      let dz: Tensor | undefined;
+      const gradZ = () => (dz ??= activationGrad(attrs.activation, y, dy));
+      return [() => runOp(inputGradOp, [gradZ(), filter], attrs), () => runOp(filterGradOp, [x, gradZ()], attrs), () => gradZ()];
+    },
+  } satisfies OpDef<Conv2DAttrs>,
+  pool2d: {
+    name: 'pool2d',
+    infer: ([x], { geometry: g }) => ({ shape: [g.N, g.OH, g.OW, g.C], dtype: x.dtype }),
+    kernel: (backend, [x], { kind, geometry }) => backend.pool2d(kind, x, geometry),
+    grad: (dy, [x], _, attrs) => [() => runOp(poolGradOp, [x, dy], attrs)],
+  } satisfies OpDef<PoolAttrs>,
+};
+
+export interface Conv2DArgs {
+  strides?: Pair;
+  padding?: Padding;
+  dilations?: Pair;
+  /** [CO], added to every output position. */
+  bias?: Tensor;
+  activation?: FusedActivation;
+}
+
+/** 2-D convolution of x [N, H, W, C] with filter [KH, KW, C, CO]; optional fused bias + activation. */
+export function conv2d(x: Tensor, filter: Tensor, { strides = 1, padding = 'valid', dilations = 1, bias, activation = 'linear' }: Conv2DArgs = {}): Tensor {
+  requireFloat('conv2d', x, filter);
+  if (x.rank !== 4) throw new Error(`conv2d: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  if (filter.rank !== 4) throw new Error(`conv2d: filter must be 4-D [height, width, in, out], got shape ${fmt(filter.shape)}`);
+  if (filter.shape[2] !== x.shape[3]) {
+    throw new Error(`conv2d: input has ${x.shape[3]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[2]} (shape ${fmt(filter.shape)})`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== filter.shape[3])) {
+    throw new Error(`conv2d: bias of shape ${fmt(bias.shape)} does not fit ${filter.shape[3]} output channels; expected [${filter.shape[3]}]`);
+  }
+  if (!FUSED_ACTIVATIONS.includes(activation)) throw new Error(`conv2d: activation '${activation}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`);
+  const geometry = convGeometry('conv2d', x.shape, filter.shape[0], filter.shape[1], strides, padding, dilations);
+  return runOp(convOps.conv2d, bias ? [x, filter, bias] : [x, filter], { geometry, activation });
+}
+
+function pool(kind: PoolKind, op: string, x: Tensor, poolSize: Pair, strides: Pair | undefined, padding: Padding): Tensor {
+  requireFloat(op, x);
+  if (x.rank !== 4) throw new Error(`${op}: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  const [kh, kw] = pair(poolSize);
+  const geometry = convGeometry(op, x.shape, kh, kw, strides ?? poolSize, padding, 1);
+  return runOp(convOps.pool2d, [x], { geometry, kind });
+}
+
+/** The max over each poolSize window (strides default to the window). */
+export const maxPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor => pool('max', 'maxPool2d', x, poolSize, strides, padding);
+/** The mean over each poolSize window, padding not counted. */
+export const avgPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor => pool('avg', 'avgPool2d', x, poolSize, strides, padding);

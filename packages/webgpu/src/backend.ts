@@ -334,11 +334,16 @@ export class WebGPUBackend implements Backend {
 
   conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
     const CO = dy.shape[3], shape = [g.KH, g.KW, g.C, CO], size = sizeOf(shape);
-    const out = this.allocateOutput(shape);
+    // Enough chunks of the batch that ~64k invocations share the work, then a sum over the chunks.
+    const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / size)));
+    const chunk = Math.ceil(g.N / splits);
+    const partial = this.allocateOutput([splits, size]);
     this.commands.dispatch({
-      kernel: 'conv2d_filter_grad', inputs: [buf(x), buf(dy)], outputs: [out.buffer],
-      params: { ...this.convParams(g, CO, size), N: g.N }, grid: gridFor(size),
+      kernel: 'conv2d_filter_grad', inputs: [buf(x), buf(dy)], outputs: [partial.buffer],
+      params: { ...this.convParams(g, CO, size), N: g.N, splits, chunk }, grid: gridFor(Math.ceil((size * splits) / 256)),
     });
+    const out = this.reduce('sum', { storage: partial, shape: [splits, size], dtype: 'float32' }, [0]);
+    this.dispose(partial);
     return out;
   }
 

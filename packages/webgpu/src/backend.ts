@@ -317,7 +317,8 @@ export class WebGPUBackend implements Backend {
     this.commands.dispatch({
       kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
       overrides: { HAS_BIAS: epilogue?.bias ? 1 : 0, ACTIVATION: this.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) },
-      params: this.convParams(g, CO, size), grid: gridFor(Math.ceil(size / 256)),
+      // one invocation per 4 output channels of a position
+      params: this.convParams(g, CO, size), grid: gridFor(Math.ceil(((size / CO) * Math.ceil(CO / 4)) / 256)),
     });
     return out;
   }

@@ -2,6 +2,7 @@
 // split 8,000/2,000 into train and test by a seeded shuffle (the package's own set() truncates
 // classes). Returns plain typed arrays; callers make tensors.
 import { createRequire } from 'node:module';
+import { shuffledIndices } from '@webgrad/core';
 
 const require = createRequire(import.meta.url);
 export const IMAGE_SIZE = 784;
@@ -20,22 +21,10 @@ export function loadDigits() {
   return { images, labels, n };
 }
 
-/** A seeded shuffle (xorshift32 Fisher–Yates) of 0..n-1. */
-export function shuffled(n, seed) {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    const j = s % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 /** {train, test}, each {images, labels, n}: the first `trainSize` of a seeded shuffle, then the rest. */
 export function mnistSplit({ seed = 1, trainSize = 8000 } = {}) {
   const all = loadDigits();
-  const order = shuffled(all.n, seed);
+  const order = shuffledIndices(all.n, seed);
   const take = (from, to) => {
     const n = to - from, images = new Float32Array(n * IMAGE_SIZE), labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {

@@ -2,7 +2,7 @@
 // broadcast gradients summed back, and the numeric gradient check catching a wrong rule.
 import { expect } from 'chai';
 import {
-  add, checkGradients, grad, mul, philox4x32, runOp, sigmoid, sub, sum, tensor, valueAndGrad, withBackend, type OpDef, type Tensor,
+  add, checkGradients, grad, mul, philox4x32, runOp, shuffledIndices, sigmoid, sub, sum, tensor, valueAndGrad, withBackend, type OpDef, type Tensor,
 } from '@webgrad/core';
 import { backendOf, BACKENDS, cpu, expectClose } from '../helpers.js';
 
@@ -76,6 +76,15 @@ describe('checkGradients', () => {
     let error: unknown;
     await checkGradients((x) => runOp(badSquare, [x], undefined), [x]).catch((e) => { error = e; });
     expect(String(error)).to.match(/checkGradients: input 0 \(shape \[2\]\), element 0: autodiff gives .*, central differences/);
+  });
+});
+
+describe('shuffledIndices', () => {
+  it('is a permutation fixed by its seed', () => {
+    const a = shuffledIndices(1000, 3), b = shuffledIndices(1000, 3), c = shuffledIndices(1000, 4);
+    expect(Array.from(a).sort((p, q) => p - q)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i));
+    expect(Array.from(b)).to.deep.equal(Array.from(a));
+    expect(Array.from(c)).to.not.deep.equal(Array.from(a));
   });
 });
 

@@ -16,7 +16,7 @@ export {
 } from './engine.js';
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
 export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
-export { bernoulliValues, normalValues, philox4x32, seedKey, toUnit, uniformValues } from './rng.js';
+export { bernoulliValues, normalValues, philox4x32, seedKey, shuffledIndices, toUnit, uniformValues } from './rng.js';
 export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js';
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';

@@ -61,3 +61,14 @@ export function bernoulliValues(n: number, seed: number, p: number, stream = 0):
   for (let i = 0; i < n; i++) out[i] = toUnit(philox4x32([i, stream, 0, 0], key)[0]) < p ? 1 : 0;
   return out;
 }
+
+/** A seeded Fisher–Yates shuffle of 0..n−1: step i swaps with j = word mod (i + 1) of Philox block i. */
+export function shuffledIndices(n: number, seed: number, stream = 0): Int32Array {
+  const key = seedKey(seed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = philox4x32([i, stream, 0, 0], key)[0] % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}

@@ -3,7 +3,7 @@
 // are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
 // Imports @webgrad/core and this package's modules.
 import {
-  add, concat, gather, isFinite, keep, mean, min, mul, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
+  add, concat, gather, isFinite, keep, mean, min, mul, shuffledIndices, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -37,18 +37,6 @@ async function readScalars(values: readonly Tensor[]): Promise<number[]> {
   const data = await joined.data();
   joined.dispose();
   return Array.from(data);
-}
-
-/** A seeded Fisher–Yates permutation (xorshift32), so a seed reproduces the batch order. */
-function permutation(n: number, seed: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    const j = s % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 function checkData(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, op: string): void {
@@ -138,7 +126,7 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
   for (const c of callbacks) await c.onTrainBegin?.({});
   for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
-    const order = run(() => keep(tensor(shuffle ? permutation(nTrain, model.seed + epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')));
+    const order = run(() => keep(tensor(shuffle ? shuffledIndices(nTrain, model.seed, epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')));
     let sums: Tensor[] = [];
     let seen = 0, lastRead = Date.now();
     for (let step = 0; step < steps && !model.stopTraining; step++) {

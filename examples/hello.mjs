@@ -1,6 +1,7 @@
-// The main job until the Layers API lands: fits y = 3x - 1 by gradient descent on the WebGPU backend
-// with nothing but core ops and autodiff, printing the adapter and the learned parameters.
-import { add, getBackend, grad, mean, mul, randomUniform, scalar, setBackend, square, sub, tidy } from './lib.mjs';
+// The smallest program: fits y = 3x - 1 by gradient descent on the WebGPU backend with nothing but
+// core ops and autodiff, printing the adapter and the learned parameters. `node examples/hello.mjs`
+import { add, getBackend, grad, mean, mul, randomUniform, scalar, setBackend, square, sub, tidy } from '@webgrad/core';
+import '@webgrad/webgpu';
 
 const backend = await setBackend('webgpu');
 console.log(`backend: ${getBackend()} — ${backend.describe()}`);

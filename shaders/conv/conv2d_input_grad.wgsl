@@ -5,7 +5,8 @@
 //
 // Bindings: 0 dy (read, [N, OH, OW, CO]), 1 weights (read, [KH, KW, C, CO]), 2 dx (read_write,
 // [N, H, W, C]), 3 params (uniform, the same members as conv2d's).
-// Mapping: one invocation per element of dx, ci fastest, 256 per workgroup, grid wrapped into y.
+// Mapping: one invocation per 4 consecutive input channels of one position (each dy value loaded
+// once feeds 4 FMAs), 256 per workgroup, grid wrapped into y.
 
 struct Params {
   size: u32,
@@ -22,15 +23,20 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
+const PER_THREAD: u32 = 4u;
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg, 256u);
-  if (i >= params.size) { return; }
-  let ci = i % params.C;
-  let iw = (i / params.C) % params.W;
-  let ih = (i / (params.C * params.W)) % params.H;
-  let n = i / (params.C * params.W * params.H);
-  var acc = 0.0;
+  let t = flat_index(gid, nwg, 256u);
+  let groups = (params.C + PER_THREAD - 1u) / PER_THREAD;
+  if (t >= (params.size / params.C) * groups) { return; }
+  let ci0 = (t % groups) * PER_THREAD;
+  let position = t / groups;
+  let iw = position % params.W;
+  let ih = (position / params.W) % params.H;
+  let n = position / (params.W * params.H);
+  let lanes = min(PER_THREAD, params.C - ci0);
+  var acc = vec4<f32>(0.0);
   for (var kh = 0u; kh < params.KH; kh++) {
     let th = i32(ih + params.pad_top) - i32(kh * params.dilation_h);
     if (th < 0 || u32(th) % params.stride_h != 0u) { continue; }
@@ -42,11 +48,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let ow = u32(tw) / params.stride_w;
       if (ow >= params.OW) { continue; }
       let dy_base = ((n * params.OH + oh) * params.OW + ow) * params.CO;
-      let f_base = ((kh * params.KW + kw) * params.C + ci) * params.CO;
+      let f_base = ((kh * params.KW + kw) * params.C + ci0) * params.CO;
       for (var co = 0u; co < params.CO; co++) {
-        acc = fma(dy[dy_base + co], weights[f_base + co], acc);
+        var w = vec4<f32>(0.0);
+        for (var j = 0u; j < lanes; j++) { w[j] = weights[f_base + j * params.CO + co]; }
+        acc = fma(vec4<f32>(dy[dy_base + co]), w, acc);
       }
     }
   }
-  dx[i] = acc;
+  let out_base = position * params.C + ci0;
+  for (var j = 0u; j < lanes; j++) { dx[out_base + j] = acc[j]; }
 }

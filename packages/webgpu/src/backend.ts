@@ -7,6 +7,7 @@ import {
 } from '@webgrad/core';
 import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor } from './commands.js';
+import * as conv from './conv.js';
 import { acquireDevice } from './device.js';
 import { KernelRegistry } from './kernels.js';
 
@@ -304,73 +305,11 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  private convParams(g: Conv2DGeometry, CO: number, size: number) {
-    return {
-      size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, CO, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW,
-      dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop, pad_left: g.padLeft,
-    };
-  }
-
-  conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
-    const CO = filter.shape[3], shape = [g.N, g.OH, g.OW, CO], size = sizeOf(shape);
-    const out = this.allocateOutput(shape);
-    this.commands.dispatch({
-      kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
-      overrides: { HAS_BIAS: epilogue?.bias ? 1 : 0, ACTIVATION: this.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) },
-      // one invocation per 4 output channels of a position
-      params: this.convParams(g, CO, size), grid: gridFor(Math.ceil(((size / CO) * Math.ceil(CO / 4)) / 256)),
-    });
-    return out;
-  }
-
-  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
-    const shape = [g.N, g.H, g.W, g.C], size = sizeOf(shape);
-    const out = this.allocateOutput(shape);
-    this.commands.dispatch({
-      kernel: 'conv2d_input_grad', inputs: [buf(dy), buf(filter)], outputs: [out.buffer],
-      params: this.convParams(g, filter.shape[3], size), grid: gridFor(Math.ceil(size / 256)),
-    });
-    return out;
-  }
-
-  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
-    const CO = dy.shape[3], shape = [g.KH, g.KW, g.C, CO], size = sizeOf(shape);
-    // Enough chunks of the batch that ~64k invocations share the work, then a sum over the chunks.
-    const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / size)));
-    const chunk = Math.ceil(g.N / splits);
-    const partial = this.allocateOutput([splits, size]);
-    this.commands.dispatch({
-      kernel: 'conv2d_filter_grad', inputs: [buf(x), buf(dy)], outputs: [partial.buffer],
-      params: { ...this.convParams(g, CO, size), N: g.N, splits, chunk }, grid: gridFor(Math.ceil((size * splits) / 256)),
-    });
-    const out = this.reduce('sum', { storage: partial, shape: [splits, size], dtype: 'float32' }, [0]);
-    this.dispose(partial);
-    return out;
-  }
-
-  private poolParams(g: Conv2DGeometry, size: number) {
-    return { size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW, pad_top: g.padTop, pad_left: g.padLeft };
-  }
-
-  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage {
-    const shape = [g.N, g.OH, g.OW, g.C], size = sizeOf(shape);
-    const out = this.allocateOutput(shape);
-    this.commands.dispatch({
-      kernel: 'pool2d', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('pool2d', kind) },
-      params: this.poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
-    });
-    return out;
-  }
-
-  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
-    const size = sizeOf(x.shape);
-    const out = this.allocateOutput(x.shape);
-    this.commands.dispatch({
-      kernel: 'pool2d_grad', inputs: [buf(x), buf(dy)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('pool2d_grad', kind) },
-      params: this.poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
-    });
-    return out;
-  }
+  conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage { return conv.conv2d(this, x, filter, g, epilogue); }
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.conv2dInputGrad(this, dy, filter, g); }
+  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.conv2dFilterGrad(this, x, dy, g); }
+  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.pool2d(this, kind, x, g); }
+  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.pool2dGrad(this, kind, x, dy, g); }
 
   argmax(x: TensorInfo, axis: number): GpuStorage {
     const shape = x.shape.filter((_, d) => d !== axis), outSize = sizeOf(shape);

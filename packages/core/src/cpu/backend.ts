@@ -5,6 +5,7 @@ import type { Backend, BinaryOp, Conv2DGeometry, MatmulEpilogue, PoolKind, Matmu
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
 import * as conv from './conv.js';
+import * as loss from './loss.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
@@ -318,70 +319,11 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  /** Each row of x viewed as [rows, cols], with its max and log-sum-exp. */
-  private rows(x: TensorInfo): { cols: number; row: (r: number) => Float64Array; lse: (row: Float64Array) => number } {
-    const cols = x.shape[x.shape.length - 1], src = values(x);
-    return {
-      cols,
-      row: (r) => src.subarray(r * cols, (r + 1) * cols),
-      lse: (row) => {
-        const m = row.reduce((a, b) => Math.max(a, b), -Infinity);
-        return m + Math.log(row.reduce((s, z) => s + Math.exp(z - m), 0));
-      },
-    };
-  }
-
-  softmax(x: TensorInfo, log: boolean): Float64Array {
-    const { cols, row, lse } = this.rows(x), out = new Float64Array(sizeOf(x.shape));
-    for (let r = 0; r < out.length / cols; r++) {
-      const z = row(r), l = lse(z);
-      z.forEach((v, c) => { out[r * cols + c] = log ? v - l : Math.exp(v - l); });
-    }
-    return out;
-  }
-
-  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Float64Array {
-    const cols = y.shape[y.shape.length - 1], yv = values(y), g = values(dy), out = new Float64Array(yv.length);
-    for (let r = 0; r < yv.length / cols; r++) {
-      let total = 0;
-      for (let c = 0; c < cols; c++) total += log ? g[r * cols + c] : g[r * cols + c] * yv[r * cols + c];
-      for (let c = 0; c < cols; c++) {
-        const i = r * cols + c;
-        out[i] = log ? g[i] - Math.exp(yv[i]) * total : yv[i] * (g[i] - total);
-      }
-    }
-    return out;
-  }
-
-  /** Row r's label distribution p, checking class indices. */
-  private labelRow(labels: TensorInfo, classes: number): (r: number) => (c: number) => number {
-    const lv = values(labels);
-    if (labels.dtype === 'float32') return (r) => (c) => lv[r * classes + c];
-    return (r) => {
-      const label = lv[r];
-      if (!(label >= 0 && label < classes)) {
-        throw new Error(`softmaxCrossEntropy: label ${label} in row ${r} is out of range [0, ${classes})`);
-      }
-      return (c) => +(c === label);
-    };
-  }
-
-  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array {
-    const { cols, row, lse } = this.rows(logits), p = this.labelRow(labels, cols);
-    return Float64Array.from({ length: sizeOf(logits.shape) / cols }, (_, r) => {
-      const z = row(r), l = lse(z), pr = p(r);
-      return z.reduce((loss, v, c) => (pr(c) === 0 ? loss : loss + pr(c) * (l - v)), 0); // 0·log 0 counts as 0
-    });
-  }
-
+  softmax(x: TensorInfo, log: boolean): Float64Array { return loss.softmax(x, log); }
+  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Float64Array { return loss.softmaxGrad(y, dy, log); }
+  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array { return loss.softmaxCrossEntropy(logits, labels); }
   softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): Float64Array {
-    const { cols, row, lse } = this.rows(logits), p = this.labelRow(labels, cols), g = values(dy);
-    const out = new Float64Array(sizeOf(logits.shape));
-    for (let r = 0; r < out.length / cols; r++) {
-      const z = row(r), l = lse(z), pr = p(r);
-      z.forEach((v, c) => { out[r * cols + c] = (Math.exp(v - l) - pr(c)) * g[r]; });
-    }
-    return out;
+    return loss.softmaxCrossEntropyGrad(logits, labels, dy);
   }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): Float64Array {

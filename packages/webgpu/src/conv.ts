@@ -1,0 +1,76 @@
+// Convolution and pooling on the GPU: the WebGPUBackend's conv2d/pool2d methods turn a geometry into
+// a kernel's params and grid here, to keep backend.ts short. Imports the backend's types.
+import { sizeOf, type Conv2DGeometry, type MatmulEpilogue, type PoolKind, type TensorInfo } from '@webgrad/core';
+import type { GpuStorage, WebGPUBackend } from './backend.js';
+import { gridFor } from './commands.js';
+
+const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
+
+function convParams(g: Conv2DGeometry, CO: number, size: number) {
+  return {
+    size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, CO, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW,
+    dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop, pad_left: g.padLeft,
+  };
+}
+
+function poolParams(g: Conv2DGeometry, size: number) {
+  return { size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW, pad_top: g.padTop, pad_left: g.padLeft };
+}
+
+export function conv2d(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+  const CO = filter.shape[3], shape = [g.N, g.OH, g.OW, CO], size = sizeOf(shape);
+  const out = backend.allocateOutput(shape);
+  backend.commands.dispatch({
+    kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
+    overrides: { HAS_BIAS: epilogue?.bias ? 1 : 0, ACTIVATION: backend.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) },
+    // one invocation per 4 output channels of a position
+    params: convParams(g, CO, size), grid: gridFor(Math.ceil(((size / CO) * Math.ceil(CO / 4)) / 256)),
+  });
+  return out;
+}
+
+export function conv2dInputGrad(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const shape = [g.N, g.H, g.W, g.C], size = sizeOf(shape);
+  const out = backend.allocateOutput(shape);
+  backend.commands.dispatch({
+    kernel: 'conv2d_input_grad', inputs: [buf(dy), buf(filter)], outputs: [out.buffer],
+    // one invocation per 4 input channels of a position
+    params: convParams(g, filter.shape[3], size), grid: gridFor(Math.ceil(((size / g.C) * Math.ceil(g.C / 4)) / 256)),
+  });
+  return out;
+}
+
+export function conv2dFilterGrad(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const CO = dy.shape[3], shape = [g.KH, g.KW, g.C, CO], size = sizeOf(shape);
+  // Enough chunks of the batch that ~64k invocations share the work, then a sum over the chunks.
+  const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / size)));
+  const chunk = Math.ceil(g.N / splits);
+  const partial = backend.allocateOutput([splits, size]);
+  backend.commands.dispatch({
+    kernel: 'conv2d_filter_grad', inputs: [buf(x), buf(dy)], outputs: [partial.buffer],
+    params: { ...convParams(g, CO, size), N: g.N, splits, chunk }, grid: gridFor(Math.ceil((size * splits) / 256)),
+  });
+  const out = backend.reduce('sum', { storage: partial, shape: [splits, size], dtype: 'float32' }, [0]);
+  backend.dispose(partial);
+  return out;
+}
+
+export function pool2d(backend: WebGPUBackend, kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const shape = [g.N, g.OH, g.OW, g.C], size = sizeOf(shape);
+  const out = backend.allocateOutput(shape);
+  backend.commands.dispatch({
+    kernel: 'pool2d', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: backend.registry.opCode('pool2d', kind) },
+    params: poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+  });
+  return out;
+}
+
+export function pool2dGrad(backend: WebGPUBackend, kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const size = sizeOf(x.shape);
+  const out = backend.allocateOutput(x.shape);
+  backend.commands.dispatch({
+    kernel: 'pool2d_grad', inputs: [buf(x), buf(dy)], outputs: [out.buffer], overrides: { OP: backend.registry.opCode('pool2d_grad', kind) },
+    params: poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+  });
+  return out;
+}

@@ -17,7 +17,7 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio
 
 function installWorkspace() {
   const manifests = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml',
-    'packages/core/package.json', 'packages/webgpu/package.json', 'packages/layers/package.json', 'examples/package.json']
+    'packages/core/package.json', 'packages/webgpu/package.json', 'packages/layers/package.json', 'examples/package.json', 'bench/package.json']
     .filter((f) => existsSync(join(root, f)));
   const hash = createHash('sha256');
   for (const f of manifests) hash.update(f).update(readFileSync(join(root, f)));

@@ -1,0 +1,40 @@
+// Times each convolution and pooling kernel at the MNIST CNN's shapes (batch 128) on the WebGPU
+// backend: one warm-up run, then one timed run read back to the host. Absolute times on a software
+// adapter are CPU times: compare ratios between kernel versions run on the same machine.
+//   node bench/conv-kernels.mjs
+import { avgPool2d, conv2d, currentBackend, makeTensor, maxPool2d, randomNormal, setBackend } from '@webgrad/core';
+import '@webgrad/webgpu';
+
+await setBackend('webgpu');
+const backend = currentBackend();
+console.log(backend.describe());
+
+async function time(label, make) {
+  for (const timed of [false, true]) {
+    const started = performance.now();
+    const t = make();
+    await t.data();
+    t.dispose();
+    if (timed) console.log(`${label.padEnd(22)} ${(performance.now() - started).toFixed(1).padStart(8)} ms`);
+  }
+}
+
+const valid3x3 = (x) => ({ N: x.shape[0], H: x.shape[1], W: x.shape[2], C: x.shape[3], OH: x.shape[1] - 2, OW: x.shape[2] - 2, KH: 3, KW: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 });
+const wrap = (storage, shape) => makeTensor(storage, shape, 'float32', backend);
+const info = (t) => t.info('bench');
+
+const x1 = randomNormal([128, 28, 28, 1], 0, 1, { seed: 1 }), f1 = randomNormal([3, 3, 1, 32], 0, 1, { seed: 2 });
+const x2 = randomNormal([128, 13, 13, 32], 0, 1, { seed: 3 }), f2 = randomNormal([3, 3, 32, 64], 0, 1, { seed: 4 });
+const dy1 = randomNormal([128, 26, 26, 32], 0, 1, { seed: 5 }), dy2 = randomNormal([128, 11, 11, 64], 0, 1, { seed: 6 });
+const pooled = randomNormal([128, 13, 13, 32], 0, 1, { seed: 7 });
+const poolGeometry = { N: 128, H: 26, W: 26, C: 32, OH: 13, OW: 13, KH: 2, KW: 2, strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
+
+await time('conv1 forward', () => conv2d(x1, f1));
+await time('conv2 forward', () => conv2d(x2, f2));
+await time('conv2 input gradient', () => wrap(backend.conv2dInputGrad(info(dy2), info(f2), valid3x3(x2)), [128, 13, 13, 32]));
+await time('conv2 filter gradient', () => wrap(backend.conv2dFilterGrad(info(x2), info(dy2), valid3x3(x2)), [3, 3, 32, 64]));
+await time('conv1 filter gradient', () => wrap(backend.conv2dFilterGrad(info(x1), info(dy1), valid3x3(x1)), [3, 3, 1, 32]));
+await time('maxPool2d forward', () => maxPool2d(dy1));
+await time('avgPool2d forward', () => avgPool2d(dy1));
+await time('maxPool2d gradient', () => wrap(backend.pool2dGrad('max', info(dy1), info(pooled), poolGeometry), [128, 26, 26, 32]));
+process.exit(0);

@@ -18,4 +18,3 @@ for (let step = 1; step <= 200; step++) {
   if (step % 50 === 0) console.log(`step ${step}: loss ${(await loss(w, b).data())[0].toExponential(3)}`);
 }
 console.log(`learned w = ${(await w.data())[0].toFixed(4)}, b = ${(await b.data())[0].toFixed(4)} (truth: 3, -1)`);
-process.exit(0);

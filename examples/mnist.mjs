@@ -82,4 +82,4 @@ console.log(`saved to ${outDir}/ (model.json + weights.bin); the reloaded model 
 const plot = join(outDir, 'training-curves.svg');
 await writeFile(plot, trainingCurvesSvg(history.history, { title: `MNIST ${flags.model.toUpperCase()} — ${epochs} epochs, test accuracy ${(accuracy * 100).toFixed(2)}%` }));
 console.log(`training curves: ${plot}`);
-process.exit(agree ? 0 : 1);
+process.exitCode = agree ? 0 : 1;

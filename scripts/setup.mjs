@@ -41,7 +41,7 @@ function build() {
 // It lives in packages/webgpu because only that package depends on `webgpu`.
 let lastProbeError = '';
 function probeAdapter() {
-  const r = spawnSync('node', [join(root, 'packages/webgpu/scripts/probe-adapter.mjs')], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync('node', [join(root, 'packages/webgpu/scripts/probe-adapter.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   lastProbeError = r.stderr.trim();
   return r.status === 0 ? r.stdout.trim() : null;
 }

@@ -1,7 +1,7 @@
 // Tensors, memory scopes, creation and the clear errors, on both backends.
 import { expect } from 'chai';
 import {
-  add, broadcastTo, fusedMatmul, matmul, ones, reshape, scalar, sum, tensor, tidy, withBackend, zeros, type Tensor,
+  add, broadcastTo, fusedMatmul, matmul, memory, mul, ones, reshape, scalar, sum, tensor, tidy, withBackend, zeros, type Tensor,
 } from '@webgrad/core';
 import { backendOf, BACKENDS, cpu, gpu, tensorOn } from '../helpers.js';
 
@@ -42,6 +42,19 @@ for (const name of BACKENDS) {
       }));
       expect(inner!.isDisposed).to.equal(true);
       expect(Array.from(await out.data())).to.deep.equal([2, 2, 2]);
+    });
+
+    it('memory() counts live tensors and storages; views share a storage; tidy returns to the start', () => {
+      const before = memory();
+      const t = run(() => tensor([1, 2, 3, 4]));
+      const view = reshape(t, [2, 2]);
+      expect(memory().tensors - before.tensors).to.equal(2);
+      expect(memory().storages - before.storages).to.equal(1);
+      expect(memory().bytes - before.bytes).to.equal(16);
+      run(() => tidy(() => { add(mul(t, 2), 1); }));
+      expect(memory().tensors - before.tensors).to.equal(2);
+      [t, view].forEach((x) => x.dispose());
+      expect(memory()).to.deep.include({ tensors: before.tensors, storages: before.storages, bytes: before.bytes });
     });
 
     it('tidy refuses async functions', () => {

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { add, currentBackend, grad, mul, randomNormal, sum, tensor, tidy, withBackend, type Tensor } from '@webgrad/core';
+import { grad, memory, tensor, tidy, withBackend } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
 import {
   activation, adam, batchNormalization, csvLogger, dense, dropout, flatten, l2, loadModel, maxout, modelCheckpoint, prelu, sequential, sgd,
@@ -139,10 +139,10 @@ describe('fit, evaluate and predict on webgpu', () => {
       const { x, y } = toyData(256, 6);
       const model = mlp(3);
       model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const seen: { liveBuffers: number; liveBytes: number }[] = [];
+      const seen: { liveBuffers: number; liveBytes: number; tensors: number }[] = [];
       await model.fit(x, y, {
         epochs: 5, batchSize: 32, verbose: 0, validationSplit: 0.25,
-        callbacks: [{ onEpochEnd: () => { const { liveBuffers, liveBytes } = backend.pool.stats(); seen.push({ liveBuffers, liveBytes }); } }],
+        callbacks: [{ onEpochEnd: () => { const { liveBuffers, liveBytes } = backend.pool.stats(); seen.push({ liveBuffers, liveBytes, tensors: memory().tensors }); } }],
       });
       expect(seen).to.have.length(5);
       seen.forEach((s) => expect(s).to.deep.equal(seen[0]));

@@ -1,8 +1,8 @@
 // The engine: which backend runs new tensors, the tidy scopes that free intermediates, and `runOp`,
 // the single path every op takes (validate -> kernel -> Tensor -> tape). Imports tensor, backend, dtype.
 import type { Backend, Storage, TensorInfo } from './backend.js';
-import { fmt, type DType, type Shape } from './dtype.js';
-import { Tensor } from './tensor.js';
+import { fmt, sizeOf, type DType, type Shape } from './dtype.js';
+import { liveCounts, newStorageRef, Tensor } from './tensor.js';
 
 // ---- backends ------------------------------------------------------------------------------------
 
@@ -42,6 +42,21 @@ export function currentBackend(): Backend {
     if (!current) throw new Error('no backend registered');
   }
   return current;
+}
+
+export interface MemoryInfo {
+  /** Tensors not yet disposed (views included). */
+  readonly tensors: number;
+  /** Distinct storages they hold, and those storages' bytes (4 an element). */
+  readonly storages: number;
+  readonly bytes: number;
+  /** What the current backend has allocated, where it keeps count (the WebGPU buffer pool). */
+  readonly backend?: { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number };
+}
+
+/** Live tensors and memory, to find leaks: after warm-up a training step should leave these unchanged. */
+export function memory(): MemoryInfo {
+  return { ...liveCounts(), backend: currentBackend().memory?.() };
 }
 
 /** An initialised backend by name (a backend with a synchronous factory is created on demand). */
@@ -161,7 +176,7 @@ export const tapes: Tape[] = [];
 
 /** Wraps freshly made storage as a tensor on `backend`, owned by the current tidy scope. */
 export function makeTensor(storage: Storage, shape: Shape, dtype: DType, backend: Backend = currentBackend()): Tensor {
-  return track(new Tensor(shape, dtype, backend, { storage, refs: 1 }));
+  return track(new Tensor(shape, dtype, backend, newStorageRef(storage, sizeOf(shape))));
 }
 
 /** A second tensor on the same storage, for handing out one value under two names. */

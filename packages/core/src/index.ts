@@ -11,7 +11,7 @@ export { Tensor, type NestedArray } from './tensor.js';
 export * from './backend.js';
 export { CpuBackend } from './cpu/backend.js';
 export {
-  currentBackend, findBackend, getBackend, keep, makeTensor, registerBackend, runOp, setBackend, tidy, withBackend,
+  currentBackend, findBackend, getBackend, keep, makeTensor, memory, type MemoryInfo, registerBackend, runOp, setBackend, tidy, withBackend,
   type GradRule, type OpDef, type OutputSpec, type TensorContainer,
 } from './engine.js';
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';

@@ -5,7 +5,17 @@ import type { Backend, Storage, TensorInfo } from './backend.js';
 import { fmt, sizeOf, type DType, type Shape, type TypedArray } from './dtype.js';
 
 /** Storage shared by a tensor and its views; freed when the last of them is disposed. */
-export interface StorageRef { readonly storage: Storage; refs: number }
+export interface StorageRef { readonly storage: Storage; refs: number; readonly bytes: number }
+
+// What memory() reports: tensors, and the storages they hold (4 bytes an element, as on the GPU).
+const counts = { tensors: 0, storages: 0, bytes: 0 };
+export const liveCounts = (): Readonly<typeof counts> => ({ ...counts });
+/** Counts a storage just made for a tensor; its last dispose uncounts it. */
+export function newStorageRef(storage: Storage, elements: number): StorageRef {
+  counts.storages++;
+  counts.bytes += elements * 4;
+  return { storage, refs: 1, bytes: elements * 4 };
+}
 
 export type NestedArray = number | NestedArray[];
 
@@ -23,6 +33,7 @@ export class Tensor {
     /** @internal */ readonly ref: StorageRef,
   ) {
     this.size = sizeOf(shape);
+    counts.tensors++;
   }
 
   get rank(): number { return this.shape.length; }
@@ -58,7 +69,12 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (--this.ref.refs === 0) this.backend.dispose(this.ref.storage);
+    counts.tensors--;
+    if (--this.ref.refs === 0) {
+      counts.storages--;
+      counts.bytes -= this.ref.bytes;
+      this.backend.dispose(this.ref.storage);
+    }
   }
 
   toString(): string { return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`; }

@@ -48,6 +48,11 @@ export class WebGPUBackend implements Backend {
 
   describe(): string { return `WebGPU: ${this.adapterName}`; }
 
+  memory(): { buffers: number; bytes: number; pooledBytes: number } {
+    const { liveBuffers, liveBytes, pooledBytes } = this.pool.stats();
+    return { buffers: liveBuffers, bytes: liveBytes, pooledBytes };
+  }
+
   /** A pooled output buffer for `shape` (NaN-filled first when poisonOutputs is on). */
   allocateOutput(shape: Shape): GpuStorage {
     const bytes = Math.max(4, sizeOf(shape) * 4);

@@ -1,10 +1,11 @@
 // Prints the WebGPU adapter Dawn finds in Node ("vendor architecture (description)") and exits 0,
-// or exits 1 when there is none. Used by setup.mjs; imports only the `webgpu` package.
+// or exits 1 when there is none. Used by setup.mjs (which gives it a timeout); imports only `webgpu`.
 import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
 const adapter = await create([]).requestAdapter();
-if (!adapter) process.exit(1);
-const info = adapter.info ?? {};
-console.log([info.vendor, info.architecture, info.description && `(${info.description})`].filter(Boolean).join(' ') || 'unknown adapter');
-process.exit(0);
+if (adapter) {
+  const info = adapter.info ?? {};
+  console.log([info.vendor, info.architecture, info.description && `(${info.description})`].filter(Boolean).join(' ') || 'unknown adapter');
+}
+process.exitCode = adapter ? 0 : 1;

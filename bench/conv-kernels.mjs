@@ -15,7 +15,7 @@ async function time(label, make) {
     const t = make();
     await t.data();
     t.dispose();
-    if (timed) console.log(`${label.padEnd(22)} ${(performance.now() - started).toFixed(1).padStart(8)} ms`);
+    if (timed) console.log(`${label.padEnd(28)} ${(performance.now() - started).toFixed(1).padStart(8)} ms`);
   }
 }
 
@@ -29,11 +29,14 @@ const dy1 = randomNormal([128, 26, 26, 32], 0, 1, { seed: 5 }), dy2 = randomNorm
 const pooled = randomNormal([128, 13, 13, 32], 0, 1, { seed: 7 });
 const poolGeometry = { N: 128, H: 26, W: 26, C: 32, OH: 13, OW: 13, KH: 2, KW: 2, strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
 
-await time('conv1 forward', () => conv2d(x1, f1));
-await time('conv2 forward', () => conv2d(x2, f2));
-await time('conv2 input gradient', () => wrap(backend.conv2dInputGrad(info(dy2), info(f2), valid3x3(x2)), [128, 13, 13, 32]));
-await time('conv2 filter gradient', () => wrap(backend.conv2dFilterGrad(info(x2), info(dy2), valid3x3(x2)), [3, 3, 32, 64]));
-await time('conv1 filter gradient', () => wrap(backend.conv2dFilterGrad(info(x1), info(dy1), valid3x3(x1)), [3, 3, 1, 32]));
+for (const algorithm of ['direct', 'gemm']) {
+  backend.convAlgorithm = algorithm;
+  await time(`conv1 forward (${algorithm})`, () => conv2d(x1, f1));
+  await time(`conv2 forward (${algorithm})`, () => conv2d(x2, f2));
+  await time(`conv2 input grad (${algorithm})`, () => wrap(backend.conv2dInputGrad(info(dy2), info(f2), valid3x3(x2)), [128, 13, 13, 32]));
+  await time(`conv2 filter grad (${algorithm})`, () => wrap(backend.conv2dFilterGrad(info(x2), info(dy2), valid3x3(x2)), [3, 3, 32, 64]));
+  await time(`conv1 filter grad (${algorithm})`, () => wrap(backend.conv2dFilterGrad(info(x1), info(dy1), valid3x3(x1)), [3, 3, 1, 32]));
+}
 await time('maxPool2d forward', () => maxPool2d(dy1));
 await time('avgPool2d forward', () => avgPool2d(dy1));
 await time('maxPool2d gradient', () => wrap(backend.pool2dGrad('max', info(dy1), info(pooled), poolGeometry), [128, 26, 26, 32]));

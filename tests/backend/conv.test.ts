@@ -3,7 +3,8 @@
 // by checkGradients; and the clear errors.
 import { expect } from 'chai';
 import { avgPool2d, conv2d, maxPool2d, tensor, withBackend, zeros, type Shape } from '@webgrad/core';
-import { backendOf, BACKENDS, expectClose } from '../helpers.js';
+import type { ConvAlgorithm, WebGPUBackend } from '@webgrad/webgpu';
+import { backendOf, BACKENDS, expectClose, gpu } from '../helpers.js';
 import { describeSpecs, type Spec } from '../kernel-spec.js';
 
 const convCase = (x: Shape, f: Shape): Shape[] => [x, f, [f[3]]];
@@ -25,6 +26,14 @@ const specs: Spec[] = [
 ];
 
 describeSpecs('convolution and pooling: GPU against the CPU reference, gradients checked numerically', specs);
+
+// The same convolutions through the WebGPU backend's other algorithm, im2col + GEMM.
+describe('convolution as im2col + GEMM on webgpu', () => {
+  let previous: ConvAlgorithm;
+  before(() => { previous = (gpu() as WebGPUBackend).convAlgorithm; (gpu() as WebGPUBackend).convAlgorithm = 'gemm'; });
+  after(() => { (gpu() as WebGPUBackend).convAlgorithm = previous; });
+  describeSpecs('against the CPU reference', specs.filter((spec) => spec.name.startsWith('conv2d')));
+});
 
 for (const name of BACKENDS) {
   describe(`convolution by hand and its errors on ${name}`, () => {

@@ -30,6 +30,8 @@ export class WebGPUBackend implements Backend {
   readonly pool: BufferPool;
   readonly commands: CommandRecorder;
   poisonOutputs: boolean;
+  /** How convolutions run: direct kernels, or im2col + the GEMM (see conv.ts for which wins where). */
+  convAlgorithm: conv.ConvAlgorithm = 'direct';
   private deviceError: string | null = null;
   /** Errors kernels found in their data, read with every readback: [count, first row, classes, 0]. */
   private readonly dataErrors: GPUBuffer;

@@ -13,11 +13,30 @@ function convParams(g: Conv2DGeometry, CO: number, size: number) {
   };
 }
 
+function im2colParams(g: Conv2DGeometry, size: number) {
+  return {
+    size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW,
+    dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop, pad_left: g.padLeft,
+  };
+}
+
+/** The patch matrix [1, N·OH·OW, KH·KW·C] of x's windows (see shaders/conv/im2col.wgsl). */
+function im2col(backend: WebGPUBackend, x: TensorInfo, g: Conv2DGeometry): TensorInfo {
+  const shape = [1, g.N * g.OH * g.OW, g.KH * g.KW * g.C], size = sizeOf(shape);
+  const patches = backend.allocateOutput(shape);
+  backend.commands.dispatch({
+    kernel: 'im2col', inputs: [buf(x)], outputs: [patches.buffer], params: im2colParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+  });
+  return { storage: patches, shape, dtype: 'float32' };
+}
+
+const asMatrix = (t: TensorInfo, rows: number, cols: number): TensorInfo => ({ ...t, shape: [1, rows, cols] });
+
 function poolParams(g: Conv2DGeometry, size: number) {
   return { size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW, pad_top: g.padTop, pad_left: g.padLeft };
 }
 
-export function conv2d(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+export function conv2dDirect(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
   const CO = filter.shape[3], shape = [g.N, g.OH, g.OW, CO], size = sizeOf(shape);
   const out = backend.allocateOutput(shape);
   backend.commands.dispatch({
@@ -29,7 +48,37 @@ export function conv2d(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo
   return out;
 }
 
-export function conv2dInputGrad(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+// The im2col + GEMM forms of the three convolutions: the GEMM does the arithmetic, so they are as fast as
+// the matmul kernel, at the price of writing and re-reading a KH·KW-times larger patch matrix.
+export function conv2dByGemm(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+  const patches = im2col(backend, x, g);
+  const CO = filter.shape[3];
+  const out = backend.matmul(patches, asMatrix(filter, g.KH * g.KW * g.C, CO), 1, { transposeA: false, transposeB: false }, epilogue);
+  backend.dispose(patches.storage);
+  return out;
+}
+
+export function conv2dFilterGradByGemm(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const patches = im2col(backend, x, g);
+  const CO = dy.shape[3];
+  const out = backend.matmul(patches, asMatrix(dy, g.N * g.OH * g.OW, CO), 1, { transposeA: true, transposeB: false });
+  backend.dispose(patches.storage);
+  return out;
+}
+
+export function conv2dInputGradByGemm(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const CO = filter.shape[3], rows = g.N * g.OH * g.OW, cols = g.KH * g.KW * g.C;
+  const dpatches = backend.matmul(asMatrix(dy, rows, CO), asMatrix(filter, cols, CO), 1, { transposeA: false, transposeB: true });
+  const shape = [g.N, g.H, g.W, g.C], size = sizeOf(shape);
+  const out = backend.allocateOutput(shape);
+  backend.commands.dispatch({
+    kernel: 'col2im', inputs: [dpatches.buffer], outputs: [out.buffer], params: im2colParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+  });
+  backend.dispose(dpatches);
+  return out;
+}
+
+export function conv2dInputGradDirect(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
   const shape = [g.N, g.H, g.W, g.C], size = sizeOf(shape);
   const out = backend.allocateOutput(shape);
   backend.commands.dispatch({
@@ -40,7 +89,7 @@ export function conv2dInputGrad(backend: WebGPUBackend, dy: TensorInfo, filter: 
   return out;
 }
 
-export function conv2dFilterGrad(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+export function conv2dFilterGradDirect(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
   const CO = dy.shape[3], shape = [g.KH, g.KW, g.C, CO], size = sizeOf(shape);
   // Enough chunks of the batch that ~64k invocations share the work, then a sum over the chunks.
   const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / size)));
@@ -73,4 +122,16 @@ export function pool2dGrad(backend: WebGPUBackend, kind: PoolKind, x: TensorInfo
     params: poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
+}
+
+export type ConvAlgorithm = 'direct' | 'gemm';
+
+export function conv2d(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+  return backend.convAlgorithm === 'gemm' ? conv2dByGemm(backend, x, filter, g, epilogue) : conv2dDirect(backend, x, filter, g, epilogue);
+}
+export function conv2dInputGrad(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  return backend.convAlgorithm === 'gemm' ? conv2dInputGradByGemm(backend, dy, filter, g) : conv2dInputGradDirect(backend, dy, filter, g);
+}
+export function conv2dFilterGrad(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  return backend.convAlgorithm === 'gemm' ? conv2dFilterGradByGemm(backend, x, dy, g) : conv2dFilterGradDirect(backend, x, dy, g);
 }

@@ -9,3 +9,4 @@ export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackend
 export { acquireDevice, describeAdapter } from './device.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry } from './kernels.js';
+export type { ConvAlgorithm } from './conv.js';

@@ -1,6 +1,6 @@
 // Times each convolution and pooling kernel at the MNIST CNN's shapes (batch 128) on the WebGPU
-// backend: one warm-up run, then one timed run read back to the host. Absolute times on a software
-// adapter are CPU times: compare ratios between kernel versions run on the same machine.
+// backend. Absolute times on a software adapter are CPU times: compare ratios between kernel versions
+// run on the same machine.
 //   node bench/conv-kernels.mjs
 import { avgPool2d, conv2d, currentBackend, makeTensor, maxPool2d, randomNormal, setBackend } from '@webgrad/core';
 import '@webgrad/webgpu';
@@ -9,14 +9,22 @@ await setBackend('webgpu');
 const backend = currentBackend();
 console.log(backend.describe());
 
+// One warm-up run, then RUNS timed runs, each read back to the host. Prints the median wall time and
+// the median CPU time of the whole process (lavapipe's threads included): on a machine shared with
+// other work the CPU time is the steadier figure.
+const RUNS = Number(process.env.RUNS ?? 5);
+const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 async function time(label, make) {
-  for (const timed of [false, true]) {
-    const started = performance.now();
+  const wall = [], cpu = [];
+  for (let run = 0; run <= RUNS; run++) {
+    const started = performance.now(), startedCpu = process.cpuUsage();
     const t = make();
     await t.data();
     t.dispose();
-    if (timed) console.log(`${label.padEnd(28)} ${(performance.now() - started).toFixed(1).padStart(8)} ms`);
+    const used = process.cpuUsage(startedCpu);
+    if (run > 0) { wall.push(performance.now() - started); cpu.push((used.user + used.system) / 1000); }
   }
+  console.log(`${label.padEnd(28)} ${median(wall).toFixed(1).padStart(8)} ms wall ${median(cpu).toFixed(1).padStart(8)} ms cpu`);
 }
 
 const valid3x3 = (x) => ({ N: x.shape[0], H: x.shape[1], W: x.shape[2], C: x.shape[3], OH: x.shape[1] - 2, OW: x.shape[2] - 2, KH: 3, KW: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 });

@@ -4,10 +4,12 @@
 // Conv2D layer's forward pass is one dispatch.
 //
 // Bindings: 0 x (read), 1 weights (read), 2 bias (read, [CO]; any buffer when HAS_BIAS = 0),
-// 3 out (read_write), 4 params (uniform).
-// Mapping: one invocation per 4 consecutive output channels of one position (each x value loaded
-// once feeds 4 FMAs; neighbours read neighbouring filter columns), 256 per workgroup, grid wrapped
-// into y. Direct convolution: no im2col buffer; see ops/conv.ts for why.
+// 3 out (read_write), 4 params (uniform; `size` counts invocations).
+// Mapping: register blocking. One invocation computes a 4 × 8 block of out: 4 consecutive ow of one
+// (n, oh) row times 8 consecutive co, so each step over ci loads 4 x values and 8 weights for 32
+// FMAs (a CPU-emulated GPU is bound by loads). co blocks fastest, then ow blocks, then rows; 256 per
+// workgroup, grid wrapped into y. Lanes past OW or CO read clamped, in-bounds addresses and are never
+// written. Direct convolution, no im2col buffer: see packages/webgpu/src/conv.ts for the choice.
 
 const ACT_LINEAR: u32 = 0u;
 const ACT_RELU: u32 = 1u;
@@ -33,7 +35,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const PER_THREAD: u32 = 4u;
+const BLOCK_W: u32 = 4u; // output positions along ow per invocation
+const BLOCK_CO: u32 = 8u; // output channels per invocation, as two vec4
 
 fn epilogue(v: f32, co: u32) -> f32 {
   var z = v;
@@ -47,32 +50,50 @@ fn epilogue(v: f32, co: u32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = flat_index(gid, nwg, 256u);
-  let groups = (params.CO + PER_THREAD - 1u) / PER_THREAD;
-  if (t >= (params.size / params.CO) * groups) { return; }
-  let co0 = (t % groups) * PER_THREAD;
-  let position = t / groups;
-  let ow = position % params.OW;
-  let oh = (position / params.OW) % params.OH;
-  let n = position / (params.OW * params.OH);
-  let lanes = min(PER_THREAD, params.CO - co0);
-  var acc = vec4<f32>(0.0);
+  if (t >= params.size) { return; }
+  let co_blocks = (params.CO + BLOCK_CO - 1u) / BLOCK_CO;
+  let w_blocks = (params.OW + BLOCK_W - 1u) / BLOCK_W;
+  let co0 = (t % co_blocks) * BLOCK_CO;
+  let ow0 = ((t / co_blocks) % w_blocks) * BLOCK_W;
+  let row = t / (co_blocks * w_blocks); // n·OH + oh
+  let oh = row % params.OH;
+  let n = row / params.OH;
+  // Filter columns of the 8 lanes, clamped into the filter.
+  var col: array<u32, BLOCK_CO>;
+  for (var j = 0u; j < BLOCK_CO; j++) { col[j] = min(co0 + j, params.CO - 1u); }
+
+  var acc: array<vec4<f32>, 8>; // acc[2p], acc[2p + 1]: position p, channels 0-3 and 4-7
   for (var kh = 0u; kh < params.KH; kh++) {
     let ih = i32(oh * params.stride_h + kh * params.dilation_h) - i32(params.pad_top);
     if (ih < 0 || ih >= i32(params.H)) { continue; }
+    let x_row = (n * params.H + u32(ih)) * params.W;
     for (var kw = 0u; kw < params.KW; kw++) {
-      let iw = i32(ow * params.stride_w + kw * params.dilation_w) - i32(params.pad_left);
-      if (iw < 0 || iw >= i32(params.W)) { continue; }
-      let x_base = ((n * params.H + u32(ih)) * params.W + u32(iw)) * params.C;
-      let f_base = (kh * params.KW + kw) * params.C * params.CO + co0;
+      var x_base: array<u32, BLOCK_W>;
+      var inside: array<bool, BLOCK_W>;
+      for (var p = 0u; p < BLOCK_W; p++) {
+        let iw = i32((ow0 + p) * params.stride_w + kw * params.dilation_w) - i32(params.pad_left);
+        inside[p] = iw >= 0 && iw < i32(params.W);
+        x_base[p] = select(0u, (x_row + u32(iw)) * params.C, inside[p]);
+      }
+      let f_base = (kh * params.KW + kw) * params.C * params.CO;
       for (var ci = 0u; ci < params.C; ci++) {
-        let v = x[x_base + ci];
         let f = f_base + ci * params.CO;
-        var w = vec4<f32>(0.0);
-        for (var j = 0u; j < lanes; j++) { w[j] = weights[f + j]; }
-        acc = fma(vec4<f32>(v), w, acc);
+        let w0 = vec4<f32>(weights[f + col[0]], weights[f + col[1]], weights[f + col[2]], weights[f + col[3]]);
+        let w1 = vec4<f32>(weights[f + col[4]], weights[f + col[5]], weights[f + col[6]], weights[f + col[7]]);
+        for (var p = 0u; p < BLOCK_W; p++) {
+          let v = vec4<f32>(select(0.0, x[x_base[p] + ci], inside[p]));
+          acc[2u * p] = fma(v, w0, acc[2u * p]);
+          acc[2u * p + 1u] = fma(v, w1, acc[2u * p + 1u]);
+        }
       }
     }
   }
-  let out_base = position * params.CO + co0;
-  for (var j = 0u; j < lanes; j++) { out[out_base + j] = epilogue(acc[j], co0 + j); }
+  for (var p = 0u; p < BLOCK_W; p++) {
+    if (ow0 + p >= params.OW) { break; }
+    let out_base = (row * params.OW + ow0 + p) * params.CO;
+    for (var j = 0u; j < BLOCK_CO; j++) {
+      if (co0 + j >= params.CO) { break; }
+      out[out_base + co0 + j] = epilogue(acc[2u * p + j / 4u][j % 4u], co0 + j);
+    }
+  }
 }

@@ -4,9 +4,11 @@
 // exactly and lands inside the output (likewise ow).
 //
 // Bindings: 0 dy (read, [N, OH, OW, CO]), 1 weights (read, [KH, KW, C, CO]), 2 dx (read_write,
-// [N, H, W, C]), 3 params (uniform, the same members as conv2d's).
-// Mapping: one invocation per 4 consecutive input channels of one position (each dy value loaded
-// once feeds 4 FMAs), 256 per workgroup, grid wrapped into y.
+// [N, H, W, C]), 3 params (uniform, the same members as conv2d's; `size` counts invocations).
+// Mapping: register blocking, as in conv2d. One invocation computes a 4 × 8 block of dx: 4 consecutive
+// iw of one (n, ih) row times 8 consecutive ci, so each step over co loads 4 dy values and 8 weights
+// for 32 FMAs. ci blocks fastest, then iw blocks, then rows; 256 per workgroup, grid wrapped into y.
+// Lanes past W or C read clamped, in-bounds addresses and are never written.
 
 struct Params {
   size: u32,
@@ -23,39 +25,59 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-const PER_THREAD: u32 = 4u;
+const BLOCK_W: u32 = 4u; // input positions along iw per invocation
+const BLOCK_C: u32 = 8u; // input channels per invocation, as two vec4
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = flat_index(gid, nwg, 256u);
-  let groups = (params.C + PER_THREAD - 1u) / PER_THREAD;
-  if (t >= (params.size / params.C) * groups) { return; }
-  let ci0 = (t % groups) * PER_THREAD;
-  let position = t / groups;
-  let iw = position % params.W;
-  let ih = (position / params.W) % params.H;
-  let n = position / (params.W * params.H);
-  let lanes = min(PER_THREAD, params.C - ci0);
-  var acc = vec4<f32>(0.0);
+  if (t >= params.size) { return; }
+  let c_blocks = (params.C + BLOCK_C - 1u) / BLOCK_C;
+  let w_blocks = (params.W + BLOCK_W - 1u) / BLOCK_W;
+  let ci0 = (t % c_blocks) * BLOCK_C;
+  let iw0 = ((t / c_blocks) % w_blocks) * BLOCK_W;
+  let row = t / (c_blocks * w_blocks); // n·H + ih
+  let ih = row % params.H;
+  let n = row / params.H;
+  // Offsets of the 8 lanes' filter rows (ci · CO), clamped into the filter.
+  var lane: array<u32, BLOCK_C>;
+  for (var j = 0u; j < BLOCK_C; j++) { lane[j] = min(ci0 + j, params.C - 1u) * params.CO; }
+
+  var acc: array<vec4<f32>, 8>; // acc[2p], acc[2p + 1]: position p, channels 0-3 and 4-7
   for (var kh = 0u; kh < params.KH; kh++) {
     let th = i32(ih + params.pad_top) - i32(kh * params.dilation_h);
     if (th < 0 || u32(th) % params.stride_h != 0u) { continue; }
     let oh = u32(th) / params.stride_h;
     if (oh >= params.OH) { continue; }
+    let dy_row = (n * params.OH + oh) * params.OW;
     for (var kw = 0u; kw < params.KW; kw++) {
-      let tw = i32(iw + params.pad_left) - i32(kw * params.dilation_w);
-      if (tw < 0 || u32(tw) % params.stride_w != 0u) { continue; }
-      let ow = u32(tw) / params.stride_w;
-      if (ow >= params.OW) { continue; }
-      let dy_base = ((n * params.OH + oh) * params.OW + ow) * params.CO;
-      let f_base = ((kh * params.KW + kw) * params.C + ci0) * params.CO;
+      var dy_base: array<u32, BLOCK_W>;
+      var inside: array<bool, BLOCK_W>;
+      for (var p = 0u; p < BLOCK_W; p++) {
+        let tw = i32(iw0 + p + params.pad_left) - i32(kw * params.dilation_w);
+        let ow = u32(max(tw, 0)) / params.stride_w;
+        inside[p] = tw >= 0 && u32(tw) % params.stride_w == 0u && ow < params.OW;
+        dy_base[p] = select(0u, (dy_row + ow) * params.CO, inside[p]);
+      }
+      let f_base = (kh * params.KW + kw) * params.C * params.CO;
       for (var co = 0u; co < params.CO; co++) {
-        var w = vec4<f32>(0.0);
-        for (var j = 0u; j < lanes; j++) { w[j] = weights[f_base + j * params.CO + co]; }
-        acc = fma(vec4<f32>(dy[dy_base + co]), w, acc);
+        let f = f_base + co;
+        let w0 = vec4<f32>(weights[f + lane[0]], weights[f + lane[1]], weights[f + lane[2]], weights[f + lane[3]]);
+        let w1 = vec4<f32>(weights[f + lane[4]], weights[f + lane[5]], weights[f + lane[6]], weights[f + lane[7]]);
+        for (var p = 0u; p < BLOCK_W; p++) {
+          let g = vec4<f32>(select(0.0, dy[dy_base[p] + co], inside[p]));
+          acc[2u * p] = fma(g, w0, acc[2u * p]);
+          acc[2u * p + 1u] = fma(g, w1, acc[2u * p + 1u]);
+        }
       }
     }
   }
-  let out_base = position * params.C + ci0;
-  for (var j = 0u; j < lanes; j++) { dx[out_base + j] = acc[j]; }
+  for (var p = 0u; p < BLOCK_W; p++) {
+    if (iw0 + p >= params.W) { break; }
+    let out_base = (row * params.W + iw0 + p) * params.C;
+    for (var j = 0u; j < BLOCK_C; j++) {
+      if (ci0 + j >= params.C) { break; }
+      dx[out_base + ci0 + j] = acc[2u * p + j / 4u][j % 4u];
+    }
+  }
 }

@@ -10,7 +10,7 @@ import { describeSpecs, type Spec } from '../kernel-spec.js';
 const convCase = (x: Shape, f: Shape): Shape[] => [x, f, [f[3]]];
 const tolerance = { rtol: 1e-4, atol: 1e-4 };
 const specs: Spec[] = [
-  { name: 'conv2d 3×3 valid', fn: (x, f) => conv2d(x, f), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 2]], [[2, 7, 9, 3], [3, 3, 3, 5]]] },
+  { name: 'conv2d 3×3 valid', fn: (x, f) => conv2d(x, f), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 2]], [[2, 7, 9, 3], [3, 3, 3, 5]], [[1, 6, 10, 10], [3, 3, 10, 13]]] },
   { name: 'conv2d same, stride 2', fn: (x, f) => conv2d(x, f, { strides: 2, padding: 'same' }), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 2]], [[2, 7, 9, 3], [3, 3, 3, 5]], [[1, 8, 8, 4], [2, 2, 4, 3]]] },
   { name: 'conv2d dilation 2, same', fn: (x, f) => conv2d(x, f, { dilations: 2, padding: 'same' }), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 1]], [[2, 9, 7, 3], [3, 3, 3, 5]]] },
   { name: 'conv2d stride [2,1], dilation [1,2], valid', fn: (x, f) => conv2d(x, f, { strides: [2, 1], dilations: [1, 2] }), domains: ['any', 'any'], tolerance, cases: [[[1, 7, 7, 2], [3, 2, 2, 3]], [[3, 11, 9, 5], [3, 3, 5, 7]]] },

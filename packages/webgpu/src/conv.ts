@@ -37,13 +37,14 @@ function poolParams(g: Conv2DGeometry, size: number) {
 }
 
 export function conv2dDirect(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
-  const CO = filter.shape[3], shape = [g.N, g.OH, g.OW, CO], size = sizeOf(shape);
+  const CO = filter.shape[3], shape = [g.N, g.OH, g.OW, CO];
+  const invocations = g.N * g.OH * Math.ceil(g.OW / 4) * Math.ceil(CO / 8);
   const out = backend.allocateOutput(shape);
   backend.commands.dispatch({
     kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
     overrides: { HAS_BIAS: epilogue?.bias ? 1 : 0, ACTIVATION: backend.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) },
-    // one invocation per 4 output channels of a position
-    params: convParams(g, CO, size), grid: gridFor(Math.ceil(((size / CO) * Math.ceil(CO / 4)) / 256)),
+    // one invocation per block of 4 positions along ow × 8 output channels
+    params: convParams(g, CO, invocations), grid: gridFor(Math.ceil(invocations / 256)),
   });
   return out;
 }
@@ -79,25 +80,28 @@ export function conv2dInputGradByGemm(backend: WebGPUBackend, dy: TensorInfo, fi
 }
 
 export function conv2dInputGradDirect(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
-  const shape = [g.N, g.H, g.W, g.C], size = sizeOf(shape);
+  const shape = [g.N, g.H, g.W, g.C];
+  const invocations = g.N * g.H * Math.ceil(g.W / 4) * Math.ceil(g.C / 8);
   const out = backend.allocateOutput(shape);
   backend.commands.dispatch({
     kernel: 'conv2d_input_grad', inputs: [buf(dy), buf(filter)], outputs: [out.buffer],
-    // one invocation per 4 input channels of a position
-    params: convParams(g, filter.shape[3], size), grid: gridFor(Math.ceil(((size / g.C) * Math.ceil(g.C / 4)) / 256)),
+    // one invocation per block of 4 positions along iw × 8 input channels
+    params: convParams(g, filter.shape[3], invocations), grid: gridFor(Math.ceil(invocations / 256)),
   });
   return out;
 }
 
 export function conv2dFilterGradDirect(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
   const CO = dy.shape[3], shape = [g.KH, g.KW, g.C, CO], size = sizeOf(shape);
-  // Enough chunks of the batch that ~64k invocations share the work, then a sum over the chunks.
-  const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / size)));
+  // One invocation per block of 4 input × 8 output channels of a tap, and per chunk of the batch:
+  // enough chunks that ~16k invocations share the work, then a sum over the chunks.
+  const invocations = g.KH * g.KW * Math.ceil(g.C / 4) * Math.ceil(CO / 8);
+  const splits = Math.max(1, Math.min(g.N, Math.ceil(16384 / invocations)));
   const chunk = Math.ceil(g.N / splits);
   const partial = backend.allocateOutput([splits, size]);
   backend.commands.dispatch({
     kernel: 'conv2d_filter_grad', inputs: [buf(x), buf(dy)], outputs: [partial.buffer],
-    params: { ...convParams(g, CO, size), N: g.N, splits, chunk }, grid: gridFor(Math.ceil((size * splits) / 256)),
+    params: { ...convParams(g, CO, invocations), N: g.N, splits, chunk }, grid: gridFor(Math.ceil((invocations * splits) / 256)),
   });
   const out = backend.reduce('sum', { storage: partial, shape: [splits, size], dtype: 'float32' }, [0]);
   backend.dispose(partial);

@@ -21,7 +21,10 @@ const specs: Spec[] = [
   { name: 'conv2d + bias + tanh, stride 2', fn: (x, f, b) => conv2d(x, f, { bias: b, activation: 'tanh', strides: 2 }), domains: ['any', 'any', 'any'], tolerance, cases: [convCase([2, 7, 7, 3], [3, 3, 3, 4])] },
   { name: 'maxPool2d 2×2', fn: (x) => maxPool2d(x), domains: ['any'], cases: [[[1, 4, 4, 1]], [[2, 7, 9, 3]]], large: [[[64, 26, 26, 32]]] },
   { name: 'maxPool2d 3×3 stride 2 same', fn: (x) => maxPool2d(x, 3, 2, 'same'), domains: ['any'], cases: [[[1, 5, 5, 1]], [[2, 7, 9, 5]]] },
+  { name: 'maxPool2d 2×2 same (windows tile x)', fn: (x) => maxPool2d(x, 2, 2, 'same'), domains: ['any'], cases: [[[2, 7, 9, 3]]] },
+  { name: 'maxPool2d 2×2 stride 3 (gaps between windows)', fn: (x) => maxPool2d(x, 2, 3), domains: ['any'], cases: [[[2, 8, 7, 3]]] },
   { name: 'avgPool2d 2×2', fn: (x) => avgPool2d(x), domains: ['any'], cases: [[[1, 4, 4, 1]], [[2, 7, 9, 3]]] },
+  { name: 'avgPool2d 2×2 same, stride [2,3]', fn: (x) => avgPool2d(x, 2, [2, 3], 'same'), domains: ['any'], cases: [[[2, 7, 9, 3]]] },
   { name: 'avgPool2d 3×3 stride 2 same', fn: (x) => avgPool2d(x, 3, 2, 'same'), domains: ['any'], cases: [[[1, 5, 5, 1]], [[2, 7, 9, 5]]] },
 ];
 

@@ -119,6 +119,18 @@ export function pool2d(backend: WebGPUBackend, kind: PoolKind, x: TensorInfo, g:
 }
 
 export function pool2dGrad(backend: WebGPUBackend, kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+  const disjoint = g.strideH >= g.KH && g.strideW >= g.KW;
+  if (disjoint) {
+    // Window by window (see pool2d_grad_windows.wgsl); zero-filled first unless the windows tile x.
+    const tiles = g.strideH === g.KH && g.strideW === g.KW && g.OH * g.KH - g.padTop >= g.H && g.OW * g.KW - g.padLeft >= g.W;
+    const out = tiles ? backend.allocateOutput(x.shape) : backend.fill(x.shape, 0, 'float32');
+    const windows = sizeOf(dy.shape);
+    backend.commands.dispatch({
+      kernel: 'pool2d_grad_windows', inputs: [buf(x), buf(dy)], outputs: [out.buffer], overrides: { OP: backend.registry.opCode('pool2d_grad_windows', kind) },
+      params: poolParams(g, windows), grid: gridFor(Math.ceil(windows / 256)),
+    });
+    return out;
+  }
   const size = sizeOf(x.shape);
   const out = backend.allocateOutput(x.shape);
   backend.commands.dispatch({

@@ -2,7 +2,7 @@
 // dilation 1/2, odd spatial sizes, batch 1 and > 1, channels 1/3/non-multiples of 4; every gradient
 // by checkGradients; and the clear errors.
 import { expect } from 'chai';
-import { avgPool2d, conv2d, maxPool2d, tensor, withBackend, zeros, type Shape } from '@webgrad/core';
+import { avgPool2d, conv1d, conv2d, maxPool2d, tensor, withBackend, zeros, type Shape } from '@webgrad/core';
 import type { ConvAlgorithm, WebGPUBackend } from '@webgrad/webgpu';
 import { backendOf, BACKENDS, expectClose, gpu } from '../helpers.js';
 import { describeSpecs, type Spec } from '../kernel-spec.js';
@@ -19,6 +19,11 @@ const specs: Spec[] = [
     cases: [convCase([1, 5, 5, 1], [3, 3, 1, 2]), convCase([2, 7, 9, 3], [3, 3, 3, 5])], large: [convCase([16, 28, 28, 1], [3, 3, 1, 32]), convCase([8, 13, 13, 32], [3, 3, 32, 64])],
   },
   { name: 'conv2d + bias + tanh, stride 2', fn: (x, f, b) => conv2d(x, f, { bias: b, activation: 'tanh', strides: 2 }), domains: ['any', 'any', 'any'], tolerance, cases: [convCase([2, 7, 7, 3], [3, 3, 3, 4])] },
+  { name: 'conv1d valid', fn: (x, f) => conv1d(x, f), domains: ['any', 'any'], tolerance, cases: [[[1, 7, 1], [3, 1, 2]], [[2, 11, 3], [3, 3, 9]]] },
+  {
+    name: 'conv1d + bias + relu, stride 2, dilation 2, same', fn: (x, f, b) => conv1d(x, f, { stride: 2, dilation: 2, padding: 'same', bias: b, activation: 'relu' }),
+    domains: ['any', 'any', 'nonzero'], tolerance, cases: [[[2, 9, 3], [3, 3, 5], [5]]],
+  },
   { name: 'maxPool2d 2×2', fn: (x) => maxPool2d(x), domains: ['any'], cases: [[[1, 4, 4, 1]], [[2, 7, 9, 3]]], large: [[[64, 26, 26, 32]]] },
   { name: 'maxPool2d 3×3 stride 2 same', fn: (x) => maxPool2d(x, 3, 2, 'same'), domains: ['any'], cases: [[[1, 5, 5, 1]], [[2, 7, 9, 5]]] },
   { name: 'maxPool2d 2×2 same (windows tile x)', fn: (x) => maxPool2d(x, 2, 2, 'same'), domains: ['any'], cases: [[[2, 7, 9, 3]]] },
@@ -50,12 +55,21 @@ for (const name of BACKENDS) {
       expectClose(await avgPool2d(x, 2, 2, 'same').data(), [3, 4.5, 7.5, 9], { rtol: 1e-7 });
     });
 
+    it('conv1d of a ramp with a [2, 1] filter: y[i] = 2x[i] + x[i+1]', async () => {
+      const x = run(() => tensor([1, 2, 3, 4], [1, 4, 1]));
+      const filter = run(() => tensor([2, 1], [2, 1, 1]));
+      expect(Array.from(await conv1d(x, filter).data())).to.deep.equal([4, 7, 10]);
+      expect(Array.from(await conv1d(x, filter, { padding: 'same', stride: 2 }).data())).to.deep.equal([4, 10]);
+    });
+
     it('names the shapes for bad input', () => {
       const x = run(() => zeros([1, 5, 5, 3]));
       expect(() => conv2d(x, run(() => zeros([3, 3, 2, 4])))).to.throw(/conv2d: input has 3 channels \(shape \[1,5,5,3\]\) but the filter expects 2 \(shape \[3,3,2,4\]\)/);
       expect(() => conv2d(x, run(() => zeros([7, 7, 3, 4])))).to.throw(/conv2d: a window of 7 \(kernel 7, dilation 1\) is larger than the input's 5 with 'valid' padding/);
       expect(() => conv2d(run(() => zeros([5, 5, 3])), run(() => zeros([3, 3, 3, 4])))).to.throw(/conv2d: input must be 4-D \[batch, height, width, channels\], got shape \[5,5,3\]/);
       expect(() => maxPool2d(run(() => zeros([5, 5])))).to.throw(/maxPool2d: input must be 4-D/);
+      expect(() => conv1d(run(() => zeros([1, 5, 3])), run(() => zeros([3, 2, 4])))).to.throw(/conv1d: input has 3 channels \(shape \[1,5,3\]\) but the filter expects 2/);
+      expect(() => conv1d(x, run(() => zeros([3, 3, 4])))).to.throw(/conv1d: input must be 3-D \[batch, length, channels\], got shape \[1,5,5,3\]/);
     });
   });
 }

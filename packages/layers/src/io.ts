@@ -10,7 +10,7 @@ import type { Layer } from './layer.js';
 import { dense } from './layers/dense.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
-import { averagePooling2d, conv2d, globalAveragePooling2d, maxPooling2d } from './layers/conv.js';
+import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d } from './layers/conv.js';
 import { Sequential, type CompileArgs } from './model.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
@@ -34,6 +34,7 @@ const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
   PReLU: (c) => prelu({ ...c, alphaInitializer: 'zeros' }),
   Maxout: (c) => maxout({ ...c, units: c.units, pieces: c.pieces, kernelInitializer: 'zeros' }),
   Conv2D: (c) => conv2d({ ...c, filters: c.filters, kernelSize: c.kernelSize, kernelInitializer: 'zeros', biasInitializer: 'zeros' }),
+  Conv1D: (c) => conv1d({ ...c, filters: c.filters, kernelSize: c.kernelSize, kernelInitializer: 'zeros', biasInitializer: 'zeros' }),
   MaxPooling2D: (c) => maxPooling2d(c),
   AveragePooling2D: (c) => averagePooling2d(c),
   GlobalAveragePooling2D: (c) => globalAveragePooling2d(c),

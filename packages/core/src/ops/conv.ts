@@ -1,6 +1,6 @@
 // Convolution and pooling, NHWC data with HWIO filters, forward and backward: conv2d (strides,
 // 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), maxPool2d,
-// avgPool2d. Direct kernels, not im2col + GEMM: at the MNIST CNN's sizes a direct kernel reads each
+// avgPool2d, and conv1d as a conv2d of height 1. Direct kernels, not im2col + GEMM: at the MNIST CNN's sizes a direct kernel reads each
 // input a few times from cache, while im2col would write and re-read a 9× larger patch matrix per
 // step on a device where memory traffic is the cost (the speed issue's benchmark decides for good).
 // Imports the engine, the contract's types and the elementwise family.
@@ -9,6 +9,7 @@ import { fmt } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { activationGrad, requireFloat } from './elementwise.js';
+import { reshape } from './movement.js';
 
 export type Padding = 'same' | 'valid';
 type Pair = number | readonly [number, number];
@@ -101,6 +102,19 @@ export function conv2d(x: Tensor, filter: Tensor, { strides = 1, padding = 'vali
   if (!FUSED_ACTIVATIONS.includes(activation)) throw new Error(`conv2d: activation '${activation}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`);
   const geometry = convGeometry('conv2d', x.shape, filter.shape[0], filter.shape[1], strides, padding, dilations);
   return runOp(convOps.conv2d, bias ? [x, filter, bias] : [x, filter], { geometry, activation });
+}
+
+export interface Conv1DArgs extends Omit<Conv2DArgs, 'strides' | 'dilations'> { stride?: number; dilation?: number }
+
+/** 1-D convolution of x [N, L, C] with filter [K, C, CO]: a conv2d over a height of 1 (reshapes are free). */
+export function conv1d(x: Tensor, filter: Tensor, { stride = 1, dilation = 1, ...rest }: Conv1DArgs = {}): Tensor {
+  if (x.rank !== 3) throw new Error(`conv1d: input must be 3-D [batch, length, channels], got shape ${fmt(x.shape)}`);
+  if (filter.rank !== 3) throw new Error(`conv1d: filter must be 3-D [width, in, out], got shape ${fmt(filter.shape)}`);
+  if (filter.shape[1] !== x.shape[2]) {
+    throw new Error(`conv1d: input has ${x.shape[2]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[1]} (shape ${fmt(filter.shape)})`);
+  }
+  const y = conv2d(reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]]), reshape(filter, [1, ...filter.shape]), { ...rest, strides: [1, stride], dilations: [1, dilation] });
+  return reshape(y, [y.shape[0], y.shape[2], y.shape[3]]);
 }
 
 function pool(kind: PoolKind, op: string, x: Tensor, poolSize: Pair, strides: Pair | undefined, padding: Padding): Tensor {

@@ -1,6 +1,6 @@
-// Convolutional layers, NHWC: Conv2D (fused bias + activation when the epilogue computes it),
+// Convolutional layers, NHWC: Conv1D, Conv2D (fused bias + activation when the epilogue computes it),
 // MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D. Imports @webgrad/core and the layer helpers.
-import { avgPool2d, conv2d as conv, maxPool2d, mean, type Padding, type Shape, type Tensor, type Variable } from '@webgrad/core';
+import { avgPool2d, conv1d as conv1dOp, conv2d as conv, maxPool2d, mean, type Padding, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, penalties, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
@@ -27,45 +27,64 @@ export interface Conv2DOptions extends BaseLayerOptions {
   kernelRegularizer?: 'l1' | 'l2' | 'l1l2' | Regularizer;
 }
 
-export function conv2d(options: Conv2DOptions): Layer {
+export interface Conv1DOptions extends Omit<Conv2DOptions, 'kernelSize' | 'strides' | 'dilationRate'> {
+  kernelSize: number;
+  strides?: number;
+  dilationRate?: number;
+}
+
+/** Conv1D and Conv2D: a kernel (and bias) over `spatial` axes; the op runs the fused bias + activation. */
+function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): Layer {
   const { filters, strides = 1, padding = 'valid', dilationRate = 1, useBias = true, kernelInitializer = 'glorotUniform', biasInitializer = 'zeros' } = options;
+  const spatial = className === 'Conv1D' ? 1 : 2;
+  const op = className.toLowerCase();
   const [kh, kw] = pair(options.kernelSize);
-  if (!Number.isInteger(filters) || filters < 1) throw new Error(`conv2d: filters must be a positive integer, got ${filters}`);
+  if (!Number.isInteger(filters) || filters < 1) throw new Error(`${op}: filters must be a positive integer, got ${filters}`);
   const act = getActivation(options.activation);
   const kernelRegularizer = getRegularizer(options.kernelRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
+  const dims = spatial === 1 ? '[batch, length, channels]' : '[batch, height, width, channels]';
   const apply = (x: Tensor, a: Activation) => {
-    if (x.rank !== 4) throw new Error(`conv2d layer ${layer.name}: input must be 4-D [batch, height, width, channels], got shape [${x.shape.join(',')}]`);
-    const y = conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation: a.fused ?? 'linear' });
+    if (x.rank !== spatial + 2) throw new Error(`${op} layer ${layer.name}: input must be ${spatial + 2}-D ${dims}, got shape [${x.shape.join(',')}]`);
+    const activation = a.fused ?? 'linear';
+    const y = spatial === 1
+      ? conv1dOp(x, kernel!, { stride: strides as number, padding, dilation: dilationRate as number, bias, activation })
+      : conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation });
     return a.fused ? y : a.apply(y);
   };
   const layer: Layer = {
-    className: 'Conv2D',
-    name: options.name ?? uniqueName('conv2d'),
+    className,
+    name: options.name ?? uniqueName(op),
     inputShape: options.inputShape,
     weights: [],
     get built() { return kernel !== undefined; },
     build(inputShape, seed) {
-      if (inputShape.length !== 3) throw new Error(`conv2d layer ${layer.name}: input shape must be [height, width, channels], got [${inputShape.join(',')}]`);
-      kernel = makeWeight(`${layer.name}/kernel`, [kh, kw, inputShape[2], filters], kernelInitializer, seed);
+      if (inputShape.length !== spatial + 1) throw new Error(`${op} layer ${layer.name}: input shape must be ${dims.replace('batch, ', '')}, got [${inputShape.join(',')}]`);
+      const channels = inputShape[spatial];
+      kernel = makeWeight(`${layer.name}/kernel`, spatial === 1 ? [kw, channels, filters] : [kh, kw, channels, filters], kernelInitializer, seed);
       layer.weights.push(kernel);
       if (useBias) layer.weights.push((bias = makeWeight(`${layer.name}/bias`, [filters], biasInitializer, seed + 1)));
     },
-    computeOutputShape: ([h, w]: Shape) => {
+    computeOutputShape: (s: Shape) => {
       const [sh, sw] = pair(strides), [dh, dw] = pair(dilationRate);
-      return [outSize(h, kh, sh, dh, padding), outSize(w, kw, sw, dw, padding), filters];
+      if (spatial === 1) return [outSize(s[0], kw, sw, dw, padding), filters];
+      return [outSize(s[0], kh, sh, dh, padding), outSize(s[1], kw, sw, dw, padding), filters];
     },
     activationName: act.name,
     call: (x) => apply(x, act),
     callLogits: (x) => apply(x, getActivation('linear')),
     regularizationLoss: () => penalties([[kernel, kernelRegularizer]]),
     getConfig: () => ({
-      filters, kernelSize: [kh, kw], strides, padding, dilationRate, activation: act.name, useBias,
+      filters, kernelSize: spatial === 1 ? kw : [kh, kw], strides, padding, dilationRate, activation: act.name, useBias,
       kernelInitializer: describeInit(kernelInitializer), biasInitializer: describeInit(biasInitializer),
     }),
   };
   return layer;
 }
+
+export const conv2d = (options: Conv2DOptions): Layer => convolution('Conv2D', options);
+/** Conv1D over [batch, length, channels], kernel [kernelSize, channels, filters]. */
+export const conv1d = (options: Conv1DOptions): Layer => convolution('Conv1D', options);
 
 interface PoolOptions extends BaseLayerOptions { poolSize?: Pair; strides?: Pair; padding?: Padding }
 

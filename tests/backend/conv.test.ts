@@ -2,7 +2,7 @@
 // dilation 1/2, odd spatial sizes, batch 1 and > 1, channels 1/3/non-multiples of 4; every gradient
 // by checkGradients; and the clear errors.
 import { expect } from 'chai';
-import { avgPool2d, conv1d, conv2d, maxPool2d, tensor, withBackend, zeros, type Shape } from '@webgrad/core';
+import { avgPool2d, cast, conv1d, conv2d, maxPool2d, sub, translate, tensor, withBackend, zeros, type Shape } from '@webgrad/core';
 import type { ConvAlgorithm, WebGPUBackend } from '@webgrad/webgpu';
 import { backendOf, BACKENDS, expectClose, gpu } from '../helpers.js';
 import { describeSpecs, type Spec } from '../kernel-spec.js';
@@ -23,6 +23,11 @@ const specs: Spec[] = [
   {
     name: 'conv1d + bias + relu, stride 2, dilation 2, same', fn: (x, f, b) => conv1d(x, f, { stride: 2, dilation: 2, padding: 'same', bias: b, activation: 'relu' }),
     domains: ['any', 'any', 'nonzero'], tolerance, cases: [[[2, 9, 3], [3, 3, 5], [5]]],
+  },
+  { name: 'translate by shifts in [0, 3)', fn: (x, s) => translate(x, s), domains: ['any', 'any'], integerInputs: { 1: 3 }, cases: [[[3, 5, 6, 2], [3, 2]]], large: [[[64, 28, 28, 1], [64, 2]]] },
+  {
+    name: 'translate by shifts in [−2, 2]', fn: (x, s) => translate(x, cast(sub(cast(s, 'float32'), 2), 'int32')), domains: ['any', 'any'], integerInputs: { 1: 5 },
+    cases: [[[4, 5, 4, 3], [4, 2]]],
   },
   { name: 'maxPool2d 2×2', fn: (x) => maxPool2d(x), domains: ['any'], cases: [[[1, 4, 4, 1]], [[2, 7, 9, 3]]], large: [[[64, 26, 26, 32]]] },
   { name: 'maxPool2d 3×3 stride 2 same', fn: (x) => maxPool2d(x, 3, 2, 'same'), domains: ['any'], cases: [[[1, 5, 5, 1]], [[2, 7, 9, 5]]] },
@@ -62,6 +67,11 @@ for (const name of BACKENDS) {
       expect(Array.from(await conv1d(x, filter, { padding: 'same', stride: 2 }).data())).to.deep.equal([4, 10]);
     });
 
+    it('translate moves a 3×3 ramp down 1 and left 1, zero-filling', async () => {
+      const x = run(() => tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]));
+      expect(Array.from(await translate(x, run(() => tensor([1, -1], [1, 2], 'int32'))).data())).to.deep.equal([0, 0, 0, 2, 3, 0, 5, 6, 0]);
+    });
+
     it('names the shapes for bad input', () => {
       const x = run(() => zeros([1, 5, 5, 3]));
       expect(() => conv2d(x, run(() => zeros([3, 3, 2, 4])))).to.throw(/conv2d: input has 3 channels \(shape \[1,5,5,3\]\) but the filter expects 2 \(shape \[3,3,2,4\]\)/);
@@ -69,6 +79,7 @@ for (const name of BACKENDS) {
       expect(() => conv2d(run(() => zeros([5, 5, 3])), run(() => zeros([3, 3, 3, 4])))).to.throw(/conv2d: input must be 4-D \[batch, height, width, channels\], got shape \[5,5,3\]/);
       expect(() => maxPool2d(run(() => zeros([5, 5])))).to.throw(/maxPool2d: input must be 4-D/);
       expect(() => conv1d(run(() => zeros([1, 5, 3])), run(() => zeros([3, 2, 4])))).to.throw(/conv1d: input has 3 channels \(shape \[1,5,3\]\) but the filter expects 2/);
+      expect(() => translate(x, run(() => zeros([1, 2])))).to.throw(/translate: shifts of shape \[1,2\] \(float32\) do not fit images \[1,5,5,3\]; expected int32 \[1, 2\]/);
       expect(() => conv1d(x, run(() => zeros([3, 3, 4])))).to.throw(/conv1d: input must be 3-D \[batch, length, channels\], got shape \[1,5,5,3\]/);
     });
   });

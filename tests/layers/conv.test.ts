@@ -1,14 +1,14 @@
 // The convolutional layers end to end: Conv2D/Conv1D/pooling forward against the core ops on the CPU
 // reference and against hand computations, summary's shapes and parameter counts for the MNIST CNN,
-// save → load → identical predictions, a small CNN that learns to tell bars apart on the GPU, and the
-// layer-level errors.
+// save → load → identical predictions, a small CNN that learns to tell bars apart on the GPU, the
+// layer-level errors, and RandomTranslation's shifts.
 import { expect } from 'chai';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { avgPool2d, conv1d as conv1dOp, conv2d as conv2dOp, maxPool2d, mean, tensor, withBackend } from '@webgrad/core';
 import {
-  adam, averagePooling2d, conv1d, conv2d, dense, flatten, globalAveragePooling2d, loadModel, maxPooling2d, sequential,
+  adam, averagePooling2d, conv1d, conv2d, dense, flatten, globalAveragePooling2d, loadModel, maxPooling2d, randomTranslation, sequential,
 } from '@webgrad/layers';
 import { cpu, expectClose, gpu, randomValues, useBackend } from '../helpers.js';
 
@@ -116,5 +116,39 @@ describe('convolutional layers', () => {
       expect(() => conv2d({ filters: 0, kernelSize: 3 })).to.throw(/conv2d: filters must be a positive integer, got 0/);
     });
     model.dispose();
+  });
+});
+
+describe('randomTranslation', () => {
+  useBackend('webgpu');
+
+  it('in training moves each image by whole pixels within ±round(factor·size); in predict it is the identity', async () => {
+    const n = 16, side = 10;
+    const images = Float32Array.from(randomValues(n * side * side, 'positive', 21)); // no zeros: a moved pixel is told from fill
+    const layer = randomTranslation({ heightFactor: 0.2, widthFactor: 0.1, inputShape: [side, side, 1] });
+    const model = sequential([layer]);
+    const x = tensor(images, [n, side, side, 1]);
+    expect(Array.from(await model.predict(x).data())).to.deep.equal(Array.from(images));
+    const moved = await layer.call(x, { training: true, seed: 5 }).data();
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const shiftOf = (sh: number, sw: number) => {
+        for (let h = 0; h < side; h++) for (let w = 0; w < side; w++) {
+          const [ih, iw] = [h - sh, w - sw];
+          const expected = ih >= 0 && ih < side && iw >= 0 && iw < side ? images[i * side * side + ih * side + iw] : 0;
+          if (moved[i * side * side + h * side + w] !== expected) return false;
+        }
+        return true;
+      };
+      const matches = [-2, -1, 0, 1, 2].flatMap((sh) => [-1, 0, 1].filter((sw) => shiftOf(sh, sw)).map((sw) => `${sh},${sw}`));
+      expect(matches, `image ${i} is not a shift within (±2, ±1) of its input`).to.have.length(1);
+      seen.add(matches[0]);
+    }
+    expect(seen.size, 'the shifts vary from image to image').to.be.greaterThan(3);
+    model.dispose();
+  });
+
+  it('rejects factors outside [0, 1)', () => {
+    expect(() => randomTranslation({ heightFactor: 1.5 })).to.throw(/randomTranslation: heightFactor must be in \[0, 1\), got 1.5/);
   });
 });

@@ -115,6 +115,12 @@ export interface Backend {
   pool2d(kind: PoolKind, x: TensorInfo, geometry: Conv2DGeometry): Storage;
   /** d/dx of pool2d: max windows send dy to their winner (first on ties), mean windows spread it. */
   pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, geometry: Conv2DGeometry): Storage;
+  /**
+   * Images x [N, H, W, C] moved by whole pixels, one int32 shift (rows, columns) per image in shifts
+   * [N, 2], times `direction` (1 or −1): out[n, h, w] = x[n, h − d·sy, w − d·sx], 0 where that falls
+   * outside. direction −1 is the adjoint of 1, so it is also the gradient.
+   */
+  translate(x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): Storage;
 
   // ---- softmax and losses, over the last axis of x viewed as [rows, cols] ----
   /** softmax (or logSoftmax when `log`) of each row, with the max trick. */

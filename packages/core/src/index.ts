@@ -29,7 +29,7 @@ export {
   huber, logSoftmax, meanAbsoluteError, meanSquaredError, sigmoidBinaryCrossEntropy, softmax, softmaxCrossEntropy,
 } from './ops/loss.js';
 export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
-export { avgPool2d, conv1d, conv2d, maxPool2d, type Conv1DArgs, type Conv2DArgs, type Padding } from './ops/conv.js';
+export { avgPool2d, conv1d, conv2d, maxPool2d, translate, type Conv1DArgs, type Conv2DArgs, type Padding } from './ops/conv.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 

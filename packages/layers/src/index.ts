@@ -7,7 +7,7 @@ export type { CallContext, Layer } from './layer.js';
 export { dense, type DenseOptions } from './layers/dense.js';
 export { activation, dropout, flatten, reshapeLayer as reshape } from './layers/basic.js';
 export { batchNormalization, maxout, prelu } from './layers/advanced.js';
-export { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, type Conv1DOptions, type Conv2DOptions } from './layers/conv.js';
+export { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation, type RandomTranslationOptions, type Conv1DOptions, type Conv2DOptions } from './layers/conv.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy, categoricalCrossentropy, getLoss, huberLoss as huber, meanAbsoluteErrorLoss as meanAbsoluteError,

@@ -10,7 +10,7 @@ import type { Layer } from './layer.js';
 import { dense } from './layers/dense.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
-import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d } from './layers/conv.js';
+import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation } from './layers/conv.js';
 import { Sequential, type CompileArgs } from './model.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
@@ -38,6 +38,7 @@ const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
   MaxPooling2D: (c) => maxPooling2d(c),
   AveragePooling2D: (c) => averagePooling2d(c),
   GlobalAveragePooling2D: (c) => globalAveragePooling2d(c),
+  RandomTranslation: (c) => randomTranslation({ ...c, heightFactor: c.heightFactor }),
 };
 
 async function nodeFs() {

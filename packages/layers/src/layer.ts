@@ -11,6 +11,8 @@ export interface CallContext {
   readonly training: boolean;
   /** A seed for this call's randomness, different every training step. */
   readonly seed: number;
+  /** The layer's own random stream under that seed (its index in the model), so no two layers draw the same numbers. */
+  readonly stream?: number;
 }
 
 export interface Layer {

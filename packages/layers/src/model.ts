@@ -83,7 +83,8 @@ export class Sequential {
     let y = x;
     this.layers.forEach((layer, i) => {
       const last = i === this.layers.length - 1;
-      y = last && logitsForLoss && layer.callLogits ? layer.callLogits(y, context) : layer.call(y, context);
+      const own = { ...context, stream: i };
+      y = last && logitsForLoss && layer.callLogits ? layer.callLogits(y, own) : layer.call(y, own);
     });
     return y;
   }

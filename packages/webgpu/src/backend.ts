@@ -317,6 +317,7 @@ export class WebGPUBackend implements Backend {
   conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.conv2dFilterGrad(this, x, dy, g); }
   pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.pool2d(this, kind, x, g); }
   pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.pool2dGrad(this, kind, x, dy, g); }
+  translate(x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): GpuStorage { return conv.translate(this, x, shifts, direction); }
 
   argmax(x: TensorInfo, axis: number): GpuStorage {
     const shape = x.shape.filter((_, d) => d !== axis), outSize = sizeOf(shape);

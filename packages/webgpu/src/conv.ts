@@ -140,6 +140,15 @@ export function pool2dGrad(backend: WebGPUBackend, kind: PoolKind, x: TensorInfo
   return out;
 }
 
+export function translate(backend: WebGPUBackend, x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): GpuStorage {
+  const [N, H, W, C] = x.shape, size = sizeOf(x.shape);
+  const out = backend.allocateOutput(x.shape);
+  backend.commands.dispatch({
+    kernel: 'translate', inputs: [buf(x), buf(shifts)], outputs: [out.buffer], params: { size, N, H, W, C, direction }, grid: gridFor(Math.ceil(size / 256)),
+  });
+  return out;
+}
+
 export type ConvAlgorithm = 'direct' | 'gemm';
 
 export function conv2d(backend: WebGPUBackend, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {

@@ -307,6 +307,10 @@ export class CpuBackend implements Backend {
     return conv.pool2dGrad(kind, values(x), values(dy), g);
   }
 
+  translate(x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): Float64Array {
+    return conv.translate(values(x), x.shape, values(shifts), direction);
+  }
+
   argmax(x: TensorInfo, axis: number): Float64Array {
     const n = x.shape[axis], inner = sizeOf(x.shape.slice(axis + 1)), outer = sizeOf(x.shape.slice(0, axis));
     const src = values(x), out = new Float64Array(outer * inner);

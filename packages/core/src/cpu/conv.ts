@@ -1,4 +1,4 @@
-// The CPU reference for convolution and pooling: the defining sums, loop by loop, in float64.
+// The CPU reference for convolution, pooling and image translation: the defining sums, loop by loop, in float64.
 // Imports the Backend contract's types only.
 import type { Conv2DGeometry, PoolKind } from '../backend.js';
 
@@ -83,3 +83,16 @@ export function pool2dGrad(kind: PoolKind, x: Float64Array, dy: Float64Array, g:
   return dx;
 }
 
+
+export function translate(x: Float64Array, [N, H, W, C]: readonly number[], shifts: Float64Array, direction: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let n = 0; n < N; n++) {
+    const sh = direction * shifts[2 * n], sw = direction * shifts[2 * n + 1];
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+      const ih = h - sh, iw = w - sw;
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      for (let c = 0; c < C; c++) out[((n * H + h) * W + w) * C + c] = x[((n * H + ih) * W + iw) * C + c];
+    }
+  }
+  return out;
+}

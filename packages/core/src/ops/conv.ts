@@ -1,6 +1,6 @@
 // Convolution and pooling, NHWC data with HWIO filters, forward and backward: conv2d (strides,
 // 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), maxPool2d,
-// avgPool2d, and conv1d as a conv2d of height 1. Direct kernels, not im2col + GEMM: at the MNIST CNN's sizes a direct kernel reads each
+// avgPool2d, conv1d as a conv2d of height 1, and translate (images moved by whole pixels). Direct kernels, not im2col + GEMM: at the MNIST CNN's sizes a direct kernel reads each
 // input a few times from cache, while im2col would write and re-read a 9× larger patch matrix per
 // step on a device where memory traffic is the cost (the speed issue's benchmark decides for good).
 // Imports the engine, the contract's types and the elementwise family.
@@ -39,6 +39,7 @@ export function convGeometry(op: string, xShape: readonly number[], kh: number, 
 
 export interface Conv2DAttrs { readonly geometry: Conv2DGeometry; readonly activation: FusedActivation }
 export interface PoolAttrs { readonly geometry: Conv2DGeometry; readonly kind: PoolKind }
+export interface TranslateAttrs { readonly direction: 1 | -1 }
 
 const inputGradOp: OpDef<Conv2DAttrs> = {
   name: 'conv2dInputGrad',
@@ -59,6 +60,14 @@ const poolGradOp: OpDef<PoolAttrs> = {
   grad: 'nonDifferentiable',
 };
 
+// moving by s with zero fill is adjoint to moving by −s with zero fill; the shifts are constants
+const translateOp: OpDef<TranslateAttrs> = {
+  name: 'translate',
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  kernel: (backend, [x, shifts], { direction }) => backend.translate(x, shifts, direction),
+  grad: (dy, [, shifts], _, { direction }) => [() => runOp(translateOp, [dy, shifts], { direction: direction === 1 ? -1 : 1 }), null],
+};
+
 export const convOps = {
   // y = act(z), z = conv(x, f) + b: dz from y, then dz back through the taps to x and to f; db = Σ dz
   conv2d: {
@@ -77,6 +86,7 @@ export const convOps = {
     kernel: (backend, [x], { kind, geometry }) => backend.pool2d(kind, x, geometry),
     grad: (dy, [x], _, attrs) => [() => runOp(poolGradOp, [x, dy], attrs)],
   } satisfies OpDef<PoolAttrs>,
+  translate: translateOp,
 };
 
 export interface Conv2DArgs {
@@ -129,3 +139,16 @@ function pool(kind: PoolKind, op: string, x: Tensor, poolSize: Pair, strides: Pa
 export const maxPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor => pool('max', 'maxPool2d', x, poolSize, strides, padding);
 /** The mean over each poolSize window, padding not counted. */
 export const avgPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor => pool('avg', 'avgPool2d', x, poolSize, strides, padding);
+
+/**
+ * Images x [N, H, W, C] each moved by whole pixels: shifts is int32 [N, 2] of (rows down, columns
+ * right); pixels moved in from outside are 0. Random shifts make the RandomTranslation layer.
+ */
+export function translate(x: Tensor, shifts: Tensor): Tensor {
+  requireFloat('translate', x);
+  if (x.rank !== 4) throw new Error(`translate: images must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  if (shifts.dtype !== 'int32' || shifts.rank !== 2 || shifts.shape[0] !== x.shape[0] || shifts.shape[1] !== 2) {
+    throw new Error(`translate: shifts of shape ${fmt(shifts.shape)} (${shifts.dtype}) do not fit images ${fmt(x.shape)}; expected int32 [${x.shape[0]}, 2]`);
+  }
+  return runOp(convOps.translate, [x, shifts], { direction: 1 });
+}

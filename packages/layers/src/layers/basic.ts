@@ -24,10 +24,10 @@ export function dropout(options: BaseLayerOptions & { rate: number; seed?: numbe
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
   return stateless('Dropout', 'dropout', options, {
     computeOutputShape: (s) => s,
-    call(x: Tensor, { training, seed }) {
+    call(x: Tensor, { training, seed, stream = 0 }) {
       if (!training || rate === 0) return x;
       // keep each unit with probability 1 − rate, on the device; scale so the expected value is unchanged
-      const keep = bernoulli(x.shape, 1 - rate, { seed: seed + (options.seed ?? 0) });
+      const keep = bernoulli(x.shape, 1 - rate, { seed: seed + (options.seed ?? 0), stream });
       return mul(x, mul(keep, 1 / (1 - rate)));
     },
     getConfig: () => ({ rate }),

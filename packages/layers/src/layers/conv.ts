@@ -1,6 +1,10 @@
 // Convolutional layers, NHWC: Conv1D, Conv2D (fused bias + activation when the epilogue computes it),
-// MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D. Imports @webgrad/core and the layer helpers.
-import { avgPool2d, conv1d as conv1dOp, conv2d as conv, maxPool2d, mean, type Padding, type Shape, type Tensor, type Variable } from '@webgrad/core';
+// MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, and RandomTranslation (augmentation).
+// Imports @webgrad/core and the layer helpers.
+import {
+  avgPool2d, cast, conv1d as conv1dOp, conv2d as conv, maxPool2d, mean, mul, randomUniform, sub, tensor, translate,
+  type Padding, type Shape, type Tensor, type Variable,
+} from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, penalties, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
@@ -113,5 +117,42 @@ export function globalAveragePooling2d(options: BaseLayerOptions = {}): Layer {
     computeOutputShape: (s: Shape) => [s[2]],
     call: (x) => mean(x, [1, 2]),
     getConfig: () => ({}),
+  };
+}
+
+export interface RandomTranslationOptions extends BaseLayerOptions {
+  /** The largest shift up or down, as a fraction of the height (Keras's height_factor). */
+  heightFactor: number;
+  /** The largest shift left or right, as a fraction of the width; defaults to heightFactor. */
+  widthFactor?: number;
+  seed?: number;
+}
+
+/**
+ * Data augmentation: in training, each image [height, width, channels] moves by a whole number of
+ * pixels drawn uniformly from [−round(factor·size), round(factor·size)] per axis, on the device;
+ * pixels moved in are 0 (Keras's fill_mode 'constant', nearest pixel). The identity at inference.
+ */
+export function randomTranslation(options: RandomTranslationOptions): Layer {
+  const { heightFactor, widthFactor = heightFactor } = options;
+  for (const [name, f] of [['heightFactor', heightFactor], ['widthFactor', widthFactor]] as const) {
+    if (!(f >= 0 && f < 1)) throw new Error(`randomTranslation: ${name} must be in [0, 1), got ${f}`);
+  }
+  return {
+    className: 'RandomTranslation', name: options.name ?? uniqueName('random_translation'), inputShape: options.inputShape,
+    weights: [], built: true, build: () => {},
+    computeOutputShape: (s: Shape) => {
+      if (s.length !== 3) throw new Error(`randomTranslation: input shape must be [height, width, channels], got [${s.join(',')}]`);
+      return s;
+    },
+    call(x, { training, seed, stream = 0 }) {
+      const [maxH, maxW] = [Math.round(heightFactor * x.shape[1]), Math.round(widthFactor * x.shape[2])];
+      if (!training || (maxH === 0 && maxW === 0)) return x;
+      // uniform integers in [0, 2m] per axis (casting truncates), then centred on 0
+      const draws = mul(randomUniform([x.shape[0], 2], 0, 1, { seed: seed + (options.seed ?? 0), stream }), tensor([2 * maxH + 1, 2 * maxW + 1]));
+      const shifts = cast(sub(cast(cast(draws, 'int32'), 'float32'), tensor([maxH, maxW])), 'int32');
+      return translate(x, shifts);
+    },
+    getConfig: () => ({ heightFactor, widthFactor }),
   };
 }

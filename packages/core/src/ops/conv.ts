@@ -1,8 +1,7 @@
 // Convolution and pooling, NHWC data with HWIO filters, forward and backward: conv2d (strides,
 // 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), maxPool2d,
-// avgPool2d, conv1d as a conv2d of height 1, and translate (images moved by whole pixels). Direct kernels, not im2col + GEMM: at the MNIST CNN's sizes a direct kernel reads each
-// input a few times from cache, while im2col would write and re-read a 9× larger patch matrix per
-// step on a device where memory traffic is the cost (the speed issue's benchmark decides for good).
+// avgPool2d, conv1d as a conv2d of height 1, and translate (images moved by whole pixels). How a
+// backend computes a convolution (direct kernels or im2col + GEMM) is its own affair.
 // Imports the engine, the contract's types and the elementwise family.
 import { FUSED_ACTIVATIONS, type Conv2DGeometry, type FusedActivation, type PoolKind } from '../backend.js';
 import { fmt } from '../dtype.js';

@@ -12,6 +12,7 @@ import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
 import { averagePooling2d, conv2d, globalAveragePooling2d, maxPooling2d } from './layers/conv.js';
 import { Sequential, type CompileArgs } from './model.js';
+import { checkWeightsFile, fnv1a } from './checkpoint.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
 export interface ModelJson {
@@ -22,6 +23,10 @@ export interface ModelJson {
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
   /** Optimizer state for resuming exactly: step count and, per variable, its state tensors (in weights.bin after the model's). */
   optimizerState?: { kind: string; iterations: number; weights: WeightSpec[] };
+  /** FNV-1a of weights.bin, so a corrupted file is refused (checkpoint.ts). */
+  weightsChecksum?: string;
+  /** Epochs completed when a modelCheckpoint saved it: where a resumed fit starts (loadCheckpoint). */
+  epochsCompleted?: number;
 }
 
 const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
@@ -46,7 +51,7 @@ async function nodeFs() {
 }
 
 /** Writes model.json and weights.bin into dir (created if needed), atomically. */
-export async function saveModel(model: Sequential, dir: string, { includeOptimizer = false }: { includeOptimizer?: boolean } = {}): Promise<ModelJson> {
+export async function saveModel(model: Sequential, dir: string, { includeOptimizer = false, epochsCompleted }: { includeOptimizer?: boolean; epochsCompleted?: number } = {}): Promise<ModelJson> {
   model.build();
   const { fs, path } = await nodeFs();
   const weights = model.weights;
@@ -79,6 +84,8 @@ export async function saveModel(model: Sequential, dir: string, { includeOptimiz
   const bytes = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
   let at = 0;
   for (const v of values) { bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at); at += v.byteLength; }
+  json.weightsChecksum = fnv1a(bytes);
+  if (epochsCompleted !== undefined) json.epochsCompleted = epochsCompleted;
   await fs.mkdir(dir, { recursive: true });
   const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const write = async (name: string, data: string | Uint8Array) => {
@@ -104,14 +111,7 @@ export async function loadModel(dir: string): Promise<Sequential> {
   if (json.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
     throw new Error(`loadModel: ${jsonPath} is not a Sequential layers-model`);
   }
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const stateSpecs = json.optimizerState?.weights ?? [];
-  const bytes = await fs.readFile(path.join(dir, json.weightsManifest[0].paths[0]));
-  const expected = [...specs, ...stateSpecs].reduce((n, w) => n + 4 * w.shape.reduce((a, d) => a * d, 1), 0);
-  if (bytes.byteLength !== expected) {
-    throw new Error(`loadModel: ${json.weightsManifest[0].paths[0]} holds ${bytes.byteLength} bytes but model.json describes ${expected}; the file is truncated or does not belong to this model`);
-  }
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const { specs, stateSpecs, floats } = await checkWeightsFile(json, dir, 'loadModel');
   const { config } = json.modelTopology;
   const layers = config.layers.map(({ class_name, config: c }) => {
     const factory = layerFactories[class_name];
@@ -171,7 +171,7 @@ export function modelCheckpoint(model: Sequential, options: ModelCheckpointOptio
         if (!(max ? value > best : value < best)) return;
         best = value;
       }
-      await saveModel(model, filepath.replace('{epoch}', String(epoch + 1)), { includeOptimizer });
+      await saveModel(model, filepath.replace('{epoch}', String(epoch + 1)), { includeOptimizer, epochsCompleted: epoch + 1 });
     },
   };
 }

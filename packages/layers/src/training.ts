@@ -3,7 +3,7 @@
 // are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
 // Imports @webgrad/core and this package's modules.
 import {
-  add, concat, gather, isFinite, keep, mean, min, mul, shuffledIndices, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
+  add, checkingNumerics, concat, gather, isFinite, keep, NonFiniteError, takeNumericsFinding, mean, min, mul, shuffledIndices, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -61,6 +61,19 @@ async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
   const [allFinite] = await readScalars([flag]);
   flag.dispose();
   if (!allFinite) throw new Error(`${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`);
+}
+
+/**
+ * In check-numerics mode (core's checkNumerics), one readback per step names the first op whose
+ * output was not finite: callbacks with onNonFinite (terminateOnNaN) handle it, else fit rejects.
+ */
+async function numericsCheck(callbacks: readonly Callback[], where: string): Promise<void> {
+  if (!checkingNumerics()) return;
+  const finding = await takeNumericsFinding();
+  if (!finding) return;
+  const handlers = callbacks.filter((c) => c.onNonFinite);
+  if (!handlers.length) throw new NonFiniteError(finding, `${where}: `);
+  for (const c of handlers) await c.onNonFinite!(finding);
 }
 
 /** Loss (mean over the batch, plus regularization when training) and metric sums for one batch. */
@@ -152,6 +165,7 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
       sums.forEach((s) => s.dispose());
       sums = next;
       seen += size;
+      await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
       let logs: Logs = { size };
       if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {
         const values = await readScalars(sums);

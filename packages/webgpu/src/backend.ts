@@ -9,6 +9,7 @@ import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor } from './commands.js';
 import * as conv from './conv.js';
 import { acquireDevice } from './device.js';
+import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { KernelRegistry } from './kernels.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
@@ -33,10 +34,13 @@ export class WebGPUBackend implements Backend {
   /** How convolutions run: direct kernels, or im2col + the GEMM (see conv.ts for which wins where). */
   convAlgorithm: conv.ConvAlgorithm = 'direct';
   private deviceError: string | null = null;
+  /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */
+  readonly loss: DeviceLossWatch;
   /** Errors kernels found in their data, read with every readback: [count, first row, classes, 0]. */
   private readonly dataErrors: GPUBuffer;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
+    this.loss = new DeviceLossWatch(device);
     this.registry = new KernelRegistry(device);
     this.pool = new BufferPool(device);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
@@ -50,14 +54,16 @@ export class WebGPUBackend implements Backend {
 
   describe(): string { return `WebGPU: ${this.adapterName}`; }
 
-  memory(): { buffers: number; bytes: number; pooledBytes: number } {
-    const { liveBuffers, liveBytes, pooledBytes } = this.pool.stats();
-    return { buffers: liveBuffers, bytes: liveBytes, pooledBytes };
+  memory(): { buffers: number; bytes: number; pooledBytes: number; created: number } {
+    const { liveBuffers, liveBytes, pooledBytes, created } = this.pool.stats();
+    return { buffers: liveBuffers, bytes: liveBytes, pooledBytes, created };
   }
 
   /** A pooled output buffer for `shape` (NaN-filled first when poisonOutputs is on). */
   allocateOutput(shape: Shape): GpuStorage {
+    this.loss.check('webgpu backend');
     const bytes = Math.max(4, sizeOf(shape) * 4);
+    this.checkSize(bytes, shape);
     const storage = { buffer: this.pool.acquire(bytes, false), bytes };
     if (this.poisonOutputs) this.fillBuffer(storage.buffer, sizeOf(shape), POISON);
     return storage;
@@ -68,6 +74,8 @@ export class WebGPUBackend implements Backend {
   }
 
   write(values: ArrayLike<number>, shape: Shape, dtype: DType): GpuStorage {
+    this.loss.check('webgpu backend (write)');
+    this.checkSize(sizeOf(shape) * 4, shape);
     const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     const bytes = Math.max(4, data.byteLength);
     const buffer = this.pool.acquire(bytes, true);
@@ -75,11 +83,27 @@ export class WebGPUBackend implements Backend {
     return { buffer, bytes };
   }
 
+  // Checked here, not left to WebGPU: a too-large buffer is a validation error that surfaces only later.
+  private checkSize(bytes: number, shape: Shape): void {
+    const limit = Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize);
+    if (bytes > limit) {
+      throw new Error(`webgpu backend: a tensor of shape [${shape.join(',')}] needs ${bytes} bytes, more than this device's ` +
+        `largest storage buffer (${limit} bytes); split the work into smaller tensors`);
+    }
+  }
+
   private resetDataErrors(): void { this.device.queue.writeBuffer(this.dataErrors, 0, Uint32Array.of(0, 0xffffffff, 0, 0)); }
 
   async read(x: TensorInfo): Promise<Float32Array | Int32Array> {
     const n = sizeOf(x.shape);
-    const [data, errorWords] = await this.commands.read([buf(x), n * 4], [this.dataErrors, 16]);
+    this.loss.check('read');
+    let data: ArrayBuffer, errorWords: ArrayBuffer;
+    try {
+      [data, errorWords] = await this.commands.read([buf(x), n * 4], [this.dataErrors, 16]);
+    } catch (error) {
+      const lost = await this.loss.lostWithin(1000);
+      throw lost ? new DeviceLostError(lost, 'read') : error;
+    }
     const [count, row, classes] = new Uint32Array(errorWords);
     if (count > 0) {
       this.resetDataErrors();

@@ -17,6 +17,7 @@ export class BufferPool {
   private live = 0;
   private liveBytes = 0;
   private pooledBytes = 0;
+  private created = 0;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -29,7 +30,10 @@ export class BufferPool {
       if (i >= 0) buffer = this.freedSinceSubmit.splice(i, 1)[0];
     }
     if (buffer) this.pooledBytes -= size;
-    else buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    else {
+      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.created++;
+    }
     this.live++;
     this.liveBytes += size;
     return buffer;
@@ -52,7 +56,8 @@ export class BufferPool {
     this.freedSinceSubmit = [];
   }
 
-  stats(): { liveBuffers: number; liveBytes: number; pooledBytes: number } {
-    return { liveBuffers: this.live, liveBytes: this.liveBytes, pooledBytes: this.pooledBytes };
+  /** `created` counts every buffer ever made: after warm-up, a training step must not raise it. */
+  stats(): { liveBuffers: number; liveBytes: number; pooledBytes: number; created: number } {
+    return { liveBuffers: this.live, liveBytes: this.liveBytes, pooledBytes: this.pooledBytes, created: this.created };
   }
 }

@@ -31,8 +31,13 @@ function collect(value: unknown, into: Set<Tensor>): void {
  * Runs the async fn and, once it settles (resolved or rejected), disposes every tensor it made that
  * it does not return; returned tensors move to the enclosing scope. Variables are never tracked.
  */
-export async function tidyAsync<T extends TensorContainer>(fn: () => Promise<T>): Promise<T> {
+export function tidyAsync<T extends TensorContainer>(fn: () => Promise<T>): Promise<T> {
+  // thrown at once, not as a rejection: the mistake is in the synchronous code around the call
   if (insideTidy()) throw new Error('tidyAsync: cannot start inside a synchronous tidy (its scope would take the tensors); call it outside');
+  return runScope(fn);
+}
+
+async function runScope<T extends TensorContainer>(fn: () => Promise<T>): Promise<T> {
   const scope = new Set<Tensor>();
   const parent = engineHooks.asyncScope?.();
   let result: T;

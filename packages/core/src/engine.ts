@@ -211,6 +211,9 @@ export function shareStorage(t: Tensor): Tensor {
   return track(new Tensor(t.shape, t.dtype, t.backend, t.ref));
 }
 
+/** The most elements a tensor may hold on any backend: kernels index with 32-bit integers. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
 export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
   const backend = inputs.length ? inputs[0].backend : currentBackend();
   inputs.forEach((t, i) => {
@@ -222,6 +225,11 @@ export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   });
   const infos = inputs.map((t) => t.info(op.name));
   const out = op.infer(inputs, attrs);
+  const limit = Math.min(MAX_ELEMENTS, backend.maxElements ?? MAX_ELEMENTS);
+  if (sizeOf(out.shape) > limit) {
+    throw new Error(`${op.name}: the result of shape ${fmt(out.shape)} (from inputs ${inputs.map((t) => fmt(t.shape)).join(', ') || 'none'}) ` +
+      `has ${sizeOf(out.shape)} elements, more than the ${backend.name} backend can hold in one tensor (${limit})`);
+  }
   let output: Tensor;
   if (op.view) {
     inputs[0].ref.refs++;

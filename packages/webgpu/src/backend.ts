@@ -36,11 +36,14 @@ export class WebGPUBackend implements Backend {
   private deviceError: string | null = null;
   /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */
   readonly loss: DeviceLossWatch;
+  /** Ops check it first (engine.ts), so a tensor too large for one buffer is refused naming the op. */
+  readonly maxElements: number;
   /** Errors kernels found in their data, read with every readback: [count, first row, classes, 0]. */
   private readonly dataErrors: GPUBuffer;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
     this.loss = new DeviceLossWatch(device);
+    this.maxElements = Math.floor(Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize) / 4);
     this.registry = new KernelRegistry(device);
     this.pool = new BufferPool(device);
     this.commands = new CommandRecorder(device, this.registry, this.pool);

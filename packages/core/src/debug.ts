@@ -18,6 +18,9 @@ function updateHook(): void {
   engineHooks.observe = observers.size ? (t, madeBy) => { for (const o of observers) o(t, madeBy); } : null;
 }
 
+/** Whether any debug mode has a hook on the op path (none do by default: then ops pay nothing). */
+export const debugHooksActive = (): boolean => engineHooks.observe !== null;
+
 // ---- leaks ---------------------------------------------------------------------------------------
 
 export interface LiveTensor { readonly id: number; readonly madeBy: string; readonly shape: Shape; readonly dtype: string }

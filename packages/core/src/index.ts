@@ -48,5 +48,5 @@ export type OpName = keyof typeof opTable;
 export { forgetBackend } from './engine.js';
 export { asyncScopesIsolated, tidyAsync } from './scope.js';
 export {
-  checkNumerics, checkingNumerics, NonFiniteError, takeNumericsFinding, watchTensors, type LiveTensor, type NumericsFinding, type TensorWatch,
+  checkNumerics, checkingNumerics, debugHooksActive, NonFiniteError, takeNumericsFinding, watchTensors, type LiveTensor, type NumericsFinding, type TensorWatch,
 } from './debug.js';

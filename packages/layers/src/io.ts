@@ -1,7 +1,8 @@
 // Saving and loading in Node: model.json (the topology, the training config and a weights manifest,
 // laid out as TF.js Layers' model.json is) beside weights.bin (float32, little-endian, in manifest
-// order). Saves are atomic: files are written under temporary names and renamed into place, so a
-// crash mid-save leaves the previous checkpoint whole. Loading checks the manifest against the
+// order). Saves are atomic: files are written under temporary names and renamed into place, and
+// the weights alternate between weights.bin and weights-b.bin (model.json names the one in use), so
+// a crash mid-save leaves the previous checkpoint whole. Loading checks the manifest against the
 // weights file before touching any model. Node built-ins are imported only when called.
 // Imports @webgrad/core and this package's modules.
 import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
@@ -87,14 +88,19 @@ export async function saveModel(model: Sequential, dir: string, { includeOptimiz
   json.weightsChecksum = fnv1a(bytes);
   if (epochsCompleted !== undefined) json.epochsCompleted = epochsCompleted;
   await fs.mkdir(dir, { recursive: true });
+  // model.json is the commit point. The weights go to the one of two names the current model.json
+  // does not use, so a crash at any moment leaves a model.json whose weights file is whole.
+  const current = await fs.readFile(path.join(dir, 'model.json'), 'utf8').then((text) => (JSON.parse(text) as ModelJson).weightsManifest?.[0]?.paths?.[0], () => undefined);
+  const weightsFile = current === 'weights.bin' ? 'weights-b.bin' : 'weights.bin';
+  json.weightsManifest[0].paths = [weightsFile];
   const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const write = async (name: string, data: string | Uint8Array) => {
     await fs.writeFile(path.join(dir, name + stamp), data);
-    return () => fs.rename(path.join(dir, name + stamp), path.join(dir, name));
+    await fs.rename(path.join(dir, name + stamp), path.join(dir, name)); // atomic: the old file or the new, never half
   };
-  // both temporaries first, then the renames: the weights before the json that describes them
-  const renames = [await write('weights.bin', bytes), await write('model.json', JSON.stringify(json, null, 1))];
-  for (const rename of renames) await rename();
+  await write(weightsFile, bytes);
+  await write('model.json', JSON.stringify(json, null, 1));
+  if (current && current !== weightsFile && /^weights(-b)?\.bin$/.test(current)) await fs.rm(path.join(dir, current), { force: true });
   return json;
 }
 

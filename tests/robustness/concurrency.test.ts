@@ -6,7 +6,7 @@ import { tensor, withBackend, type Tensor } from '@webgrad/core';
 import { adam, dense, dropout, sequential, sgd, type Sequential } from '@webgrad/layers';
 import { gpu, randomValues } from '../helpers.js';
 
-const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function data(n: number, features: number, seed: number) {
   return withBackend(gpu(), () => ({

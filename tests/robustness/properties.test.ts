@@ -108,7 +108,7 @@ interface InvalidCase { what: string; run: (b: Backend) => unknown; expected: Re
 function invalidCases(g: Gen): InvalidCase[] {
   const badSize = () => g.pick([-1, -g.int(2, 9), NaN, 2.5, Infinity]);
   const withBad = (shape: number[]) => { const s = [...shape]; s[g.int(0, s.length - 1)] = badSize(); return s; };
-  const on = (b: Backend, fn: () => unknown) => withBackend(b, fn);
+  const on = <T>(b: Backend, fn: () => T): T => withBackend(b, fn);
   const t = (shape: number[], dtype: 'float32' | 'int32' = 'float32') =>
     tensor(dtype === 'int32' ? new Int32Array(shape.reduce((a, d) => a * d, 1)).fill(1) : new Float32Array(shape.reduce((a, d) => a * d, 1)).fill(0.5), shape, dtype);
   const nonEmpty = () => Array.from({ length: g.int(1, 3) }, () => g.int(1, 5));

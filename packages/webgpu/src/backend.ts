@@ -43,9 +43,9 @@ export class WebGPUBackend implements Backend {
 
   constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
     this.loss = new DeviceLossWatch(device);
-    this.maxElements = Math.floor(Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize) / 4);
     this.registry = new KernelRegistry(device);
     this.pool = new BufferPool(device);
+    this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.poisonOutputs = options.poisonOutputs ?? false;
     this.dataErrors = device.createBuffer({ label: 'data errors', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
@@ -66,7 +66,6 @@ export class WebGPUBackend implements Backend {
   allocateOutput(shape: Shape): GpuStorage {
     this.loss.check('webgpu backend');
     const bytes = Math.max(4, sizeOf(shape) * 4);
-    this.checkSize(bytes, shape);
     const storage = { buffer: this.pool.acquire(bytes, false), bytes };
     if (this.poisonOutputs) this.fillBuffer(storage.buffer, sizeOf(shape), POISON);
     return storage;
@@ -78,21 +77,11 @@ export class WebGPUBackend implements Backend {
 
   write(values: ArrayLike<number>, shape: Shape, dtype: DType): GpuStorage {
     this.loss.check('webgpu backend (write)');
-    this.checkSize(sizeOf(shape) * 4, shape);
     const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     const bytes = Math.max(4, data.byteLength);
     const buffer = this.pool.acquire(bytes, true);
     if (data.byteLength) this.device.queue.writeBuffer(buffer, 0, data);
     return { buffer, bytes };
-  }
-
-  // Checked here, not left to WebGPU: a too-large buffer is a validation error that surfaces only later.
-  private checkSize(bytes: number, shape: Shape): void {
-    const limit = Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize);
-    if (bytes > limit) {
-      throw new Error(`webgpu backend: a tensor of shape [${shape.join(',')}] needs ${bytes} bytes, more than this device's ` +
-        `largest storage buffer (${limit} bytes); split the work into smaller tensors`);
-    }
   }
 
   private resetDataErrors(): void { this.device.queue.writeBuffer(this.dataErrors, 0, Uint32Array.of(0, 0xffffffff, 0, 0)); }

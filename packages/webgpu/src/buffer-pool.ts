@@ -19,11 +19,20 @@ export class BufferPool {
   private pooledBytes = 0;
   private created = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** The largest buffer a kernel can bind on this device. */
+  readonly maxBytes: number;
+
+  constructor(private readonly device: GPUDevice) {
+    this.maxBytes = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+  }
 
   /** A buffer of at least `bytes`; `forUpload` excludes buffers that unsubmitted commands may read. */
   acquire(bytes: number, forUpload: boolean): GPUBuffer {
-    const size = bucketSize(bytes);
+    // refused here with a clear error: WebGPU would report a validation error only later, at a readback
+    if (bytes > this.maxBytes) {
+      throw new Error(`webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); split the work into smaller tensors`);
+    }
+    const size = Math.min(bucketSize(bytes), this.maxBytes);
     let buffer = this.free.get(size)?.pop();
     if (!buffer && !forUpload) {
       const i = this.freedSinceSubmit.findIndex((b) => b.size === size);

@@ -212,9 +212,18 @@ describe('property-based: random shapes against the CPU reference, random invali
     const loss = withBackend(gpu(), () => softmaxCrossEntropy(tensor([[1, 2, 3]]), tensor([7], [1], 'int32')));
     const lossError = await loss.data().then(() => 'no error', (e: Error) => e.message);
     expect(lossError).to.match(/softmaxCrossEntropy: 1 label out of range \[0, 3\), the first in row 0/);
-    tried++;
-    console.log(`      ${tried} invalid-argument cases tried (${cases.length} drawn from ${TEMPLATE_COUNT} kinds, × 2 backends, + 1 device-side), each with its expected error; ${failures.length} unexplained`);
+    // so is a gather index out of range (found by the kernel on the GPU, at once on the CPU)
+    for (const backend of [cpu(), gpu()]) {
+      const gatherError = await Promise.resolve() // the CPU throws at once, the GPU at the readback: both become a rejection
+        .then(() => withBackend(backend, () => gather(tensor([[1, 2], [3, 4], [5, 6]]), tensor([0, 7, 2, -1], [4], 'int32'))).data())
+        .then(() => 'no error', (e: Error) => e.message);
+      expect(gatherError, backend.name).to.match(/gather: 2 indices out of range \[0, 3\), the first at position 1 of the indices/);
+    }
+    const afterwards = withBackend(gpu(), () => gather(tensor([1, 2, 3]), tensor([2, 0], [2], 'int32')));
+    expect(Array.from(await afterwards.data()), 'reported once, then work goes on').to.deep.equal([3, 1]);
+    tried += 3;
+    console.log(`      ${tried} invalid-argument cases tried (${cases.length} drawn from ${TEMPLATE_COUNT} kinds, × 2 backends, + 3 data errors: a bad label, bad gather indices on each backend), each with its expected error; ${failures.length} unexplained`);
     expect(failures, failures.join('\n')).to.deep.equal([]);
-    expect(tried).to.equal(cases.length * 2 + 1);
+    expect(tried).to.equal(cases.length * 2 + 3);
   });
 });

@@ -5,7 +5,7 @@
 // and exact at extreme inputs, on both backends, against float64 formulas.
 import { expect } from 'chai';
 import {
-  checkNumerics, debugHooksActive, exp, grad, log, logSoftmax, mul, NonFiniteError, relu, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, sum, takeNumericsFinding,
+  checkNumerics, debugHooksActive, exp, grad, log, logSoftmax, memory, mul, NonFiniteError, relu, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, sum, takeNumericsFinding,
   tensor, withBackend, type Backend,
 } from '@webgrad/core';
 import { binaryCrossentropy, categoricalCrossentropy, dense, sequential, sgd, terminateOnNaN } from '@webgrad/layers';
@@ -71,6 +71,18 @@ describe('check-numerics mode', () => {
     const error = await model.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0 }).then(() => null, (e) => e);
     expect(error).to.be.instanceOf(NonFiniteError);
     expect((error as Error).message).to.match(/^fit: epoch 1, batch 2: op '\w+' \(output shape .*\) produced NaN or Infinity/);
+    model.dispose();
+  });
+
+  it('a fit that rejects leaves no tensor behind', async () => {
+    const model = divergingModel();
+    const { x, y } = data();
+    withBackend(gpu(), () => model.build());
+    const before = memory().tensors; // the weights are Variables: never tracked by a scope
+    checkNumerics(true);
+    const error = await model.fit(x, y, { epochs: 3, batchSize: 2, verbose: 0, validationSplit: 0.5 }).then(() => null, (e) => e);
+    expect(error).to.be.instanceOf(NonFiniteError);
+    expect(memory().tensors - before, 'tensors fit made before it rejected (sgd keeps no state)').to.equal(0);
     model.dispose();
   });
 });

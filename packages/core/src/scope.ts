@@ -4,7 +4,7 @@
 // (two models training) each free only their own tensors. Where AsyncLocalStorage does not exist
 // (browsers), a tensor made while any tidyAsync is pending goes to the one opened last: correct for
 // one async task at a time, not for interleaved ones. Imports the engine and tensor.
-import { engineHooks, insideTidy, keep, type TensorContainer } from './engine.js';
+import { engineHooks, insideTidy, keep } from './engine.js';
 import { Tensor } from './tensor.js';
 
 interface AsyncLocalStorageLike<T> { getStore(): T | undefined; run<R>(store: T, fn: () => R): R }
@@ -31,13 +31,13 @@ function collect(value: unknown, into: Set<Tensor>): void {
  * Runs the async fn and, once it settles (resolved or rejected), disposes every tensor it made that
  * it does not return; returned tensors move to the enclosing scope. Variables are never tracked.
  */
-export function tidyAsync<T extends TensorContainer>(fn: () => Promise<T>): Promise<T> {
+export function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
   // thrown at once, not as a rejection: the mistake is in the synchronous code around the call
   if (insideTidy()) throw new Error('tidyAsync: cannot start inside a synchronous tidy (its scope would take the tensors); call it outside');
   return runScope(fn);
 }
 
-async function runScope<T extends TensorContainer>(fn: () => Promise<T>): Promise<T> {
+async function runScope<T>(fn: () => Promise<T>): Promise<T> {
   const scope = new Set<Tensor>();
   const parent = engineHooks.asyncScope?.();
   let result: T;

@@ -6,7 +6,7 @@
 // wrong result or a hang. Failures are collected, printed together and counted.
 import { expect } from 'chai';
 import {
-  abs, add, argmax, concat, div, elu, equal, exp, fill, gather, gelu, greater, greaterEqual, isFinite, leakyRelu, less, lessEqual, log,
+  abs, add, argmax, grad, concat, div, elu, equal, exp, fill, gather, gelu, greater, greaterEqual, isFinite, leakyRelu, less, lessEqual, log,
   matmul, max, maximum, mean, min, minimum, mul, neg, oneHot, ones, pad, pow, randomUniform, reciprocal, relu, reshape, rsqrt, selu, sigmoid,
   slice, softmax, softmaxCrossEntropy, softplus, sqrt, square, sub, sum, tanh, tensor, transpose, uniformValues, where, withBackend, zeros,
   type Backend, type Shape, type Tensor,
@@ -91,16 +91,26 @@ function validCases(g: Gen): ValidCase[] {
   return cases;
 }
 
-async function runOn(backend: Backend, c: ValidCase, seed: number): Promise<{ shape: Shape; values: Float32Array }> {
-  return withBackend(backend, async () => {
+/** The forward value and, for L = <u, f(x)> with a fixed random u, dL/dx for each input. */
+async function runOn(backend: Backend, c: ValidCase, seed: number): Promise<{ shape: Shape; values: Float32Array; grads: Float32Array[] }> {
+  // everything is made before the first await: withBackend holds only for synchronous code
+  const { inputs, out, u, gradients } = withBackend(backend, () => {
     const inputs = c.shapes.map((s, i) => tensor(Float32Array.from(randomValues(s.reduce((a, d) => a * d, 1), c.domains[i], seed + i)), s));
     const out = c.fn(...inputs);
-    const values = Float32Array.from(await out.data());
-    const shape = out.shape;
-    [...inputs, out].forEach((t) => t.dispose());
-    return { shape, values };
+    const u = tensor(Float32Array.from(randomValues(out.size, 'any', seed + 77)), out.shape);
+    const gradients = out.dtype === 'float32' ? grad((...xs: Tensor[]) => sum(mul(c.fn(...xs), u)))(...inputs) : [];
+    return { inputs, out, u, gradients };
   });
+  const values = Float32Array.from(await out.data());
+  const shape = out.shape;
+  const grads = await Promise.all(gradients.map(async (g) => Float32Array.from(await g.data())));
+  [...inputs, out, u, ...gradients].forEach((t) => t.dispose());
+  return { shape, values, grads };
 }
+
+/** The first element of actual not within tolerance of expected (NaN matches NaN), or -1. */
+const firstMismatch = (actual: Float32Array, expected: Float32Array, { rtol, atol }: { rtol: number; atol: number }) =>
+  expected.findIndex((r, k) => !(Math.abs(actual[k] - r) <= atol + rtol * Math.abs(r)) && !(Number.isNaN(r) && Number.isNaN(actual[k])));
 
 let TEMPLATE_COUNT = 0;
 interface InvalidCase { what: string; run: (b: Backend) => unknown; expected: RegExp }
@@ -165,23 +175,31 @@ function invalidCases(g: Gen): InvalidCase[] {
 }
 
 describe('property-based: random shapes against the CPU reference, random invalid arguments', () => {
-  it('every elementwise op, reduction and matmul on random shapes and broadcasts matches the CPU reference', async function () {
+  it('every elementwise op, reduction and matmul on random shapes and broadcasts matches the CPU reference, forward and backward', async function () {
     this.timeout(300_000);
     const g = generator(2026);
     const failures: string[] = [];
     const cases = validCases(g);
+    let gradients = 0;
     for (const [i, c] of cases.entries()) {
       const label = `${c.name} on ${c.shapes.map((s) => JSON.stringify(s)).join(', ')}`;
       try {
         const [ref, dev] = [await runOn(cpu(), c, 100 + i), await runOn(gpu(), c, 100 + i)];
         if (JSON.stringify(ref.shape) !== JSON.stringify(dev.shape)) { failures.push(`${label}: shape ${JSON.stringify(dev.shape)} vs ${JSON.stringify(ref.shape)}`); continue; }
-        const bad = ref.values.findIndex((r, k) => !(Math.abs(dev.values[k] - r) <= c.tolerance.atol + c.tolerance.rtol * Math.abs(r)) && !(Number.isNaN(r) && Number.isNaN(dev.values[k])));
+        const bad = firstMismatch(dev.values, ref.values, c.tolerance);
         if (bad >= 0) failures.push(`${label}: element ${bad} is ${dev.values[bad]}, CPU ${ref.values[bad]}`);
+        // gradients are summed back over broadcast axes: allow for float32 accumulation, as a reduction does
+        const gradTolerance = { rtol: c.tolerance.rtol * 10, atol: c.tolerance.atol * 10 };
+        ref.grads.forEach((g, k) => {
+          const badGrad = firstMismatch(dev.grads[k], g, gradTolerance);
+          if (badGrad >= 0) failures.push(`${label}: d/dx${k} element ${badGrad} is ${dev.grads[k][badGrad]}, CPU ${g[badGrad]}`);
+        });
+        gradients += ref.grads.length;
       } catch (error) {
         failures.push(`${label}: threw ${(error as Error).message}`);
       }
     }
-    console.log(`      ${cases.length} random valid cases (shapes, broadcasts, axes, transposes, empty tensors) run on CPU and GPU; ${failures.length} mismatches`);
+    console.log(`      ${cases.length} random valid cases (shapes, broadcasts, axes, transposes, empty tensors) run on CPU and GPU, forward and ${gradients} input gradients; ${failures.length} mismatches`);
     expect(failures, failures.join('\n')).to.deep.equal([]);
     expect(cases.length).to.be.greaterThanOrEqual(200);
   });

@@ -78,8 +78,16 @@ export class NonFiniteError extends Error {
 // Flags of the ops since the last read: 1 where the output was all finite, on the output's backend.
 let pending: { flag: Tensor; op: string; shape: Shape }[] = [];
 let checking = false; // the check's own ops are not checked
+// Flags wait on the device until read; past this many unread, ops go unchecked (and we say so once).
+const MAX_PENDING = 100_000;
+let warnedFull = false;
 const numericsObserver: Observer = (t, madeBy) => {
   if (checking || t.dtype !== 'float32' || t.size === 0) return;
+  if (pending.length >= MAX_PENDING) {
+    if (!warnedFull) (globalThis as { console?: { warn(line: string): void } }).console?.warn(`checkNumerics: ${MAX_PENDING} ops checked and never read; later ops go unchecked until takeNumericsFinding() is called (fit calls it once per step)`);
+    warnedFull = true;
+    return;
+  }
   checking = true;
   try {
     pending.push({ flag: keep(withBackend(t.backend, () => tidy(() => min(isFinite(t))))), op: madeBy, shape: t.shape });
@@ -108,6 +116,7 @@ export const checkingNumerics = (): boolean => observers.has(numericsObserver);
 export async function takeNumericsFinding(): Promise<NumericsFinding | null> {
   const taken = pending;
   pending = [];
+  warnedFull = false;
   if (!taken.length) return null;
   const firstBad = new Map<number, number>();
   try {

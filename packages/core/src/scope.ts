@@ -14,6 +14,22 @@ const AsyncLocalStorageClass = (globalThis as {
 }).process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage;
 
 const storage = AsyncLocalStorageClass ? new AsyncLocalStorageClass() : undefined;
+
+/**
+ * A scope's tensors. A long async task (a whole fit) makes and frees many tensors itself, so the set
+ * drops the disposed ones whenever it has doubled: it stays as large as what is alive, not all ever made.
+ */
+class ScopeSet extends Set<Tensor> {
+  private sweepAt = 1024;
+  override add(t: Tensor): this {
+    super.add(t);
+    if (this.size > this.sweepAt) {
+      for (const x of this) if (x.isDisposed) this.delete(x);
+      this.sweepAt = Math.max(1024, 2 * this.size);
+    }
+    return this;
+  }
+}
 const openScopes: Set<Tensor>[] = []; // the fallback: scopes in the order they were opened
 
 /** Whether tidyAsync isolates concurrent async tasks here (Node: yes; browsers: no). */
@@ -38,7 +54,7 @@ export function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 async function runScope<T>(fn: () => Promise<T>): Promise<T> {
-  const scope = new Set<Tensor>();
+  const scope = new ScopeSet();
   const parent = engineHooks.asyncScope?.();
   let result: T;
   if (!storage) openScopes.push(scope);

@@ -107,6 +107,7 @@ describe('files: a save killed mid-way never destroys the previous checkpoint', 
       const next = model(3);
       await saveModel(next, dir);
       expect(await valuesOf(await loadModel(dir))).to.deep.equal(await valuesOf(next));
+      expect((await readdir(dir)).sort(), 'the debris is cleared').to.deep.equal(point === 'none' ? ['model.json', 'weights.bin'] : ['model.json', 'weights-b.bin']);
     }
     console.log(outcomes.map((o) => `      ${o}`).join('\n'));
   });

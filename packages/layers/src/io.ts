@@ -101,6 +101,9 @@ export async function saveModel(model: Sequential, dir: string, { includeOptimiz
   await write(weightsFile, bytes);
   await write('model.json', JSON.stringify(json, null, 1));
   if (current && current !== weightsFile && /^weights(-b)?\.bin$/.test(current)) await fs.rm(path.join(dir, current), { force: true });
+  // temporaries a crashed save left behind (ours were renamed away)
+  const debris = (await fs.readdir(dir)).filter((f) => /^(model\.json|weights(-b)?\.bin)\.tmp-/.test(f));
+  for (const f of debris) await fs.rm(path.join(dir, f), { force: true });
   return json;
 }
 

@@ -11,6 +11,7 @@ import {
   slice, softmax, softmaxCrossEntropy, softplus, sqrt, square, sub, sum, tanh, tensor, transpose, uniformValues, where, withBackend, zeros,
   type Backend, type Shape, type Tensor,
 } from '@webgrad/core';
+import { adam, averagePooling2d, conv2d, dense, dropout, maxPooling2d, sequential, sgd, type Layer } from '@webgrad/layers';
 import { cpu, gpu, randomValues, type Domain } from '../helpers.js';
 
 /** A seeded stream of uniform numbers in [0, 1) from Philox, consumed in order. */
@@ -243,5 +244,48 @@ describe('property-based: random shapes against the CPU reference, random invali
     console.log(`      ${tried} invalid-argument cases tried (${cases.length} drawn from ${TEMPLATE_COUNT} kinds, × 2 backends, + 3 data errors: a bad label, bad gather indices on each backend), each with its expected error; ${failures.length} unexplained`);
     expect(failures, failures.join('\n')).to.deep.equal([]);
     expect(tried).to.equal(cases.length * 2 + 3);
+  });
+
+  it('the Layers API refuses bad layer, optimizer and fit arguments with a clear error', async () => {
+    const g = generator(99);
+    const build = (layer: () => Layer, inputShape: number[]) => () => sequential([layer()]).build(inputShape);
+    const x = tensor(new Float32Array(8), [4, 2]), y = tensor(Int32Array.from([0, 1, 0, 1]), [4], 'int32');
+    const fitWith = (args: Record<string, number>) => async () => {
+      const m = sequential([dense({ units: 2, activation: 'softmax', inputShape: [2] })]);
+      m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+      try { await m.fit(x, y, { verbose: 0, ...args }); } finally { m.dispose(); }
+    };
+    const bad = () => g.pick([0, -1, NaN, 2.5, Infinity]);
+    const cases: [string, () => unknown, RegExp][] = [];
+    for (let i = 0; i < 3; i++) {
+      const v = bad();
+      cases.push(
+        [`dense units ${v}`, build(() => dense({ units: v }), [2]), /dense: units must be a positive integer/],
+        [`input shape [${v}, 2]`, build(() => dense({ units: 2 }), [v, 2]), /sequential: input shape \[.*\] must hold positive integers/],
+        [`conv2d kernelSize ${v}`, build(() => conv2d({ filters: 2, kernelSize: v }), [4, 4, 1]), /conv2d: kernelSize must be positive integers/],
+        [`maxPooling2d poolSize ${v}`, build(() => maxPooling2d({ poolSize: v }), [4, 4, 1]), /max_pooling2d: poolSize and strides must be positive integers/],
+        [`averagePooling2d strides ${v}`, build(() => averagePooling2d({ strides: v }), [4, 4, 1]), /average_pooling2d: poolSize and strides must be positive integers/],
+        [`fit epochs ${v}`, fitWith({ epochs: v === 0 ? -1 : v }), /fit: epochs and initialEpoch must be non-negative integers/],
+        [`fit batchSize ${v}`, fitWith({ batchSize: v }), /fit: batchSize must be a positive integer/],
+        [`adam learningRate ${-Math.abs(v) || NaN}`, () => adam({ learningRate: -Math.abs(v) || NaN }), /optimizer adam: learningRate must be a finite number >= 0/],
+      );
+    }
+    const k = g.int(5, 9);
+    cases.push(
+      ['conv2d kernel larger than its input', build(() => conv2d({ filters: 2, kernelSize: k }), [4, 4, 1]), /sequential: layer '.*' \(Conv2D\) turns input shape \[4,4,1\] into \[-?\d+,-?\d+,2\]; every size must be a positive integer/],
+      ['dropout rate 1', build(() => dropout({ rate: 1 }), [2]), /dropout: rate must be in \[0, 1\)/],
+      ['fit validationSplit 1.5', fitWith({ validationSplit: 1.5 }), /fit: validationSplit must be in \[0, 1\)/],
+      ['fit initialEpoch NaN', fitWith({ initialEpoch: NaN }), /fit: epochs and initialEpoch must be non-negative integers/],
+      ['sgd momentum 1.5', () => sgd({ learningRate: 0.1, momentum: 1.5 }), /optimizer (momentum|sgd|nesterov): momentum must be in \[0, 1\)/],
+      ['adam beta2 NaN', () => adam({ beta2: NaN }), /optimizer adam: beta2 must be in \[0, 1\)/],
+    );
+    const failures: string[] = [];
+    for (const [what, run, expected] of cases) {
+      const message = await Promise.resolve().then(run).then(() => 'no error', (e: Error) => e.message);
+      if (!expected.test(message)) failures.push(`${what}: "${message}" does not match ${expected}`);
+    }
+    console.log(`      ${cases.length} bad Layers API arguments, each with its expected error; ${failures.length} unexplained`);
+    expect(failures, failures.join('\n')).to.deep.equal([]);
+    [x, y].forEach((t) => t.dispose());
   });
 });

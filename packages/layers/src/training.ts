@@ -127,6 +127,9 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
   if (!compiled) throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
   const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, initialEpoch = 0, verbose = 1, logEveryMs = 250 } = args;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 0 || !Number.isInteger(initialEpoch) || initialEpoch < 0) {
+    throw new Error(`fit: epochs and initialEpoch must be non-negative integers, got ${epochs} and ${initialEpoch}`);
+  }
   if (!(validationSplit >= 0 && validationSplit < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
   checkData(model, compiled, x, y, 'fit');
   await checkFinite(x, 'fit', 'x');

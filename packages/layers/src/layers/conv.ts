@@ -31,6 +31,7 @@ export function conv2d(options: Conv2DOptions): Layer {
   const { filters, strides = 1, padding = 'valid', dilationRate = 1, useBias = true, kernelInitializer = 'glorotUniform', biasInitializer = 'zeros' } = options;
   const [kh, kw] = pair(options.kernelSize);
   if (!Number.isInteger(filters) || filters < 1) throw new Error(`conv2d: filters must be a positive integer, got ${filters}`);
+  if (![kh, kw].every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`conv2d: kernelSize must be positive integers, got ${JSON.stringify(options.kernelSize)}`);
   const act = getActivation(options.activation);
   const kernelRegularizer = getRegularizer(options.kernelRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
@@ -72,6 +73,9 @@ interface PoolOptions extends BaseLayerOptions { poolSize?: Pair; strides?: Pair
 const poolLayer = (className: string, prefix: string, op: typeof maxPool2d) => (options: PoolOptions = {}): Layer => {
   const { poolSize = 2, padding = 'valid' } = options;
   const strides = options.strides ?? poolSize;
+  if (![...pair(poolSize), ...pair(strides)].every((k) => Number.isInteger(k) && k >= 1)) {
+    throw new Error(`${prefix}: poolSize and strides must be positive integers, got ${JSON.stringify(poolSize)} and ${JSON.stringify(strides)}`);
+  }
   return {
     className, name: options.name ?? uniqueName(prefix), inputShape: options.inputShape, weights: [], built: true, build: () => {},
     computeOutputShape: ([h, w, c]: Shape) => {

@@ -3,7 +3,8 @@
 // are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
 // Imports @webgrad/core and this package's modules.
 import {
-  add, checkingNumerics, concat, gather, isFinite, keep, NonFiniteError, takeNumericsFinding, mean, min, mul, shuffledIndices, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
+  add, checkingNumerics, concat, gather, isFinite, keep, mean, min, mul, NonFiniteError, reshape, shuffledIndices, slice, sum, takeNumericsFinding,
+  tensor, tidy, valueAndGrad, withBackend, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -68,7 +69,6 @@ async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
  * output was not finite: callbacks with onNonFinite (terminateOnNaN) handle it, else fit rejects.
  */
 async function numericsCheck(callbacks: readonly Callback[], where: string): Promise<void> {
-  if (!checkingNumerics()) return;
   const finding = await takeNumericsFinding();
   if (!finding) return;
   const handlers = callbacks.filter((c) => c.onNonFinite);
@@ -181,7 +181,7 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
       release(sums);
       sums = own(next);
       seen += size;
-      await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
+      if (checkingNumerics()) await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
       let logs: Logs = { size };
       if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {
         const values = await readScalars(sums);

@@ -84,7 +84,7 @@ await model.save(outDir);
 const reloaded = await loadModel(outDir);
 const same = await tidy(() => [argmax(model.predict(xTest)), argmax(reloaded.predict(xTest))]).reduce(async (a, t) => [...(await a), await t.data()], Promise.resolve([]));
 const agree = same[0].every((v, i) => v === same[1][i]);
-console.log(`saved to ${outDir}/ (model.json + weights.bin); the reloaded model ${agree ? 'predicts the same classes' : 'DIFFERS'}`);
+console.log(`saved to ${outDir}/ (model.json and its weights file); the reloaded model ${agree ? 'predicts the same classes' : 'DIFFERS'}`);
 const plot = join(outDir, 'training-curves.svg');
 await writeFile(plot, trainingCurvesSvg(history.history, { title: `MNIST ${flags.model.toUpperCase()} — ${epochs} epochs, test accuracy ${(accuracy * 100).toFixed(2)}%` }));
 console.log(`training curves: ${plot}`);

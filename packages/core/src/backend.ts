@@ -63,8 +63,10 @@ export interface Backend {
   readonly name: string;
   /** One line naming the device, e.g. the GPU adapter. */
   describe(): string;
+  /** The most elements one tensor may hold here (a GPU's largest storage buffer), if less than 2³¹ − 1. */
+  readonly maxElements?: number;
   /** Device memory allocated, where the backend keeps count (optional: the CPU's is garbage collected). */
-  memory?(): { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number };
+  memory?(): { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number; readonly created?: number };
 
   write(values: ArrayLike<number>, shape: Shape, dtype: DType): Storage;
   /** Float32Array/Int32Array by dtype; the CPU reference may return its float64 values. */

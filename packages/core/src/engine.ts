@@ -32,6 +32,16 @@ export async function setBackend(name: string): Promise<Backend> {
   return instance;
 }
 
+/**
+ * Drops an initialised backend (after its device was lost), so the next setBackend(name) makes a new
+ * one. Tensors on the old backend stay unusable; restore a model from a checkpoint instead.
+ */
+export function forgetBackend(name: string): void {
+  const instance = instances.get(name);
+  instances.delete(name);
+  if (current && current === instance) current = null;
+}
+
 /** The name of the backend new tensors are created on ('cpu' until setBackend is called). */
 export function getBackend(): string { return currentBackend().name; }
 
@@ -51,7 +61,7 @@ export interface MemoryInfo {
   readonly storages: number;
   readonly bytes: number;
   /** What the current backend has allocated, where it keeps count (the WebGPU buffer pool). */
-  readonly backend?: { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number };
+  readonly backend?: { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number; readonly created?: number };
 }
 
 /** Live tensors and memory, to find leaks: after warm-up a training step should leave these unchanged. */
@@ -82,14 +92,28 @@ export function withBackend<T>(backend: Backend, fn: () => T): T {
 
 const scopes: Set<Tensor>[] = [];
 
+/**
+ * Hooks for debug.ts and scope.ts, null when unused so ops pay one check: `observe` sees every tensor
+ * made (with the op that made it), `asyncScope` gives the tidyAsync scope of the running async task.
+ */
+export const engineHooks: {
+  observe: ((t: Tensor, madeBy: string) => void) | null;
+  asyncScope: (() => Set<Tensor> | undefined) | null;
+} = { observe: null, asyncScope: null };
+
+/** Whether a synchronous tidy is open (tidyAsync cannot start inside one). */
+export const insideTidy = (): boolean => scopes.length > 0;
+
 function track(t: Tensor): Tensor {
-  scopes[scopes.length - 1]?.add(t);
+  if (scopes.length) scopes[scopes.length - 1].add(t);
+  else engineHooks.asyncScope?.()?.add(t);
   return t;
 }
 
 /** Exempts a tensor from the enclosing tidy scopes: the caller now owns it. */
 export function keep<T extends Tensor>(t: T): T {
   for (const scope of scopes) scope.delete(t);
+  engineHooks.asyncScope?.()?.delete(t);
   return t;
 }
 
@@ -175,8 +199,10 @@ export class Tape {
 export const tapes: Tape[] = [];
 
 /** Wraps freshly made storage as a tensor on `backend`, owned by the current tidy scope. */
-export function makeTensor(storage: Storage, shape: Shape, dtype: DType, backend: Backend = currentBackend()): Tensor {
-  return track(new Tensor(shape, dtype, backend, newStorageRef(storage, sizeOf(shape))));
+export function makeTensor(storage: Storage, shape: Shape, dtype: DType, backend: Backend = currentBackend(), madeBy = 'tensor'): Tensor {
+  const t = track(new Tensor(shape, dtype, backend, newStorageRef(storage, sizeOf(shape))));
+  engineHooks.observe?.(t, madeBy);
+  return t;
 }
 
 /** A second tensor on the same storage, for handing out one value under two names. */
@@ -184,6 +210,9 @@ export function shareStorage(t: Tensor): Tensor {
   t.ref.refs++;
   return track(new Tensor(t.shape, t.dtype, t.backend, t.ref));
 }
+
+/** The most elements a tensor may hold on any backend: kernels index with 32-bit integers. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
   const backend = inputs.length ? inputs[0].backend : currentBackend();
@@ -196,12 +225,18 @@ export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   });
   const infos = inputs.map((t) => t.info(op.name));
   const out = op.infer(inputs, attrs);
+  const limit = Math.min(MAX_ELEMENTS, backend.maxElements ?? MAX_ELEMENTS);
+  if (sizeOf(out.shape) > limit) {
+    throw new Error(`${op.name}: the result of shape ${fmt(out.shape)} (from inputs ${inputs.map((t) => fmt(t.shape)).join(', ') || 'none'}) ` +
+      `has ${sizeOf(out.shape)} elements, more than the ${backend.name} backend can hold in one tensor (${limit})`);
+  }
   let output: Tensor;
   if (op.view) {
     inputs[0].ref.refs++;
     output = track(new Tensor(out.shape, out.dtype, backend, inputs[0].ref));
+    engineHooks.observe?.(output, op.name);
   } else {
-    output = makeTensor(op.kernel(backend, infos, attrs, out), out.shape, out.dtype, backend);
+    output = makeTensor(op.kernel(backend, infos, attrs, out), out.shape, out.dtype, backend, op.name);
   }
   for (const tape of tapes) {
     if (op.grad === 'nonDifferentiable' || !inputs.some((t) => tape.watched.has(t.id))) continue;

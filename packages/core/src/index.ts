@@ -45,3 +45,8 @@ import { reduceOps } from './ops/reduce.js';
 /** Every op's definition by name: the one table tests and tools iterate over. */
 export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps, ...randomOps, ...convOps } as const;
 export type OpName = keyof typeof opTable;
+export { forgetBackend } from './engine.js';
+export { asyncScopesIsolated, tidyAsync } from './scope.js';
+export {
+  checkNumerics, checkingNumerics, debugHooksActive, NonFiniteError, takeNumericsFinding, watchTensors, type LiveTensor, type NumericsFinding, type TensorWatch,
+} from './debug.js';

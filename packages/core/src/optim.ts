@@ -64,6 +64,23 @@ const DEFAULTS: Required<Omit<OptimizerOptions, 'clipNorm' | 'globalClipNorm'>> 
 
 const sumOfSquares = (g: Tensor) => sum(mul(g, g));
 
+/** Each hyperparameter in its range, so a NaN or a typo fails here rather than as NaN weights later. */
+function checkOptions(kind: string, o: OptimizerOptions): void {
+  const inRange = (name: keyof OptimizerOptions, ok: (v: number) => boolean, range: string) => {
+    const v = o[name];
+    if (v !== undefined && typeof v !== 'function' && !(typeof v === 'number' && ok(v))) {
+      throw new Error(`optimizer ${kind}: ${name} must be ${range}, got ${String(v)}`);
+    }
+  };
+  const finite = Number.isFinite;
+  inRange('learningRate', (v) => finite(v) && v >= 0, 'a finite number >= 0 (or a schedule)');
+  for (const name of ['momentum', 'rho', 'beta1', 'beta2'] as const) inRange(name, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  inRange('epsilon', (v) => finite(v) && v >= 0, 'a finite number >= 0');
+  inRange('weightDecay', (v) => finite(v) && v >= 0, 'a finite number >= 0');
+  inRange('clipValue', (v) => v >= 0, '>= 0 (0: off)');
+  for (const name of ['clipNorm', 'globalClipNorm'] as const) inRange(name, (v) => v > 0, '> 0');
+}
+
 export class Optimizer {
   /** Steps taken so far: t − 1 for Adam's bias correction, k for schedules. */
   iterations = 0;
@@ -77,6 +94,7 @@ export class Optimizer {
     if (options.clipNorm !== undefined && options.globalClipNorm !== undefined) {
       throw new Error('optimizer: give clipNorm or globalClipNorm, not both');
     }
+    checkOptions(kind, options);
     this.options = { ...DEFAULTS, ...options };
     this.learningRate = this.options.learningRate!;
   }

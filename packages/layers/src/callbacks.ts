@@ -1,6 +1,8 @@
 // Callbacks, Keras-style: hooks fit calls at the start and end of training, epochs and batches.
 // Epoch logs hold every loss/metric (val_ ones too); batch logs hold them only on steps where fit
-// read them back (it reads at most once per logged step). Hooks may be async. Imports nothing.
+// read them back (it reads at most once per logged step). Hooks may be async. Imports only a type
+// from @webgrad/core.
+import type { NumericsFinding } from '@webgrad/core';
 
 export type Logs = Record<string, number>;
 
@@ -21,6 +23,8 @@ export interface Callback {
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /** In check-numerics mode: a step's first op whose output held NaN or Infinity. */
+  onNonFinite?(finding: NumericsFinding): void | Promise<void>;
 }
 
 export interface EarlyStoppingOptions {
@@ -87,13 +91,31 @@ export function learningRateScheduler(schedule: (epoch: number, rate: number) =>
   };
 }
 
-/** Stops training when the loss becomes NaN or infinite. */
-export function terminateOnNaN(): Callback {
-  let model: TrainingModel;
+export interface TerminateOnNaN extends Callback {
+  /** Why training was stopped (naming the op in check-numerics mode), or '' while it was not. */
+  readonly reason: string;
+}
+
+/**
+ * Stops training when the loss becomes NaN or infinite; in check-numerics mode (core's
+ * checkNumerics(true)) at the first such step, naming the op that first produced a non-finite value.
+ */
+export function terminateOnNaN({ log = console.warn }: { log?: (line: string) => void } = {}): TerminateOnNaN {
+  let model: TrainingModel, reason = '', batch = 0;
+  const stop = (why: string) => {
+    if (model.stopTraining) return;
+    model.stopTraining = true;
+    reason = why;
+    log(`terminateOnNaN: ${why}; training stopped`);
+  };
   return {
+    get reason() { return reason; },
     setModel: (m) => { model = m; },
-    onBatchEnd: (_, logs) => { if (logs.loss !== undefined && !Number.isFinite(logs.loss)) model.stopTraining = true; },
-    onEpochEnd: (_, logs) => { if (!Number.isFinite(logs.loss)) model.stopTraining = true; },
+    onTrainBegin: () => { reason = ''; },
+    onBatchBegin: (b) => { batch = b; },
+    onBatchEnd: (b, logs) => { if (logs.loss !== undefined && !Number.isFinite(logs.loss)) stop(`batch ${b + 1}: the loss is ${logs.loss}`); },
+    onEpochEnd: (epoch, logs) => { if (!Number.isFinite(logs.loss)) stop(`epoch ${epoch + 1}: the loss is ${logs.loss}`); },
+    onNonFinite: (finding) => stop(`batch ${batch + 1}: ${finding.message}`),
   };
 }
 

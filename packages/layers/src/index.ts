@@ -22,7 +22,8 @@ export {
 } from './initializers.js';
 export { getRegularizer, l1, l1l2, l2, type Regularizer } from './regularizers.js';
 export {
-  customCallback, earlyStopping, learningRateScheduler, terminateOnNaN, type Callback, type EarlyStopping, type Logs,
+  customCallback, earlyStopping, learningRateScheduler, terminateOnNaN, type Callback, type EarlyStopping, type Logs, type TerminateOnNaN,
 } from './callbacks.js';
 export { progressBar } from './progress.js';
 export { csvLogger, loadModel, modelCheckpoint, saveModel, type ModelCheckpointOptions, type ModelJson } from './io.js';
+export { fnv1a, loadCheckpoint, loadWeights } from './checkpoint.js';

@@ -1,7 +1,8 @@
 // Saving and loading in Node: model.json (the topology, the training config and a weights manifest,
 // laid out as TF.js Layers' model.json is) beside weights.bin (float32, little-endian, in manifest
-// order). Saves are atomic: files are written under temporary names and renamed into place, so a
-// crash mid-save leaves the previous checkpoint whole. Loading checks the manifest against the
+// order). Saves are atomic: files are written under temporary names and renamed into place, and
+// the weights alternate between weights.bin and weights-b.bin (model.json names the one in use), so
+// a crash mid-save leaves the previous checkpoint whole. Loading checks the manifest against the
 // weights file before touching any model. Node built-ins are imported only when called.
 // Imports @webgrad/core and this package's modules.
 import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
@@ -12,6 +13,7 @@ import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
 import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation } from './layers/conv.js';
 import { Sequential, type CompileArgs } from './model.js';
+import { checkWeightsFile, fnv1a } from './checkpoint.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
 export interface ModelJson {
@@ -22,6 +24,10 @@ export interface ModelJson {
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
   /** Optimizer state for resuming exactly: step count and, per variable, its state tensors (in weights.bin after the model's). */
   optimizerState?: { kind: string; iterations: number; weights: WeightSpec[] };
+  /** FNV-1a of weights.bin, so a corrupted file is refused (checkpoint.ts). */
+  weightsChecksum?: string;
+  /** Epochs completed when a modelCheckpoint saved it: where a resumed fit starts (loadCheckpoint). */
+  epochsCompleted?: number;
 }
 
 const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
@@ -48,7 +54,7 @@ async function nodeFs() {
 }
 
 /** Writes model.json and weights.bin into dir (created if needed), atomically. */
-export async function saveModel(model: Sequential, dir: string, { includeOptimizer = false }: { includeOptimizer?: boolean } = {}): Promise<ModelJson> {
+export async function saveModel(model: Sequential, dir: string, { includeOptimizer = false, epochsCompleted }: { includeOptimizer?: boolean; epochsCompleted?: number } = {}): Promise<ModelJson> {
   model.build();
   const { fs, path } = await nodeFs();
   const weights = model.weights;
@@ -81,15 +87,25 @@ export async function saveModel(model: Sequential, dir: string, { includeOptimiz
   const bytes = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
   let at = 0;
   for (const v of values) { bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at); at += v.byteLength; }
+  json.weightsChecksum = fnv1a(bytes);
+  if (epochsCompleted !== undefined) json.epochsCompleted = epochsCompleted;
   await fs.mkdir(dir, { recursive: true });
+  // model.json is the commit point. The weights go to the one of two names the current model.json
+  // does not use, so a crash at any moment leaves a model.json whose weights file is whole.
+  const current = await fs.readFile(path.join(dir, 'model.json'), 'utf8').then((text) => (JSON.parse(text) as ModelJson).weightsManifest?.[0]?.paths?.[0], () => undefined);
+  const weightsFile = current === 'weights.bin' ? 'weights-b.bin' : 'weights.bin';
+  json.weightsManifest[0].paths = [weightsFile];
   const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const write = async (name: string, data: string | Uint8Array) => {
     await fs.writeFile(path.join(dir, name + stamp), data);
-    return () => fs.rename(path.join(dir, name + stamp), path.join(dir, name));
+    await fs.rename(path.join(dir, name + stamp), path.join(dir, name)); // atomic: the old file or the new, never half
   };
-  // both temporaries first, then the renames: the weights before the json that describes them
-  const renames = [await write('weights.bin', bytes), await write('model.json', JSON.stringify(json, null, 1))];
-  for (const rename of renames) await rename();
+  await write(weightsFile, bytes);
+  await write('model.json', JSON.stringify(json, null, 1));
+  if (current && current !== weightsFile && /^weights(-b)?\.bin$/.test(current)) await fs.rm(path.join(dir, current), { force: true });
+  // temporaries a crashed save left behind (ours were renamed away)
+  const debris = (await fs.readdir(dir)).filter((f) => /^(model\.json|weights(-b)?\.bin)\.tmp-/.test(f));
+  for (const f of debris) await fs.rm(path.join(dir, f), { force: true });
   return json;
 }
 
@@ -106,14 +122,7 @@ export async function loadModel(dir: string): Promise<Sequential> {
   if (json.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
     throw new Error(`loadModel: ${jsonPath} is not a Sequential layers-model`);
   }
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const stateSpecs = json.optimizerState?.weights ?? [];
-  const bytes = await fs.readFile(path.join(dir, json.weightsManifest[0].paths[0]));
-  const expected = [...specs, ...stateSpecs].reduce((n, w) => n + 4 * w.shape.reduce((a, d) => a * d, 1), 0);
-  if (bytes.byteLength !== expected) {
-    throw new Error(`loadModel: ${json.weightsManifest[0].paths[0]} holds ${bytes.byteLength} bytes but model.json describes ${expected}; the file is truncated or does not belong to this model`);
-  }
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const { specs, stateSpecs, floats } = await checkWeightsFile(json, dir, 'loadModel');
   const { config } = json.modelTopology;
   const layers = config.layers.map(({ class_name, config: c }) => {
     const factory = layerFactories[class_name];
@@ -173,7 +182,7 @@ export function modelCheckpoint(model: Sequential, options: ModelCheckpointOptio
         if (!(max ? value > best : value < best)) return;
         best = value;
       }
-      await saveModel(model, filepath.replace('{epoch}', String(epoch + 1)), { includeOptimizer });
+      await saveModel(model, filepath.replace('{epoch}', String(epoch + 1)), { includeOptimizer, epochsCompleted: epoch + 1 });
     },
   };
 }

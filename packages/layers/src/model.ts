@@ -53,9 +53,13 @@ export class Sequential {
     if (!shape) throw new Error(`sequential: the first layer needs an inputShape (or call build(shape)) before use`);
     if (this.layers.length === 0) throw new Error('sequential: a model needs at least one layer');
     let current: Shape = [...shape];
+    const positive = (s: Shape) => s.every((d) => Number.isInteger(d) && d >= 1);
+    if (!positive(current)) throw new Error(`sequential: input shape [${current.join(',')}] must hold positive integers (the batch axis is left out)`);
     this.layers.forEach((layer, i) => {
       if (!layer.built) layer.build(current, this.seed * 1000 + i * 10);
-      current = layer.computeOutputShape(current);
+      const next = layer.computeOutputShape(current);
+      if (!positive(next)) throw new Error(`sequential: layer '${layer.name}' (${layer.className}) turns input shape [${current.join(',')}] into [${next.join(',')}]; every size must be a positive integer`);
+      current = next;
     });
     this.inputShape = [...shape];
   }

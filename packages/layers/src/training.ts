@@ -3,7 +3,8 @@
 // are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
 // Imports @webgrad/core and this package's modules.
 import {
-  add, concat, gather, isFinite, keep, mean, min, mul, shuffledIndices, reshape, slice, sum, tensor, tidy, valueAndGrad, withBackend, type Tensor,
+  add, checkingNumerics, concat, gather, isFinite, keep, mean, min, mul, NonFiniteError, reshape, shuffledIndices, slice, sum, takeNumericsFinding,
+  tensor, tidy, valueAndGrad, withBackend, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -63,6 +64,18 @@ async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
   if (!allFinite) throw new Error(`${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`);
 }
 
+/**
+ * In check-numerics mode (core's checkNumerics), one readback per step names the first op whose
+ * output was not finite: callbacks with onNonFinite (terminateOnNaN) handle it, else fit rejects.
+ */
+async function numericsCheck(callbacks: readonly Callback[], where: string): Promise<void> {
+  const finding = await takeNumericsFinding();
+  if (!finding) return;
+  const handlers = callbacks.filter((c) => c.onNonFinite);
+  if (!handlers.length) throw new NonFiniteError(finding, `${where}: `);
+  for (const c of handlers) await c.onNonFinite!(finding);
+}
+
 /** Loss (mean over the batch, plus regularization when training) and metric sums for one batch. */
 function batchTerms(model: Sequential, compiled: Compiled, xb: Tensor, yb: Tensor, training: boolean, seed: number) {
   const last = model.layers[model.layers.length - 1];
@@ -96,11 +109,27 @@ function trainingView(model: Sequential, compiled: Compiled): TrainingModel {
   };
 }
 
+/** fit, freeing the tensors it holds if it rejects (a lost device, a NonFiniteError, a callback's error). */
 export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+  const owned = new Set<Tensor>();
+  try {
+    return await fitOwning(owned, model, x, y, args);
+  } catch (error) {
+    for (const t of owned) t.dispose();
+    throw error;
+  }
+}
+
+async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Tensor, args: FitArgs): Promise<History> {
+  const own = <T extends Tensor[]>(ts: T): T => { ts.forEach((t) => owned.add(t)); return ts; };
+  const release = (ts: readonly Tensor[]) => ts.forEach((t) => { t.dispose(); owned.delete(t); });
   const compiled = model.compiled;
   if (!compiled) throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
   const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, initialEpoch = 0, verbose = 1, logEveryMs = 250 } = args;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 0 || !Number.isInteger(initialEpoch) || initialEpoch < 0) {
+    throw new Error(`fit: epochs and initialEpoch must be non-negative integers, got ${epochs} and ${initialEpoch}`);
+  }
   if (!(validationSplit >= 0 && validationSplit < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
   checkData(model, compiled, x, y, 'fit');
   await checkFinite(x, 'fit', 'x');
@@ -110,8 +139,8 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
   const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
   const run = <T>(fn: () => T) => withBackend(x.backend, fn);
   const rows = (t: Tensor, start: number, count: number) => slice(t, [start], [count, ...t.shape.slice(1)]);
-  const [xTrain, yTrain] = nTrain === n ? [x, y] : run(() => [keep(rows(x, 0, nTrain)), keep(rows(y, 0, nTrain))]);
-  const validation = args.validationData ?? (nTrain < n ? run(() => [keep(rows(x, nTrain, n - nTrain)), keep(rows(y, nTrain, n - nTrain))]) : undefined);
+  const [xTrain, yTrain] = nTrain === n ? [x, y] : run(() => own([keep(rows(x, 0, nTrain)), keep(rows(y, 0, nTrain))]));
+  const validation = args.validationData ?? (nTrain < n ? run(() => own([keep(rows(x, nTrain, n - nTrain)), keep(rows(y, nTrain, n - nTrain))])) : undefined);
   if (args.validationData) checkData(model, compiled, args.validationData[0], args.validationData[1], 'fit (validationData)');
 
   const steps = Math.ceil(nTrain / batchSize);
@@ -126,7 +155,7 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
   for (const c of callbacks) await c.onTrainBegin?.({});
   for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
-    const order = run(() => keep(tensor(shuffle ? shuffledIndices(nTrain, model.seed, epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')));
+    const [order] = own([run(() => keep(tensor(shuffle ? shuffledIndices(nTrain, model.seed, epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')))]);
     let sums: Tensor[] = [];
     let seen = 0, lastRead = Date.now();
     for (let step = 0; step < steps && !model.stopTraining; step++) {
@@ -149,9 +178,10 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
         metrics.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
         return totals;
       }));
-      sums.forEach((s) => s.dispose());
-      sums = next;
+      release(sums);
+      sums = own(next);
       seen += size;
+      if (checkingNumerics()) await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
       let logs: Logs = { size };
       if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {
         const values = await readScalars(sums);
@@ -160,9 +190,9 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
       }
       for (const c of callbacks) await c.onBatchEnd?.(step, logs);
     }
-    order.dispose();
+    release([order]);
     const totals = await readScalars(sums);
-    sums.forEach((s) => s.dispose());
+    release(sums);
     const logs: Logs = Object.fromEntries(metricNames.map((name, i) => [name, totals[i] / Math.max(seen, 1)]));
     if (validation) {
       const val = await evaluate(model, validation[0], validation[1], { batchSize });

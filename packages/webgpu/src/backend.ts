@@ -9,6 +9,8 @@ import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor } from './commands.js';
 import * as conv from './conv.js';
 import { acquireDevice } from './device.js';
+import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
+import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
 import { KernelRegistry } from './kernels.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
@@ -33,16 +35,21 @@ export class WebGPUBackend implements Backend {
   /** How convolutions run: direct kernels, or im2col + the GEMM (see conv.ts for which wins where). */
   convAlgorithm: conv.ConvAlgorithm = 'direct';
   private deviceError: string | null = null;
-  /** Errors kernels found in their data, read with every readback: [count, first row, classes, 0]. */
-  private readonly dataErrors: GPUBuffer;
+  /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */
+  readonly loss: DeviceLossWatch;
+  /** Ops check it first (engine.ts), so a tensor too large for one buffer is refused naming the op. */
+  readonly maxElements: number;
+  /** Errors kernels found in their data (bad labels, bad gather indices), read with every readback. */
+  private readonly dataErrors: DataErrors;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
+    this.loss = new DeviceLossWatch(device);
     this.registry = new KernelRegistry(device);
     this.pool = new BufferPool(device);
+    this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.poisonOutputs = options.poisonOutputs ?? false;
-    this.dataErrors = device.createBuffer({ label: 'data errors', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.resetDataErrors();
+    this.dataErrors = new DataErrors(device);
     device.addEventListener('uncapturederror', (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
@@ -50,13 +57,14 @@ export class WebGPUBackend implements Backend {
 
   describe(): string { return `WebGPU: ${this.adapterName}`; }
 
-  memory(): { buffers: number; bytes: number; pooledBytes: number } {
-    const { liveBuffers, liveBytes, pooledBytes } = this.pool.stats();
-    return { buffers: liveBuffers, bytes: liveBytes, pooledBytes };
+  memory(): { buffers: number; bytes: number; pooledBytes: number; created: number } {
+    const { liveBuffers, liveBytes, pooledBytes, created } = this.pool.stats();
+    return { buffers: liveBuffers, bytes: liveBytes, pooledBytes, created };
   }
 
   /** A pooled output buffer for `shape` (NaN-filled first when poisonOutputs is on). */
   allocateOutput(shape: Shape): GpuStorage {
+    this.loss.check('webgpu backend');
     const bytes = Math.max(4, sizeOf(shape) * 4);
     const storage = { buffer: this.pool.acquire(bytes, false), bytes };
     if (this.poisonOutputs) this.fillBuffer(storage.buffer, sizeOf(shape), POISON);
@@ -68,6 +76,7 @@ export class WebGPUBackend implements Backend {
   }
 
   write(values: ArrayLike<number>, shape: Shape, dtype: DType): GpuStorage {
+    this.loss.check('webgpu backend (write)');
     const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     const bytes = Math.max(4, data.byteLength);
     const buffer = this.pool.acquire(bytes, true);
@@ -75,16 +84,18 @@ export class WebGPUBackend implements Backend {
     return { buffer, bytes };
   }
 
-  private resetDataErrors(): void { this.device.queue.writeBuffer(this.dataErrors, 0, Uint32Array.of(0, 0xffffffff, 0, 0)); }
-
   async read(x: TensorInfo): Promise<Float32Array | Int32Array> {
     const n = sizeOf(x.shape);
-    const [data, errorWords] = await this.commands.read([buf(x), n * 4], [this.dataErrors, 16]);
-    const [count, row, classes] = new Uint32Array(errorWords);
-    if (count > 0) {
-      this.resetDataErrors();
-      throw new Error(`softmaxCrossEntropy: ${count} label${count > 1 ? 's' : ''} out of range [0, ${classes}), the first in row ${row}`);
+    this.loss.check('read');
+    let data: ArrayBuffer, errorWords: ArrayBuffer;
+    try {
+      [data, errorWords] = await this.commands.read([buf(x), n * 4], [this.dataErrors.buffer, DATA_ERRORS_BYTES]);
+    } catch (error) {
+      const lost = await this.loss.lostWithin(1000);
+      throw lost ? new DeviceLostError(lost, 'read') : error;
     }
+    const dataError = this.dataErrors.take(errorWords);
+    if (dataError) throw dataError;
     if (this.deviceError) {
       const message = this.deviceError;
       this.deviceError = null; // reported once; later work is judged on its own
@@ -166,7 +177,7 @@ export class WebGPUBackend implements Backend {
     const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
     const out = this.allocateOutput(shape), size = sizeOf(shape);
     this.commands.dispatch({
-      kernel: 'gather', inputs: [buf(x), buf(indices)], outputs: [out.buffer],
+      kernel: 'gather', inputs: [buf(x), buf(indices)], outputs: [out.buffer, this.dataErrors.buffer],
       params: this.gatherParams(axis, x.shape, indices, size), grid: gridFor(Math.ceil(size / 256)),
     });
     return out;
@@ -356,7 +367,7 @@ export class WebGPUBackend implements Backend {
     const { rows, cols } = this.rowsOf(logits);
     const out = this.allocateOutput(dy ? logits.shape : [rows]);
     this.commands.dispatch({
-      kernel: 'softmax_cross_entropy', inputs: [buf(logits), buf(labels), dy ? buf(dy) : buf(logits)], outputs: [out.buffer, this.dataErrors],
+      kernel: 'softmax_cross_entropy', inputs: [buf(logits), buf(labels), dy ? buf(dy) : buf(logits)], outputs: [out.buffer, this.dataErrors.buffer],
       overrides: { OP: this.registry.opCode('softmax_cross_entropy', labels.dtype === 'int32' ? 'sparse' : 'dense'), BACKWARD: dy ? 1 : 0 },
       params: { rows, classes: cols }, grid: gridFor(rows),
     });

@@ -17,19 +17,32 @@ export class BufferPool {
   private live = 0;
   private liveBytes = 0;
   private pooledBytes = 0;
+  private created = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** The largest buffer a kernel can bind on this device. */
+  readonly maxBytes: number;
+
+  constructor(private readonly device: GPUDevice) {
+    this.maxBytes = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+  }
 
   /** A buffer of at least `bytes`; `forUpload` excludes buffers that unsubmitted commands may read. */
   acquire(bytes: number, forUpload: boolean): GPUBuffer {
-    const size = bucketSize(bytes);
+    // refused here with a clear error: WebGPU would report a validation error only later, at a readback
+    if (bytes > this.maxBytes) {
+      throw new Error(`webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); split the work into smaller tensors`);
+    }
+    const size = Math.min(bucketSize(bytes), this.maxBytes);
     let buffer = this.free.get(size)?.pop();
     if (!buffer && !forUpload) {
       const i = this.freedSinceSubmit.findIndex((b) => b.size === size);
       if (i >= 0) buffer = this.freedSinceSubmit.splice(i, 1)[0];
     }
     if (buffer) this.pooledBytes -= size;
-    else buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    else {
+      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.created++;
+    }
     this.live++;
     this.liveBytes += size;
     return buffer;
@@ -52,7 +65,8 @@ export class BufferPool {
     this.freedSinceSubmit = [];
   }
 
-  stats(): { liveBuffers: number; liveBytes: number; pooledBytes: number } {
-    return { liveBuffers: this.live, liveBytes: this.liveBytes, pooledBytes: this.pooledBytes };
+  /** `created` counts every buffer ever made: after warm-up, a training step must not raise it. */
+  stats(): { liveBuffers: number; liveBytes: number; pooledBytes: number; created: number } {
+    return { liveBuffers: this.live, liveBytes: this.liveBytes, pooledBytes: this.pooledBytes, created: this.created };
   }
 }

@@ -7,6 +7,7 @@ registerBackend('webgpu', () => createWebGPUBackend());
 
 export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackendOptions } from './backend.js';
 export { acquireDevice, describeAdapter } from './device.js';
+export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry } from './kernels.js';
 export type { ConvAlgorithm } from './conv.js';

@@ -166,6 +166,11 @@ export class CpuBackend implements Backend {
   gather(x: TensorInfo, indices: TensorInfo, axis: number): Float64Array {
     const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1)), n = x.shape[axis];
     const idx = values(indices), src = values(x), out = new Float64Array(outer * idx.length * inner);
+    const bad = idx.findIndex((k) => !(k >= 0 && k < n));
+    if (bad >= 0) {
+      const count = idx.filter((k) => !(k >= 0 && k < n)).length;
+      throw new Error(`gather: ${count} ind${count > 1 ? 'ices' : 'ex'} out of range [0, ${n}), the first at position ${bad} of the indices (${idx[bad]})`);
+    }
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < idx.length; j++) {
         for (let i = 0; i < inner; i++) out[(o * idx.length + j) * inner + i] = idx[j] >= 0 && idx[j] < n ? src[(o * n + idx[j]) * inner + i] : 0;

@@ -28,7 +28,7 @@ function axisGeometry(op: string, size: number, kernel: number, stride: number, 
 export function convGeometry(op: string, xShape: readonly number[], kh: number, kw: number, strides: Pair, padding: Padding, dilations: Pair): Conv2DGeometry {
   const [N, H, W, C] = xShape;
   const [strideH, strideW] = pair(strides), [dilationH, dilationW] = pair(dilations);
-  for (const [name, v] of [['strides', strideH], ['strides', strideW], ['dilations', dilationH], ['dilations', dilationW]] as const) {
+  for (const [name, v] of [['kernel sizes', kh], ['kernel sizes', kw], ['strides', strideH], ['strides', strideW], ['dilations', dilationH], ['dilations', dilationW]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${op}: ${name} must be positive integers, got ${v}`);
   }
   if (padding !== 'same' && padding !== 'valid') throw new Error(`${op}: padding must be 'same' or 'valid', got '${padding as string}'`);

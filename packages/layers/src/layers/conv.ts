@@ -44,6 +44,7 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
   const op = className.toLowerCase();
   const [kh, kw] = pair(options.kernelSize);
   if (!Number.isInteger(filters) || filters < 1) throw new Error(`${op}: filters must be a positive integer, got ${filters}`);
+  if (![kh, kw].every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`${op}: kernelSize must be positive integers, got ${JSON.stringify(options.kernelSize)}`);
   const act = getActivation(options.activation);
   const kernelRegularizer = getRegularizer(options.kernelRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
@@ -95,6 +96,9 @@ interface PoolOptions extends BaseLayerOptions { poolSize?: Pair; strides?: Pair
 const poolLayer = (className: string, prefix: string, op: typeof maxPool2d) => (options: PoolOptions = {}): Layer => {
   const { poolSize = 2, padding = 'valid' } = options;
   const strides = options.strides ?? poolSize;
+  if (![...pair(poolSize), ...pair(strides)].every((k) => Number.isInteger(k) && k >= 1)) {
+    throw new Error(`${prefix}: poolSize and strides must be positive integers, got ${JSON.stringify(poolSize)} and ${JSON.stringify(strides)}`);
+  }
   return {
     className, name: options.name ?? uniqueName(prefix), inputShape: options.inputShape, weights: [], built: true, build: () => {},
     computeOutputShape: ([h, w, c]: Shape) => {

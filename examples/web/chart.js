@@ -1,8 +1,9 @@
-// A small line chart on a canvas for the demo's curves: named series of (epoch, value) points, axes
-// scaled to the data, a legend. Redrawn whole on every change (a few hundred points at most).
-// Imports nothing.
+// A small line chart on a canvas for the demo's curves: train and validation values at each epoch's
+// end, and the current epoch's running mean (what the progress line shows) as a light trace that
+// starts over each epoch. Axes scale to the data; redrawn whole on every change. Imports nothing.
 
-const COLORS = { train: '#2f7de1', validation: '#e8730c' };
+const COLORS = { train: '#2f7de1', validation: '#e8730c', 'this epoch': '#9cc3f0' };
+const empty = () => ({ train: [], validation: [], 'this epoch': [] });
 
 export class LineChart {
   /** @param {HTMLCanvasElement} canvas */
@@ -11,13 +12,13 @@ export class LineChart {
     this.title = title;
     this.fixed = { yMin, yMax };
     /** @type {Record<string, {x: number, y: number}[]>} */
-    this.series = { train: [], validation: [] };
+    this.series = empty();
     this.xMax = 1;
     this.draw();
   }
 
   reset(xMax) {
-    this.series = { train: [], validation: [] };
+    this.series = empty();
     this.xMax = xMax;
     this.draw();
   }
@@ -27,6 +28,9 @@ export class LineChart {
     this.series[name].push({ x, y });
     this.draw();
   }
+
+  /** Starts the running trace over (at an epoch's start: it shows the mean since then). */
+  restartRunning() { this.series['this epoch'] = []; }
 
   draw() {
     const { canvas } = this, ctx = canvas.getContext('2d');
@@ -56,19 +60,19 @@ export class LineChart {
     for (let x = 0; x <= this.xMax; x += xStep) ctx.fillText(String(x), px(x) - 3, H - bottom + 14);
     ctx.fillText('epoch', W - right - 30, H - 4);
 
-    let legendX = left + 150;
+    let legendX = left + 90;
     for (const [name, series] of Object.entries(this.series)) {
       ctx.strokeStyle = COLORS[name];
       ctx.fillStyle = COLORS[name];
-      ctx.lineWidth = 2;
+      ctx.lineWidth = name === 'this epoch' ? 1.5 : 2;
       ctx.beginPath();
       series.forEach((p, i) => (i ? ctx.lineTo(px(p.x), py(p.y)) : ctx.moveTo(px(p.x), py(p.y))));
       ctx.stroke();
-      for (const p of series.length < 40 ? series : []) ctx.fillRect(px(p.x) - 2, py(p.y) - 2, 4, 4);
+      if (name !== 'this epoch') for (const p of series) ctx.fillRect(px(p.x) - 2.5, py(p.y) - 2.5, 5, 5);
       ctx.fillRect(legendX, 8, 14, 3);
       ctx.fillStyle = '#1d232b';
       ctx.fillText(name, legendX + 18, 13);
-      legendX += 90;
+      legendX += 95;
     }
   }
 }

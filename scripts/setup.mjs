@@ -46,6 +46,7 @@ function build() {
 function ensureChromium() {
   const binary = process.env.WEBGRAD_CHROMIUM ?? '/usr/bin/chromium';
   if (existsSync(binary)) return;
+  if (process.env.WEBGRAD_CHROMIUM) throw new Error(`WEBGRAD_CHROMIUM names ${binary}, which does not exist`);
   const os = osRelease();
   if (os.ID !== 'debian' || process.getuid?.() !== 0) {
     throw new Error(`No Chromium at ${binary}: the browser test (tests/browser/) needs one. Install Chromium ` +

@@ -2,7 +2,10 @@
 // 1. installs the workspace with a pinned pnpm (through npx: corepack is not relied on),
 // 2. builds the packages (shader bundle + tsc -b, both incremental),
 // 3. makes sure a WebGPU adapter exists; on Debian as root without one it installs Mesa's lavapipe
-//    Vulkan driver (bookworm's Mesa 22.3 is too old for Dawn, so bookworm takes it from backports).
+//    Vulkan driver (bookworm's Mesa 22.3 is too old for Dawn, so bookworm takes it from backports),
+// 4. makes sure Chromium exists for the browser test (tests/browser/); on Debian as root it installs
+//    Debian's `chromium` package, and elsewhere stops and says what to install,
+// 5. builds the browser bundle (scripts/build-web.mjs: esbuild, under a second).
 // Idempotent and quiet when everything is already in place. Imports only Node built-ins.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -35,6 +38,26 @@ function build() {
   const tsc = join(root, 'node_modules/.bin/tsc');
   run(tsc, ['-b', 'packages/core', 'packages/webgpu', 'packages/layers']);
   run(tsc, ['-p', 'tests']); // type-checks the tests, which mocha runs through tsx untyped
+  run('node', ['scripts/build-web.mjs']);
+}
+
+// The browser test drives Debian's Chromium through playwright-core (Playwright's own browser download
+// needs a network this project cannot count on); WEBGRAD_CHROMIUM names another binary.
+function ensureChromium() {
+  const binary = process.env.WEBGRAD_CHROMIUM ?? '/usr/bin/chromium';
+  if (existsSync(binary)) return;
+  if (process.env.WEBGRAD_CHROMIUM) throw new Error(`WEBGRAD_CHROMIUM names ${binary}, which does not exist`);
+  const os = osRelease();
+  if (os.ID !== 'debian' || process.getuid?.() !== 0) {
+    throw new Error(`No Chromium at ${binary}: the browser test (tests/browser/) needs one. Install Chromium ` +
+      '(Debian/Ubuntu: apt-get install chromium) or set WEBGRAD_CHROMIUM to a Chromium/Chrome binary, then run this again.' +
+      (os.ID === 'debian' ? '\nThis set-up can install it itself when run as root.' : ''));
+  }
+  say("no Chromium for the browser test: installing Debian's chromium package");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['-qq', 'update'], { env });
+  run('apt-get', ['-qq', '-y', 'install', '--no-install-recommends', 'chromium'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!existsSync(binary)) throw new Error(`apt-get installed chromium, but ${binary} is still missing`);
 }
 
 // Asks Dawn for an adapter in a child process, so a crash in the native module cannot take us down.
@@ -85,4 +108,5 @@ if (!probeAdapter()) {
   if (!adapter) throw new Error(`Mesa lavapipe was installed but Dawn still finds no WebGPU adapter.\n${lastProbeError}`);
   say(`WebGPU adapter ready: ${adapter}`);
 }
+ensureChromium();
 build();

@@ -47,10 +47,17 @@ const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
   RandomTranslation: (c) => randomTranslation({ ...c, heightFactor: c.heightFactor }),
 };
 
+// The specifiers are variables so that browser bundlers leave Node's built-ins out (as device.ts does
+// with 'webgpu'); in a browser the import fails and the error says so.
+const fsModule = 'node:fs/promises', pathModule = 'node:path';
 async function nodeFs() {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  return { fs, path };
+  try {
+    const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsModule);
+    const path: typeof import('node:path') = await import(/* @vite-ignore */ pathModule);
+    return { fs, path };
+  } catch (cause) {
+    throw new Error('saveModel/loadModel/csvLogger: files need Node (node:fs); in a browser, read the weights with model.getWeights() and store them yourself', { cause });
+  }
 }
 
 /** Writes model.json and weights.bin into dir (created if needed), atomically. */

@@ -5,7 +5,7 @@
 // a lost GPU device; loadWeights fills an existing model, all or nothing. Node built-ins are imported
 // only when called. Imports @webgrad/core and this package's io and model modules.
 import { tensor, tidy } from '@webgrad/core';
-import { loadModel, type ModelJson } from './io.js';
+import { loadModel, nodeFs, type ModelJson } from './io.js';
 import type { Sequential } from './model.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
@@ -30,8 +30,7 @@ function checkSpecs(specs: unknown, where: string, op: string): WeightSpec[] {
 
 /** Reads dir's weights file for `json` and checks its size and checksum; nothing is changed. */
 export async function checkWeightsFile(json: ModelJson, dir: string, op: string): Promise<{ specs: WeightSpec[]; stateSpecs: WeightSpec[]; floats: Float32Array }> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const { fs, path } = await nodeFs();
   const file = json.weightsManifest?.[0]?.paths?.[0];
   if (typeof file !== 'string') throw new Error(`${op}: model.json in ${dir} names no weights file (weightsManifest[0].paths[0])`);
   const specs = checkSpecs(json.weightsManifest.flatMap((g) => g.weights), 'weightsManifest', op);
@@ -58,8 +57,7 @@ export async function checkWeightsFile(json: ModelJson, dir: string, op: string)
  */
 export async function loadCheckpoint(dir: string): Promise<{ model: Sequential; epoch: number }> {
   const model = await loadModel(dir);
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const { fs, path } = await nodeFs();
   const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as ModelJson;
   return { model, epoch: json.epochsCompleted ?? 0 };
 }
@@ -69,8 +67,7 @@ export async function loadCheckpoint(dir: string): Promise<{ model: Sequential; 
  * checksum, every shape against this model), so on any error the model is left as it was.
  */
 export async function loadWeights(model: Sequential, dir: string): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const { fs, path } = await nodeFs();
   const jsonPath = path.join(dir, 'model.json');
   let json: ModelJson;
   try {

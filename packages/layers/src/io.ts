@@ -50,7 +50,8 @@ const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
 // The specifiers are variables so that browser bundlers leave Node's built-ins out (as device.ts does
 // with 'webgpu'); in a browser the import fails and the error says so.
 const fsModule = 'node:fs/promises', pathModule = 'node:path';
-async function nodeFs() {
+/** node:fs/promises and node:path, imported by variable names so browser bundles leave them out. */
+export async function nodeFs() {
   try {
     const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsModule);
     const path: typeof import('node:path') = await import(/* @vite-ignore */ pathModule);

@@ -97,6 +97,30 @@ describe('fit, evaluate and predict on webgpu', () => {
     first.weights.forEach((w, i) => expect(Array.from(second.weights[i])).to.deep.equal(Array.from(w)));
   });
 
+  it('yieldEveryMs hands the event loop turns during fit (a timer fires mid-epoch) and leaves the result unchanged', async () => {
+    const train = async (yieldEveryMs: number) => {
+      const { x, y } = toyData(256, 3);
+      const model = mlp(11);
+      model.compile({ optimizer: adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
+      // a timer set at the first batch can only fire inside the epoch if fit gives up the event loop
+      let timerFired = false, firedBeforeLastBatch = false;
+      await model.fit(x, y, {
+        epochs: 1, batchSize: 32, verbose: 0, yieldEveryMs,
+        callbacks: [{
+          onBatchBegin: (step) => { if (step === 0) setTimeout(() => { timerFired = true; }, 0); },
+          onBatchEnd: (step) => { if (step === 7) firedBeforeLastBatch = timerFired; },
+        }],
+      });
+      const weights = await Promise.all(model.weights.map((w) => w.data()));
+      model.dispose();
+      return { weights, firedBeforeLastBatch };
+    };
+    const yielding = await train(1e-9), plain = await train(0);
+    expect(yielding.firedBeforeLastBatch, 'with yieldEveryMs the timer runs inside the epoch').to.equal(true);
+    expect(plain.firedBeforeLastBatch, 'without it, the epoch runs in one turn').to.equal(false);
+    yielding.weights.forEach((w, i) => expect(Array.from(plain.weights[i])).to.deep.equal(Array.from(w)));
+  });
+
   it('regularizers add λΣw² to the loss and 2λw to the gradient', async () => {
     const layer = dense({ units: 3, inputShape: [4], kernelRegularizer: l2({ l2: 0.1 }) });
     await withBackend(gpu(), async () => {

@@ -24,7 +24,15 @@ export interface FitArgs {
   initialEpoch?: number;
   /** How often a terminal progress bar reads the running loss back (ms). */
   logEveryMs?: number;
+  /**
+   * Hands the event loop a turn (a macrotask) whenever this many ms of steps have run, so a page can
+   * paint and handle input during fit. Default 50 in a browser, 0 (never) in Node.
+   */
+  yieldEveryMs?: number;
 }
+
+const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+const nextMacrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export interface History {
   epoch: number[];
@@ -125,7 +133,7 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
   const release = (ts: readonly Tensor[]) => ts.forEach((t) => { t.dispose(); owned.delete(t); });
   const compiled = model.compiled;
   if (!compiled) throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
-  const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, initialEpoch = 0, verbose = 1, logEveryMs = 250 } = args;
+  const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, initialEpoch = 0, verbose = 1, logEveryMs = 250, yieldEveryMs = inBrowser ? 50 : 0 } = args;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(epochs) || epochs < 0 || !Number.isInteger(initialEpoch) || initialEpoch < 0) {
     throw new Error(`fit: epochs and initialEpoch must be non-negative integers, got ${epochs} and ${initialEpoch}`);
@@ -157,7 +165,7 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
     for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
     const [order] = own([run(() => keep(tensor(shuffle ? shuffledIndices(nTrain, model.seed, epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')))]);
     let sums: Tensor[] = [];
-    let seen = 0, lastRead = Date.now();
+    let seen = 0, lastRead = Date.now(), lastYield = Date.now();
     for (let step = 0; step < steps && !model.stopTraining; step++) {
       for (const c of callbacks) await c.onBatchBegin?.(step, {});
       const size = Math.min(batchSize, nTrain - step * batchSize);
@@ -189,6 +197,10 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
         lastRead = Date.now();
       }
       for (const c of callbacks) await c.onBatchEnd?.(step, logs);
+      if (yieldEveryMs > 0 && Date.now() - lastYield >= yieldEveryMs) {
+        await nextMacrotask();
+        lastYield = Date.now();
+      }
     }
     release([order]);
     const totals = await readScalars(sums);

@@ -10,3 +10,4 @@ export { acquireDevice, describeAdapter } from './device.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry } from './kernels.js';
 export type { ConvAlgorithm } from './conv.js';
+export { GEMM_KERNELS, type GemmKernel } from './gemm.js';

@@ -33,6 +33,8 @@ export class CommandRecorder {
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
   private flushQueued = false;
+  /** Dispatches after which a batch is submitted without waiting for the end of the task. */
+  submitEvery = MAX_DISPATCHES_PER_SUBMIT;
 
   constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
     this.slot = device.limits.minUniformBufferOffsetAlignment;
@@ -67,7 +69,7 @@ export class CommandRecorder {
     }
     if (grid.some((n) => n === 0)) return;
     const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
-    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
+    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= this.submitEvery) this.flush();
     const offset = this.arenaUsed;
     this.registry.packParams(kernel, params, this.arenaView, offset);
     this.arenaUsed += slotBytes;

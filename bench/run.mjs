@@ -1,6 +1,7 @@
 // `npm run bench`: webgrad against TF.js 4.22 (webgpu on the same Dawn adapter, wasm, cpu) in one
 // run. Every framework × case runs in its own child process (bench/case.mjs), one after another so
-// they never share the CPUs; the raw Dawn dispatch floor is measured the same way. Prints one table
+// they never share the CPUs; the raw Dawn dispatch floor is measured inside the WebGPU frameworks'
+// kernels cases, alternating with their small-op runs. Prints one table
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
 //   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn] [--out file]
@@ -52,7 +53,6 @@ function runCase(framework, name) {
 }
 
 const results = [];
-if (cases.includes('kernels')) results.push(await runCase('dawn', 'floor'));
 for (const name of cases) {
   for (const framework of frameworks) results.push(await runCase(framework, name));
 }

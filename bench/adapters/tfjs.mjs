@@ -33,6 +33,7 @@ export async function open(backend) {
   };
   return {
     describe: () => `tfjs ${tf.version.tfjs} ${tf.getBackend()}`,
+    device: () => (backend === 'webgpu' ? tf.backend().device : undefined),
     randn: (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
     fromArray: (values, shape) => tf.tensor(values, shape),
     labels: (values) => tf.tensor1d(Float32Array.from(values)),

@@ -15,6 +15,7 @@ export async function open() {
   };
   return {
     describe: () => currentBackend().describe(),
+    device: () => currentBackend().device,
     randn: (shape, seed) => randomNormal(shape, 0, 1, { seed }),
     fromArray: (values, shape) => tensor(values, shape),
     labels: (values) => tensor(values, [values.length], 'int32'),

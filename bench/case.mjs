@@ -1,6 +1,7 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
-// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | cnn | floor.
+// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | cnn | cnn-im2col
+// (webgrad only) | floor (dawn only).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
 // comes first and is dropped), plus the framework's own description. run.mjs turns them into the
 // table. Imports the adapters, the raw Dawn floor and the examples' MNIST split.
@@ -127,6 +128,12 @@ async function main() {
       if (name === 'kernels') result.rows = await kernels(fw);
       else if (name === 'mlp') result.rows = await train(fw, mlpLayers, { trainSize: 8000, epochs: 5 });
       else if (name === 'cnn') result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
+      else if (name === 'cnn-im2col') {
+        // webgrad's other convolution algorithm (im2col + the GEMM); TF.js has no such switch
+        if (!fw.useIm2col) throw new Error(`bench: ${framework} has no im2col convolution switch`);
+        fw.useIm2col();
+        result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
+      }
       else throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, cnn or floor`);
     } catch (error) {
       result.error = String(error?.message ?? error).split('\n')[0].slice(0, 200);

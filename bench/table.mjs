@@ -25,10 +25,14 @@ export const ROWS = [
   { case: 'cnn', key: 'peakRss', label: 'CNN peak RSS', unit: 'MB', higher: false },
   { case: 'cnn', key: 'predict', label: 'CNN predict', unit: 'samples/s', higher: true },
   { case: 'cnn', key: 'evaluate', label: 'CNN evaluate', unit: 'samples/s', higher: true },
+  { case: 'cnn-im2col', key: 'fit', label: 'CNN fit, webgrad im2col+GEMM convs', unit: 'samples/s', higher: true, against: 'cnn' },
+  { case: 'cnn-im2col', key: 'predict', label: 'CNN predict, webgrad im2col+GEMM', unit: 'samples/s', higher: true, against: 'cnn' },
 ];
 
 function samplesOf(results, framework, row) {
-  const r = results.find((x) => x.framework === framework && x.case === row.case);
+  // a webgrad-only case is compared with the other frameworks' figures from case `against`
+  const caseName = row.against && framework !== 'webgrad' ? row.against : row.case;
+  const r = results.find((x) => x.framework === framework && x.case === caseName);
   if (!r || r.error) return undefined;
   if (row.key === 'peakRss') return [r.peakRssMB];
   if (row.key === 'small op / floor') {

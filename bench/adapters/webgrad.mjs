@@ -16,6 +16,8 @@ export async function open() {
   return {
     describe: () => currentBackend().describe(),
     device: () => currentBackend().device,
+    /** Convolutions as im2col + the GEMM instead of the direct kernels (backend.convAlgorithm). */
+    useIm2col: () => { currentBackend().convAlgorithm = 'gemm'; },
     randn: (shape, seed) => randomNormal(shape, 0, 1, { seed }),
     fromArray: (values, shape) => tensor(values, shape),
     labels: (values) => tensor(values, [values.length], 'int32'),

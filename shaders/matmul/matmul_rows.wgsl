@@ -1,11 +1,11 @@
 // matmul_rows: the same product and epilogue as matmul.wgsl — out[z] = act(op(a[z]) · op(b[z]) + bias)
 // — with no workgroup memory and no barriers, for adapters that run invocations as SIMD lanes on a
-// CPU (lavapipe/llvmpipe, SwiftShader). There a load whose address is the same in every invocation
-// (it depends only on workgroup_id and loop counters) is one load and a broadcast, while a load that
-// differs per invocation is one load per lane, and barriers are costly. So each workgroup owns TM
-// rows of out, the same for all its invocations (their a values are shared loads), and each
-// invocation owns TN columns of them, WG_SIZE apart so neighbouring lanes read neighbouring b
-// elements: per step along K, TM shared loads and TN per-lane loads feed TM·TN fused multiply-adds.
+// CPU (lavapipe/llvmpipe, SwiftShader), where workgroup memory and barriers are costly and plain
+// loads hit the CPU caches. Each workgroup owns TM rows of out, the same for all its invocations (so
+// their a loads have one address across the workgroup), and each invocation owns TN columns of them,
+// WG_SIZE apart so neighbouring lanes read neighbouring b elements: per step along K, TM + TN loads
+// feed TM·TN fused multiply-adds held in eight vec4 registers. On lavapipe it runs ~3× the tiled
+// kernel per CPU second; the a loads are still two thirds of its time (bench/RESULTS.md).
 //
 // Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when HAS_BIAS = 0), 3 out
 // (read_write), 4 params (uniform). Layouts and params as matmul.wgsl.

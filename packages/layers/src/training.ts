@@ -98,7 +98,9 @@ function batchTerms(model: Sequential, compiled: Compiled, xb: Tensor, yb: Tenso
       if (penalty) value = add(value, penalty);
     }
   }
-  const predictions = onLogits ? getActivation(last.activationName as ActivationName).apply(out) : out;
+  // a monotonic activation keeps the argmax, so argmax-only metrics read the logits (one dispatch less)
+  const needsActivation = onLogits && compiled.metrics.some((m) => !m.argmaxOnly);
+  const predictions = needsActivation ? getActivation(last.activationName as ActivationName).apply(out) : out;
   const metrics = compiled.metrics.map((m) => sum(m.compute(target, predictions)));
   return { value, metrics };
 }

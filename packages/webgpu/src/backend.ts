@@ -11,6 +11,7 @@ import * as conv from './conv.js';
 import { acquireDevice } from './device.js';
 import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
+import { autotuneGemm, gemm, type GemmKernel } from './gemm.js';
 import { KernelRegistry } from './kernels.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
@@ -34,6 +35,8 @@ export class WebGPUBackend implements Backend {
   poisonOutputs: boolean;
   /** How convolutions run: direct kernels, or im2col + the GEMM (see conv.ts for which wins where). */
   convAlgorithm: conv.ConvAlgorithm = 'direct';
+  /** The GEMM kernel matmuls run on: the autotune's pick for this adapter (see gemm.ts). */
+  matmulKernel: GemmKernel = 'matmul';
   private deviceError: string | null = null;
   /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */
   readonly loss: DeviceLossWatch;
@@ -378,28 +381,14 @@ export class WebGPUBackend implements Backend {
 
   softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): GpuStorage { return this.crossEntropy(logits, labels, dy); }
 
-  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
-    const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
-    const [M, K] = transposeA ? [ca, ra] : [ra, ca];
-    const N = transposeB ? rb : cb;
-    const out = this.allocateOutput([batch, M, N]);
-    this.commands.dispatch({
-      kernel: 'matmul', inputs: [buf(a), buf(b), epilogue?.bias ? buf(epilogue.bias) : buf(a)], outputs: [out.buffer],
-      overrides: {
-        HAS_BIAS: epilogue?.bias ? 1 : 0,
-        ACTIVATION: this.registry.constant('matmul', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
-      },
-      params: {
-        M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
-        a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : K * N,
-      },
-      grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
-    });
-    return out;
+  matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
+    return gemm(this, this.matmulKernel, a, b, batch, options, epilogue);
   }
 }
 
 export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
   const { device, adapterName } = await acquireDevice();
-  return new WebGPUBackend(device, adapterName, options);
+  const backend = new WebGPUBackend(device, adapterName, options);
+  backend.matmulKernel = await autotuneGemm(backend);
+  return backend;
 }

@@ -12,12 +12,19 @@ export function bucketSize(bytes: number): number {
 }
 
 export class BufferPool {
-  private readonly free = new Map<number, GPUBuffer[]>();
-  private freedSinceSubmit: GPUBuffer[] = [];
+  // Per bucket, the free buffers sorted by creation number, the oldest last, each with the number of
+  // submits that had happened when it was released. An output takes the oldest free buffer whatever
+  // its submit state: the choice depends only on which buffers are free, not on the order they were
+  // released in or on how the work was split into submits, so every training step gets the same
+  // buffers and finds its bind groups in the recorder's cache (a last-released-first pool permutes
+  // the buffers from step to step, and each permutation costs new bind groups).
+  private readonly free = new Map<number, { buffer: GPUBuffer; id: number; releasedAt: number }[]>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private created = 0;
+  private submits = 0;
   private live = 0;
   private liveBytes = 0;
   private pooledBytes = 0;
-  private created = 0;
 
   /** The largest buffer a kernel can bind on this device. */
   readonly maxBytes: number;
@@ -33,15 +40,17 @@ export class BufferPool {
       throw new Error(`webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); split the work into smaller tensors`);
     }
     const size = Math.min(bucketSize(bytes), this.maxBytes);
-    let buffer = this.free.get(size)?.pop();
-    if (!buffer && !forUpload) {
-      const i = this.freedSinceSubmit.findIndex((b) => b.size === size);
-      if (i >= 0) buffer = this.freedSinceSubmit.splice(i, 1)[0];
+    const list = this.free.get(size);
+    let buffer: GPUBuffer | undefined;
+    if (list?.length) {
+      let i = list.length - 1;
+      if (forUpload) while (i >= 0 && list[i].releasedAt === this.submits) i--;
+      if (i >= 0) buffer = list.splice(i, 1)[0].buffer;
     }
     if (buffer) this.pooledBytes -= size;
     else {
       buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      this.created++;
+      this.ids.set(buffer, this.created++);
     }
     this.live++;
     this.liveBytes += size;
@@ -52,18 +61,16 @@ export class BufferPool {
     this.live--;
     this.liveBytes -= buffer.size;
     this.pooledBytes += buffer.size;
-    this.freedSinceSubmit.push(buffer);
+    const entry = { buffer, id: this.ids.get(buffer) ?? -1, releasedAt: this.submits };
+    let list = this.free.get(buffer.size);
+    if (!list) this.free.set(buffer.size, (list = []));
+    let at = list.length; // keep newest first, oldest last
+    while (at > 0 && list[at - 1].id < entry.id) at--;
+    list.splice(at, 0, entry);
   }
 
-  /** Called after each submit: buffers freed before it are safe for uploads again. */
-  submitted(): void {
-    for (const b of this.freedSinceSubmit) {
-      const list = this.free.get(b.size);
-      if (list) list.push(b);
-      else this.free.set(b.size, [b]);
-    }
-    this.freedSinceSubmit = [];
-  }
+  /** Called after each submit: buffers released before it are safe for uploads again. */
+  submitted(): void { this.submits++; }
 
   /** `created` counts every buffer ever made: after warm-up, a training step must not raise it. */
   stats(): { liveBuffers: number; liveBytes: number; pooledBytes: number; created: number } {

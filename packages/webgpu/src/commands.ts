@@ -1,13 +1,17 @@
 // Command recording: every dispatch goes into one open command encoder (one compute pass), submitted
-// as a batch when someone reads, when the batch is full, or at the end of the current task
+// as a batch when someone reads, after SUBMIT_EVERY dispatches, or at the end of the current task
 // (a microtask), so a synchronous training step is one submit. Uniform params for the whole batch
 // go into one arena buffer (256-byte slots, bound with dynamic offsets) uploaded once per submit;
 // bind groups are cached by the buffers they bind. Imports the registry and the pool.
 import type { BufferPool } from './buffer-pool.js';
-import type { KernelRegistry, Overrides, ParamValues } from './kernels.js';
+import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.js';
 
 const ARENA_BYTES = 1 << 16;
 const MAX_DISPATCHES_PER_SUBMIT = 1024;
+// A batch is submitted after this many dispatches even inside one synchronous stretch of work: the
+// adapter starts on it while the rest is recorded (a training step of ~30 dispatches is still about
+// one submit).
+const SUBMIT_EVERY = 32;
 const BIND_GROUP_CACHE_LIMIT = 8192;
 
 export interface Dispatch {
@@ -33,6 +37,8 @@ export class CommandRecorder {
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
   private flushQueued = false;
+  /** Dispatches after which a batch is submitted without waiting for the end of the task. */
+  submitEvery = SUBMIT_EVERY;
 
   constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
     this.slot = device.limits.minUniformBufferOffsetAlignment;
@@ -45,14 +51,15 @@ export class CommandRecorder {
     return id;
   }
 
-  private bindGroup(kernelName: string, buffers: readonly GPUBuffer[], paramsSize: number): GPUBindGroup {
-    const key = `${kernelName}:${buffers.map((b) => this.idOf(b)).join(',')}`;
+  private bindGroup(kernel: Kernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBindGroup {
+    let key = kernel.name;
+    for (const b of inputs) key += `,${this.idOf(b)}`;
+    for (const b of outputs) key += `,${this.idOf(b)}`;
     let group = this.bindGroups.get(key);
     if (!group) {
-      const kernel = this.registry.get(kernelName);
-      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-      entries.push({ binding: buffers.length, resource: { buffer: this.arena, size: paramsSize } });
-      group = this.device.createBindGroup({ label: kernelName, layout: kernel.layout, entries });
+      const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({ binding: entries.length, resource: { buffer: this.arena, size: kernel.paramsSize } });
+      group = this.device.createBindGroup({ label: kernel.name, layout: kernel.layout, entries });
       if (this.bindGroups.size >= BIND_GROUP_CACHE_LIMIT) this.bindGroups.delete(this.bindGroups.keys().next().value!);
       this.bindGroups.set(key, group);
     }
@@ -67,13 +74,13 @@ export class CommandRecorder {
     }
     if (grid.some((n) => n === 0)) return;
     const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
-    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
+    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT)) this.flush();
     const offset = this.arenaUsed;
     this.registry.packParams(kernel, params, this.arenaView, offset);
     this.arenaUsed += slotBytes;
 
     const pipeline = this.registry.pipeline(name, overrides);
-    const group = this.bindGroup(name, [...inputs, ...outputs], kernel.paramsSize);
+    const group = this.bindGroup(kernel, inputs, outputs);
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();

@@ -11,3 +11,4 @@ export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.j
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry } from './kernels.js';
 export type { ConvAlgorithm } from './conv.js';
+export { GEMM_KERNELS, type GemmKernel } from './gemm.js';

@@ -32,9 +32,17 @@ const scalarOf = (typeName: string, kernel: string, member: string): Scalar => {
   return m.startsWith('vec') ? ({ u: 'u32', i: 'i32', f: 'f32' } as const)[m[4] as 'u' | 'i' | 'f'] : (m as Scalar);
 };
 
+/** A pipeline's cache key: the kernel and its override values (cheaper than JSON on the hot path). */
+function pipelineKey(name: string, overrides: Overrides): string {
+  let key = name;
+  for (const k in overrides) key += ` ${k}=${overrides[k]}`;
+  return key;
+}
+
 export class KernelRegistry {
   private readonly kernels = new Map<string, Kernel>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly opCodes = new Map<string, number>();
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -91,7 +99,13 @@ export class KernelRegistry {
 
   /** The code of OP_<NAME> for a camelCase op name (leakyRelu → OP_LEAKY_RELU). */
   opCode(name: string, op: string): number {
-    return this.constant(name, `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+    const key = `${name}:${op}`;
+    let code = this.opCodes.get(key); // memoized: it runs once per dispatch
+    if (code === undefined) {
+      code = this.constant(name, `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+      this.opCodes.set(key, code);
+    }
+    return code;
   }
 
   private pipelineDescriptor(kernel: Kernel, overrides: Overrides): GPUComputePipelineDescriptor {
@@ -99,7 +113,7 @@ export class KernelRegistry {
   }
 
   pipeline(name: string, overrides: Overrides = {}): GPUComputePipeline {
-    const key = `${name}${JSON.stringify(overrides)}`;
+    const key = pipelineKey(name, overrides);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       pipeline = this.device.createComputePipeline(this.pipelineDescriptor(this.get(name), overrides));
@@ -111,7 +125,7 @@ export class KernelRegistry {
   /** Compiles pipelines ahead of their first use, in parallel, without blocking the caller's thread. */
   async precompile(list: readonly { name: string; overrides?: Overrides }[]): Promise<void> {
     await Promise.all(list.map(async ({ name, overrides = {} }) => {
-      const key = `${name}${JSON.stringify(overrides)}`;
+      const key = pipelineKey(name, overrides);
       if (this.pipelines.has(key)) return;
       const pipeline = await this.device.createComputePipelineAsync(this.pipelineDescriptor(this.get(name), overrides));
       this.pipelines.set(key, pipeline);

@@ -1,0 +1,64 @@
+// The TF.js 4.22 side of the benchmark, on one of its backends: 'webgpu' (on the same Dawn adapter
+// as webgrad: the `webgpu` package's GPU object set as navigator.gpu), 'wasm' (its .wasm files
+// located by file path) or 'cpu'. Offers the same vocabulary as the webgrad adapter. Imports
+// @tensorflow/tfjs and the chosen backend package.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+const require = createRequire(import.meta.url);
+
+async function useBackend(name) {
+  if (name === 'webgpu') {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]), userAgent: 'node' }, configurable: true });
+    await import('@tensorflow/tfjs-backend-webgpu');
+  } else if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`tfjs: backend '${name}' did not initialise`);
+  await tf.ready();
+}
+
+export async function open(backend) {
+  await useBackend(backend);
+  const layer = {
+    dense: (units, activation, inputShape) => tf.layers.dense({ units, activation, inputShape }),
+    reshape: (targetShape, inputShape) => tf.layers.reshape({ targetShape, inputShape }),
+    conv2d: (filters, kernelSize, activation) => tf.layers.conv2d({ filters, kernelSize, activation }),
+    maxPooling2d: (poolSize) => tf.layers.maxPooling2d({ poolSize }),
+    flatten: () => tf.layers.flatten(),
+  };
+  return {
+    describe: () => `tfjs ${tf.version.tfjs} ${tf.getBackend()}`,
+    device: () => (backend === 'webgpu' ? tf.backend().device : undefined),
+    randn: (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
+    fromArray: (values, shape) => tf.tensor(values, shape),
+    labels: (values) => tf.tensor1d(Float32Array.from(values)),
+    matmul: (a, b, transposeA, transposeB) => tf.matMul(a, b, transposeA, transposeB),
+    add: (a, b) => tf.add(a, b),
+    sum: (x) => tf.sum(x),
+    tidy: tf.tidy,
+    read: (t) => t.data(),
+    dispose: (t) => t.dispose(),
+    model(make) {
+      const model = tf.sequential({ layers: make(layer) });
+      model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      return model;
+    },
+    fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true }),
+    async evaluate(model, x, y, batchSize) {
+      const [loss, accuracy] = model.evaluate(x, y, { batchSize });
+      const value = (await accuracy.data())[0];
+      tf.dispose([loss, accuracy]);
+      return value;
+    },
+    async predict(model, x, batchSize) {
+      const out = model.predict(x, { batchSize });
+      await out.data();
+      out.dispose();
+    },
+  };
+}

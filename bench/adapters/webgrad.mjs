@@ -1,0 +1,47 @@
+// The webgrad side of the benchmark: the same small vocabulary the tfjs adapter offers (tensors,
+// matmul, add, sum, models), on the WebGPU backend. Imports webgrad's three packages.
+import { add, currentBackend, matmul, randomNormal, setBackend, sum, tensor, tidy } from '@webgrad/core';
+import '@webgrad/webgpu';
+import { adam, conv2d, dense, flatten, maxPooling2d, reshape, sequential } from '@webgrad/layers';
+
+export async function open() {
+  await setBackend('webgpu');
+  const layer = {
+    dense: (units, activation, inputShape) => dense({ units, activation, inputShape }),
+    reshape: (targetShape, inputShape) => reshape({ targetShape, inputShape }),
+    conv2d: (filters, kernelSize, activation) => conv2d({ filters, kernelSize, activation }),
+    maxPooling2d: (poolSize) => maxPooling2d({ poolSize }),
+    flatten: () => flatten(),
+  };
+  return {
+    describe: () => currentBackend().describe(),
+    device: () => currentBackend().device,
+    /** Convolutions as im2col + the GEMM instead of the direct kernels (backend.convAlgorithm). */
+    useIm2col: () => { currentBackend().convAlgorithm = 'gemm'; },
+    randn: (shape, seed) => randomNormal(shape, 0, 1, { seed }),
+    fromArray: (values, shape) => tensor(values, shape),
+    labels: (values) => tensor(values, [values.length], 'int32'),
+    matmul: (a, b, transposeA, transposeB) => matmul(a, b, transposeA, transposeB),
+    add: (a, b) => add(a, b),
+    sum: (x) => sum(x),
+    tidy,
+    read: (t) => t.data(),
+    dispose: (t) => t.dispose(),
+    /** A compiled model from layer makers (softmax output, adam 1e-3, sparse CE, accuracy). */
+    model(make) {
+      const model = sequential(make(layer));
+      model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      return model;
+    },
+    fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0 }),
+    async evaluate(model, x, y, batchSize) {
+      const logs = await model.evaluate(x, y, { batchSize });
+      return logs.accuracy;
+    },
+    async predict(model, x, batchSize) {
+      const out = model.predict(x, { batchSize });
+      await out.data();
+      out.dispose();
+    },
+  };
+}

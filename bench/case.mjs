@@ -1,0 +1,146 @@
+// One benchmark case for one framework, in its own process (so peak RSS is the case's own):
+//   node bench/case.mjs <framework> <case>
+// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | cnn | cnn-im2col
+// (webgrad only) | floor (dawn only).
+// Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
+// comes first and is dropped), plus the framework's own description. run.mjs turns them into the
+// table. Imports the adapters, the raw Dawn floor and the examples' MNIST split.
+import { IMAGE_SIZE, mnistSplit } from '../examples/mnist-data.mjs';
+import { dawnFloor, openDawnFloor } from './dawn-floor.mjs';
+
+const [framework, name] = process.argv.slice(2);
+const MATMUL_SIZES = [128, 256, 512, 1024, 2048];
+// The GEMMs of one MLP training step at batch 64: forward of each layer, dW1 = xᵀ·dh, dh = dy·W2ᵀ.
+const MLP_GEMMS = [
+  { label: 'mlp x·W1 64×784·784×128', M: 64, K: 784, N: 128 },
+  { label: 'mlp h·W2 64×128·128×10', M: 64, K: 128, N: 10 },
+  { label: 'mlp xᵀ·dh 784×64·64×128', M: 784, K: 64, N: 128, transposeA: true },
+  { label: 'mlp dy·W2ᵀ 64×10·10×128', M: 64, K: 10, N: 128, transposeB: true },
+];
+const ELEMENTS = 1 << 22; // 4M floats, 16 MB per operand: far past the CPU caches
+const SMALL = 1024;
+
+async function openFramework() {
+  if (framework === 'webgrad') return (await import('./adapters/webgrad.mjs')).open();
+  if (framework.startsWith('tfjs-')) return (await import('./adapters/tfjs.mjs')).open(framework.slice(5));
+  throw new Error(`bench: unknown framework '${framework}'; expected webgrad, tfjs-webgpu, tfjs-wasm, tfjs-cpu or dawn`);
+}
+
+/** Seconds per op: `reps` ops (each from make(previous)) and one readback of the last, per run. */
+async function timeChain(fw, make, { reps, runs }) {
+  const samples = [];
+  for (let r = 0; r <= runs; r++) {
+    const started = performance.now();
+    let last;
+    for (let i = 0; i < reps; i++) {
+      const next = fw.tidy(() => make(last));
+      if (last) fw.dispose(last);
+      last = next;
+    }
+    await fw.read(last);
+    fw.dispose(last);
+    if (r > 0) samples.push((performance.now() - started) / 1000 / reps);
+  }
+  return samples;
+}
+
+async function kernels(fw) {
+  const rows = {};
+  const matmulCase = async (label, { M, K, N, transposeA = false, transposeB = false }) => {
+    const flops = 2 * M * N * K;
+    if (framework === 'tfjs-cpu' && flops > 2 * 1024 ** 3) return; // minutes per run in plain JS
+    const a = fw.randn(transposeA ? [K, M] : [M, K], 1), b = fw.randn(transposeB ? [N, K] : [K, N], 2);
+    const reps = Math.max(1, Math.min(100, Math.round(2e8 / flops)));
+    const seconds = await timeChain(fw, () => fw.matmul(a, b, transposeA, transposeB), { reps, runs: flops > 4e9 ? 3 : 5 });
+    rows[label] = seconds.map((s) => flops / s / 1e9);
+    fw.dispose(a); fw.dispose(b);
+  };
+  for (const n of MATMUL_SIZES) await matmulCase(`matmul ${n}`, { M: n, K: n, N: n });
+  for (const g of MLP_GEMMS) await matmulCase(g.label, g);
+
+  const x = fw.randn([ELEMENTS], 3), y = fw.randn([ELEMENTS], 4);
+  rows['add 4M'] = (await timeChain(fw, () => fw.add(x, y), { reps: 10, runs: 5 })).map((s) => (3 * 4 * ELEMENTS) / s / 1e9);
+  rows['sum 4M'] = (await timeChain(fw, () => fw.sum(x), { reps: 10, runs: 5 })).map((s) => (4 * ELEMENTS) / s / 1e9);
+  fw.dispose(x); fw.dispose(y);
+
+  // A chain: each add reads the previous one's output, as the floor's dispatches do. On a WebGPU
+  // framework the raw Dawn floor runs alternately with it, so both see the same machine load.
+  const s0 = fw.randn([SMALL], 5), s1 = fw.randn([SMALL], 6);
+  const device = fw.device?.();
+  const floor = device ? await openDawnFloor({ chain: 200, device }) : undefined;
+  rows['small op'] = [];
+  if (floor) { rows['floor submit each'] = []; rows['floor one pass'] = []; }
+  for (let r = 0; r <= 7; r++) {
+    const [us] = await timeChain(fw, (prev) => fw.add(prev ?? s0, s1), { reps: 200, runs: 1 });
+    if (r > 0) rows['small op'].push(us * 1e6);
+    if (!floor) continue;
+    const each = await floor.measure('submitEach'), onePass = await floor.measure('onePass');
+    if (r > 0) { rows['floor submit each'].push(each); rows['floor one pass'].push(onePass); }
+  }
+  floor?.destroy();
+  return rows;
+}
+
+function mnistTensors(fw, { trainSize }) {
+  const { train, test } = mnistSplit({ seed: 1 });
+  const n = Math.min(trainSize, train.n);
+  return {
+    x: fw.fromArray(train.images.subarray(0, n * IMAGE_SIZE), [n, IMAGE_SIZE]), y: fw.labels(train.labels.subarray(0, n)), n,
+    xTest: fw.fromArray(test.images, [test.n, IMAGE_SIZE]), yTest: fw.labels(test.labels), nTest: test.n,
+  };
+}
+
+/** Fit `epochs` epochs of batch 64 (the first a warm-up), then evaluate and time predict/evaluate. */
+async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4 }) {
+  const d = mnistTensors(fw, { trainSize });
+  const model = fw.model(makeLayers);
+  const fit = [];
+  for (let e = 0; e < epochs; e++) {
+    const started = performance.now();
+    await fw.fitEpoch(model, d.x, d.y, 64);
+    if (e > 0) fit.push(d.n / ((performance.now() - started) / 1000));
+  }
+  const accuracy = await fw.evaluate(model, d.xTest, d.yTest, 256);
+  const predict = [], evaluate = [];
+  for (let r = 0; r <= inferenceRuns; r++) {
+    let started = performance.now();
+    await fw.predict(model, d.xTest, 256);
+    if (r > 0) predict.push(d.nTest / ((performance.now() - started) / 1000));
+    started = performance.now();
+    await fw.evaluate(model, d.xTest, d.yTest, 256);
+    if (r > 0) evaluate.push(d.nTest / ((performance.now() - started) / 1000));
+  }
+  return { fit, accuracy: [accuracy * 100], predict, evaluate, samples: [d.n] };
+}
+
+const mlpLayers = (l) => [l.dense(128, 'relu', [IMAGE_SIZE]), l.dense(10, 'softmax')];
+const cnnLayers = (l) => [l.reshape([28, 28, 1], [IMAGE_SIZE]), l.conv2d(8, 3, 'relu'), l.maxPooling2d(2), l.flatten(), l.dense(10, 'softmax')];
+
+async function main() {
+  const result = { framework, case: name };
+  if (framework === 'dawn') {
+    const floor = await dawnFloor();
+    Object.assign(result, { describe: `raw Dawn: ${floor.adapter}`, rows: { 'floor submit each': floor.submitEach, 'floor one pass': floor.onePass } });
+  } else {
+    const fw = await openFramework();
+    result.describe = fw.describe();
+    try {
+      if (name === 'kernels') result.rows = await kernels(fw);
+      else if (name === 'mlp') result.rows = await train(fw, mlpLayers, { trainSize: 8000, epochs: 5 });
+      else if (name === 'cnn') result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
+      else if (name === 'cnn-im2col') {
+        // webgrad's other convolution algorithm (im2col + the GEMM); TF.js has no such switch
+        if (!fw.useIm2col) throw new Error(`bench: ${framework} has no im2col convolution switch`);
+        fw.useIm2col();
+        result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
+      }
+      else throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, cnn or floor`);
+    } catch (error) {
+      result.error = String(error?.message ?? error).split('\n')[0].slice(0, 200);
+    }
+  }
+  result.peakRssMB = process.resourceUsage().maxRSS / 1024;
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+await main();

@@ -1,0 +1,73 @@
+// `npm run bench`: webgrad against TF.js 4.22 (webgpu on the same Dawn adapter, wasm, cpu) in one
+// run. Every framework × case runs in its own child process (bench/case.mjs), one after another so
+// they never share the CPUs; the raw Dawn dispatch floor is measured inside the WebGPU frameworks'
+// kernels cases, alternating with their small-op runs. Prints one table
+// (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
+// targets, and writes every sample to bench/results.json. Options:
+//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col] [--out file]
+// Imports only Node built-ins and table.mjs.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { checkTargets, renderTable } from './table.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: flags } = parseArgs({
+  options: {
+    frameworks: { type: 'string', default: 'webgrad,tfjs-webgpu,tfjs-wasm,tfjs-cpu' },
+    cases: { type: 'string', default: 'kernels,mlp,cnn,cnn-im2col' },
+    out: { type: 'string', default: join(here, 'results.json') },
+  },
+});
+const frameworks = flags.frameworks.split(',');
+const cases = flags.cases.split(',');
+const CHILD_LIMIT_MS = 15 * 60_000;
+
+/** Runs one case in a child; resolves with its RESULT object (or an error row). */
+function runCase(framework, name) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [join(here, 'case.mjs'), framework, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', result;
+    // Dawn can keep a child's event loop alive after its work is done: once it has reported, give it
+    // a moment to end by itself, then end it.
+    const finish = () => setTimeout(() => child.exitCode === null && child.kill(), 5000).unref();
+    const limit = setTimeout(() => child.kill(), CHILD_LIMIT_MS);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line && !result) { result = JSON.parse(line.slice(7)); finish(); }
+    });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      const seconds = ((Date.now() - started) / 1000).toFixed(0);
+      result ??= { framework, case: name, error: `exited ${code} without a result: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
+      console.error(`[bench] ${framework} ${name}: ${result.error ? `error: ${result.error}` : 'done'} (${seconds} s)`);
+      resolve(result);
+    });
+  });
+}
+
+const results = [];
+for (const name of cases) {
+  for (const framework of frameworks) {
+    if (name === 'cnn-im2col' && framework !== 'webgrad') continue; // a webgrad switch
+    results.push(await runCase(framework, name));
+  }
+}
+
+const machine = {
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
+  adapter: results.find((r) => r.framework === 'webgrad')?.describe, date: new Date().toISOString(),
+  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+};
+console.log(`\n${machine.date}  ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+for (const r of results) console.log(`  ${r.framework.padEnd(12)} ${r.case.padEnd(8)} ${r.describe ?? ''}`);
+console.log(`\n${renderTable(results, frameworks)}\n`);
+console.log(checkTargets(results));
+writeFileSync(flags.out, `${JSON.stringify({ machine, results }, null, 1)}\n`);
+console.log(`\nall samples: ${flags.out}`);

@@ -2,8 +2,8 @@
 // `mnist` package — a seeded 8,000/2,000 train/test split — on the WebGPU backend, with the progress
 // bar; prints the adapter and the test accuracy, saves the model, checks that the saved model
 // predicts the same, and writes the loss and accuracy curves as an SVG beside it.
-//   node examples/mnist.mjs [--epochs 10] [--batch-size 128|64] [--learning-rate 0.003|0.001] [--seed 1]
-//                           [--out out/mnist-<model>] [--model mlp|cnn] [--backend webgpu] [--shift 0|2 (pixels of random translation)]
+//   node examples/mnist.mjs [--model mlp|cnn] [--epochs 10|20] [--batch-size 128|64] [--learning-rate 0.005|0.001]
+//                           [--shift 1 (pixels of random translation; 0 for none)] [--seed 1] [--out out/mnist-<model>] [--backend webgpu]
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ import { trainingCurvesSvg } from './plot.mjs';
 
 const { values: flags } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '10' },
+    epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     'learning-rate': { type: 'string' },
     seed: { type: 'string', default: '1' },
@@ -27,8 +27,11 @@ const { values: flags } = parseArgs({
 });
 if (flags.model !== 'mlp' && flags.model !== 'cnn') throw new Error(`--model ${flags.model}: expected 'mlp' or 'cnn'`);
 // Per-model defaults, each the best of the few settings tried (see the README's measured results).
-const defaults = { mlp: { batchSize: 128, learningRate: 0.003, shift: 0 }, cnn: { batchSize: 64, learningRate: 0.001, shift: 2 } }[flags.model];
-const epochs = Number(flags.epochs), seed = Number(flags.seed);
+const defaults = {
+  mlp: { epochs: 10, batchSize: 128, learningRate: 0.005, shift: 1 },
+  cnn: { epochs: 20, batchSize: 64, learningRate: 0.001, shift: 1 },
+}[flags.model];
+const epochs = Number(flags.epochs ?? defaults.epochs), seed = Number(flags.seed);
 const batchSize = Number(flags['batch-size'] ?? defaults.batchSize), learningRate = Number(flags['learning-rate'] ?? defaults.learningRate);
 // Data augmentation: each training digit moved by up to this many pixels (0: none).
 const shift = Number(flags.shift ?? defaults.shift);

@@ -5,7 +5,7 @@
 // a lost GPU device; loadWeights fills an existing model, all or nothing. Node built-ins are imported
 // only when called. Imports @webgrad/core and this package's io and model modules.
 import { tensor, tidy } from '@webgrad/core';
-import { loadModel, nodeFs, type ModelJson } from './io.js';
+import { loadModel, nodeFs, readModelJson, type ModelJson } from './io.js';
 import type { Sequential } from './model.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
@@ -57,8 +57,7 @@ export async function checkWeightsFile(json: ModelJson, dir: string, op: string)
  */
 export async function loadCheckpoint(dir: string): Promise<{ model: Sequential; epoch: number }> {
   const model = await loadModel(dir);
-  const { fs, path } = await nodeFs();
-  const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as ModelJson;
+  const { json } = await readModelJson(dir, 'loadCheckpoint');
   return { model, epoch: json.epochsCompleted ?? 0 };
 }
 
@@ -67,14 +66,7 @@ export async function loadCheckpoint(dir: string): Promise<{ model: Sequential; 
  * checksum, every shape against this model), so on any error the model is left as it was.
  */
 export async function loadWeights(model: Sequential, dir: string): Promise<void> {
-  const { fs, path } = await nodeFs();
-  const jsonPath = path.join(dir, 'model.json');
-  let json: ModelJson;
-  try {
-    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as ModelJson;
-  } catch (cause) {
-    throw new Error(`loadWeights: cannot read ${jsonPath}: ${(cause as Error).message}`, { cause });
-  }
+  const { json, jsonPath } = await readModelJson(dir, 'loadWeights');
   const { specs, floats } = await checkWeightsFile(json, dir, 'loadWeights');
   model.build();
   const weights = model.weights;

@@ -117,16 +117,20 @@ export async function saveModel(model: Sequential, dir: string, { includeOptimiz
   return json;
 }
 
-/** Rebuilds a Sequential model from dir/model.json and dir/weights.bin, compiled if it was saved compiled. */
-export async function loadModel(dir: string): Promise<Sequential> {
+/** dir/model.json, parsed; `op` names the caller in the error when it cannot be read. */
+export async function readModelJson(dir: string, op: string): Promise<{ json: ModelJson; jsonPath: string }> {
   const { fs, path } = await nodeFs();
   const jsonPath = path.join(dir, 'model.json');
-  let json: ModelJson;
   try {
-    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as ModelJson;
+    return { json: JSON.parse(await fs.readFile(jsonPath, 'utf8')) as ModelJson, jsonPath };
   } catch (cause) {
-    throw new Error(`loadModel: cannot read ${jsonPath}: ${(cause as Error).message}`, { cause });
+    throw new Error(`${op}: cannot read ${jsonPath}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** Rebuilds a Sequential model from dir/model.json and dir/weights.bin, compiled if it was saved compiled. */
+export async function loadModel(dir: string): Promise<Sequential> {
+  const { json, jsonPath } = await readModelJson(dir, 'loadModel');
   if (json.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
     throw new Error(`loadModel: ${jsonPath} is not a Sequential layers-model`);
   }

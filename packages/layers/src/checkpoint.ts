@@ -1,11 +1,12 @@
-// Checkpoint integrity and resuming. A weights file is checked against its model.json before any
+// Checkpoint integrity and resuming. Loaded weights are checked against their model.json before any
 // model is touched: the manifest's shapes must be sane, the byte count must match, and the FNV-1a
 // checksum saved beside it must match (a flipped byte is refused, not loaded as wrong weights).
 // loadCheckpoint restores a model and the epochs it had completed, to resume a fit after a crash or
-// a lost GPU device; loadWeights fills an existing model, all or nothing. Node built-ins are imported
-// only when called. Imports @webgrad/core and this package's io and model modules.
+// a lost GPU device; loadWeights fills an existing model, all or nothing. Any store works (a folder,
+// indexeddb://, http(s)://). Imports @webgrad/core and this package's io, storage and model modules.
 import { tensor, tidy } from '@webgrad/core';
-import { loadModel, nodeFs, readModelJson, type ModelJson } from './io.js';
+import { loadArtifacts, modelFromArtifacts } from './io.js';
+import { modelStore, weightsFileOf, type ModelArtifacts, type ModelStore } from './storage.js';
 import type { Sequential } from './model.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
@@ -28,19 +29,14 @@ function checkSpecs(specs: unknown, where: string, op: string): WeightSpec[] {
   return specs as WeightSpec[];
 }
 
-/** Reads dir's weights file for `json` and checks its size and checksum; nothing is changed. */
-export async function checkWeightsFile(json: ModelJson, dir: string, op: string): Promise<{ specs: WeightSpec[]; stateSpecs: WeightSpec[]; floats: Float32Array }> {
-  const { fs, path } = await nodeFs();
-  const file = json.weightsManifest?.[0]?.paths?.[0];
-  if (typeof file !== 'string') throw new Error(`${op}: model.json in ${dir} names no weights file (weightsManifest[0].paths[0])`);
+/** Checks loaded artifacts: sane shapes, the byte count model.json describes, and its checksum. */
+export function checkArtifacts({ json, weights: bytes }: ModelArtifacts, where: string, op: string): { specs: WeightSpec[]; stateSpecs: WeightSpec[]; floats: Float32Array } {
+  if (json?.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
+    throw new Error(`${op}: ${where} is not a Sequential layers-model (format '${json?.format}', class '${json?.modelTopology?.class_name}')`);
+  }
+  const file = weightsFileOf(json, where, op);
   const specs = checkSpecs(json.weightsManifest.flatMap((g) => g.weights), 'weightsManifest', op);
   const stateSpecs = checkSpecs(json.optimizerState?.weights ?? [], 'optimizerState', op);
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path.join(dir, file));
-  } catch (cause) {
-    throw new Error(`${op}: cannot read ${path.join(dir, file)}: ${(cause as Error).message}`, { cause });
-  }
   const expected = [...specs, ...stateSpecs].reduce((n, w) => n + 4 * w.shape.reduce((a, d) => a * d, 1), 0);
   if (bytes.byteLength !== expected) {
     throw new Error(`${op}: ${file} holds ${bytes.byteLength} bytes but model.json describes ${expected}; the file is truncated or does not belong to this model`);
@@ -55,24 +51,24 @@ export async function checkWeightsFile(json: ModelJson, dir: string, op: string)
  * Loads a modelCheckpoint's directory: the model (compiled, optimizer state restored when saved) and
  * the epochs it had completed; pass `initialEpoch: epoch` to fit to resume where it stopped.
  */
-export async function loadCheckpoint(dir: string): Promise<{ model: Sequential; epoch: number }> {
-  const model = await loadModel(dir);
-  const { json } = await readModelJson(dir, 'loadCheckpoint');
-  return { model, epoch: json.epochsCompleted ?? 0 };
+export async function loadCheckpoint(source: string | ModelStore): Promise<{ model: Sequential; epoch: number }> {
+  const store = modelStore(source, 'loadCheckpoint');
+  const artifacts = await loadArtifacts(store, 'loadCheckpoint');
+  return { model: modelFromArtifacts(artifacts, store.url, 'loadCheckpoint'), epoch: artifacts.json.epochsCompleted ?? 0 };
 }
 
 /**
  * Sets an existing model's weights from a saved directory. Everything is checked first (file size,
  * checksum, every shape against this model), so on any error the model is left as it was.
  */
-export async function loadWeights(model: Sequential, dir: string): Promise<void> {
-  const { json, jsonPath } = await readModelJson(dir, 'loadWeights');
-  const { specs, floats } = await checkWeightsFile(json, dir, 'loadWeights');
+export async function loadWeights(model: Sequential, source: string | ModelStore): Promise<void> {
+  const store = modelStore(source, 'loadWeights');
+  const { specs, floats } = checkArtifacts(await loadArtifacts(store, 'loadWeights'), store.url, 'loadWeights');
   model.build();
   const weights = model.weights;
   const mismatch = specs.length !== weights.length || specs.some((s, i) => s.shape.join(',') !== weights[i].shape.join(','));
   if (mismatch) {
-    throw new Error(`loadWeights: ${jsonPath} holds weights ${specs.map((s) => `[${s.shape}]`).join(' ')} but the model has ` +
+    throw new Error(`loadWeights: ${store.url} holds weights ${specs.map((s) => `[${s.shape}]`).join(' ')} but the model has ` +
       `${weights.map((w) => `[${w.shape}]`).join(' ')}; the model was left unchanged`);
   }
   let at = 0;

@@ -25,5 +25,7 @@ export {
   customCallback, earlyStopping, learningRateScheduler, terminateOnNaN, type Callback, type EarlyStopping, type Logs, type TerminateOnNaN,
 } from './callbacks.js';
 export { progressBar } from './progress.js';
-export { csvLogger, loadModel, modelCheckpoint, saveModel, type ModelCheckpointOptions, type ModelJson } from './io.js';
+export { csvLogger, loadModel, modelArtifacts, modelCheckpoint, saveModel, type ModelCheckpointOptions, type ModelJson, type SaveOptions } from './io.js';
+export { folderStore, httpStore, type ModelArtifacts, type ModelStore } from './storage.js';
+export { browserFiles, listModels, removeModel } from './storage-browser.js';
 export { fnv1a, loadCheckpoint, loadWeights } from './checkpoint.js';

@@ -1,9 +1,8 @@
-// Saving and loading in Node: model.json (the topology, the training config and a weights manifest,
-// laid out as TF.js Layers' model.json is) beside weights.bin (float32, little-endian, in manifest
-// order). Saves are atomic: files are written under temporary names and renamed into place, and
-// the weights alternate between weights.bin and weights-b.bin (model.json names the one in use), so
-// a crash mid-save leaves the previous checkpoint whole. Loading checks the manifest against the
-// weights file before touching any model. Node built-ins are imported only when called.
+// Saving and loading models: model.json (the topology, the training config and a weights manifest,
+// laid out as TF.js Layers' model.json is) and one weights file (float32, little-endian, in manifest
+// order, then the optimizer state when included). This module turns a model into those artifacts and
+// back; storage.ts and storage-browser.ts move them (a folder in Node, atomically; indexeddb://,
+// downloads://, http(s)://, browserFiles); checkpoint.ts checks them before any model is touched.
 // Imports @webgrad/core and this package's modules.
 import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
 import type { Callback } from './callbacks.js';
@@ -13,7 +12,8 @@ import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
 import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation } from './layers/conv.js';
 import { Sequential, type CompileArgs } from './model.js';
-import { checkWeightsFile, fnv1a } from './checkpoint.js';
+import { checkArtifacts, fnv1a } from './checkpoint.js';
+import { modelStore, nodeFs, type ModelArtifacts, type ModelStore } from './storage.js';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
 export interface ModelJson {
@@ -47,24 +47,9 @@ const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
   RandomTranslation: (c) => randomTranslation({ ...c, heightFactor: c.heightFactor }),
 };
 
-// The specifiers are variables so that browser bundlers leave Node's built-ins out (as device.ts does
-// with 'webgpu'); in a browser the import fails and the error says so.
-const fsModule = 'node:fs/promises', pathModule = 'node:path';
-/** node:fs/promises and node:path, imported by variable names so browser bundles leave them out. */
-export async function nodeFs() {
-  try {
-    const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsModule);
-    const path: typeof import('node:path') = await import(/* @vite-ignore */ pathModule);
-    return { fs, path };
-  } catch (cause) {
-    throw new Error('saveModel/loadModel/csvLogger: files need Node (node:fs); in a browser, read the weights with model.getWeights() and store them yourself', { cause });
-  }
-}
-
-/** Writes model.json and weights.bin into dir (created if needed), atomically. */
-export async function saveModel(model: Sequential, dir: string, { includeOptimizer = false, epochsCompleted }: { includeOptimizer?: boolean; epochsCompleted?: number } = {}): Promise<ModelJson> {
+/** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
+export async function modelArtifacts(model: Sequential, { includeOptimizer = false, epochsCompleted }: SaveOptions = {}): Promise<ModelArtifacts> {
   model.build();
-  const { fs, path } = await nodeFs();
   const weights = model.weights;
   const compiled = model.compiled;
   const optimizerTensors = includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
@@ -97,48 +82,52 @@ export async function saveModel(model: Sequential, dir: string, { includeOptimiz
   for (const v of values) { bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at); at += v.byteLength; }
   json.weightsChecksum = fnv1a(bytes);
   if (epochsCompleted !== undefined) json.epochsCompleted = epochsCompleted;
-  await fs.mkdir(dir, { recursive: true });
-  // model.json is the commit point. The weights go to the one of two names the current model.json
-  // does not use, so a crash at any moment leaves a model.json whose weights file is whole.
-  const current = await fs.readFile(path.join(dir, 'model.json'), 'utf8').then((text) => (JSON.parse(text) as ModelJson).weightsManifest?.[0]?.paths?.[0], () => undefined);
-  const weightsFile = current === 'weights.bin' ? 'weights-b.bin' : 'weights.bin';
-  json.weightsManifest[0].paths = [weightsFile];
-  const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const write = async (name: string, data: string | Uint8Array) => {
-    await fs.writeFile(path.join(dir, name + stamp), data);
-    await fs.rename(path.join(dir, name + stamp), path.join(dir, name)); // atomic: the old file or the new, never half
-  };
-  await write(weightsFile, bytes);
-  await write('model.json', JSON.stringify(json, null, 1));
-  if (current && current !== weightsFile && /^weights(-b)?\.bin$/.test(current)) await fs.rm(path.join(dir, current), { force: true });
-  // temporaries a crashed save left behind (ours were renamed away)
-  const debris = (await fs.readdir(dir)).filter((f) => /^(model\.json|weights(-b)?\.bin)\.tmp-/.test(f));
-  for (const f of debris) await fs.rm(path.join(dir, f), { force: true });
-  return json;
+  return { json, weights: bytes };
 }
 
-/** dir/model.json, parsed; `op` names the caller in the error when it cannot be read. */
-export async function readModelJson(dir: string, op: string): Promise<{ json: ModelJson; jsonPath: string }> {
-  const { fs, path } = await nodeFs();
-  const jsonPath = path.join(dir, 'model.json');
-  try {
-    return { json: JSON.parse(await fs.readFile(jsonPath, 'utf8')) as ModelJson, jsonPath };
-  } catch (cause) {
-    throw new Error(`${op}: cannot read ${jsonPath}: ${(cause as Error).message}`, { cause });
-  }
+export interface SaveOptions {
+  /** Include the optimizer state, so training resumes exactly. */
+  includeOptimizer?: boolean;
+  /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
+  epochsCompleted?: number;
 }
 
-/** Rebuilds a Sequential model from dir/model.json and dir/weights.bin, compiled if it was saved compiled. */
-export async function loadModel(dir: string): Promise<Sequential> {
-  const { json, jsonPath } = await readModelJson(dir, 'loadModel');
-  if (json.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
-    throw new Error(`loadModel: ${jsonPath} is not a Sequential layers-model`);
-  }
-  const { specs, stateSpecs, floats } = await checkWeightsFile(json, dir, 'loadModel');
+/**
+ * Saves the model to a folder (Node; atomic), 'indexeddb://name' or 'downloads://name' (browsers), or
+ * any ModelStore. Resolves to the model.json object written.
+ */
+export async function saveModel(model: Sequential, target: string | ModelStore, options: SaveOptions = {}): Promise<ModelJson> {
+  const store = modelStore(target, 'saveModel');
+  if (!store.save) throw new Error(`saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`);
+  const artifacts = await modelArtifacts(model, options);
+  await store.save(artifacts, 'saveModel');
+  return artifacts.json;
+}
+
+/** Reads a store's artifacts; `op` names the caller in errors. */
+export async function loadArtifacts(store: ModelStore, op: string): Promise<ModelArtifacts> {
+  if (!store.load) throw new Error(`${op}: ${store.url} can only be saved to`);
+  return store.load(op);
+}
+
+/**
+ * Loads a model saved by saveModel: from a folder or its model.json (Node), 'indexeddb://name',
+ * an http(s):// URL of a model.json (or its folder), or a ModelStore such as browserFiles(files).
+ * The model comes back compiled if it was saved compiled, with its optimizer state if saved.
+ */
+export async function loadModel(source: string | ModelStore): Promise<Sequential> {
+  const store = modelStore(source, 'loadModel');
+  return modelFromArtifacts(await loadArtifacts(store, 'loadModel'), store.url, 'loadModel');
+}
+
+/** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */
+export function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string): Sequential {
+  const { specs, stateSpecs, floats } = checkArtifacts(artifacts, where, op);
+  const { json } = artifacts;
   const { config } = json.modelTopology;
   const layers = config.layers.map(({ class_name, config: c }) => {
     const factory = layerFactories[class_name];
-    if (!factory) throw new Error(`loadModel: unknown layer class '${class_name}'; known: ${Object.keys(layerFactories).join(', ')}`);
+    if (!factory) throw new Error(`${op}: unknown layer class '${class_name}' in ${where}; known: ${Object.keys(layerFactories).join(', ')}`);
     return factory(c);
   });
   const model = new Sequential(layers, { name: config.name, seed: config.seed });
@@ -146,7 +135,7 @@ export async function loadModel(dir: string): Promise<Sequential> {
   const shapes = model.weights.map((w) => w.shape.join(','));
   if (shapes.length !== specs.length || specs.some((s, i) => s.shape.join(',') !== shapes[i])) {
     model.dispose();
-    throw new Error(`loadModel: the weights in model.json (${specs.map((s) => `[${s.shape}]`).join(' ')}) do not match the layers it describes (${shapes.map((s) => `[${s}]`).join(' ')})`);
+    throw new Error(`${op}: the weights in model.json (${specs.map((s) => `[${s.shape}]`).join(' ')}) do not match the layers it describes (${shapes.map((s) => `[${s}]`).join(' ')})`);
   }
   let at = 0;
   const take = (spec: WeightSpec): Tensor => {
@@ -164,14 +153,14 @@ export async function loadModel(dir: string): Promise<Sequential> {
       // the state tensors are written in place, so training resumes exactly where it was saved
       optimizer.iterations = json.optimizerState.iterations;
       const states = optimizer.getState(model.trainableWeights).flat();
-      tidy(() => states.forEach((state, i) => state.backend.assign(state.info('loadModel'), take(stateSpecs[i]).info('loadModel'))));
+      tidy(() => states.forEach((state, i) => state.backend.assign(state.info(op), take(stateSpecs[i]).info(op))));
     }
   }
   return model;
 }
 
 export interface ModelCheckpointOptions {
-  /** Directory to save into; `{epoch}` is replaced by the 1-based epoch number. */
+  /** Where to save (a folder, or 'indexeddb://name' in a browser); `{epoch}` is replaced by the 1-based epoch number. */
   filepath: string;
   monitor?: string;
   /** Save only when `monitor` improves. */
@@ -204,12 +193,12 @@ export function csvLogger(path: string, { append = false }: { append?: boolean }
   let columns: string[] | undefined;
   return {
     async onTrainBegin() {
-      const { fs } = await nodeFs();
+      const { fs } = await nodeFs('csvLogger');
       if (!append) await fs.writeFile(path, '');
       columns = undefined;
     },
     async onEpochEnd(epoch, logs) {
-      const { fs } = await nodeFs();
+      const { fs } = await nodeFs('csvLogger');
       if (!columns) {
         columns = Object.keys(logs).filter((k) => k !== 'size');
         await fs.appendFile(path, `epoch,${columns.join(',')}\n`);

@@ -8,6 +8,8 @@ import { evaluate, fit, type FitArgs, type History } from './training.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { getOptimizer, type OptimizerName } from './optimizers.js';
+import type { ModelJson } from './io.js';
+import type { ModelStore } from './storage.js';
 
 export interface CompileArgs {
   optimizer: OptimizerName | Optimizer;
@@ -164,9 +166,12 @@ export class Sequential {
   /** Loss and metrics over x, y, averaged over the samples. */
   evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Promise<Logs> { return evaluate(this, x, y, args); }
 
-  /** Writes model.json and weights.bin into dir (Node), atomically; optionally the optimizer state too. */
-  save(dir: string, options?: { includeOptimizer?: boolean }): Promise<unknown> {
-    return import('./io.js').then(({ saveModel }) => saveModel(this, dir, options));
+  /**
+   * Saves model.json and the weights: to a folder in Node (atomically), to 'indexeddb://name' or
+   * 'downloads://name' in a browser, or to any ModelStore; optionally with the optimizer state.
+   */
+  save(target: string | ModelStore, options?: { includeOptimizer?: boolean }): Promise<ModelJson> {
+    return import('./io.js').then(({ saveModel }) => saveModel(this, target, options));
   }
 
   dispose(): void {

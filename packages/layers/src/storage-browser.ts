@@ -1,0 +1,125 @@
+// The browser's model stores. indexeddb://name keeps model.json and the weights in one IndexedDB
+// record, written in one transaction (a save is whole or absent). downloads://name hands the user two
+// files, name.json and name.weights.bin, as TF.js does; browserFiles loads them back from an
+// <input type=file> (or Node loads name.json from a folder). listModels/removeModel manage the
+// IndexedDB ones. Imports only types from this package's storage and io modules.
+import type { ModelJson } from './io.js';
+import type { ModelArtifacts, ModelStore } from './storage.js';
+
+const DATABASE = 'webgrad', MODELS = 'models';
+
+interface StoredModel { name: string; json: ModelJson; weights: ArrayBuffer; savedAt: string }
+
+function indexedDb(op: string): IDBFactory {
+  const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (!idb) throw new Error(`${op}: indexeddb:// needs a browser's IndexedDB (there is none here); in Node, save to a folder path`);
+  return idb;
+}
+
+/** Runs fn in one transaction on the models store and resolves when it has committed. */
+async function transact<T>(op: string, mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDb(op).open(DATABASE, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(MODELS, { keyPath: 'name' });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(new Error(`${op}: cannot open IndexedDB database '${DATABASE}': ${request.error?.message}`));
+    request.onblocked = () => reject(new Error(`${op}: IndexedDB database '${DATABASE}' is blocked by another tab holding an older version`));
+  });
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const tx = db.transaction(MODELS, mode);
+      const request = fn(tx.objectStore(MODELS));
+      const fail = () => reject(new Error(`${op}: IndexedDB ${mode} failed: ${(tx.error ?? request.error)?.message ?? 'aborted'}`));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = fail;
+      tx.onabort = fail;
+    });
+  } finally {
+    db.close();
+  }
+}
+
+export function indexedDbStore(name: string): ModelStore {
+  const url = `indexeddb://${name}`;
+  return {
+    url,
+    async save({ json, weights }, op) {
+      const record: StoredModel = { name, json, weights: weights.slice().buffer, savedAt: new Date().toISOString() };
+      await transact(op, 'readwrite', (store) => store.put(record));
+    },
+    async load(op) {
+      const record = await transact<StoredModel | undefined>(op, 'readonly', (store) => store.get(name));
+      if (!record) {
+        const saved = (await listModels()).map((m) => m.url);
+        throw new Error(`${op}: no model saved as ${url}; saved: ${saved.length ? saved.join(', ') : 'none'}`);
+      }
+      return { json: record.json, weights: new Uint8Array(record.weights) };
+    },
+  };
+}
+
+/** The models saved in this origin's IndexedDB: URL, when, and the weights' size in bytes. */
+export async function listModels(): Promise<{ url: string; savedAt: string; bytes: number }[]> {
+  const records = await transact<StoredModel[]>('listModels', 'readonly', (store) => store.getAll());
+  return records.map((r) => ({ url: `indexeddb://${r.name}`, savedAt: r.savedAt, bytes: r.weights.byteLength }));
+}
+
+/** Deletes an indexeddb:// model; an error if there is none of that name. */
+export async function removeModel(url: string): Promise<void> {
+  const name = /^indexeddb:\/\/(.+)$/.exec(url)?.[1];
+  if (!name) throw new Error(`removeModel: expected 'indexeddb://name', got '${url}'`);
+  const exists = await transact('removeModel', 'readonly', (store) => store.count(name));
+  if (!exists) throw new Error(`removeModel: no model saved as ${url}`);
+  await transact('removeModel', 'readwrite', (store) => store.delete(name));
+}
+
+/** Save-only: the browser downloads name.json and name.weights.bin. */
+export function downloadsStore(name: string): ModelStore {
+  return {
+    url: `downloads://${name}`,
+    async save({ json, weights }, op) {
+      const document = (globalThis as { document?: Document }).document;
+      if (!document) throw new Error(`${op}: downloads:// needs a browser page (there is no document here); in Node, save to a folder path`);
+      const weightsFile = `${name}.weights.bin`;
+      const saved: ModelJson = { ...json, weightsManifest: json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths: [weightsFile] } : group)) };
+      const files: [string, Blob][] = [
+        [`${name}.json`, new Blob([JSON.stringify(saved, null, 1)], { type: 'application/json' })],
+        [weightsFile, new Blob([weights.slice().buffer], { type: 'application/octet-stream' })],
+      ];
+      for (const [file, blob] of files) {
+        const link = document.createElement('a');
+        link.download = file;
+        link.href = URL.createObjectURL(blob);
+        link.click();
+        // the download has taken the blob by the next task; revoking at once can cancel it in some browsers
+        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      }
+    },
+    async load(op) {
+      throw new Error(`${op}: downloads://${name} only saves; load the two files with loadModel(browserFiles([jsonFile, weightsFile])) or, in Node, loadModel('folder/${name}.json')`);
+    },
+  };
+}
+
+/** Loads a model from files the user picked (an <input type=file multiple>): the .json and the weights file it names. */
+export function browserFiles(files: ArrayLike<File>): ModelStore {
+  const list = Array.from(files);
+  return {
+    url: `browserFiles(${list.map((f) => f.name).join(', ')})`,
+    async load(op) {
+      const jsonFiles = list.filter((f) => f.name.endsWith('.json'));
+      if (jsonFiles.length !== 1) throw new Error(`${op}: browserFiles needs exactly one .json file among ${list.length} (${list.map((f) => f.name).join(', ') || 'none'})`);
+      let json: ModelJson;
+      try {
+        json = JSON.parse(await jsonFiles[0].text()) as ModelJson;
+      } catch (cause) {
+        throw new Error(`${op}: ${jsonFiles[0].name} is not JSON: ${(cause as Error).message}`, { cause });
+      }
+      const wanted = json?.weightsManifest?.[0]?.paths?.[0]?.split('/').pop();
+      const others = list.filter((f) => f !== jsonFiles[0]);
+      const weightsFile = others.find((f) => f.name === wanted) ?? (others.length === 1 ? others[0] : undefined);
+      if (!weightsFile) throw new Error(`${op}: ${jsonFiles[0].name} names weights file '${wanted}', which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`);
+      return { json, weights: new Uint8Array(await weightsFile.arrayBuffer()) };
+    },
+  };
+}

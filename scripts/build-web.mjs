@@ -2,7 +2,7 @@
 // shaders included through the generated module) with esbuild into ES modules under dist/web/:
 // core.js, webgpu.js and layers.js share one chunk holding core, so the three import one engine
 // (one backend registry) whether loaded by a <script type="module">, an import map or a bundler.
-// Also bundles the browser test's page script (tests/browser/kernel-checks.ts) into
+// Also bundles the browser tests' page scripts (tests/browser/*-checks.ts) into
 // dist/web/tests/, with @webgrad/* left as bare imports for the page's import map to resolve to
 // the library build. Fails if a Node built-in or the Node-only `webgpu` (Dawn) package would reach
 // the bundle. Run after `tsc -b` (scripts/setup.mjs does both). Imports esbuild and Node built-ins.
@@ -33,7 +33,7 @@ const library = await build({
 });
 const tests = await build({
   ...common,
-  entryPoints: { 'kernel-checks': 'tests/browser/kernel-checks.ts' },
+  entryPoints: { 'kernel-checks': 'tests/browser/kernel-checks.ts', 'storage-checks': 'tests/browser/storage-checks.ts' },
   outdir: join(outdir, 'tests'), external: packages.map((p) => `@webgrad/${p}`),
 });
 const leaked = [...nodeOnlyInputs(library.metafile), ...nodeOnlyInputs(tests.metafile)];

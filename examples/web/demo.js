@@ -1,7 +1,8 @@
 // The browser demo's logic: loads the served MNIST split (/mnist.bin), finds WebGPU (or says clearly
 // why not and which browsers and flags work), trains the MLP or the CNN of examples/mnist.mjs with fit,
 // feeding the page's progress, curves and digit grid from fit's callbacks, and predicts the digit drawn
-// on the pad. Training yields to the page between steps, so the tab stays responsive.
+// on the pad. Training yields to the page between steps, so the tab stays responsive. The trained
+// model can be saved in the browser or downloaded, and loaded back (saving.js).
 // URL parameters preset the controls: ?model=mlp|cnn&epochs=&batch=&train=&val=&backend=&autostart=1.
 // window.demo exposes the state and a few calls for tests/browser/demo.test.ts.
 // Imports the webgrad packages (through the page's import map) and this folder's modules.
@@ -11,6 +12,7 @@ import { adam, conv2d, cosineDecay, dense, dropout, flatten, maxPooling2d, resha
 import { LineChart } from './chart.js';
 import { DrawPad } from './draw.js';
 import { drawDigitGrid, drawProbabilities, ProgressView } from './views.js';
+import { setUpSaving } from './saving.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -159,6 +161,7 @@ async function train() {
   const { kind, epochs, batchSize, trainSize, valSize, learningRate, backend } = readControls();
   state.phase = 'training';
   state.history = null;
+  updateSaving();
   $('train').disabled = true;
   $('stop').disabled = false;
   $('status').textContent = `Preparing: ${await chooseBackend(backend)}`;
@@ -227,9 +230,24 @@ async function train() {
     [x, y, xVal, yVal].forEach((t) => t.dispose());
     $('train').disabled = false;
     $('stop').disabled = true;
+    await updateSaving();
   }
   return state.history;
 }
+
+/** Makes a loaded model the page's: the grid and the pad predict with it. */
+async function useModel(model, from) {
+  if (model.layers[0]?.inputShape?.join(',') !== '784') throw new Error(`${from} takes input [${model.layers[0]?.inputShape}], not the 784 pixels of a digit`);
+  state.model?.dispose();
+  state.model = model;
+  state.kind = model.name.replace(/^mnist_/, '');
+  state.phase = 'done';
+  await refreshGrid();
+  await predictDrawing();
+  $('status').textContent = `Using ${model.name} loaded from ${from} — ${state.backend}. Draw a digit on the pad, or train again.`;
+  await updateSaving();
+}
+let updateSaving = async () => {};
 
 async function main() {
   for (const key of ['model', 'epochs', 'batch', 'backend']) if (params.has(key)) $(key).value = params.get(key);
@@ -254,13 +272,15 @@ async function main() {
   state.backend = await chooseBackend($('backend').value);
   drawDigitGrid($('digit-grid'), state.data.test.images, state.data.test.labels.subarray(0, GRID), null);
   state.phase = 'ready';
+  updateSaving = setUpSaving({ $, state, useModel });
+  await updateSaving();
   $('status').textContent = `${state.data.train.n} training and ${state.data.test.n} test digits loaded — ${state.backend}. Press Train.`;
   $('train').disabled = false;
   if (params.get('autostart') === '1') train().catch((e) => console.error(e));
 }
 
 window.demo = {
-  state, train, predictPixels,
+  state, train, predictPixels, useModel,
   /** The model's weights as plain arrays, in getWeights order. */
   weights: async () => Promise.all(state.model.weights.map(async (w) => ({ shape: [...w.shape], values: Array.from(await w.data()) }))),
 };

@@ -79,7 +79,7 @@ describe('model stores: http(s)://, .json paths, browserFiles, and their errors'
   it('loads from File objects (browserFiles), finding the weights file by the name the manifest gives', () => onCpu(async () => {
     const { json, weights } = await modelArtifacts(saved, { includeOptimizer: true });
     json.weightsManifest[0].paths = ['m.weights.bin'];
-    const jsonFile = new File([JSON.stringify(json)], 'm.json'), weightsFile = new File([weights], 'm.weights.bin');
+    const jsonFile = new File([JSON.stringify(json)], 'm.json'), weightsFile = new File([new Uint8Array(weights)], 'm.weights.bin');
     const decoy = new File([new Uint8Array(8)], 'other.bin');
     for (const files of [[jsonFile, weightsFile], [weightsFile, decoy, jsonFile]]) {
       const loaded = await loadModel(browserFiles(files));
@@ -87,13 +87,13 @@ describe('model stores: http(s)://, .json paths, browserFiles, and their errors'
       expect(loaded.compiled?.optimizer.kind).to.equal('adam');
     }
     // a browser that renamed a second download ('m.weights (1).bin') still pairs up when it is the only other file
-    expect(await valuesOf(await loadModel(browserFiles([jsonFile, new File([weights], 'm.weights (1).bin')])))).to.deep.equal(await valuesOf(saved));
+    expect(await valuesOf(await loadModel(browserFiles([jsonFile, new File([new Uint8Array(weights)], 'm.weights (1).bin')])))).to.deep.equal(await valuesOf(saved));
     expect(await errorOf(loadModel(browserFiles([weightsFile])))).to.equal('loadModel: browserFiles needs exactly one .json file among 1 (m.weights.bin)');
     expect(await errorOf(loadModel(browserFiles([jsonFile, decoy, new File([], 'x.bin')]))))
       .to.equal("loadModel: m.json names weights file 'm.weights.bin', which is not among the files given (other.bin, x.bin)");
     expect(await errorOf(loadModel(browserFiles([new File(['{"format"'], 'bad.json'), weightsFile])))).to.match(/^loadModel: bad\.json is not JSON: /);
     // a truncated weights file is refused as from a folder
-    expect(await errorOf(loadModel(browserFiles([jsonFile, new File([weights.subarray(0, 40)], 'm.weights.bin')]))))
+    expect(await errorOf(loadModel(browserFiles([jsonFile, new File([weights.slice(0, 40)], 'm.weights.bin')]))))
       .to.match(/^loadModel: m\.weights\.bin holds 40 bytes but model\.json describes \d+; the file is truncated/);
     expect(await errorOf(saveModel(saved, browserFiles([jsonFile])))).to.match(/^saveModel: browserFiles\(m\.json\) can only be loaded from/);
   }));

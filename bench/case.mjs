@@ -90,10 +90,37 @@ function mnistTensors(fw, { trainSize }) {
   };
 }
 
-/** Fit `epochs` epochs of batch 64 (the first a warm-up), then evaluate and time predict/evaluate. */
+/**
+ * The same starting weights for every framework, so that the accuracies compare the frameworks'
+ * arithmetic rather than two random initialisations: Glorot-uniform kernels (limit √(6/(fanIn+fanOut)),
+ * the default of Keras, TF.js and webgrad) and zero biases, from one seeded generator (mulberry32).
+ */
+function initialWeights(shapes, seed = 1) {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  return shapes.map((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (shape.length === 1) return { shape, values: new Float32Array(size) };
+    const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1); // a conv kernel's kh·kw
+    const limit = Math.sqrt(6 / (receptive * (shape.at(-2) + shape.at(-1))));
+    return { shape, values: Float32Array.from({ length: size }, () => (2 * random() - 1) * limit) };
+  });
+}
+
+/**
+ * Fit `epochs` epochs of batch 64 (the first a warm-up), then evaluate and time predict/evaluate.
+ * Every framework starts from the same weights and sees the batches in the same order (the split's
+ * seeded random order, unshuffled), so their accuracies differ only by their arithmetic.
+ */
 async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4 }) {
   const d = mnistTensors(fw, { trainSize });
   const model = fw.model(makeLayers);
+  fw.setWeights(model, initialWeights(fw.weightShapes(model)));
   const fit = [];
   for (let e = 0; e < epochs; e++) {
     const started = performance.now();

@@ -48,7 +48,9 @@ export async function open(backend) {
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
       return model;
     },
-    fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true }),
+    weightShapes: (model) => model.getWeights().map((w) => [...w.shape]),
+    setWeights: (model, weights) => tf.tidy(() => model.setWeights(weights.map(({ values, shape }) => tf.tensor(values, shape)))),
+    fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false }),
     async evaluate(model, x, y, batchSize) {
       const [loss, accuracy] = model.evaluate(x, y, { batchSize });
       const value = (await accuracy.data())[0];

@@ -33,7 +33,10 @@ export async function open() {
       model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
       return model;
     },
-    fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0 }),
+    /** The shapes of the model's weights, in order (kernel, bias per layer). */
+    weightShapes: (model) => { model.build(); return model.weights.map((w) => [...w.shape]); },
+    setWeights: (model, weights) => tidy(() => model.setWeights(weights.map(({ values, shape }) => tensor(values, shape)))),
+    fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false }),
     async evaluate(model, x, y, batchSize) {
       const logs = await model.evaluate(x, y, { batchSize });
       return logs.accuracy;

@@ -77,4 +77,11 @@ async function loadPicked(): Promise<SavedState> {
   return { ...(await stateOf(await loadModel(browserFiles(input.files!)), x, values)), backend };
 }
 
-(globalThis as { storage?: unknown }).storage = { trainAndSave, loadAndResume, removeAndLoad, download, loadPicked };
+/** Loads a model from the page's server by a path relative to the page (or a full URL). */
+async function loadServed(path: string): Promise<SavedState> {
+  const backend = await webgpu();
+  const { x, values } = data();
+  return { ...(await stateOf(await loadModel(path), x, values)), backend };
+}
+
+(globalThis as { storage?: unknown }).storage = { trainAndSave, loadAndResume, removeAndLoad, download, loadPicked, loadServed };

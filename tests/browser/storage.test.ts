@@ -2,8 +2,9 @@
 // trained in one page is saved to indexeddb:// with its optimizer state and loaded in a second page of
 // the same origin with identical weights and predictions, and resumes training exactly; listModels and
 // removeModel; downloads:// hands over two files that Node's loadModel reads on the CPU backend with
-// the same weights and predictions; and those files, picked in an <input type=file>, load back in
-// the page through browserFiles.
+// the same weights and predictions; those files, picked in an <input type=file>, load back in the
+// page through browserFiles; a folder Node saved loads in the page over http (relative path and URL);
+// and the demo page's Save / Load buttons bring a trained model back after a reload.
 import { expect } from 'chai';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { tensor, tidy, withBackend } from '@webgrad/core';
-import { loadModel } from '@webgrad/layers';
+import { loadModel, saveModel } from '@webgrad/layers';
 import { startServer } from '../../examples/web/serve.mjs';
 import { cpu, expectClose } from '../helpers.js';
 import { launchChromium } from './chromium.js';
@@ -25,6 +26,7 @@ interface StoragePage {
   removeAndLoad(name: string): Promise<{ listed: string[]; error: string }>;
   download(name: string, file: string): Promise<void>;
   loadPicked(): Promise<SavedState>;
+  loadServed(path: string): Promise<SavedState>;
 }
 type Call = { [K in keyof StoragePage]: [K, ...Parameters<StoragePage[K]>] }[keyof StoragePage];
 const call = <K extends keyof StoragePage>(page: Page, ...[method, ...args]: Extract<Call, [K, ...unknown[]]>) =>
@@ -99,6 +101,15 @@ describe('browser: saving and loading models in headless Chromium', function () 
     const picked = await call(page, 'loadPicked');
     expect(picked.weights).to.deep.equal(saved.weights);
     expect(picked.predictions).to.deep.equal(saved.predictions);
+
+    // and back: saved by Node into a folder the server serves, loaded in the page over http by a
+    // relative path and by a full URL
+    await withBackend(cpu(), async () => saveModel(await loadModel(join(folder, 'digits-model.json')), join(root, 'dist/web/tests/served-model')));
+    for (const path of ['served-model/model.json', `${server.url}tests/served-model/`]) {
+      const served = await call(page, 'loadServed', path);
+      expect(served.weights, path).to.deep.equal(saved.weights);
+      expect(served.predictions, path).to.deep.equal(saved.predictions);
+    }
     await page.close();
   });
 

@@ -2,7 +2,7 @@
 // bytes — and a ModelStore moves them, picked by the URL given to save/loadModel as TF.js's IO handlers
 // are: a folder in Node (a plain path or file://; a path ending in .json names the model.json file
 // itself), indexeddb:// and downloads:// in browsers (storage-browser.ts), http(s):// to load from a
-// server, or a ModelStore object (browserFiles for an <input type=file>). io.ts turns models into
+// server (in a page, a plain path is a URL relative to the page), or a ModelStore object (browserFiles for an <input type=file>). io.ts turns models into
 // artifacts and back; checkpoint.ts checks artifacts before any model is touched. Node built-ins are
 // imported only when a folder is used. Imports this package's storage-browser module.
 import type { ModelJson } from './io.js';
@@ -30,7 +30,11 @@ export function modelStore(target: string | ModelStore, op: string): ModelStore 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
   const rest = target.slice((scheme?.length ?? 0) + 3);
   switch (scheme) {
-    case undefined: return folderStore(target);
+    case undefined: {
+      // in a page a plain path is a URL relative to it, as TF.js's loadLayersModel('model/model.json')
+      const page = (globalThis as { location?: { href: string }; document?: unknown }).document ? (globalThis as { location?: { href: string } }).location : undefined;
+      return page ? httpStore(new URL(target, page.href).href) : folderStore(target);
+    }
     case 'file': return folderStore(decodeURIComponent(new URL(target).pathname));
     case 'indexeddb': return indexedDbStore(nameIn(rest, target, op));
     case 'downloads': return downloadsStore(nameIn(rest, target, op));

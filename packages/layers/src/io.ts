@@ -12,6 +12,7 @@ import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
 import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation } from './layers/conv.js';
 import { Sequential, type CompileArgs } from './model.js';
+import { regularizerFactories, type Regularizer } from './regularizers.js';
 import { checkArtifacts, fnv1a } from './checkpoint.js';
 import { modelStore, nodeFs, type ModelArtifacts, type ModelStore } from './storage.js';
 
@@ -30,8 +31,16 @@ export interface ModelJson {
   epochsCompleted?: number;
 }
 
+/** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
+function regularizerFrom(saved: { name: keyof typeof regularizerFactories; config: Record<string, number> } | undefined): Regularizer | undefined {
+  if (!saved) return undefined;
+  const factory = regularizerFactories[saved.name];
+  if (!factory) throw new Error(`loadModel: unknown regularizer '${saved.name}'; known: ${Object.keys(regularizerFactories).join(', ')}`);
+  return factory(saved.config);
+}
+
 const layerFactories: Record<string, (config: Record<string, any>) => Layer> = {
-  Dense: (c) => dense({ ...c, units: c.units, kernelInitializer: 'zeros', biasInitializer: 'zeros', kernelRegularizer: c.kernelRegularizer?.name, biasRegularizer: c.biasRegularizer?.name }),
+  Dense: (c) => dense({ ...c, units: c.units, kernelInitializer: 'zeros', biasInitializer: 'zeros', kernelRegularizer: regularizerFrom(c.kernelRegularizer), biasRegularizer: regularizerFrom(c.biasRegularizer) }),
   Dropout: (c) => dropout({ ...c, rate: c.rate }),
   Flatten: (c) => flatten(c),
   Reshape: (c) => reshapeLayer({ ...c, targetShape: c.targetShape }),

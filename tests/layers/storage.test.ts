@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, tidy, withBackend } from '@webgrad/core';
 import {
-  browserFiles, dense, loadCheckpoint, loadModel, loadWeights, modelArtifacts, saveModel, sequential, type Sequential,
+  browserFiles, dense, l2, loadCheckpoint, loadModel, loadWeights, modelArtifacts, saveModel, sequential, type Sequential,
 } from '@webgrad/layers';
 import { cpu } from '../helpers.js';
 
@@ -96,6 +96,17 @@ describe('model stores: http(s)://, .json paths, browserFiles, and their errors'
     expect(await errorOf(loadModel(browserFiles([jsonFile, new File([weights.slice(0, 40)], 'm.weights.bin')]))))
       .to.match(/^loadModel: m\.weights\.bin holds 40 bytes but model\.json describes \d+; the file is truncated/);
     expect(await errorOf(saveModel(saved, browserFiles([jsonFile])))).to.match(/^saveModel: browserFiles\(m\.json\) can only be loaded from/);
+  }));
+
+  it('a regularizer comes back with its factor', () => onCpu(async () => {
+    const regularized = sequential([dense({ units: 2, inputShape: [3], kernelRegularizer: l2({ l2: 1e-4 }) })], { seed: 3 });
+    regularized.build();
+    await saveModel(regularized, join(dir, 'regularized'));
+    const loaded = await loadModel(join(dir, 'regularized'));
+    const penalty = async (m: Sequential) => (await tidy(() => m.layers[0].regularizationLoss!()!).data())[0];
+    const kernel = await regularized.weights[0].data();
+    const expected = 1e-4 * Array.from(kernel).reduce((a, w) => a + w * w, 0); // λ·Σw²
+    expect(await penalty(loaded)).to.be.closeTo(expected, 1e-9);
   }));
 
   it('says what works where: browser-only schemes in Node, save-only downloads://, unknown schemes, bad targets', () => onCpu(async () => {

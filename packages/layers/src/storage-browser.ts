@@ -8,6 +8,11 @@ import type { ModelArtifacts, ModelStore } from './storage.js';
 
 const DATABASE = 'webgrad', MODELS = 'models';
 
+/** model.json naming `file` as its (first) weights file, as each store writes it. */
+export function withWeightsFile(json: ModelJson, file: string): ModelJson {
+  return { ...json, weightsManifest: json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths: [file] } : group)) };
+}
+
 interface StoredModel { name: string; json: ModelJson; weights: ArrayBuffer; savedAt: string }
 
 function indexedDb(op: string): IDBFactory {
@@ -81,7 +86,7 @@ export function downloadsStore(name: string): ModelStore {
       const document = (globalThis as { document?: Document }).document;
       if (!document) throw new Error(`${op}: downloads:// needs a browser page (there is no document here); in Node, save to a folder path`);
       const weightsFile = `${name}.weights.bin`;
-      const saved: ModelJson = { ...json, weightsManifest: json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths: [weightsFile] } : group)) };
+      const saved = withWeightsFile(json, weightsFile);
       const files: [string, Blob][] = [
         [`${name}.json`, new Blob([JSON.stringify(saved, null, 1)], { type: 'application/json' })],
         [weightsFile, new Blob([weights.slice().buffer], { type: 'application/octet-stream' })],

@@ -6,7 +6,7 @@
 // artifacts and back; checkpoint.ts checks artifacts before any model is touched. Node built-ins are
 // imported only when a folder is used. Imports this package's storage-browser module.
 import type { ModelJson } from './io.js';
-import { downloadsStore, indexedDbStore } from './storage-browser.js';
+import { downloadsStore, indexedDbStore, withWeightsFile } from './storage-browser.js';
 
 export interface ModelArtifacts {
   json: ModelJson;
@@ -87,7 +87,7 @@ export function folderStore(target: string): ModelStore {
       await fs.mkdir(target, { recursive: true });
       const current = await fs.readFile(path.join(target, 'model.json'), 'utf8').then((text) => (JSON.parse(text) as ModelJson).weightsManifest?.[0]?.paths?.[0], () => undefined);
       const weightsFile = current === 'weights.bin' ? 'weights-b.bin' : 'weights.bin';
-      const saved: ModelJson = { ...json, weightsManifest: json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths: [weightsFile] } : group)) };
+      const saved = withWeightsFile(json, weightsFile);
       const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
       const write = async (name: string, data: string | Uint8Array) => {
         await fs.writeFile(path.join(target, name + stamp), data);

@@ -1,5 +1,5 @@
 // Memory under long runs: a 1,000-step fit on the GPU whose live tensors, storages, buffers and bytes
-// stay constant after step 10 and which creates no GPU buffer after warm-up; watchTensors naming the
+// stay constant after step 10 and which creates no GPU buffer and no bind group after warm-up; watchTensors naming the
 // op behind each leak; tidyAsync freeing across awaits, and isolating two async tasks at once.
 import { expect } from 'chai';
 import {
@@ -10,7 +10,7 @@ import { adam, dense, sequential } from '@webgrad/layers';
 import { gpu, randomValues } from '../helpers.js';
 
 describe('memory under a long run (WebGPU)', () => {
-  it('1,000 training steps: tensors, storages, buffers and bytes constant after step 10; no buffer created after the first epoch', async function () {
+  it('1,000 training steps: tensors, storages, buffers and bytes constant after step 10; no buffer created after the first epoch, no bind group after the third', async function () {
     this.timeout(300_000);
     const backend = gpu() as WebGPUBackend;
     const n = 40, batchSize = 4, epochs = 100; // 10 steps an epoch: 1,000 steps
@@ -20,7 +20,7 @@ describe('memory under a long run (WebGPU)', () => {
     }));
     const model = sequential([dense({ units: 8, activation: 'relu', inputShape: [4] }), dense({ units: 2, activation: 'softmax' })], { seed: 3 });
     model.compile({ optimizer: adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const samples: { step: number; tensors: number; storages: number; bytes: number; buffers: number; bufferBytes: number; created: number }[] = [];
+    const samples: { step: number; tensors: number; storages: number; bytes: number; buffers: number; bufferBytes: number; created: number; bindGroups: number }[] = [];
     let step = 0;
     await setBackend('webgpu');
     try {
@@ -30,7 +30,7 @@ describe('memory under a long run (WebGPU)', () => {
           onBatchEnd: () => {
             step++;
             const m = memory();
-            samples.push({ step, tensors: m.tensors, storages: m.storages, bytes: m.bytes, buffers: m.backend!.buffers, bufferBytes: m.backend!.bytes, created: m.backend!.created! });
+            samples.push({ step, tensors: m.tensors, storages: m.storages, bytes: m.bytes, buffers: m.backend!.buffers, bufferBytes: m.backend!.bytes, created: m.backend!.created!, bindGroups: backend.commands.stats().bindGroupsCreated });
           },
         }],
       });
@@ -47,8 +47,14 @@ describe('memory under a long run (WebGPU)', () => {
     const createdAfterWarmUp = samples[10].created;
     expect(samples.slice(10).filter((s) => s.created !== createdAfterWarmUp).map((s) => s.step)).to.deep.equal([]);
     expect(createdAfterWarmUp - reference.created).to.be.at.most(1);
+    // Each step repeats the same dispatches on the same pooled buffers in the same params slots; the
+    // pool settles on its buffers over the first epochs, and from the end of the third epoch on every
+    // bind group comes from the recorder's cache.
+    const bindGroupsAfterWarmUp = samples[29].bindGroups;
+    expect(samples.slice(29).filter((s) => s.bindGroups !== bindGroupsAfterWarmUp).map((s) => s.step)).to.deep.equal([]);
     console.log(`      1,000 steps: ${reference.tensors} tensors, ${reference.buffers} GPU buffers (${reference.bufferBytes} bytes) live at every ` +
-      `step from 10 to 1,000; buffers ever created: ${reference.created} at step 10, ${createdAfterWarmUp} from step 11 to 1,000`);
+      `step from 10 to 1,000; buffers ever created: ${reference.created} at step 10, ${createdAfterWarmUp} from step 11 to 1,000; ` +
+      `bind groups ever created: ${reference.bindGroups} at step 10, ${bindGroupsAfterWarmUp} from step 30 to 1,000`);
     model.dispose();
     x.dispose();
     y.dispose();

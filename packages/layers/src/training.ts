@@ -4,7 +4,7 @@
 // Imports @webgrad/core and this package's modules.
 import {
   add, checkingNumerics, concat, gather, isFinite, keep, mean, min, mul, NonFiniteError, reshape, shuffledIndices, slice, sum, takeNumericsFinding,
-  tensor, tidy, valueAndGrad, withBackend, type Tensor,
+  tensor, tidy, valueAndGrad, Variable, withBackend, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -64,12 +64,17 @@ function checkData(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, 
   }
 }
 
+// Tensors already found finite. A tensor's values never change (a Variable's do, so those are checked
+// each time): fitting the same data epoch by epoch scans it once, not once a call.
+const knownFinite = new WeakSet<Tensor>();
+
 async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
-  if (x.dtype !== 'float32') return;
+  if (x.dtype !== 'float32' || knownFinite.has(x)) return;
   const flag = withBackend(x.backend, () => tidy(() => min(isFinite(x))));
   const [allFinite] = await readScalars([flag]);
   flag.dispose();
   if (!allFinite) throw new Error(`${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`);
+  if (!(x instanceof Variable)) knownFinite.add(x);
 }
 
 /**

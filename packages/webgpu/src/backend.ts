@@ -80,10 +80,13 @@ export class WebGPUBackend implements Backend {
 
   write(values: ArrayLike<number>, shape: Shape, dtype: DType): GpuStorage {
     this.loss.check('webgpu backend (write)');
-    const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+    // queue.writeBuffer copies the bytes, so a typed array of the right type is uploaded as it is
+    const data = dtype === 'int32'
+      ? (values instanceof Int32Array ? values : Int32Array.from(values))
+      : (values instanceof Float32Array ? values : Float32Array.from(values));
     const bytes = Math.max(4, data.byteLength);
     const buffer = this.pool.acquire(bytes, true);
-    if (data.byteLength) this.device.queue.writeBuffer(buffer, 0, data);
+    if (data.byteLength) this.device.queue.writeBuffer(buffer, 0, data as ArrayBufferView<ArrayBuffer>);
     return { buffer, bytes };
   }
 

@@ -80,7 +80,7 @@ export class KernelRegistry {
       binding, visibility: GPUShaderStage.COMPUTE,
       buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' },
     }));
-    entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
+    entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
     const layout = this.device.createBindGroupLayout({ label: name, entries });
     const constants = new Map([...source.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
     return {

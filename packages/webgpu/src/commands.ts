@@ -5,8 +5,9 @@
 // groups are cached by the buffers they bind and the params slot, which is bound at a fixed offset, not
 // a dynamic one: Dawn validates dynamic offsets on every setBindGroup (~30 µs a dispatch on lavapipe),
 // and a training step repeats the same dispatches in the same slots, so its bind groups come from the
-// cache from the second step on. Imports the registry and the pool.
+// cache from the second step on. Imports the registry, the pool and dawn-pacing.ts.
 import type { BufferPool } from './buffer-pool.js';
+import { paced } from './dawn-pacing.js';
 import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.js';
 
 const ARENA_BYTES = 1 << 16;
@@ -132,7 +133,7 @@ export class CommandRecorder {
       if (bytes > 0) encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i], Math.ceil(bytes / 4) * 4);
     }));
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await paced(() => staging.mapAsync(GPUMapMode.READ));
       const all = staging.getMappedRange();
       return requests.map(([, bytes], i) => all.slice(offsets[i], offsets[i] + bytes));
     } finally {

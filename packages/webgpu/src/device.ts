@@ -1,5 +1,6 @@
 // Device acquisition: navigator.gpu in browsers, Dawn's `webgpu` npm package in Node. Errors say what
-// to install. Imports no webgrad module; `webgpu` is loaded only in Node, by dynamic import.
+// to install. Imports dawn-pacing.ts; `webgpu` is loaded only in Node, by dynamic import.
+import { enableDawnPacing } from './dawn-pacing.js';
 
 export interface AcquiredDevice { device: GPUDevice; adapterName: string }
 
@@ -17,6 +18,7 @@ async function nodeGpu(): Promise<GPU> {
     }
     Object.assign(globalThis, dawn.globals);
     dawnGpu = dawn.create([]);
+    enableDawnPacing();
   }
   return dawnGpu;
 }

@@ -2,8 +2,9 @@
 // prelude, reflects its bindings with wgsl_reflect, checks them against the binding convention
 // (inputs read, then outputs read_write, then one `params` uniform), builds explicit bind-group
 // layouts, packs params by member name at the reflected offsets, and caches pipelines per
-// override-constant set. Imports the generated shader bundle and wgsl_reflect.
+// override-constant set. Imports the generated shader bundle, wgsl_reflect and dawn-pacing.ts.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { paced } from './dawn-pacing.js';
 import { shaderSources } from './generated/shaders.js';
 
 type Scalar = 'u32' | 'i32' | 'f32';
@@ -127,7 +128,7 @@ export class KernelRegistry {
     await Promise.all(list.map(async ({ name, overrides = {} }) => {
       const key = pipelineKey(name, overrides);
       if (this.pipelines.has(key)) return;
-      const pipeline = await this.device.createComputePipelineAsync(this.pipelineDescriptor(this.get(name), overrides));
+      const pipeline = await paced(() => this.device.createComputePipelineAsync(this.pipelineDescriptor(this.get(name), overrides)));
       this.pipelines.set(key, pipeline);
     }));
   }

@@ -129,25 +129,6 @@ async function predictDrawing() {
   drawProbabilities($('probabilities'), probabilities);
 }
 
-/**
- * Runs one training step and one evaluation of a throwaway copy of the model on two digits, so every
- * kernel the real run needs is compiled before its first step and compile time is not step time.
- * (Chromium compiles pipelines in its GPU process, so the page stays responsive either way.)
- */
-async function warmUp(kind) {
-  const started = performance.now();
-  const { train: tr } = state.data;
-  const scratch = sequential(models[kind](), { name: 'warm_up', seed: 2 });
-  scratch.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const x = tensor(tr.images.subarray(0, 2 * 784), [2, 784]), y = tensor(tr.labels.subarray(0, 2), [2], 'int32');
-  await scratch.fit(x, y, { epochs: 1, batchSize: 2, validationData: [x, y], verbose: 0 });
-  const out = tidy(() => argmax(scratch.predict(x)));
-  await out.data();
-  [x, y, out].forEach((t) => t.dispose());
-  scratch.dispose();
-  return (performance.now() - started) / 1000;
-}
-
 function readControls() {
   const kind = $('model').value;
   return {
@@ -181,12 +162,9 @@ async function train() {
   progress.reset();
   lossChart.reset(epochs);
   accuracyChart.reset(epochs);
-  let compiled = '';
-  if (gpu) {
-    $('status').textContent = `Compiling the ${kind.toUpperCase()}'s kernels — ${state.backend}`;
-    compiled = ` (kernels compiled in ${(await warmUp(kind)).toFixed(1)} s)`;
-  }
-  $('status').textContent = `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}${compiled}`;
+  // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first
+  // step's GPU work until its kernels exist, so the page never waits on a compile (commands.ts).
+  $('status').textContent = `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
   let epochNow = 0;
   const pageCallback = {
     onEpochBegin: (epoch) => {
@@ -283,6 +261,8 @@ window.demo = {
   state, train, predictPixels, useModel,
   /** The model's weights as plain arrays, in getWeights order. */
   weights: async () => Promise.all(state.model.weights.map(async (w) => ({ shape: [...w.shape], values: Array.from(await w.data()) }))),
+  /** Kernel compiles so far: `sync` ones held up the page's thread, `async` ones did not. */
+  compiles: () => gpu?.commands.stats().compiles ?? null,
 };
 main().catch((error) => {
   state.phase = 'error';

@@ -25,6 +25,12 @@ const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
 export interface WebGPUBackendOptions {
   /** Fill every kernel's output with NaN before the kernel runs, so unwritten elements show (tests). */
   poisonOutputs?: boolean;
+  /**
+   * Compile each kernel asynchronously, holding the work that needs it meanwhile (commands.ts), so
+   * the calling thread never waits on a shader compile. Default: on in browsers, where a blocked
+   * thread is a frozen page; off in Node, where compiling on first use is simpler to reason about.
+   */
+  compileAsync?: boolean;
 }
 
 export class WebGPUBackend implements Backend {
@@ -52,6 +58,7 @@ export class WebGPUBackend implements Backend {
     this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.poisonOutputs = options.poisonOutputs ?? false;
+    this.commands.compileAsync = options.compileAsync ?? (typeof navigator !== 'undefined' && 'gpu' in navigator);
     this.dataErrors = new DataErrors(device);
     device.addEventListener('uncapturederror', (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;

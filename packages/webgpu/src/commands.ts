@@ -5,7 +5,13 @@
 // groups are cached by the buffers they bind and the params slot, which is bound at a fixed offset, not
 // a dynamic one: Dawn validates dynamic offsets on every setBindGroup (~30 µs a dispatch on lavapipe),
 // and a training step repeats the same dispatches in the same slots, so its bind groups come from the
-// cache from the second step on. Imports the registry, the pool and dawn-pacing.ts.
+// cache from the second step on.
+// With `compileAsync` on (the default in browsers), a dispatch whose pipeline is not compiled yet is
+// not compiled on the spot: it and every dispatch after it are held, in order and with their params
+// packed, while the registry compiles the missing pipelines asynchronously, then encoded and submitted
+// together; a readback waits behind the held work. The page's thread never waits on a shader compile,
+// and the first training step simply starts on the GPU once its kernels exist. Imports the registry,
+// the pool and dawn-pacing.ts.
 import type { BufferPool } from './buffer-pool.js';
 import { paced } from './dawn-pacing.js';
 import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.js';
@@ -28,6 +34,17 @@ export interface Dispatch {
   grid: readonly [number, number, number];
 }
 
+/** A dispatch waiting for pipelines to compile, its params already packed. */
+interface HeldDispatch {
+  kernel: Kernel;
+  overrides: Overrides;
+  inputs: readonly GPUBuffer[];
+  outputs: readonly GPUBuffer[];
+  params: Uint8Array;
+  grid: readonly [number, number, number];
+  compiled: Promise<void>;
+}
+
 export class CommandRecorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -45,6 +62,11 @@ export class CommandRecorder {
   private submits = 0;
   /** Dispatches after which a batch is submitted without waiting for the end of the task. */
   submitEvery = SUBMIT_EVERY;
+  /** Compile missing pipelines asynchronously, holding the work that needs them (see above). */
+  compileAsync = false;
+  private held: HeldDispatch[] = [];
+  private draining: Promise<void> | null = null;
+  private compileFailure: Error | null = null;
 
   constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
     this.slot = device.limits.minUniformBufferOffsetAlignment;
@@ -73,20 +95,35 @@ export class CommandRecorder {
     return group;
   }
 
-  dispatch({ kernel: name, inputs, outputs, params, overrides, grid }: Dispatch): void {
+  dispatch({ kernel: name, inputs, outputs, params, overrides = {}, grid }: Dispatch): void {
     const kernel = this.registry.get(name);
     if (inputs.length !== kernel.inputs.length || outputs.length !== kernel.outputs.length) {
       throw new Error(`kernel ${name}: expects inputs (${kernel.inputs.join(', ')}) and outputs (${kernel.outputs.join(', ')}), ` +
         `got ${inputs.length} inputs and ${outputs.length} outputs`);
     }
     if (grid.some((n) => n === 0)) return;
+    if (this.compileAsync && (this.held.length > 0 || !this.registry.has(name, overrides))) {
+      this.hold(kernel, inputs, outputs, params, overrides, grid);
+      return;
+    }
+    const slotBytes = this.reserveSlot(kernel);
+    this.registry.packParams(kernel, params, this.arenaView, this.arenaUsed);
+    this.encode(kernel, inputs, outputs, overrides, grid, slotBytes);
+  }
+
+  /** Makes room in this batch's params arena for one dispatch of `kernel`; returns its slot size. */
+  private reserveSlot(kernel: Kernel): number {
     const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
     if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT)) this.flush();
-    const offset = this.arenaUsed;
-    this.registry.packParams(kernel, params, this.arenaView, offset);
-    this.arenaUsed += slotBytes;
+    return slotBytes;
+  }
 
-    const pipeline = this.registry.pipeline(name, overrides);
+  /** Records one dispatch whose params are already packed at the arena's next free slot. */
+  private encode(kernel: Kernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], overrides: Overrides,
+    grid: readonly [number, number, number], slotBytes: number): void {
+    const offset = this.arenaUsed;
+    this.arenaUsed += slotBytes;
+    const pipeline = this.registry.pipeline(kernel.name, overrides);
     const group = this.bindGroup(kernel, inputs, outputs, offset);
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
@@ -99,6 +136,41 @@ export class CommandRecorder {
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => { this.flushQueued = false; this.flush(); });
+    }
+  }
+
+  private hold(kernel: Kernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], params: ParamValues,
+    overrides: Overrides, grid: readonly [number, number, number]): void {
+    // packed now, so a bad param throws at the op that passed it, not later in the drain
+    const packed = new Uint8Array(kernel.paramsSize);
+    this.registry.packParams(kernel, params, new DataView(packed.buffer), 0);
+    if (this.held.length === 0) this.flush(); // what was recorded before runs first
+    this.held.push({ kernel, overrides, inputs, outputs, params: packed, grid, compiled: this.registry.compileAsync(kernel.name, overrides) });
+    this.draining ??= this.drain();
+  }
+
+  /** Waits for the held dispatches' pipelines, then encodes and submits them in order. */
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        await Promise.all(this.held.map((h) => h.compiled));
+        // more work may have been held during the wait, some of it needing other pipelines
+        if (this.held.some((h) => !this.registry.has(h.kernel.name, h.overrides))) continue;
+        const batch = this.held;
+        this.held = [];
+        for (const h of batch) {
+          const slotBytes = this.reserveSlot(h.kernel);
+          new Uint8Array(this.arenaData, this.arenaUsed, h.params.length).set(h.params);
+          this.encode(h.kernel, h.inputs, h.outputs, h.overrides, h.grid, slotBytes);
+        }
+        this.flush();
+        return;
+      }
+    } catch (error) {
+      this.held = []; // the work is lost; the next readback reports why
+      this.compileFailure ??= error as Error;
+    } finally {
+      this.draining = null;
     }
   }
 
@@ -115,18 +187,33 @@ export class CommandRecorder {
     this.pass = null;
     this.arenaUsed = 0;
     this.dispatches = 0;
-    this.pool.submitted();
+    if (this.held.length === 0) this.pool.submitted(); // held work still reads buffers freed since
   }
 
   /** Counters for tests and benchmarks: after warm-up, a training step must not create bind groups. */
-  stats(): { bindGroupsCreated: number; bindGroupsCached: number; submits: number } {
-    return { bindGroupsCreated: this.bindGroupsCreated, bindGroupsCached: this.bindGroups.size, submits: this.submits };
+  stats(): { bindGroupsCreated: number; bindGroupsCached: number; submits: number; compiles: { sync: number; async: number } } {
+    return { bindGroupsCreated: this.bindGroupsCreated, bindGroupsCached: this.bindGroups.size, submits: this.submits, compiles: { ...this.registry.compiles } };
+  }
+
+  /** Resolves once no dispatch is held for a compile; throws (once) if a held kernel failed to compile. */
+  async settled(): Promise<void> {
+    while (this.draining) await this.draining;
+    this.throwCompileFailure();
+  }
+
+  private throwCompileFailure(): void {
+    const failure = this.compileFailure;
+    this.compileFailure = null;
+    if (failure) throw new Error(`webgpu backend: a kernel failed to compile, and the work that needed it was dropped: ${failure.message}`, { cause: failure });
   }
 
   /** Copies each (buffer, bytes) to the host in one submit, after all work recorded so far. */
   async read(...requests: readonly (readonly [GPUBuffer, number])[]): Promise<ArrayBuffer[]> {
     const offsets: number[] = [];
     let size = 0;
+    // the copies go after the held work; checked again after each wait, as more may be held meanwhile
+    while (this.draining) await this.draining;
+    this.throwCompileFailure();
     for (const [, bytes] of requests) { offsets.push(size); size += Math.max(4, Math.ceil(bytes / 4) * 4); }
     const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.flush((encoder) => requests.forEach(([buffer, bytes], i) => {

@@ -2,7 +2,9 @@
 // prelude, reflects its bindings with wgsl_reflect, checks them against the binding convention
 // (inputs read, then outputs read_write, then one `params` uniform), builds explicit bind-group
 // layouts, packs params by member name at the reflected offsets, and caches pipelines per
-// override-constant set. Imports the generated shader bundle, wgsl_reflect and dawn-pacing.ts.
+// override-constant set. Pipelines compile either synchronously on first use or asynchronously
+// (compileAsync, which the command recorder uses so that a browser tab never waits on a compile);
+// `compiles` counts each kind. Imports the generated shader bundle, wgsl_reflect and dawn-pacing.ts.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { paced } from './dawn-pacing.js';
 import { shaderSources } from './generated/shaders.js';
@@ -43,6 +45,9 @@ function pipelineKey(name: string, overrides: Overrides): string {
 export class KernelRegistry {
   private readonly kernels = new Map<string, Kernel>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly compiling = new Map<string, Promise<void>>();
+  /** Pipelines compiled so far, on first use (`sync`) or by compileAsync (`async`). */
+  readonly compiles = { sync: 0, async: 0 };
   private readonly opCodes = new Map<string, number>();
 
   constructor(private readonly device: GPUDevice) {}
@@ -118,19 +123,37 @@ export class KernelRegistry {
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       pipeline = this.device.createComputePipeline(this.pipelineDescriptor(this.get(name), overrides));
+      this.compiles.sync++;
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
 
+  /** Whether `pipeline(name, overrides)` is ready without compiling. */
+  has(name: string, overrides: Overrides = {}): boolean { return this.pipelines.has(pipelineKey(name, overrides)); }
+
+  /**
+   * Compiles a pipeline without blocking the caller's thread; resolves once `pipeline()` has it. A
+   * compile already in flight is shared, and a failed one is forgotten so a later call retries.
+   */
+  compileAsync(name: string, overrides: Overrides = {}): Promise<void> {
+    const key = pipelineKey(name, overrides);
+    if (this.pipelines.has(key)) return Promise.resolve();
+    let compiling = this.compiling.get(key);
+    if (!compiling) {
+      const descriptor = this.pipelineDescriptor(this.get(name), overrides);
+      compiling = paced(() => this.device.createComputePipelineAsync(descriptor)).then((pipeline) => {
+        this.pipelines.set(key, pipeline);
+        this.compiles.async++;
+      }).finally(() => this.compiling.delete(key));
+      this.compiling.set(key, compiling);
+    }
+    return compiling;
+  }
+
   /** Compiles pipelines ahead of their first use, in parallel, without blocking the caller's thread. */
   async precompile(list: readonly { name: string; overrides?: Overrides }[]): Promise<void> {
-    await Promise.all(list.map(async ({ name, overrides = {} }) => {
-      const key = pipelineKey(name, overrides);
-      if (this.pipelines.has(key)) return;
-      const pipeline = await paced(() => this.device.createComputePipelineAsync(this.pipelineDescriptor(this.get(name), overrides)));
-      this.pipelines.set(key, pipeline);
-    }));
+    await Promise.all(list.map(({ name, overrides }) => this.compileAsync(name, overrides)));
   }
 
   /** Writes `values` into `view` at the reflected offsets; every member must be given, no others. */

@@ -48,6 +48,7 @@ interface HeldDispatch {
 export class CommandRecorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  private passPipeline: GPUComputePipeline | null = null;
   private dispatches = 0;
   private readonly arena: GPUBuffer;
   private readonly arenaData = new ArrayBuffer(ARENA_BYTES);
@@ -128,8 +129,11 @@ export class CommandRecorder {
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
+      this.passPipeline = null;
     }
-    this.pass.setPipeline(pipeline);
+    // a run of one op (a chain of adds, the optimizer's steps) binds its pipeline once
+    if (pipeline !== this.passPipeline) this.pass.setPipeline(pipeline);
+    this.passPipeline = pipeline;
     this.pass.setBindGroup(0, group);
     this.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.dispatches++;

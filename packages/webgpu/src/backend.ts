@@ -27,8 +27,8 @@ export interface WebGPUBackendOptions {
   poisonOutputs?: boolean;
   /**
    * Compile each kernel asynchronously, holding the work that needs it meanwhile (commands.ts), so
-   * the calling thread never waits on a shader compile. Default: on in browsers, where a blocked
-   * thread is a frozen page; off in Node, where compiling on first use is simpler to reason about.
+   * the calling thread never waits on a shader compile (in a browser, a blocked thread is a frozen
+   * page). Default true; false compiles each kernel synchronously on first use.
    */
   compileAsync?: boolean;
 }
@@ -58,7 +58,7 @@ export class WebGPUBackend implements Backend {
     this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.poisonOutputs = options.poisonOutputs ?? false;
-    this.commands.compileAsync = options.compileAsync ?? (typeof navigator !== 'undefined' && 'gpu' in navigator);
+    this.commands.compileAsync = options.compileAsync ?? true;
     this.dataErrors = new DataErrors(device);
     device.addEventListener('uncapturederror', (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;

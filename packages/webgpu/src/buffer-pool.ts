@@ -45,7 +45,11 @@ export class BufferPool {
     if (list?.length) {
       let i = list.length - 1;
       if (forUpload) while (i >= 0 && list[i].releasedAt === this.submits) i--;
-      if (i >= 0) buffer = list.splice(i, 1)[0].buffer;
+      if (i >= 0) {
+        buffer = list[i].buffer;
+        list.copyWithin(i, i + 1); // not splice: it allocates an array per call, and this runs per op
+        list.pop();
+      }
     }
     if (buffer) this.pooledBytes -= size;
     else {
@@ -65,8 +69,9 @@ export class BufferPool {
     let list = this.free.get(buffer.size);
     if (!list) this.free.set(buffer.size, (list = []));
     let at = list.length; // keep newest first, oldest last
-    while (at > 0 && list[at - 1].id < entry.id) at--;
-    list.splice(at, 0, entry);
+    list.push(entry);
+    while (at > 0 && list[at - 1].id < entry.id) { list[at] = list[at - 1]; at--; }
+    list[at] = entry;
   }
 
   /** Called after each submit: buffers released before it are safe for uploads again. */

@@ -43,6 +43,7 @@ interface HeldDispatch {
   params: Uint8Array;
   grid: readonly [number, number, number];
   compiled: Promise<void>;
+  pipeline?: GPUComputePipeline;
 }
 
 export class CommandRecorder {
@@ -103,13 +104,14 @@ export class CommandRecorder {
         `got ${inputs.length} inputs and ${outputs.length} outputs`);
     }
     if (grid.some((n) => n === 0)) return;
-    if (this.compileAsync && (this.held.length > 0 || !this.registry.has(name, overrides))) {
+    const pipeline = this.registry.compiled(name, overrides);
+    if (this.compileAsync && (this.held.length > 0 || !pipeline)) {
       this.hold(kernel, inputs, outputs, params, overrides, grid);
       return;
     }
     const slotBytes = this.reserveSlot(kernel);
     this.registry.packParams(kernel, params, this.arenaView, this.arenaUsed);
-    this.encode(kernel, inputs, outputs, overrides, grid, slotBytes);
+    this.encode(kernel, pipeline ?? this.registry.pipeline(name, overrides), inputs, outputs, grid, slotBytes);
   }
 
   /** Makes room in this batch's params arena for one dispatch of `kernel`; returns its slot size. */
@@ -120,11 +122,10 @@ export class CommandRecorder {
   }
 
   /** Records one dispatch whose params are already packed at the arena's next free slot. */
-  private encode(kernel: Kernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], overrides: Overrides,
+  private encode(kernel: Kernel, pipeline: GPUComputePipeline, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[],
     grid: readonly [number, number, number], slotBytes: number): void {
     const offset = this.arenaUsed;
     this.arenaUsed += slotBytes;
-    const pipeline = this.registry.pipeline(kernel.name, overrides);
     const group = this.bindGroup(kernel, inputs, outputs, offset);
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
@@ -159,13 +160,13 @@ export class CommandRecorder {
       for (;;) {
         await Promise.all(this.held.map((h) => h.compiled));
         // more work may have been held during the wait, some of it needing other pipelines
-        if (this.held.some((h) => !this.registry.has(h.kernel.name, h.overrides))) continue;
+        if (!this.held.every((h) => (h.pipeline ??= this.registry.compiled(h.kernel.name, h.overrides)))) continue;
         const batch = this.held;
         this.held = [];
         for (const h of batch) {
           const slotBytes = this.reserveSlot(h.kernel);
           new Uint8Array(this.arenaData, this.arenaUsed, h.params.length).set(h.params);
-          this.encode(h.kernel, h.inputs, h.outputs, h.overrides, h.grid, slotBytes);
+          this.encode(h.kernel, h.pipeline!, h.inputs, h.outputs, h.grid, slotBytes);
         }
         this.flush();
         return;

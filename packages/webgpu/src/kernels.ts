@@ -10,7 +10,7 @@ import { paced } from './dawn-pacing.js';
 import { shaderSources } from './generated/shaders.js';
 
 type Scalar = 'u32' | 'i32' | 'f32';
-interface ParamMember { offset: number; scalar: Scalar; count: number }
+interface ParamMember { name: string; offset: number; scalar: Scalar; count: number }
 
 export interface Kernel {
   readonly name: string;
@@ -80,7 +80,7 @@ export class KernelRegistry {
 
     const members = new Map<string, ParamMember>();
     for (const m of params!.members ?? []) {
-      members.set(m.name, { offset: m.offset, scalar: scalarOf(m.type.getTypeName(), name, m.name), count: m.size / 4 });
+      members.set(m.name, { name: m.name, offset: m.offset, scalar: scalarOf(m.type.getTypeName(), name, m.name), count: m.size / 4 });
     }
     const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => ({
       binding, visibility: GPUShaderStage.COMPUTE,
@@ -129,8 +129,8 @@ export class KernelRegistry {
     return pipeline;
   }
 
-  /** Whether `pipeline(name, overrides)` is ready without compiling. */
-  has(name: string, overrides: Overrides = {}): boolean { return this.pipelines.has(pipelineKey(name, overrides)); }
+  /** The pipeline if it is compiled already; never compiles. */
+  compiled(name: string, overrides: Overrides = {}): GPUComputePipeline | undefined { return this.pipelines.get(pipelineKey(name, overrides)); }
 
   /**
    * Compiles a pipeline without blocking the caller's thread; resolves once `pipeline()` has it. A
@@ -156,18 +156,21 @@ export class KernelRegistry {
     await Promise.all(list.map(({ name, overrides }) => this.compileAsync(name, overrides)));
   }
 
-  /** Writes `values` into `view` at the reflected offsets; every member must be given, no others. */
+  /**
+   * Writes `values` into `view` at the reflected offsets; every member must be given, no others.
+   * It runs once per dispatch, so it allocates nothing (a small op's garbage was mostly made here).
+   */
   packParams(kernel: Kernel, values: ParamValues, view: DataView, base: number): void {
-    for (const key of Object.keys(values)) {
+    for (const key in values) {
       if (!kernel.params.has(key)) throw new Error(`kernel ${kernel.name}: params has no member '${key}'; members: ${[...kernel.params.keys()].join(', ')}`);
     }
-    for (const [member, { offset, scalar, count }] of kernel.params) {
-      const value = values[member];
-      if (value === undefined) throw new Error(`kernel ${kernel.name}: params.${member} was not given`);
-      const list = typeof value === 'number' ? [value] : value;
-      if (list.length > count) throw new Error(`kernel ${kernel.name}: params.${member} holds ${count} values, got ${list.length}`);
+    for (const { name, offset, scalar, count } of kernel.params.values()) {
+      const value = values[name];
+      if (value === undefined) throw new Error(`kernel ${kernel.name}: params.${name} was not given`);
+      const scalarGiven = typeof value === 'number';
+      if (!scalarGiven && value.length > count) throw new Error(`kernel ${kernel.name}: params.${name} holds ${count} values, got ${value.length}`);
       for (let j = 0; j < count; j++) {
-        const at = base + offset + 4 * j, v = list[j] ?? 0;
+        const at = base + offset + 4 * j, v = scalarGiven ? (j === 0 ? value : 0) : (value[j] ?? 0);
         if (scalar === 'f32') view.setFloat32(at, v, true);
         else if (scalar === 'i32') view.setInt32(at, v, true);
         else view.setUint32(at, v, true);

@@ -52,12 +52,16 @@ function runCase(framework, name) {
   });
 }
 
+const runs = cases.flatMap((name) => frameworks.filter((f) => name !== 'cnn-im2col' || f === 'webgrad').map((f) => [f, name]));
 const results = [];
-for (const name of cases) {
-  for (const framework of frameworks) {
-    if (name === 'cnn-im2col' && framework !== 'webgrad') continue; // a webgrad switch
-    results.push(await runCase(framework, name));
-  }
+const benchStarted = Date.now();
+const minutes = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+for (const [framework, name] of runs) {
+  results.push(await runCase(framework, name));
+  // cases differ in length, so the ETA is only the mean so far times what is left
+  const done = results.length, elapsed = Date.now() - benchStarted, width = 30, filled = Math.round((width * done) / runs.length);
+  console.error(`[bench] [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${runs.length} cases, ${minutes(elapsed)} elapsed` +
+    (done < runs.length ? `, ETA about ${minutes((elapsed / done) * (runs.length - done))}` : ''));
 }
 
 const machine = {

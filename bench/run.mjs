@@ -4,15 +4,16 @@
 // kernels cases, alternating with their small-op runs. Prints one table
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
-//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col] [--out file]
-// Imports only Node built-ins and table.mjs.
+//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col] [--out file] [--chart file.svg]
+// and draws webgrad's gains as a bar chart (bench/results.svg). Imports Node built-ins, table.mjs and chart.mjs.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkTargets, renderTable } from './table.mjs';
+import { gainChart } from './chart.mjs';
+import { checkTargets, gainsOf, renderTable } from './table.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -20,6 +21,7 @@ const { values: flags } = parseArgs({
     frameworks: { type: 'string', default: 'webgrad,tfjs-webgpu,tfjs-wasm,tfjs-cpu' },
     cases: { type: 'string', default: 'kernels,mlp,cnn,cnn-im2col' },
     out: { type: 'string', default: join(here, 'results.json') },
+    chart: { type: 'string', default: join(here, 'results.svg') },
   },
 });
 const frameworks = flags.frameworks.split(',');
@@ -74,4 +76,5 @@ for (const r of results) console.log(`  ${r.framework.padEnd(12)} ${r.case.padEn
 console.log(`\n${renderTable(results, frameworks)}\n`);
 console.log(checkTargets(results));
 writeFileSync(flags.out, `${JSON.stringify({ machine, results }, null, 1)}\n`);
-console.log(`\nall samples: ${flags.out}`);
+writeFileSync(flags.chart, gainChart(gainsOf(results, frameworks), { title: `webgrad against TF.js 4.22 — ${machine.date.slice(0, 10)}, ${machine.cpus}` }));
+console.log(`\nall samples: ${flags.out}; the gains as a chart: ${flags.chart}`);

@@ -63,6 +63,20 @@ function gain(row, ours, theirs) {
   return `${(row.higher ? ours / theirs : theirs / ours).toFixed(2)}×`;
 }
 
+/** webgrad's gain over each other framework, per row that has one: { label, gains: { framework: × } }. */
+export function gainsOf(results, frameworks) {
+  const others = frameworks.filter((f) => f !== 'webgrad');
+  return ROWS.filter((row) => !row.noGain && !row.points && results.some((r) => r.case === row.case)).map((row) => {
+    const ours = medianOf(results, 'webgrad', row);
+    const gains = {};
+    for (const f of others) {
+      const theirs = medianOf(results, f, row);
+      if (ours !== undefined && theirs !== undefined) gains[f] = row.higher ? ours / theirs : theirs / ours;
+    }
+    return { label: row.label ?? row.key, gains };
+  }).filter((r) => Object.keys(r.gains).length);
+}
+
 export function renderTable(results, frameworks) {
   const others = frameworks.filter((f) => f !== 'webgrad');
   const header = ['', 'unit', ...frameworks, ...(frameworks.includes('webgrad') ? others.map((f) => `gain vs ${f}`) : [])];

@@ -13,6 +13,7 @@ import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
 import { autotuneGemm, gemm, type GemmKernel } from './gemm.js';
 import { KernelRegistry } from './kernels.js';
+import { KernelProfiler, type KernelTime } from './profiler.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
 export interface GpuStorage { readonly buffer: GPUBuffer; readonly bytes: number }
@@ -66,6 +67,31 @@ export class WebGPUBackend implements Backend {
   }
 
   describe(): string { return `WebGPU: ${this.adapterName}`; }
+
+  /**
+   * Runs `fn` (awaited) with every kernel it dispatches timed on the GPU by timestamp queries:
+   * each kernel's dispatch count and summed GPU time, the most expensive first, and the wall time
+   * until the last result was in. For finding where the time goes (see profiler.ts).
+   */
+  async profile(fn: () => unknown): Promise<{ kernels: KernelTime[]; wallMs: number }> {
+    if (!this.device.features.has('timestamp-query')) throw new Error(`profile: the adapter (${this.adapterName}) has no 'timestamp-query' feature, so kernels cannot be timed`);
+    if (this.commands.profiler) throw new Error('profile: a profile is already running on this backend');
+    await this.commands.settled();
+    this.commands.flush(); // work recorded before the profile is not counted in it
+    const profiler = new KernelProfiler(this.device);
+    const started = performance.now();
+    this.commands.profiler = profiler;
+    try {
+      await fn();
+      await this.commands.settled();
+      this.commands.flush();
+    } finally {
+      this.commands.profiler = null;
+    }
+    const kernels = await profiler.results();
+    profiler.destroy();
+    return { kernels, wallMs: performance.now() - started };
+  }
 
   memory(): { buffers: number; bytes: number; pooledBytes: number; created: number } {
     const { liveBuffers, liveBytes, pooledBytes, created } = this.pool.stats();

@@ -15,6 +15,7 @@
 import type { BufferPool } from './buffer-pool.js';
 import { paced } from './dawn-pacing.js';
 import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.js';
+import type { KernelProfiler } from './profiler.js';
 
 const ARENA_BYTES = 1 << 16;
 const MAX_DISPATCHES_PER_SUBMIT = 1024;
@@ -69,6 +70,8 @@ export class CommandRecorder {
   private held: HeldDispatch[] = [];
   private draining: Promise<void> | null = null;
   private compileFailure: Error | null = null;
+  /** While set, each dispatch gets a timed pass of its own (backend.profile). */
+  profiler: KernelProfiler | null = null;
 
   constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
     this.slot = device.limits.minUniformBufferOffsetAlignment;
@@ -117,7 +120,7 @@ export class CommandRecorder {
   /** Makes room in this batch's params arena for one dispatch of `kernel`; returns its slot size. */
   private reserveSlot(kernel: Kernel): number {
     const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
-    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT)) this.flush();
+    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT) || this.profiler?.full) this.flush();
     return slotBytes;
   }
 
@@ -127,7 +130,12 @@ export class CommandRecorder {
     const offset = this.arenaUsed;
     this.arenaUsed += slotBytes;
     const group = this.bindGroup(kernel, inputs, outputs, offset);
-    if (!this.pass) {
+    if (this.profiler) {
+      this.pass?.end();
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler.next(kernel.name) });
+      this.passPipeline = null;
+    } else if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
       this.passPipeline = null;
@@ -185,8 +193,10 @@ export class CommandRecorder {
     const encoder = this.encoder ?? this.device.createCommandEncoder();
     this.pass?.end();
     after?.(encoder);
+    const readTimes = this.profiler?.resolve(encoder);
     if (this.arenaUsed) this.device.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed);
     this.device.queue.submit([encoder.finish()]);
+    readTimes?.();
     this.submits++;
     this.encoder = null;
     this.pass = null;

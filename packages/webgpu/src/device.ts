@@ -44,7 +44,10 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       : 'Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use a browser that supports it.'));
   }
   const { limits } = adapter;
+  // Timestamp queries time each kernel for backend.profile() (profiler.ts).
+  const timestamps = adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
+    requiredFeatures: timestamps ? ['timestamp-query'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,

@@ -10,5 +10,6 @@ export { acquireDevice, describeAdapter } from './device.js';
 export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry } from './kernels.js';
+export type { KernelTime } from './profiler.js';
 export type { ConvAlgorithm } from './conv.js';
 export { GEMM_KERNELS, type GemmKernel } from './gemm.js';

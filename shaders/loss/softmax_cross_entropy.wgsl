@@ -10,14 +10,17 @@
 // Bindings: 0 logits (read), 1 labels (read, raw words: i32 or f32 by OP), 2 dy (read, [rows]; only
 // with BACKWARD), 3 out (read_write: loss [rows], or dz [rows, classes] with BACKWARD), 4 errors
 // (read_write, 4 atomic words), 5 params (uniform).
-// Mapping: one workgroup of 64 invocations per row (grid wrapped into y): strided passes over the
-// row for the max and the sum of exponentials, each combined by a tree in workgroup memory.
+// Mapping: LANES invocations per row (override, a power of two ≤ 64), so one workgroup of 64 takes
+// 64 / LANES rows (grid wrapped into y): strided passes over the row for the max and the sum of
+// exponentials, each combined by a tree over the row's lanes in workgroup memory. Few classes get
+// few lanes: ten classes on one lane make one workgroup of 64 rows instead of 64 mostly idle ones.
 
 const OP_SPARSE: u32 = 0u;
 const OP_DENSE: u32 = 1u;
 
 override OP: u32;
 override BACKWARD: bool = false;
+override LANES: u32 = 64u;
 
 struct Params {
   rows: u32,
@@ -34,16 +37,17 @@ struct Params {
 const WG: u32 = 64u;
 var<workgroup> partial: array<f32, WG>;
 
+// The max or sum of partial[] over the LANES lanes of t's row.
 fn combine(t: u32, take_max: bool) -> f32 {
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+  for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
     workgroupBarrier();
-    if (t < stride) {
+    if (t % LANES < stride) {
       if (take_max) { partial[t] = max(partial[t], partial[t + stride]); }
       else { partial[t] += partial[t + stride]; }
     }
   }
   workgroupBarrier();
-  let result = partial[0];
+  let result = partial[t - t % LANES];
   workgroupBarrier();
   return result;
 }
@@ -56,29 +60,34 @@ fn probability(base: u32, row: u32, c: u32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
-  let row = flat_workgroup(wid, nwg);
-  if (row >= params.rows) { return; }
+  let row = flat_workgroup(wid, nwg) * (WG / LANES) + t / LANES;
+  let lane = t % LANES;
+  // past the last row a lane still joins every barrier, and writes nothing
+  let in_range = row < params.rows;
+  let classes = select(0u, params.classes, in_range);
   let base = row * params.classes;
   var m = -F32_MAX;
-  for (var c = t; c < params.classes; c += WG) { m = max(m, logits[base + c]); }
+  for (var c = lane; c < classes; c += LANES) { m = max(m, logits[base + c]); }
   partial[t] = m;
   m = combine(t, true);
   var s = 0.0;
-  for (var c = t; c < params.classes; c += WG) { s += exp(logits[base + c] - m); }
+  for (var c = lane; c < classes; c += LANES) { s += exp(logits[base + c] - m); }
   partial[t] = s;
   s = combine(t, false);
   let log_s = log(s);
 
   if (BACKWARD) {
-    let g = dy[row];
-    for (var c = t; c < params.classes; c += WG) {
-      out[base + c] = (exp(logits[base + c] - m) / s - probability(base, row, c)) * g;
+    if (in_range) {
+      let g = dy[row];
+      for (var c = lane; c < classes; c += LANES) {
+        out[base + c] = (exp(logits[base + c] - m) / s - probability(base, row, c)) * g;
+      }
     }
     return;
   }
   if (OP == OP_SPARSE) {
-    let label = bitcast<i32>(labels[row]);
-    if (t == 0u) {
+    if (in_range && lane == 0u) {
+      let label = bitcast<i32>(labels[row]);
       if (label < 0 || u32(label) >= params.classes) {
         atomicAdd(&errors[0], 1u);
         atomicMin(&errors[1], row);
@@ -92,11 +101,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
   var weighted = 0.0;
-  for (var c = t; c < params.classes; c += WG) {
+  for (var c = lane; c < classes; c += LANES) {
     let p = bitcast<f32>(labels[base + c]);
     if (p != 0.0) { weighted += p * ((m - logits[base + c]) + log_s); }
   }
   partial[t] = weighted;
   let loss = combine(t, false);
-  if (t == 0u) { out[row] = loss; }
+  if (in_range && lane == 0u) { out[row] = loss; }
 }

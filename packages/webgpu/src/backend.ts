@@ -23,6 +23,15 @@ const POISON = 0x7fc0dead;
 
 const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
 
+/**
+ * Invocations per row for the row kernels of workgroups of 64 (softmax-CE, argmax): about 16 elements
+ * each, a power of two from 1 to 64. On CPU adapters every workgroup has a fixed cost, so a
+ * workgroup per ten-class row costs 64× what one workgroup of 64 such rows does.
+ */
+export function lanesFor(rowLength: number): number {
+  return Math.min(64, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(rowLength / 16)))));
+}
+
 export interface WebGPUBackendOptions {
   /** Fill every kernel's output with NaN before the kernel runs, so unwritten elements show (tests). */
   poisonOutputs?: boolean;
@@ -373,8 +382,9 @@ export class WebGPUBackend implements Backend {
     const shape = x.shape.filter((_, d) => d !== axis), outSize = sizeOf(shape);
     const out = this.allocateOutput(shape);
     this.commands.dispatch({
-      kernel: 'argmax', inputs: [buf(x)], outputs: [out.buffer], grid: gridFor(outSize),
+      kernel: 'argmax', inputs: [buf(x)], outputs: [out.buffer], overrides: { LANES: lanesFor(x.shape[axis]) },
       params: { out_size: outSize, axis_size: x.shape[axis], inner: sizeOf(x.shape.slice(axis + 1)) },
+      grid: gridFor(Math.ceil(outSize / (64 / lanesFor(x.shape[axis])))),
     });
     return out;
   }
@@ -407,8 +417,8 @@ export class WebGPUBackend implements Backend {
     const out = this.allocateOutput(dy ? logits.shape : [rows]);
     this.commands.dispatch({
       kernel: 'softmax_cross_entropy', inputs: [buf(logits), buf(labels), dy ? buf(dy) : buf(logits)], outputs: [out.buffer, this.dataErrors.buffer],
-      overrides: { OP: this.registry.opCode('softmax_cross_entropy', labels.dtype === 'int32' ? 'sparse' : 'dense'), BACKWARD: dy ? 1 : 0 },
-      params: { rows, classes: cols }, grid: gridFor(rows),
+      overrides: { OP: this.registry.opCode('softmax_cross_entropy', labels.dtype === 'int32' ? 'sparse' : 'dense'), BACKWARD: dy ? 1 : 0, LANES: lanesFor(cols) },
+      params: { rows, classes: cols }, grid: gridFor(Math.ceil(rows / (64 / lanesFor(cols)))),
     });
     return out;
   }

@@ -141,10 +141,15 @@ export class KernelRegistry {
     if (this.pipelines.has(key)) return Promise.resolve();
     let compiling = this.compiling.get(key);
     if (!compiling) {
-      const descriptor = this.pipelineDescriptor(this.get(name), overrides);
+      const kernel = this.get(name), descriptor = this.pipelineDescriptor(kernel, overrides);
       compiling = paced(() => this.device.createComputePipelineAsync(descriptor)).then((pipeline) => {
         this.pipelines.set(key, pipeline);
         this.compiles.async++;
+      }, async (error: Error) => {
+        // the pipeline error only says the module is invalid; the WGSL compiler's own words are here
+        const { messages } = await kernel.module.getCompilationInfo();
+        const errors = messages.filter((m) => m.type === 'error').map((m) => `${m.message} (line ${m.lineNum} of the prelude + shader)`);
+        throw new Error(`kernel ${name}${key === name ? '' : ` (${key})`}: does not compile: ${errors.join('; ') || error.message}`, { cause: error });
       }).finally(() => this.compiling.delete(key));
       this.compiling.set(key, compiling);
     }

@@ -11,7 +11,7 @@ import * as conv from './conv.js';
 import { acquireDevice } from './device.js';
 import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
-import { autotuneGemm, gemm, type GemmKernel } from './gemm.js';
+import { autotuneGemm, gemm, type GemmChoice } from './gemm.js';
 import { KernelRegistry } from './kernels.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
@@ -35,8 +35,8 @@ export class WebGPUBackend implements Backend {
   poisonOutputs: boolean;
   /** How convolutions run: direct kernels (faster at every shape measured, see conv.ts), or im2col + the GEMM. */
   convAlgorithm: conv.ConvAlgorithm = 'direct';
-  /** The GEMM kernel matmuls run on: the autotune's pick for this adapter (see gemm.ts). */
-  matmulKernel: GemmKernel = 'matmul';
+  /** The GEMM kernel (and its rows per invocation) matmuls run on: the autotune's pick for this adapter (see gemm.ts). */
+  matmulKernel: GemmChoice = { kernel: 'matmul', rowBlocks: 1 };
   private deviceError: string | null = null;
   /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */
   readonly loss: DeviceLossWatch;

@@ -11,4 +11,4 @@ export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.j
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry } from './kernels.js';
 export type { ConvAlgorithm } from './conv.js';
-export { GEMM_KERNELS, type GemmKernel } from './gemm.js';
+export { describeChoice, GEMM_KERNELS, gemmChoicesFor, type GemmChoice, type GemmKernel } from './gemm.js';

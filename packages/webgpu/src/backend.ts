@@ -13,6 +13,7 @@ import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
 import { autotuneGemm, gemm, type GemmChoice } from './gemm.js';
 import { KernelRegistry } from './kernels.js';
+import { reduce } from './reduce.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
 export interface GpuStorage { readonly buffer: GPUBuffer; readonly bytes: number }
@@ -256,22 +257,7 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): GpuStorage {
-    const strides = stridesOf(x.shape);
-    const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
-    const outSize = sizeOf(kept.map((d) => x.shape[d]));
-    const out = this.allocateOutput(kept.map((d) => x.shape[d]));
-    this.commands.dispatch({
-      kernel: 'reduce', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: this.registry.opCode('reduce', op) },
-      params: {
-        out_size: outSize, reduce_size: sizeOf(axes.map((d) => x.shape[d])), kept_rank: kept.length, red_rank: axes.length,
-        kept_shape: kept.map((d) => x.shape[d]), kept_strides: kept.map((d) => strides[d]),
-        red_shape: axes.map((d) => x.shape[d]), red_strides: axes.map((d) => strides[d]),
-      },
-      grid: gridFor(outSize),
-    });
-    return out;
-  }
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): GpuStorage { return reduce(this, op, x, axes); }
 
   // Bound where a rule keeps fewer states or no scale is given: distinct, since two writable
   // bindings of one buffer are invalid. `one` holds 1.0, the identity scale.

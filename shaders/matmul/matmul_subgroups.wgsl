@@ -8,12 +8,15 @@
 //
 // Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when HAS_BIAS = 0), 3 out
 // (read_write), 4 params (uniform). Layouts and params as matmul.wgsl.
-// Tiling: workgroup_id.x over blocks of WG_SIZE·TN columns, .y over blocks of 4·ROW_BLOCKS rows, .z
-// over the batch. Each invocation keeps one mat4x4 accumulator per block of 4 rows (column j of it:
-// its j-th column of out over the 4 rows). K runs in chunks of CHUNK through the broadcasts, the
-// remainder (K mod CHUNK) with direct loads. Loads past the edges read the last row/column (clamped,
-// so every lane takes part in every broadcast) and their results are never stored.
-// Needs subgroups of at least CHUNK lanes (gemm.ts offers it only then).
+// Tiling: workgroup_id.x over blocks of 4·ROW_BLOCKS rows, .y over blocks of WG_SIZE·TN columns, .z
+// over the batch. Rows run fastest so that workgroups run one after another share their strip of b
+// (K × WG_SIZE·TN floats, 2 MB at K = 2048): with columns fastest each block of rows streamed all
+// of b again, and on lavapipe at 2048³ this kernel fell ~1.5× behind matmul_rows. Each invocation
+// keeps one mat4x4 accumulator per block of 4 rows (its column j: out's column col0 + WG_SIZE·j
+// over the 4 rows). K runs in chunks of CHUNK through the broadcasts, the remainder (K mod CHUNK)
+// with direct loads. Loads past the edges read the last row/column (clamped, so every lane takes
+// part in every broadcast) and their results are never stored.
+// Needs subgroups of at least CHUNK lanes, and M ≤ 65535·4·ROW_BLOCKS (gemm.ts checks both).
 
 enable subgroups;
 
@@ -95,8 +98,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let M = params.M;
   let N = params.N;
   let K = params.K;
-  let row0 = wid.y * 4u * ROW_BLOCKS;
-  let col0 = wid.x * WG_SIZE * TN + lid.x;
+  let row0 = wid.x * 4u * ROW_BLOCKS;
+  let col0 = wid.y * WG_SIZE * TN + lid.x;
   let trans_a = params.trans_a != 0u;
   let trans_b = params.trans_b != 0u;
 

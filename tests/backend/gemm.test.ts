@@ -5,7 +5,7 @@
 // per-batch operands, and the bias + activation epilogue. Also that the autotune answered with one of them.
 import { expect } from 'chai';
 import { fusedMatmul, type Shape, type Tensor } from '@webgrad/core';
-import { describeChoice, gemmChoicesFor, WebGPUBackend, type GemmChoice } from '@webgrad/webgpu';
+import { describeChoice, gemmChoicesFor, WebGPUBackend, withPrelude, type GemmChoice } from '@webgrad/webgpu';
 import { cpu, expectClose, gpu, on, randomValues, tensorOn } from '../helpers.js';
 
 interface Case { a: Shape; b: Shape; transposeA?: boolean; transposeB?: boolean; bias?: boolean; activation?: 'linear' | 'relu' | 'sigmoid' | 'tanh' }
@@ -87,5 +87,18 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
     const device = (gpu() as WebGPUBackend).device;
     const expected = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
     expect(gemmChoicesFor(device).some((c) => c.kernel === 'matmul_subgroups')).to.equal(expected);
+  });
+});
+
+describe('withPrelude: a kernel\'s enable directives go above the prelude', () => {
+  it('hoists them, once, and leaves a kernel without any as prelude + source', () => {
+    const prelude = 'const P: u32 = 1u;';
+    const source = '// header\nenable subgroups;\nenable f16; // why\nfn main() {}\n';
+    const code = withPrelude(prelude, source);
+    expect(code.indexOf('enable subgroups;')).to.equal(0);
+    expect(code.indexOf('enable f16;')).to.be.below(code.indexOf(prelude));
+    expect(code.match(/enable/g)).to.have.length(2);
+    expect(code).to.contain('// header\nfn main() {}');
+    expect(withPrelude(prelude, 'fn main() {}')).to.equal(`${prelude}\nfn main() {}`);
   });
 });

@@ -9,6 +9,6 @@ export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackend
 export { acquireDevice, describeAdapter } from './device.js';
 export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
-export { KernelRegistry } from './kernels.js';
+export { KernelRegistry, withPrelude } from './kernels.js';
 export type { ConvAlgorithm } from './conv.js';
 export { describeChoice, GEMM_KERNELS, gemmChoicesFor, type GemmChoice, type GemmKernel } from './gemm.js';

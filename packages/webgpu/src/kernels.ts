@@ -1,8 +1,9 @@
 // The kernel registry: loads each shader from the generated bundle of shaders/, prepends the
-// prelude (below the shader's `enable` directives), reflects its bindings with wgsl_reflect, checks them against the binding convention
-// (inputs read, then outputs read_write, then one `params` uniform), builds explicit bind-group
-// layouts, packs params by member name at the reflected offsets, and caches pipelines per
-// override-constant set. Imports the generated shader bundle, wgsl_reflect and dawn-pacing.ts.
+// prelude (below the shader's `enable` directives), reflects its bindings with wgsl_reflect, checks
+// them against the binding convention (inputs read, then outputs read_write, then one `params`
+// uniform), builds explicit bind-group layouts, packs params by member name at the reflected
+// offsets, and caches pipelines per override-constant set. Imports the generated shader bundle,
+// wgsl_reflect and dawn-pacing.ts.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { paced } from './dawn-pacing.js';
 import { shaderSources } from './generated/shaders.js';
@@ -18,6 +19,7 @@ export function withPrelude(prelude: string, source: string): string {
   if (!enables.length) return `${prelude}\n${source}`;
   return `${enables.map((e) => e.trim()).join('\n')}\n${prelude}\n${source.replace(ENABLE_DIRECTIVE, '')}`;
 }
+
 interface ParamMember { offset: number; scalar: Scalar; count: number }
 
 export interface Kernel {

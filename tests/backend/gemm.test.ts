@@ -1,10 +1,11 @@
-// Every GEMM kernel (shaders/matmul/), forced one at a time whatever the autotune picked, against
-// the CPU reference: awkward sizes (1, primes, non-multiples of each kernel's tiles, K not a
-// multiple of 4, N under one workgroup's columns), both transposes, shared and per-batch operands,
-// and the bias + activation epilogue. Also that the autotune answered with one of them.
+// Every GEMM choice this device offers (shaders/matmul/: each kernel, and matmul_subgroups at each
+// ROW_BLOCKS), forced one at a time whatever the autotune picked, against the CPU reference: awkward
+// sizes (1, 7, 65, 130, primes, non-multiples of each kernel's tiles, K not a multiple of 4 or of
+// the subgroup kernel's chunk of 8, N under one workgroup's columns), both transposes, shared and
+// per-batch operands, and the bias + activation epilogue. Also that the autotune answered with one of them.
 import { expect } from 'chai';
 import { fusedMatmul, type Shape, type Tensor } from '@webgrad/core';
-import { GEMM_KERNELS, WebGPUBackend, type GemmKernel } from '@webgrad/webgpu';
+import { describeChoice, gemmChoicesFor, WebGPUBackend, withPrelude, type GemmChoice } from '@webgrad/webgpu';
 import { cpu, expectClose, gpu, on, randomValues, tensorOn } from '../helpers.js';
 
 interface Case { a: Shape; b: Shape; transposeA?: boolean; transposeB?: boolean; bias?: boolean; activation?: 'linear' | 'relu' | 'sigmoid' | 'tanh' }
@@ -14,6 +15,10 @@ const CASES: Case[] = [
   { a: [1, 7], b: [7, 1] },
   { a: [9, 3], b: [3, 2] }, // M past one block of 8 rows, N of 2
   { a: [17, 5], b: [5, 3], transposeB: false, bias: true, activation: 'relu' },
+  { a: [1, 65], b: [65, 7] }, // one row, K past 8 chunks of 8 by one
+  { a: [7, 130], b: [130, 65], bias: true, activation: 'sigmoid' },
+  { a: [16, 65], b: [16, 130], transposeA: true }, // K exactly two chunks
+  { a: [130, 17], b: [1, 17], transposeB: true }, // N of 1, K one past two chunks
   { a: [64, 784], b: [784, 128], bias: true, activation: 'relu' }, // the MLP's first layer
   { a: [64, 784], b: [64, 128], transposeA: true }, // its weight gradient xᵀ·dh
   { a: [64, 10], b: [128, 10], transposeB: true }, // dh = dy·W2ᵀ
@@ -22,6 +27,8 @@ const CASES: Case[] = [
   { a: [2, 13, 6], b: [6, 129], bias: true, activation: 'tanh' }, // batch 2, b shared
   { a: [3, 5, 11], b: [3, 11, 7], activation: 'sigmoid' }, // per-batch b
   { a: [2, 9, 4], b: [2, 5, 9], transposeA: true, transposeB: true },
+  { a: [3, 19, 33], b: [3, 33, 21], bias: true, activation: 'relu' }, // per-batch, K of 4 chunks + 1
+  { a: [2, 33, 19], b: [21, 33], transposeA: true, transposeB: true }, // b shared, both transposed
   { a: [3, 4], b: [4, 0] }, // an empty output: nothing dispatched
 ];
 
@@ -39,23 +46,59 @@ async function runOn(backend: ReturnType<typeof gpu>, c: Case, seed: number): Pr
   return values;
 }
 
-describe('GEMM kernels: each one against the CPU reference', () => {
-  let chosen: GemmKernel;
+// The choices are known once the device is, after the root hooks; mocha collects tests before
+// that, so every possible choice gets a test and those this device lacks say so and pass.
+const ALL_CHOICES: GemmChoice[] = [
+  { kernel: 'matmul', rowBlocks: 1 }, { kernel: 'matmul_rows', rowBlocks: 1 },
+  ...[1, 2, 3, 4].map((rowBlocks) => ({ kernel: 'matmul_subgroups' as const, rowBlocks })),
+];
+
+describe('GEMM kernels: each choice against the CPU reference', () => {
+  let chosen: GemmChoice;
   before(() => { chosen = (gpu() as WebGPUBackend).matmulKernel; });
   after(() => { (gpu() as WebGPUBackend).matmulKernel = chosen; });
 
-  for (const kernel of GEMM_KERNELS) {
-    CASES.forEach((c, i) => {
-      it(`${kernel}: ${describeCase(c)}`, async () => {
-        (gpu() as WebGPUBackend).matmulKernel = kernel;
-        const expected = await runOn(cpu(), c, 100 + i);
-        const actual = await runOn(gpu(), c, 100 + i);
-        expectClose(actual, expected, { rtol: 1e-4, atol: 1e-4 }, `${kernel} ${describeCase(c)}`);
+  for (const choice of ALL_CHOICES) {
+    describe(describeChoice(choice), () => {
+      let offered = true;
+      before(() => {
+        const backend = gpu() as WebGPUBackend;
+        offered = gemmChoicesFor(backend.device).some((c) => c.kernel === choice.kernel && c.rowBlocks === choice.rowBlocks);
+        if (!offered) console.log(`    (${describeChoice(choice)}: not offered on ${backend.describe()})`);
+      });
+      CASES.forEach((c, i) => {
+        it(describeCase(c), async () => {
+          if (!offered) return;
+          (gpu() as WebGPUBackend).matmulKernel = choice;
+          const expected = await runOn(cpu(), c, 100 + i);
+          const actual = await runOn(gpu(), c, 100 + i);
+          expectClose(actual, expected, { rtol: 1e-4, atol: 1e-4 }, `${describeChoice(choice)} ${describeCase(c)}`);
+        });
       });
     });
   }
 
-  it('the autotune picked one of the kernels', () => {
-    expect(GEMM_KERNELS).to.include(chosen);
+  it('the autotune picked one of the choices this device offers', () => {
+    const offered = gemmChoicesFor((gpu() as WebGPUBackend).device);
+    expect(offered.map(describeChoice)).to.include(describeChoice(chosen));
+  });
+
+  it('offers the subgroup kernel when the device has the subgroups feature', () => {
+    const device = (gpu() as WebGPUBackend).device;
+    const expected = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
+    expect(gemmChoicesFor(device).some((c) => c.kernel === 'matmul_subgroups')).to.equal(expected);
+  });
+});
+
+describe('withPrelude: a kernel\'s enable directives go above the prelude', () => {
+  it('hoists them, once, and leaves a kernel without any as prelude + source', () => {
+    const prelude = 'const P: u32 = 1u;';
+    const source = '// header\nenable subgroups;\nenable f16; // why\nfn main() {}\n';
+    const code = withPrelude(prelude, source);
+    expect(code.indexOf('enable subgroups;')).to.equal(0);
+    expect(code.indexOf('enable f16;')).to.be.below(code.indexOf(prelude));
+    expect(code.match(/enable/g)).to.have.length(2);
+    expect(code).to.contain('// header\nfn main() {}');
+    expect(withPrelude(prelude, 'fn main() {}')).to.equal(`${prelude}\nfn main() {}`);
   });
 });

@@ -2,7 +2,12 @@
 // to install. Imports dawn-pacing.ts; `webgpu` is loaded only in Node, by dynamic import.
 import { enableDawnPacing } from './dawn-pacing.js';
 
-export interface AcquiredDevice { device: GPUDevice; adapterName: string }
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterName: string;
+  /** The smallest subgroup the adapter may run, when the device has the `subgroups` feature; else 0. */
+  subgroupMinSize: number;
+}
 
 // Dawn's GPU object must outlive the device, or Node may collect the instance under it.
 let dawnGpu: GPU | undefined;
@@ -44,10 +49,12 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       : 'Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use a browser that supports it.'));
   }
   const { limits } = adapter;
-  // Timestamp queries time each kernel for backend.profile() (profiler.ts).
-  const timestamps = adapter.features.has('timestamp-query');
+  // Subgroup operations let the GEMM share values across lanes without workgroup memory (gemm.ts);
+  // timestamp queries time each kernel for backend.profile() (profiler.ts).
+  const subgroups = adapter.features.has('subgroups');
+  const features = (['subgroups', 'timestamp-query'] as const).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
-    requiredFeatures: timestamps ? ['timestamp-query'] : [],
+    requiredFeatures: features,
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,
@@ -55,5 +62,5 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
   });
-  return { device, adapterName: describeAdapter(adapter.info) };
+  return { device, adapterName: describeAdapter(adapter.info), subgroupMinSize: subgroups ? adapter.info.subgroupMinSize ?? 0 : 0 };
 }

@@ -1,74 +1,144 @@
 // The GEMM: which kernel runs a matmul, with which workgroup size, and the small autotune that
-// picks the kernel per adapter. Two kernels compute the same thing (shaders/matmul/):
+// picks the kernel per adapter. Three kernels compute the same thing (shaders/matmul/):
 // `matmul` stages 64×64 tiles in workgroup memory (the shape real GPUs like); `matmul_rows` uses no
-// workgroup memory or barriers (CPU adapters such as lavapipe run it ~3× faster per CPU second).
-// The autotune times both once per adapter on a 256³ product and keeps the faster; bench/ shows the
-// gain. Imports the backend's types and the core contract.
+// workgroup memory or barriers (CPU adapters such as lavapipe run it ~3× faster per CPU second);
+// `matmul_subgroups` is matmul_rows with a shared through subgroup broadcasts (devices with the
+// `subgroups` feature), in 1–4 blocks of 4 rows per invocation. The autotune times each choice once
+// per adapter and keeps the fastest; bench/gemm-kernels.mjs shows all of them side by side.
+// Imports the backend's types and the core contract.
 import type { MatmulEpilogue, MatmulOptions, TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
 
-export const GEMM_KERNELS = ['matmul', 'matmul_rows'] as const;
+export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups'] as const;
 export type GemmKernel = (typeof GEMM_KERNELS)[number];
+
+/** A kernel and its rows per invocation in blocks of 4 (matmul_subgroups' ROW_BLOCKS; 1 for the others). */
+export interface GemmChoice { readonly kernel: GemmKernel; readonly rowBlocks: number }
 
 const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
 
-/** matmul_rows: rows per workgroup, and columns per invocation (fixed in the shader). */
+/** matmul_rows: rows per workgroup, and columns per invocation (fixed in the shaders). */
 const ROWS_TM = 8, ROWS_TN = 4;
+/** matmul_subgroups broadcasts from this many lanes, so it needs subgroups at least this wide. */
+const SUBGROUP_CHUNK = 8;
+/** Below this K a chunk of broadcasts barely pays for itself: such products run on matmul_rows. */
+const SUBGROUP_MIN_K = 16;
 
 /** matmul_rows' workgroup width for N columns: the smallest of 16/32/64 whose block spans N. */
 export function rowsWorkgroupSize(N: number): number {
   return N <= 16 * ROWS_TN ? 16 : N <= 32 * ROWS_TN ? 32 : 64;
 }
 
-export function gemm(backend: WebGPUBackend, kernel: GemmKernel, a: TensorInfo, b: TensorInfo, batch: number,
+/** The GEMM choices this device can run: the subgroup kernel only with the feature and wide enough subgroups. */
+export function gemmChoicesFor(device: GPUDevice): GemmChoice[] {
+  const choices: GemmChoice[] = [{ kernel: 'matmul', rowBlocks: 1 }, { kernel: 'matmul_rows', rowBlocks: 1 }];
+  if (device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= SUBGROUP_CHUNK) {
+    for (const rowBlocks of [1, 2, 3, 4]) choices.push({ kernel: 'matmul_subgroups', rowBlocks });
+  }
+  return choices;
+}
+
+export const describeChoice = ({ kernel, rowBlocks }: GemmChoice): string =>
+  kernel === 'matmul_subgroups' ? `${kernel}×${rowBlocks}` : kernel;
+
+interface Dims { M: number; N: number; K: number }
+
+/** Override constants and grid of `choice` for an M×K·K×N product over `batch`. */
+function launch({ kernel, rowBlocks }: GemmChoice, { M, N }: Dims, batch: number): { overrides: Record<string, number>; grid: [number, number, number] } {
+  if (kernel === 'matmul') return { overrides: {}, grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch] };
+  const wg = rowsWorkgroupSize(N), grid0 = Math.ceil(N / (wg * ROWS_TN));
+  if (kernel === 'matmul_rows') return { overrides: { WG_SIZE: wg }, grid: [grid0, Math.ceil(M / ROWS_TM), batch] };
+  return { overrides: { WG_SIZE: wg, ROW_BLOCKS: rowBlocks }, grid: [Math.ceil(M / (4 * rowBlocks)), grid0, batch] };
+}
+
+export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, b: TensorInfo, batch: number,
   { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
   const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
   const [M, K] = transposeA ? [ca, ra] : [ra, ca];
   const N = transposeB ? rb : cb;
   const out = backend.allocateOutput([batch, M, N]);
-  const wg = rowsWorkgroupSize(N);
+  // Rows run along the grid's x axis there (65535 workgroups at most)
+  if (choice.kernel === 'matmul_subgroups' && (K < SUBGROUP_MIN_K || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
+    choice = { kernel: 'matmul_rows', rowBlocks: 1 };
+  }
+  const { kernel } = choice;
+  const { overrides, grid } = launch(choice, { M, N, K }, batch);
   backend.commands.dispatch({
     kernel, inputs: [buf(a), buf(b), epilogue?.bias ? buf(epilogue.bias) : buf(a)], outputs: [out.buffer],
     overrides: {
       HAS_BIAS: epilogue?.bias ? 1 : 0,
       ACTIVATION: backend.registry.constant(kernel, `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
-      ...(kernel === 'matmul_rows' ? { WG_SIZE: wg } : {}),
+      ...overrides,
     },
     params: {
       M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
       a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : K * N,
     },
-    grid: kernel === 'matmul_rows' ? [Math.ceil(N / (wg * ROWS_TN)), Math.ceil(M / ROWS_TM), batch] : [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+    grid,
   });
   return out;
 }
 
-// One choice per adapter for the life of the page/process.
-const tuned = new Map<string, GemmKernel>();
+/** Milliseconds per product of `choice` on n×n operands: the best of `runs` timed runs of `reps`. */
+async function timeChoice(backend: WebGPUBackend, choice: GemmChoice, x: TensorInfo, runs: number, reps: number): Promise<number> {
+  const options = { transposeA: false, transposeB: false };
+  let best = Infinity;
+  for (let run = 0; run <= runs; run++) {
+    const started = performance.now();
+    const outs = Array.from({ length: reps }, () => gemm(backend, choice, x, x, 1, options));
+    await backend.commands.read([outs[reps - 1].buffer, 4]);
+    outs.forEach((o) => backend.dispose(o));
+    if (run > 0) best = Math.min(best, (performance.now() - started) / reps); // run 0 warms up
+  }
+  return best;
+}
 
-/** Times each GEMM kernel on a 256³ product (best of 3 runs of 4) and returns the fastest. */
-export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmKernel> {
+function square(backend: WebGPUBackend, n: number): TensorInfo {
+  const shape = [1, n, n];
+  const values = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 13) / 13 - 0.5);
+  return { storage: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+}
+
+// One choice per adapter for the life of the page/process.
+const tuned = new Map<string, GemmChoice>();
+
+/** Lower is preferred on a near-tie: the subgroup kernel first, with the most rows per invocation. */
+const preference = ({ kernel, rowBlocks }: GemmChoice) => (kernel === 'matmul_subgroups' ? 4 - rowBlocks : kernel === 'matmul_rows' ? 4 : 5);
+/** A less preferred choice wins only when it is over 15% faster: lavapipe's choices are closer than that
+ *  up to 512³, and timings on a shared CPU swing by more. */
+const CLEAR_WIN = 0.85;
+
+/** The fastest of `timed`, except that a near-tie goes to the preferred choice. */
+function fastest(timed: readonly { choice: GemmChoice; ms: number }[]): { choice: GemmChoice; ms: number } {
+  const ordered = [...timed].sort((p, q) => preference(p.choice) - preference(q.choice));
+  return ordered.reduce((best, next) => (next.ms < best.ms * CLEAR_WIN ? next : best));
+}
+
+/**
+ * Times every choice on a 256³ product, then the two fastest again on 512³, and keeps the faster
+ * there. On lavapipe the choices are within ~10% of each other up to 512³, while at 1024³–2048³
+ * (where the time goes) those with more rows per invocation pull ahead and the one-block subgroup
+ * kernel falls behind by ~1.5× (bench/gemm-kernels.mjs): hence the near-tie rule, which keeps a
+ * noisy small timing from choosing a variant that is bad on large products.
+ */
+export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmChoice> {
   const known = tuned.get(backend.adapterName);
   if (known) return known;
-  const n = 256, shape = [1, n, n];
-  const values = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 13) / 13 - 0.5);
-  const a: TensorInfo = { storage: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
-  const options = { transposeA: false, transposeB: false };
-  await backend.registry.precompile(GEMM_KERNELS.map((name) => ({
-    name, overrides: { HAS_BIAS: 0, ACTIVATION: 0, ...(name === 'matmul_rows' ? { WG_SIZE: rowsWorkgroupSize(n) } : {}) },
+  const choices = gemmChoicesFor(backend.device);
+  await backend.registry.precompile(choices.map((choice) => ({
+    name: choice.kernel, overrides: { HAS_BIAS: 0, ACTIVATION: 0, ...launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides },
   })));
-  let best: GemmKernel = GEMM_KERNELS[0], bestMs = Infinity;
-  for (const kernel of GEMM_KERNELS) {
-    for (let run = 0; run < 4; run++) {
-      const started = performance.now();
-      const outs = Array.from({ length: 4 }, () => gemm(backend, kernel, a, a, 1, options));
-      await backend.commands.read([outs[3].buffer, 4]);
-      outs.forEach((o) => backend.dispose(o));
-      const ms = performance.now() - started;
-      if (run > 0 && ms < bestMs) { bestMs = ms; best = kernel; } // run 0 warms up
-    }
-  }
-  backend.dispose(a.storage);
+  const small = square(backend, 256);
+  const screened: { choice: GemmChoice; ms: number }[] = [];
+  for (const choice of choices) screened.push({ choice, ms: await timeChoice(backend, choice, small, 1, 2) });
+  backend.dispose(small.storage);
+  const first = fastest(screened);
+  const second = fastest(screened.filter((t) => t !== first));
+  const large = square(backend, 512);
+  const finals: { choice: GemmChoice; ms: number }[] = [];
+  for (const { choice } of [first, second]) finals.push({ choice, ms: await timeChoice(backend, choice, large, 2, 1) });
+  backend.dispose(large.storage);
+  const best = fastest(finals).choice;
   tuned.set(backend.adapterName, best);
   return best;
 }

@@ -9,7 +9,7 @@ export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackend
 export { acquireDevice, describeAdapter } from './device.js';
 export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
-export { KernelRegistry } from './kernels.js';
+export { KernelRegistry, withPrelude } from './kernels.js';
 export type { KernelTime } from './profiler.js';
 export type { ConvAlgorithm } from './conv.js';
-export { GEMM_KERNELS, type GemmKernel } from './gemm.js';
+export { describeChoice, GEMM_KERNELS, gemmChoicesFor, type GemmChoice, type GemmKernel } from './gemm.js';

@@ -1,15 +1,27 @@
 // The kernel registry: loads each shader from the generated bundle of shaders/, prepends the
-// prelude, reflects its bindings with wgsl_reflect, checks them against the binding convention
-// (inputs read, then outputs read_write, then one `params` uniform), builds explicit bind-group
-// layouts, packs params by member name at the reflected offsets, and caches pipelines per
-// override-constant set. Pipelines compile either synchronously on first use or asynchronously
-// (compileAsync, which the command recorder uses so that a browser tab never waits on a compile);
-// `compiles` counts each kind. Imports the generated shader bundle, wgsl_reflect and dawn-pacing.ts.
+// prelude (below the shader's `enable` directives), reflects its bindings with wgsl_reflect, checks
+// them against the binding convention (inputs read, then outputs read_write, then one `params`
+// uniform), builds explicit bind-group layouts, packs params by member name at the reflected
+// offsets, and caches pipelines per override-constant set. Pipelines compile either synchronously on
+// first use or asynchronously (compileAsync, which the command recorder uses so that no thread waits
+// on a compile); `compiles` counts each kind. Imports the generated shader bundle, wgsl_reflect and
+// dawn-pacing.ts.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { paced } from './dawn-pacing.js';
 import { shaderSources } from './generated/shaders.js';
 
 type Scalar = 'u32' | 'i32' | 'f32';
+
+const ENABLE_DIRECTIVE = /^\s*enable\s+[^;]+;[^\n]*\n?/gm;
+
+/** The prelude prepended to a kernel's source, with the kernel's `enable ...;` directives hoisted
+ *  above it: WGSL requires every directive before the first declaration. */
+export function withPrelude(prelude: string, source: string): string {
+  const enables = source.match(ENABLE_DIRECTIVE) ?? [];
+  if (!enables.length) return `${prelude}\n${source}`;
+  return `${enables.map((e) => e.trim()).join('\n')}\n${prelude}\n${source.replace(ENABLE_DIRECTIVE, '')}`;
+}
+
 interface ParamMember { name: string; offset: number; scalar: Scalar; count: number }
 
 export interface Kernel {
@@ -64,7 +76,7 @@ export class KernelRegistry {
   private load(name: string): Kernel {
     const source = shaderSources[name];
     if (source === undefined || name === 'prelude') throw new Error(`kernel ${name}: no shader shaders/**/${name}.wgsl`);
-    const code = `${shaderSources.prelude}\n${source}`;
+    const code = withPrelude(shaderSources.prelude, source);
     const reflect = new WgslReflect(code);
     const resources = [...reflect.storage, ...reflect.uniforms].sort((a, b) => a.binding - b.binding);
     const fail = (why: string) => { throw new Error(`kernel ${name}: ${why} (binding convention: inputs read, outputs read_write, then one 'params' uniform)`); };

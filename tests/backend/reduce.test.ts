@@ -1,0 +1,58 @@
+// Reductions on the GPU against the CPU reference, by path (packages/webgpu/src/reduce.ts): the rows
+// kernel for trailing axes — full reductions and row-wise ones, one pass (rows up to one chunk of
+// 4096) and two (longer rows, up to 1M + 3 elements) — and the general strided kernel for other
+// axes. Every op (sum, mean, max, min) at sizes around the workgroup's 64 and the chunk's 4096;
+// max and min also on all-negative and all-positive data, where a wrong identity would show.
+import { max, mean, min, sum, type Shape, type Tensor } from '@webgrad/core';
+import { cpu, expectClose, gpu, on, randomValues, tensorOn, type Domain } from '../helpers.js';
+
+const OPS = { sum, mean, max, min } as const;
+type OpName = keyof typeof OPS;
+
+interface Case { shape: Shape; axes?: number[]; domain?: Domain | 'negative' }
+
+const FULL: Case[] = [1, 7, 255, 256, 257, 4095, 4096, 4097, 8193, (1 << 20) + 3].map((n) => ({ shape: [n] }));
+const CASES: Case[] = [
+  ...FULL,
+  { shape: [3, 5, 7] }, // full reduction of a rank-3 tensor
+  { shape: [(1 << 20) + 3], domain: 'negative' },
+  { shape: [257], domain: 'negative' },
+  { shape: [4097], domain: 'positive' },
+  { shape: [64, 10], axes: [1] }, // softmax-sized rows, one pass
+  { shape: [3, 10000], axes: [1] }, // rows of three chunks
+  { shape: [5, 4097], axes: [1], domain: 'negative' },
+  { shape: [2, 3, 4099], axes: [1, 2] }, // two trailing axes
+  { shape: [7, 1], axes: [1] },
+  { shape: [67, 131], axes: [0] }, // leading axis: the strided kernel
+  { shape: [3, 4097, 5], axes: [1] },
+  { shape: [3, 5, 7], axes: [0, 2] },
+];
+
+const describeCase = (c: Case) => `[${c.shape}]${c.axes ? ` axes [${c.axes}]` : ' (all axes)'}${c.domain ? ` ${c.domain}` : ''}`;
+
+async function runOn(backend: ReturnType<typeof gpu>, op: OpName, c: Case, seed: number): Promise<Float32Array> {
+  const n = c.shape.reduce((p, d) => p * d, 1);
+  const domain = c.domain ?? 'any';
+  const values = randomValues(n, domain === 'negative' ? 'positive' : domain, seed).map((v) => (domain === 'negative' ? -v : v));
+  const x = tensorOn(backend, values, c.shape);
+  const out: Tensor = on(backend, () => OPS[op](x, c.axes));
+  const result = (await out.data()) as Float32Array;
+  x.dispose(); out.dispose();
+  return result;
+}
+
+describe('reductions: rows and strided paths against the CPU reference', () => {
+  for (const op of Object.keys(OPS) as OpName[]) {
+    describe(op, () => {
+      CASES.forEach((c, i) => {
+        it(describeCase(c), async () => {
+          const expected = await runOn(cpu(), op, c, 300 + i);
+          const actual = await runOn(gpu(), op, c, 300 + i);
+          // max/min are exact; sums of up to 1M normal values carry float32 rounding (pairwise: small)
+          const tolerance = op === 'max' || op === 'min' ? { rtol: 0, atol: 0 } : { rtol: 1e-5, atol: 1e-3 };
+          expectClose(actual, expected, tolerance, `${op} ${describeCase(c)}`);
+        });
+      });
+    });
+  }
+});

@@ -1,7 +1,8 @@
 // Reductions on the GPU against the CPU reference, by path (packages/webgpu/src/reduce.ts): the rows
-// kernel for trailing axes — full reductions and row-wise ones, one pass (rows up to one chunk of
-// 4096) and two (longer rows, up to 1M + 3 elements) — and the general strided kernel for other
-// axes. Every op (sum, mean, max, min) at sizes around the workgroup's 64 and the chunk's 4096;
+// kernel for trailing axes — full reductions and row-wise ones, one pass (rows up to one chunk,
+// REDUCE_CHUNK = 65536) and two (longer rows, up to 1M + 3 elements) — and the general strided kernel
+// for other axes. Every op (sum, mean, max, min) at sizes around the workgroup's 64, its 4 loads a
+// round (256) and the chunk;
 // max and min also on all-negative and all-positive data, where a wrong identity would show.
 import { max, mean, min, sum, type Shape, type Tensor } from '@webgrad/core';
 import { cpu, expectClose, gpu, on, randomValues, tensorOn, type Domain } from '../helpers.js';
@@ -11,17 +12,18 @@ type OpName = keyof typeof OPS;
 
 interface Case { shape: Shape; axes?: number[]; domain?: Domain | 'negative' }
 
-const FULL: Case[] = [1, 7, 255, 256, 257, 4095, 4096, 4097, 8193, (1 << 20) + 3].map((n) => ({ shape: [n] }));
+const FULL: Case[] = [1, 7, 255, 256, 257, 4097, 65535, 65536, 65537, 131073, (1 << 20) + 3].map((n) => ({ shape: [n] }));
 const CASES: Case[] = [
   ...FULL,
   { shape: [3, 5, 7] }, // full reduction of a rank-3 tensor
   { shape: [(1 << 20) + 3], domain: 'negative' },
   { shape: [257], domain: 'negative' },
-  { shape: [4097], domain: 'positive' },
+  { shape: [65537], domain: 'positive' },
   { shape: [64, 10], axes: [1] }, // softmax-sized rows, one pass
-  { shape: [3, 10000], axes: [1] }, // rows of three chunks
-  { shape: [5, 4097], axes: [1], domain: 'negative' },
-  { shape: [2, 3, 4099], axes: [1, 2] }, // two trailing axes
+  { shape: [3, 10000], axes: [1] },
+  { shape: [3, 150001], axes: [1] }, // rows of three chunks
+  { shape: [5, 65537], axes: [1], domain: 'negative' }, // two chunks, the second of one element
+  { shape: [2, 3, 40099], axes: [1, 2] }, // two trailing axes, two chunks
   { shape: [7, 1], axes: [1] },
   { shape: [67, 131], axes: [0] }, // leading axis: the strided kernel
   { shape: [3, 4097, 5], axes: [1] },

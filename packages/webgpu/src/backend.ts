@@ -52,7 +52,7 @@ export class WebGPUBackend implements Backend {
   poisonOutputs: boolean;
   /** How convolutions run: direct kernels (faster at every shape measured, see conv.ts), or im2col + the GEMM. */
   convAlgorithm: conv.ConvAlgorithm = 'direct';
-  /** The GEMM kernel (and its rows per invocation) matmuls run on: the autotune's pick for this adapter (see gemm.ts). */
+  /** The GEMM kernel (and its rows per invocation) matmuls run on: the autotune's pick (gemm.ts). */
   matmulKernel: GemmChoice = { kernel: 'matmul', rowBlocks: 1 };
   private deviceError: string | null = null;
   /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */

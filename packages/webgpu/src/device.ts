@@ -2,12 +2,7 @@
 // to install. Imports dawn-pacing.ts; `webgpu` is loaded only in Node, by dynamic import.
 import { enableDawnPacing } from './dawn-pacing.js';
 
-export interface AcquiredDevice {
-  device: GPUDevice;
-  adapterName: string;
-  /** The smallest subgroup the adapter may run, when the device has the `subgroups` feature; else 0. */
-  subgroupMinSize: number;
-}
+export interface AcquiredDevice { device: GPUDevice; adapterName: string }
 
 // Dawn's GPU object must outlive the device, or Node may collect the instance under it.
 let dawnGpu: GPU | undefined;
@@ -49,9 +44,9 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       : 'Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use a browser that supports it.'));
   }
   const { limits } = adapter;
-  // Subgroup operations let the GEMM share values across lanes without workgroup memory (gemm.ts);
-  // timestamp queries time each kernel for backend.profile() (profiler.ts).
-  const subgroups = adapter.features.has('subgroups');
+  // Subgroup operations let the GEMM share values across lanes without workgroup memory (gemm.ts
+  // reads the subgroup sizes from device.adapterInfo); timestamp queries time each kernel for
+  // backend.profile() (profiler.ts).
   const features = (['subgroups', 'timestamp-query'] as const).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     requiredFeatures: features,
@@ -62,5 +57,5 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
   });
-  return { device, adapterName: describeAdapter(adapter.info), subgroupMinSize: subgroups ? adapter.info.subgroupMinSize ?? 0 : 0 };
+  return { device, adapterName: describeAdapter(adapter.info) };
 }

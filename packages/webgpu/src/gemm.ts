@@ -57,7 +57,8 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   const [M, K] = transposeA ? [ca, ra] : [ra, ca];
   const N = transposeB ? rb : cb;
   const out = backend.allocateOutput([batch, M, N]);
-  // Rows run along the grid's x axis there (65535 workgroups at most)
+  // A short K barely fills one chunk of broadcasts; and the subgroup kernel puts its row blocks on
+  // the grid's x axis, 65535 workgroups at most.
   if (choice.kernel === 'matmul_subgroups' && (K < SUBGROUP_MIN_K || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
     choice = { kernel: 'matmul_rows', rowBlocks: 1 };
   }
@@ -116,10 +117,10 @@ function fastest(timed: readonly { choice: GemmChoice; ms: number }[]): { choice
 
 /**
  * Times every choice on a 256³ product, then the two fastest again on 512³, and keeps the faster
- * there. On lavapipe the choices are within ~10% of each other up to 512³, while at 1024³–2048³
- * (where the time goes) those with more rows per invocation pull ahead and the one-block subgroup
- * kernel falls behind by ~1.5× (bench/gemm-kernels.mjs): hence the near-tie rule, which keeps a
- * noisy small timing from choosing a variant that is bad on large products.
+ * there. On lavapipe the choices other than the tiled `matmul` are within ~10% of each other up to
+ * 512³, while at 1024³–2048³ (where the time goes) the one-block subgroup kernel falls behind the
+ * others by up to ~1.5× (bench/RESULTS.md): hence the near-tie rule, which keeps a noisy small
+ * timing from choosing a variant that is bad on large products.
  */
 export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmChoice> {
   const known = tuned.get(backend.adapterName);

@@ -1,11 +1,13 @@
 // reduce: out[o] = the sum, mean, max or min (OP override) of x over the reduced axes, for each output o.
 //
 // Bindings: 0 x (read), 1 out (read_write), 2 params (uniform).
-// Mapping: one workgroup of 64 invocations per output element (grid wrapped into y). Output o is
-// decomposed over kept_shape/kept_strides to the base offset of its slice of x; invocation t sums
-// elements t, t+64, ... of the slice (decomposed over red_shape/red_strides), then the workgroup
-// combines its 64 partial results as a tree in workgroup memory (pairwise, which also keeps float32
-// rounding error low for long sums).
+// Mapping: LANES invocations per output element (override, a power of two ≤ 64), so one workgroup
+// of 64 takes 64 / LANES outputs (grid wrapped into y). Output o is decomposed over
+// kept_shape/kept_strides to the base offset of its slice of x; its lane l sums elements l,
+// l+LANES, ... of the slice (decomposed over red_shape/red_strides), then the output's lanes combine
+// their partial results as a tree in workgroup memory (pairwise, which also keeps float32 rounding
+// error low for long sums). Short slices get few lanes: a bias gradient's column sums over a batch
+// of 64 take 4 lanes each, 16 columns a workgroup.
 
 const OP_SUM: u32 = 0u;
 const OP_MEAN: u32 = 1u;
@@ -29,6 +31,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
+override LANES: u32 = 64u;
+
 const WG: u32 = 64u;
 var<workgroup> partial: array<f32, WG>;
 
@@ -47,21 +51,24 @@ fn combine(a: f32, b: f32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
-  let o = flat_workgroup(wid, nwg);
-  if (o >= params.out_size) { return; }
+  let o = flat_workgroup(wid, nwg) * (WG / LANES) + t / LANES;
+  let lane = t % LANES;
+  // past the last output a lane still joins every barrier, and writes nothing
+  let in_range = o < params.out_size;
+  let reduce_size = select(0u, params.reduce_size, in_range);
   let base = strided_offset(o, params.kept_rank, params.kept_shape, params.kept_strides);
   var acc = identity();
-  for (var r = t; r < params.reduce_size; r += WG) {
+  for (var r = lane; r < reduce_size; r += LANES) {
     acc = combine(acc, x[base + strided_offset(r, params.red_rank, params.red_shape, params.red_strides)]);
   }
   partial[t] = acc;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (t < stride) { partial[t] = combine(partial[t], partial[t + stride]); }
+  for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
+    if (lane < stride) { partial[t] = combine(partial[t], partial[t + stride]); }
     workgroupBarrier();
   }
-  if (t == 0u) {
-    var total = partial[0];
+  if (in_range && lane == 0u) {
+    var total = partial[t];
     if (OP == OP_MEAN) { total /= f32(params.reduce_size); }
     out[o] = total;
   }

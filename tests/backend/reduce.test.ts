@@ -25,7 +25,10 @@ const CASES: Case[] = [
   { shape: [5, 65537], axes: [1], domain: 'negative' }, // two chunks, the second of one element
   { shape: [2, 3, 40099], axes: [1, 2] }, // two trailing axes, two chunks
   { shape: [7, 1], axes: [1] },
-  { shape: [67, 131], axes: [0] }, // leading axis: the strided kernel
+  { shape: [67, 131], axes: [0] }, // leading axis: the strided kernel, 8 lanes an output
+  { shape: [64, 128], axes: [0] }, // a bias gradient: 4 lanes an output, 16 outputs a workgroup
+  { shape: [64, 10], axes: [0], domain: 'negative' },
+  { shape: [1, 33], axes: [0] }, // one element an output: one lane, the last workgroup part full
   { shape: [3, 4097, 5], axes: [1] },
   { shape: [3, 5, 7], axes: [0, 2] },
 ];

@@ -6,7 +6,7 @@ import {
   type Backend, type BinaryOp, type Conv2DGeometry, type DType, type MatmulEpilogue, type PoolKind, type MatmulOptions, type OptimizerHyper, type OptimizerKind, type ReduceOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp,
 } from '@webgrad/core';
 import { BufferPool } from './buffer-pool.js';
-import { CommandRecorder, gridFor } from './commands.js';
+import { CommandRecorder, gridFor, lanesFor } from './commands.js';
 import * as conv from './conv.js';
 import { acquireDevice } from './device.js';
 import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
@@ -23,15 +23,6 @@ export interface GpuStorage { readonly buffer: GPUBuffer; readonly bytes: number
 const POISON = 0x7fc0dead;
 
 const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
-
-/**
- * Invocations per row for the row kernels of workgroups of 64 (softmax-CE, argmax): about 16 elements
- * each, a power of two from 1 to 64. On CPU adapters every workgroup has a fixed cost, so a
- * workgroup per ten-class row costs 64× what one workgroup of 64 such rows does.
- */
-export function lanesFor(rowLength: number): number {
-  return Math.min(64, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(rowLength / 16)))));
-}
 
 export interface WebGPUBackendOptions {
   /** Fill every kernel's output with NaN before the kernel runs, so unwritten elements show (tests). */

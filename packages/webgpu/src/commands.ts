@@ -250,3 +250,12 @@ export function gridFor(count: number): [number, number, number] {
   const x = Math.min(count, 65535);
   return [x, Math.ceil(count / x), 1];
 }
+
+/**
+ * Invocations per row for the row kernels of workgroups of 64 (softmax-CE, argmax, strided reduce):
+ * about 16 elements each, a power of two from 1 to 64. On CPU adapters every workgroup has a fixed
+ * cost, so a workgroup per ten-class row costs 64× what one workgroup of 64 such rows does.
+ */
+export function lanesFor(rowLength: number): number {
+  return Math.min(64, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(rowLength / 16)))));
+}

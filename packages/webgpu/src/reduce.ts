@@ -6,7 +6,7 @@
 // strided kernel (shaders/reduce/reduce.wgsl). Imports the core contract and this package's recorder.
 import { sizeOf, stridesOf, type ReduceOp, type TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
-import { gridFor } from './commands.js';
+import { gridFor, lanesFor } from './commands.js';
 
 /**
  * Elements of a row one workgroup of the rows kernel reduces (64 invocations × 1024 loads). Larger
@@ -57,14 +57,15 @@ function reduceStrided(backend: WebGPUBackend, op: ReduceOp, x: TensorInfo, axes
   const strides = stridesOf(x.shape);
   const outSize = sizeOf(kept.map((d) => x.shape[d]));
   const out = backend.allocateOutput(kept.map((d) => x.shape[d]));
+  const reduceSize = sizeOf(axes.map((d) => x.shape[d])), lanes = lanesFor(reduceSize);
   backend.commands.dispatch({
-    kernel: 'reduce', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: backend.registry.opCode('reduce', op) },
+    kernel: 'reduce', inputs: [buf(x)], outputs: [out.buffer], overrides: { OP: backend.registry.opCode('reduce', op), LANES: lanes },
     params: {
-      out_size: outSize, reduce_size: sizeOf(axes.map((d) => x.shape[d])), kept_rank: kept.length, red_rank: axes.length,
+      out_size: outSize, reduce_size: reduceSize, kept_rank: kept.length, red_rank: axes.length,
       kept_shape: kept.map((d) => x.shape[d]), kept_strides: kept.map((d) => strides[d]),
       red_shape: axes.map((d) => x.shape[d]), red_strides: axes.map((d) => strides[d]),
     },
-    grid: gridFor(outSize),
+    grid: gridFor(Math.ceil(outSize / (64 / lanes))),
   });
   return out;
 }

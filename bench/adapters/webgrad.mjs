@@ -1,7 +1,7 @@
 // The webgrad side of the benchmark: the same small vocabulary the tfjs adapter offers (tensors,
 // matmul, add, sum, models), on the WebGPU backend. Imports webgrad's three packages.
 import { add, currentBackend, matmul, randomNormal, setBackend, sum, tensor, tidy } from '@webgrad/core';
-import '@webgrad/webgpu';
+import { describeChoice } from '@webgrad/webgpu';
 import { adam, conv2d, dense, flatten, maxPooling2d, reshape, sequential } from '@webgrad/layers';
 
 export async function open() {
@@ -14,7 +14,8 @@ export async function open() {
     flatten: () => flatten(),
   };
   return {
-    describe: () => currentBackend().describe(),
+    // the autotune's GEMM pick can vary with the machine's load at start-up, and explains some runs
+    describe: () => `${currentBackend().describe()}; GEMM: ${describeChoice(currentBackend().matmulKernel)}`,
     device: () => currentBackend().device,
     /** Convolutions as im2col + the GEMM instead of the direct kernels (backend.convAlgorithm). */
     useIm2col: () => { currentBackend().convAlgorithm = 'gemm'; },

@@ -70,7 +70,9 @@ async function kernels(fw) {
   const floor = device ? await openDawnFloor({ chain: 200, device }) : undefined;
   rows['small op'] = [];
   if (floor) { rows['floor submit each'] = []; rows['floor one pass'] = []; }
-  for (let r = 0; r <= 7; r++) {
+  // 15 timed chains: a chain of 200 small ops is ~6 ms, so one GC pause or scheduler hiccup moves a
+  // sample by 2-4×, and the median of 7 still wandered by ±30% from run to run
+  for (let r = 0; r <= 15; r++) {
     const [us] = await timeChain(fw, (prev) => fw.add(prev ?? s0, s1), { reps: 200, runs: 1 });
     if (r > 0) rows['small op'].push(us * 1e6);
     if (!floor) continue;

@@ -26,7 +26,7 @@ const SUBMIT_EVERY = 32;
 const BIND_GROUP_CACHE_LIMIT = 8192;
 // Readback buffers are kept for reuse up to this many bytes in all: mapping a fresh MAP_READ buffer
 // cost ~3.5 ms a megabyte on lavapipe (a reused one ~0.3 ms), a third of a 512³ matmul's readback.
-const STAGING_KEEP_BYTES = 64 << 20;
+const STAGING_KEEP_BYTES = 16 << 20;
 
 export interface Dispatch {
   kernel: string;

@@ -198,6 +198,11 @@ describe('clear errors from the Layers API', () => {
       await rejects(model().fit(x, tensor(new Float32Array(16 * 3), [16, 3])), /fit: targets of shape \[16,3\] \(float32\) do not fit loss 'sparseCategoricalCrossentropy' for outputs \(None, 3\); expected \[16\] int32 class indices/);
       const nan = tensor(Float32Array.from({ length: 16 * 8 }, (_, i) => (i === 17 ? NaN : 0)), [16, 8]);
       await rejects(model().fit(nan, y), /fit: x \(shape \[16,8\]\) contains NaN or Infinity/);
+      // the scan goes in chunks of 2^20 elements: an Infinity in the last element of the third is found
+      const n = (3 << 20) / 8, big = new Float32Array(n * 8);
+      big[big.length - 1] = Infinity;
+      const bigLabels = tensor(new Int32Array(n), [n], 'int32');
+      await rejects(model().fit(tensor(big, [n, 8]), bigLabels, { epochs: 0 }), new RegExp(`fit: x \\(shape \\[${n},8\\]\\) contains NaN or Infinity`));
       expect(() => dense({ units: 3, activation: 'swish' as never })).to.throw(/unknown activation 'swish'; expected one of linear, relu, sigmoid, tanh, softmax/);
       expect(() => mlp().compile({ optimizer: 'adamax' as never, loss: 'mse' })).to.throw(/unknown optimizer 'adamax'; expected one of sgd, adagrad, rmsprop, adam, adamw/);
       expect(() => mlp().compile({ optimizer: 'sgd', loss: 'hinge' as never })).to.throw(/unknown loss 'hinge'; expected one of meanSquaredError/);

@@ -68,11 +68,23 @@ function checkData(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, 
 // each time): fitting the same data epoch by epoch scans it once, not once a call.
 const knownFinite = new WeakSet<Tensor>();
 
+// Elements checked per step of the scan: its temporaries (a slice and its finiteness mask) stay this
+// small whatever the data's size, where one mask of the whole data set doubled its memory for a moment.
+const FINITE_CHUNK = 1 << 20;
+
 async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
   if (x.dtype !== 'float32' || knownFinite.has(x)) return;
-  const flag = withBackend(x.backend, () => tidy(() => min(isFinite(x))));
-  const [allFinite] = await readScalars([flag]);
-  flag.dispose();
+  const flags = withBackend(x.backend, () => {
+    const flat = reshape(x, [x.size]);
+    const chunks: Tensor[] = [];
+    for (let at = 0; at < x.size; at += FINITE_CHUNK) {
+      chunks.push(tidy(() => min(isFinite(slice(flat, [at], [Math.min(FINITE_CHUNK, x.size - at)])))));
+    }
+    flat.dispose();
+    return chunks;
+  });
+  const allFinite = Math.min(1, ...(await readScalars(flags)));
+  flags.forEach((f) => f.dispose());
   if (!allFinite) throw new Error(`${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`);
   if (!(x instanceof Variable)) knownFinite.add(x);
 }

@@ -1,4 +1,5 @@
-// prelude: prepended by the kernel registry to every kernel in shaders/. Shared index math only.
+// prelude: prepended by the kernel registry to every kernel in shaders/. Shared index math, and the
+// activations the GEMM and convolution kernels fuse into their epilogues.
 //
 // Shapes and strides of up to MAX_RANK axes travel in uniforms as array<vec4<u32>, 2> (uniform
 // arrays need a 16-byte stride). Dispatches of more than 65535 workgroups wrap into the y axis of
@@ -57,3 +58,17 @@ fn normal_pdf(x: f32) -> f32 {
 
 // The largest finite f32 (3.4028234663852886e38, written short of it so the literal rounds down).
 const F32_MAX: f32 = 3.40282346e38;
+
+// The activations a GEMM or convolution applies in its epilogue (their ACTIVATION override takes these
+// codes), with the unary kernel's formulas, so fused and unfused results agree.
+const ACT_LINEAR: u32 = 0u;
+const ACT_RELU: u32 = 1u;
+const ACT_SIGMOID: u32 = 2u;
+const ACT_TANH: u32 = 3u;
+
+fn activate(z: f32, activation: u32) -> f32 {
+  if (activation == ACT_RELU) { return max(z, 0.0); }
+  if (activation == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
+  if (activation == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
+  return z;
+}

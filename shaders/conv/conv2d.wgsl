@@ -11,11 +11,6 @@
 // workgroup, grid wrapped into y. Lanes past OW or CO read clamped, in-bounds addresses and are never
 // written. Direct convolution, no im2col buffer: see packages/webgpu/src/conv.ts for the choice.
 
-const ACT_LINEAR: u32 = 0u;
-const ACT_RELU: u32 = 1u;
-const ACT_SIGMOID: u32 = 2u;
-const ACT_TANH: u32 = 3u;
-
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = ACT_LINEAR;
 
@@ -41,10 +36,7 @@ const BLOCK_CO: u32 = 8u; // output channels per invocation, as two vec4
 fn epilogue(v: f32, co: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[co]; }
-  if (ACTIVATION == ACT_RELU) { z = max(z, 0.0); }
-  if (ACTIVATION == ACT_SIGMOID) { z = 1.0 / (1.0 + exp(-z)); }
-  if (ACTIVATION == ACT_TANH) { let e = exp(-2.0 * abs(z)); z = sign(z) * (1.0 - e) / (1.0 + e); }
-  return z;
+  return activate(z, ACTIVATION);
 }
 
 @compute @workgroup_size(256)

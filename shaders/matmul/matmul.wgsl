@@ -12,11 +12,6 @@
 // 4×4 block in registers: rows ly + 16i, columns lx + 16j, so neighbouring invocations write
 // neighbouring columns.
 
-const ACT_LINEAR: u32 = 0u;
-const ACT_RELU: u32 = 1u;
-const ACT_SIGMOID: u32 = 2u;
-const ACT_TANH: u32 = 3u;
-
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = ACT_LINEAR;
 
@@ -42,14 +37,10 @@ struct Params {
 var<workgroup> a_tile: array<array<f32, TILE>, TK>; // [k][m]
 var<workgroup> b_tile: array<array<f32, TILE>, TK>; // [k][n]
 
-// The same formulas as the unary kernel's, so fused and unfused results agree.
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[col]; }
-  if (ACTIVATION == ACT_RELU) { return max(z, 0.0); }
-  if (ACTIVATION == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
-  if (ACTIVATION == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
-  return z;
+  return activate(z, ACTIVATION);
 }
 
 fn load_a(base: u32, m: u32, k: u32) -> f32 {

@@ -13,11 +13,6 @@
 // batch. Loads past the edges read the last row/column (clamped, so the loop has no branches) and
 // their results are never stored.
 
-const ACT_LINEAR: u32 = 0u;
-const ACT_RELU: u32 = 1u;
-const ACT_SIGMOID: u32 = 2u;
-const ACT_TANH: u32 = 3u;
-
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = ACT_LINEAR;
 override WG_SIZE: u32 = 64u;
@@ -41,14 +36,10 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-// The same formulas as the unary kernel's, so fused and unfused results agree.
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[col]; }
-  if (ACTIVATION == ACT_RELU) { return max(z, 0.0); }
-  if (ACTIVATION == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
-  if (ACTIVATION == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
-  return z;
+  return activate(z, ACTIVATION);
 }
 
 @compute @workgroup_size(WG_SIZE)

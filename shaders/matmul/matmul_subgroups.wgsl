@@ -20,11 +20,6 @@
 
 enable subgroups;
 
-const ACT_LINEAR: u32 = 0u;
-const ACT_RELU: u32 = 1u;
-const ACT_SIGMOID: u32 = 2u;
-const ACT_TANH: u32 = 3u;
-
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = ACT_LINEAR;
 override WG_SIZE: u32 = 64u;
@@ -59,14 +54,10 @@ var<private> acc3: mat4x4<f32>;
 var<private> b_cols: vec4<u32>;
 var<private> b_step: u32;
 
-// The same formulas as the unary kernel's, so fused and unfused results agree.
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[col]; }
-  if (ACTIVATION == ACT_RELU) { return max(z, 0.0); }
-  if (ACTIVATION == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
-  if (ACTIVATION == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
-  return z;
+  return activate(z, ACTIVATION);
 }
 
 // a's elements at offset `at` past each of 4 rows' starts.

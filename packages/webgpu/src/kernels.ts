@@ -31,7 +31,7 @@ export interface Kernel {
   readonly paramsSize: number;
   readonly layout: GPUBindGroupLayout;
   readonly pipelineLayout: GPUPipelineLayout;
-  /** The shader's `const NAME: u32 = Nu;` codes by name (OP_*, ACT_*), for its override constants. */
+  /** The shader's and the prelude's `const NAME: u32 = Nu;` codes by name (OP_*, ACT_*), for its override constants. */
   readonly constants: ReadonlyMap<string, number>;
   readonly params: ReadonlyMap<string, ParamMember>;
   readonly module: GPUShaderModule;
@@ -100,7 +100,8 @@ export class KernelRegistry {
     }));
     entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
     const layout = this.device.createBindGroupLayout({ label: name, entries });
-    const constants = new Map([...source.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
+    // the prelude's codes too: the ACT_* of the fused epilogues live there
+    const constants = new Map([...`${shaderSources.prelude}\n${source}`.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
     return {
       name, inputs, outputs, paramsSize: Math.ceil(params!.size / 16) * 16, layout, constants, params: members,
       pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] }),

@@ -1,5 +1,5 @@
 // Every GEMM choice this device offers (shaders/matmul/: each kernel, and matmul_subgroups at each
-// ROW_BLOCKS), forced one at a time whatever the autotune picked, against the CPU reference: awkward
+// ROW_BLOCKS; matmul_texture with its packed b), forced one at a time whatever the autotune picked, against the CPU reference: awkward
 // sizes (1, 7, 65, 130, primes, non-multiples of each kernel's tiles, K not a multiple of 4 or of
 // the subgroup kernel's chunk of 8, N under one workgroup's columns), both transposes, shared and
 // per-batch operands, and the bias + activation epilogue. Also that the autotune answered with one of them.
@@ -30,6 +30,8 @@ const CASES: Case[] = [
   { a: [3, 19, 33], b: [3, 33, 21], bias: true, activation: 'relu' }, // per-batch, K of 4 chunks + 1
   { a: [2, 33, 19], b: [21, 33], transposeA: true, transposeB: true }, // b shared, both transposed
   { a: [3, 4], b: [4, 0] }, // an empty output: nothing dispatched
+  { a: [33, 40], b: [40, 6], bias: true, activation: 'relu' }, // N of 6: the texture's last texel half zeros
+  { a: [2, 3, 16], b: [2, 9000, 16], transposeB: true }, // batch·K past 16384 texture rows: another kernel
 ];
 
 const describeCase = (c: Case) => `[${c.a}]${c.transposeA ? 'ᵀ' : ''} · [${c.b}]${c.transposeB ? 'ᵀ' : ''}` +
@@ -51,6 +53,7 @@ async function runOn(backend: ReturnType<typeof gpu>, c: Case, seed: number): Pr
 const ALL_CHOICES: GemmChoice[] = [
   { kernel: 'matmul', rowBlocks: 1 }, { kernel: 'matmul_rows', rowBlocks: 1 },
   ...[1, 2, 3, 4].map((rowBlocks) => ({ kernel: 'matmul_subgroups' as const, rowBlocks })),
+  { kernel: 'matmul_texture', rowBlocks: 4 },
 ];
 
 describe('GEMM kernels: each choice against the CPU reference', () => {
@@ -77,6 +80,48 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
       });
     });
   }
+
+  describe('matmul_texture: its packed textures', () => {
+    const texture: GemmChoice = { kernel: 'matmul_texture', rowBlocks: 4 };
+    const offered = () => gemmChoicesFor((gpu() as WebGPUBackend).device).some((c) => c.kernel === texture.kernel);
+
+    it('products of one size recorded back to back, sharing one texture, each read their own b', async () => {
+      if (!offered()) return;
+      const backend = gpu() as WebGPUBackend;
+      backend.matmulKernel = texture;
+      const a = randomValues(5 * 20, 'any', 1);
+      const bs = [2, 3, 4].map((seed) => randomValues(20 * 9, 'any', seed));
+      const expected = await Promise.all(bs.map((b) => on(cpu(), () => fusedMatmul({ a: tensorOn(cpu(), a, [5, 20]), b: tensorOn(cpu(), b, [20, 9]) })).data()));
+      const created = backend.textures.created;
+      // recorded in one synchronous stretch: the second pack overwrites the texture the first product reads
+      const inputs = bs.map((b) => [tensorOn(backend, a, [5, 20]), tensorOn(backend, b, [20, 9])]);
+      const outs = inputs.map(([x, y]) => on(backend, () => fusedMatmul({ a: x, b: y })));
+      const actual = await Promise.all(outs.map((t) => t.data()));
+      [...inputs.flat(), ...outs].forEach((t) => t.dispose());
+      actual.forEach((values, i) => expectClose(values as Float32Array, expected[i] as Float32Array, { rtol: 1e-4, atol: 1e-4 }, `product ${i}`));
+      expect(backend.textures.created - created).to.be.at.most(1);
+    });
+
+    it('textures dropped past the budget are destroyed only after the work that binds them is submitted', async () => {
+      if (!offered()) return;
+      const backend = gpu() as WebGPUBackend;
+      backend.matmulKernel = texture;
+      // 17 sizes of ~4.2 MB each: past the 64 MB kept, so the oldest are dropped while still bound
+      const sizes = Array.from({ length: 17 }, (_, i) => 1024 + 4 * i);
+      const a = randomValues(1024, 'any', 7);
+      const inputs = sizes.map((n, i) => [tensorOn(backend, a, [1, 1024]), tensorOn(backend, randomValues(1024 * n, 'any', 10 + i), [1024, n])]);
+      const submitEvery = backend.commands.submitEvery;
+      backend.commands.submitEvery = 1024; // all 34 dispatches in one submit, so a dropped texture is still bound
+      const outs = inputs.map(([x, y]) => on(backend, () => fusedMatmul({ a: x, b: y })));
+      backend.commands.submitEvery = submitEvery;
+      const actual = await Promise.all(outs.map((t) => t.data()));
+      [...inputs.flat(), ...outs].forEach((t) => t.dispose());
+      for (const [i, n] of sizes.entries()) {
+        const expected = await on(cpu(), () => fusedMatmul({ a: tensorOn(cpu(), a, [1, 1024]), b: tensorOn(cpu(), randomValues(1024 * n, 'any', 10 + i), [1024, n]) })).data();
+        expectClose(actual[i] as Float32Array, expected as Float32Array, { rtol: 1e-4, atol: 1e-4 }, `1×1024·1024×${n}`);
+      }
+    });
+  });
 
   it('the autotune picked one of the choices this device offers', () => {
     const offered = gemmChoicesFor((gpu() as WebGPUBackend).device);

@@ -15,6 +15,7 @@ import { autotuneGemm, gemm, type GemmChoice } from './gemm.js';
 import { KernelRegistry } from './kernels.js';
 import { KernelProfiler, type KernelTime } from './profiler.js';
 import { reduce } from './reduce.js';
+import { ScratchTextures } from './scratch-textures.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
 export interface GpuStorage { readonly buffer: GPUBuffer; readonly bytes: number }
@@ -40,6 +41,8 @@ export class WebGPUBackend implements Backend {
   readonly registry: KernelRegistry;
   readonly pool: BufferPool;
   readonly commands: CommandRecorder;
+  /** Packed operands of the texture GEMM (gemm.ts). */
+  readonly textures: ScratchTextures;
   poisonOutputs: boolean;
   /** How convolutions run: direct kernels (faster at every shape measured, see conv.ts), or im2col + the GEMM. */
   convAlgorithm: conv.ConvAlgorithm = 'direct';
@@ -59,6 +62,7 @@ export class WebGPUBackend implements Backend {
     this.pool = new BufferPool(device);
     this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.commands = new CommandRecorder(device, this.registry, this.pool);
+    this.textures = new ScratchTextures(device, this.commands);
     this.poisonOutputs = options.poisonOutputs ?? false;
     this.commands.compileAsync = options.compileAsync ?? true;
     this.dataErrors = new DataErrors(device);

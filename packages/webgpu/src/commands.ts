@@ -18,6 +18,9 @@ import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.j
 import type { KernelProfiler } from './profiler.js';
 
 const ARENA_BYTES = 1 << 16;
+
+// GPUBuffer is a global only where WebGPU is; a buffer is the resource that can be mapped.
+const isBuffer = (resource: Resource): resource is GPUBuffer => 'mapAsync' in resource;
 const MAX_DISPATCHES_PER_SUBMIT = 1024;
 // A batch is submitted after this many dispatches even inside one synchronous stretch of work: the
 // adapter starts on it while the rest is recorded (a training step of ~30 dispatches is still about
@@ -28,10 +31,13 @@ const BIND_GROUP_CACHE_LIMIT = 8192;
 // cost ~3.5 ms a megabyte on lavapipe (a reused one ~0.3 ms), a third of a 512³ matmul's readback.
 const STAGING_KEEP_BYTES = 16 << 20;
 
+/** What a kernel binds: a buffer, or a texture's view (the texture GEMM's packed operand). */
+export type Resource = GPUBuffer | GPUTextureView;
+
 export interface Dispatch {
   kernel: string;
-  inputs: readonly GPUBuffer[];
-  outputs: readonly GPUBuffer[];
+  inputs: readonly Resource[];
+  outputs: readonly Resource[];
   params: ParamValues;
   overrides?: Overrides;
   /** Workgroups along x, y, z. */
@@ -42,8 +48,8 @@ export interface Dispatch {
 interface HeldDispatch {
   kernel: Kernel;
   overrides: Overrides;
-  inputs: readonly GPUBuffer[];
-  outputs: readonly GPUBuffer[];
+  inputs: readonly Resource[];
+  outputs: readonly Resource[];
   params: Uint8Array;
   grid: readonly [number, number, number];
   compiled: Promise<void>;
@@ -61,8 +67,8 @@ export class CommandRecorder {
   private arenaUsed = 0;
   private readonly slot: number;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
-  private nextBufferId = 0;
+  private readonly resourceIds = new WeakMap<Resource, number>();
+  private nextResourceId = 0;
   private flushQueued = false;
   private bindGroupsCreated = 0;
   private submits = 0;
@@ -74,6 +80,7 @@ export class CommandRecorder {
   private draining: Promise<void> | null = null;
   private compileFailure: Error | null = null;
   private readonly freeStaging: GPUBuffer[] = [];
+  private readonly retired: GPUTexture[] = [];
   /** While set, each dispatch gets a timed pass of its own (backend.profile). */
   profiler: KernelProfiler | null = null;
 
@@ -82,19 +89,21 @@ export class CommandRecorder {
     this.arena = device.createBuffer({ label: 'params arena', size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   }
 
-  private idOf(buffer: GPUBuffer): number {
-    let id = this.bufferIds.get(buffer);
-    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+  private idOf(resource: Resource): number {
+    let id = this.resourceIds.get(resource);
+    if (id === undefined) this.resourceIds.set(resource, (id = this.nextResourceId++));
     return id;
   }
 
-  private bindGroup(kernel: Kernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], paramsOffset: number): GPUBindGroup {
+  private bindGroup(kernel: Kernel, inputs: readonly Resource[], outputs: readonly Resource[], paramsOffset: number): GPUBindGroup {
     let key = `${kernel.name}@${paramsOffset}`;
     for (const b of inputs) key += `,${this.idOf(b)}`;
     for (const b of outputs) key += `,${this.idOf(b)}`;
     let group = this.bindGroups.get(key);
     if (!group) {
-      const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
+      const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((resource, binding) => ({
+        binding, resource: isBuffer(resource) ? { buffer: resource } : resource,
+      }));
       entries.push({ binding: entries.length, resource: { buffer: this.arena, offset: paramsOffset, size: kernel.paramsSize } });
       group = this.device.createBindGroup({ label: kernel.name, layout: kernel.layout, entries });
       this.bindGroupsCreated++;
@@ -129,7 +138,7 @@ export class CommandRecorder {
   }
 
   /** Records one dispatch whose params are already packed at the arena's next free slot. */
-  private encode(kernel: Kernel, pipeline: GPUComputePipeline, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[],
+  private encode(kernel: Kernel, pipeline: GPUComputePipeline, inputs: readonly Resource[], outputs: readonly Resource[],
     grid: readonly [number, number, number], slotBytes: number): void {
     const offset = this.arenaUsed;
     this.arenaUsed += slotBytes;
@@ -156,7 +165,7 @@ export class CommandRecorder {
     }
   }
 
-  private hold(kernel: Kernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], params: ParamValues,
+  private hold(kernel: Kernel, inputs: readonly Resource[], outputs: readonly Resource[], params: ParamValues,
     overrides: Overrides, grid: readonly [number, number, number]): void {
     // packed now, so a bad param throws at the op that passed it, not later in the drain
     const packed = new Uint8Array(kernel.paramsSize);
@@ -206,8 +215,14 @@ export class CommandRecorder {
     this.pass = null;
     this.arenaUsed = 0;
     this.dispatches = 0;
-    if (this.held.length === 0) this.pool.submitted(); // held work still reads buffers freed since
+    if (this.held.length === 0) { // held work still reads buffers freed since, and retired textures
+      this.pool.submitted();
+      for (const texture of this.retired.splice(0)) texture.destroy();
+    }
   }
+
+  /** Destroys `texture` once the work recorded or held so far, which may bind it, is submitted. */
+  retire(texture: GPUTexture): void { this.retired.push(texture); }
 
   /** Counters for tests and benchmarks: after warm-up, a training step must not create bind groups. */
   stats(): { bindGroupsCreated: number; bindGroupsCached: number; submits: number; compiles: { sync: number; async: number } } {

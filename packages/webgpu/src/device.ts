@@ -55,6 +55,8 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // the texture GEMM packs a matmul's b into a texture batch·K texels tall (gemm.ts)
+      maxTextureDimension2D: limits.maxTextureDimension2D,
     },
   });
   return { device, adapterName: describeAdapter(adapter.info) };

@@ -1,18 +1,21 @@
 // The GEMM: which kernel runs a matmul, with which workgroup size, and the small autotune that
-// picks the kernel per adapter. Three kernels compute the same thing (shaders/matmul/):
+// picks the kernel per adapter. Four kernels compute the same thing (shaders/matmul/):
 // `matmul` stages 64×64 tiles in workgroup memory (the shape real GPUs like); `matmul_rows` uses no
 // workgroup memory or barriers (CPU adapters such as lavapipe run it ~3× faster per CPU second);
 // `matmul_subgroups` is matmul_rows with a shared through subgroup broadcasts (devices with the
-// `subgroups` feature), in 1–4 blocks of 4 rows per invocation. The autotune times each choice once
-// per adapter and keeps the fastest; bench/gemm-kernels.mjs shows all of them side by side.
+// `subgroups` feature), in 1–4 blocks of 4 rows per invocation; `matmul_texture` is the subgroup
+// kernel reading b from a texture that `pack_b_texture` fills first (on lavapipe a texel fetch is
+// much cheaper than a storage-buffer load: ~2× the subgroup kernel). The autotune times each choice
+// once per adapter and keeps the fastest; bench/gemm-kernels.mjs shows all of them side by side.
 // Imports the backend's types and the core contract.
 import type { MatmulEpilogue, MatmulOptions, TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
+import { gridFor } from './commands.js';
 
-export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups'] as const;
+export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture'] as const;
 export type GemmKernel = (typeof GEMM_KERNELS)[number];
 
-/** A kernel and its rows per invocation in blocks of 4 (matmul_subgroups' ROW_BLOCKS; 1 for the others). */
+/** A kernel and its rows per invocation in blocks of 4 (matmul_subgroups' ROW_BLOCKS; 4 for matmul_texture, 1 for the others). */
 export interface GemmChoice { readonly kernel: GemmKernel; readonly rowBlocks: number }
 
 const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
@@ -34,6 +37,7 @@ export function gemmChoicesFor(device: GPUDevice): GemmChoice[] {
   const choices: GemmChoice[] = [{ kernel: 'matmul', rowBlocks: 1 }, { kernel: 'matmul_rows', rowBlocks: 1 }];
   if (device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= SUBGROUP_CHUNK) {
     for (const rowBlocks of [1, 2, 3, 4]) choices.push({ kernel: 'matmul_subgroups', rowBlocks });
+    choices.push({ kernel: 'matmul_texture', rowBlocks: 4 });
   }
   return choices;
 }
@@ -48,6 +52,7 @@ function launch({ kernel, rowBlocks }: GemmChoice, { M, N }: Dims, batch: number
   if (kernel === 'matmul') return { overrides: {}, grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch] };
   const wg = rowsWorkgroupSize(N), grid0 = Math.ceil(N / (wg * ROWS_TN));
   if (kernel === 'matmul_rows') return { overrides: { WG_SIZE: wg }, grid: [grid0, Math.ceil(M / ROWS_TM), batch] };
+  if (kernel === 'matmul_texture') return { overrides: { WG_SIZE: wg }, grid: [Math.ceil(M / 16), grid0, batch] };
   return { overrides: { WG_SIZE: wg, ROW_BLOCKS: rowBlocks }, grid: [Math.ceil(M / (4 * rowBlocks)), grid0, batch] };
 }
 
@@ -57,15 +62,32 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   const [M, K] = transposeA ? [ca, ra] : [ra, ca];
   const N = transposeB ? rb : cb;
   const out = backend.allocateOutput([batch, M, N]);
-  // A short K barely fills one chunk of broadcasts; and the subgroup kernel puts its row blocks on
+  // The texture holds batch·K rows of ceil(N/4) texels: past the device's largest texture, the
+  // product runs on the subgroup kernel.
+  const maxTexture = backend.device.limits.maxTextureDimension2D;
+  if (choice.kernel === 'matmul_texture' && (batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture)) {
+    choice = { kernel: 'matmul_subgroups', rowBlocks: 4 };
+  }
+  // A short K barely fills one chunk of broadcasts; and the subgroup kernels put their row blocks on
   // the grid's x axis, 65535 workgroups at most.
-  if (choice.kernel === 'matmul_subgroups' && (K < SUBGROUP_MIN_K || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
+  if ((choice.kernel === 'matmul_subgroups' || choice.kernel === 'matmul_texture') &&
+    (K < SUBGROUP_MIN_K || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
     choice = { kernel: 'matmul_rows', rowBlocks: 1 };
   }
   const { kernel } = choice;
   const { overrides, grid } = launch(choice, { M, N, K }, batch);
+  let bResource: GPUBuffer | GPUTextureView = buf(b);
+  if (kernel === 'matmul_texture') {
+    const width = Math.ceil(N / 4), height = batchB * K;
+    bResource = backend.textures.view(width, height);
+    backend.commands.dispatch({
+      kernel: 'pack_b_texture', inputs: [buf(b)], outputs: [bResource],
+      params: { K, N, trans_b: transposeB ? 1 : 0, batch_stride: K * N, texels: width * height },
+      grid: gridFor(Math.ceil((width * height) / 64)),
+    });
+  }
   backend.commands.dispatch({
-    kernel, inputs: [buf(a), buf(b), epilogue?.bias ? buf(epilogue.bias) : buf(a)], outputs: [out.buffer],
+    kernel, inputs: [buf(a), bResource, epilogue?.bias ? buf(epilogue.bias) : buf(a)], outputs: [out.buffer],
     overrides: {
       HAS_BIAS: epilogue?.bias ? 1 : 0,
       ACTIVATION: backend.registry.constant(kernel, `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
@@ -73,7 +95,8 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
     },
     params: {
       M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
-      a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : K * N,
+      // the packed texture stacks the batch's b along its rows: K rows each
+      a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : kernel === 'matmul_texture' ? K : K * N,
     },
     grid,
   });
@@ -103,8 +126,9 @@ function square(backend: WebGPUBackend, n: number): TensorInfo {
 // One choice per adapter for the life of the page/process.
 const tuned = new Map<string, GemmChoice>();
 
-/** Lower is preferred on a near-tie: the subgroup kernel first, with the most rows per invocation. */
-const preference = ({ kernel, rowBlocks }: GemmChoice) => (kernel === 'matmul_subgroups' ? 4 - rowBlocks : kernel === 'matmul_rows' ? 4 : 5);
+/** Lower is preferred on a near-tie: the subgroup kernels first, with the most rows per invocation. */
+const preference = ({ kernel, rowBlocks }: GemmChoice) =>
+  (kernel === 'matmul_texture' ? 0 : kernel === 'matmul_subgroups' ? 5 - rowBlocks : kernel === 'matmul_rows' ? 5 : 6);
 /** A less preferred choice wins only when it is over 15% faster: lavapipe's choices are closer than that
  *  up to 512³, and timings on a shared CPU swing by more. */
 const CLEAR_WIN = 0.85;
@@ -126,9 +150,9 @@ export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmChoice> 
   const known = tuned.get(backend.adapterName);
   if (known) return known;
   const choices = gemmChoicesFor(backend.device);
-  await backend.registry.precompile(choices.map((choice) => ({
+  await backend.registry.precompile([...choices.map((choice) => ({
     name: choice.kernel, overrides: { HAS_BIAS: 0, ACTIVATION: 0, ...launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides },
-  })));
+  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' }] : [])]);
   const small = square(backend, 256);
   const screened: { choice: GemmChoice; ms: number }[] = [];
   for (const choice of choices) screened.push({ choice, ms: await timeChoice(backend, choice, small, 1, 2) });

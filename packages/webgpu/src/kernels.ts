@@ -1,7 +1,8 @@
 // The kernel registry: loads each shader from the generated bundle of shaders/, prepends the
 // prelude (below the shader's `enable` directives), reflects its bindings with wgsl_reflect, checks
 // them against the binding convention (inputs read, then outputs read_write, then one `params`
-// uniform), builds explicit bind-group layouts, packs params by member name at the reflected
+// uniform; a texture_2d<f32> is an input, a write-only rgba32float storage texture an output),
+// builds explicit bind-group layouts, packs params by member name at the reflected
 // offsets, and caches pipelines per override-constant set. Pipelines compile either synchronously on
 // first use or asynchronously (compileAsync, which the command recorder uses so that no thread waits
 // on a compile); `compiles` counts each kind. Imports the generated shader bundle, wgsl_reflect and
@@ -78,7 +79,7 @@ export class KernelRegistry {
     if (source === undefined || name === 'prelude') throw new Error(`kernel ${name}: no shader shaders/**/${name}.wgsl`);
     const code = withPrelude(shaderSources.prelude, source);
     const reflect = new WgslReflect(code);
-    const resources = [...reflect.storage, ...reflect.uniforms].sort((a, b) => a.binding - b.binding);
+    const resources = [...reflect.storage, ...reflect.textures, ...reflect.uniforms].sort((a, b) => a.binding - b.binding);
     const fail = (why: string) => { throw new Error(`kernel ${name}: ${why} (binding convention: inputs read, outputs read_write, then one 'params' uniform)`); };
     resources.forEach((r, i) => {
       if (r.group !== 0 || r.binding !== i) fail(`binding '${r.name}' is @group(${r.group}) @binding(${r.binding}); expected group 0, binding ${i}`);
@@ -86,18 +87,25 @@ export class KernelRegistry {
     const params = resources.at(-1);
     if (!params || params.name !== 'params' || reflect.uniforms.length !== 1) fail("the last binding must be the uniform 'params'");
     const storage = resources.slice(0, -1);
-    const inputs = storage.filter((r) => r.access !== 'read_write').map((r) => r.name);
-    const outputs = storage.filter((r) => r.access === 'read_write').map((r) => r.name);
-    if (storage.findIndex((r) => r.access === 'read_write') !== inputs.length) fail('a read binding follows a read_write one');
+    const writes = (r: (typeof storage)[number]) => r.access === 'read_write' || r.access === 'write';
+    const inputs = storage.filter((r) => !writes(r)).map((r) => r.name);
+    const outputs = storage.filter(writes).map((r) => r.name);
+    if (storage.findIndex(writes) !== inputs.length) fail('a read binding follows a read_write one');
 
     const members = new Map<string, ParamMember>();
     for (const m of params!.members ?? []) {
       members.set(m.name, { name: m.name, offset: m.offset, scalar: scalarOf(m.type.getTypeName(), name, m.name), count: m.size / 4 });
     }
-    const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => ({
-      binding, visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' },
-    }));
+    const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => {
+      const entry = { binding, visibility: GPUShaderStage.COMPUTE };
+      const type = r.type.name;
+      if (type === 'texture_2d') return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+      if (type === 'texture_storage_2d' && r.access === 'write' && (r.type as { format?: { name: string } }).format?.name === 'rgba32float') {
+        return { ...entry, storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d' } };
+      }
+      if (type.startsWith('texture')) fail(`binding '${r.name}' is a ${type}; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`);
+      return { ...entry, buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' } };
+    });
     entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
     const layout = this.device.createBindGroupLayout({ label: name, entries });
     // the prelude's codes too: the ACT_* of the fused epilogues live there

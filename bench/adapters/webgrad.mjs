@@ -1,11 +1,18 @@
 // The webgrad side of the benchmark: the same small vocabulary the tfjs adapter offers (tensors,
 // matmul, add, sum, models), on the WebGPU backend. Imports webgrad's three packages.
 import { add, currentBackend, matmul, randomNormal, setBackend, sum, tensor, tidy } from '@webgrad/core';
-import { describeChoice } from '@webgrad/webgpu';
+import { describeChoice, gemmChoicesFor } from '@webgrad/webgpu';
 import { adam, conv2d, dense, flatten, maxPooling2d, reshape, sequential } from '@webgrad/layers';
 
 export async function open() {
   await setBackend('webgpu');
+  // WEBGRAD_GEMM=matmul_rows (a describeChoice name) overrides the autotune: for A/B runs of one kernel against another
+  if (process.env.WEBGRAD_GEMM) {
+    const backend = currentBackend();
+    const forced = gemmChoicesFor(backend.device).find((c) => describeChoice(c) === process.env.WEBGRAD_GEMM);
+    if (!forced) throw new Error(`bench: WEBGRAD_GEMM=${process.env.WEBGRAD_GEMM} is not one of ${gemmChoicesFor(backend.device).map(describeChoice).join(', ')}`);
+    backend.matmulKernel = forced;
+  }
   const layer = {
     dense: (units, activation, inputShape) => dense({ units, activation, inputShape }),
     reshape: (targetShape, inputShape) => reshape({ targetShape, inputShape }),

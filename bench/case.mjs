@@ -1,12 +1,13 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
 // framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | cnn | cnn-im2col
-// (webgrad only) | floor (dawn only).
+// (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
+// device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
 // comes first and is dropped), plus the framework's own description. run.mjs turns them into the
 // table. Imports the adapters, the raw Dawn floor and the examples' MNIST split.
 import { IMAGE_SIZE, mnistSplit } from '../examples/mnist-data.mjs';
-import { dawnFloor, openDawnFloor } from './dawn-floor.mjs';
+import { dawnFloor, dawnMemoryFloor, openDawnFloor } from './dawn-floor.mjs';
 
 const [framework, name] = process.argv.slice(2);
 const MATMUL_SIZES = [128, 256, 512, 1024, 2048];
@@ -147,7 +148,10 @@ const cnnLayers = (l) => [l.reshape([28, 28, 1], [IMAGE_SIZE]), l.conv2d(8, 3, '
 
 async function main() {
   const result = { framework, case: name };
-  if (framework === 'dawn') {
+  if (framework === 'dawn' && name === 'memory-floor') {
+    const { train, test } = mnistSplit({ seed: 1 }); // as mnistTensors loads them
+    Object.assign(result, { describe: `raw Dawn: ${await dawnMemoryFloor(train, test)}`, rows: {} });
+  } else if (framework === 'dawn') {
     const floor = await dawnFloor();
     Object.assign(result, { describe: `raw Dawn: ${floor.adapter}`, rows: { 'floor submit each': floor.submitEach, 'floor one pass': floor.onePass } });
   } else {

@@ -74,3 +74,21 @@ export async function dawnFloor({ chain = 200, runs = 7 } = {}) {
   floor.destroy();
   return { ...result, adapter: floor.adapter };
 }
+
+/**
+ * The memory floor of the MLP case: the same digits loaded the same way and uploaded to a bare Dawn
+ * device, with no kernel run and no framework. Any WebGPU framework's MLP process holds at least
+ * this much at its peak; the case reports its peak RSS.
+ */
+export async function dawnMemoryFloor(train, test) {
+  Object.assign(globalThis, globals);
+  const adapter = await create([]).requestAdapter();
+  const device = await adapter.requestDevice();
+  for (const values of [train.images, train.labels, test.images, test.labels]) {
+    const buffer = device.createBuffer({ size: values.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, values);
+  }
+  await device.queue.onSubmittedWorkDone();
+  const info = adapter.info;
+  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+}

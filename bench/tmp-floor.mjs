@@ -1,0 +1,12 @@
+import { mnistSplit } from '../examples/mnist-data.mjs';
+const { train, test } = mnistSplit({ trainSize: 8000 });
+const { create, globals } = await import('webgpu');
+Object.assign(globalThis, globals);
+const gpu = create([]);
+const adapter = await gpu.requestAdapter();
+const device = await adapter.requestDevice();
+const buf = device.createBuffer({ size: train.images.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+device.queue.writeBuffer(buf, 0, train.images);
+await device.queue.onSubmittedWorkDone();
+console.log('floor peak RSS MB', (process.resourceUsage().maxRSS / 1024).toFixed(0), 'rss', (process.memoryUsage().rss / 1048576).toFixed(0));
+process.exit(0);

@@ -217,7 +217,7 @@ export class CommandRecorder {
     this.dispatches = 0;
     if (this.held.length === 0) { // held work still reads buffers freed since, and retired textures
       this.pool.submitted();
-      for (const texture of this.retired.splice(0)) texture.destroy();
+      if (this.retired.length) this.retired.splice(0).forEach((texture) => texture.destroy());
     }
   }
 

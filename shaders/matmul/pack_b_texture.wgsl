@@ -4,15 +4,18 @@
 // texture is ceil(N/4) texels wide and batch·K tall.
 //
 // Bindings: 0 b (read), 1 packed (write-only storage texture), 2 params (uniform).
-// Tiling: one invocation a texel, workgroups of 64 over the texels in row-major order (the grid's x
-// axis wraps into y past 65535 workgroups).
+// Tiling: one invocation a texel, workgroups of 64 covering WIDTH_LANES texels (a power of two, at
+// most 64) of each of 64 / WIDTH_LANES rows: workgroup_id.x over blocks of texels along a row, .y over
+// blocks of rows, .z over the batch. No division by anything but that constant (on CPU adapters a
+// division costs more than the copy), and a narrow b (N = 10: 3 texels a row) still fills its lanes.
+
+override WIDTH_LANES: u32 = 64u;
 
 struct Params {
   K: u32,
   N: u32,
   trans_b: u32,
   batch_stride: u32,
-  texels: u32,
 }
 
 @group(0) @binding(0) var<storage, read> b: array<f32>;
@@ -20,21 +23,17 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let texel = gid.x + gid.y * groups.x * 64u;
-  if (texel >= params.texels) { return; }
-  let width = (params.N + 3u) / 4u;
-  let n4 = texel % width;
-  let row = texel / width;
-  let z = row / params.K;
-  let k = row % params.K;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let n4 = wid.x * WIDTH_LANES + lane % WIDTH_LANES;
+  let k = wid.y * (64u / WIDTH_LANES) + lane / WIDTH_LANES;
+  let z = wid.z;
+  if (4u * n4 >= params.N || k >= params.K) { return; }
   let base = z * params.batch_stride;
-  var v = vec4<f32>(0.0);
-  for (var i = 0u; i < 4u; i++) {
-    let n = 4u * n4 + i;
-    if (n < params.N) {
-      v[i] = select(b[base + k * params.N + n], b[base + n * params.K + k], params.trans_b != 0u);
-    }
-  }
-  textureStore(packed, vec2<u32>(n4, row), v);
+  // where op(b)[k, n] is, and how far the next column is
+  let at = base + select(k * params.N, k, params.trans_b != 0u) + 4u * n4 * select(1u, params.K, params.trans_b != 0u);
+  let step = select(1u, params.K, params.trans_b != 0u);
+  // columns past N - 1 read the last one (so no load needs a branch) and store zeros
+  let last = params.N - 1u - 4u * n4;
+  let v = vec4<f32>(b[at], b[at + min(1u, last) * step], b[at + min(2u, last) * step], b[at + min(3u, last) * step]);
+  textureStore(packed, vec2<u32>(n4, z * params.K + k), select(vec4<f32>(0.0), v, vec4<u32>(0u, 1u, 2u, 3u) <= vec4<u32>(last)));
 }

@@ -31,6 +31,7 @@ const CASES: Case[] = [
   { a: [2, 33, 19], b: [21, 33], transposeA: true, transposeB: true }, // b shared, both transposed
   { a: [3, 4], b: [4, 0] }, // an empty output: nothing dispatched
   { a: [33, 40], b: [40, 6], bias: true, activation: 'relu' }, // N of 6: the texture's last texel half zeros
+  { a: [2, 5, 20], b: [2, 7, 20], transposeB: true }, // per-batch b, transposed, K past two chunks: packed by z
   { a: [2, 3, 16], b: [2, 9000, 16], transposeB: true }, // batch·K past 16384 texture rows: another kernel
 ];
 

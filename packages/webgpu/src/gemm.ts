@@ -10,7 +10,6 @@
 // Imports the backend's types and the core contract.
 import type { MatmulEpilogue, MatmulOptions, TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
-import { gridFor } from './commands.js';
 
 export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture'] as const;
 export type GemmKernel = (typeof GEMM_KERNELS)[number];
@@ -64,8 +63,8 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   const out = backend.allocateOutput([batch, M, N]);
   // The texture holds batch·K rows of ceil(N/4) texels: past the device's largest texture, the
   // product runs on the subgroup kernel.
-  const maxTexture = backend.device.limits.maxTextureDimension2D;
-  if (choice.kernel === 'matmul_texture' && (batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture)) {
+  const maxTexture = backend.device.limits.maxTextureDimension2D, maxGroups = backend.device.limits.maxComputeWorkgroupsPerDimension;
+  if (choice.kernel === 'matmul_texture' && (batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || batchB > maxGroups)) {
     choice = { kernel: 'matmul_subgroups', rowBlocks: 4 };
   }
   // A short K barely fills one chunk of broadcasts; and the subgroup kernels put their row blocks on
@@ -80,10 +79,10 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   if (kernel === 'matmul_texture') {
     const width = Math.ceil(N / 4), height = batchB * K;
     bResource = backend.textures.view(width, height);
+    const lanes = Math.min(64, 2 ** Math.ceil(Math.log2(width)));
     backend.commands.dispatch({
-      kernel: 'pack_b_texture', inputs: [buf(b)], outputs: [bResource],
-      params: { K, N, trans_b: transposeB ? 1 : 0, batch_stride: K * N, texels: width * height },
-      grid: gridFor(Math.ceil((width * height) / 64)),
+      kernel: 'pack_b_texture', inputs: [buf(b)], outputs: [bResource], overrides: { WIDTH_LANES: lanes },
+      params: { K, N, trans_b: transposeB ? 1 : 0, batch_stride: K * N }, grid: [Math.ceil(width / lanes), Math.ceil(K / (64 / lanes)), batchB],
     });
   }
   backend.commands.dispatch({
@@ -152,7 +151,7 @@ export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmChoice> 
   const choices = gemmChoicesFor(backend.device);
   await backend.registry.precompile([...choices.map((choice) => ({
     name: choice.kernel, overrides: { HAS_BIAS: 0, ACTIVATION: 0, ...launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides },
-  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' }] : [])]);
+  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture', overrides: { WIDTH_LANES: 64 } }] : [])]);
   const small = square(backend, 256);
   const screened: { choice: GemmChoice; ms: number }[] = [];
   for (const choice of choices) screened.push({ choice, ms: await timeChoice(backend, choice, small, 1, 2) });

@@ -1,0 +1,14 @@
+import { mnistSplit } from '../examples/mnist-data.mjs';
+import { open } from './adapters/webgrad.mjs';
+import { currentBackend } from '@webgrad/core';
+const { train } = mnistSplit({ seed: 1 });
+const fw = await open();
+const model = fw.model((l) => [l.dense(128, 'relu', [784]), l.dense(10, 'softmax')]);
+const n = 2048;
+const x = fw.fromArray(train.images.subarray(0, n * 784), [n, 784]), y = fw.labels(train.labels.subarray(0, n));
+await fw.fitEpoch(model, x, y, 64);
+const prof = await currentBackend().profile(() => fw.fitEpoch(model, x, y, 64));
+const total = prof.kernels.reduce((a, k) => a + k.ms, 0);
+for (const k of prof.kernels) console.log(k.kernel.padEnd(24), String(k.calls).padStart(5), k.ms.toFixed(1).padStart(8), 'ms', (k.ms / k.calls * 1000).toFixed(0).padStart(6), 'µs', (k.ms / total * 100).toFixed(1).padStart(5), '%');
+console.log('total GPU ms', total.toFixed(1), 'wall', prof.wallMs.toFixed(1));
+process.exit(0);

@@ -18,9 +18,6 @@ import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.j
 import type { KernelProfiler } from './profiler.js';
 
 const ARENA_BYTES = 1 << 16;
-
-// GPUBuffer is a global only where WebGPU is; a buffer is the resource that can be mapped.
-const isBuffer = (resource: Resource): resource is GPUBuffer => 'mapAsync' in resource;
 const MAX_DISPATCHES_PER_SUBMIT = 1024;
 // A batch is submitted after this many dispatches even inside one synchronous stretch of work: the
 // adapter starts on it while the rest is recorded (a training step of ~30 dispatches is still about
@@ -33,6 +30,9 @@ const STAGING_KEEP_BYTES = 16 << 20;
 
 /** What a kernel binds: a buffer, or a texture's view (the texture GEMM's packed operand). */
 export type Resource = GPUBuffer | GPUTextureView;
+
+// Told apart without the GPUBuffer class, which is a global only where WebGPU is: only a buffer maps.
+const isBuffer = (resource: Resource): resource is GPUBuffer => 'mapAsync' in resource;
 
 export interface Dispatch {
   kernel: string;

@@ -10,6 +10,7 @@
 // Imports the backend's types and the core contract.
 import type { MatmulEpilogue, MatmulOptions, TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
+import type { Resource } from './commands.js';
 
 export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture'] as const;
 export type GemmKernel = (typeof GEMM_KERNELS)[number];
@@ -61,10 +62,10 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   const [M, K] = transposeA ? [ca, ra] : [ra, ca];
   const N = transposeB ? rb : cb;
   const out = backend.allocateOutput([batch, M, N]);
-  // The texture holds batch·K rows of ceil(N/4) texels: past the device's largest texture, the
-  // product runs on the subgroup kernel.
+  // The texture holds batch·K rows of ceil(N/4) texels, and the pack's grid spans K and the batch:
+  // past the device's largest texture or grid, the product runs on the subgroup kernel.
   const maxTexture = backend.device.limits.maxTextureDimension2D, maxGroups = backend.device.limits.maxComputeWorkgroupsPerDimension;
-  if (choice.kernel === 'matmul_texture' && (batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || batchB > maxGroups)) {
+  if (choice.kernel === 'matmul_texture' && (batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || Math.max(batchB, K) > maxGroups)) {
     choice = { kernel: 'matmul_subgroups', rowBlocks: 4 };
   }
   // A short K barely fills one chunk of broadcasts; and the subgroup kernels put their row blocks on
@@ -75,7 +76,7 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   }
   const { kernel } = choice;
   const { overrides, grid } = launch(choice, { M, N, K }, batch);
-  let bResource: GPUBuffer | GPUTextureView = buf(b);
+  let bResource: Resource = buf(b);
   if (kernel === 'matmul_texture') {
     const width = Math.ceil(N / 4), height = batchB * K;
     bResource = backend.textures.view(width, height);

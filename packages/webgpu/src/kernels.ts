@@ -98,12 +98,12 @@ export class KernelRegistry {
     }
     const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => {
       const entry = { binding, visibility: GPUShaderStage.COMPUTE };
-      const type = r.type.name;
-      if (type === 'texture_2d') return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
-      if (type === 'texture_storage_2d' && r.access === 'write' && (r.type as { format?: { name: string } }).format?.name === 'rgba32float') {
+      const type = r.type.name, format = (r.type as { format?: { name: string } }).format?.name;
+      if (type === 'texture_2d' && format === 'f32') return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+      if (type === 'texture_storage_2d' && r.access === 'write' && format === 'rgba32float') {
         return { ...entry, storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d' } };
       }
-      if (type.startsWith('texture')) fail(`binding '${r.name}' is a ${type}; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`);
+      if (type.startsWith('texture')) fail(`binding '${r.name}' is a ${type}<${format}>; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`);
       return { ...entry, buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' } };
     });
     entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });

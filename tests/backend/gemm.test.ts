@@ -103,6 +103,25 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
       expect(backend.textures.created - created).to.be.at.most(1);
     });
 
+    it('products repeated at the same shapes (training steps) create no texture after the first round', async () => {
+      if (!offered()) return;
+      const backend = gpu() as WebGPUBackend;
+      backend.matmulKernel = texture;
+      const shapes: [Shape, Shape, boolean][] = [[[8, 40], [40, 24], false], [[8, 24], [40, 24], true], [[2, 8, 20], [2, 20, 12], false]];
+      const created: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const [i, [sa, sb, transposeB]] of shapes.entries()) {
+          const x = tensorOn(backend, randomValues(sa.reduce((p, d) => p * d, 1), 'any', 30 + i), sa);
+          const w = tensorOn(backend, randomValues(sb.reduce((p, d) => p * d, 1), 'any', 40 + i), sb);
+          const out = on(backend, () => fusedMatmul({ a: x, b: w, transposeB }));
+          await out.data();
+          [x, w, out].forEach((t) => t.dispose());
+        }
+        created.push(backend.textures.created);
+      }
+      expect(created[2], `textures ever created after each round: ${created}`).to.equal(created[0]);
+    });
+
     it('textures dropped past the budget are destroyed only after the work that binds them is submitted', async () => {
       if (!offered()) return;
       const backend = gpu() as WebGPUBackend;

@@ -15,14 +15,22 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   if (id.x < arrayLength(&y)) { y[id.x] = x[id.x] + 1.0; }
 }`;
 
+// Dawn's instance, adapter and device stay referenced until the process ends: once the instance
+// object is collected while its device lives, Dawn aborts the process from one of its threads
+// ("The futex facility returned an unexpected error code", or std::system_error), as 4 of 6
+// memory-floor runs did before this. webgrad's own device.ts keeps its instance the same way.
+const keptAlive = [];
+
 /** A raw Dawn device with the trivial kernel; `measure(pattern)` gives µs per dispatch for one chain. */
 export async function openDawnFloor({ chain = 200, device: shared } = {}) {
   // A framework's own device when given (a second Dawn instance in one process can abort on lavapipe).
   let device = shared, info = { description: 'the framework\'s device' };
   if (!device) {
     Object.assign(globalThis, globals);
-    const adapter = await create([]).requestAdapter();
+    const gpu = create([]);
+    const adapter = await gpu.requestAdapter();
     device = await adapter.requestDevice();
+    keptAlive.push(gpu, adapter, device);
     info = adapter.info;
   }
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -82,11 +90,14 @@ export async function dawnFloor({ chain = 200, runs = 7 } = {}) {
  */
 export async function dawnMemoryFloor(train, test) {
   Object.assign(globalThis, globals);
-  const adapter = await create([]).requestAdapter();
+  const gpu = create([]);
+  const adapter = await gpu.requestAdapter();
   const device = await adapter.requestDevice();
+  keptAlive.push(gpu, adapter, device);
   for (const values of [train.images, train.labels, test.images, test.labels]) {
     const buffer = device.createBuffer({ size: values.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buffer, 0, values);
+    keptAlive.push(buffer);
   }
   await device.queue.onSubmittedWorkDone();
   const info = adapter.info;

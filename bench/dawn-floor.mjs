@@ -17,7 +17,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 
 // Dawn's instance, adapter and device stay referenced until the process ends: once the instance
 // object is collected while its device lives, Dawn aborts the process from one of its threads
-// ("The futex facility returned an unexpected error code", or std::system_error), as 4 of 6
+// ("The futex facility returned an unexpected error code", or std::system_error), as half the
 // memory-floor runs did before this. webgrad's own device.ts keeps its instance the same way.
 const keptAlive = [];
 

@@ -3,7 +3,10 @@
 import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
-const adapter = await create([]).requestAdapter();
+// the instance stays referenced (module scope): Dawn can abort the process from one of its threads
+// when the instance object is collected while its adapter lives (bench/dawn-floor.mjs)
+const gpu = create([]);
+const adapter = await gpu.requestAdapter();
 if (adapter) {
   const info = adapter.info ?? {};
   console.log([info.vendor, info.architecture, info.description && `(${info.description})`].filter(Boolean).join(' ') || 'unknown adapter');

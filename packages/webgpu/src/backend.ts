@@ -12,6 +12,7 @@ import { acquireDevice } from './device.js';
 import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
 import { autotuneGemm, gemm, type GemmChoice } from './gemm.js';
+import { defaultTuningCache, type TuningCache } from './tuning-cache.js';
 import { KernelRegistry } from './kernels.js';
 import { KernelProfiler, type KernelTime } from './profiler.js';
 import { reduce } from './reduce.js';
@@ -34,6 +35,11 @@ export interface WebGPUBackendOptions {
    * page). Default true; false compiles each kernel synchronously on first use.
    */
   compileAsync?: boolean;
+  /**
+   * Where the GEMM autotune's answer is kept between runs (tuning-cache.ts): by default localStorage
+   * in a page and ~/.cache/webgrad (or $WEBGRAD_CACHE_DIR) in Node; false tunes at every start.
+   */
+  tuningCache?: TuningCache | false;
 }
 
 export class WebGPUBackend implements Backend {
@@ -425,6 +431,7 @@ export class WebGPUBackend implements Backend {
 export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
   const { device, adapterName } = await acquireDevice();
   const backend = new WebGPUBackend(device, adapterName, options);
-  backend.matmulKernel = await autotuneGemm(backend);
+  const cache = options?.tuningCache === false ? undefined : options?.tuningCache ?? defaultTuningCache();
+  backend.matmulKernel = await autotuneGemm(backend, cache);
   return backend;
 }

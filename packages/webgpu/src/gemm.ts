@@ -11,6 +11,8 @@
 import type { MatmulEpilogue, MatmulOptions, TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
 import type { Resource } from './commands.js';
+import { shaderSources } from './generated/shaders.js';
+import type { TuningCache } from './tuning-cache.js';
 
 export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture'] as const;
 export type GemmKernel = (typeof GEMM_KERNELS)[number];
@@ -123,8 +125,35 @@ function square(backend: WebGPUBackend, n: number): TensorInfo {
   return { storage: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
 }
 
-// One choice per adapter for the life of the page/process.
+// One choice per cache key for the life of the page/process, whether or not a TuningCache keeps it.
 const tuned = new Map<string, GemmChoice>();
+
+/** Bump when the tuning procedure below changes, so that cached answers from the old one are dropped. */
+const AUTOTUNE_VERSION = 1;
+
+/**
+ * The autotune's cache key: the adapter, and a hash (FNV-1a) of everything its answer depends on:
+ * the procedure's version, the choices offered and the sources of the kernels timed. A new driver
+ * or an edited kernel therefore tunes again.
+ */
+export function autotuneKey(backend: WebGPUBackend): string {
+  const text = [AUTOTUNE_VERSION, ...gemmChoicesFor(backend.device).map(describeChoice),
+    ...[...GEMM_KERNELS, 'pack_b_texture', 'prelude'].map((name) => shaderSources[name] ?? '')].join('\n');
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `gemm ${backend.adapterName} ${hash.toString(16).padStart(8, '0')}`;
+}
+
+/** A cached answer, if it is still one of the choices this device offers. */
+function fromCache(value: string | undefined, choices: readonly GemmChoice[]): GemmChoice | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const { kernel, rowBlocks } = JSON.parse(value) as Partial<GemmChoice>;
+    return choices.find((c) => c.kernel === kernel && c.rowBlocks === rowBlocks);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Lower is preferred on a near-tie: the subgroup kernels first, with the most rows per invocation. */
 const preference = ({ kernel, rowBlocks }: GemmChoice) =>
@@ -140,16 +169,27 @@ function fastest(timed: readonly { choice: GemmChoice; ms: number }[]): { choice
 }
 
 /**
+ * The GEMM choice for this backend's device: the cache's answer when it has a valid one for this
+ * adapter and these kernels, else tuned (once per process and key) and written back to the cache.
+ */
+export async function autotuneGemm(backend: WebGPUBackend, cache?: TuningCache): Promise<GemmChoice> {
+  const key = autotuneKey(backend), choices = gemmChoicesFor(backend.device);
+  const cached = fromCache(await cache?.get(key), choices);
+  if (cached) return cached;
+  const best = tuned.get(key) ?? await tune(backend, choices);
+  tuned.set(key, best);
+  await cache?.set(key, JSON.stringify({ kernel: best.kernel, rowBlocks: best.rowBlocks, tuned: new Date().toISOString() }));
+  return best;
+}
+
+/**
  * Times every choice on a 256³ product, then the two fastest again on 512³, and keeps the faster
  * there. On lavapipe the choices other than the tiled `matmul` are within ~10% of each other up to
  * 512³, while at 1024³–2048³ (where the time goes) the one-block subgroup kernel falls behind the
  * others by up to ~1.5× (bench/RESULTS.md): hence the near-tie rule, which keeps a noisy small
  * timing from choosing a variant that is bad on large products.
  */
-export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmChoice> {
-  const known = tuned.get(backend.adapterName);
-  if (known) return known;
-  const choices = gemmChoicesFor(backend.device);
+async function tune(backend: WebGPUBackend, choices: readonly GemmChoice[]): Promise<GemmChoice> {
   await backend.registry.precompile([...choices.map((choice) => ({
     name: choice.kernel, overrides: { HAS_BIAS: 0, ACTIVATION: 0, ...launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides },
   })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture', overrides: { WIDTH_LANES: 64 } }] : [])]);
@@ -163,7 +203,5 @@ export async function autotuneGemm(backend: WebGPUBackend): Promise<GemmChoice> 
   const finals: { choice: GemmChoice; ms: number }[] = [];
   for (const { choice } of [first, second]) finals.push({ choice, ms: await timeChoice(backend, choice, large, 2, 1) });
   backend.dispose(large.storage);
-  const best = fastest(finals).choice;
-  tuned.set(backend.adapterName, best);
-  return best;
+  return fastest(finals).choice;
 }

@@ -12,4 +12,5 @@ export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry, withPrelude } from './kernels.js';
 export type { KernelTime } from './profiler.js';
 export type { ConvAlgorithm } from './conv.js';
-export { describeChoice, GEMM_KERNELS, gemmChoicesFor, type GemmChoice, type GemmKernel } from './gemm.js';
+export { autotuneGemm, autotuneKey, describeChoice, GEMM_KERNELS, gemmChoicesFor, type GemmChoice, type GemmKernel } from './gemm.js';
+export { defaultTuningCache, fileTuningCache, localStorageTuningCache, type TuningCache } from './tuning-cache.js';

@@ -65,6 +65,14 @@ describe('GEMM autotune cache', () => {
     });
   }
 
+  it("tunes as if nothing were cached when a cache's get or set throws", async () => {
+    const broken: TuningCache = {
+      get: () => { throw new Error('get failed'); },
+      set: () => Promise.reject(new Error('set failed')),
+    };
+    expect(describeChoice(await autotuneGemm(backend(), broken))).to.equal(describeChoice(backend().matmulKernel));
+  });
+
   it('keys answers by adapter', () => {
     const other = Object.create(backend(), { adapterName: { value: 'another adapter' } }) as WebGPUBackend;
     expect(autotuneKey(other)).to.not.equal(autotuneKey(backend()));

@@ -174,12 +174,17 @@ function fastest(timed: readonly { choice: GemmChoice; ms: number }[]): { choice
  */
 export async function autotuneGemm(backend: WebGPUBackend, cache?: TuningCache): Promise<GemmChoice> {
   const key = autotuneKey(backend), choices = gemmChoicesFor(backend.device);
-  const cached = fromCache(await cache?.get(key), choices);
+  const cached = fromCache(await passOver(() => cache?.get(key)), choices);
   if (cached) return cached;
   const best = tuned.get(key) ?? await tune(backend, choices);
   tuned.set(key, best);
-  await cache?.set(key, JSON.stringify({ kernel: best.kernel, rowBlocks: best.rowBlocks, tuned: new Date().toISOString() }));
+  await passOver(() => cache?.set(key, JSON.stringify({ kernel: best.kernel, rowBlocks: best.rowBlocks, tuned: new Date().toISOString() })));
   return best;
+}
+
+/** A cache call whose failure (a user's TuningCache may throw) means only "nothing cached". */
+async function passOver<T>(call: () => Promise<T> | undefined): Promise<T | undefined> {
+  try { return await call(); } catch { return undefined; }
 }
 
 /**

@@ -65,4 +65,25 @@ describe('asynchronous kernel compiles', function () {
     expect(held.history).to.deep.equal(sync.history);
     held.weights.forEach((w, i) => expect(Array.from(w), `weight ${i}`).to.deep.equal(Array.from(sync.weights[i])));
   });
+
+  it('fit holds no step behind a compile, and creates the same bind groups and buffers whatever the number of steps', async () => {
+    const fitSteps = async (steps: number) => {
+      const backend = await freshBackend(true);
+      const n = steps * 16, xs = Float32Array.from(randomValues(n * 8, 'any', 6)), labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+      const model = sequential([dense({ units: 16, activation: 'relu', inputShape: [8] }), dense({ units: 3, activation: 'softmax' })], { seed: 4 });
+      model.compile({ optimizer: adam({ learningRate: 1e-2 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const x = tensor(xs, [n, 8]), y = tensor(labels, [n], 'int32');
+      let mostHeld = 0;
+      await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [{ onBatchEnd: () => { mostHeld = Math.max(mostHeld, backend.commands.stats().held); } }] });
+      [x, y].forEach((t) => t.dispose());
+      model.dispose();
+      return { mostHeld, bindGroups: backend.commands.stats().bindGroupsCreated, buffers: backend.memory().created };
+    };
+    // the first three steps settle which pooled buffers each op gets; from then on every step is the same
+    const short = await fitSteps(4), long = await fitSteps(40);
+    expect(short.mostHeld, 'dispatches held after a step').to.equal(0);
+    expect(long.mostHeld, 'dispatches held after a step').to.equal(0);
+    expect(long.bindGroups, 'bind groups: 40 steps an epoch against 4').to.equal(short.bindGroups);
+    expect(long.buffers, 'buffers: 40 steps an epoch against 4').to.equal(short.buffers);
+  });
 });

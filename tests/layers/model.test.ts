@@ -157,6 +157,25 @@ describe('fit, evaluate and predict on webgpu', () => {
     });
   });
 
+  it('predict in batches matches one whole batch, and holds one batch\'s temporaries at a time', async () => {
+    const backend = gpu() as WebGPUBackend;
+    await withBackend(backend, async () => {
+      const { x } = toyData(2048, 8);
+      const model = mlp(5);
+      const whole = await model.predict(x, { batchSize: 2048 }).data();
+      const { liveBytes, pooledBytes } = backend.pool.stats();
+      const batched = model.predict(x, { batchSize: 64 });
+      const after = backend.pool.stats();
+      expectClose(await batched.data(), whole, { rtol: 1e-5, atol: 1e-6 }, '32 batches of 64 against one of 2048');
+      // the 32 outputs live until they are joined (24 KiB), but not the batches' input slices (64 KiB
+      // in all, as much as x) and hidden activations (128 KiB)
+      const grown = after.liveBytes + after.pooledBytes - liveBytes - pooledBytes;
+      expect(grown, 'bytes the pool grew by').to.be.below(2048 * 8 * 4);
+      batched.dispose();
+      model.dispose();
+    });
+  });
+
   it('5 epochs of fit end with the live GPU buffers and bytes of after epoch 1', async () => {
     const backend = gpu() as WebGPUBackend;
     await withBackend(backend, async () => {

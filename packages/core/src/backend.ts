@@ -68,6 +68,13 @@ export interface Backend {
   /** Device memory allocated, where the backend keeps count (optional: the CPU's is garbage collected). */
   memory?(): { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number; readonly created?: number };
 
+  /**
+   * Resolves once the work recorded so far waits on nothing but the device: a GPU backend holds work
+   * back while the kernels it needs compile. A training loop awaits it between steps, so that it does
+   * not record a whole epoch ahead of work that cannot start yet (optional: elsewhere work runs at once).
+   */
+  settle?(): Promise<void>;
+
   write(values: ArrayLike<number>, shape: Shape, dtype: DType): Storage;
   /** Float32Array/Int32Array by dtype; the CPU reference may return its float64 values. */
   read(x: TensorInfo): Promise<Float32Array | Int32Array | Float64Array>;

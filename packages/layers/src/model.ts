@@ -112,7 +112,8 @@ export class Sequential {
       const parts: Tensor[] = [];
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
-        parts.push(this.forward(slice(x, [start], [size, ...x.shape.slice(1)]), { training: false, seed: 0 }));
+        // a tidy per batch: each batch's input slice and activations are freed before the next one's
+        parts.push(tidy(() => this.forward(slice(x, [start], [size, ...x.shape.slice(1)]), { training: false, seed: 0 })));
       }
       return concat(parts, 0);
     }));

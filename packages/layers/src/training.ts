@@ -4,7 +4,7 @@
 // Imports @webgrad/core and this package's modules.
 import {
   add, checkingNumerics, concat, gather, isFinite, keep, mean, min, mul, NonFiniteError, reshape, shuffledIndices, slice, sum, takeNumericsFinding,
-  tensor, tidy, valueAndGrad, Variable, withBackend, type Tensor,
+  tensor, tidy, valueAndGrad, Variable, withBackend, type Backend, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -33,6 +33,15 @@ export interface FitArgs {
 
 const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
 const nextMacrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+// Ends a training step's task, after any work of the step that its backend holds back (WebGPU holds
+// work whose kernels are still compiling) can run. A backend that batches a task's work (WebGPU submits
+// at the end of each task) then submits every step as a batch of its own, so each step records the same
+// work in the same places and reuses what it cached for the previous one (bind groups on WebGPU): steps
+// run back to back in one task drift across batches instead, and each phase of the drift costs new
+// bind groups (2,200 of them, ~9 MB of device memory on lavapipe, for the bench's MLP). And the first
+// step waits for its kernels instead of recording the rest of the epoch behind them (10 MB of held work).
+const endOfStep = (backend: Backend): Promise<void> => backend.settle?.() ?? Promise.resolve();
 
 export interface History {
   epoch: number[];
@@ -70,7 +79,7 @@ const knownFinite = new WeakSet<Tensor>();
 
 // Elements checked per step of the scan: its temporaries (a slice and its finiteness mask) stay this
 // small whatever the data's size, where one mask of the whole data set doubled its memory for a moment.
-const FINITE_CHUNK = 1 << 20;
+const FINITE_CHUNK = 1 << 18;
 
 async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
   if (x.dtype !== 'float32' || knownFinite.has(x)) return;
@@ -208,6 +217,7 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
       release(sums);
       sums = own(next);
       seen += size;
+      await endOfStep(x.backend);
       if (checkingNumerics()) await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
       let logs: Logs = { size };
       if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {

@@ -104,6 +104,8 @@ export class WebGPUBackend implements Backend {
     return { kernels, wallMs: performance.now() - started };
   }
 
+  settle(): Promise<void> { return this.commands.settled(); }
+
   memory(): { buffers: number; bytes: number; pooledBytes: number; created: number } {
     const { liveBuffers, liveBytes, pooledBytes, created } = this.pool.stats();
     return { buffers: liveBuffers, bytes: liveBytes, pooledBytes, created };

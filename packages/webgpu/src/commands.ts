@@ -54,6 +54,8 @@ interface HeldDispatch {
   grid: readonly [number, number, number];
   compiled: Promise<void>;
   pipeline?: GPUComputePipeline;
+  /** The last dispatch its task recorded: the drain submits after it. */
+  endsTask: boolean;
 }
 
 export class CommandRecorder {
@@ -159,10 +161,24 @@ export class CommandRecorder {
     this.pass.setBindGroup(0, group);
     this.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.dispatches++;
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => { this.flushQueued = false; this.flush(); });
-    }
+    this.flushAtEndOfTask();
+  }
+
+  /**
+   * Submits at the end of the current task. Held work is marked there instead, and the drain submits
+   * at the marks: held or not, each task's work runs in the same batches at the same params slots, so
+   * its bind groups come from the cache (a drain of many tasks in one run of batches would shift every
+   * task's dispatches across slots, and each shift costs a new set of bind groups).
+   */
+  private flushAtEndOfTask(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const last = this.held[this.held.length - 1];
+      if (last) last.endsTask = true;
+      this.flush();
+    });
   }
 
   private hold(kernel: Kernel, inputs: readonly Resource[], outputs: readonly Resource[], params: ParamValues,
@@ -171,7 +187,8 @@ export class CommandRecorder {
     const packed = new Uint8Array(kernel.paramsSize);
     this.registry.packParams(kernel, params, new DataView(packed.buffer), 0);
     if (this.held.length === 0) this.flush(); // what was recorded before runs first
-    this.held.push({ kernel, overrides, inputs, outputs, params: packed, grid, compiled: this.registry.compileAsync(kernel.name, overrides) });
+    this.held.push({ kernel, overrides, inputs, outputs, params: packed, grid, compiled: this.registry.compileAsync(kernel.name, overrides), endsTask: false });
+    this.flushAtEndOfTask();
     this.draining ??= this.drain();
   }
 
@@ -188,6 +205,7 @@ export class CommandRecorder {
           const slotBytes = this.reserveSlot(h.kernel);
           new Uint8Array(this.arenaData, this.arenaUsed, h.params.length).set(h.params);
           this.encode(h.kernel, h.pipeline!, h.inputs, h.outputs, h.grid, slotBytes);
+          if (h.endsTask) this.flush();
         }
         this.flush();
         return;
@@ -225,8 +243,8 @@ export class CommandRecorder {
   retire(texture: GPUTexture): void { this.retired.push(texture); }
 
   /** Counters for tests and benchmarks: after warm-up, a training step must not create bind groups. */
-  stats(): { bindGroupsCreated: number; bindGroupsCached: number; submits: number; compiles: { sync: number; async: number } } {
-    return { bindGroupsCreated: this.bindGroupsCreated, bindGroupsCached: this.bindGroups.size, submits: this.submits, compiles: { ...this.registry.compiles } };
+  stats(): { bindGroupsCreated: number; bindGroupsCached: number; submits: number; held: number; compiles: { sync: number; async: number } } {
+    return { bindGroupsCreated: this.bindGroupsCreated, bindGroupsCached: this.bindGroups.size, submits: this.submits, held: this.held.length, compiles: { ...this.registry.compiles } };
   }
 
   /** Resolves once no dispatch is held for a compile; throws (once) if a held kernel failed to compile. */

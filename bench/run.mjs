@@ -4,7 +4,10 @@
 // kernels cases, alternating with their small-op runs. Prints one table
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
-//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col] [--out file] [--chart file.svg]
+//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col] [--processes 3] [--out file] [--chart file.svg]
+// A case with a peak RSS row (mlp, cnn and the memory floor) runs in `--processes` processes, taking
+// turns with the other frameworks': a process's peak RSS is one sample, so that row is a median of
+// processes, and the timed rows pool every process's samples.
 // and draws webgrad's gains as a bar chart (bench/results.svg). Imports Node built-ins, table.mjs and chart.mjs.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ const { values: flags } = parseArgs({
     cases: { type: 'string', default: 'kernels,mlp,cnn,cnn-im2col' },
     out: { type: 'string', default: join(here, 'results.json') },
     chart: { type: 'string', default: join(here, 'results.svg') },
+    processes: { type: 'string', default: '3' },
   },
 });
 const frameworks = flags.frameworks.split(',');
@@ -57,11 +61,36 @@ function runCase(framework, name) {
 }
 
 // the MLP case's memory floor (its digits on a bare Dawn device) runs alongside it, in its own process
+const MEASURES_RSS = new Set(['mlp', 'cnn', 'memory-floor']);
+const processes = Number(flags.processes);
+if (!Number.isInteger(processes) || processes < 1) throw new Error(`bench: --processes must be a positive integer, got ${flags.processes}`);
 const runs = [
-  ...cases.flatMap((name) => frameworks.filter((f) => name !== 'cnn-im2col' || f === 'webgrad').map((f) => [f, name])),
-  ...(cases.includes('mlp') ? [['dawn', 'memory-floor']] : []),
+  ...cases.flatMap((name) => Array.from({ length: MEASURES_RSS.has(name) ? processes : 1 }, () =>
+    frameworks.filter((f) => name !== 'cnn-im2col' || f === 'webgrad').map((f) => [f, name])).flat()),
+  ...(cases.includes('mlp') ? Array.from({ length: processes }, () => ['dawn', 'memory-floor']) : []),
 ];
-const results = [];
+
+/** One result per framework and case: the processes' samples pooled, their peak RSS one sample each. */
+function pooled(all) {
+  const byKey = new Map();
+  for (const r of all) {
+    const key = `${r.framework} ${r.case}`;
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key).push(r);
+  }
+  return [...byKey.values()].map((group) => {
+    const ok = group.filter((r) => !r.error);
+    if (!ok.length) return group[0];
+    const rows = {};
+    for (const r of ok) for (const [k, samples] of Object.entries(r.rows ?? {})) (rows[k] ??= []).push(...samples);
+    const failed = group.length - ok.length;
+    return {
+      ...ok[0], rows, processes: ok.length, peakRssMB: ok.map((r) => r.peakRssMB),
+      ...(failed ? { note: `${failed} of ${group.length} processes failed: ${group.find((r) => r.error).error}` } : {}),
+    };
+  });
+}
+const processResults = [];
 const benchStarted = Date.now();
 const minutes = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 for (const [framework, name] of runs) {
@@ -73,20 +102,21 @@ for (const [framework, name] of runs) {
     console.error(`[bench] ${framework} ${name}: once more`);
     result = await runCase(framework, name);
   }
-  results.push(result);
+  processResults.push(result);
   // cases differ in length, so the ETA is only the mean so far times what is left
-  const done = results.length, elapsed = Date.now() - benchStarted, width = 30, filled = Math.round((width * done) / runs.length);
+  const done = processResults.length, elapsed = Date.now() - benchStarted, width = 30, filled = Math.round((width * done) / runs.length);
   console.error(`[bench] [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${runs.length} cases, ${minutes(elapsed)} elapsed` +
     (done < runs.length ? `, ETA about ${minutes((elapsed / done) * (runs.length - done))}` : ''));
 }
 
+const results = pooled(processResults);
 const machine = {
   cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
   adapter: results.find((r) => r.framework === 'webgrad')?.describe, date: new Date().toISOString(),
   command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
 };
 console.log(`\n${machine.date}  ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
-for (const r of results) console.log(`  ${r.framework.padEnd(12)} ${r.case.padEnd(8)} ${r.describe ?? ''}`);
+for (const r of results) console.log(`  ${r.framework.padEnd(12)} ${r.case.padEnd(12)} ${r.describe ?? ''}${r.processes > 1 ? `; ${r.processes} processes` : ''}${r.note ? ` (${r.note})` : ''}`);
 console.log(`\n${renderTable(results, frameworks)}\n`);
 console.log(checkTargets(results));
 writeFileSync(flags.out, `${JSON.stringify({ machine, results }, null, 1)}\n`);

@@ -37,7 +37,7 @@ function samplesOf(results, framework, row) {
   if (row.from && !(framework === 'webgrad' || framework === 'tfjs-webgpu')) return undefined;
   const r = results.find((x) => x.framework === (row.from ?? framework) && x.case === caseName);
   if (!r || r.error) return undefined;
-  if (row.key === 'peakRss') return [r.peakRssMB];
+  if (row.key === 'peakRss') return [r.peakRssMB].flat(); // one sample per process
   if (row.key === 'small op / floor') return smallOpOverFloor(r);
   return r.rows?.[row.key];
 }

@@ -59,7 +59,7 @@ fn normal_pdf(x: f32) -> f32 {
 // The largest finite f32 (3.4028234663852886e38, written short of it so the literal rounds down).
 const F32_MAX: f32 = 3.40282346e38;
 
-// The activations a GEMM or convolution applies in its epilogue (their ACTIVATION override takes these
+// The activations a GEMM or convolution applies in its epilogue (their params.activation takes these
 // codes), with the unary kernel's formulas, so fused and unfused results agree.
 const ACT_LINEAR: u32 = 0u;
 const ACT_RELU: u32 = 1u;

@@ -1,9 +1,9 @@
 // conv2d: out[n, oh, ow, co] = act(Σ_{kh, kw, ci} x[n, ih, iw, ci] · weights[kh, kw, ci, co] + bias[co])
 // with ih = oh·stride_h − pad_top + kh·dilation_h (and likewise iw); positions outside x read as 0.
-// NHWC tensors, HWIO filter. The epilogue (HAS_BIAS, ACTIVATION overrides) matches matmul's, so a
+// NHWC tensors, HWIO filter. The epilogue (params.has_bias, params.activation) matches matmul's, so a
 // Conv2D layer's forward pass is one dispatch.
 //
-// Bindings: 0 x (read), 1 weights (read), 2 bias (read, [CO]; any buffer when HAS_BIAS = 0),
+// Bindings: 0 x (read), 1 weights (read), 2 bias (read, [CO]; any buffer when has_bias = 0),
 // 3 out (read_write), 4 params (uniform; `size` counts invocations).
 // Mapping: register blocking. One invocation computes a 4 × 8 block of out: 4 consecutive ow of one
 // (n, oh) row times 8 consecutive co, so each step over ci loads 4 x values and 8 weights for 32
@@ -11,8 +11,6 @@
 // workgroup, grid wrapped into y. Lanes past OW or CO read clamped, in-bounds addresses and are never
 // written. Direct convolution, no im2col buffer: see packages/webgpu/src/conv.ts for the choice.
 
-override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = ACT_LINEAR;
 
 struct Params {
   size: u32,
@@ -22,6 +20,8 @@ struct Params {
   stride_h: u32, stride_w: u32,
   dilation_h: u32, dilation_w: u32,
   pad_top: u32, pad_left: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -35,8 +35,8 @@ const BLOCK_CO: u32 = 8u; // output channels per invocation, as two vec4
 
 fn epilogue(v: f32, co: u32) -> f32 {
   var z = v;
-  if (HAS_BIAS) { z += bias[co]; }
-  return activate(z, ACTIVATION);
+  if (params.has_bias != 0u) { z += bias[co]; }
+  return activate(z, params.activation);
 }
 
 @compute @workgroup_size(256)

@@ -1,10 +1,11 @@
 // matmul: out[z] = act(op(a[z]) · op(b[z]) + bias) for each batch z, where op transposes when
-// params.trans_a / params.trans_b is set, and the epilogue (bias over columns when HAS_BIAS, then the
-// ACTIVATION override) is applied to the accumulators before the one write: a Dense layer's forward
-// in one dispatch. a is stored [batch_a, M, K] (or [batch_a, K, M] transposed), b [batch_b, K, N]
+// params.trans_a / params.trans_b is set, and the epilogue (bias over columns when params.has_bias,
+// then params.activation) is applied to the accumulators before the one write: a Dense layer's forward
+// in one dispatch. The epilogue is set by params, not override constants, so one pipeline serves every
+// layer: on lavapipe each pipeline costs ~2 MB, and an MLP's GEMMs compiled five. a is stored [batch_a, M, K] (or [batch_a, K, M] transposed), b [batch_b, K, N]
 // (or [batch_b, N, K]); a batch of 1 is shared by all (params.a_batch_stride = 0).
 //
-// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when HAS_BIAS = 0), 3 out
+// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when has_bias = 0), 3 out
 // (read_write), 4 params (uniform).
 // Tiling: a workgroup of 16×16 invocations computes a 64×64 tile of out (workgroup_id.x over N,
 // .y over M, .z over the batch). Per step of 16 along K it stages a 64×16 tile of a and a 16×64
@@ -12,8 +13,6 @@
 // 4×4 block in registers: rows ly + 16i, columns lx + 16j, so neighbouring invocations write
 // neighbouring columns.
 
-override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = ACT_LINEAR;
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;
@@ -26,6 +25,8 @@ struct Params {
   trans_b: u32,
   a_batch_stride: u32,
   b_batch_stride: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -39,8 +40,8 @@ var<workgroup> b_tile: array<array<f32, TILE>, TK>; // [k][n]
 
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
-  if (HAS_BIAS) { z += bias[col]; }
-  return activate(z, ACTIVATION);
+  if (params.has_bias != 0u) { z += bias[col]; }
+  return activate(z, params.activation);
 }
 
 fn load_a(base: u32, m: u32, k: u32) -> f32 {

@@ -7,14 +7,12 @@
 // feed TM·TN fused multiply-adds held in eight vec4 registers. On lavapipe it runs ~3× the tiled
 // kernel per CPU second; the a loads are still two thirds of its time (bench/RESULTS.md).
 //
-// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when HAS_BIAS = 0), 3 out
+// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when has_bias = 0), 3 out
 // (read_write), 4 params (uniform). Layouts and params as matmul.wgsl.
 // Tiling: workgroup_id.x over blocks of WG_SIZE·TN columns, .y over blocks of TM rows, .z over the
 // batch. Loads past the edges read the last row/column (clamped, so the loop has no branches) and
 // their results are never stored.
 
-override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = ACT_LINEAR;
 override WG_SIZE: u32 = 64u;
 
 const TM: u32 = 8u;
@@ -28,6 +26,8 @@ struct Params {
   trans_b: u32,
   a_batch_stride: u32,
   b_batch_stride: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -38,8 +38,8 @@ struct Params {
 
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
-  if (HAS_BIAS) { z += bias[col]; }
-  return activate(z, ACTIVATION);
+  if (params.has_bias != 0u) { z += bias[col]; }
+  return activate(z, params.activation);
 }
 
 @compute @workgroup_size(WG_SIZE)

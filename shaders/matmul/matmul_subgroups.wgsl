@@ -6,7 +6,7 @@
 // On lavapipe a subgroup is one SIMD register of 8 lanes and a broadcast is a register shuffle, so a
 // is read with one load per lane per chunk instead of one per lane per step.
 //
-// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when HAS_BIAS = 0), 3 out
+// Bindings: 0 a (read), 1 b (read), 2 bias (read, [N]; any buffer when has_bias = 0), 3 out
 // (read_write), 4 params (uniform). Layouts and params as matmul.wgsl.
 // Tiling: workgroup_id.x over blocks of 4·ROW_BLOCKS rows, .y over blocks of WG_SIZE·TN columns, .z
 // over the batch. Rows run fastest so that workgroups run one after another share their strip of b
@@ -20,8 +20,6 @@
 
 enable subgroups;
 
-override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = ACT_LINEAR;
 override WG_SIZE: u32 = 64u;
 // Blocks of 4 rows per invocation (1–4): more reuse of each b load against more registers.
 override ROW_BLOCKS: u32 = 2u;
@@ -38,6 +36,8 @@ struct Params {
   trans_b: u32,
   a_batch_stride: u32,
   b_batch_stride: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -56,8 +56,8 @@ var<private> b_step: u32;
 
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
-  if (HAS_BIAS) { z += bias[col]; }
-  return activate(z, ACTIVATION);
+  if (params.has_bias != 0u) { z += bias[col]; }
+  return activate(z, params.activation);
 }
 
 // a's elements at offset `at` past each of 4 rows' starts.

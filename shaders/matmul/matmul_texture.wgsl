@@ -10,7 +10,7 @@
 // CHUNK steps along K and subgroupBroadcast hands lane j's value to all lanes on step k0 + j.
 //
 // Bindings: 0 a (read), 1 b (texture_2d<f32>, packed as above), 2 bias (read, [N]; any buffer when
-// HAS_BIAS = 0), 3 out (read_write), 4 params (uniform). a's layout and the params as matmul.wgsl
+// has_bias = 0), 3 out (read_write), 4 params (uniform). a's layout and the params as matmul.wgsl
 // (trans_b and b_batch_stride are pack_b_texture's business; b_batch_stride here is K, or 0 when
 // one b serves the whole batch).
 // Tiling: workgroup_id.x over blocks of 16 rows, .y over blocks of WG_SIZE·4 columns, .z over the
@@ -21,8 +21,6 @@
 
 enable subgroups;
 
-override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = ACT_LINEAR;
 override WG_SIZE: u32 = 64u;
 
 // Steps along K per round of broadcasts: the lanes that load a (subgroupBroadcast needs constant lanes).
@@ -36,6 +34,8 @@ struct Params {
   trans_b: u32,
   a_batch_stride: u32,
   b_batch_stride: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -77,8 +77,8 @@ fn step(k: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) {
 
 fn epilogue(v: f32, col: u32) -> f32 {
   var z = v;
-  if (HAS_BIAS) { z += bias[col]; }
-  return activate(z, ACTIVATION);
+  if (params.has_bias != 0u) { z += bias[col]; }
+  return activate(z, params.activation);
 }
 
 @compute @workgroup_size(WG_SIZE)

@@ -217,7 +217,7 @@ describe('clear errors from the Layers API', () => {
       await rejects(model().fit(x, tensor(new Float32Array(16 * 3), [16, 3])), /fit: targets of shape \[16,3\] \(float32\) do not fit loss 'sparseCategoricalCrossentropy' for outputs \(None, 3\); expected \[16\] int32 class indices/);
       const nan = tensor(Float32Array.from({ length: 16 * 8 }, (_, i) => (i === 17 ? NaN : 0)), [16, 8]);
       await rejects(model().fit(nan, y), /fit: x \(shape \[16,8\]\) contains NaN or Infinity/);
-      // the scan goes in chunks of 2^20 elements: an Infinity in the last element of the third is found
+      // the scan goes in chunks of 2^18 elements: an Infinity in the last element of the twelfth is found
       const n = (3 << 20) / 8, big = new Float32Array(n * 8);
       big[big.length - 1] = Infinity;
       const bigLabels = tensor(new Int32Array(n), [n], 'int32');

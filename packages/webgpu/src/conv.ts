@@ -49,9 +49,12 @@ export function conv2dDirect(backend: WebGPUBackend, x: TensorInfo, filter: Tens
   const out = backend.allocateOutput(shape);
   backend.commands.dispatch({
     kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
-    overrides: { HAS_BIAS: epilogue?.bias ? 1 : 0, ACTIVATION: backend.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) },
     // one invocation per block of 4 positions along ow × 8 output channels
-    params: convParams(g, CO, invocations), grid: gridFor(Math.ceil(invocations / 256)),
+    params: {
+      ...convParams(g, CO, invocations),
+      has_bias: epilogue?.bias ? 1 : 0, activation: backend.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
+    },
+    grid: gridFor(Math.ceil(invocations / 256)),
   });
   return out;
 }

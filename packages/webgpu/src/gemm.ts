@@ -90,13 +90,10 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   }
   backend.commands.dispatch({
     kernel, inputs: [buf(a), bResource, epilogue?.bias ? buf(epilogue.bias) : buf(a)], outputs: [out.buffer],
-    overrides: {
-      HAS_BIAS: epilogue?.bias ? 1 : 0,
-      ACTIVATION: backend.registry.constant(kernel, `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
-      ...overrides,
-    },
+    overrides,
     params: {
       M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
+      has_bias: epilogue?.bias ? 1 : 0, activation: backend.registry.constant(kernel, `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
       // the packed texture stacks the batch's b along its rows: K rows each
       a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : kernel === 'matmul_texture' ? K : K * N,
     },
@@ -196,7 +193,7 @@ async function passOver<T>(call: () => Promise<T> | undefined): Promise<T | unde
  */
 async function tune(backend: WebGPUBackend, choices: readonly GemmChoice[]): Promise<GemmChoice> {
   await backend.registry.precompile([...choices.map((choice) => ({
-    name: choice.kernel, overrides: { HAS_BIAS: 0, ACTIVATION: 0, ...launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides },
+    name: choice.kernel, overrides: launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides,
   })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture', overrides: { WIDTH_LANES: 64 } }] : [])]);
   const small = square(backend, 256);
   const screened: { choice: GemmChoice; ms: number }[] = [];

@@ -74,7 +74,5 @@ export const onesLike = (x: Tensor): Tensor => withBackend(x.backend, () => fill
 /** A number becomes a scalar on the same backend as `like`; a Tensor passes through. */
 export function asTensor(value: Tensor | number, like: Tensor): Tensor {
   if (value instanceof Tensor) return value;
-  // filled on the backend, not uploaded: an upload may not take a buffer that recorded, unsubmitted
-  // work still reads, so a scalar per step would need a fresh buffer each time work is held back
-  return makeTensor(like.backend.fill([], value, like.dtype), [], like.dtype, like.backend);
+  return makeTensor(like.backend.write([value], [], like.dtype), [], like.dtype, like.backend);
 }

@@ -1,5 +1,5 @@
 // unary: out[i] = f(x[offset(i)]) for f chosen by the OP override (params.alpha for leakyRelu and
-// elu); OP_COPY with broadcast strides implements broadcastTo.
+// elu). (broadcastTo is the copy kernel's, with stride 0 along broadcast axes.)
 //
 // Bindings: 0 x (read), 1 out (read_write), 2 params (uniform).
 // Mapping: one invocation per output element, 256 per workgroup, grid wrapped into y (flat_index).
@@ -12,7 +12,6 @@ const OP_LOG: u32 = 2u;
 const OP_RELU: u32 = 3u;
 const OP_SIGMOID: u32 = 4u;
 const OP_TANH: u32 = 5u;
-const OP_COPY: u32 = 6u;
 const OP_ABS: u32 = 7u;
 const OP_SQRT: u32 = 8u;
 const OP_RSQRT: u32 = 9u;

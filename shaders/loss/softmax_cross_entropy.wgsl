@@ -3,12 +3,13 @@
 // of any size stay finite and m − z_c is formed before adding the small log s (no 1e4 + 0.69 rounding).
 // Labels are int32 class indices [rows] (OP_SPARSE: loss = (m − z_label) + log s) or probabilities /
 // one-hot rows [rows, classes] (OP_DENSE); a zero probability contributes 0, never 0·log 0. With
-// BACKWARD the same pass writes the gradient instead: dz = (e^{z − m}/s − p)·dy_r.
+// params.backward the same pass writes the gradient instead: dz = (e^{z − m}/s − p)·dy_r (a param,
+// not an override: forward and backward share one pipeline).
 // A sparse label outside [0, classes) gives a NaN loss and is recorded in `errors` — [count of bad
 // labels, first bad row, classes, 0] — which the backend reads with the next readback and reports.
 //
 // Bindings: 0 logits (read), 1 labels (read, raw words: i32 or f32 by OP), 2 dy (read, [rows]; only
-// with BACKWARD), 3 out (read_write: loss [rows], or dz [rows, classes] with BACKWARD), 4 errors
+// with backward), 3 out (read_write: loss [rows], or dz [rows, classes] with backward), 4 errors
 // (read_write, 4 atomic words), 5 params (uniform).
 // Mapping: LANES invocations per row (override, a power of two ≤ 64), so one workgroup of 64 takes
 // 64 / LANES rows (grid wrapped into y): strided passes over the row for the max and the sum of
@@ -19,12 +20,12 @@ const OP_SPARSE: u32 = 0u;
 const OP_DENSE: u32 = 1u;
 
 override OP: u32;
-override BACKWARD: bool = false;
 override LANES: u32 = 64u;
 
 struct Params {
   rows: u32,
   classes: u32,
+  backward: u32,
 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
@@ -76,7 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   s = combine(t, false);
   let log_s = log(s);
 
-  if (BACKWARD) {
+  if (params.backward != 0u) {
     if (in_range) {
       let g = dy[row];
       for (var c = lane; c < classes; c += LANES) {

@@ -4,18 +4,18 @@
 // texture is ceil(N/4) texels wide and batch·K tall.
 //
 // Bindings: 0 b (read), 1 packed (write-only storage texture), 2 params (uniform).
-// Tiling: one invocation a texel, workgroups of 64 covering WIDTH_LANES texels (a power of two, at
-// most 64) of each of 64 / WIDTH_LANES rows: workgroup_id.x over blocks of texels along a row, .y over
-// blocks of rows, .z over the batch. No division by anything but that constant (on CPU adapters a
-// division costs more than the copy), and a narrow b (N = 10: 3 texels a row) still fills its lanes.
-
-override WIDTH_LANES: u32 = 64u;
+// Tiling: one invocation a texel, workgroups of 64 covering 2^params.lanes_log2 texels (at most 64) of
+// each of 64 / 2^lanes_log2 rows: workgroup_id.x over blocks of texels along a row, .y over blocks of
+// rows, .z over the batch. Shifts and masks, no division (on CPU adapters a division costs more than
+// the copy), and a narrow b (N = 10: 3 texels a row) still fills its lanes. The width is a param, not
+// an override, so one pipeline packs every b (on lavapipe each pipeline costs ~1-2 MB).
 
 struct Params {
   K: u32,
   N: u32,
   trans_b: u32,
   batch_stride: u32,
+  lanes_log2: u32, // texels of a row per workgroup: 2^lanes_log2
 }
 
 @group(0) @binding(0) var<storage, read> b: array<f32>;
@@ -24,8 +24,9 @@ struct Params {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let n4 = wid.x * WIDTH_LANES + lane % WIDTH_LANES;
-  let k = wid.y * (64u / WIDTH_LANES) + lane / WIDTH_LANES;
+  let shift = params.lanes_log2;
+  let n4 = (wid.x << shift) + (lane & ((1u << shift) - 1u));
+  let k = (wid.y << (6u - shift)) + (lane >> shift);
   let z = wid.z;
   if (4u * n4 >= params.N || k >= params.K) { return; }
   let base = z * params.batch_stride;

@@ -1,7 +1,7 @@
 // reduce_rows: one pass of a reduction along contiguous rows: x is [rows, cols] (the reduced axes are
 // the trailing ones, or all of them with rows = 1), cut into chunks of params.chunk elements along
-// each row, and out[row·chunks + c] = the sum, max or min (OP override; mean sums) of chunk c of
-// that row, times params.scale. reduce.ts runs it twice for long rows: pass 1 over x leaves one
+// each row, and out[row·chunks + c] = the sum, max or min (OP override) of chunk c of that row,
+// times params.scale: a mean runs as a sum, so it needs no pipeline of its own. reduce.ts runs it twice for long rows: pass 1 over x leaves one
 // partial per chunk, pass 2 over those partials (one chunk a row) gives the result, with scale
 // 1/cols for a mean. Rows of one chunk take one pass.
 //
@@ -13,7 +13,6 @@
 // chunk's WG·4 interleaved partials and again over the chunks, which keeps float32 error low.
 
 const OP_SUM: u32 = 0u;
-const OP_MEAN: u32 = 1u;
 const OP_MAX: u32 = 2u;
 const OP_MIN: u32 = 3u;
 

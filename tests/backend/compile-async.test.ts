@@ -1,4 +1,4 @@
-// Asynchronous kernel compiles (commands.ts, compileAsync, on by default): work that needs
+// Asynchronous kernel compiles (commands.ts, compileAsync, on by default in a browser): work that needs
 // a pipeline not compiled yet is held and runs once it exists. Each test uses a backend of its own,
 // so no pipeline is compiled before it starts, and checks values against the CPU backend or against
 // the same work on a backend that compiles on first use, plus that no compile blocked the caller.

@@ -1,7 +1,7 @@
 // Data movement kernels (transpose, slice, pad, concat, gather, oneHot, cast) against the CPU reference
 // and hand computations, with their gradients; and their clear errors.
 import { expect } from 'chai';
-import { cast, concat, gather, oneHot, pad, slice, tensor, transpose, withBackend, type Shape } from '@webgrad/core';
+import { broadcastTo, cast, concat, gather, oneHot, pad, slice, tensor, transpose, withBackend, type Shape } from '@webgrad/core';
 import { backendOf, BACKENDS } from '../helpers.js';
 import { describeSpecs, type Spec } from '../kernel-spec.js';
 
@@ -32,6 +32,14 @@ for (const name of BACKENDS) {
       expect(await slice(m(), [0, 1], [2, 2]).array()).to.deep.equal([[2, 3], [5, 6]]);
       expect(await pad(run(() => tensor([[7]])), [[1, 0], [0, 1]]).array()).to.deep.equal([[0, 0], [7, 0]]);
       expect(await concat([m(), run(() => tensor([[9], [9]]))], 1).array()).to.deep.equal([[1, 2, 3, 9], [4, 5, 6, 9]]);
+    });
+
+    it('broadcasts int32 values bit for bit (small integers are float32 denormals, which a float copy may flush)', async () => {
+      const ints = run(() => tensor([1, 2, -3, 2147483647], [4, 1], 'int32'));
+      const out = broadcastTo(ints, [2, 4, 3]);
+      expect(out.dtype).to.equal('int32');
+      const row = (v: number) => [v, v, v];
+      expect(await out.array()).to.deep.equal([0, 1].map(() => [row(1), row(2), row(-3), row(2147483647)]));
     });
 
     it('gathers rows, makes one-hot rows and casts', async () => {

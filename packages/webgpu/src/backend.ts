@@ -8,7 +8,7 @@ import {
 import { BufferPool } from './buffer-pool.js';
 import { CommandRecorder, gridFor, lanesFor } from './commands.js';
 import * as conv from './conv.js';
-import { acquireDevice } from './device.js';
+import { acquireDevice, inBrowser } from './device.js';
 import { DeviceLostError, DeviceLossWatch } from './device-loss.js';
 import { DATA_ERRORS_BYTES, DataErrors } from './data-errors.js';
 import { autotuneGemm, gemm, type GemmChoice } from './gemm.js';
@@ -32,7 +32,10 @@ export interface WebGPUBackendOptions {
   /**
    * Compile each kernel asynchronously, holding the work that needs it meanwhile (commands.ts), so
    * the calling thread never waits on a shader compile (in a browser, a blocked thread is a frozen
-   * page). Default true; false compiles each kernel synchronously on first use.
+   * page). Default true in a browser; in Node, where no page waits, false: each kernel compiles on
+   * first use, on the calling thread. Compiles on Dawn's worker threads leave the compiler's scratch
+   * memory in those threads' malloc arenas: on lavapipe the bench's MLP peaked ~6 MB higher with them
+   * (bench/RESULTS.md), for a first epoch no shorter.
    */
   compileAsync?: boolean;
   /**
@@ -70,7 +73,7 @@ export class WebGPUBackend implements Backend {
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.textures = new ScratchTextures(device, this.commands);
     this.poisonOutputs = options.poisonOutputs ?? false;
-    this.commands.compileAsync = options.compileAsync ?? true;
+    this.commands.compileAsync = options.compileAsync ?? inBrowser();
     this.dataErrors = new DataErrors(device);
     device.addEventListener('uncapturederror', (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
@@ -179,7 +182,12 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  broadcastTo(x: TensorInfo, shape: Shape): GpuStorage { return this.unaryKernel('copy', x, shape); }
+  // the copy kernel with stride 0 along broadcast axes: raw 32-bit words, so int32 passes unchanged
+  broadcastTo(x: TensorInfo, shape: Shape): GpuStorage {
+    const out = this.allocateOutput(shape);
+    this.copy(buf(x), 0, broadcastStrides(x.shape, shape), out.buffer, 0, stridesOf(shape), shape);
+    return out;
+  }
 
   /** One `copy` dispatch: the elements of `shape` from src (offset, strides) to dst (offset, strides). */
   private copy(src: GPUBuffer, srcOffset: number, srcStrides: readonly number[], dst: GPUBuffer, dstOffset: number,
@@ -415,8 +423,8 @@ export class WebGPUBackend implements Backend {
     const out = this.allocateOutput(dy ? logits.shape : [rows]);
     this.commands.dispatch({
       kernel: 'softmax_cross_entropy', inputs: [buf(logits), buf(labels), dy ? buf(dy) : buf(logits)], outputs: [out.buffer, this.dataErrors.buffer],
-      overrides: { OP: this.registry.opCode('softmax_cross_entropy', labels.dtype === 'int32' ? 'sparse' : 'dense'), BACKWARD: dy ? 1 : 0, LANES: lanesFor(cols) },
-      params: { rows, classes: cols }, grid: gridFor(Math.ceil(rows / (64 / lanesFor(cols)))),
+      overrides: { OP: this.registry.opCode('softmax_cross_entropy', labels.dtype === 'int32' ? 'sparse' : 'dense'), LANES: lanesFor(cols) },
+      params: { rows, classes: cols, backward: dy ? 1 : 0 }, grid: gridFor(Math.ceil(rows / (64 / lanesFor(cols)))),
     });
     return out;
   }

@@ -6,7 +6,7 @@
 // a dynamic one: Dawn validates dynamic offsets on every setBindGroup (~30 µs a dispatch on lavapipe),
 // and a training step repeats the same dispatches in the same slots, so its bind groups come from the
 // cache from the second step on.
-// With `compileAsync` on (the default), a dispatch whose pipeline is not compiled yet is
+// With `compileAsync` on (the default in a browser), a dispatch whose pipeline is not compiled yet is
 // not compiled on the spot: it and every dispatch after it are held, in order and with their params
 // packed, while the registry compiles the missing pipelines asynchronously, then encoded and submitted
 // together; a readback waits behind the held work. The page's thread never waits on a shader compile,

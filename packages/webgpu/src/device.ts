@@ -4,6 +4,9 @@ import { enableDawnPacing } from './dawn-pacing.js';
 
 export interface AcquiredDevice { device: GPUDevice; adapterName: string }
 
+/** Whether this is a browser with WebGPU (Node has no navigator.gpu, with or without Dawn loaded). */
+export const inBrowser = (): boolean => typeof navigator !== 'undefined' && 'gpu' in navigator;
+
 // Dawn's GPU object must outlive the device, or Node may collect the instance under it.
 let dawnGpu: GPU | undefined;
 
@@ -30,12 +33,12 @@ export function describeAdapter(info: GPUAdapterInfo | undefined): string {
 }
 
 export async function acquireDevice(): Promise<AcquiredDevice> {
-  const inBrowser = typeof navigator !== 'undefined' && 'gpu' in navigator;
+  const browser = inBrowser();
   const isNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-  if (!inBrowser && !isNode) {
+  if (!browser && !isNode) {
     throw new Error('webgpu backend: this browser has no WebGPU (navigator.gpu). Use Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu.');
   }
-  const gpu = inBrowser ? navigator.gpu : await nodeGpu();
+  const gpu = browser ? navigator.gpu : await nodeGpu();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new Error('webgpu backend: no WebGPU adapter found. ' + (isNode

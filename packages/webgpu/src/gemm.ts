@@ -65,15 +65,17 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
   const N = transposeB ? rb : cb;
   const out = backend.allocateOutput([batch, M, N]);
   // The texture holds batch·K rows of ceil(N/4) texels, and the pack's grid spans K and the batch:
-  // past the device's largest texture or grid, the product runs on the subgroup kernel.
+  // past the device's largest texture or grid, or empty (a texture has at least one texel), the
+  // product runs on the subgroup kernel.
   const maxTexture = backend.device.limits.maxTextureDimension2D, maxGroups = backend.device.limits.maxComputeWorkgroupsPerDimension;
-  if (choice.kernel === 'matmul_texture' && (batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || Math.max(batchB, K) > maxGroups)) {
+  if (choice.kernel === 'matmul_texture' && (K === 0 || N === 0 || batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || Math.max(batchB, K) > maxGroups)) {
     choice = { kernel: 'matmul_subgroups', rowBlocks: 4 };
   }
-  // A short K barely fills one chunk of broadcasts; and the subgroup kernels put their row blocks on
-  // the grid's x axis, 65535 workgroups at most.
+  // A short K barely fills one chunk of broadcasts (the texture kernel loads b's texels directly past
+  // the last chunk, so it takes any K: one pipeline fewer for an MLP's K = 10 product); and the
+  // subgroup kernels put their row blocks on the grid's x axis, 65535 workgroups at most.
   if ((choice.kernel === 'matmul_subgroups' || choice.kernel === 'matmul_texture') &&
-    (K < SUBGROUP_MIN_K || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
+    ((choice.kernel === 'matmul_subgroups' && K < SUBGROUP_MIN_K) || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
     choice = { kernel: 'matmul_rows', rowBlocks: 1 };
   }
   const { kernel } = choice;
@@ -84,8 +86,8 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
     bResource = backend.textures.view(width, height);
     const lanes = Math.min(64, 2 ** Math.ceil(Math.log2(width)));
     backend.commands.dispatch({
-      kernel: 'pack_b_texture', inputs: [buf(b)], outputs: [bResource], overrides: { WIDTH_LANES: lanes },
-      params: { K, N, trans_b: transposeB ? 1 : 0, batch_stride: K * N }, grid: [Math.ceil(width / lanes), Math.ceil(K / (64 / lanes)), batchB],
+      kernel: 'pack_b_texture', inputs: [buf(b)], outputs: [bResource],
+      params: { K, N, trans_b: transposeB ? 1 : 0, batch_stride: K * N, lanes_log2: Math.log2(lanes) }, grid: [Math.ceil(width / lanes), Math.ceil(K / (64 / lanes)), batchB],
     });
   }
   backend.commands.dispatch({
@@ -194,7 +196,7 @@ async function passOver<T>(call: () => Promise<T> | undefined): Promise<T | unde
 async function tune(backend: WebGPUBackend, choices: readonly GemmChoice[]): Promise<GemmChoice> {
   await backend.registry.precompile([...choices.map((choice) => ({
     name: choice.kernel, overrides: launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides,
-  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture', overrides: { WIDTH_LANES: 64 } }] : [])]);
+  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' }] : [])]);
   const small = square(backend, 256);
   const screened: { choice: GemmChoice; ms: number }[] = [];
   for (const choice of choices) screened.push({ choice, ms: await timeChoice(backend, choice, small, 1, 2) });

@@ -34,7 +34,7 @@ export function reduce(backend: WebGPUBackend, op: ReduceOp, x: TensorInfo, axes
 /** out[r] = op over x[r·cols .. (r+1)·cols): one pass when a row is one chunk, else two. */
 function reduceRows(backend: WebGPUBackend, op: ReduceOp, x: GPUBuffer, rows: number, cols: number): GpuStorage {
   const out = backend.allocateOutput([rows]);
-  const code = backend.registry.opCode('reduce_rows', op);
+  const code = backend.registry.opCode('reduce_rows', op === 'mean' ? 'sum' : op); // a mean is a sum times 1/cols
   const scale = op === 'mean' ? 1 / cols : 1;
   const pass = (input: GPUBuffer, output: GPUBuffer, length: number, chunks: number, passScale: number) => backend.commands.dispatch({
     kernel: 'reduce_rows', inputs: [input], outputs: [output], overrides: { OP: code },

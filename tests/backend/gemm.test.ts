@@ -30,6 +30,7 @@ const CASES: Case[] = [
   { a: [3, 19, 33], b: [3, 33, 21], bias: true, activation: 'relu' }, // per-batch, K of 4 chunks + 1
   { a: [2, 33, 19], b: [21, 33], transposeA: true, transposeB: true }, // b shared, both transposed
   { a: [3, 4], b: [4, 0] }, // an empty output: nothing dispatched
+  { a: [3, 20], b: [20, 0] }, // the same past the short-K cut-over (an empty texture would be invalid)
   { a: [33, 40], b: [40, 6], bias: true, activation: 'relu' }, // N of 6: the texture's last texel half zeros
   { a: [2, 5, 20], b: [2, 7, 20], transposeB: true }, // per-batch b, transposed, K past two chunks: packed by z
   { a: [2, 3, 16], b: [2, 9000, 16], transposeB: true }, // batch·K past 16384 texture rows: another kernel

@@ -34,7 +34,7 @@ export interface WebGPUBackendOptions {
    * the calling thread never waits on a shader compile (in a browser, a blocked thread is a frozen
    * page). Default true in a browser; in Node, where no page waits, false: each kernel compiles on
    * first use, on the calling thread. Compiles on Dawn's worker threads leave the compiler's scratch
-   * memory in those threads' malloc arenas: on lavapipe the bench's MLP peaked ~6 MB higher with them
+   * memory in those threads' malloc arenas: on lavapipe the bench's MLP peaked 4–6 MB higher with them
    * (bench/RESULTS.md), for a first epoch no shorter.
    */
   compileAsync?: boolean;

@@ -1,5 +1,6 @@
 // Convolution and pooling on the GPU: the WebGPUBackend's conv2d/pool2d methods turn a geometry into
-// a kernel's params and grid here, to keep backend.ts short. Imports the backend's types.
+// a kernel's params and grid here, to keep backend.ts short. Imports the backend's types and gemm.ts's
+// epilogue params.
 //
 // Direct kernels or im2col + GEMM? Both are here (backend.convAlgorithm picks; tests run both). Direct
 // is the default because it wins at every shape we train: at the MNIST CNN's shapes, batch 128, on
@@ -10,6 +11,7 @@
 import { sizeOf, type Conv2DGeometry, type MatmulEpilogue, type PoolKind, type TensorInfo } from '@webgrad/core';
 import type { GpuStorage, WebGPUBackend } from './backend.js';
 import { gridFor } from './commands.js';
+import { epilogueParams } from './gemm.js';
 
 const buf = (x: TensorInfo) => (x.storage as GpuStorage).buffer;
 
@@ -50,10 +52,7 @@ export function conv2dDirect(backend: WebGPUBackend, x: TensorInfo, filter: Tens
   backend.commands.dispatch({
     kernel: 'conv2d', inputs: [buf(x), buf(filter), epilogue?.bias ? buf(epilogue.bias) : buf(x)], outputs: [out.buffer],
     // one invocation per block of 4 positions along ow × 8 output channels
-    params: {
-      ...convParams(g, CO, invocations),
-      has_bias: epilogue?.bias ? 1 : 0, activation: backend.registry.constant('conv2d', `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
-    },
+    params: { ...convParams(g, CO, invocations), ...epilogueParams(backend, 'conv2d', epilogue) },
     grid: gridFor(Math.ceil(invocations / 256)),
   });
   return out;

@@ -58,6 +58,11 @@ function launch({ kernel, rowBlocks }: GemmChoice, { M, N }: Dims, batch: number
   return { overrides: { WG_SIZE: wg, ROW_BLOCKS: rowBlocks }, grid: [Math.ceil(M / (4 * rowBlocks)), grid0, batch] };
 }
 
+/** The fused epilogue's params, shared by the GEMM kernels and conv2d: bias or not, and an ACT_* code. */
+export function epilogueParams(backend: WebGPUBackend, kernel: string, epilogue?: MatmulEpilogue): { has_bias: number; activation: number } {
+  return { has_bias: epilogue?.bias ? 1 : 0, activation: backend.registry.constant(kernel, `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`) };
+}
+
 export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, b: TensorInfo, batch: number,
   { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
   const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
@@ -96,7 +101,7 @@ export function gemm(backend: WebGPUBackend, choice: GemmChoice, a: TensorInfo, 
     overrides,
     params: {
       M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
-      has_bias: epilogue?.bias ? 1 : 0, activation: backend.registry.constant(kernel, `ACT_${(epilogue?.activation ?? 'linear').toUpperCase()}`),
+      ...epilogueParams(backend, kernel, epilogue),
       // the packed texture stacks the batch's b along its rows: K rows each
       a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : kernel === 'matmul_texture' ? K : K * N,
     },

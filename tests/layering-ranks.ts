@@ -1,0 +1,61 @@
+// The layering the codebase keeps, as data for tests/layering.test.ts: which package may import which,
+// and within each package a rank table, bottom first. A file may import files of its own rank or
+// lower, never higher; a file that matches no rank fails the test, so a new module is placed on
+// purpose. Patterns are paths under the package's src/, where `*` stands for any name within one
+// folder.
+
+export type PackageName = 'core' | 'webgpu' | 'layers';
+
+/** The packages each package may import: layers → core ← webgpu. */
+export const packageImports: { [P in PackageName]: readonly PackageName[] } = {
+  core: [],
+  webgpu: ['core'],
+  layers: ['core'],
+};
+
+/** Each package's ranks, bottom first; each rank lists the file patterns that belong to it. */
+export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
+  core: [
+    ['dtype.ts', 'rng.ts'],
+    ['backend.ts'],
+    ['cpu/*.ts'],
+    ['tensor.ts'],
+    ['engine.ts'],
+    ['scope.ts'],
+    ['ops/*.ts'],
+    ['autodiff.ts'],
+    ['optim.ts', 'debug.ts'],
+    ['gradcheck.ts'],
+    ['index.ts'],
+  ],
+  // The split behind a narrow context (issue #20): the lead fits these ranks to the merged split.
+  webgpu: [
+    ['generated/*.ts', 'wgsl-reflect.d.ts', 'dawn-pacing.ts', 'data-errors.ts', 'device-loss.ts', 'tuning-cache.ts'],
+    ['device.ts', 'profiler.ts'],
+    ['kernels.ts', 'buffer-pool.ts', 'commands.ts', 'scratch-textures.ts'],
+    ['context.ts'],
+    ['ops/*.ts'],
+    ['backend.ts'],
+    ['index.ts'],
+  ],
+  // Persistence bottom-up: the file format, the stores that move it, the layers, the registry that
+  // rebuilds them by class name, save, the model, and load on top.
+  layers: [
+    ['format.ts'],
+    ['storage-browser.ts'],
+    ['storage.ts'],
+    ['schedules.ts', 'activations.ts', 'initializers.ts', 'regularizers.ts', 'losses.ts'],
+    ['metrics.ts', 'optimizers.ts'],
+    ['compile.ts'],
+    ['layer.ts'],
+    ['layers/*.ts'],
+    ['registry.ts'],
+    ['save.ts'],
+    ['callbacks.ts'],
+    ['progress.ts'],
+    ['training.ts'],
+    ['model.ts'],
+    ['load.ts'],
+    ['index.ts'],
+  ],
+};

@@ -1,7 +1,7 @@
 // Child process for files.test.ts: saves a model into argv[2] with every weight 1, then saves it
 // again with every weight 2 but kills itself (SIGKILL, a real crash) at the point argv[3] names:
 // half-way through writing the weights or model.json, or just before renaming either into place.
-// Node's syncBuiltinESMExports lets the patched fs functions reach io.ts's `import('node:fs/promises')`.
+// Node's syncBuiltinESMExports lets the patched fs functions reach storage.ts's `import('node:fs/promises')`.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tensor, tidy } from '@webgrad/core';
 import { dense, saveModel, sequential } from '@webgrad/layers';

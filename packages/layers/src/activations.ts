@@ -1,6 +1,5 @@
 // Activations by name, as Keras spells them. Those the matmul epilogue computes are marked `fused`,
 // so a Dense layer applies them inside its one kernel; the rest run as their own op after it.
-// Imports @webgrad/core only.
 import { elu, gelu, leakyRelu, relu, selu, sigmoid, softmax, softplus, tanh, type FusedActivation, type Tensor } from '@webgrad/core';
 
 export interface Activation {

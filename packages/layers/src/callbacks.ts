@@ -1,8 +1,10 @@
 // Callbacks, Keras-style: hooks fit calls at the start and end of training, epochs and batches.
 // Epoch logs hold every loss/metric (val_ ones too); batch logs hold them only on steps where fit
-// read them back (it reads at most once per logged step). Hooks may be async. Imports only a type
-// from @webgrad/core.
+// read them back (it reads at most once per logged step). Hooks may be async. modelCheckpoint and
+// csvLogger write files, through save.ts and the stores.
 import type { NumericsFinding } from '@webgrad/core';
+import { saveModel, type SavableModel } from './save.js';
+import { nodeFs } from './storage.js';
 
 export type Logs = Record<string, number>;
 
@@ -121,3 +123,53 @@ export function terminateOnNaN({ log = console.warn }: { log?: (line: string) =>
 
 /** A callback from plain functions: customCallback({onEpochEnd: (epoch, logs) => …}). */
 export const customCallback = (hooks: Callback): Callback => hooks;
+
+export interface ModelCheckpointOptions {
+  /** Where to save (a folder, or 'indexeddb://name' in a browser); `{epoch}` is replaced by the 1-based epoch number. */
+  filepath: string;
+  monitor?: string;
+  /** Save only when `monitor` improves. */
+  saveBestOnly?: boolean;
+  mode?: 'auto' | 'min' | 'max';
+  /** Include the optimizer state, so training can resume exactly. */
+  includeOptimizer?: boolean;
+}
+
+/** Saves the model at the end of each epoch (or only on improvement), atomically. */
+export function modelCheckpoint(model: SavableModel, options: ModelCheckpointOptions): Callback {
+  const { filepath, monitor = 'val_loss', saveBestOnly = false, includeOptimizer = true } = options;
+  const max = options.mode === 'max' || (options.mode !== 'min' && /acc/.test(monitor));
+  let best = max ? -Infinity : Infinity;
+  return {
+    async onEpochEnd(epoch, logs) {
+      if (saveBestOnly) {
+        const value = logs[monitor];
+        if (value === undefined) throw new Error(`modelCheckpoint: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')})`);
+        if (!(max ? value > best : value < best)) return;
+        best = value;
+      }
+      const target = filepath.replace('{epoch}', String(epoch + 1));
+      await saveModel(model, target, { includeOptimizer, epochsCompleted: epoch + 1 });
+    },
+  };
+}
+
+/** Appends one CSV row of epoch logs per epoch to `path` (a header first). */
+export function csvLogger(path: string, { append = false }: { append?: boolean } = {}): Callback {
+  let columns: string[] | undefined;
+  return {
+    async onTrainBegin() {
+      const { fs } = await nodeFs('csvLogger');
+      if (!append) await fs.writeFile(path, '');
+      columns = undefined;
+    },
+    async onEpochEnd(epoch, logs) {
+      const { fs } = await nodeFs('csvLogger');
+      if (!columns) {
+        columns = Object.keys(logs).filter((k) => k !== 'size');
+        await fs.appendFile(path, `epoch,${columns.join(',')}\n`);
+      }
+      await fs.appendFile(path, `${epoch},${columns.map((c) => logs[c]).join(',')}\n`);
+    },
+  };
+}

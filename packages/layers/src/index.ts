@@ -1,7 +1,7 @@
 // @webgrad/layers: the Keras/TF.js-style API. sequential([...layers]), compile, fit, evaluate,
 // predict; layer, loss, metric, optimizer, schedule, initializer, regularizer and callback factories.
-// Builds on @webgrad/core alone.
-export { sequential, Sequential, type CompileArgs } from './model.js';
+export { sequential, Sequential } from './model.js';
+export type { CompileArgs } from './compile.js';
 export type { FitArgs, History } from './training.js';
 export type { CallContext, Layer } from './layer.js';
 export { dense, type DenseOptions } from './layers/dense.js';
@@ -22,10 +22,12 @@ export {
 } from './initializers.js';
 export { getRegularizer, l1, l1l2, l2, type Regularizer } from './regularizers.js';
 export {
-  customCallback, earlyStopping, learningRateScheduler, terminateOnNaN, type Callback, type EarlyStopping, type Logs, type TerminateOnNaN,
+  csvLogger, customCallback, earlyStopping, learningRateScheduler, modelCheckpoint, terminateOnNaN,
+  type Callback, type EarlyStopping, type Logs, type ModelCheckpointOptions, type TerminateOnNaN,
 } from './callbacks.js';
 export { progressBar } from './progress.js';
-export { csvLogger, loadModel, modelArtifacts, modelCheckpoint, saveModel, type ModelCheckpointOptions, type ModelJson, type SaveOptions } from './io.js';
-export { folderStore, httpStore, type ModelArtifacts, type ModelStore } from './storage.js';
+export { fnv1a, type ModelArtifacts, type ModelJson, type ModelStore } from './format.js';
+export { folderStore, httpStore } from './storage.js';
 export { browserFiles, listModels, removeModel } from './storage-browser.js';
-export { fnv1a, loadCheckpoint, loadWeights } from './checkpoint.js';
+export { modelArtifacts, saveModel, type SaveOptions } from './save.js';
+export { loadCheckpoint, loadModel, loadWeights } from './load.js';

@@ -1,6 +1,6 @@
 // Weight initializers, all drawn from the seedable counter-based RNG: the same seed gives the same
 // weights on every backend. Fans follow Keras: a kernel [..receptive, fanIn, fanOut] has
-// fanIn = receptive·in, fanOut = receptive·out. Imports @webgrad/core only.
+// fanIn = receptive·in, fanOut = receptive·out.
 import { fill, randomNormal, randomUniform, type Shape, type Tensor } from '@webgrad/core';
 
 export interface Initializer {

@@ -1,7 +1,6 @@
 // The Layer contract, and the helpers layers share. A layer is a plain object made by a factory
 // (dense({units}) …): build creates its weights for an input shape, computeOutputShape says what it
 // gives, call runs it, getConfig describes it for saving. Shapes here never include the batch axis.
-// Imports @webgrad/core and this package's initializers and regularizers.
 import { variable, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getInitializer, type Initializer, type InitializerName } from './initializers.js';
 import type { Regularizer } from './regularizers.js';

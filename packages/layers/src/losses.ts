@@ -1,7 +1,6 @@
 // Losses by Keras name. Each gives one value per sample; compile averages them over the batch.
 // `fromLogits` pairs (softmax + categorical CE, sigmoid + binary CE) run as the fused kernels: a
 // model whose last layer is softmax/sigmoid hands the loss its logits instead (see model.ts).
-// Imports @webgrad/core only.
 import {
   add, huber, log, meanAbsoluteError, meanSquaredError, maximum, minimum, mean, mul, sigmoidBinaryCrossEntropy, softmaxCrossEntropy,
   sub, sum, type Tensor,

@@ -1,6 +1,5 @@
 // Metrics by Keras name. Each gives a per-sample value that fit sums on the device and reads once per
 // logged step. 'accuracy' picks binary, categorical or sparse accuracy from the loss, as Keras does.
-// Imports @webgrad/core and the losses.
 import { abs, argmax, cast, equal, greater, mean, reshape, square, sub, type Tensor } from '@webgrad/core';
 import type { Loss } from './losses.js';
 

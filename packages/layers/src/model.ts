@@ -1,28 +1,12 @@
 // Sequential: a list of layers, built from the first layer's inputShape, with summary, predict,
-// evaluate, fit (training.ts), weights in and out, and save (io.ts). Imports @webgrad/core and this
-// package's modules.
-import { add, concat, keep, sizeOf, slice, tidy, withBackend, type Optimizer, type Shape, type Tensor, type Variable } from '@webgrad/core';
+// evaluate, fit (training.ts), weights in and out, and save (save.ts).
+import { add, concat, keep, sizeOf, slice, tidy, withBackend, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import type { Logs } from './callbacks.js';
+import { compiledFrom, type CompileArgs, type Compiled } from './compile.js';
+import type { ModelJson, ModelStore } from './format.js';
 import type { CallContext, Layer } from './layer.js';
+import { saveModel } from './save.js';
 import { evaluate, fit, type FitArgs, type History } from './training.js';
-import { getLoss, type Loss, type LossName } from './losses.js';
-import { getMetric, type Metric } from './metrics.js';
-import { getOptimizer, type OptimizerName } from './optimizers.js';
-import type { ModelJson } from './io.js';
-import type { ModelStore } from './storage.js';
-
-export interface CompileArgs {
-  optimizer: OptimizerName | Optimizer;
-  loss: LossName | Loss;
-  metrics?: (string | Metric)[];
-}
-
-export interface Compiled {
-  readonly optimizer: Optimizer;
-  readonly loss: Loss;
-  readonly metrics: readonly Metric[];
-  readonly args: CompileArgs;
-}
 
 const fmtShape = (s: Shape) => `(None, ${s.join(', ')})`;
 
@@ -96,11 +80,7 @@ export class Sequential {
   }
 
   compile(args: CompileArgs): void {
-    const loss = getLoss(args.loss);
-    this.compiled = {
-      optimizer: getOptimizer(args.optimizer), loss, args,
-      metrics: (args.metrics ?? []).map((m) => getMetric(m, loss)),
-    };
+    this.compiled = compiledFrom(args);
   }
 
   /** Predictions for x, batched; inference mode (dropout off, moving statistics). */
@@ -172,7 +152,7 @@ export class Sequential {
    * 'downloads://name' in a browser, or to any ModelStore; optionally with the optimizer state.
    */
   save(target: string | ModelStore, options?: { includeOptimizer?: boolean }): Promise<ModelJson> {
-    return import('./io.js').then(({ saveModel }) => saveModel(this, target, options));
+    return saveModel(this, target, options);
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 // Optimizer factories under Keras's names, on core's fused update kernels. Every one takes clipNorm,
-// clipValue and globalClipNorm; learningRate may be a number or a schedule. Imports @webgrad/core.
+// clipValue and globalClipNorm; learningRate may be a number or a schedule.
 import { Optimizer, type OptimizerOptions } from '@webgrad/core';
 import type { Schedule } from './schedules.js';
 

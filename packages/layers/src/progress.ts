@@ -1,7 +1,7 @@
 // The default fit callback: Keras's progress output. On a terminal, a bar per epoch redrawn each
 // step with the ETA and the running loss/metrics (read back every few hundred ms); elsewhere (a log
 // file, CI, a browser console) one line per epoch. val_ metrics appear at the epoch's end.
-// Imports the callback types only; the terminal is found through globalThis.process.
+// The terminal is found through globalThis.process.
 import type { Callback, Logs } from './callbacks.js';
 
 interface Output { isTTY?: boolean; columns?: number; write(text: string): unknown }

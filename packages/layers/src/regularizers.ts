@@ -1,5 +1,4 @@
 // Weight penalties added to the loss (so autodiff adds their gradients): l1 λΣ|w|, l2 λΣw², l1l2 both.
-// Imports @webgrad/core only.
 import { abs, add, mul, square, sum, type Tensor } from '@webgrad/core';
 
 export interface Regularizer {

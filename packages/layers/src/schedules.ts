@@ -1,5 +1,5 @@
 // Learning-rate schedules: pure functions of the optimizer step k (0-based), usable anywhere a rate
-// is. Each carries its config so a model can be saved with it. Imports nothing.
+// is. Each carries its config so a model can be saved with it.
 
 export interface Schedule {
   readonly name: string;

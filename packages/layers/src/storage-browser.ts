@@ -2,16 +2,10 @@
 // record, written in one transaction (a save is whole or absent). downloads://name hands the user two
 // files, name.json and name.weights.bin, as TF.js does; browserFiles loads them back from an
 // <input type=file> (or Node loads name.json from a folder). listModels/removeModel manage the
-// IndexedDB ones. Imports only types from this package's storage and io modules.
-import type { ModelJson } from './io.js';
-import type { ModelArtifacts, ModelStore } from './storage.js';
+// IndexedDB ones.
+import { withWeightsFile, type ModelJson, type ModelStore } from './format.js';
 
 const DATABASE = 'webgrad', MODELS = 'models';
-
-/** model.json naming `file` as its (first) weights file, as each store writes it. */
-export function withWeightsFile(json: ModelJson, file: string): ModelJson {
-  return { ...json, weightsManifest: json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths: [file] } : group)) };
-}
 
 interface StoredModel { name: string; json: ModelJson; weights: ArrayBuffer; savedAt: string }
 

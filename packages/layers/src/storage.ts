@@ -1,25 +1,11 @@
-// Where saved models live. A model is saved as ModelArtifacts — model.json's object and the weights
-// bytes — and a ModelStore moves them, picked by the URL given to save/loadModel as TF.js's IO handlers
-// are: a folder in Node (a plain path or file://; a path ending in .json names the model.json file
-// itself), indexeddb:// and downloads:// in browsers (storage-browser.ts), http(s):// to load from a
-// server (in a page, a plain path is a URL relative to the page), or a ModelStore object (browserFiles for an <input type=file>). io.ts turns models into
-// artifacts and back; checkpoint.ts checks artifacts before any model is touched. Node built-ins are
-// imported only when a folder is used. Imports this package's storage-browser module.
-import type { ModelJson } from './io.js';
-import { downloadsStore, indexedDbStore, withWeightsFile } from './storage-browser.js';
-
-export interface ModelArtifacts {
-  json: ModelJson;
-  /** The weights file's bytes: float32 little-endian, in manifest order (then optimizer state). */
-  weights: Uint8Array;
-}
-
-/** Saves and/or loads one model's artifacts; `url` names it in messages. */
-export interface ModelStore {
-  readonly url: string;
-  save?(artifacts: ModelArtifacts, op: string): Promise<void>;
-  load?(op: string): Promise<ModelArtifacts>;
-}
+// Where saved models live. A ModelStore moves a model's artifacts (format.ts), picked by the URL given
+// to save/loadModel as TF.js's IO handlers are: a folder in Node (a plain path or file://; a path
+// ending in .json names the model.json file itself), indexeddb:// and downloads:// in browsers
+// (storage-browser.ts), http(s):// to load from a server (in a page, a plain path is a URL relative to
+// the page), or a ModelStore object (browserFiles for an <input type=file>). Node built-ins are
+// imported only when a folder is used.
+import { weightsFileOf, withWeightsFile, type ModelJson, type ModelStore } from './format.js';
+import { downloadsStore, indexedDbStore } from './storage-browser.js';
 
 /** The store a URL names, or the store itself; `op` names the caller in errors. */
 export function modelStore(target: string | ModelStore, op: string): ModelStore {
@@ -50,11 +36,6 @@ function nameIn(rest: string, url: string, op: string): string {
 
 function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object without a url' : `${typeof value} ${String(value)}`;
-}
-
-/** The bytes' own ArrayBuffer range, for stores that take ArrayBuffers. */
-export function bufferOf(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 // The specifiers are variables so that browser bundlers leave Node's built-ins out (as webgpu's
@@ -115,13 +96,6 @@ export function folderStore(target: string): ModelStore {
       return { json, weights: await read(weightsPath, () => fs.readFile(weightsPath)) };
     },
   };
-}
-
-/** The one weights file model.json names (weightsManifest[0].paths[0]). */
-export function weightsFileOf(json: ModelJson, where: string, op: string): string {
-  const file = json?.weightsManifest?.[0]?.paths?.[0];
-  if (typeof file !== 'string') throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
-  return file;
 }
 
 /** Loads from a server: the URL of a model.json (or of a folder holding one), weights beside it. */

@@ -1,15 +1,31 @@
 // fit and evaluate. A training step is one tidy: gather the batch on the device, run the network
 // under valueAndGrad, apply the fused optimizer update. Loss and metric sums stay on the device and
 // are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
-// Imports @webgrad/core and this package's modules.
+// Training sits below the model, so it names what it uses of one by the TrainableModel shape.
 import {
   add, checkingNumerics, concat, gather, isFinite, keep, mean, mul, NonFiniteError, reshape, shuffledIndices, slice, sum, takeNumericsFinding,
-  tensor, tidy, valueAndGrad, Variable, withBackend, type Backend, type Tensor,
+  tensor, tidy, valueAndGrad, Variable, withBackend, type Backend, type Shape, type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
-import type { Compiled, Sequential } from './model.js';
+import type { Compiled } from './compile.js';
+import type { CallContext, Layer } from './layer.js';
 import { progressBar } from './progress.js';
+
+/** What fit and evaluate use of a model (Sequential has it). */
+export interface TrainableModel {
+  readonly layers: readonly Layer[];
+  readonly seed: number;
+  readonly compiled?: Compiled;
+  readonly weights: Variable[];
+  readonly trainableWeights: Variable[];
+  readonly outputShape: Shape;
+  stopTraining: boolean;
+  /** Checks x against the model's input shape (building the model from it if need be). */
+  checkInput(x: Tensor, op: string): void;
+  /** The network on x; with `logitsForLoss`, the last layer stops before its activation. */
+  forward(x: Tensor, context: CallContext, logitsForLoss?: boolean): Tensor;
+}
 
 export interface FitArgs {
   epochs?: number;
@@ -57,7 +73,7 @@ async function readScalars(values: readonly Tensor[]): Promise<number[]> {
   return Array.from(data);
 }
 
-function checkData(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, op: string): void {
+function checkData(model: TrainableModel, compiled: Compiled, x: Tensor, y: Tensor, op: string): void {
   model.checkInput(x, op);
   if (x.shape[0] !== y.shape[0]) {
     throw new Error(`${op}: x has ${x.shape[0]} samples but y has ${y.shape[0]}; expected the same first dimension`);
@@ -114,7 +130,7 @@ async function numericsCheck(callbacks: readonly Callback[], where: string): Pro
 }
 
 /** Loss (mean over the batch, plus regularization when training) and metric sums for one batch. */
-function batchTerms(model: Sequential, compiled: Compiled, xb: Tensor, yb: Tensor, training: boolean, seed: number) {
+function batchTerms(model: TrainableModel, compiled: Compiled, xb: Tensor, yb: Tensor, training: boolean, seed: number) {
   const last = model.layers[model.layers.length - 1];
   // softmax + cross-entropy and sigmoid + binary cross-entropy run as one fused kernel from the logits
   const onLogits = !compiled.loss.fromLogits && last.activationName === compiled.loss.fusesWith && last.callLogits ? compiled.loss.onLogits : undefined;
@@ -135,7 +151,7 @@ function batchTerms(model: Sequential, compiled: Compiled, xb: Tensor, yb: Tenso
 }
 
 /** The model as callbacks see it. */
-function trainingView(model: Sequential, compiled: Compiled): TrainingModel {
+function trainingView(model: TrainableModel, compiled: Compiled): TrainingModel {
   return {
     get stopTraining() { return model.stopTraining; },
     set stopTraining(v: boolean) { model.stopTraining = v; },
@@ -149,7 +165,7 @@ function trainingView(model: Sequential, compiled: Compiled): TrainingModel {
 }
 
 /** fit, freeing the tensors it holds if it rejects (a lost device, a NonFiniteError, a callback's error). */
-export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+export async function fit(model: TrainableModel, x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
   const owned = new Set<Tensor>();
   try {
     return await fitOwning(owned, model, x, y, args);
@@ -159,7 +175,7 @@ export async function fit(model: Sequential, x: Tensor, y: Tensor, args: FitArgs
   }
 }
 
-async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Tensor, args: FitArgs): Promise<History> {
+async function fitOwning(owned: Set<Tensor>, model: TrainableModel, x: Tensor, y: Tensor, args: FitArgs): Promise<History> {
   const own = <T extends Tensor[]>(ts: T): T => { ts.forEach((t) => owned.add(t)); return ts; };
   const release = (ts: readonly Tensor[]) => ts.forEach((t) => { t.dispose(); owned.delete(t); });
   const compiled = model.compiled;
@@ -253,7 +269,7 @@ async function fitOwning(owned: Set<Tensor>, model: Sequential, x: Tensor, y: Te
 }
 
 /** Loss and metrics over x, y in inference mode, averaged over samples, read back once. */
-export async function evaluate(model: Sequential, x: Tensor, y: Tensor, { batchSize = 32 }: { batchSize?: number } = {}): Promise<Logs> {
+export async function evaluate(model: TrainableModel, x: Tensor, y: Tensor, { batchSize = 32 }: { batchSize?: number } = {}): Promise<Logs> {
   const compiled = model.compiled;
   if (!compiled) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
   checkData(model, compiled, x, y, 'evaluate');

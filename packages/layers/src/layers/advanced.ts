@@ -1,6 +1,6 @@
 // Layers with weights beyond Dense: BatchNormalization (batch statistics in training, moving averages
 // at inference), PReLU (a learned slope for negative inputs) and Maxout (the max over k linear pieces,
-// Goodfellow et al. 2013). Imports @webgrad/core and the layer helpers.
+// Goodfellow et al. 2013).
 import {
   add, fusedMatmul, maximum, mean, minimum, mul, relu, reshape, rsqrt, slice, square, sub, tidy, type Shape, type Tensor, type Variable,
 } from '@webgrad/core';

@@ -1,5 +1,5 @@
 // Layers without weights: Activation, Dropout (inverted: scaled by 1/(1 − rate) in training, so
-// inference is the identity), Flatten and Reshape. Imports @webgrad/core and the layer helpers.
+// inference is the identity), Flatten and Reshape.
 import { bernoulli, mul, reshape, type Shape, type Tensor } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';

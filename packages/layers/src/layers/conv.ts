@@ -1,6 +1,5 @@
 // Convolutional layers, NHWC: Conv1D, Conv2D (fused bias + activation when the epilogue computes it),
 // MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, and RandomTranslation (augmentation).
-// Imports @webgrad/core and the layer helpers.
 import {
   avgPool2d, cast, conv1d as conv1dOp, conv2d as conv, maxPool2d, mean, mul, randomUniform, sub, tensor, translate,
   type Padding, type Shape, type Tensor, type Variable,

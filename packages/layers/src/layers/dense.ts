@@ -1,6 +1,5 @@
 // Dense: y = act(x·W + b) over the last axis, in one fused matmul kernel when the activation is one
 // the epilogue computes (linear, relu, sigmoid, tanh), else the matmul then the activation.
-// Imports @webgrad/core and the layer helpers.
 import { fusedMatmul, reshape, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import type { Initializer, InitializerName } from '../initializers.js';

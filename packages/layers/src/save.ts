@@ -1,0 +1,75 @@
+// Saving: a model becomes its artifacts (model.json's object and the weights file's bytes, format.ts)
+// and a store writes them. Save sits below the model, so it names what it reads of one by the
+// SavableModel shape (Sequential has it) and the model's save method can call it directly.
+import type { Variable } from '@webgrad/core';
+import type { Compiled } from './compile.js';
+import { fnv1a, packWeights, type ModelArtifacts, type ModelJson, type ModelStore } from './format.js';
+import type { Layer } from './layer.js';
+import { modelStore } from './storage.js';
+
+/** What saving reads of a model. */
+export interface SavableModel {
+  readonly name: string;
+  readonly seed: number;
+  readonly layers: readonly Layer[];
+  readonly weights: Variable[];
+  readonly trainableWeights: Variable[];
+  readonly compiled?: Compiled;
+  build(): void;
+}
+
+export interface SaveOptions {
+  /** Include the optimizer state, so training resumes exactly. */
+  includeOptimizer?: boolean;
+  /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
+  epochsCompleted?: number;
+}
+
+/** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
+export async function modelArtifacts(model: SavableModel, { includeOptimizer = false, epochsCompleted }: SaveOptions = {}): Promise<ModelArtifacts> {
+  model.build();
+  const weights = model.weights;
+  const compiled = model.compiled;
+  const optimizerTensors = includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
+  const values = await Promise.all([...weights, ...optimizerTensors].map((w) => w.data() as Promise<Float32Array>));
+  const layers = model.layers.map((l) => ({ class_name: l.className, config: { name: l.name, inputShape: l.inputShape, ...l.getConfig() } }));
+  const json: ModelJson = {
+    format: 'layers-model',
+    generatedBy: 'webgrad 0.1.0',
+    modelTopology: { class_name: 'Sequential', config: { name: model.name, seed: model.seed, layers } },
+    weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })) }],
+  };
+  if (compiled) {
+    const { optimizer } = compiled;
+    json.trainingConfig = {
+      loss: compiled.loss.name,
+      metrics: (compiled.args.metrics ?? []).map((m) => (typeof m === 'string' ? m : m.name)),
+      optimizer_config: { class_name: optimizer.kind, config: { ...optimizer.options, learningRate: optimizer.currentLearningRate() } },
+    };
+    if (includeOptimizer) {
+      json.optimizerState = {
+        kind: optimizer.kind,
+        iterations: optimizer.iterations,
+        weights: optimizerTensors.map((t, i) => ({ name: `optimizer/${i}`, shape: [...t.shape], dtype: 'float32' })),
+      };
+    }
+  }
+  const bytes = packWeights(values);
+  json.weightsChecksum = fnv1a(bytes);
+  if (epochsCompleted !== undefined) json.epochsCompleted = epochsCompleted;
+  return { json, weights: bytes };
+}
+
+/**
+ * Saves the model to a folder (Node; atomic), 'indexeddb://name' or 'downloads://name' (browsers), or
+ * any ModelStore. Resolves to the model.json object written.
+ */
+export async function saveModel(model: SavableModel, target: string | ModelStore, options: SaveOptions = {}): Promise<ModelJson> {
+  const store = modelStore(target, 'saveModel');
+  if (!store.save) {
+    throw new Error(`saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`);
+  }
+  const artifacts = await modelArtifacts(model, options);
+  await store.save(artifacts, 'saveModel');
+  return artifacts.json;
+}

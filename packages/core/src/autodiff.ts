@@ -1,7 +1,7 @@
 // Reverse-mode autodiff, as the computation-graph lectures teach it: run f with a tape watching its
 // arguments, then walk the tape backwards applying each op's chain-rule thunks. Gradients that reach
 // a tensor by several paths are summed, and broadcast gradients are summed back to the input's shape,
-// both here in the walk and nowhere else. Imports the engine and a few ops.
+// both here in the walk and nowhere else.
 import { fmt, sameShape, type Shape } from './dtype.js';
 import { shareStorage, Tape, tapes, tidy } from './engine.js';
 import { add } from './ops/elementwise.js';

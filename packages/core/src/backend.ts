@@ -1,6 +1,6 @@
 // The Backend contract: the one seam between the math (ops, autodiff) and a device. Both the CPU
 // reference backend and the WebGPU backend implement all of it. A backend sees storage handles and
-// shapes, never Tensors or the tape. Imports only dtype.ts.
+// shapes, never Tensors or the tape.
 import type { DType, Shape } from './dtype.js';
 
 /** A backend-owned handle to a tensor's data (a GPUBuffer, a Float64Array, ...). */

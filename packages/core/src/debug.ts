@@ -4,7 +4,6 @@
 // - checkNumerics(true): after every float op, a flag is computed on the device (min of isFinite over
 //   the output) and kept; takeNumericsFinding() reads all the flags of a step with one readback and
 //   names the first op whose output held NaN or Infinity.
-// Imports the engine, tensor and a few ops.
 import { fmt, type Shape } from './dtype.js';
 import { engineHooks, keep, tidy, withBackend } from './engine.js';
 import { isFinite } from './ops/elementwise.js';

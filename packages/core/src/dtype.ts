@@ -1,5 +1,5 @@
 // Data types and shapes: dtype names, shape arithmetic and the broadcasting rule, with errors that name
-// the op and the shapes. Imports nothing.
+// the op and the shapes.
 
 export type DType = 'float32' | 'int32';
 export type Shape = readonly number[];

@@ -1,5 +1,5 @@
 // The engine: which backend runs new tensors, the tidy scopes that free intermediates, and `runOp`,
-// the single path every op takes (validate -> kernel -> Tensor -> tape). Imports tensor, backend, dtype.
+// the single path every op takes (validate -> kernel -> Tensor -> tape).
 import type { Backend, Storage, TensorInfo } from './backend.js';
 import { fmt, sizeOf, type DType, type Shape } from './dtype.js';
 import { liveCounts, newStorageRef, Tensor } from './tensor.js';

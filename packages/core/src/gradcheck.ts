@@ -2,7 +2,6 @@
 // its output is projected on a fixed random u, L(x) = <u, f(x)>, so the check covers J^T u. Small
 // inputs are checked element by element with central differences; large ones along random
 // directions v, comparing <∇L, v> with (L(x+εv) - L(x-εv)) / 2ε, which stays cheap at any size.
-// Imports the engine, autodiff, ops, rng and the CPU backend.
 import { valueAndGrad } from './autodiff.js';
 import { CpuBackend } from './cpu/backend.js';
 import { fmt } from './dtype.js';

@@ -1,7 +1,7 @@
 // Optimizers' state logic: Variables (tensors an optimizer may update in place), the per-parameter
 // state each rule keeps, the step counter, learning-rate schedules, clipping by norm, and one fused
 // backend update per parameter. The update rules themselves live in the backends' optimizerStep
-// (shaders/optim/optimizer_step.wgsl). Imports the engine, the contract and a few ops.
+// (shaders/optim/optimizer_step.wgsl).
 import { OPTIMIZER_KINDS, OPTIMIZER_STATE_COUNT, type OptimizerHyper, type OptimizerKind } from './backend.js';
 import { fmt, sameShape } from './dtype.js';
 import { keep, makeTensor, tidy } from './engine.js';

@@ -1,6 +1,6 @@
 // A counter-based random number generator: Philox4x32-10 (Salmon et al., "Parallel random numbers:
 // as easy as 1, 2, 3", SC'11). Element i of a stream is a pure function of (seed, stream, i), so a
-// GPU kernel can compute the same values in parallel, and runs reproduce exactly. Imports nothing.
+// GPU kernel can compute the same values in parallel, and runs reproduce exactly.
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 

@@ -3,7 +3,7 @@
 // scope follows the async task through AsyncLocalStorage, so two tidyAsync calls running at once
 // (two models training) each free only their own tensors. Where AsyncLocalStorage does not exist
 // (browsers), a tensor made while any tidyAsync is pending goes to the one opened last: correct for
-// one async task at a time, not for interleaved ones. Imports the engine and tensor.
+// one async task at a time, not for interleaved ones.
 import { engineHooks, insideTidy, keep } from './engine.js';
 import { Tensor } from './tensor.js';
 

@@ -1,6 +1,6 @@
 // Tensor: an immutable value — shape, dtype and a reference to backend-owned storage. Reading is async
 // (`await t.data()`), because a GPU cannot be read synchronously. Views (reshape) share one storage
-// through a reference count. Imports dtype.ts and backend.ts only.
+// through a reference count.
 import type { Backend, Storage, TensorInfo } from './backend.js';
 import { fmt, sizeOf, type DType, type Shape, type TypedArray } from './dtype.js';
 

@@ -1,6 +1,6 @@
 // The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
-// Storage is a Float64Array for every dtype. Imports the Backend contract, dtype helpers and the RNG.
+// Storage is a Float64Array for every dtype.
 import type { Backend, BinaryOp, Conv2DGeometry, MatmulEpilogue, PoolKind, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 import { bernoulliValues, normalValues, uniformValues } from '../rng.js';

@@ -1,5 +1,4 @@
 // The CPU reference for convolution, pooling and image translation: the defining sums, loop by loop, in float64.
-// Imports the Backend contract's types only.
 import type { Conv2DGeometry, PoolKind } from '../backend.js';
 
 /** Calls visit(ih, iw) for each tap of output (oh, ow) that lands inside the input. */

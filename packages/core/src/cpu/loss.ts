@@ -1,5 +1,4 @@
 // The CPU reference for softmax and softmax cross-entropy, row by row in float64 with the max trick.
-// Imports the contract's types and sizeOf.
 import type { TensorInfo } from '../backend.js';
 import { sizeOf } from '../dtype.js';
 

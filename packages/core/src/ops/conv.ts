@@ -2,7 +2,6 @@
 // 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), maxPool2d,
 // avgPool2d, conv1d as a conv2d of height 1, and translate (images moved by whole pixels). How a
 // backend computes a convolution (direct kernels or im2col + GEMM) is its own affair.
-// Imports the engine, the contract's types and the elementwise family.
 import { FUSED_ACTIVATIONS, type Conv2DGeometry, type FusedActivation, type PoolKind } from '../backend.js';
 import { fmt } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';

@@ -1,5 +1,5 @@
 // Creating tensors: from JS values (`tensor`), constants (`fill`, `zeros`, `ones`, `scalar`). Creation
-// runs on the current backend. Imports the engine and dtype helpers.
+// runs on the current backend.
 import { currentBackend, makeTensor, runOp, withBackend, type OpDef } from '../engine.js';
 import { checkShape, fmt, sizeOf, type DType, type Shape } from '../dtype.js';
 import { Tensor, type NestedArray } from '../tensor.js';

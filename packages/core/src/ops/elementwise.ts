@@ -1,7 +1,7 @@
 // Elementwise ops, forward and backward: unary activations and math, binary arithmetic and
 // comparisons with broadcasting, and where. Each unary derivative is one fused kernel (unary_grad).
 // Backward rules return gradients in the broadcast output shape; the tape sums them back to each
-// input's shape. Imports the engine, creation and dtype helpers.
+// input's shape.
 import { UNARY_GRAD_OPS, type BinaryOp, type FusedActivation, type UnaryGradOp, type UnaryOp } from '../backend.js';
 import { broadcastShapes, fmt, sameShape } from '../dtype.js';
 import { runOp, type GradRule, type OpDef } from '../engine.js';

@@ -2,7 +2,6 @@
 // (the max trick inside); softmaxCrossEntropy is one kernel forward and one backward, from the logits,
 // so ±1e4 logits and zero probabilities stay finite; sigmoidBinaryCrossEntropy is the stable form from
 // logits. The regression losses follow Keras: the mean over the last axis, one value per sample.
-// Imports the engine and other op families.
 import { fmt, sameShape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';

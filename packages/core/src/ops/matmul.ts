@@ -1,5 +1,5 @@
 // Matrix multiplication, 2-D and batched (leading axes broadcast), with transpose flags as TF.js has
-// them. The backend sees rank-3 views [batch, rows, cols]. Imports the engine and movement ops.
+// them. The backend sees rank-3 views [batch, rows, cols].
 import { broadcastShapes, fmt, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';

@@ -1,7 +1,6 @@
 // Data movement: reshape (a free view of the same storage), broadcastTo (its gradient is summed back by
 // the tape), transpose, slice, pad, concat, gather, oneHot and cast. Each backward rule is another
 // movement: transpose by the inverse permutation, slice <-> pad, concat -> slices, gather -> gatherGrad.
-// Imports the engine and dtype helpers.
 import type { DType } from '../dtype.js';
 import { broadcastShapes, checkShape, fmt, normalizeAxes, sameShape, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';

@@ -1,7 +1,7 @@
 // Random tensors on the device from the counter-based RNG (rng.ts): element i of a tensor comes from
 // Philox4x32-10 of (i, stream, 0, 0) under the seed's key, so the same seed gives the same values on
 // every backend and nothing is generated on the host. Each op has no inputs and no gradient; `stream`
-// draws an independent sequence from the same seed. Imports the engine and dtype helpers.
+// draws an independent sequence from the same seed.
 import { checkShape, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';

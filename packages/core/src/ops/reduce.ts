@@ -1,6 +1,6 @@
 // Reductions over any set of axes, with keepDims: sum, mean, max, min; argmax along one axis; the
 // global L2 norm of many tensors. The kernel always writes the reduced values contiguously, so
-// keepDims only changes the shape. Imports the engine, elementwise and movement ops.
+// keepDims only changes the shape.
 import type { ReduceOp } from '../backend.js';
 import { normalizeAxes, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';

@@ -20,6 +20,17 @@ interface ImportRef {
   kind: ImportKind;
 }
 
+interface Edge {
+  to: string;
+  kind: ImportKind;
+}
+
+/** A cycle as its chain of imports, and every file of the strongly connected set it runs through. */
+interface Cycle {
+  steps: { from: string; to: string; kind: ImportKind }[];
+  tangled: string[];
+}
+
 interface Tables {
   packageImports: Readonly<Record<string, readonly string[]>>;
   ranks: Readonly<Record<string, readonly (readonly string[])[]>>;
@@ -113,11 +124,11 @@ function layeringProblems(sources: ReadonlyMap<string, string>, tables: Tables):
     }
   }
 
-  const edges = new Map<string, { to: string; kind: ImportKind }[]>();
+  const edges = new Map<string, Edge[]>();
   for (const [path, text] of sources) {
     const { pkg, inSrc } = placeOf(path)!;
     const allowed = tables.packageImports[pkg] ?? [];
-    const out: { to: string; kind: ImportKind }[] = [];
+    const out: Edge[] = [];
     for (const { specifier, line, kind } of importsOf(path, text)) {
       const where = `${path}:${line}`;
       const named = /^@webgrad\/([^/]+)/.exec(specifier);
@@ -163,7 +174,7 @@ function layeringProblems(sources: ReadonlyMap<string, string>, tables: Tables):
 }
 
 /** One cycle per strongly connected set of files (Tarjan), each as its chain of imports. */
-function cyclesOf(edges: ReadonlyMap<string, readonly { to: string; kind: ImportKind }[]>): { steps: { from: string; to: string; kind: ImportKind }[]; tangled: string[] }[] {
+function cyclesOf(edges: ReadonlyMap<string, readonly Edge[]>): Cycle[] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
@@ -198,7 +209,7 @@ function cyclesOf(edges: ReadonlyMap<string, readonly { to: string; kind: Import
     if (!index.has(node)) connect(node);
   }
 
-  const cycles: { steps: { from: string; to: string; kind: ImportKind }[]; tangled: string[] }[] = [];
+  const cycles: Cycle[] = [];
   for (const component of components) {
     const members = new Set(component);
     const start = [...component].sort()[0];
@@ -292,7 +303,8 @@ describe('layering: the checker', () => {
       'core/src/b.ts': "import type { A } from './a.js';\nexport type B = A;",
       'core/src/index.ts': '',
     })).to.deep.equal([
-      'packages/core/src/a.ts:1 imports ./b.js (type-only), which ranks above it: a.ts is rank 0, b.ts is rank 1 in tests/layering-ranks.ts',
+      'packages/core/src/a.ts:1 imports ./b.js (type-only), which ranks above it: ' +
+        'a.ts is rank 0, b.ts is rank 1 in tests/layering-ranks.ts',
       'import cycle in packages/core/src: a.ts →(type-only) b.ts →(type-only) a.ts',
     ]);
   });
@@ -305,7 +317,8 @@ describe('layering: the checker', () => {
       'core/src/index.ts': '',
     })).to.deep.equal([
       'packages/core/src/extra.ts is in no rank of the core table in tests/layering-ranks.ts; add it to the rank it belongs to',
-      "packages/core/src/a.ts:1 imports ./ops/x.js (dynamic), which ranks above it: a.ts is rank 0, ops/x.ts is rank 2 in tests/layering-ranks.ts",
+      'packages/core/src/a.ts:1 imports ./ops/x.js (dynamic), which ranks above it: ' +
+        'a.ts is rank 0, ops/x.ts is rank 2 in tests/layering-ranks.ts',
       'packages/core/src/extra.ts:1 imports @webgrad/webgpu, but core may import no other package (packages: layers → core ← webgpu)',
     ]);
   });

@@ -144,7 +144,9 @@ export function modelCheckpoint(model: SavableModel, options: ModelCheckpointOpt
     async onEpochEnd(epoch, logs) {
       if (saveBestOnly) {
         const value = logs[monitor];
-        if (value === undefined) throw new Error(`modelCheckpoint: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')})`);
+        if (value === undefined) {
+          throw new Error(`modelCheckpoint: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')})`);
+        }
         if (!(max ? value > best : value < best)) return;
         best = value;
       }

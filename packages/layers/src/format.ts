@@ -94,7 +94,8 @@ function checkSpecs(specs: unknown, where: string, op: string): WeightSpec[] {
   if (!Array.isArray(specs)) throw new Error(`${op}: ${where} is not a list of weights; model.json is malformed`);
   for (const s of specs as WeightSpec[]) {
     if (!s || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`${op}: weight '${s?.name}' in ${where} has shape ${JSON.stringify(s?.shape)}; expected a list of non-negative integers`);
+      const shape = JSON.stringify(s?.shape);
+      throw new Error(`${op}: weight '${s?.name}' in ${where} has shape ${shape}; expected a list of non-negative integers`);
     }
     if (s.dtype !== 'float32') throw new Error(`${op}: weight '${s.name}' in ${where} has dtype '${s.dtype}'; expected 'float32'`);
   }
@@ -107,14 +108,16 @@ function checkSpecs(specs: unknown, where: string, op: string): WeightSpec[] {
  */
 export function checkArtifacts({ json, weights: bytes }: ModelArtifacts, where: string, op: string): CheckedArtifacts {
   if (json?.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
-    throw new Error(`${op}: ${where} is not a Sequential layers-model (format '${json?.format}', class '${json?.modelTopology?.class_name}')`);
+    const found = `format '${json?.format}', class '${json?.modelTopology?.class_name}'`;
+    throw new Error(`${op}: ${where} is not a Sequential layers-model (${found})`);
   }
   const file = weightsFileOf(json, where, op);
   const specs = checkSpecs(json.weightsManifest.flatMap((g) => g.weights), 'weightsManifest', op);
   const stateSpecs = checkSpecs(json.optimizerState?.weights ?? [], 'optimizerState', op);
   const expected = [...specs, ...stateSpecs].reduce((n, w) => n + 4 * elementsOf(w.shape), 0);
   if (bytes.byteLength !== expected) {
-    throw new Error(`${op}: ${file} holds ${bytes.byteLength} bytes but model.json describes ${expected}; the file is truncated or does not belong to this model`);
+    throw new Error(`${op}: ${file} holds ${bytes.byteLength} bytes but model.json describes ${expected}; ` +
+      'the file is truncated or does not belong to this model');
   }
   if (json.weightsChecksum !== undefined && fnv1a(bytes) !== json.weightsChecksum) {
     throw new Error(`${op}: ${file} is corrupted: its checksum is ${fnv1a(bytes)} but model.json recorded ${json.weightsChecksum}`);

@@ -34,7 +34,8 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {
     model.dispose();
-    throw new Error(`${op}: the weights in model.json (${shapesText(specs.map((s) => s.shape))}) do not match the layers it describes (${shapesText(shapes)})`);
+    const saved = shapesText(specs.map((s) => s.shape));
+    throw new Error(`${op}: the weights in model.json (${saved}) do not match the layers it describes (${shapesText(shapes)})`);
   }
   tidy(() => model.setWeights(weights.map(asTensor)));
   if (json.trainingConfig) {
@@ -82,7 +83,8 @@ export async function loadWeights(model: Sequential, source: string | ModelStore
   const shapes = model.weights.map((w) => w.shape);
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {
-    throw new Error(`loadWeights: ${url} holds weights ${shapesText(specs.map((s) => s.shape))} but the model has ${shapesText(shapes)}; the model was left unchanged`);
+    const saved = shapesText(specs.map((s) => s.shape));
+    throw new Error(`loadWeights: ${url} holds weights ${saved} but the model has ${shapesText(shapes)}; the model was left unchanged`);
   }
   tidy(() => model.setWeights(weights.map(asTensor)));
 }

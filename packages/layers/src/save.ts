@@ -26,13 +26,17 @@ export interface SaveOptions {
 }
 
 /** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
-export async function modelArtifacts(model: SavableModel, { includeOptimizer = false, epochsCompleted }: SaveOptions = {}): Promise<ModelArtifacts> {
+export async function modelArtifacts(model: SavableModel, options: SaveOptions = {}): Promise<ModelArtifacts> {
+  const { includeOptimizer = false, epochsCompleted } = options;
   model.build();
   const weights = model.weights;
   const compiled = model.compiled;
   const optimizerTensors = includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
   const values = await Promise.all([...weights, ...optimizerTensors].map((w) => w.data() as Promise<Float32Array>));
-  const layers = model.layers.map((l) => ({ class_name: l.className, config: { name: l.name, inputShape: l.inputShape, ...l.getConfig() } }));
+  const layers = model.layers.map((l) => {
+    const config = { name: l.name, inputShape: l.inputShape, ...l.getConfig() };
+    return { class_name: l.className, config };
+  });
   const json: ModelJson = {
     format: 'layers-model',
     generatedBy: 'webgrad 0.1.0',

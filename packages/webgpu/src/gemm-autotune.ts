@@ -106,7 +106,7 @@ async function passOver<T>(call: () => Promise<T> | undefined): Promise<T | unde
 async function tune(ctx: GpuContext, choices: readonly GemmChoice[]): Promise<GemmChoice> {
   await ctx.registry.precompile([...choices.map((choice) => ({
     name: choice.kernel, overrides: launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides,
-  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' }] : [])]);
+  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' as const }] : [])]);
   const small = square(ctx, 256);
   const screened: { choice: GemmChoice; ms: number }[] = [];
   for (const choice of choices) screened.push({ choice, ms: await timeChoice(ctx, choice, small, 1, 2) });

@@ -203,7 +203,7 @@ export class KernelRegistry {
   }
 
   /** Compiles pipelines ahead of their first use, in parallel, without blocking the caller's thread. */
-  async precompile(list: readonly { name: string; overrides?: Overrides }[]): Promise<void> {
+  async precompile(list: readonly { name: KernelName; overrides?: Overrides }[]): Promise<void> {
     await Promise.all(list.map(({ name, overrides }) => this.compileAsync(name, overrides)));
   }
 

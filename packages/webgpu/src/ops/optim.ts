@@ -1,8 +1,8 @@
 // Optimizer updates on the GPU (shaders/optim/): one fused kernel per step that reads the parameter,
 // its gradient and the rule's state and writes them in place, and the global-norm clipping scale.
 import { sizeOf, type OptimizerHyper, type OptimizerKind, type TensorInfo } from '@webgrad/core';
-import type { GpuContext, GpuStorage } from '../context.js';
 import { gridFor } from '../commands.js';
+import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
 
 const OPTIMIZER_CODES: { readonly [K in OptimizerKind]: number } = KERNEL_OPS.optimizer_step;
@@ -18,7 +18,7 @@ function spares(ctx: GpuContext): Spares {
   let found = sparesOf.get(ctx);
   if (!found) {
     const one = ctx.upload([1], 'float32').buffer;
-    found = { state0: ctx.pool.acquire(4, false), state1: ctx.pool.acquire(4, false), one };
+    found = { state0: ctx.allocate([1]).buffer, state1: ctx.allocate([1]).buffer, one };
     sparesOf.set(ctx, found);
   }
   return found;

@@ -3,9 +3,9 @@
 // (a microtask), so a synchronous training step is one submit. Uniform params for the whole batch
 // go into one arena buffer uploaded once per submit, each dispatch in the next 256-byte slot. Bind
 // groups are cached by the buffers they bind and the params slot, which is bound at a fixed offset, not
-// a dynamic one: Dawn validates dynamic offsets on every setBindGroup (its cost per dispatch on lavapipe is
-// in bench/RESULTS.md; measurements live there, not in comments), and a training step repeats the same dispatches in the same slots, so its bind groups come from the
-// cache from the second step on.
+// a dynamic one: Dawn validates dynamic offsets on every setBindGroup, a cost paid per dispatch
+// (measured in bench/RESULTS.md: figures live there, not in comments), and a training step repeats
+// the same dispatches in the same slots, so its bind groups come from the cache from the second step on.
 // With `compileAsync` on (the default in a browser), a dispatch whose pipeline is not compiled yet is
 // not compiled on the spot: it and every dispatch after it are held, in order and with their params
 // packed, while the registry compiles the missing pipelines asynchronously, then encoded and submitted

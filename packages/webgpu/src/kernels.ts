@@ -152,7 +152,7 @@ export class KernelRegistry {
   /** The code of OP_<NAME> for a camelCase op name (leakyRelu → OP_LEAKY_RELU), read from the shader. */
   opCode<K extends KernelName>(name: K, op: KernelOp<K>): number {
     const key = `${name}:${op}`;
-    let code = this.opCodes.get(key); // memoized: it runs once per dispatch
+    let code = this.opCodes.get(key); // memoized: callers may ask per dispatch
     if (code === undefined) {
       code = this.constant(name, opConstant(op));
       this.opCodes.set(key, code);

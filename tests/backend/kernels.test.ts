@@ -71,10 +71,14 @@ describe('kernel harness', () => {
     expect(Array.from(data.slice(4)).every(Number.isNaN)).to.equal(true);
   });
 
+  // tsc rejects both calls (the dispatch lacks binary's params and OP override; unary has no OP_CUBE):
+  // the registry's run-time checks are the backstop for what the types cannot see
   it('rejects a dispatch whose buffers do not match the kernel bindings, naming the kernel', () => {
     const backend = gpu() as WebGPUBackend;
+    // @ts-expect-error -- binary's params and its OP override are missing
     expect(() => backend.commands.dispatch({ kernel: 'binary', inputs: [], outputs: [], params: {}, grid: [1, 1, 1] }))
       .to.throw(/kernel binary: expects inputs \(a, b\) and outputs \(out\)/);
+    // @ts-expect-error -- unary.wgsl declares no OP_CUBE
     expect(() => backend.registry.opCode('unary', 'cube')).to.throw(/kernel unary: no OP_CUBE constant/);
   });
 });

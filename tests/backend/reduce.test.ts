@@ -1,4 +1,4 @@
-// Reductions on the GPU against the CPU reference, by path (packages/webgpu/src/reduce.ts): the rows
+// Reductions on the GPU against the CPU reference, by path (packages/webgpu/src/ops/reduce.ts): the rows
 // kernel for trailing axes — full reductions and row-wise ones, one pass (rows up to one chunk,
 // REDUCE_CHUNK = 65536) and two (longer rows, up to 1M + 3 elements) — and the general strided kernel
 // for other axes. Every op (sum, mean, max, min) at sizes around the workgroup's 64, its 4 loads a

@@ -1,4 +1,4 @@
-// The GEMM autotune's cache (packages/webgpu/src/tuning-cache.ts, gemm.ts): a valid cached answer is
+// The GEMM autotune's cache (packages/webgpu/src/tuning-cache.ts, gemm-autotune.ts): a valid cached answer is
 // used without tuning, anything else is tuned over and replaced; the file and localStorage stores
 // keep what they are given and never fail a start. The test run's own start tuned into a fresh
 // directory (tests/setup.ts), so the tuning path itself runs in every run.

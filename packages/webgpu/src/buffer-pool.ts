@@ -2,7 +2,7 @@
 // steps reuse the same buffers. A buffer freed while commands are still being recorded is held back
 // from uploads until those commands are submitted: queue.writeBuffer runs before any unsubmitted
 // command, so an upload into it could change what an earlier-recorded kernel reads. Kernel outputs
-// may reuse it at once (commands run in recorded order). Imports nothing from webgrad.
+// may reuse it at once (commands run in recorded order).
 
 /** Bucket for a byte size: multiples of 1/8 of the next power of two, at least 256 bytes. */
 export function bucketSize(bytes: number): number {

@@ -3,17 +3,19 @@
 // (a microtask), so a synchronous training step is one submit. Uniform params for the whole batch
 // go into one arena buffer uploaded once per submit, each dispatch in the next 256-byte slot. Bind
 // groups are cached by the buffers they bind and the params slot, which is bound at a fixed offset, not
-// a dynamic one: Dawn validates dynamic offsets on every setBindGroup (~30 µs a dispatch on lavapipe),
-// and a training step repeats the same dispatches in the same slots, so its bind groups come from the
-// cache from the second step on.
+// a dynamic one: Dawn validates dynamic offsets on every setBindGroup, a cost paid per dispatch
+// (measured in bench/RESULTS.md: figures live there, not in comments), and a training step repeats
+// the same dispatches in the same slots, so its bind groups come from the cache from the second step on.
 // With `compileAsync` on (the default in a browser), a dispatch whose pipeline is not compiled yet is
 // not compiled on the spot: it and every dispatch after it are held, in order and with their params
 // packed, while the registry compiles the missing pipelines asynchronously, then encoded and submitted
 // together; a readback waits behind the held work. The page's thread never waits on a shader compile,
-// and the first training step simply starts on the GPU once its kernels exist. Imports the registry,
-// the pool and dawn-pacing.ts.
+// and the first training step simply starts on the GPU once its kernels exist. A dispatch is typed
+// by kernel from the generated kernel interface (generated/kernels.ts): params, overrides and the
+// kernel's name are checked by tsc, and again by the registry at run time.
 import { bucketSize, type BufferPool } from './buffer-pool.js';
 import { paced } from './dawn-pacing.js';
+import type { KernelName, KernelOverrides, KernelParams } from './generated/kernels.js';
 import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.js';
 import type { KernelProfiler } from './profiler.js';
 
@@ -25,7 +27,7 @@ const MAX_DISPATCHES_PER_SUBMIT = 1024;
 const SUBMIT_EVERY = 32;
 const BIND_GROUP_CACHE_LIMIT = 8192;
 // Readback buffers are kept for reuse up to this many bytes in all: mapping a fresh MAP_READ buffer
-// cost ~3.5 ms a megabyte on lavapipe (a reused one ~0.3 ms), a third of a 512³ matmul's readback.
+// costs several times what a reused one does (bench/RESULTS.md).
 const STAGING_KEEP_BYTES = 16 << 20;
 
 /** What a kernel binds: a buffer, or a texture's view (the texture GEMM's packed operand). */
@@ -34,14 +36,24 @@ export type Resource = GPUBuffer | GPUTextureView;
 // Told apart without the GPUBuffer class, which is a global only where WebGPU is: only a buffer maps.
 const isBuffer = (resource: Resource): resource is GPUBuffer => 'mapAsync' in resource;
 
-export interface Dispatch {
-  kernel: string;
-  inputs: readonly Resource[];
-  outputs: readonly Resource[];
-  params: ParamValues;
-  overrides?: Overrides;
+/** One dispatch of kernel K: its params and override constants as the shader declares them. */
+export type Dispatch<K extends KernelName = KernelName> = {
+  readonly kernel: K;
+  readonly inputs: readonly Resource[];
+  readonly outputs: readonly Resource[];
+  readonly params: KernelParams[K];
   /** Workgroups along x, y, z. */
-  grid: readonly [number, number, number];
+  readonly grid: readonly [number, number, number];
+} & ({} extends KernelOverrides[K] ? { readonly overrides?: KernelOverrides[K] } : { readonly overrides: KernelOverrides[K] });
+
+/** A dispatch as the recorder handles it: by any kernel's name, checked at run time by the registry. */
+interface UntypedDispatch {
+  readonly kernel: string;
+  readonly inputs: readonly Resource[];
+  readonly outputs: readonly Resource[];
+  readonly params: ParamValues;
+  readonly overrides?: Overrides;
+  readonly grid: readonly [number, number, number];
 }
 
 /** A dispatch waiting for pipelines to compile, its params already packed. */
@@ -115,7 +127,8 @@ export class CommandRecorder {
     return group;
   }
 
-  dispatch({ kernel: name, inputs, outputs, params, overrides = {}, grid }: Dispatch): void {
+  dispatch<K extends KernelName>(dispatch: Dispatch<K>): void {
+    const { kernel: name, inputs, outputs, params, overrides = {}, grid } = dispatch as UntypedDispatch;
     const kernel = this.registry.get(name);
     if (inputs.length !== kernel.inputs.length || outputs.length !== kernel.outputs.length) {
       throw new Error(`kernel ${name}: expects inputs (${kernel.inputs.join(', ')}) and outputs (${kernel.outputs.join(', ')}), ` +

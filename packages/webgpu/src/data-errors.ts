@@ -3,7 +3,6 @@
 // copies it along and turns what it holds into an Error naming the op. Layout, 8 u32 words:
 // [0..3] softmax_cross_entropy: count, first row (atomicMin), classes, unused;
 // [4..7] gather: count of bad indices, first position (atomicMin), axis size (atomicMax), unused.
-// Imports nothing from webgrad.
 
 export const DATA_ERRORS_BYTES = 32;
 const CLEAN = Uint32Array.of(0, 0xffffffff, 0, 0, 0, 0xffffffff, 0, 0);

@@ -2,7 +2,7 @@
 // call to device.destroy()). WebGPU then turns every later call into a silent no-op, so a training
 // loop would carry on computing nothing. The watch observes `device.lost`; the backend checks it
 // before it allocates and when a readback fails, and throws a DeviceLostError saying what happened
-// and how to recover. Imports nothing from webgrad.
+// and how to recover.
 
 export interface LostInfo { readonly reason: string; readonly message: string }
 

@@ -11,6 +11,8 @@ export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.j
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry, withPrelude } from './kernels.js';
 export type { KernelTime } from './profiler.js';
-export type { ConvAlgorithm } from './conv.js';
-export { autotuneGemm, autotuneKey, describeChoice, GEMM_KERNELS, gemmChoicesFor, type GemmChoice, type GemmKernel } from './gemm.js';
+export { GEMM_KERNELS, GpuContext, type ConvAlgorithm, type GemmChoice, type GemmKernel } from './context.js';
+export { describeChoice, gemmChoicesFor } from './ops/matmul.js';
+export { autotuneGemm, autotuneKey, type AutotuneTarget } from './gemm-autotune.js';
+export type { KernelName, KernelOp, KernelOverrides, KernelParams } from './generated/kernels.js';
 export { defaultTuningCache, fileTuningCache, localStorageTuningCache, type TuningCache } from './tuning-cache.js';

@@ -5,10 +5,12 @@
 // builds explicit bind-group layouts, packs params by member name at the reflected
 // offsets, and caches pipelines per override-constant set. Pipelines compile either synchronously on
 // first use or asynchronously (compileAsync, which the command recorder uses so that no thread waits
-// on a compile); `compiles` counts each kind. Imports the generated shader bundle, wgsl_reflect and
-// dawn-pacing.ts.
+// on a compile); `compiles` counts each kind. The same reflection ran at build time
+// (scripts/bundle-shaders.mjs) to type dispatches; the checks here are the backstop at run time,
+// including that the build's op-code tables still match the shader's constants.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { paced } from './dawn-pacing.js';
+import { ACTIVATION_CODES, KERNEL_OPS, type KernelName, type KernelOp } from './generated/kernels.js';
 import { shaderSources } from './generated/shaders.js';
 
 type Scalar = 'u32' | 'i32' | 'f32';
@@ -53,6 +55,28 @@ function pipelineKey(name: string, overrides: Overrides): string {
   let key = name;
   for (const k in overrides) key += ` ${k}=${overrides[k]}`;
   return key;
+}
+
+const constantName = (prefix: string, op: string) => `${prefix}${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+const opConstant = (op: string) => constantName('OP_', op);
+
+/** `table` (camelCase name → code) against the `prefix` constants the shader declares; throws on any difference. */
+function checkCodes(kernel: string, prefix: string, table: Readonly<Record<string, number>>, constants: ReadonlyMap<string, number>): void {
+  const generated = Object.entries(table).map(([op, code]) => `${constantName(prefix, op)}=${code}`).sort();
+  const reflected = [...constants].filter(([key]) => key.startsWith(prefix)).map(([key, code]) => `${key}=${code}`).sort();
+  if (generated.join() !== reflected.join()) {
+    throw new Error(`kernel ${kernel}: generated/kernels.ts has ${generated.join(', ') || `no ${prefix}* codes`} but the shaders declare ${reflected.join(', ') || 'none'}; run scripts/bundle-shaders.mjs`);
+  }
+}
+
+/**
+ * The ops read their OP_* and ACT_* codes from the build's tables (generated/kernels.ts); a bundle
+ * built from other shaders than the ones loaded would dispatch wrong ops silently, so any difference
+ * throws when the kernel loads.
+ */
+function checkCodeTables(name: string, constants: ReadonlyMap<string, number>): void {
+  checkCodes(name, 'OP_', (KERNEL_OPS as Readonly<Record<string, Readonly<Record<string, number>>>>)[name] ?? {}, constants);
+  checkCodes(name, 'ACT_', ACTIVATION_CODES, constants);
 }
 
 export class KernelRegistry {
@@ -110,6 +134,7 @@ export class KernelRegistry {
     const layout = this.device.createBindGroupLayout({ label: name, entries });
     // the prelude's codes too: the ACT_* of the fused epilogues live there
     const constants = new Map([...`${shaderSources.prelude}\n${source}`.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
+    checkCodeTables(name, constants);
     return {
       name, inputs, outputs, paramsSize: Math.ceil(params!.size / 16) * 16, layout, constants, params: members,
       pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] }),
@@ -124,12 +149,12 @@ export class KernelRegistry {
     return code;
   }
 
-  /** The code of OP_<NAME> for a camelCase op name (leakyRelu → OP_LEAKY_RELU). */
-  opCode(name: string, op: string): number {
+  /** The code of OP_<NAME> for a camelCase op name (leakyRelu → OP_LEAKY_RELU), read from the shader. */
+  opCode<K extends KernelName>(name: K, op: KernelOp<K>): number {
     const key = `${name}:${op}`;
-    let code = this.opCodes.get(key); // memoized: it runs once per dispatch
+    let code = this.opCodes.get(key); // memoized: callers may ask per dispatch
     if (code === undefined) {
-      code = this.constant(name, `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+      code = this.constant(name, opConstant(op));
       this.opCodes.set(key, code);
     }
     return code;
@@ -178,7 +203,7 @@ export class KernelRegistry {
   }
 
   /** Compiles pipelines ahead of their first use, in parallel, without blocking the caller's thread. */
-  async precompile(list: readonly { name: string; overrides?: Overrides }[]): Promise<void> {
+  async precompile(list: readonly { name: KernelName; overrides?: Overrides }[]): Promise<void> {
     await Promise.all(list.map(({ name, overrides }) => this.compileAsync(name, overrides)));
   }
 

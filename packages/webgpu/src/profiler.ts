@@ -4,7 +4,7 @@
 // asynchronously, and the time of each pass is added to its kernel's total. Passes of one per
 // dispatch cost a little more than one pass for the batch, so totals are for finding where the time
 // goes, not for timing the unprofiled run. Needs the adapter's 'timestamp-query' feature (device.ts
-// asks for it). Imports dawn-pacing.ts.
+// asks for it).
 import { paced } from './dawn-pacing.js';
 
 /** Per kernel: how many dispatches ran and their summed GPU time. */

@@ -1,9 +1,9 @@
 // Scratch rgba32float textures for kernels that read an operand packed into a texture (the texture
-// GEMM's b, gemm.ts). One texture per size, reused by every product of that size: a pack and the
+// GEMM's b, ops/matmul.ts). One texture per size, reused by every product of that size: a pack and the
 // kernel that reads it are consecutive dispatches, and WebGPU orders dispatches that share a
 // resource, so the next product may overwrite the texture as soon as this one is recorded. Textures
 // of sizes unused the longest are dropped past KEEP_BYTES, and destroyed only once the work that
-// binds them is submitted (commands.ts `retire`). Imports the recorder's type.
+// binds them is submitted (commands.ts `retire`).
 import type { CommandRecorder } from './commands.js';
 
 const KEEP_BYTES = 64 << 20;

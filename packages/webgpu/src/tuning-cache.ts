@@ -1,10 +1,11 @@
-// Where the GEMM autotune keeps its answer between runs (gemm.ts): tuning costs ~0.5 s and ~60 MB
-// of pipeline compiles on lavapipe at every start otherwise. In a browser: localStorage. In Node: one
-// JSON file, tuning.json, in $WEBGRAD_CACHE_DIR, else $XDG_CACHE_HOME/webgrad, else ~/.cache/webgrad.
-// A cache that cannot be read or written is passed over: tuning again is always correct, so no
-// cache error ever stops a backend from starting. Imports nothing; Node's modules load dynamically.
+// Where the GEMM autotune (gemm-autotune.ts) keeps its answer between runs: tuning otherwise costs
+// time and pipeline compiles at every start (measurements stay out of comments: the figures are in
+// bench/RESULTS.md). In a browser: localStorage. In Node: one JSON file, tuning.json, in
+// $WEBGRAD_CACHE_DIR, else $XDG_CACHE_HOME/webgrad, else ~/.cache/webgrad. A cache that cannot be
+// read or written is passed over: tuning again is always correct, so no cache error ever stops a
+// backend from starting. Node's modules load dynamically, so a page never loads them.
 
-/** A string store for tuning results. Keys name the adapter and the kernels' sources (gemm.ts). */
+/** A string store for tuning results. Keys name the adapter and the kernels' sources (gemm-autotune.ts). */
 export interface TuningCache {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;

@@ -1,0 +1,91 @@
+// Reductions on the GPU (shaders/reduce/): sum, mean, max, min over axes, and argmax. When the
+// reduced axes are the trailing ones (a row-wise reduction, or a full one) the rows kernel runs
+// (reduce_rows.wgsl): rows longer than one chunk are reduced in two passes, the first spreading each
+// row over many workgroups, the second combining their partials. Any other set of axes runs the
+// general strided kernel (reduce.wgsl).
+import { sizeOf, stridesOf, type ReduceOp, type TensorInfo } from '@webgrad/core';
+import { gridFor, lanesFor } from '../commands.js';
+import type { GpuContext, GpuStorage } from '../context.js';
+import { KERNEL_OPS } from '../generated/kernels.js';
+
+/**
+ * Elements of a row one workgroup of the rows kernel reduces (64 invocations × 1024 loads). Larger
+ * chunks mean fewer workgroups, each ending in a barrier tree. Measurements stay out of comments:
+ * the timings behind this choice are in bench/RESULTS.md ("Moved from source comments").
+ */
+export const REDUCE_CHUNK = 65536;
+
+const REDUCE_CODES: { readonly [K in ReduceOp]: number } = KERNEL_OPS.reduce;
+// the rows kernel has no mean: a mean is a sum times 1/cols
+const REDUCE_ROWS_CODES: { readonly [K in Exclude<ReduceOp, 'mean'>]: number } = KERNEL_OPS.reduce_rows;
+
+/** Whether `axes` are exactly the last axes of a rank-`rank` tensor (all of them included). */
+function trailing(axes: readonly number[], rank: number): boolean {
+  const sorted = [...axes].sort((p, q) => p - q);
+  return sorted.every((d, i) => d === rank - sorted.length + i);
+}
+
+/** Reduces over `axes` (sorted, unique); the result has x's shape with those axes removed. */
+export function reduce(ctx: GpuContext, op: ReduceOp, x: TensorInfo, axes: readonly number[]): GpuStorage {
+  const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const outShape = kept.map((d) => x.shape[d]);
+  const cols = sizeOf(axes.map((d) => x.shape[d]));
+  const rows = sizeOf(outShape);
+  if (cols > 0 && rows > 0 && trailing(axes, x.shape.length)) return reduceRows(ctx, op, ctx.buffer(x), rows, cols);
+  return reduceStrided(ctx, op, x, axes, kept);
+}
+
+/** out[r] = op over x[r·cols .. (r+1)·cols): one pass when a row is one chunk, else two. */
+function reduceRows(ctx: GpuContext, op: ReduceOp, x: GPUBuffer, rows: number, cols: number): GpuStorage {
+  const out = ctx.allocate([rows]);
+  const code = REDUCE_ROWS_CODES[op === 'mean' ? 'sum' : op];
+  const scale = op === 'mean' ? 1 / cols : 1;
+  const pass = (input: GPUBuffer, output: GPUBuffer, length: number, chunks: number, passScale: number) => ctx.dispatch({
+    kernel: 'reduce_rows', inputs: [input], outputs: [output], overrides: { OP: code },
+    params: { rows, cols: length, chunk: Math.ceil(length / chunks), chunks, scale: passScale }, grid: gridFor(rows * chunks),
+  });
+  const chunks = Math.ceil(cols / REDUCE_CHUNK);
+  if (chunks === 1) {
+    pass(x, out.buffer, cols, 1, scale);
+    return out;
+  }
+  // Pass 2 reads each row's partials in one chunk (a row of 16M floats leaves 256).
+  const partials = ctx.allocate([rows * chunks]);
+  pass(x, partials.buffer, cols, chunks, 1);
+  pass(partials.buffer, out.buffer, chunks, 1, scale);
+  ctx.release(partials); // later kernels may reuse it: they run after these, in recorded order
+  return out;
+}
+
+function reduceStrided(ctx: GpuContext, op: ReduceOp, x: TensorInfo, axes: readonly number[], kept: readonly number[]): GpuStorage {
+  const strides = stridesOf(x.shape);
+  const outShape = kept.map((d) => x.shape[d]);
+  const outSize = sizeOf(outShape);
+  const out = ctx.allocate(outShape);
+  const reduceSize = sizeOf(axes.map((d) => x.shape[d]));
+  const lanes = lanesFor(reduceSize);
+  ctx.dispatch({
+    kernel: 'reduce', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { OP: REDUCE_CODES[op], LANES: lanes },
+    params: {
+      out_size: outSize, reduce_size: reduceSize, kept_rank: kept.length, red_rank: axes.length,
+      kept_shape: outShape, kept_strides: kept.map((d) => strides[d]),
+      red_shape: axes.map((d) => x.shape[d]), red_strides: axes.map((d) => strides[d]),
+    },
+    grid: gridFor(Math.ceil(outSize / (64 / lanes))),
+  });
+  return out;
+}
+
+/** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
+export function argmax(ctx: GpuContext, x: TensorInfo, axis: number): GpuStorage {
+  const shape = x.shape.filter((_, d) => d !== axis);
+  const outSize = sizeOf(shape);
+  const out = ctx.allocate(shape);
+  const lanes = lanesFor(x.shape[axis]);
+  ctx.dispatch({
+    kernel: 'argmax', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { LANES: lanes },
+    params: { out_size: outSize, axis_size: x.shape[axis], inner: sizeOf(x.shape.slice(axis + 1)) },
+    grid: gridFor(Math.ceil(outSize / (64 / lanes))),
+  });
+  return out;
+}

@@ -6,6 +6,9 @@
 // leaves setImmediate alone, globals off leaves globalThis without Dawn's classes (webgrad's flag
 // constants stay usable), and Dawn's limit notices are kept off a piped stderr unless asked for.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { fill, matmul, withBackend } from '@webgrad/core';
 import { BufferUsage, MapMode, ShaderStage, TextureUsage } from '../../packages/webgpu/src/gpu-flags.js';
@@ -156,11 +159,22 @@ describe('what the WebGPU backend changes in a Node process (acquireDevice optio
     const quiet = inChild(acquire({}));
     expect(quiet.stderr).to.not.match(LIMIT_NOTICE);
     expect(quiet.stderr).to.include('written after acquiring');
+    // a log opened to append (2>>): kept as it was, the notices left out, later lines after it
+    const log = join(mkdtempSync(join(tmpdir(), 'webgrad-notices-')), 'stderr.log');
+    writeFileSync(log, 'earlier line\n');
+    const appending = '"$0" --input-type=module -e "$1" 2>>"$2"';
+    const appended = spawnSync('sh', ['-c', appending, process.execPath, acquire({}), log], { encoding: 'utf8' });
+    expect(appended.stdout).to.include('"ok":true');
+    const logged = readFileSync(log, 'utf8');
+    expect(logged).to.not.match(LIMIT_NOTICE);
+    expect(logged).to.match(/^earlier line\n(.|\n)*written after acquiring\n$/);
     // the filter itself, on lines written to fd 2 the way Dawn writes them (not through process.stderr)
     const filtered = inChild(`
       import { writeSync } from 'node:fs';
       import { withoutDawnLimitNotices } from '${DIST}device.js';
-      const notice = (kind) => 'Warning: maxDynamic' + kind + 'BuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\\n';
+      const notice = (kind) =>
+        'Warning: maxDynamic' + kind + 'BuffersPerPipelineLayout artificially reduced from 1000000 to 16' +
+        ' to fit dynamic offset allocation limit.\\n';
       const returned = await withoutDawnLimitNotices(() => {
         writeSync(2, notice('Uniform') + 'another native line\\n' + notice('Storage'));
         return 42;

@@ -71,7 +71,7 @@ const LIMIT_NOTICE =
 
 interface NodeFs {
   existsSync(path: string): boolean;
-  fstatSync(fd: number): { isCharacterDevice(): boolean; isFIFO(): boolean };
+  fstatSync(fd: number): { isCharacterDevice(): boolean; isFIFO(): boolean; isFile(): boolean };
   openSync(path: string, flags: string): number;
   closeSync(fd: number): void;
   readFileSync(path: string, encoding: 'utf8'): string;
@@ -83,13 +83,25 @@ interface NodeProcess {
   stderr: { writableLength: number };
 }
 
+/** Whether fd was opened in append mode (`>>`), where a reopened twin writes where it would have. */
+function appendsOnly(fs: NodeFs, fd: number): boolean {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    const O_APPEND = 0o2000; // Linux's value; /proc/self/fdinfo is Linux-only too
+    return !!flags && (parseInt(flags[1], 8) & O_APPEND) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs `call` (synchronous native code) with fd 2 pointed at a temporary file, then writes back to
  * stderr what it printed there less Dawn's limit notices. Node cannot dup2, so fd 2 is closed and the
  * file opened into the lowest free number; it is done only where that is safe: fds 0 and 1 open,
- * stderr a terminal or a pipe that can be reopened by /proc/self/fd or /dev/fd (a regular file is
- * left alone: its reopened twin would not share the offset of a `> log 2>&1` stdout), and no write to
- * stderr pending in Node. Anywhere else `call` just runs and the notices show.
+ * stderr a terminal, a pipe or a file opened to append, reopened by /proc/self/fd or /dev/fd (a file
+ * opened by `> log 2>&1` is left alone: its reopened twin would not share stdout's offset, and the two
+ * would overwrite each other), and no write to stderr pending in Node. Anywhere else `call` just runs
+ * and the notices show.
  */
 export async function withoutDawnLimitNotices<T>(call: () => T): Promise<T> {
   const [fsName, osName] = ['node:fs', 'node:os']; // variables, so browser bundlers leave them out
@@ -105,7 +117,8 @@ export async function withoutDawnLimitNotices<T>(call: () => T): Promise<T> {
   } catch {
     return call();
   }
-  const reopenable = stderrKind.isCharacterDevice() || stderrKind.isFIFO();
+  const reopenable =
+    stderrKind.isCharacterDevice() || stderrKind.isFIFO() || (stderrKind.isFile() && appendsOnly(fs, 2));
   if (!fdDir || !reopenable || node.stderr.writableLength > 0) return call();
   let original: number;
   try {

@@ -8,7 +8,8 @@
 // millisecond. The binding looks `setImmediate` up on the global object at every tick, so pacing
 // swaps in a function that delays only Dawn's own ticks (nameless native functions) and hands every
 // other caller to the real setImmediate unchanged; the original is back once no paced wait is pending.
-// Browsers resolve WebGPU promises themselves: there `paced` just awaits. Imports nothing.
+// Browsers resolve WebGPU promises themselves: there `paced` just awaits. So does Node until a device
+// is acquired with pacing on (the default; `acquireDevice({ pacing: false })` leaves it off).
 
 const SPIN_MS = 1;
 const TICK_MS = 1;
@@ -21,11 +22,15 @@ type Schedule = (callback: (...args: unknown[]) => void, ...args: unknown[]) => 
 const host = globalThis as unknown as { setImmediate: Schedule };
 let original: Schedule | undefined;
 
-/** Called once Dawn's Node binding provides the GPU: from then on `paced` paces its ticks. */
-export function enableDawnPacing(): void { enabled = true; }
+/** Called by acquireDevice in Node unless asked not to: from then on `paced` paces Dawn's ticks, process-wide. */
+export function enableDawnPacing(): void {
+  enabled = true;
+}
 
 const isDawnTick = (callback: unknown): boolean =>
-  typeof callback === 'function' && callback.name === '' && Function.prototype.toString.call(callback).includes('[native code]');
+  typeof callback === 'function' &&
+  callback.name === '' &&
+  Function.prototype.toString.call(callback).includes('[native code]');
 
 function pacedSetImmediate(this: unknown, callback: (...args: unknown[]) => void, ...args: unknown[]) {
   if (performance.now() - waitStarted >= SPIN_MS && isDawnTick(callback)) return setTimeout(callback, TICK_MS, ...args);

@@ -1,29 +1,59 @@
 // Device acquisition: navigator.gpu in browsers, Dawn's `webgpu` npm package in Node. Errors say what
-// to install. Imports dawn-pacing.ts; `webgpu` is loaded only in Node, by dynamic import.
+// to install. In Node it may change the process in three ways, each on by default and each with an
+// opt-out in DeviceOptions (the README's "What the WebGPU backend changes in a Node process"):
+// Dawn's WebGPU classes and flag constants become globals, Dawn's event ticks are paced while
+// webgrad awaits Dawn (dawn-pacing.ts), and Dawn's two limit notices are kept off stderr.
 import { enableDawnPacing } from './dawn-pacing.js';
 
-export interface AcquiredDevice { device: GPUDevice; adapterName: string }
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterName: string;
+}
+
+/** What acquiring a device may change in a Node process; browsers ignore all three. */
+export interface DeviceOptions {
+  /**
+   * Pace Dawn's event ticks while webgrad awaits Dawn (dawn-pacing.ts): `globalThis.setImmediate` is
+   * swapped for the length of each such wait. Process-wide: on once any device asked for it.
+   * Default true.
+   */
+  pacing?: boolean;
+  /**
+   * Copy Dawn's globals (GPUBufferUsage, GPUMapMode, GPUDevice, ... as in a browser) onto
+   * `globalThis`. Default true.
+   */
+  installGlobals?: boolean;
+  /**
+   * Keep Dawn's "maxDynamic...BuffersPerPipelineLayout artificially reduced" notices off stderr by
+   * pointing file descriptor 2 at a temporary file while Dawn first lists the adapters; anything else
+   * written there is passed on. Default true.
+   */
+  hideLimitNotices?: boolean;
+}
+
+type DawnModule = { create(flags: string[]): GPU; globals: object };
 
 /** Whether this is a browser with WebGPU (Node has no navigator.gpu, with or without Dawn loaded). */
 export const inBrowser = (): boolean => typeof navigator !== 'undefined' && 'gpu' in navigator;
 
 // Dawn's GPU object must outlive the device, or Node may collect the instance under it.
+let dawn: DawnModule | undefined;
 let dawnGpu: GPU | undefined;
+let adaptersListed = false;
 
-async function nodeGpu(): Promise<GPU> {
-  if (!dawnGpu) {
-    const moduleName = 'webgpu'; // a variable, so browser bundlers leave the Node-only package out
-    let dawn: { create(flags: string[]): GPU; globals: object };
-    try {
-      dawn = await import(/* @vite-ignore */ moduleName);
-    } catch (cause) {
-      throw new Error("webgpu backend: the 'webgpu' npm package (Dawn for Node) is not installed; run `npm test` or `pnpm install` at the repository root", { cause });
-    }
-    Object.assign(globalThis, dawn.globals);
-    dawnGpu = dawn.create([]);
-    enableDawnPacing();
+async function loadDawn(): Promise<DawnModule> {
+  if (dawn) return dawn;
+  const moduleName = 'webgpu'; // a variable, so browser bundlers leave the Node-only package out
+  try {
+    dawn = (await import(/* @vite-ignore */ moduleName)) as DawnModule;
+  } catch (cause) {
+    throw new Error(
+      "webgpu backend: the 'webgpu' npm package (Dawn for Node) is not installed; " +
+        'run `npm test` or `pnpm install` at the repository root',
+      { cause },
+    );
   }
-  return dawnGpu;
+  return dawn;
 }
 
 export function describeAdapter(info: GPUAdapterInfo | undefined): string {
@@ -32,25 +62,132 @@ export function describeAdapter(info: GPUAdapterInfo | undefined): string {
   return `${parts.join(' ')}${info.description ? ` (${info.description})` : ''}` || 'unknown adapter';
 }
 
-export async function acquireDevice(): Promise<AcquiredDevice> {
+// Dawn clamps both dynamic-buffer limits to 16 when it first lists a Vulkan adapter that reports more
+// (lavapipe, NVIDIA and RADV report 500,000 and up) and says so from native code (fprintf to stderr),
+// once per GPU instance. No limit passed to requestDevice reaches it (it is printed before, by
+// requestAdapter), and neither a Dawn toggle nor an environment variable turns it off.
+const LIMIT_NOTICE =
+  /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n/gm;
+
+interface NodeFs {
+  existsSync(path: string): boolean;
+  fstatSync(fd: number): { isCharacterDevice(): boolean; isFIFO(): boolean; isFile(): boolean };
+  openSync(path: string, flags: string): number;
+  closeSync(fd: number): void;
+  readFileSync(path: string, encoding: 'utf8'): string;
+  writeSync(fd: number, text: string): number;
+  unlinkSync(path: string): void;
+}
+interface NodeProcess {
+  pid: number;
+  stderr: { writableLength: number };
+}
+
+/** Whether fd was opened in append mode (`>>`), where a reopened twin writes where it would have. */
+function appendsOnly(fs: NodeFs, fd: number): boolean {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    const O_APPEND = 0o2000; // Linux's value; /proc/self/fdinfo is Linux-only too
+    return !!flags && (parseInt(flags[1], 8) & O_APPEND) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `call` (synchronous native code) with fd 2 pointed at a temporary file, then writes back to
+ * stderr what it printed there less Dawn's limit notices. Node cannot dup2, so fd 2 is closed and the
+ * file opened into the lowest free number; it is done only where that is safe: fds 0 and 1 open,
+ * stderr a terminal, a pipe or a file opened to append, reopened by /proc/self/fd or /dev/fd (a file
+ * opened by `> log 2>&1` is left alone: its reopened twin would not share stdout's offset, and the two
+ * would overwrite each other), and no write to stderr pending in Node. Anywhere else `call` just runs
+ * and the notices show.
+ */
+export async function withoutDawnLimitNotices<T>(call: () => T): Promise<T> {
+  const [fsName, osName] = ['node:fs', 'node:os']; // variables, so browser bundlers leave them out
+  const fs = (await import(/* @vite-ignore */ fsName)) as NodeFs;
+  const { tmpdir } = (await import(/* @vite-ignore */ osName)) as { tmpdir(): string };
+  const node = (globalThis as unknown as { process: NodeProcess }).process;
+  const fdDir = ['/proc/self/fd', '/dev/fd'].find((dir) => fs.existsSync(dir));
+  let stderrKind;
+  try {
+    fs.fstatSync(0);
+    fs.fstatSync(1);
+    stderrKind = fs.fstatSync(2);
+  } catch {
+    return call();
+  }
+  const reopenable =
+    stderrKind.isCharacterDevice() || stderrKind.isFIFO() || (stderrKind.isFile() && appendsOnly(fs, 2));
+  if (!fdDir || !reopenable || node.stderr.writableLength > 0) return call();
+  let original: number;
+  try {
+    original = fs.openSync(`${fdDir}/2`, 'a');
+  } catch {
+    return call(); // e.g. a socket, which cannot be opened by path
+  }
+  const capturePath = `${tmpdir()}/webgrad-dawn-stderr-${node.pid}-${Date.now()}`;
+  const capture = fs.openSync(capturePath, 'w');
+  // each open takes the lowest free number, which is 2 right after it is closed
+  fs.closeSync(2);
+  fs.openSync(`${fdDir}/${capture}`, 'a');
+  fs.closeSync(capture);
+  try {
+    return call();
+  } finally {
+    fs.closeSync(2);
+    fs.openSync(`${fdDir}/${original}`, 'a');
+    fs.closeSync(original);
+    const printed = fs.readFileSync(capturePath, 'utf8');
+    fs.unlinkSync(capturePath);
+    const rest = printed.replace(LIMIT_NOTICE, '');
+    if (rest) fs.writeSync(2, rest);
+  }
+}
+
+async function nodeGpu(options: DeviceOptions): Promise<GPU> {
+  const module = await loadDawn();
+  if (options.installGlobals !== false) Object.assign(globalThis, module.globals);
+  if (options.pacing !== false) enableDawnPacing();
+  dawnGpu ??= module.create([]);
+  return dawnGpu;
+}
+
+async function requestAdapter(gpu: GPU, options: DeviceOptions): Promise<GPUAdapter | null> {
+  const request = () => gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (inBrowser() || adaptersListed || options.hideLimitNotices === false) return request();
+  adaptersListed = true;
+  return withoutDawnLimitNotices(request);
+}
+
+export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
   const browser = inBrowser();
   const isNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
   if (!browser && !isNode) {
-    throw new Error('webgpu backend: this browser has no WebGPU (navigator.gpu). Use Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu.');
+    throw new Error(
+      'webgpu backend: this browser has no WebGPU (navigator.gpu). ' +
+        'Use Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu.',
+    );
   }
-  const gpu = browser ? navigator.gpu : await nodeGpu();
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const gpu = browser ? navigator.gpu : await nodeGpu(options);
+  const adapter = await requestAdapter(gpu, options);
   if (!adapter) {
-    throw new Error('webgpu backend: no WebGPU adapter found. ' + (isNode
-      ? 'Dawn needs a Vulkan driver: a GPU driver, or Mesa lavapipe >= 24 for the CPU (Debian: apt-get install ' +
-        'mesa-vulkan-drivers, from bookworm-backports on bookworm). `npm test` at the repository root installs it on Debian as root.'
-      : 'Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use a browser that supports it.'));
+    throw new Error(
+      'webgpu backend: no WebGPU adapter found. ' +
+        (isNode
+          ? 'Dawn needs a Vulkan driver: a GPU driver, or Mesa lavapipe >= 24 for the CPU (Debian: apt-get install ' +
+            'mesa-vulkan-drivers, from bookworm-backports on bookworm). ' +
+            '`npm test` at the repository root installs it on Debian as root.'
+          : 'Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use a browser that supports it.'),
+    );
   }
   const { limits } = adapter;
   // Subgroup operations let the GEMM share values across lanes without workgroup memory (gemm.ts
   // reads the subgroup sizes from device.adapterInfo); timestamp queries time each kernel for
   // backend.profile() (profiler.ts).
   const features = (['subgroups', 'timestamp-query'] as const).filter((f) => adapter.features.has(f));
+  // Only the limits webgrad outgrows at the defaults, each at the adapter's maximum; the others keep
+  // WebGPU's defaults.
   const device = await adapter.requestDevice({
     requiredFeatures: features,
     requiredLimits: {

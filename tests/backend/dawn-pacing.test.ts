@@ -70,6 +70,7 @@ describe('Dawn pacing (Node)', () => {
 });
 
 const DIST = new URL('../../packages/webgpu/dist/', import.meta.url).href;
+const CORE_DIST = new URL('../../packages/core/dist/', import.meta.url).href;
 const LIMIT_NOTICE = /artificially reduced/;
 
 /**
@@ -131,6 +132,30 @@ describe('what the WebGPU backend changes in a Node process (acquireDevice optio
     expect(off.values).to.deep.equal([1.5, -2, 3.25, 4]);
     const on = inChild(readbackChild({})).result;
     expect([on.globalBefore, on.globalAfter]).to.deep.equal(['undefined', 'function']);
+  });
+
+  it('a whole backend with pacing and globals off: a matmul reads back right, setImmediate and globalThis untouched', function () {
+    this.timeout(120_000);
+    const child = `
+      import { matmul, setBackend, tensor } from '${CORE_DIST}index.js';
+      import { createWebGPUBackend } from '${DIST}index.js';
+      import { registerBackend } from '${CORE_DIST}index.js';
+      const real = globalThis.setImmediate;
+      let swapped = false;
+      const watch = setInterval(() => { swapped ||= globalThis.setImmediate !== real; }, 0);
+      registerBackend('quiet-webgpu', () => createWebGPUBackend({ pacing: false, installGlobals: false, tuningCache: false }));
+      await setBackend('quiet-webgpu');
+      const product = matmul(tensor([[1, 2], [3, 4]]), tensor([[5, 6], [7, 8]]));
+      const values = [...(await product.data())];
+      clearInterval(watch);
+      swapped ||= globalThis.setImmediate !== real;
+      console.log(JSON.stringify({ values, swapped, globalAfter: typeof globalThis.GPUBufferUsage }));
+      process.exit(0);
+    `;
+    const { result } = inChild(child);
+    expect(result.values).to.deep.equal([19, 22, 43, 50]);
+    expect(result.swapped, 'setImmediate swapped at some point').to.equal(false);
+    expect(result.globalAfter).to.equal('undefined');
   });
 
   it("gpu-flags.ts holds the values of Dawn's own GPUBufferUsage, GPUMapMode, GPUTextureUsage and GPUShaderStage", () => {

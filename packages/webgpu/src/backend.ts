@@ -10,7 +10,7 @@ import type { BufferPool } from './buffer-pool.js';
 import type { CommandRecorder } from './commands.js';
 import { GpuContext, type ConvAlgorithm, type GemmChoice, type GpuStorage } from './context.js';
 import { DATA_ERRORS_BYTES } from './data-errors.js';
-import { acquireDevice, inBrowser } from './device.js';
+import { acquireDevice, inBrowser, type DeviceOptions } from './device.js';
 import { DeviceLostError, type DeviceLossWatch } from './device-loss.js';
 import { autotuneGemm } from './gemm-autotune.js';
 import type { KernelRegistry } from './kernels.js';
@@ -28,7 +28,8 @@ import { defaultTuningCache, type TuningCache } from './tuning-cache.js';
 
 export type { GpuStorage } from './context.js';
 
-export interface WebGPUBackendOptions {
+/** The device options (pacing, installGlobals, hideLimitNotices: what acquiring a device changes in a Node process) and the backend's own. */
+export interface WebGPUBackendOptions extends DeviceOptions {
   /** Fill every kernel's output with NaN before the kernel runs, so unwritten elements show (tests). */
   poisonOutputs?: boolean;
   /**
@@ -190,7 +191,7 @@ export class WebGPUBackend implements Backend {
 }
 
 export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
-  const { device, adapterName } = await acquireDevice();
+  const { device, adapterName } = await acquireDevice(options);
   const backend = new WebGPUBackend(device, adapterName, options);
   const cache = options?.tuningCache === false ? undefined : options?.tuningCache ?? defaultTuningCache();
   backend.matmulKernel = await autotuneGemm(backend, cache);

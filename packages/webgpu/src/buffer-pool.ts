@@ -3,6 +3,7 @@
 // from uploads until those commands are submitted: queue.writeBuffer runs before any unsubmitted
 // command, so an upload into it could change what an earlier-recorded kernel reads. Kernel outputs
 // may reuse it at once (commands run in recorded order).
+import { BufferUsage } from './gpu-flags.js';
 
 /** Bucket for a byte size: multiples of 1/8 of the next power of two, at least 256 bytes. */
 export function bucketSize(bytes: number): number {
@@ -53,7 +54,7 @@ export class BufferPool {
     }
     if (buffer) this.pooledBytes -= size;
     else {
-      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      buffer = this.device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
       this.ids.set(buffer, this.created++);
     }
     this.live++;

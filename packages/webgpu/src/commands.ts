@@ -18,6 +18,7 @@ import { paced } from './dawn-pacing.js';
 import type { KernelName, KernelOverrides, KernelParams } from './generated/kernels.js';
 import type { Kernel, KernelRegistry, Overrides, ParamValues } from './kernels.js';
 import type { KernelProfiler } from './profiler.js';
+import { BufferUsage, MapMode } from './gpu-flags.js';
 
 const ARENA_BYTES = 1 << 16;
 const MAX_DISPATCHES_PER_SUBMIT = 1024;
@@ -100,7 +101,7 @@ export class CommandRecorder {
 
   constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
     this.slot = device.limits.minUniformBufferOffsetAlignment;
-    this.arena = device.createBuffer({ label: 'params arena', size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.arena = device.createBuffer({ label: 'params arena', size: ARENA_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
   }
 
   private idOf(resource: Resource): number {
@@ -286,7 +287,7 @@ export class CommandRecorder {
     }));
     let mapped = false;
     try {
-      await paced(() => staging.mapAsync(GPUMapMode.READ, 0, size));
+      await paced(() => staging.mapAsync(MapMode.READ, 0, size));
       mapped = true;
       const all = staging.getMappedRange(0, size);
       return requests.map(([, bytes], i) => all.slice(offsets[i], offsets[i] + bytes));
@@ -301,7 +302,7 @@ export class CommandRecorder {
     let best = -1;
     this.freeStaging.forEach((b, i) => { if (b.size >= size && (best < 0 || b.size < this.freeStaging[best].size)) best = i; });
     if (best >= 0) return this.freeStaging.splice(best, 1)[0];
-    return this.device.createBuffer({ label: 'readback', size: bucketSize(size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    return this.device.createBuffer({ label: 'readback', size: bucketSize(size), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
   }
 
   private returnStaging(staging: GPUBuffer): void {

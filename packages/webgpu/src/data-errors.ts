@@ -3,6 +3,7 @@
 // copies it along and turns what it holds into an Error naming the op. Layout, 8 u32 words:
 // [0..3] softmax_cross_entropy: count, first row (atomicMin), classes, unused;
 // [4..7] gather: count of bad indices, first position (atomicMin), axis size (atomicMax), unused.
+import { BufferUsage } from './gpu-flags.js';
 
 export const DATA_ERRORS_BYTES = 32;
 const CLEAN = Uint32Array.of(0, 0xffffffff, 0, 0, 0, 0xffffffff, 0, 0);
@@ -11,7 +12,7 @@ export class DataErrors {
   readonly buffer: GPUBuffer;
 
   constructor(private readonly device: GPUDevice) {
-    this.buffer = device.createBuffer({ label: 'data errors', size: DATA_ERRORS_BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.buffer = device.createBuffer({ label: 'data errors', size: DATA_ERRORS_BYTES, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     this.reset();
   }
 

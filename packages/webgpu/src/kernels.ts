@@ -12,6 +12,7 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { paced } from './dawn-pacing.js';
 import { ACTIVATION_CODES, KERNEL_OPS, type KernelName, type KernelOp } from './generated/kernels.js';
 import { shaderSources } from './generated/shaders.js';
+import { ShaderStage } from './gpu-flags.js';
 
 type Scalar = 'u32' | 'i32' | 'f32';
 
@@ -121,7 +122,7 @@ export class KernelRegistry {
       members.set(m.name, { name: m.name, offset: m.offset, scalar: scalarOf(m.type.getTypeName(), name, m.name), count: m.size / 4 });
     }
     const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => {
-      const entry = { binding, visibility: GPUShaderStage.COMPUTE };
+      const entry = { binding, visibility: ShaderStage.COMPUTE };
       const type = r.type.name, format = (r.type as { format?: { name: string } }).format?.name;
       if (type === 'texture_2d' && format === 'f32') return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
       if (type === 'texture_storage_2d' && r.access === 'write' && format === 'rgba32float') {
@@ -130,7 +131,7 @@ export class KernelRegistry {
       if (type.startsWith('texture')) fail(`binding '${r.name}' is a ${type}<${format}>; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`);
       return { ...entry, buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' } };
     });
-    entries.push({ binding: storage.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+    entries.push({ binding: storage.length, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } });
     const layout = this.device.createBindGroupLayout({ label: name, entries });
     // the prelude's codes too: the ACT_* of the fused epilogues live there
     const constants = new Map([...`${shaderSources.prelude}\n${source}`.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));

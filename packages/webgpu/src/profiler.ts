@@ -6,6 +6,7 @@
 // goes, not for timing the unprofiled run. Needs the adapter's 'timestamp-query' feature (device.ts
 // asks for it).
 import { paced } from './dawn-pacing.js';
+import { BufferUsage, MapMode } from './gpu-flags.js';
 
 /** Per kernel: how many dispatches ran and their summed GPU time. */
 export interface KernelTime { kernel: string; calls: number; ms: number }
@@ -21,7 +22,7 @@ export class KernelProfiler {
 
   constructor(private readonly device: GPUDevice) {
     this.querySet = device.createQuerySet({ label: 'kernel profiler', type: 'timestamp', count: 2 * MAX_TIMED_DISPATCHES });
-    this.resolved = device.createBuffer({ size: 16 * MAX_TIMED_DISPATCHES, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.resolved = device.createBuffer({ size: 16 * MAX_TIMED_DISPATCHES, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
   }
 
   get full(): boolean { return this.names.length >= MAX_TIMED_DISPATCHES; }
@@ -38,11 +39,11 @@ export class KernelProfiler {
     if (!names.length) return undefined;
     this.names = [];
     const bytes = 16 * names.length;
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     encoder.resolveQuerySet(this.querySet, 0, 2 * names.length, this.resolved, 0);
     encoder.copyBufferToBuffer(this.resolved, 0, staging, 0, bytes);
     return () => {
-      this.pending.push(paced(() => staging.mapAsync(GPUMapMode.READ)).then(() => {
+      this.pending.push(paced(() => staging.mapAsync(MapMode.READ)).then(() => {
         const ns = new BigInt64Array(staging.getMappedRange());
         names.forEach((kernel, i) => {
           const total = this.totals.get(kernel) ?? { kernel, calls: 0, ms: 0 };

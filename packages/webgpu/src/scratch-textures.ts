@@ -5,6 +5,7 @@
 // of sizes unused the longest are dropped past KEEP_BYTES, and destroyed only once the work that
 // binds them is submitted (commands.ts `retire`).
 import type { CommandRecorder } from './commands.js';
+import { TextureUsage } from './gpu-flags.js';
 
 const KEEP_BYTES = 64 << 20;
 const TEXEL_BYTES = 16;
@@ -27,7 +28,7 @@ export class ScratchTextures {
     } else {
       const texture = this.device.createTexture({
         label: `scratch ${key}`, size: [width, height], format: 'rgba32float',
-        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+        usage: TextureUsage.TEXTURE_BINDING | TextureUsage.STORAGE_BINDING,
       });
       entry = { texture, view: texture.createView(), bytes: width * height * TEXEL_BYTES };
       this.created++;

@@ -1,9 +1,9 @@
 // Paced waiting on Dawn in Node. Dawn's Node binding resolves its promises (mapAsync, ...) from a
 // loop of setImmediate ticks that runs for as long as one is pending: while a readback waits for
-// seconds of queued GPU work, that loop spins one CPU core at 100% (about 60,000 ticks a second, each
-// leaving an Immediate object to collect). On a CPU adapter such as lavapipe the spin takes a core
-// from the "GPU" itself; on any machine it churns the heap (measured: an MLP epoch ran 1.7× faster
-// and peak RSS fell from 733 to 398 MB once paced). While webgrad awaits Dawn, `paced` lets Dawn's
+// seconds of queued GPU work, that loop spins one CPU core at 100%, each tick leaving an Immediate
+// object to collect. On a CPU adapter such as lavapipe the spin takes a core from the "GPU" itself;
+// on any machine it churns the heap (bench/RESULTS.md, "Moved from source comments", has the
+// figures). While webgrad awaits Dawn, `paced` lets Dawn's
 // ticks run back to back for the first SPIN_MS (a short wait keeps its latency), then one a
 // millisecond. The binding looks `setImmediate` up on the global object at every tick, so pacing
 // swaps in a function that delays only Dawn's own ticks (nameless native functions) and hands every

@@ -182,7 +182,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
     );
   }
   const { limits } = adapter;
-  // Subgroup operations let the GEMM share values across lanes without workgroup memory (gemm.ts
+  // Subgroup operations let the GEMM share values across lanes without workgroup memory (ops/matmul.ts
   // reads the subgroup sizes from device.adapterInfo); timestamp queries time each kernel for
   // backend.profile() (profiler.ts).
   const features = (['subgroups', 'timestamp-query'] as const).filter((f) => adapter.features.has(f));
@@ -195,7 +195,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      // the texture GEMM packs a matmul's b into a texture batch·K texels tall (gemm.ts)
+      // the texture GEMM packs a matmul's b into a texture batch·K texels tall (ops/matmul.ts)
       maxTextureDimension2D: limits.maxTextureDimension2D,
     },
   });

@@ -35,6 +35,14 @@ fn strided_offset(i: u32, rank: u32, shape: Dims, strides: Dims) -> u32 {
   return offset;
 }
 
+// What an OP chain returns for an OP code it has no branch for: NaN, which fails any comparison of
+// values, so a missing branch fails its op's spec instead of returning something plausible. Read from
+// a private variable: a constant NaN is not valid WGSL.
+var<private> POISON_BITS: u32 = 0x7fc00000u;
+fn poison() -> f32 {
+  return bitcast<f32>(POISON_BITS);
+}
+
 // SELU's constants (Klambauer et al. 2017).
 const SELU_SCALE: f32 = 1.0507009873554805;
 const SELU_ALPHA: f32 = 1.6732632423543772;
@@ -70,5 +78,6 @@ fn activate(z: f32, activation: u32) -> f32 {
   if (activation == ACT_RELU) { return max(z, 0.0); }
   if (activation == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
   if (activation == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
-  return z;
+  if (activation == ACT_LINEAR) { return z; }
+  return poison();
 }

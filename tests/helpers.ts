@@ -14,11 +14,15 @@ export const gpu = (): Backend => {
 export const BACKENDS = ['cpu', 'webgpu'] as const;
 export const backendOf = (name: (typeof BACKENDS)[number]): Backend => (name === 'cpu' ? cpu() : gpu());
 
-export type Domain = 'any' | 'positive' | 'nonzero';
+export type Domain = 'any' | 'positive' | 'nonzero' | 'tied';
 
-/** Seeded values for a domain: 'positive' in [0.5, 2], 'nonzero' ±[0.5, 2], 'any' normal. */
+/**
+ * Seeded values for a domain: 'positive' in [0.5, 2], 'nonzero' ±[0.5, 2], 'any' normal, 'tied' the
+ * normal values rounded into {−1, 0, 1}, so maxima, windows and pairs tie and the tie rules are exercised.
+ */
 export function randomValues(n: number, domain: Domain, seed: number): Float64Array {
   if (domain === 'any') return normalValues(n, seed);
+  if (domain === 'tied') return normalValues(n, seed).map((v) => Math.max(-1, Math.min(1, Math.round(v))));
   const magnitudes = uniformValues(n, seed, 0.5, 2);
   if (domain === 'positive') return magnitudes;
   const signs = uniformValues(n, seed, 0, 1, 1);

@@ -46,5 +46,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       count += 1u;
     }
   }
-  if (OP == OP_MAX) { out[i] = best; } else { out[i] = total / f32(max(count, 1u)); }
+  if (OP == OP_MAX) {
+    out[i] = best;
+  } else if (OP == OP_AVG) {
+    out[i] = total / f32(max(count, 1u));
+  } else {
+    out[i] = poison();
+  }
 }

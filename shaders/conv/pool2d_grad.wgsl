@@ -69,8 +69,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let stats = window_stats(n, oh, ow, c);
       if (OP == OP_MAX) {
         if (stats.x == i) { acc += g; }
-      } else {
+      } else if (OP == OP_AVG) {
         acc += g / f32(stats.y);
+      } else {
+        acc = poison();
       }
     }
   }

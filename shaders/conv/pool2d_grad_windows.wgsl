@@ -64,7 +64,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let iw = i32(ow * params.stride_w + kw) - i32(params.pad_left);
       if (iw < 0 || iw >= i32(params.W)) { continue; }
       let index = ((n * params.H + u32(ih)) * params.W + u32(iw)) * params.C + c;
-      if (OP == OP_MAX) { dx[index] = select(0.0, g, index == best_index); } else { dx[index] = share; }
+      if (OP == OP_MAX) {
+        dx[index] = select(0.0, g, index == best_index);
+      } else if (OP == OP_AVG) {
+        dx[index] = share;
+      } else {
+        dx[index] = poison();
+      }
     }
   }
 }

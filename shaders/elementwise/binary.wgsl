@@ -51,7 +51,8 @@ fn apply(u: f32, v: f32) -> f32 {
   if (OP == OP_EQUAL) { return select(0.0, 1.0, u == v); }
   if (OP == OP_GREATER_EQUAL) { return select(0.0, 1.0, u >= v); }
   if (OP == OP_LESS_EQUAL) { return select(0.0, 1.0, u <= v); }
-  return max(u, 0.0) - u * v + log(1.0 + exp(-abs(u)));
+  if (OP == OP_SIGMOID_BCE) { return max(u, 0.0) - u * v + log(1.0 + exp(-abs(u))); }
+  return poison();
 }
 
 @compute @workgroup_size(256)

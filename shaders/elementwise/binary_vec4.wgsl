@@ -47,7 +47,8 @@ fn apply(u: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
   if (OP == OP_EQUAL) { return select(zero, one, u == v); }
   if (OP == OP_GREATER_EQUAL) { return select(zero, one, u >= v); }
   if (OP == OP_LESS_EQUAL) { return select(zero, one, u <= v); }
-  return max(u, zero) - u * v + log(one + exp(-abs(u)));
+  if (OP == OP_SIGMOID_BCE) { return max(u, zero) - u * v + log(one + exp(-abs(u))); }
+  return vec4<f32>(poison());
 }
 
 @compute @workgroup_size(256)

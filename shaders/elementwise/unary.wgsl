@@ -61,7 +61,7 @@ fn apply(v: f32) -> f32 {
   if (OP == OP_GELU) { return v * normal_cdf(v); }
   // from the bits (an all-ones exponent is NaN or ±∞): WGSL lets compilers assume no NaN in arithmetic
   if (OP == OP_IS_FINITE) { return select(1.0, 0.0, (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u); }
-  return v;
+  return poison();
 }
 
 @compute @workgroup_size(256)

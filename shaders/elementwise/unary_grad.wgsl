@@ -57,5 +57,6 @@ fn derivative(v: f32, w: f32) -> f32 {
   if (OP == OP_SOFTPLUS) { return 1.0 / (1.0 + exp(-v)); }
   if (OP == OP_GELU) { return normal_cdf(v) + v * normal_pdf(v); }
   // SIGMOID_BCE: σ(x) - z
-  return 1.0 / (1.0 + exp(-v)) - w;
+  if (OP == OP_SIGMOID_BCE) { return 1.0 / (1.0 + exp(-v)) - w; }
+  return poison();
 }

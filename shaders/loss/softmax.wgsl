@@ -58,6 +58,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let log_s = log(s);
   for (var c = t; c < params.cols; c += WG) {
     let z = x[base + c] - m;
-    if (OP == OP_SOFTMAX) { out[base + c] = exp(z) / s; } else { out[base + c] = z - log_s; }
+    if (OP == OP_SOFTMAX) {
+      out[base + c] = exp(z) / s;
+    } else if (OP == OP_LOG_SOFTMAX) {
+      out[base + c] = z - log_s;
+    } else {
+      out[base + c] = poison();
+    }
   }
 }

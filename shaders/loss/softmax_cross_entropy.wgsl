@@ -55,7 +55,8 @@ fn combine(t: u32, take_max: bool) -> f32 {
 
 fn probability(base: u32, row: u32, c: u32) -> f32 {
   if (OP == OP_SPARSE) { return select(0.0, 1.0, bitcast<i32>(labels[row]) == i32(c)); }
-  return bitcast<f32>(labels[base + c]);
+  if (OP == OP_DENSE) { return bitcast<f32>(labels[base + c]); }
+  return poison();
 }
 
 @compute @workgroup_size(64)
@@ -106,6 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let p = bitcast<f32>(labels[base + c]);
     if (p != 0.0) { weighted += p * ((m - logits[base + c]) + log_s); }
   }
+  if (OP != OP_DENSE) { weighted = poison(); }
   partial[t] = weighted;
   let loss = combine(t, false);
   if (in_range && lane == 0u) { out[row] = loss; }

@@ -31,7 +31,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * params.cols;
   var s = 0.0;
   for (var c = t; c < params.cols; c += WG) {
-    if (OP == OP_SOFTMAX) { s += dy[base + c] * y[base + c]; } else { s += dy[base + c]; }
+    if (OP == OP_SOFTMAX) {
+      s += dy[base + c] * y[base + c];
+    } else if (OP == OP_LOG_SOFTMAX) {
+      s += dy[base + c];
+    } else {
+      s = poison();
+    }
   }
   partial[t] = s;
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
@@ -42,6 +48,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let total = partial[0];
   for (var c = t; c < params.cols; c += WG) {
     let i = base + c;
-    if (OP == OP_SOFTMAX) { dx[i] = y[i] * (dy[i] - total); } else { dx[i] = dy[i] - exp(y[i]) * total; }
+    if (OP == OP_SOFTMAX) {
+      dx[i] = y[i] * (dy[i] - total);
+    } else if (OP == OP_LOG_SOFTMAX) {
+      dx[i] = dy[i] - exp(y[i]) * total;
+    } else {
+      dx[i] = poison();
+    }
   }
 }

@@ -22,6 +22,11 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg, 256u);
   if (i >= params.size) { return; }
-  if (OP == OP_TO_INT32) { out[i] = bitcast<u32>(i32(bitcast<f32>(x[i]))); }
-  else { out[i] = bitcast<u32>(f32(bitcast<i32>(x[i]))); }
+  if (OP == OP_TO_INT32) {
+    out[i] = bitcast<u32>(i32(bitcast<f32>(x[i])));
+  } else if (OP == OP_TO_FLOAT32) {
+    out[i] = bitcast<u32>(f32(bitcast<i32>(x[i])));
+  } else {
+    out[i] = bitcast<u32>(poison());
+  }
 }

@@ -78,18 +78,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let step = lr * g / (sqrt(r) + params.epsilon);
     if (OP == OP_RMSPROP) {
       theta -= step;
-    } else {
+    } else if (OP == OP_RMSPROP_MOMENTUM || OP == OP_RMSPROP_NESTEROV) {
       let v = params.momentum * state1[i] - step;
       state1[i] = v;
       theta += select(v, params.momentum * v - step, OP == OP_RMSPROP_NESTEROV);
     }
-  } else {
+  } else if (OP == OP_ADAM || OP == OP_ADAMW) {
     if (OP == OP_ADAMW) { theta -= lr * params.weight_decay * theta; }
     let s = params.beta1 * state0[i] + (1.0 - params.beta1) * g;
     let r = params.beta2 * state1[i] + (1.0 - params.beta2) * g * g;
     state0[i] = s;
     state1[i] = r;
     theta -= lr * (s * params.bias1) / (sqrt(r * params.bias2) + params.epsilon);
+  } else {
+    theta = poison();
   }
   param[i] = theta;
 }

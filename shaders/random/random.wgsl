@@ -88,7 +88,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     out[i] = params.a + (params.b - params.a) * u0;
   } else if (OP == OP_NORMAL) {
     out[i] = params.a + params.b * sqrt(2.0 * neg_log1m(u0)) * cos_turns(to_unit(words.y));
-  } else {
+  } else if (OP == OP_BERNOULLI) {
     out[i] = select(0.0, 1.0, u0 < params.a);
+  } else {
+    out[i] = poison();
   }
 }

@@ -36,13 +36,15 @@ var<workgroup> partial: array<f32, WG>;
 fn identity() -> f32 {
   if (OP == OP_MAX) { return -F32_MAX; }
   if (OP == OP_MIN) { return F32_MAX; }
-  return 0.0;
+  if (OP == OP_SUM) { return 0.0; }
+  return poison();
 }
 
 fn combine(a: f32, b: f32) -> f32 {
   if (OP == OP_MAX) { return max(a, b); }
   if (OP == OP_MIN) { return min(a, b); }
-  return a + b;
+  if (OP == OP_SUM) { return a + b; }
+  return poison();
 }
 
 @compute @workgroup_size(64)

@@ -1,51 +1,21 @@
-// Convolution and pooling kernels against the CPU reference over strides 1/2, both paddings,
-// dilation 1/2, odd spatial sizes, batch 1 and > 1, channels 1/3/non-multiples of 4; every gradient
-// by checkGradients; and the clear errors.
+// The convolution family: conv2d, conv1d, pooling and translate against the CPU reference with every
+// gradient by checkGradients (specs/conv.ts: asymmetric windows, strides and paddings), the same
+// convolutions through the WebGPU backend's im2col + GEMM algorithm, values by hand, and clear errors.
 import { expect } from 'chai';
-import { avgPool2d, cast, conv1d, conv2d, maxPool2d, sub, translate, tensor, withBackend, zeros, type Shape } from '@webgrad/core';
+import { avgPool2d, conv1d, conv2d, grad, maxPool2d, translate, tensor, withBackend, zeros } from '@webgrad/core';
 import type { ConvAlgorithm, WebGPUBackend } from '@webgrad/webgpu';
 import { backendOf, BACKENDS, expectClose, gpu } from '../helpers.js';
-import { describeSpecs, type Spec } from '../kernel-spec.js';
+import { describeSpecPart, describeSpecs } from '../kernel-spec.js';
+import { convSpecs } from './specs/conv.js';
 
-const convCase = (x: Shape, f: Shape): Shape[] => [x, f, [f[3]]];
-const tolerance = { rtol: 1e-4, atol: 1e-4 };
-const specs: Spec[] = [
-  { name: 'conv2d 3×3 valid', fn: (x, f) => conv2d(x, f), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 2]], [[2, 7, 9, 3], [3, 3, 3, 5]], [[1, 6, 10, 10], [3, 3, 10, 13]]] },
-  { name: 'conv2d same, stride 2', fn: (x, f) => conv2d(x, f, { strides: 2, padding: 'same' }), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 2]], [[2, 7, 9, 3], [3, 3, 3, 5]], [[1, 8, 8, 4], [2, 2, 4, 3]]] },
-  { name: 'conv2d dilation 2, same', fn: (x, f) => conv2d(x, f, { dilations: 2, padding: 'same' }), domains: ['any', 'any'], tolerance, cases: [[[1, 5, 5, 1], [3, 3, 1, 1]], [[2, 9, 7, 3], [3, 3, 3, 5]]] },
-  { name: 'conv2d stride [2,1], dilation [1,2], valid', fn: (x, f) => conv2d(x, f, { strides: [2, 1], dilations: [1, 2] }), domains: ['any', 'any'], tolerance, cases: [[[1, 7, 7, 2], [3, 2, 2, 3]], [[3, 11, 9, 5], [3, 3, 5, 7]]] },
-  {
-    name: 'conv2d + bias + relu (fused)', fn: (x, f, b) => conv2d(x, f, { bias: b, activation: 'relu', padding: 'same' }), domains: ['any', 'any', 'nonzero'], tolerance,
-    cases: [convCase([1, 5, 5, 1], [3, 3, 1, 2]), convCase([2, 7, 9, 3], [3, 3, 3, 5])], large: [convCase([16, 28, 28, 1], [3, 3, 1, 32]), convCase([8, 13, 13, 32], [3, 3, 32, 64])],
-  },
-  { name: 'conv2d + bias + tanh, stride 2', fn: (x, f, b) => conv2d(x, f, { bias: b, activation: 'tanh', strides: 2 }), domains: ['any', 'any', 'any'], tolerance, cases: [convCase([2, 7, 7, 3], [3, 3, 3, 4])] },
-  { name: 'conv1d valid', fn: (x, f) => conv1d(x, f), domains: ['any', 'any'], tolerance, cases: [[[1, 7, 1], [3, 1, 2]], [[2, 11, 3], [3, 3, 9]]] },
-  {
-    name: 'conv1d + bias + relu, stride 2, dilation 2, same', fn: (x, f, b) => conv1d(x, f, { stride: 2, dilation: 2, padding: 'same', bias: b, activation: 'relu' }),
-    domains: ['any', 'any', 'nonzero'], tolerance, cases: [[[2, 9, 3], [3, 3, 5], [5]]],
-  },
-  { name: 'translate by shifts in [0, 3)', fn: (x, s) => translate(x, s), domains: ['any', 'any'], integerInputs: { 1: 3 }, cases: [[[3, 5, 6, 2], [3, 2]]], large: [[[64, 28, 28, 1], [64, 2]]] },
-  {
-    name: 'translate by shifts in [−2, 2]', fn: (x, s) => translate(x, cast(sub(cast(s, 'float32'), 2), 'int32')), domains: ['any', 'any'], integerInputs: { 1: 5 },
-    cases: [[[4, 5, 4, 3], [4, 2]]],
-  },
-  { name: 'maxPool2d 2×2', fn: (x) => maxPool2d(x), domains: ['any'], cases: [[[1, 4, 4, 1]], [[2, 7, 9, 3]]], large: [[[64, 26, 26, 32]]] },
-  { name: 'maxPool2d 3×3 stride 2 same', fn: (x) => maxPool2d(x, 3, 2, 'same'), domains: ['any'], cases: [[[1, 5, 5, 1]], [[2, 7, 9, 5]]] },
-  { name: 'maxPool2d 2×2 same (windows tile x)', fn: (x) => maxPool2d(x, 2, 2, 'same'), domains: ['any'], cases: [[[2, 7, 9, 3]]] },
-  { name: 'maxPool2d 2×2 stride 3 (gaps between windows)', fn: (x) => maxPool2d(x, 2, 3), domains: ['any'], cases: [[[2, 8, 7, 3]]] },
-  { name: 'avgPool2d 2×2', fn: (x) => avgPool2d(x), domains: ['any'], cases: [[[1, 4, 4, 1]], [[2, 7, 9, 3]]] },
-  { name: 'avgPool2d 2×2 same, stride [2,3]', fn: (x) => avgPool2d(x, 2, [2, 3], 'same'), domains: ['any'], cases: [[[2, 7, 9, 3]]] },
-  { name: 'avgPool2d 3×3 stride 2 same', fn: (x) => avgPool2d(x, 3, 2, 'same'), domains: ['any'], cases: [[[1, 5, 5, 1]], [[2, 7, 9, 5]]] },
-];
-
-describeSpecs('convolution and pooling: GPU against the CPU reference, gradients checked numerically', specs);
+describeSpecPart('convolution and pooling: GPU against the CPU reference, gradients checked numerically', convSpecs);
 
 // The same convolutions through the WebGPU backend's other algorithm, im2col + GEMM.
 describe('convolution as im2col + GEMM on webgpu', () => {
   let previous: ConvAlgorithm;
   before(() => { previous = (gpu() as WebGPUBackend).convAlgorithm; (gpu() as WebGPUBackend).convAlgorithm = 'gemm'; });
   after(() => { (gpu() as WebGPUBackend).convAlgorithm = previous; });
-  describeSpecs('against the CPU reference', specs.filter((spec) => spec.name.startsWith('conv2d')));
+  describeSpecs('against the CPU reference', convSpecs.conv2d);
 });
 
 for (const name of BACKENDS) {
@@ -58,6 +28,14 @@ for (const name of BACKENDS) {
       expect(Array.from(await conv2d(x, box).data())).to.deep.equal([12, 16, 24, 28]);
       expect(Array.from(await maxPool2d(x, 2, 1).data())).to.deep.equal([5, 6, 8, 9]);
       expectClose(await avgPool2d(x, 2, 2, 'same').data(), [3, 4.5, 7.5, 9], { rtol: 1e-7 });
+    });
+
+    it('max pooling sends a window\'s gradient to its first maximum in scan order', async () => {
+      // one 2×3 window of ties: the top-left 1 wins; a 2×2 window whose maxima sit at (0,1) and (1,0): (0,1) wins
+      const tiedWindow = run(() => tensor([1, 1, 1, 1, 0, 1], [1, 2, 3, 1]));
+      expect(Array.from(await grad((x) => maxPool2d(x, [2, 3]))(tiedWindow)[0].data())).to.deep.equal([1, 0, 0, 0, 0, 0]);
+      const diagonal = run(() => tensor([0, 2, 2, 1], [1, 2, 2, 1]));
+      expect(Array.from(await grad((x) => maxPool2d(x, 2))(diagonal)[0].data())).to.deep.equal([0, 1, 0, 0]);
     });
 
     it('conv1d of a ramp with a [2, 1] filter: y[i] = 2x[i] + x[i+1]', async () => {

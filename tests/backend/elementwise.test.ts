@@ -1,42 +1,14 @@
-// The rest of the elementwise family: unary math and activations, pow, maximum/minimum, comparisons
-// and where — GPU against the CPU reference, gradients checked numerically, a few values by hand.
+// The elementwise family: every unary and binary op and where, GPU against the CPU reference with
+// gradients checked numerically (specs/elementwise.ts); values and tie rules by hand on both backends.
 import { expect } from 'chai';
 import {
-  abs, elu, equal, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, maximum, minimum, pow, reciprocal, rsqrt,
-  selu, softplus, sqrt, square, tensor, where, withBackend, type Shape,
+  elu, equal, gelu, grad, greater, leakyRelu, less, maximum, minimum, pow, selu, softplus, sqrt, tensor, where, withBackend, type Tensor,
 } from '@webgrad/core';
 import { backendOf, BACKENDS, expectClose } from '../helpers.js';
-import { describeSpecs, type Spec } from '../kernel-spec.js';
+import { describeSpecPart } from '../kernel-spec.js';
+import { elementwiseSpecs } from './specs/elementwise.js';
 
-const unaryCases: Shape[][] = [[[1]], [[7, 13]], [[1031]]];
-const binaryCases: Shape[][] = [[[7, 13], [13]], [[3, 1, 5], [1, 4, 1]], [[1031], [1031]]];
-const large: Shape[][] = [[[1024, 1031]]];
-
-const specs: Spec[] = [
-  { name: 'abs', fn: abs, cases: unaryCases, domains: ['nonzero'], large },
-  { name: 'sqrt', fn: sqrt, cases: unaryCases, domains: ['positive'], large },
-  { name: 'rsqrt', fn: rsqrt, cases: unaryCases, domains: ['positive'] },
-  { name: 'square', fn: square, cases: unaryCases, domains: ['any'] },
-  { name: 'reciprocal', fn: reciprocal, cases: unaryCases, domains: ['nonzero'] },
-  { name: 'leakyRelu (α = 0.2)', fn: (x) => leakyRelu(x), cases: unaryCases, domains: ['nonzero'], large },
-  { name: 'leakyRelu (α = 0.01)', fn: (x) => leakyRelu(x, 0.01), cases: unaryCases, domains: ['nonzero'] },
-  { name: 'elu (α = 1)', fn: (x) => elu(x), cases: unaryCases, domains: ['any'] },
-  { name: 'elu (α = 0.5)', fn: (x) => elu(x, 0.5), cases: unaryCases, domains: ['nonzero'] },
-  { name: 'selu', fn: selu, cases: unaryCases, domains: ['nonzero'] },
-  { name: 'softplus', fn: softplus, cases: unaryCases, domains: ['any'], large },
-  { name: 'gelu', fn: gelu, cases: unaryCases, domains: ['any'], large, tolerance: { rtol: 2e-5, atol: 2e-6 } },
-  { name: 'pow', fn: pow, cases: binaryCases, domains: ['positive', 'any'], tolerance: { rtol: 1e-4, atol: 1e-5 } },
-  { name: 'maximum', fn: maximum, cases: binaryCases, domains: ['any', 'any'], large: [[[1024, 1031], [1031]]] },
-  { name: 'minimum', fn: minimum, cases: binaryCases, domains: ['any', 'any'] },
-  ...([['greater', greater], ['less', less], ['equal', equal], ['greaterEqual', greaterEqual], ['lessEqual', lessEqual]] as const)
-    .map(([name, fn]): Spec => ({ name, fn, cases: binaryCases, domains: ['any', 'any'], nonDifferentiable: true })),
-  {
-    name: 'where (broadcast condition)', fn: (c, a, b) => where(greater(c, 0), a, b), domains: ['any', 'any', 'any'],
-    cases: [[[7, 1], [7, 13], [13]], [[5], [3, 5], [3, 1]], [[1031], [1031], [1031]]],
-  },
-];
-
-describeSpecs('elementwise: GPU against the CPU reference, gradients checked numerically', specs);
+describeSpecPart('elementwise: GPU against the CPU reference, gradients checked numerically', elementwiseSpecs);
 
 for (const name of BACKENDS) {
   describe(`elementwise values by hand on ${name}`, () => {
@@ -60,6 +32,13 @@ for (const name of BACKENDS) {
       expect(Array.from(await equal(a, b).data())).to.deep.equal([0, 1, 0]);
       expect(Array.from(await where(run(() => tensor([1, 0, -1], [3], 'int32')), a, b).data())).to.deep.equal([1, 2, 3]);
       expect(Array.from(await where(less(a, b), a, 0).data())).to.deep.equal([1, 0, 0]);
+    });
+
+    it('maximum and minimum send a tie\'s gradient to a, the rest to the larger (smaller) input', async () => {
+      const a = run(() => tensor([1, 2, 3, -1])), b = run(() => tensor([1, 1, 4, -1]));
+      const gradsOf = async (f: (x: Tensor, y: Tensor) => Tensor) => Promise.all(grad(f)(a, b).map(async (g) => Array.from(await g.data())));
+      expect(await gradsOf(maximum)).to.deep.equal([[1, 1, 0, 1], [0, 0, 1, 0]]);
+      expect(await gradsOf(minimum)).to.deep.equal([[1, 0, 1, 1], [0, 1, 0, 0]]);
     });
 
     it('float-only ops reject int32 input', () => {

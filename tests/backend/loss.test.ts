@@ -1,45 +1,18 @@
-// Reductions beyond sum/mean, softmax and the losses: GPU against the CPU reference, gradients
-// checked numerically; stability at extreme logits against float64 hand computations; clear errors.
+// The softmax and loss family: softmax, logSoftmax, softmaxCrossEntropy (labels across the class range)
+// and sigmoidBinaryCrossEntropy, and Keras's regression losses, GPU against the CPU reference with
+// gradients checked numerically (specs/loss.ts); stability at extreme logits against float64 hand
+// computations; clear errors. (max, min, argmax and globalNorm, which ran here before, are in
+// specs/reduce.ts, run by reduce.test.ts.)
 import { expect } from 'chai';
 import {
-  argmax, globalNorm, huber, logSoftmax, max, meanAbsoluteError, meanSquaredError, min, sigmoid, sigmoidBinaryCrossEntropy, softmax,
-  softmaxCrossEntropy, tensor, valueAndGrad, withBackend, type Shape, type Tensor,
+  meanSquaredError, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, tensor, valueAndGrad, withBackend, type Tensor,
 } from '@webgrad/core';
-import { backendOf, BACKENDS, expectClose, randomValues } from '../helpers.js';
-import { describeSpecs, type Spec } from '../kernel-spec.js';
+import { backendOf, BACKENDS, expectClose } from '../helpers.js';
+import { describeSpecPart, describeSpecs } from '../kernel-spec.js';
+import { compositeLossSpecs, lossSpecs } from './specs/loss.js';
 
-const rows: Shape[][] = [[[1, 1]], [[3, 7]], [[5, 10]], [[2, 1031]]];
-/** Fixed probability rows (a softmax of seeded normals), made on the logits' backend: data, not a parameter. */
-const probabilitiesLike = (z: Tensor) => {
-  const [n, c] = z.shape, values = randomValues(n * c, 'any', 5);
-  const p = Array.from(values, (_, i) => Math.exp(values[i]));
-  for (let r = 0; r < n; r++) {
-    const total = p.slice(r * c, (r + 1) * c).reduce((a, b) => a + b, 0);
-    for (let k = 0; k < c; k++) p[r * c + k] /= total;
-  }
-  return withBackend(z.backend, () => tensor(p, [n, c]));
-};
-
-const specs: Spec[] = [
-  { name: 'max (all axes)', fn: (x) => max(x), cases: [[[7]], [[3, 5, 7]]], domains: ['any'], large: [[[1024, 1031]]] },
-  { name: 'max axis 1 keepDims', fn: (x) => max(x, 1, true), cases: [[[3, 5]], [[2, 1031]]], domains: ['any'] },
-  { name: 'min axes [0, 2]', fn: (x) => min(x, [0, 2]), cases: [[[3, 5, 7]], [[1, 1, 1]]], domains: ['any'] },
-  { name: 'argmax axis -1', fn: (x) => argmax(x), cases: [[[3, 7]], [[5, 1031]], [[1, 1]], [[67, 40]], [[130, 10]]], domains: ['any'], nonDifferentiable: true, large: [[[1024, 1031]]] },
-  { name: 'argmax axis 0', fn: (x) => argmax(x, 0), cases: [[[7, 3]], [[131, 5]]], domains: ['any'], nonDifferentiable: true },
-  { name: 'globalNorm of two tensors', fn: (a, b) => globalNorm([a, b]), cases: [[[3, 5], [7]], [[1031], [1]]], domains: ['any', 'any'] },
-  { name: 'softmax', fn: softmax, cases: rows, domains: ['any'], large: [[[1024, 1031]]] },
-  { name: 'logSoftmax', fn: logSoftmax, cases: [...rows, [[2, 3, 5]]], domains: ['any'] },
-  { name: 'softmaxCrossEntropy (int32 labels)', fn: softmaxCrossEntropy, cases: [[[3, 7], [3]], [[5, 10], [5]], [[2, 1031], [2]], [[4, 1], [4]]], domains: ['any', 'any'], integerInputs: { 1: 1 }, large: [[[1024, 10], [1024]]] },
-  { name: 'softmaxCrossEntropy (int32 labels, 10 classes)', fn: softmaxCrossEntropy, cases: [[[6, 10], [6]], [[67, 10], [67]], [[130, 10], [130]]], domains: ['any', 'any'], integerInputs: { 1: 10 } },
-  { name: 'softmaxCrossEntropy (probabilities)', fn: (z) => softmaxCrossEntropy(z, probabilitiesLike(z)), cases: rows, domains: ['any'] },
-  { name: 'softmaxCrossEntropy (soft labels, differentiated)', fn: (z, q) => softmaxCrossEntropy(z, softmax(q)), cases: [[[3, 7], [3, 7]], [[2, 10], [2, 10]], [[37, 100], [37, 100]]], domains: ['any', 'any'] },
-  { name: 'sigmoidBinaryCrossEntropy', fn: (x, z) => sigmoidBinaryCrossEntropy(x, sigmoid(z)), cases: [[[1], [1]], [[7, 13], [7, 13]], [[1031], [1031]]], domains: ['any', 'any'] },
-  { name: 'meanSquaredError', fn: meanSquaredError, cases: [[[3, 5], [3, 5]], [[1, 1], [1, 1]], [[7], [7]]], domains: ['any', 'any'] },
-  { name: 'meanAbsoluteError', fn: meanAbsoluteError, cases: [[[3, 5], [3, 5]], [[7], [7]]], domains: ['any', 'any'] },
-  { name: 'huber (δ = 1)', fn: (a, b) => huber(a, b), cases: [[[3, 5], [3, 5]], [[2, 131], [2, 131]]], domains: ['any', 'any'] },
-];
-
-describeSpecs('reductions, softmax and losses: GPU against the CPU reference, gradients checked numerically', specs);
+describeSpecPart('softmax and losses: GPU against the CPU reference, gradients checked numerically', lossSpecs);
+describeSpecs('regression losses (composites): GPU against the CPU reference, gradients checked numerically', compositeLossSpecs);
 
 for (const name of BACKENDS) {
   describe(`losses at extreme inputs and their errors on ${name}`, () => {

@@ -1,26 +1,12 @@
-// Data movement kernels (transpose, slice, pad, concat, gather, oneHot, cast) against the CPU reference
-// and hand computations, with their gradients; and their clear errors.
+// The movement family: transpose, slice, pad, concat, gather, oneHot, cast, reshape and broadcastTo
+// against the CPU reference with their gradients (specs/movement.ts), and by hand; their clear errors.
 import { expect } from 'chai';
 import { broadcastTo, cast, concat, gather, oneHot, pad, slice, tensor, transpose, withBackend, type Shape } from '@webgrad/core';
 import { backendOf, BACKENDS } from '../helpers.js';
-import { describeSpecs, type Spec } from '../kernel-spec.js';
+import { describeSpecPart } from '../kernel-spec.js';
+import { movementSpecs } from './specs/movement.js';
 
-const specs: Spec[] = [
-  { name: 'transpose 2-D', fn: (x) => transpose(x), cases: [[[3, 5]], [[1, 7]], [[67, 131]]], domains: ['any'], large: [[[1031, 1024]]] },
-  { name: 'transpose [2,0,1]', fn: (x) => transpose(x, [2, 0, 1]), cases: [[[2, 3, 5]], [[7, 1, 13]]], domains: ['any'] },
-  { name: 'slice', fn: (x) => slice(x, [1, 2], [2, -1]), cases: [[[4, 7]], [[3, 131]]], domains: ['any'] },
-  { name: 'slice 3-D', fn: (x) => slice(x, [0, 1, 3], [-1, 2, 4]), cases: [[[2, 3, 7]], [[5, 4, 9]]], domains: ['any'] },
-  { name: 'pad', fn: (x) => pad(x, [[1, 0], [2, 3]], 0.5), cases: [[[2, 3]], [[1, 1]], [[13, 7]]], domains: ['any'] },
-  { name: 'concat axis 0', fn: (a, b) => concat([a, b], 0), cases: [[[2, 3], [1, 3]], [[7, 5], [13, 5]]], domains: ['any', 'any'] },
-  { name: 'concat axis 1 (three inputs)', fn: (a, b, c) => concat([a, b, c], 1), cases: [[[2, 3], [2, 1], [2, 2]], [[3, 7], [3, 13], [3, 1]]], domains: ['any', 'any', 'any'] },
-  { name: 'gather axis 0', fn: (x, i) => gather(x, i, 0), cases: [[[5, 3], [4]], [[131, 7], [67]]], domains: ['any', 'any'], integerInputs: { 1: 5 } },
-  { name: 'gather axis 1', fn: (x, i) => gather(x, i, 1), cases: [[[2, 5, 3], [2, 3]], [[3, 7, 2], [11]]], domains: ['any', 'any'], integerInputs: { 1: 5 } },
-  { name: 'oneHot', fn: (i) => oneHot(i, 10), cases: [[[7]], [[3, 5]], [[1031]]], domains: ['any'], integerInputs: { 0: 10 }, nonDifferentiable: true },
-  { name: 'cast float32 → int32', fn: (x) => cast(x, 'int32'), cases: [[[7]], [[1031]]], domains: ['any'], nonDifferentiable: true },
-  { name: 'cast int32 → float32', fn: (x) => cast(x, 'float32'), cases: [[[7]], [[1031]]], domains: ['any'], integerInputs: { 0: 1000 }, nonDifferentiable: true },
-];
-
-describeSpecs('movement: GPU against the CPU reference, gradients checked numerically', specs);
+describeSpecPart('movement: GPU against the CPU reference, gradients checked numerically', movementSpecs);
 
 for (const name of BACKENDS) {
   describe(`movement by hand on ${name}`, () => {

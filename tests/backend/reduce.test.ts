@@ -1,14 +1,42 @@
-// Reductions on the GPU against the CPU reference, by path (packages/webgpu/src/ops/reduce.ts): the rows
+// The reduction family: its specs (specs/reduce.ts) GPU against the CPU reference with gradients checked
+// numerically; the tie rules by hand on both backends; and every path of the GPU reduction
+// (packages/webgpu/src/ops/reduce.ts) against the CPU reference: the rows
 // kernel for trailing axes — full reductions and row-wise ones, one pass (rows up to one chunk,
 // REDUCE_CHUNK = 65536) and two (longer rows, up to 1M + 3 elements) — and the general strided kernel
 // for other axes. Every op (sum, mean, max, min) at sizes around the workgroup's 64, its 4 loads a
 // round (256) and the chunk;
-// max and min also on all-negative and all-positive data, where a wrong identity would show.
-import { max, mean, min, sum, type Shape, type Tensor } from '@webgrad/core';
-import { cpu, expectClose, gpu, on, randomValues, tensorOn, type Domain } from '../helpers.js';
+// max and min also on all-negative and all-positive data, where a wrong identity would show. A mean's
+// tolerance is its sum's divided by the count: a mean of a million normal values is near 1e-3, and an
+// absolute bound of that size would accept any result near zero.
+import { expect } from 'chai';
+import { argmax, grad, max, mean, min, sum, tensor, withBackend, type Shape, type Tensor } from '@webgrad/core';
+import { backendOf, BACKENDS, cpu, expectClose, gpu, on, randomValues, tensorOn, type Domain } from '../helpers.js';
+import { describeSpecPart } from '../kernel-spec.js';
+import { reduceSpecs } from './specs/reduce.js';
+
+describeSpecPart('reductions: GPU against the CPU reference, gradients checked numerically', reduceSpecs);
+
+for (const name of BACKENDS) {
+  describe(`reduction tie rules by hand on ${name}`, () => {
+    const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
+    const gradOf = async (f: (x: Tensor) => Tensor, values: number[], shape: Shape) =>
+      Array.from(await grad(f)(run(() => tensor(values, shape)))[0].data());
+
+    it('max and min split the gradient equally among tied extrema', async () => {
+      expectClose(await gradOf((x) => max(x), [1, 3, 3, 2], [4]), [0, 0.5, 0.5, 0], { rtol: 1e-7 });
+      expectClose(await gradOf((x) => min(x, 1), [2, 2, 2, 5, 1, 1], [2, 3]), [1 / 3, 1 / 3, 1 / 3, 0, 0.5, 0.5], { rtol: 1e-6 });
+    });
+
+    it('argmax picks the first of tied maxima, along either axis', async () => {
+      const x = run(() => tensor([[1, 3, 3, 0], [2, 2, 2, 2], [0, 3, 5, 5]]));
+      expect(Array.from(await argmax(x).data())).to.deep.equal([1, 0, 2]);
+      expect(Array.from(await argmax(x, 0).data())).to.deep.equal([1, 0, 2, 2]);
+    });
+  });
+}
 
 const OPS = { sum, mean, max, min } as const;
-type OpName = keyof typeof OPS;
+type ReductionName = keyof typeof OPS;
 
 interface Case { shape: Shape; axes?: number[]; domain?: Domain | 'negative' }
 
@@ -35,7 +63,7 @@ const CASES: Case[] = [
 
 const describeCase = (c: Case) => `[${c.shape}]${c.axes ? ` axes [${c.axes}]` : ' (all axes)'}${c.domain ? ` ${c.domain}` : ''}`;
 
-async function runOn(backend: ReturnType<typeof gpu>, op: OpName, c: Case, seed: number): Promise<Float32Array> {
+async function runOn(backend: ReturnType<typeof gpu>, op: ReductionName, c: Case, seed: number): Promise<Float32Array> {
   const n = c.shape.reduce((p, d) => p * d, 1);
   const domain = c.domain ?? 'any';
   const values = randomValues(n, domain === 'negative' ? 'positive' : domain, seed).map((v) => (domain === 'negative' ? -v : v));
@@ -47,14 +75,16 @@ async function runOn(backend: ReturnType<typeof gpu>, op: OpName, c: Case, seed:
 }
 
 describe('reductions: rows and strided paths against the CPU reference', () => {
-  for (const op of Object.keys(OPS) as OpName[]) {
+  for (const op of Object.keys(OPS) as ReductionName[]) {
     describe(op, () => {
       CASES.forEach((c, i) => {
         it(describeCase(c), async () => {
           const expected = await runOn(cpu(), op, c, 300 + i);
           const actual = await runOn(gpu(), op, c, 300 + i);
-          // max/min are exact; sums of up to 1M normal values carry float32 rounding (pairwise: small)
-          const tolerance = op === 'max' || op === 'min' ? { rtol: 0, atol: 0 } : { rtol: 1e-5, atol: 1e-3 };
+          // max/min are exact; sums of up to 1M normal values carry float32 rounding (pairwise: small),
+          // and a mean carries that rounding divided by the count
+          const count = (c.axes ?? c.shape.map((_, d) => d)).reduce((n, d) => n * c.shape[d], 1);
+          const tolerance = op === 'max' || op === 'min' ? { rtol: 0, atol: 0 } : { rtol: 1e-5, atol: op === 'mean' ? 1e-3 / count : 1e-3 };
           expectClose(actual, expected, tolerance, `${op} ${describeCase(c)}`);
         });
       });

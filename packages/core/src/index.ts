@@ -33,18 +33,50 @@ export { avgPool2d, conv1d, conv2d, maxPool2d, translate, type Conv1DArgs, type 
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 
+import type { ReduceOp, UnaryOp } from './backend.js';
+import type { OpDef } from './engine.js';
 import { convOps } from './ops/conv.js';
 import { creationOps } from './ops/creation.js';
-import { elementwiseOps, parameterisedOps, whereOp } from './ops/elementwise.js';
+import { binaryOps, parameterisedOps, unaryOps, whereOp, type ElementwiseBinaryOp } from './ops/elementwise.js';
 import { matmulOps } from './ops/matmul.js';
 import { lossOps } from './ops/loss.js';
 import { movementOps } from './ops/movement.js';
 import { randomOps } from './ops/random.js';
 import { reduceOps } from './ops/reduce.js';
 
-/** Every op's definition by name: the one table tests and tools iterate over. */
-export const opTable = { ...creationOps, ...elementwiseOps, ...parameterisedOps, where: whereOp, ...reduceOps, ...matmulOps, ...movementOps, ...lossOps, ...randomOps, ...convOps } as const;
-export type OpName = keyof typeof opTable;
+/**
+ * Every public op's name: the unary, binary and reduce ops by the Backend contract's unions, the other
+ * families by their tables. Ops that only a backward rule runs (reluGrad, conv2dInputGrad, ...) are not
+ * here: the specs of the ops whose gradients they are cover them.
+ */
+export type OpName =
+  | keyof typeof creationOps
+  | UnaryOp
+  | ElementwiseBinaryOp
+  | 'where'
+  | ReduceOp
+  | 'argmax'
+  | keyof typeof matmulOps
+  | keyof typeof movementOps
+  | keyof typeof lossOps
+  | keyof typeof randomOps
+  | keyof typeof convOps;
+
+/** Every op's definition by name; the test suite's spec table is keyed by the same names. */
+export const opTable = {
+  ...creationOps,
+  ...unaryOps,
+  ...parameterisedOps,
+  ...binaryOps,
+  where: whereOp,
+  ...reduceOps,
+  ...matmulOps,
+  ...movementOps,
+  ...lossOps,
+  ...randomOps,
+  ...convOps,
+} as const satisfies { readonly [K in OpName]: OpDef<never> };
+export const OP_NAMES = Object.keys(opTable) as OpName[];
 export { forgetBackend } from './engine.js';
 export { asyncScopesIsolated, tidyAsync } from './scope.js';
 export {

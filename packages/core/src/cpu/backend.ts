@@ -1,6 +1,7 @@
 // The CPU reference backend: plain, obviously-correct TypeScript computing in float64. It is the
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
-// Storage is a Float64Array for every dtype.
+// Storage is a Float64Array for every dtype. Every op-code dispatch is a table keyed by the contract's
+// union (or a switch ending in a `never` check), so an op missing here does not compile.
 import type { Backend, BinaryOp, Conv2DGeometry, MatmulEpilogue, PoolKind, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
@@ -30,7 +31,7 @@ const normalCdf = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
 const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 const sigmoidOf = (x: number) => 1 / (1 + Math.exp(-x));
 
-const unaryFns: Record<UnaryOp, (x: number, alpha: number) => number> = {
+const unaryFns: { readonly [K in UnaryOp]: (x: number, alpha: number) => number } = {
   neg: (x) => -x,
   exp: Math.exp,
   log: Math.log,
@@ -51,7 +52,7 @@ const unaryFns: Record<UnaryOp, (x: number, alpha: number) => number> = {
 };
 
 // f'(x), from x or from y = f(x); dx = dy · f'(x)
-const derivativeFns: Record<UnaryGradOp, (x: number, y: number, alpha: number) => number> = {
+const derivativeFns: { readonly [K in UnaryGradOp]: (x: number, y: number, alpha: number) => number } = {
   relu: (x) => (x > 0 ? 1 : 0),
   sigmoid: (_, y) => y * (1 - y),
   tanh: (_, y) => 1 - y * y,
@@ -68,7 +69,7 @@ const derivativeFns: Record<UnaryGradOp, (x: number, y: number, alpha: number) =
   sigmoidBce: (x, labels) => sigmoidOf(x) - labels,
 };
 
-const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+const binaryFns: { readonly [K in BinaryOp]: (a: number, b: number) => number } = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -82,6 +83,15 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   greaterEqual: (a, b) => +(a >= b),
   lessEqual: (a, b) => +(a <= b),
   sigmoidBce: (x, z) => Math.max(x, 0) - x * z + Math.log1p(Math.exp(-Math.abs(x))),
+};
+
+/** Each reduction as a fold: where it starts, how it takes in one element, and how it ends given the count. */
+interface Fold { readonly identity: number; readonly combine: (a: number, b: number) => number; readonly finish: (total: number, count: number) => number }
+const folds: { readonly [K in ReduceOp]: Fold } = {
+  sum: { identity: 0, combine: (a, b) => a + b, finish: (total) => total },
+  mean: { identity: 0, combine: (a, b) => a + b, finish: (total, count) => total / count },
+  max: { identity: -Infinity, combine: Math.max, finish: (total) => total },
+  min: { identity: Infinity, combine: Math.min, finish: (total) => total },
 };
 
 /** For each flat index of `outShape`, the flat index into a tensor of `inShape` broadcast to it. */
@@ -225,8 +235,8 @@ export class CpuBackend implements Backend {
     const keptShape = x.shape.filter((_, d) => !axes.includes(d));
     const keptStrides = stridesOf(keptShape);
     const inStrides = stridesOf(x.shape);
-    const combine = { sum: (a: number, b: number) => a + b, mean: (a: number, b: number) => a + b, max: Math.max, min: Math.min }[op];
-    const out = new Float64Array(sizeOf(keptShape)).fill(op === 'max' ? -Infinity : op === 'min' ? Infinity : 0);
+    const fold = folds[op];
+    const out = new Float64Array(sizeOf(keptShape)).fill(fold.identity);
     const src = values(x);
     for (let i = 0; i < src.length; i++) {
       let o = 0, k = 0;
@@ -234,13 +244,10 @@ export class CpuBackend implements Backend {
         if (axes.includes(d)) continue;
         o += Math.floor(i / inStrides[d]) % x.shape[d] * keptStrides[k++];
       }
-      out[o] = combine(out[o], src[i]);
+      out[o] = fold.combine(out[o], src[i]);
     }
-    if (op === 'mean') {
-      const n = sizeOf(axes.map((a) => x.shape[a]));
-      for (let o = 0; o < out.length; o++) out[o] /= n;
-    }
-    return out;
+    const count = sizeOf(axes.map((a) => x.shape[a]));
+    return out.map((total) => fold.finish(total, count));
   }
 
   optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], h: OptimizerHyper, scale?: TensorInfo): void {
@@ -250,26 +257,41 @@ export class CpuBackend implements Backend {
       let g = grads[i] * factor;
       if (h.clipValue > 0) g = Math.min(h.clipValue, Math.max(-h.clipValue, g));
       if (kind !== 'adamw') g += h.weightDecay * theta[i];
-      if (kind === 'sgd') theta[i] -= lr * g;
-      else if (kind === 'momentum' || kind === 'nesterov') {
-        s0[i] = h.momentum * s0[i] - lr * g;
-        theta[i] += kind === 'nesterov' ? h.momentum * s0[i] - lr * g : s0[i];
-      } else if (kind === 'adagrad') {
-        s0[i] += g * g;
-        theta[i] -= (lr * g) / (h.epsilon + Math.sqrt(s0[i]));
-      } else if (kind === 'rmsprop' || kind === 'rmspropMomentum' || kind === 'rmspropNesterov') {
-        s0[i] = h.rho * s0[i] + (1 - h.rho) * g * g;
-        const step = (lr * g) / (Math.sqrt(s0[i]) + h.epsilon);
-        if (kind === 'rmsprop') theta[i] -= step;
-        else {
+      switch (kind) {
+        case 'sgd':
+          theta[i] -= lr * g;
+          break;
+        case 'momentum':
+        case 'nesterov':
+          s0[i] = h.momentum * s0[i] - lr * g;
+          theta[i] += kind === 'nesterov' ? h.momentum * s0[i] - lr * g : s0[i];
+          break;
+        case 'adagrad':
+          s0[i] += g * g;
+          theta[i] -= (lr * g) / (h.epsilon + Math.sqrt(s0[i]));
+          break;
+        case 'rmsprop':
+        case 'rmspropMomentum':
+        case 'rmspropNesterov': {
+          s0[i] = h.rho * s0[i] + (1 - h.rho) * g * g;
+          const step = (lr * g) / (Math.sqrt(s0[i]) + h.epsilon);
+          if (kind === 'rmsprop') {
+            theta[i] -= step;
+            break;
+          }
           s1[i] = h.momentum * s1[i] - step;
           theta[i] += kind === 'rmspropNesterov' ? h.momentum * s1[i] - step : s1[i];
+          break;
         }
-      } else {
-        if (kind === 'adamw') theta[i] -= lr * h.weightDecay * theta[i];
-        s0[i] = h.beta1 * s0[i] + (1 - h.beta1) * g;
-        s1[i] = h.beta2 * s1[i] + (1 - h.beta2) * g * g;
-        theta[i] -= (lr * s0[i] * h.bias1) / (Math.sqrt(s1[i] * h.bias2) + h.epsilon);
+        case 'adam':
+        case 'adamw':
+          if (kind === 'adamw') theta[i] -= lr * h.weightDecay * theta[i];
+          s0[i] = h.beta1 * s0[i] + (1 - h.beta1) * g;
+          s1[i] = h.beta2 * s1[i] + (1 - h.beta2) * g * g;
+          theta[i] -= (lr * s0[i] * h.bias1) / (Math.sqrt(s1[i] * h.bias2) + h.epsilon);
+          break;
+        default:
+          throw new Error(`optimizerStep: unknown kind '${kind satisfies never as string}'`);
       }
     }
   }

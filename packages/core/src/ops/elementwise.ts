@@ -1,7 +1,8 @@
 // Elementwise ops, forward and backward: unary activations and math, binary arithmetic and
 // comparisons with broadcasting, and where. Each unary derivative is one fused kernel (unary_grad).
 // Backward rules return gradients in the broadcast output shape; the tape sums them back to each
-// input's shape.
+// input's shape. Each table is keyed by the contract's op-name union, so an op without a definition
+// here does not compile.
 import { UNARY_GRAD_OPS, type BinaryOp, type FusedActivation, type UnaryGradOp, type UnaryOp } from '../backend.js';
 import { broadcastShapes, fmt, sameShape } from '../dtype.js';
 import { runOp, type GradRule, type OpDef } from '../engine.js';
@@ -37,7 +38,12 @@ export const derivative = (op: UnaryGradOp, x: Tensor, y: Tensor, dy: Tensor, al
   runOp(unaryGradOps[op], [x, y, dy], { alpha });
 const fusedGrad = (op: UnaryGradOp): GradRule<undefined> => (dy, [x], y) => [() => derivative(op, x, y, dy)];
 
-const alphaDef = (name: 'leakyRelu' | 'elu'): OpDef<AlphaAttrs> => ({
+/** The unary ops with an α attribute; the others take none. */
+export type AlphaUnaryOp = 'leakyRelu' | 'elu';
+/** sigmoidBce is a binary kernel behind sigmoidBinaryCrossEntropy (loss.ts), not an op of its own. */
+export type ElementwiseBinaryOp = Exclude<BinaryOp, 'sigmoidBce'>;
+
+const alphaDef = (name: AlphaUnaryOp): OpDef<AlphaAttrs> => ({
   name,
   infer: ([x]) => { requireFloat(name, x); return { shape: x.shape, dtype: x.dtype }; },
   kernel: (backend, [x], { alpha }) => backend.unary(name, x, alpha),
@@ -66,7 +72,7 @@ function binaryDef(name: BinaryOp, grad: GradRule<undefined>): OpDef<undefined> 
   };
 }
 
-export const elementwiseOps = {
+export const unaryOps: { readonly [K in Exclude<UnaryOp, AlphaUnaryOp>]: OpDef<undefined> } = {
   neg: unaryDef('neg', (dy) => [() => neg(dy)]),
   exp: unaryDef('exp', (dy, _, y) => [() => mul(dy, y)]), // d/dx e^x = e^x = y
   log: unaryDef('log', (dy, [x]) => [() => div(dy, x)]), // d/dx ln x = 1/x
@@ -82,7 +88,12 @@ export const elementwiseOps = {
   selu: unaryDef('selu', fusedGrad('selu')),
   softplus: unaryDef('softplus', fusedGrad('softplus')),
   gelu: unaryDef('gelu', fusedGrad('gelu')),
-  isFinite: { ...unaryDef('isFinite', () => []), grad: 'nonDifferentiable' as const },
+  isFinite: { ...unaryDef('isFinite', () => []), grad: 'nonDifferentiable' },
+};
+
+export const parameterisedOps: { readonly [K in AlphaUnaryOp]: OpDef<AlphaAttrs> } = { leakyRelu: alphaDef('leakyRelu'), elu: alphaDef('elu') };
+
+export const binaryOps: { readonly [K in ElementwiseBinaryOp]: OpDef<undefined> } = {
   add: binaryDef('add', (dy) => [() => dy, () => dy]),
   sub: binaryDef('sub', (dy) => [() => dy, () => neg(dy)]),
   mul: binaryDef('mul', (dy, [a, b]) => [() => mul(dy, b), () => mul(dy, a)]),
@@ -99,9 +110,7 @@ export const elementwiseOps = {
   equal: comparisonDef('equal'),
   greaterEqual: comparisonDef('greaterEqual'),
   lessEqual: comparisonDef('lessEqual'),
-} satisfies Record<string, OpDef<undefined>>;
-
-export const parameterisedOps = { leakyRelu: alphaDef('leakyRelu'), elu: alphaDef('elu') };
+};
 
 export const whereOp: OpDef<undefined> = {
   name: 'where',
@@ -115,47 +124,47 @@ export const whereOp: OpDef<undefined> = {
   grad: (dy, [condition]) => [null, () => where(condition, dy, 0), () => where(condition, 0, dy)],
 };
 
-export const neg = (x: Tensor): Tensor => runOp(elementwiseOps.neg, [x], undefined);
-export const exp = (x: Tensor): Tensor => runOp(elementwiseOps.exp, [x], undefined);
-export const log = (x: Tensor): Tensor => runOp(elementwiseOps.log, [x], undefined);
-export const relu = (x: Tensor): Tensor => runOp(elementwiseOps.relu, [x], undefined);
-export const sigmoid = (x: Tensor): Tensor => runOp(elementwiseOps.sigmoid, [x], undefined);
-export const tanh = (x: Tensor): Tensor => runOp(elementwiseOps.tanh, [x], undefined);
-export const abs = (x: Tensor): Tensor => runOp(elementwiseOps.abs, [x], undefined);
-export const sqrt = (x: Tensor): Tensor => runOp(elementwiseOps.sqrt, [x], undefined);
-export const rsqrt = (x: Tensor): Tensor => runOp(elementwiseOps.rsqrt, [x], undefined);
-export const square = (x: Tensor): Tensor => runOp(elementwiseOps.square, [x], undefined);
-export const reciprocal = (x: Tensor): Tensor => runOp(elementwiseOps.reciprocal, [x], undefined);
+export const neg = (x: Tensor): Tensor => runOp(unaryOps.neg, [x], undefined);
+export const exp = (x: Tensor): Tensor => runOp(unaryOps.exp, [x], undefined);
+export const log = (x: Tensor): Tensor => runOp(unaryOps.log, [x], undefined);
+export const relu = (x: Tensor): Tensor => runOp(unaryOps.relu, [x], undefined);
+export const sigmoid = (x: Tensor): Tensor => runOp(unaryOps.sigmoid, [x], undefined);
+export const tanh = (x: Tensor): Tensor => runOp(unaryOps.tanh, [x], undefined);
+export const abs = (x: Tensor): Tensor => runOp(unaryOps.abs, [x], undefined);
+export const sqrt = (x: Tensor): Tensor => runOp(unaryOps.sqrt, [x], undefined);
+export const rsqrt = (x: Tensor): Tensor => runOp(unaryOps.rsqrt, [x], undefined);
+export const square = (x: Tensor): Tensor => runOp(unaryOps.square, [x], undefined);
+export const reciprocal = (x: Tensor): Tensor => runOp(unaryOps.reciprocal, [x], undefined);
 /** x for x > 0, else αx (TF.js's default α = 0.2). */
 export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor => runOp(parameterisedOps.leakyRelu, [x], { alpha });
 /** x for x > 0, else α(eˣ − 1). */
 export const elu = (x: Tensor, alpha = 1): Tensor => runOp(parameterisedOps.elu, [x], { alpha });
 /** λ·elu(x, α) with the self-normalising constants λ ≈ 1.0507, α ≈ 1.6733. */
-export const selu = (x: Tensor): Tensor => runOp(elementwiseOps.selu, [x], undefined);
+export const selu = (x: Tensor): Tensor => runOp(unaryOps.selu, [x], undefined);
 /** ln(1 + eˣ), computed without overflow. */
-export const softplus = (x: Tensor): Tensor => runOp(elementwiseOps.softplus, [x], undefined);
+export const softplus = (x: Tensor): Tensor => runOp(unaryOps.softplus, [x], undefined);
 /** A float32 mask: 1 where x is finite, 0 where it is NaN or ±∞ (read from the bits, so reliable on any GPU). */
-export const isFinite = (x: Tensor): Tensor => runOp(elementwiseOps.isFinite, [x], undefined);
+export const isFinite = (x: Tensor): Tensor => runOp(unaryOps.isFinite, [x], undefined);
 /** xΦ(x), the exact GELU (Keras's default, approximate = false). */
-export const gelu = (x: Tensor): Tensor => runOp(elementwiseOps.gelu, [x], undefined);
+export const gelu = (x: Tensor): Tensor => runOp(unaryOps.gelu, [x], undefined);
 
 const binary = (op: OpDef<undefined>, a: Tensor | number, b: Tensor | number): Tensor => {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op.name}: at least one input must be a Tensor`);
   const ta = asTensor(a, b as Tensor);
   return runOp(op, [ta, asTensor(b, ta)], undefined);
 };
-export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.add, a, b);
-export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.sub, a, b);
-export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.mul, a, b);
-export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.div, a, b);
-export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.pow, a, b);
-export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.maximum, a, b);
-export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.minimum, a, b);
-export const greater = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.greater, a, b);
-export const less = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.less, a, b);
-export const equal = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.equal, a, b);
-export const greaterEqual = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.greaterEqual, a, b);
-export const lessEqual = (a: Tensor | number, b: Tensor | number): Tensor => binary(elementwiseOps.lessEqual, a, b);
+export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.add, a, b);
+export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.sub, a, b);
+export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.mul, a, b);
+export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.div, a, b);
+export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.pow, a, b);
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.maximum, a, b);
+export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.minimum, a, b);
+export const greater = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.greater, a, b);
+export const less = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.less, a, b);
+export const equal = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.equal, a, b);
+export const greaterEqual = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.greaterEqual, a, b);
+export const lessEqual = (a: Tensor | number, b: Tensor | number): Tensor => binary(binaryOps.lessEqual, a, b);
 
 /** condition ? a : b elementwise with broadcasting; condition is a float32 mask or int32 (nonzero = true). */
 export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {

@@ -1,6 +1,6 @@
 // Reductions over any set of axes, with keepDims: sum, mean, max, min; argmax along one axis; the
 // global L2 norm of many tensors. The kernel always writes the reduced values contiguously, so
-// keepDims only changes the shape.
+// keepDims only changes the shape. The reductions' table is keyed by the contract's ReduceOp.
 import type { ReduceOp } from '../backend.js';
 import { normalizeAxes, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
@@ -31,12 +31,16 @@ const extremumGrad: OpDef<ReduceAttrs>['grad'] = (dy, [x], y, { axes }) => [() =
   return div(mul(mask, spread(dy, x, axes)), spread(sum(mask, axes), x, axes));
 }];
 
-export const reduceOps = {
+export const reductionOps: { readonly [K in ReduceOp]: OpDef<ReduceAttrs> } = {
   sum: reduceDef('sum', (dy, [x], _, { axes }) => [() => spread(dy, x, axes)]),
   // mean = sum / n, with n the number of elements reduced into each output
   mean: reduceDef('mean', (dy, [x], _, { axes }) => [() => mul(spread(dy, x, axes), 1 / sizeOf(axes.map((a) => x.shape[a])))]),
   max: reduceDef('max', extremumGrad),
   min: reduceDef('min', extremumGrad),
+};
+
+export const reduceOps = {
+  ...reductionOps,
   argmax: {
     name: 'argmax',
     infer: ([x], { axes }) => { requireFloat('argmax', x); return { shape: x.shape.filter((_, i) => i !== axes[0]), dtype: 'int32' }; },

@@ -1,0 +1,45 @@
+// The reduction family's part of the spec table: sum, mean, max, min over any axes with keepDims, and
+// argmax. Tolerances are relative to the values reduced: a mean's absolute tolerance is its sum's
+// divided by the count, so a mean near zero is not compared against a bound larger than itself.
+// max, min and argmax also run on tied data, where the tie rules (split the gradient, first index) decide.
+import { argmax, globalNorm, max, mean, min, sum, type Shape } from '@webgrad/core';
+import type { SpecPart } from '../../kernel-spec.js';
+
+const sumTolerance = { rtol: 1e-5, atol: 1e-5 };
+
+export const reduceSpecs = {
+  sum: [
+    { name: 'sum (all axes)', fn: (x) => sum(x), cases: [[[7]], [[3, 5, 7]], [[1]]], domains: ['any'], large: [[[1024, 1031]]], tolerance: { rtol: 1e-4, atol: 1e-2 } },
+    { name: 'sum axis 1', fn: (x) => sum(x, 1), cases: [[[3, 5, 7]], [[2, 1031]]], domains: ['any'], large: [[[67, 16411]]], tolerance: { rtol: 1e-4, atol: 1e-3 } },
+    { name: 'sum axes [0, 2] keepDims', fn: (x) => sum(x, [0, 2], true), cases: [[[3, 5, 7]], [[1, 1, 1]]], domains: ['any'], tolerance: sumTolerance },
+    { name: 'globalNorm of two tensors (a sum of squares)', fn: (a, b) => globalNorm([a, b]), cases: [[[3, 5], [7]], [[1031], [1]]], domains: ['any', 'any'] },
+  ],
+  mean: [
+    // the means of 131 and 1031 normal values are near 0.1 and 0.03: an atol of 1e-7 keeps the check relative
+    { name: 'mean axis 0', fn: (x) => mean(x, 0), cases: [[[5, 3]], [[131, 7]]], domains: ['any'], large: [[[1031, 1024]]], tolerance: { rtol: 1e-4, atol: 1e-7 } },
+    { name: 'mean axis -1', fn: (x) => mean(x, -1), cases: [[[3, 5]], [[2, 3, 257]]], domains: ['any'], tolerance: { rtol: 1e-5, atol: 1e-7 } },
+    { name: 'mean (all axes) of positive values', fn: (x) => mean(x), cases: [[[7]], [[3, 5, 7]]], domains: ['positive'], large: [[[1024, 1031]]], tolerance: { rtol: 1e-5, atol: 0 } },
+  ],
+  max: [
+    { name: 'max (all axes)', fn: (x) => max(x), cases: [[[7]], [[3, 5, 7]]], domains: ['any'], large: [[[1024, 1031]]] },
+    { name: 'max axis 1 keepDims', fn: (x) => max(x, 1, true), cases: [[[3, 5]], [[2, 1031]]], domains: ['any'] },
+    {
+      name: 'max axis 1 on tied inputs', fn: (x) => max(x, 1), cases: [[[3, 5]], [[4, 7]], [[2, 1031]]], domains: ['tied'],
+      tieRule: 'the gradient is split equally among the tied maxima',
+    },
+    { name: 'max (all axes) on tied inputs', fn: (x) => max(x), cases: [[[3, 5, 7]]], domains: ['tied'], large: [[[1024, 1031]]], tieRule: 'split equally among the ties' },
+  ],
+  min: [
+    { name: 'min axes [0, 2]', fn: (x) => min(x, [0, 2]), cases: [[[3, 5, 7]], [[1, 1, 1]]], domains: ['any'] },
+    { name: 'min axes [0, 2] on tied inputs', fn: (x) => min(x, [0, 2]), cases: [[[3, 5, 7]], [[4, 3, 130]]], domains: ['tied'], tieRule: 'split equally among the ties' },
+  ],
+  argmax: [
+    { name: 'argmax axis -1', fn: (x) => argmax(x), cases: [[[3, 7]], [[5, 1031]], [[1, 1]], [[67, 40]], [[130, 10]]], domains: ['any'], nonDifferentiable: true, large: [[[1024, 1031]]] },
+    { name: 'argmax axis 0', fn: (x) => argmax(x, 0), cases: [[[7, 3]], [[131, 5]]], domains: ['any'], nonDifferentiable: true },
+    {
+      name: 'argmax axis -1 on tied inputs (the first index wins)', fn: (x) => argmax(x), domains: ['tied'], nonDifferentiable: true,
+      cases: [[[3, 7]], [[130, 10]], [[67, 40]], [[5, 1031]]] satisfies Shape[][], large: [[[1024, 1031]]],
+    },
+    { name: 'argmax axis 0 on tied inputs (the first index wins)', fn: (x) => argmax(x, 0), cases: [[[7, 3]], [[131, 5]], [[40, 67]]], domains: ['tied'], nonDifferentiable: true },
+  ],
+} satisfies SpecPart;

@@ -9,7 +9,7 @@
 // (n, oh) row times 8 consecutive co, so each step over ci loads 4 x values and 8 weights for 32
 // FMAs (a CPU-emulated GPU is bound by loads). co blocks fastest, then ow blocks, then rows; 256 per
 // workgroup, grid wrapped into y. Lanes past OW or CO read clamped, in-bounds addresses and are never
-// written. Direct convolution, no im2col buffer: see packages/webgpu/src/conv.ts for the choice.
+// written. Direct convolution, no im2col buffer: see packages/webgpu/src/ops/conv.ts for the choice.
 
 
 struct Params {

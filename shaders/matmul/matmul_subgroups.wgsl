@@ -16,7 +16,7 @@
 // over the 4 rows). K runs in chunks of CHUNK through the broadcasts, the remainder (K mod CHUNK)
 // with direct loads. Loads past the edges read the last row/column (clamped, so every lane takes
 // part in every broadcast) and their results are never stored.
-// Needs subgroups of at least CHUNK lanes, and M ≤ 65535·4·ROW_BLOCKS (gemm.ts checks both).
+// Needs subgroups of at least CHUNK lanes, and M ≤ 65535·4·ROW_BLOCKS (ops/matmul.ts checks both).
 
 enable subgroups;
 

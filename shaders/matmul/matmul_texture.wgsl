@@ -17,7 +17,7 @@
 // batch. K runs in chunks of CHUNK through the broadcasts, the remainder (K mod CHUNK) with direct
 // loads. Loads of a past the last row read the last row (clamped, so every lane takes part in every
 // broadcast), texels past the last column hold zeros, and neither is ever stored. Needs subgroups of
-// at least CHUNK lanes, M ≤ 65535·16, and a texture of batch·K rows (gemm.ts checks all three).
+// at least CHUNK lanes, M ≤ 65535·16, and a texture of batch·K rows (ops/matmul.ts checks all three).
 
 enable subgroups;
 

@@ -24,7 +24,9 @@ const SMALL = 1024;
 async function openFramework() {
   if (framework === 'webgrad') return (await import('./adapters/webgrad.mjs')).open();
   if (framework.startsWith('tfjs-')) return (await import('./adapters/tfjs.mjs')).open(framework.slice(5));
-  throw new Error(`bench: unknown framework '${framework}'; expected webgrad, tfjs-webgpu, tfjs-wasm, tfjs-cpu or dawn`);
+  throw new Error(
+    `bench: unknown framework '${framework}'; expected webgrad, tfjs-webgpu, tfjs-wasm, tfjs-cpu or dawn`,
+  );
 }
 
 /** Seconds per op: `reps` ops (each from make(previous)) and one readback of the last, per run. */
@@ -50,35 +52,52 @@ async function kernels(fw) {
   const matmulCase = async (label, { M, K, N, transposeA = false, transposeB = false }) => {
     const flops = 2 * M * N * K;
     if (framework === 'tfjs-cpu' && flops > 2 * 1024 ** 3) return; // minutes per run in plain JS
-    const a = fw.randn(transposeA ? [K, M] : [M, K], 1), b = fw.randn(transposeB ? [N, K] : [K, N], 2);
+    const a = fw.randn(transposeA ? [K, M] : [M, K], 1),
+      b = fw.randn(transposeB ? [N, K] : [K, N], 2);
     const reps = Math.max(1, Math.min(100, Math.round(2e8 / flops)));
-    const seconds = await timeChain(fw, () => fw.matmul(a, b, transposeA, transposeB), { reps, runs: flops > 4e9 ? 3 : 5 });
+    const seconds = await timeChain(fw, () => fw.matmul(a, b, transposeA, transposeB), {
+      reps,
+      runs: flops > 4e9 ? 3 : 5,
+    });
     rows[label] = seconds.map((s) => flops / s / 1e9);
-    fw.dispose(a); fw.dispose(b);
+    fw.dispose(a);
+    fw.dispose(b);
   };
   for (const n of MATMUL_SIZES) await matmulCase(`matmul ${n}`, { M: n, K: n, N: n });
   for (const g of MLP_GEMMS) await matmulCase(g.label, g);
 
-  const x = fw.randn([ELEMENTS], 3), y = fw.randn([ELEMENTS], 4);
-  rows['add 4M'] = (await timeChain(fw, () => fw.add(x, y), { reps: 10, runs: 5 })).map((s) => (3 * 4 * ELEMENTS) / s / 1e9);
+  const x = fw.randn([ELEMENTS], 3),
+    y = fw.randn([ELEMENTS], 4);
+  rows['add 4M'] = (await timeChain(fw, () => fw.add(x, y), { reps: 10, runs: 5 })).map(
+    (s) => (3 * 4 * ELEMENTS) / s / 1e9,
+  );
   rows['sum 4M'] = (await timeChain(fw, () => fw.sum(x), { reps: 10, runs: 5 })).map((s) => (4 * ELEMENTS) / s / 1e9);
-  fw.dispose(x); fw.dispose(y);
+  fw.dispose(x);
+  fw.dispose(y);
 
   // A chain: each add reads the previous one's output, as the floor's dispatches do. On a WebGPU
   // framework the raw Dawn floor runs alternately with it, so both see the same machine load.
-  const s0 = fw.randn([SMALL], 5), s1 = fw.randn([SMALL], 6);
+  const s0 = fw.randn([SMALL], 5),
+    s1 = fw.randn([SMALL], 6);
   const device = fw.device?.();
   const floor = device ? await openDawnFloor({ chain: 200, device }) : undefined;
   rows['small op'] = [];
-  if (floor) { rows['floor submit each'] = []; rows['floor one pass'] = []; }
+  if (floor) {
+    rows['floor submit each'] = [];
+    rows['floor one pass'] = [];
+  }
   // 15 timed chains: a chain of 200 small ops is ~6 ms, so one GC pause or scheduler hiccup moves a
   // sample by 2-4×, and the median of 7 still wandered by ±30% from run to run
   for (let r = 0; r <= 15; r++) {
     const [us] = await timeChain(fw, (prev) => fw.add(prev ?? s0, s1), { reps: 200, runs: 1 });
     if (r > 0) rows['small op'].push(us * 1e6);
     if (!floor) continue;
-    const each = await floor.measure('submitEach'), onePass = await floor.measure('onePass');
-    if (r > 0) { rows['floor submit each'].push(each); rows['floor one pass'].push(onePass); }
+    const each = await floor.measure('submitEach'),
+      onePass = await floor.measure('onePass');
+    if (r > 0) {
+      rows['floor submit each'].push(each);
+      rows['floor one pass'].push(onePass);
+    }
   }
   floor?.destroy();
   return rows;
@@ -88,8 +107,12 @@ function mnistTensors(fw, { trainSize }) {
   const { train, test } = mnistSplit({ seed: 1 });
   const n = Math.min(trainSize, train.n);
   return {
-    x: fw.fromArray(train.images.subarray(0, n * IMAGE_SIZE), [n, IMAGE_SIZE]), y: fw.labels(train.labels.subarray(0, n)), n,
-    xTest: fw.fromArray(test.images, [test.n, IMAGE_SIZE]), yTest: fw.labels(test.labels), nTest: test.n,
+    x: fw.fromArray(train.images.subarray(0, n * IMAGE_SIZE), [n, IMAGE_SIZE]),
+    y: fw.labels(train.labels.subarray(0, n)),
+    n,
+    xTest: fw.fromArray(test.images, [test.n, IMAGE_SIZE]),
+    yTest: fw.labels(test.labels),
+    nTest: test.n,
   };
 }
 
@@ -131,7 +154,8 @@ async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4 }) {
     if (e > 0) fit.push(d.n / ((performance.now() - started) / 1000));
   }
   const accuracy = await fw.evaluate(model, d.xTest, d.yTest, 256);
-  const predict = [], evaluate = [];
+  const predict = [],
+    evaluate = [];
   for (let r = 0; r <= inferenceRuns; r++) {
     let started = performance.now();
     await fw.predict(model, d.xTest, 256);
@@ -144,7 +168,13 @@ async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4 }) {
 }
 
 const mlpLayers = (l) => [l.dense(128, 'relu', [IMAGE_SIZE]), l.dense(10, 'softmax')];
-const cnnLayers = (l) => [l.reshape([28, 28, 1], [IMAGE_SIZE]), l.conv2d(8, 3, 'relu'), l.maxPooling2d(2), l.flatten(), l.dense(10, 'softmax')];
+const cnnLayers = (l) => [
+  l.reshape([28, 28, 1], [IMAGE_SIZE]),
+  l.conv2d(8, 3, 'relu'),
+  l.maxPooling2d(2),
+  l.flatten(),
+  l.dense(10, 'softmax'),
+];
 
 async function main() {
   const result = { framework, case: name };
@@ -153,23 +183,28 @@ async function main() {
     Object.assign(result, { describe: `raw Dawn: ${await dawnMemoryFloor(train, test)}`, rows: {} });
   } else if (framework === 'dawn') {
     const floor = await dawnFloor();
-    Object.assign(result, { describe: `raw Dawn: ${floor.adapter}`, rows: { 'floor submit each': floor.submitEach, 'floor one pass': floor.onePass } });
+    Object.assign(result, {
+      describe: `raw Dawn: ${floor.adapter}`,
+      rows: { 'floor submit each': floor.submitEach, 'floor one pass': floor.onePass },
+    });
   } else {
     const fw = await openFramework();
     result.describe = fw.describe();
     try {
       if (name === 'kernels') result.rows = await kernels(fw);
       else if (name === 'mlp') result.rows = await train(fw, mlpLayers, { trainSize: 8000, epochs: 5 });
-      else if (name === 'cnn') result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
-      else if (name === 'cnn-im2col') {
+      else if (name === 'cnn') {
+        result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
+      } else if (name === 'cnn-im2col') {
         // webgrad's other convolution algorithm (im2col + the GEMM); TF.js has no such switch
         if (!fw.useIm2col) throw new Error(`bench: ${framework} has no im2col convolution switch`);
         fw.useIm2col();
         result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
-      }
-      else throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, cnn or floor`);
+      } else throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, cnn or floor`);
     } catch (error) {
-      result.error = String(error?.message ?? error).split('\n')[0].slice(0, 200);
+      result.error = String(error?.message ?? error)
+        .split('\n')[0]
+        .slice(0, 200);
     }
   }
   result.peakRssMB = process.resourceUsage().maxRSS / 1024;

@@ -24,7 +24,8 @@ const keptAlive = [];
 /** A raw Dawn device with the trivial kernel; `measure(pattern)` gives µs per dispatch for one chain. */
 export async function openDawnFloor({ chain = 200, device: shared } = {}) {
   // A framework's own device when given (a second Dawn instance in one process can abort on lavapipe).
-  let device = shared, info = { description: 'the framework\'s device' };
+  let device = shared,
+    info = { description: "the framework's device" };
   if (!device) {
     Object.assign(globalThis, globals);
     const gpu = create([]);
@@ -35,23 +36,37 @@ export async function openDawnFloor({ chain = 200, device: shared } = {}) {
   }
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffers = [0, 1].map(() => device.createBuffer({ size: SIZE * 4, usage }));
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: 'main' } });
-  const groups = [0, 1].map((i) => device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [{ binding: 0, resource: { buffer: buffers[i] } }, { binding: 1, resource: { buffer: buffers[1 - i] } }],
-  }));
-  const record = (pass, i) => { pass.setPipeline(pipeline); pass.setBindGroup(0, groups[i % 2]); pass.dispatchWorkgroups(SIZE / 256); };
+  const pipeline = device.createComputePipeline({
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: 'main' },
+  });
+  const groups = [0, 1].map((i) =>
+    device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: buffers[i] } },
+        { binding: 1, resource: { buffer: buffers[1 - i] } },
+      ],
+    }),
+  );
+  const record = (pass, i) => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, groups[i % 2]);
+    pass.dispatchWorkgroups(SIZE / 256);
+  };
   const patterns = {
     submitEach() {
       for (let i = 0; i < chain; i++) {
-        const encoder = device.createCommandEncoder(), pass = encoder.beginComputePass();
+        const encoder = device.createCommandEncoder(),
+          pass = encoder.beginComputePass();
         record(pass, i);
         pass.end();
         device.queue.submit([encoder.finish()]);
       }
     },
     onePass() {
-      const encoder = device.createCommandEncoder(), pass = encoder.beginComputePass();
+      const encoder = device.createCommandEncoder(),
+        pass = encoder.beginComputePass();
       for (let i = 0; i < chain; i++) record(pass, i);
       pass.end();
       device.queue.submit([encoder.finish()]);
@@ -65,7 +80,10 @@ export async function openDawnFloor({ chain = 200, device: shared } = {}) {
       await device.queue.onSubmittedWorkDone();
       return ((performance.now() - started) * 1000) / chain;
     },
-    destroy: () => { buffers.forEach((b) => b.destroy()); if (!shared) device.destroy(); },
+    destroy: () => {
+      buffers.forEach((b) => b.destroy());
+      if (!shared) device.destroy();
+    },
   };
 }
 
@@ -95,7 +113,10 @@ export async function dawnMemoryFloor(train, test) {
   const device = await adapter.requestDevice();
   keptAlive.push(gpu, adapter, device);
   for (const values of [train.images, train.labels, test.images, test.labels]) {
-    const buffer = device.createBuffer({ size: values.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const buffer = device.createBuffer({
+      size: values.byteLength,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     device.queue.writeBuffer(buffer, 0, values);
     keptAlive.push(buffer);
   }

@@ -32,8 +32,10 @@ async function time(make, reps, runs) {
 const choices = gemmChoicesFor(backend.device);
 console.log(`${'GFLOP/s'.padEnd(10)}${choices.map((c) => describeChoice(c).padStart(20)).join('')}`);
 for (const n of SIZES) {
-  const a = randomNormal([n, n], 0, 1, { seed: 1 }), b = randomNormal([n, n], 0, 1, { seed: 2 });
-  const flops = 2 * n ** 3, reps = Math.max(1, Math.min(20, Math.round(5e8 / flops)));
+  const a = randomNormal([n, n], 0, 1, { seed: 1 }),
+    b = randomNormal([n, n], 0, 1, { seed: 2 });
+  const flops = 2 * n ** 3,
+    reps = Math.max(1, Math.min(20, Math.round(5e8 / flops)));
   const cells = [];
   for (const choice of choices) {
     backend.matmulKernel = choice;
@@ -41,15 +43,22 @@ for (const n of SIZES) {
     cells.push((flops / seconds / 1e9).toFixed(2).padStart(20));
   }
   console.log(`${`${n}³`.padEnd(10)}${cells.join('')}`);
-  a.dispose(); b.dispose();
+  a.dispose();
+  b.dispose();
 }
 backend.matmulKernel = picked;
 
 const ELEMENTS = 1 << 22;
-const x = randomNormal([ELEMENTS], 0, 1, { seed: 3 }), y = randomNormal([ELEMENTS], 0, 1, { seed: 4 });
+const x = randomNormal([ELEMENTS], 0, 1, { seed: 3 }),
+  y = randomNormal([ELEMENTS], 0, 1, { seed: 4 });
 const addSeconds = await time(() => add(x, y), 10, 5);
 const sumSeconds = await time(() => sum(x), 10, 5);
-console.log(`\nadd, 4M floats: ${((3 * 4 * ELEMENTS) / addSeconds / 1e9).toFixed(2)} GB/s (${(addSeconds * 1e3).toFixed(2)} ms)`);
-console.log(`sum, 4M floats: ${((4 * ELEMENTS) / sumSeconds / 1e9).toFixed(2)} GB/s (${(sumSeconds * 1e3).toFixed(2)} ms)`);
-x.dispose(); y.dispose();
+console.log(
+  `\nadd, 4M floats: ${((3 * 4 * ELEMENTS) / addSeconds / 1e9).toFixed(2)} GB/s (${(addSeconds * 1e3).toFixed(2)} ms)`,
+);
+console.log(
+  `sum, 4M floats: ${((4 * ELEMENTS) / sumSeconds / 1e9).toFixed(2)} GB/s (${(sumSeconds * 1e3).toFixed(2)} ms)`,
+);
+x.dispose();
+y.dispose();
 process.exit(0);

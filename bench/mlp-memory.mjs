@@ -33,29 +33,37 @@ function deviceKB() {
   return Number(execFileSync('awk', [script, `/proc/${process.pid}/smaps`], { encoding: 'utf8' }));
 }
 
-function status(field) { return Number(readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))[1]); }
+function status(field) {
+  return Number(readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
+}
 
 const rows = [];
 function stage(name) {
   rows.push({
-    stage: name, 'peak MB': MB(status('VmHWM')), 'RSS after MB': MB(status('VmRSS')),
-    'V8 heap MB': Math.round(process.memoryUsage().heapTotal / 2 ** 20), 'device MB': MB(deviceKB()),
+    stage: name,
+    'peak MB': MB(status('VmHWM')),
+    'RSS after MB': MB(status('VmRSS')),
+    'V8 heap MB': Math.round(process.memoryUsage().heapTotal / 2 ** 20),
+    'device MB': MB(deviceKB()),
   });
   writeFileSync('/proc/self/clear_refs', '5'); // the next stage's peak starts from here
 }
 
 stage('node, before the framework');
-const fw = framework === 'webgrad'
-  ? await (await import('./adapters/webgrad.mjs')).open()
-  : await (await import('./adapters/tfjs.mjs')).open(framework.replace(/^tfjs-/, ''));
+const fw =
+  framework === 'webgrad'
+    ? await (await import('./adapters/webgrad.mjs')).open()
+    : await (await import('./adapters/tfjs.mjs')).open(framework.replace(/^tfjs-/, ''));
 stage('framework open');
 // as in case.mjs, the host copies of the digits are dropped once uploaded
 function upload() {
   const { train, test } = mnistSplit({ seed: 1 });
   stage('digits loaded');
   return {
-    x: fw.fromArray(train.images, [train.n, IMAGE_SIZE]), y: fw.labels(train.labels),
-    xTest: fw.fromArray(test.images, [test.n, IMAGE_SIZE]), yTest: fw.labels(test.labels),
+    x: fw.fromArray(train.images, [train.n, IMAGE_SIZE]),
+    y: fw.labels(train.labels),
+    xTest: fw.fromArray(test.images, [test.n, IMAGE_SIZE]),
+    yTest: fw.labels(test.labels),
   };
 }
 const { x, y, xTest, yTest } = upload();
@@ -75,5 +83,7 @@ stage('predict');
 console.log(`${fw.describe()}: peak RSS ${MB(process.resourceUsage().maxRSS)} MB`);
 console.table(rows);
 console.log('largest mappings at the end (RSS):');
-for (const [name, kb] of [...mappings()].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${String(MB(kb)).padStart(6)} MB  ${name}`);
+for (const [name, kb] of [...mappings()].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+  console.log(`${String(MB(kb)).padStart(6)} MB  ${name}`);
+}
 process.exit(0); // Dawn keeps the event loop alive

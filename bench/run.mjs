@@ -38,8 +38,12 @@ const limitFor = (framework) => (framework === 'dawn' ? 60_000 : CHILD_LIMIT_MS)
 function runCase(framework, name) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(here, 'case.mjs'), framework, name], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', result;
+    const child = spawn(process.execPath, [join(here, 'case.mjs'), framework, name], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '',
+      stderr = '',
+      result;
     // Dawn can keep a child's event loop alive after its work is done: once it has reported, give it
     // a moment to end by itself, then end it.
     const finish = () => setTimeout(() => child.exitCode === null && child.kill(), 5000).unref();
@@ -47,13 +51,22 @@ function runCase(framework, name) {
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (line && !result) { result = JSON.parse(line.slice(7)); finish(); }
+      if (line && !result) {
+        result = JSON.parse(line.slice(7));
+        finish();
+      }
     });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('close', (code) => {
       clearTimeout(limit);
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
-      result ??= { framework, case: name, error: `exited ${code} without a result: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
+      result ??= {
+        framework,
+        case: name,
+        error: `exited ${code} without a result: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`,
+      };
       console.error(`[bench] ${framework} ${name}: ${result.error ? `error: ${result.error}` : 'done'} (${seconds} s)`);
       resolve(result);
     });
@@ -63,10 +76,15 @@ function runCase(framework, name) {
 // the MLP case's memory floor (its digits on a bare Dawn device) runs alongside it, in its own process
 const MEASURES_RSS = new Set(['mlp', 'cnn', 'memory-floor']);
 const processes = Number(flags.processes);
-if (!Number.isInteger(processes) || processes < 1) throw new Error(`bench: --processes must be a positive integer, got ${flags.processes}`);
+if (!Number.isInteger(processes) || processes < 1) {
+  throw new Error(`bench: --processes must be a positive integer, got ${flags.processes}`);
+}
 const runs = [
-  ...cases.flatMap((name) => Array.from({ length: MEASURES_RSS.has(name) ? processes : 1 }, () =>
-    frameworks.filter((f) => name !== 'cnn-im2col' || f === 'webgrad').map((f) => [f, name])).flat()),
+  ...cases.flatMap((name) =>
+    Array.from({ length: MEASURES_RSS.has(name) ? processes : 1 }, () =>
+      frameworks.filter((f) => name !== 'cnn-im2col' || f === 'webgrad').map((f) => [f, name]),
+    ).flat(),
+  ),
   ...(cases.includes('mlp') ? Array.from({ length: processes }, () => ['dawn', 'memory-floor']) : []),
 ];
 
@@ -85,7 +103,10 @@ function pooled(all) {
     for (const r of ok) for (const [k, samples] of Object.entries(r.rows ?? {})) (rows[k] ??= []).push(...samples);
     const failed = group.length - ok.length;
     return {
-      ...ok[0], rows, processes: ok.length, peakRssMB: ok.map((r) => r.peakRssMB),
+      ...ok[0],
+      rows,
+      processes: ok.length,
+      peakRssMB: ok.map((r) => r.peakRssMB),
       ...(failed ? { note: `${failed} of ${group.length} processes failed: ${group.find((r) => r.error).error}` } : {}),
     };
   });
@@ -104,21 +125,38 @@ for (const [framework, name] of runs) {
   }
   processResults.push(result);
   // cases differ in length, so the ETA is only the mean so far times what is left
-  const done = processResults.length, elapsed = Date.now() - benchStarted, width = 30, filled = Math.round((width * done) / runs.length);
-  console.error(`[bench] [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${runs.length} cases, ${minutes(elapsed)} elapsed` +
-    (done < runs.length ? `, ETA about ${minutes((elapsed / done) * (runs.length - done))}` : ''));
+  const done = processResults.length,
+    elapsed = Date.now() - benchStarted,
+    width = 30,
+    filled = Math.round((width * done) / runs.length);
+  console.error(
+    `[bench] [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${runs.length} cases, ${minutes(elapsed)} elapsed` +
+      (done < runs.length ? `, ETA about ${minutes((elapsed / done) * (runs.length - done))}` : ''),
+  );
 }
 
 const results = pooled(processResults);
 const machine = {
-  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
-  adapter: results.find((r) => r.framework === 'webgrad')?.describe, date: new Date().toISOString(),
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  adapter: results.find((r) => r.framework === 'webgrad')?.describe,
+  date: new Date().toISOString(),
   command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
 };
 console.log(`\n${machine.date}  ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
-for (const r of results) console.log(`  ${r.framework.padEnd(12)} ${r.case.padEnd(12)} ${r.describe ?? ''}${r.processes > 1 ? `; ${r.processes} processes` : ''}${r.note ? ` (${r.note})` : ''}`);
+for (const r of results) {
+  console.log(
+    `  ${r.framework.padEnd(12)} ${r.case.padEnd(12)} ${r.describe ?? ''}${r.processes > 1 ? `; ${r.processes} processes` : ''}${r.note ? ` (${r.note})` : ''}`,
+  );
+}
 console.log(`\n${renderTable(results, frameworks)}\n`);
 console.log(checkTargets(results));
 writeFileSync(flags.out, `${JSON.stringify({ machine, results }, null, 1)}\n`);
-writeFileSync(flags.chart, gainChart(gainsOf(results, frameworks), { title: `webgrad against TF.js 4.22 — ${machine.date.slice(0, 10)}, ${machine.cpus}` }));
+writeFileSync(
+  flags.chart,
+  gainChart(gainsOf(results, frameworks), {
+    title: `webgrad against TF.js 4.22 — ${machine.date.slice(0, 10)}, ${machine.cpus}`,
+  }),
+);
 console.log(`\nall samples: ${flags.out}; the gains as a chart: ${flags.chart}`);

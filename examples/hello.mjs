@@ -8,7 +8,8 @@ console.log(`backend: ${getBackend()} — ${backend.describe()}`);
 
 const x = randomUniform([256, 1], -1, 1, { seed: 1 });
 const y = add(mul(x, 3), -1);
-let w = scalar(0), b = scalar(0);
+let w = scalar(0),
+  b = scalar(0);
 const loss = (w, b) => mean(square(sub(add(mul(x, w), b), y)));
 for (let step = 1; step <= 200; step++) {
   const [gw, gb] = grad(loss)(w, b);

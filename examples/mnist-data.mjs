@@ -15,7 +15,10 @@ const require = createRequire(import.meta.url);
 export const IMAGE_SIZE = 784;
 const CLASSES = 10;
 
-const COMMA = 0x2c, DOT = 0x2e, ZERO = 0x30, NINE = 0x39;
+const COMMA = 0x2c,
+  DOT = 0x2e,
+  ZERO = 0x30,
+  NINE = 0x39;
 const isDigit = (byte) => byte >= ZERO && byte <= NINE;
 
 /** Reads one class's file, `{ "data": [v0,v1,…] }` with 784 values a digit, into one reused buffer. */
@@ -24,7 +27,11 @@ function classFiles() {
   const scratch = Buffer.allocUnsafe(Math.max(...paths.map((path) => statSync(path).size)));
   return (digit) => {
     const fd = openSync(paths[digit], 'r');
-    try { return scratch.subarray(0, readSync(fd, scratch, 0, scratch.length, 0)); } finally { closeSync(fd); }
+    try {
+      return scratch.subarray(0, readSync(fd, scratch, 0, scratch.length, 0));
+    } finally {
+      closeSync(fd);
+    }
   };
 }
 
@@ -42,13 +49,22 @@ function countValues(bytes) {
  */
 function scanValues(bytes, visit, digit) {
   let index = 0;
-  for (let i = bytes.indexOf(0x5b) + 1; i < bytes.length; i++) { // after the '['
+  for (let i = bytes.indexOf(0x5b) + 1; i < bytes.length; i++) {
+    // after the '['
     if (!isDigit(bytes[i])) continue;
-    let mantissa = 0, scale = 1;
+    let mantissa = 0,
+      scale = 1;
     for (; isDigit(bytes[i]); i++) mantissa = mantissa * 10 + (bytes[i] - ZERO);
-    if (bytes[i] === DOT) for (i++; isDigit(bytes[i]); i++) { mantissa = mantissa * 10 + (bytes[i] - ZERO); scale *= 10; }
-    if (bytes[i] !== COMMA && bytes[i] !== 0x5d || scale > 1e22) {
-      throw new Error(`mnist-data: class ${digit}'s file has a value this loader cannot read near byte ${i} ('${String.fromCharCode(bytes[i])}')`);
+    if (bytes[i] === DOT) {
+      for (i++; isDigit(bytes[i]); i++) {
+        mantissa = mantissa * 10 + (bytes[i] - ZERO);
+        scale *= 10;
+      }
+    }
+    if ((bytes[i] !== COMMA && bytes[i] !== 0x5d) || scale > 1e22) {
+      throw new Error(
+        `mnist-data: class ${digit}'s file has a value this loader cannot read near byte ${i} ('${String.fromCharCode(bytes[i])}')`,
+      );
     }
     visit(mantissa / scale, index++);
   }
@@ -60,25 +76,37 @@ export function mnistSplit({ seed = 1, trainSize = 8000 } = {}) {
   const classFile = classFiles();
   const perClass = Array.from({ length: CLASSES }, (_, digit) => countValues(classFile(digit)) / IMAGE_SIZE);
   const n = perClass.reduce((a, b) => a + b, 0);
-  if (!perClass.every(Number.isInteger)) throw new Error(`mnist-data: a class file does not hold whole 784-value digits (${perClass.join(', ')})`);
+  if (!perClass.every(Number.isInteger)) {
+    throw new Error(`mnist-data: a class file does not hold whole 784-value digits (${perClass.join(', ')})`);
+  }
   // where each digit of the package's order lands: row `place[k]` of train, or of test after trainSize
-  const order = shuffledIndices(n, seed), place = new Int32Array(n);
-  order.forEach((k, row) => { place[k] = row; });
+  const order = shuffledIndices(n, seed),
+    place = new Int32Array(n);
+  order.forEach((k, row) => {
+    place[k] = row;
+  });
   const split = (count) => ({ images: new Float32Array(count * IMAGE_SIZE), labels: new Int32Array(count), n: count });
-  const train = split(Math.min(trainSize, n)), test = split(n - train.n);
+  const train = split(Math.min(trainSize, n)),
+    test = split(n - train.n);
   let first = 0; // the package-order index of this class's first digit
   for (let digit = 0; digit < CLASSES; digit++) {
     let images, at;
-    scanValues(classFile(digit), (value, index) => {
-      const pixel = index % IMAGE_SIZE;
-      if (pixel === 0) {
-        const row = place[first + index / IMAGE_SIZE];
-        const into = row < train.n ? train : test, r = row < train.n ? row : row - train.n;
-        images = into.images; at = r * IMAGE_SIZE;
-        into.labels[r] = digit;
-      }
-      images[at + pixel] = value;
-    }, digit);
+    scanValues(
+      classFile(digit),
+      (value, index) => {
+        const pixel = index % IMAGE_SIZE;
+        if (pixel === 0) {
+          const row = place[first + index / IMAGE_SIZE];
+          const into = row < train.n ? train : test,
+            r = row < train.n ? row : row - train.n;
+          images = into.images;
+          at = r * IMAGE_SIZE;
+          into.labels[r] = digit;
+        }
+        images[at + pixel] = value;
+      },
+      digit,
+    );
     first += perClass[digit];
   }
   return { train, test };

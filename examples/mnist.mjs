@@ -9,7 +9,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { argmax, currentBackend, setBackend, tensor, tidy } from '@webgrad/core';
 import '@webgrad/webgpu';
-import { adam, conv2d, cosineDecay, dense, dropout, flatten, loadModel, maxPooling2d, randomTranslation, reshape, sequential } from '@webgrad/layers';
+import {
+  adam,
+  conv2d,
+  cosineDecay,
+  dense,
+  dropout,
+  flatten,
+  loadModel,
+  maxPooling2d,
+  randomTranslation,
+  reshape,
+  sequential,
+} from '@webgrad/layers';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
 import { trainingCurvesSvg } from './plot.mjs';
 
@@ -31,8 +43,10 @@ const defaults = {
   mlp: { epochs: 10, batchSize: 128, learningRate: 0.005, shift: 1 },
   cnn: { epochs: 20, batchSize: 64, learningRate: 0.001, shift: 1 },
 }[flags.model];
-const epochs = Number(flags.epochs ?? defaults.epochs), seed = Number(flags.seed);
-const batchSize = Number(flags['batch-size'] ?? defaults.batchSize), learningRate = Number(flags['learning-rate'] ?? defaults.learningRate);
+const epochs = Number(flags.epochs ?? defaults.epochs),
+  seed = Number(flags.seed);
+const batchSize = Number(flags['batch-size'] ?? defaults.batchSize),
+  learningRate = Number(flags['learning-rate'] ?? defaults.learningRate);
 // Data augmentation: each training digit moved by up to this many pixels (0: none).
 const shift = Number(flags.shift ?? defaults.shift);
 const augment = shift > 0 ? [randomTranslation({ heightFactor: shift / 28 })] : [];
@@ -43,8 +57,10 @@ console.log(`backend: ${currentBackend().describe()}`);
 
 const { train, test } = mnistSplit({ seed });
 console.log(`MNIST digits from the mnist package: ${train.n} to train, ${test.n} held out (split seed ${seed})`);
-const xTrain = tensor(train.images, [train.n, IMAGE_SIZE]), yTrain = tensor(train.labels, [train.n], 'int32');
-const xTest = tensor(test.images, [test.n, IMAGE_SIZE]), yTest = tensor(test.labels, [test.n], 'int32');
+const xTrain = tensor(train.images, [train.n, IMAGE_SIZE]),
+  yTrain = tensor(train.labels, [train.n], 'int32');
+const xTest = tensor(test.images, [test.n, IMAGE_SIZE]),
+  yTest = tensor(test.labels, [test.n], 'int32');
 
 // MLP: dropout on the pixels too (lightly) and on both hidden layers: with 8,000 digits it overfits fast.
 const mlp = () => [
@@ -73,22 +89,38 @@ const model = sequential(flags.model === 'cnn' ? cnn() : mlp(), { name: `mnist_$
 model.summary();
 // The rate falls along a cosine to 0 over the run: large steps early, fine ones at the end.
 const decaySteps = Math.ceil(train.n / batchSize) * epochs;
-model.compile({ optimizer: adam({ learningRate: cosineDecay({ initialLearningRate: learningRate, decaySteps }) }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+model.compile({
+  optimizer: adam({ learningRate: cosineDecay({ initialLearningRate: learningRate, decaySteps }) }),
+  loss: 'sparseCategoricalCrossentropy',
+  metrics: ['accuracy'],
+});
 
 const started = Date.now();
 // The held-out digits double as validation data, for the curves only: nothing is tuned on them.
 const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: [xTest, yTest] });
 const seconds = (Date.now() - started) / 1000;
 const { loss, accuracy } = await model.evaluate(xTest, yTest);
-console.log(`test accuracy on the ${test.n} held-out digits: ${(accuracy * 100).toFixed(2)}% (loss ${loss.toFixed(4)}); ` +
-  `training took ${seconds.toFixed(1)} s (${Math.round((train.n * epochs) / seconds)} samples/s)`);
+console.log(
+  `test accuracy on the ${test.n} held-out digits: ${(accuracy * 100).toFixed(2)}% (loss ${loss.toFixed(4)}); ` +
+    `training took ${seconds.toFixed(1)} s (${Math.round((train.n * epochs) / seconds)} samples/s)`,
+);
 
 await model.save(outDir);
 const reloaded = await loadModel(outDir);
-const same = await tidy(() => [argmax(model.predict(xTest)), argmax(reloaded.predict(xTest))]).reduce(async (a, t) => [...(await a), await t.data()], Promise.resolve([]));
+const same = await tidy(() => [argmax(model.predict(xTest)), argmax(reloaded.predict(xTest))]).reduce(
+  async (a, t) => [...(await a), await t.data()],
+  Promise.resolve([]),
+);
 const agree = same[0].every((v, i) => v === same[1][i]);
-console.log(`saved to ${outDir}/ (model.json and its weights file); the reloaded model ${agree ? 'predicts the same classes' : 'DIFFERS'}`);
+console.log(
+  `saved to ${outDir}/ (model.json and its weights file); the reloaded model ${agree ? 'predicts the same classes' : 'DIFFERS'}`,
+);
 const plot = join(outDir, 'training-curves.svg');
-await writeFile(plot, trainingCurvesSvg(history.history, { title: `MNIST ${flags.model.toUpperCase()} — ${epochs} epochs, test accuracy ${(accuracy * 100).toFixed(2)}%` }));
+await writeFile(
+  plot,
+  trainingCurvesSvg(history.history, {
+    title: `MNIST ${flags.model.toUpperCase()} — ${epochs} epochs, test accuracy ${(accuracy * 100).toFixed(2)}%`,
+  }),
+);
 console.log(`training curves: ${plot}`);
 process.exitCode = agree ? 0 : 1;

@@ -16,25 +16,40 @@ const outdir = join(root, 'dist/web');
 const packages = ['core', 'webgpu', 'layers'];
 
 const common = {
-  absWorkingDir: root, bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-  sourcemap: true, metafile: true, logLevel: 'warning', legalComments: 'none',
+  absWorkingDir: root,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  sourcemap: true,
+  metafile: true,
+  logLevel: 'warning',
+  legalComments: 'none',
 };
 
 /** Every input of the build that is Node-only: built-ins or Dawn's package. */
 function nodeOnlyInputs(metafile) {
-  return Object.keys(metafile.inputs).filter((p) => p.startsWith('node:') || /node_modules\/(\.pnpm\/)?webgpu[@/]/.test(p));
+  return Object.keys(metafile.inputs).filter(
+    (p) => p.startsWith('node:') || /node_modules\/(\.pnpm\/)?webgpu[@/]/.test(p),
+  );
 }
 
 rmSync(outdir, { recursive: true, force: true });
 const library = await build({
   ...common,
   entryPoints: Object.fromEntries(packages.map((p) => [p, `@webgrad/${p}`])),
-  splitting: true, outdir, chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  outdir,
+  chunkNames: 'chunks/[name]-[hash]',
 });
 const tests = await build({
   ...common,
-  entryPoints: { 'kernel-checks': 'tests/browser/kernel-checks.ts', 'storage-checks': 'tests/browser/storage-checks.ts' },
-  outdir: join(outdir, 'tests'), external: packages.map((p) => `@webgrad/${p}`),
+  entryPoints: {
+    'kernel-checks': 'tests/browser/kernel-checks.ts',
+    'storage-checks': 'tests/browser/storage-checks.ts',
+  },
+  outdir: join(outdir, 'tests'),
+  external: packages.map((p) => `@webgrad/${p}`),
 });
 const leaked = [...nodeOnlyInputs(library.metafile), ...nodeOnlyInputs(tests.metafile)];
 if (leaked.length) throw new Error(`build-web: Node-only modules reached the browser bundle: ${leaked.join(', ')}`);

@@ -19,8 +19,10 @@ const requireFromWebgpu = createRequire(join(root, 'packages/webgpu/package.json
 const reflectPath = join(dirname(requireFromWebgpu.resolve('wgsl_reflect/package.json')), 'wgsl_reflect.module.js');
 const { WgslParser, WgslReflect } = await import(pathToFileURL(reflectPath).href);
 
-const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-  e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : []);
+const walk = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : [],
+  );
 
 const files = walk(shaderDir).sort();
 const seen = new Map();
@@ -38,8 +40,10 @@ function writeIfChanged(file, text) {
 }
 
 const entries = [...sources].map(([name, source]) => `  ${JSON.stringify(name)}: ${JSON.stringify(source)},`);
-writeIfChanged(join(generatedDir, 'shaders.ts'),
-  `${header}export const shaderSources: Readonly<Record<string, string>> = {\n${entries.join('\n')}\n};\n`);
+writeIfChanged(
+  join(generatedDir, 'shaders.ts'),
+  `${header}export const shaderSources: Readonly<Record<string, string>> = {\n${entries.join('\n')}\n};\n`,
+);
 
 // ---- the kernel interface ----
 
@@ -80,17 +84,23 @@ for (const name of kernels) {
     throw new Error(`${relative(root, seen.get(name))}: wgsl_reflect cannot parse it: ${error.message}`);
   }
   const params = reflect.uniforms.find((u) => u.name === 'params');
-  const members = (params?.members ?? []).map((m) => `readonly ${m.name}: ${m.type.isArray || m.size > 4 ? 'readonly number[]' : 'number'}`);
+  const members = (params?.members ?? []).map(
+    (m) => `readonly ${m.name}: ${m.type.isArray || m.size > 4 ? 'readonly number[]' : 'number'}`,
+  );
   kernelLines.params.push(`  readonly ${name}: ${braces(members, '; ')};`);
   const ops = codes(ast, 'OP_').map(([op, value]) => `${op}: ${value}`);
   kernelLines.ops.push(`  ${name}: ${braces(ops, ', ')},`);
   // an override without a default must be given at every dispatch; one with a default may be
-  const overrides = ast.filter((n) => n.astNodeType === 'override').map((n) => `readonly ${n.name}${n.value ? '?' : ''}: number`);
+  const overrides = ast
+    .filter((n) => n.astNodeType === 'override')
+    .map((n) => `readonly ${n.name}${n.value ? '?' : ''}: number`);
   kernelLines.overrides.push(`  readonly ${name}: ${braces(overrides, '; ')};`);
 }
 const activations = codes(new WgslParser().parse(prelude), 'ACT_').map(([act, value]) => `${act}: ${value}`);
 
-writeIfChanged(join(generatedDir, 'kernels.ts'), `${header}// The kernel interface, reflected from each shader with wgsl_reflect (the prelude prepended).
+writeIfChanged(
+  join(generatedDir, 'kernels.ts'),
+  `${header}// The kernel interface, reflected from each shader with wgsl_reflect (the prelude prepended).
 
 /** Every kernel: a shader file's stem. */
 export type KernelName = ${kernels.map((k) => JSON.stringify(k)).join(' | ')};
@@ -115,4 +125,5 @@ ${kernelLines.overrides.join('\n')}
 
 /** The prelude's ACT_* codes of the fused epilogues, by activation name. */
 export const ACTIVATION_CODES = ${braces(activations, ', ')} as const;
-`);
+`,
+);

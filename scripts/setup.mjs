@@ -19,9 +19,16 @@ const say = (msg) => console.log(`[setup] ${msg}`);
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 
 function installWorkspace() {
-  const manifests = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml',
-    'packages/core/package.json', 'packages/webgpu/package.json', 'packages/layers/package.json', 'examples/package.json', 'bench/package.json']
-    .filter((f) => existsSync(join(root, f)));
+  const manifests = [
+    'package.json',
+    'pnpm-lock.yaml',
+    'pnpm-workspace.yaml',
+    'packages/core/package.json',
+    'packages/webgpu/package.json',
+    'packages/layers/package.json',
+    'examples/package.json',
+    'bench/package.json',
+  ].filter((f) => existsSync(join(root, f)));
   const hash = createHash('sha256');
   for (const f of manifests) hash.update(f).update(readFileSync(join(root, f)));
   const digest = hash.digest('hex');
@@ -49,14 +56,19 @@ function ensureChromium() {
   if (process.env.WEBGRAD_CHROMIUM) throw new Error(`WEBGRAD_CHROMIUM names ${binary}, which does not exist`);
   const os = osRelease();
   if (os.ID !== 'debian' || process.getuid?.() !== 0) {
-    throw new Error(`No Chromium at ${binary}: the browser test (tests/browser/) needs one. Install Chromium ` +
-      '(Debian/Ubuntu: apt-get install chromium) or set WEBGRAD_CHROMIUM to a Chromium/Chrome binary, then run this again.' +
-      (os.ID === 'debian' ? '\nThis set-up can install it itself when run as root.' : ''));
+    throw new Error(
+      `No Chromium at ${binary}: the browser test (tests/browser/) needs one. Install Chromium ` +
+        '(Debian/Ubuntu: apt-get install chromium) or set WEBGRAD_CHROMIUM to a Chromium/Chrome binary, then run this again.' +
+        (os.ID === 'debian' ? '\nThis set-up can install it itself when run as root.' : ''),
+    );
   }
   say("no Chromium for the browser test: installing Debian's chromium package");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['-qq', 'update'], { env });
-  run('apt-get', ['-qq', '-y', 'install', '--no-install-recommends', 'chromium'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  run('apt-get', ['-qq', '-y', 'install', '--no-install-recommends', 'chromium'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (!existsSync(binary)) throw new Error(`apt-get installed chromium, but ${binary} is still missing`);
 }
 
@@ -64,15 +76,24 @@ function ensureChromium() {
 // It lives in packages/webgpu because only that package depends on `webgpu`.
 let lastProbeError = '';
 function probeAdapter() {
-  const r = spawnSync('node', [join(root, 'packages/webgpu/scripts/probe-adapter.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('node', [join(root, 'packages/webgpu/scripts/probe-adapter.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   lastProbeError = r.stderr.trim();
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
 function osRelease() {
   if (!existsSync('/etc/os-release')) return {};
-  return Object.fromEntries(readFileSync('/etc/os-release', 'utf8').split('\n')
-    .map((l) => l.match(/^(\w+)=("?)(.*)\2$/)).filter(Boolean).map((m) => [m[1], m[3]]));
+  return Object.fromEntries(
+    readFileSync('/etc/os-release', 'utf8')
+      .split('\n')
+      .map((l) => l.match(/^(\w+)=("?)(.*)\2$/))
+      .filter(Boolean)
+      .map((m) => [m[1], m[3]]),
+  );
 }
 
 function installLavapipe() {
@@ -81,9 +102,10 @@ function installLavapipe() {
   if (os.ID !== 'debian' || !isRoot) {
     throw new Error(
       'No WebGPU adapter found. webgrad runs on Dawn (the `webgpu` npm package), which needs a Vulkan driver.\n' +
-      'Install a GPU Vulkan driver, or the CPU one, Mesa lavapipe >= 24 (Debian/Ubuntu: mesa-vulkan-drivers;\n' +
-      'Debian bookworm: from bookworm-backports; Fedora: mesa-vulkan-drivers), then run this again.' +
-      (os.ID === 'debian' ? '\nThis set-up can install it itself when run as root.' : ''));
+        'Install a GPU Vulkan driver, or the CPU one, Mesa lavapipe >= 24 (Debian/Ubuntu: mesa-vulkan-drivers;\n' +
+        'Debian bookworm: from bookworm-backports; Fedora: mesa-vulkan-drivers), then run this again.' +
+        (os.ID === 'debian' ? '\nThis set-up can install it itself when run as root.' : ''),
+    );
   }
   const codename = os.VERSION_CODENAME;
   const suite = codename === 'bookworm' ? 'bookworm-backports' : null;
@@ -91,21 +113,37 @@ function installLavapipe() {
   if (suite) {
     const list = '/etc/apt/sources.list.d/webgrad-backports.sources';
     if (!existsSync(list)) {
-      writeFileSync(list, `Types: deb\nURIs: http://deb.debian.org/debian\nSuites: ${suite}\n` +
-        'Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n');
+      writeFileSync(
+        list,
+        `Types: deb\nURIs: http://deb.debian.org/debian\nSuites: ${suite}\n` +
+          'Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n',
+      );
     }
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['-qq', 'update'], { env });
-  run('apt-get', ['-qq', '-y', 'install', '--no-install-recommends', ...(suite ? ['-t', suite] : []),
-    'mesa-vulkan-drivers', 'libvulkan1'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  run(
+    'apt-get',
+    [
+      '-qq',
+      '-y',
+      'install',
+      '--no-install-recommends',
+      ...(suite ? ['-t', suite] : []),
+      'mesa-vulkan-drivers',
+      'libvulkan1',
+    ],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 installWorkspace();
 if (!probeAdapter()) {
   installLavapipe();
   const adapter = probeAdapter();
-  if (!adapter) throw new Error(`Mesa lavapipe was installed but Dawn still finds no WebGPU adapter.\n${lastProbeError}`);
+  if (!adapter) {
+    throw new Error(`Mesa lavapipe was installed but Dawn still finds no WebGPU adapter.\n${lastProbeError}`);
+  }
   say(`WebGPU adapter ready: ${adapter}`);
 }
 ensureChromium();

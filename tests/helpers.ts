@@ -1,7 +1,18 @@
 // Test helpers: the backends under test, seeded random inputs by domain, and closeness checks whose
 // failures say where and by how much.
 import { expect } from 'chai';
-import { findBackend, getBackend, normalValues, setBackend, tensor, uniformValues, withBackend, type Backend, type Shape, type Tensor } from '@webgrad/core';
+import {
+  findBackend,
+  getBackend,
+  normalValues,
+  setBackend,
+  tensor,
+  uniformValues,
+  withBackend,
+  type Backend,
+  type Shape,
+  type Tensor,
+} from '@webgrad/core';
 import '@webgrad/webgpu';
 
 export const cpu = (): Backend => findBackend('cpu')!;
@@ -35,21 +46,37 @@ export const tensorOn = (backend: Backend, values: ArrayLike<number>, shape: Sha
   withBackend(backend, () => tensor(Float32Array.from(values), shape));
 
 /** |actual - expected| <= atol + rtol·|expected| everywhere; NaN anywhere fails. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { rtol = 1e-5, atol = 1e-6 } = {}, what = ''): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6 } = {},
+  what = '',
+): void {
   expect(actual.length, `${what}: length`).to.equal(expected.length);
-  let worst = -1, worstExcess = 0;
+  let worst = -1,
+    worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {
     const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) { worst = i; worstExcess = excess; }
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+      worst = i;
+      worstExcess = excess;
+    }
   }
   if (worst >= 0) {
-    expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+    expect.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }
 
 /** Runs a describe block's tests with `name` as the current backend (async code included). */
 export function useBackend(name: (typeof BACKENDS)[number]): void {
   let previous = 'cpu';
-  before(async () => { previous = getBackend(); await setBackend(name); });
-  after(async () => { await setBackend(previous); });
+  before(async () => {
+    previous = getBackend();
+    await setBackend(name);
+  });
+  after(async () => {
+    await setBackend(previous);
+  });
 }

@@ -35,7 +35,9 @@ export interface Spec {
 }
 
 /** An op covered elsewhere than by a spec: `coveredBy` names the test file and its describe title. */
-export interface CoveredBy { readonly coveredBy: string }
+export interface CoveredBy {
+  readonly coveredBy: string;
+}
 /** The suite's specs, one entry per op: a missing op is a compile error. */
 export type SpecTable = { readonly [K in OpName]: readonly Spec[] | CoveredBy };
 /** One op family's part of the table, checked for unknown op names. */
@@ -44,12 +46,24 @@ export type SpecPart = Partial<SpecTable>;
 export const isCoveredBy = (entry: readonly Spec[] | CoveredBy): entry is CoveredBy => 'coveredBy' in entry;
 
 const inputs = (shapes: Shape[], domains: Domain[], seed: number) =>
-  shapes.map((shape, i) => randomValues(shape.reduce((n, d) => n * d, 1), domains[i] ?? 'any', seed + i));
+  shapes.map((shape, i) =>
+    randomValues(
+      shape.reduce((n, d) => n * d, 1),
+      domains[i] ?? 'any',
+      seed + i,
+    ),
+  );
 
 const isInteger = (spec: Spec, i: number) => spec.integerInputs?.[i] !== undefined;
 
 /** Input i's tensor on a backend: int32 for integer inputs (values scaled into [0, bound)). */
-function inputOn(spec: Spec, backend: ReturnType<typeof cpu>, values: Float64Array, shapes: Shape[], i: number): Tensor {
+function inputOn(
+  spec: Spec,
+  backend: ReturnType<typeof cpu>,
+  values: Float64Array,
+  shapes: Shape[],
+  i: number,
+): Tensor {
   const integer = spec.integerInputs?.[i];
   if (integer === undefined) return tensorOn(backend, values, shapes[i]);
   const bound = typeof integer === 'function' ? integer(shapes) : integer;
@@ -90,7 +104,9 @@ export async function compareBackends(spec: Spec, shapes: Shape[], seed: number)
   expect(device.shape).to.deep.equal(reference.shape);
   expectClose(device.out, reference.out, tolerance, `${spec.name} forward`);
   // Gradients sum over broadcast axes, so allow for float32 accumulation as in a reduction.
-  reference.grads.forEach((g, i) => expectClose(device.grads[i], g, { rtol: tolerance.rtol * 10, atol: tolerance.atol * 10 }, `${spec.name} d/dx${i}`));
+  reference.grads.forEach((g, i) =>
+    expectClose(device.grads[i], g, { rtol: tolerance.rtol * 10, atol: tolerance.atol * 10 }, `${spec.name} d/dx${i}`),
+  );
 }
 
 /** Mocha tests for one spec: each case forward + backward on both backends, then the large cases. */

@@ -31,7 +31,15 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
   // The backend split by op family: ops see only the narrow GpuContext; the autotune drives the GEMM ops;
   // backend.ts delegates to both and nothing imports it back.
   webgpu: [
-    ['generated/*.ts', 'wgsl-reflect.d.ts', 'dawn-pacing.ts', 'data-errors.ts', 'device-loss.ts', 'tuning-cache.ts', 'gpu-flags.ts'],
+    [
+      'generated/*.ts',
+      'wgsl-reflect.d.ts',
+      'dawn-pacing.ts',
+      'data-errors.ts',
+      'device-loss.ts',
+      'tuning-cache.ts',
+      'gpu-flags.ts',
+    ],
     ['device.ts', 'profiler.ts'],
     ['kernels.ts', 'buffer-pool.ts', 'commands.ts', 'scratch-textures.ts'],
     ['context.ts'],

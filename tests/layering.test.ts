@@ -51,7 +51,11 @@ function importsOf(fileName: string, text: string): ImportRef[] {
       add(node.moduleSpecifier, typeOnly ? 'type-only' : 'static');
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       add(node.moduleSpecifier, node.isTypeOnly ? 'type-only' : 'static');
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       add(node.argument.literal, 'type-only');
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const argument = node.arguments[0];
@@ -114,11 +118,19 @@ function layeringProblems(sources: ReadonlyMap<string, string>, tables: Tables):
       report(place.pkg, `packages/${place.pkg} has no rank table in tests/layering-ranks.ts`);
       continue;
     }
-    const matching = table.flatMap((patterns, rank) => (patterns.some((p) => patternRegExp(p).test(place.inSrc)) ? [rank] : []));
+    const matching = table.flatMap((patterns, rank) =>
+      patterns.some((p) => patternRegExp(p).test(place.inSrc)) ? [rank] : [],
+    );
     if (matching.length === 0) {
-      report(place.pkg, `${path} is in no rank of the ${place.pkg} table in tests/layering-ranks.ts; add it to the rank it belongs to`);
+      report(
+        place.pkg,
+        `${path} is in no rank of the ${place.pkg} table in tests/layering-ranks.ts; add it to the rank it belongs to`,
+      );
     } else if (matching.length > 1) {
-      report(place.pkg, `${path} matches ranks ${matching.join(' and ')} of the ${place.pkg} table; a file belongs to one rank`);
+      report(
+        place.pkg,
+        `${path} matches ranks ${matching.join(' and ')} of the ${place.pkg} table; a file belongs to one rank`,
+      );
     } else {
       rankOf.set(path, matching[0]);
     }
@@ -149,15 +161,21 @@ function layeringProblems(sources: ReadonlyMap<string, string>, tables: Tables):
       }
       const targetPlace = placeOf(target)!;
       if (targetPlace.pkg !== pkg) {
-        report(pkg, `${where} reaches into packages/${targetPlace.pkg}/src by path (${specifier}); import @webgrad/${targetPlace.pkg}`);
+        report(
+          pkg,
+          `${where} reaches into packages/${targetPlace.pkg}/src by path (${specifier}); import @webgrad/${targetPlace.pkg}`,
+        );
         continue;
       }
       out.push({ to: target, kind });
       const from = rankOf.get(path);
       const to = rankOf.get(target);
       if (from !== undefined && to !== undefined && to > from) {
-        report(pkg, `${where} imports ${specifier}${kind === 'static' ? '' : ` (${kind})`}, which ranks above it: ` +
-          `${inSrc} is rank ${from}, ${targetPlace.inSrc} is rank ${to} in tests/layering-ranks.ts`);
+        report(
+          pkg,
+          `${where} imports ${specifier}${kind === 'static' ? '' : ` (${kind})`}, which ranks above it: ` +
+            `${inSrc} is rank ${from}, ${targetPlace.inSrc} is rank ${to} in tests/layering-ranks.ts`,
+        );
       }
     }
     edges.set(path, out);
@@ -248,7 +266,9 @@ function sourcesUnder(root: string): Map<string, string> {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) sources.set(relative(root, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+      else if (entry.name.endsWith('.ts')) {
+        sources.set(relative(root, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+      }
     }
   };
   for (const pkg of readdirSync(join(root, 'packages'))) {
@@ -264,14 +284,21 @@ describe('layering: the imports of packages/*/src', () => {
   const problems = layeringProblems(sources, { packageImports, ranks });
 
   it('reads every package', () => {
-    const counts = Object.keys(ranks).map((pkg) => [...sources.keys()].filter((path) => placeOf(path)?.pkg === pkg).length);
-    expect(counts.every((n) => n >= 5), `files per package: ${counts}`).to.equal(true);
+    const counts = Object.keys(ranks).map(
+      (pkg) => [...sources.keys()].filter((path) => placeOf(path)?.pkg === pkg).length,
+    );
+    expect(
+      counts.every((n) => n >= 5),
+      `files per package: ${counts}`,
+    ).to.equal(true);
   });
 
   for (const pkg of Object.keys(ranks)) {
     it(`${pkg}: no cycle, no import across packages the wrong way, none up its ranks`, () => {
       const found = problems.get(pkg) ?? [];
-      if (found.length) throw new Error(`${found.length} layering problem(s) in packages/${pkg}/src:\n  ${found.join('\n  ')}`);
+      if (found.length) {
+        throw new Error(`${found.length} layering problem(s) in packages/${pkg}/src:\n  ${found.join('\n  ')}`);
+      }
     });
   }
 });
@@ -287,22 +314,26 @@ describe('layering: the checker', () => {
   };
 
   it('passes a graph that points down', () => {
-    expect(check({
-      'core/src/a.ts': 'export const a = 1;',
-      'core/src/b.ts': "import { a } from './a.js';\nexport const b = a;",
-      'core/src/ops/x.ts': "import type { b } from '../b.js';\nexport const x = 1;",
-      'core/src/index.ts': "export * from './ops/x.js';\nexport { a } from './a.js';",
-      'webgpu/src/index.ts': "import { a } from '@webgrad/core';",
-      'layers/src/index.ts': "import { a } from '@webgrad/core';",
-    })).to.deep.equal([]);
+    expect(
+      check({
+        'core/src/a.ts': 'export const a = 1;',
+        'core/src/b.ts': "import { a } from './a.js';\nexport const b = a;",
+        'core/src/ops/x.ts': "import type { b } from '../b.js';\nexport const x = 1;",
+        'core/src/index.ts': "export * from './ops/x.js';\nexport { a } from './a.js';",
+        'webgpu/src/index.ts': "import { a } from '@webgrad/core';",
+        'layers/src/index.ts': "import { a } from '@webgrad/core';",
+      }),
+    ).to.deep.equal([]);
   });
 
   it('reports a cycle through a type-only import with its path', () => {
-    expect(check({
-      'core/src/a.ts': "import type { B } from './b.js';\nexport type A = B;",
-      'core/src/b.ts': "import type { A } from './a.js';\nexport type B = A;",
-      'core/src/index.ts': '',
-    })).to.deep.equal([
+    expect(
+      check({
+        'core/src/a.ts': "import type { B } from './b.js';\nexport type A = B;",
+        'core/src/b.ts': "import type { A } from './a.js';\nexport type B = A;",
+        'core/src/index.ts': '',
+      }),
+    ).to.deep.equal([
       'packages/core/src/a.ts:1 imports ./b.js (type-only), which ranks above it: ' +
         'a.ts is rank 0, b.ts is rank 1 in tests/layering-ranks.ts',
       'import cycle in packages/core/src: a.ts →(type-only) b.ts →(type-only) a.ts',
@@ -310,12 +341,14 @@ describe('layering: the checker', () => {
   });
 
   it('reports a dynamic import up the ranks, an unranked file and a package imported the wrong way', () => {
-    expect(check({
-      'core/src/a.ts': "export const later = () => import('./ops/x.js');",
-      'core/src/ops/x.ts': '',
-      'core/src/extra.ts': "import { w } from '@webgrad/webgpu';",
-      'core/src/index.ts': '',
-    })).to.deep.equal([
+    expect(
+      check({
+        'core/src/a.ts': "export const later = () => import('./ops/x.js');",
+        'core/src/ops/x.ts': '',
+        'core/src/extra.ts': "import { w } from '@webgrad/webgpu';",
+        'core/src/index.ts': '',
+      }),
+    ).to.deep.equal([
       'packages/core/src/extra.ts is in no rank of the core table in tests/layering-ranks.ts; add it to the rank it belongs to',
       'packages/core/src/a.ts:1 imports ./ops/x.js (dynamic), which ranks above it: ' +
         'a.ts is rank 0, ops/x.ts is rank 2 in tests/layering-ranks.ts',

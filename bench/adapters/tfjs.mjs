@@ -12,7 +12,10 @@ async function useBackend(name) {
   if (name === 'webgpu') {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]), userAgent: 'node' }, configurable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu: create([]), userAgent: 'node' },
+      configurable: true,
+    });
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -49,7 +52,8 @@ export async function open(backend) {
       return model;
     },
     weightShapes: (model) => model.getWeights().map((w) => [...w.shape]),
-    setWeights: (model, weights) => tf.tidy(() => model.setWeights(weights.map(({ values, shape }) => tf.tensor(values, shape)))),
+    setWeights: (model, weights) =>
+      tf.tidy(() => model.setWeights(weights.map(({ values, shape }) => tf.tensor(values, shape)))),
     fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false }),
     async evaluate(model, x, y, batchSize) {
       const [loss, accuracy] = model.evaluate(x, y, { batchSize });

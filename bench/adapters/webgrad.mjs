@@ -10,7 +10,11 @@ export async function open() {
   if (process.env.WEBGRAD_GEMM) {
     const backend = currentBackend();
     const forced = gemmChoicesFor(backend.device).find((c) => describeChoice(c) === process.env.WEBGRAD_GEMM);
-    if (!forced) throw new Error(`bench: WEBGRAD_GEMM=${process.env.WEBGRAD_GEMM} is not one of ${gemmChoicesFor(backend.device).map(describeChoice).join(', ')}`);
+    if (!forced) {
+      throw new Error(
+        `bench: WEBGRAD_GEMM=${process.env.WEBGRAD_GEMM} is not one of ${gemmChoicesFor(backend.device).map(describeChoice).join(', ')}`,
+      );
+    }
     backend.matmulKernel = forced;
   }
   const layer = {
@@ -25,7 +29,9 @@ export async function open() {
     describe: () => `${currentBackend().describe()}; GEMM: ${describeChoice(currentBackend().matmulKernel)}`,
     device: () => currentBackend().device,
     /** Convolutions as im2col + the GEMM instead of the direct kernels (backend.convAlgorithm). */
-    useIm2col: () => { currentBackend().convAlgorithm = 'gemm'; },
+    useIm2col: () => {
+      currentBackend().convAlgorithm = 'gemm';
+    },
     randn: (shape, seed) => randomNormal(shape, 0, 1, { seed }),
     fromArray: (values, shape) => tensor(values, shape),
     labels: (values) => tensor(values, [values.length], 'int32'),
@@ -38,12 +44,20 @@ export async function open() {
     /** A compiled model from layer makers (softmax output, adam 1e-3, sparse CE, accuracy). */
     model(make) {
       const model = sequential(make(layer));
-      model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      model.compile({
+        optimizer: adam({ learningRate: 1e-3 }),
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: ['accuracy'],
+      });
       return model;
     },
     /** The shapes of the model's weights, in order (kernel, bias per layer). */
-    weightShapes: (model) => { model.build(); return model.weights.map((w) => [...w.shape]); },
-    setWeights: (model, weights) => tidy(() => model.setWeights(weights.map(({ values, shape }) => tensor(values, shape)))),
+    weightShapes: (model) => {
+      model.build();
+      return model.weights.map((w) => [...w.shape]);
+    },
+    setWeights: (model, weights) =>
+      tidy(() => model.setWeights(weights.map(({ values, shape }) => tensor(values, shape)))),
     fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false }),
     async evaluate(model, x, y, batchSize) {
       const logs = await model.evaluate(x, y, { batchSize });

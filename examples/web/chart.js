@@ -30,11 +30,19 @@ export class LineChart {
   }
 
   /** Starts the running trace over (at an epoch's start: it shows the mean since then). */
-  restartRunning() { this.series['this epoch'] = []; }
+  restartRunning() {
+    this.series['this epoch'] = [];
+  }
 
   draw() {
-    const { canvas } = this, ctx = canvas.getContext('2d');
-    const W = canvas.width, H = canvas.height, left = 46, right = 12, top = 26, bottom = 30;
+    const { canvas } = this,
+      ctx = canvas.getContext('2d');
+    const W = canvas.width,
+      H = canvas.height,
+      left = 46,
+      right = 12,
+      top = 26,
+      bottom = 30;
     const points = Object.values(this.series).flat();
     let yMin = this.fixed.yMin ?? Math.min(...points.map((p) => p.y), Infinity);
     let yMax = this.fixed.yMax ?? Math.max(...points.map((p) => p.y), -Infinity);
@@ -52,7 +60,10 @@ export class LineChart {
     ctx.lineWidth = 1;
     for (let i = 0; i <= 4; i++) {
       const y = yMin + ((yMax - yMin) * i) / 4;
-      ctx.beginPath(); ctx.moveTo(left, py(y)); ctx.lineTo(W - right, py(y)); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(left, py(y));
+      ctx.lineTo(W - right, py(y));
+      ctx.stroke();
       ctx.fillStyle = '#5b6675';
       ctx.fillText(y.toFixed(yMax - yMin < 0.5 ? 3 : 2), 4, py(y) + 4);
     }

@@ -18,7 +18,10 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const GRID = 36; // test digits shown
 // Per-model settings from examples/mnist.mjs; the CNN's run is shorter, since a CPU WebGPU adapter (SwiftShader) runs it slowly.
-const PRESETS = { mlp: { batch: 128, epochs: 10, trainSize: 8000, learningRate: 0.003 }, cnn: { batch: 64, epochs: 3, trainSize: 2048, learningRate: 0.001 } };
+const PRESETS = {
+  mlp: { batch: 128, epochs: 10, trainSize: 8000, learningRate: 0.003 },
+  cnn: { batch: 64, epochs: 3, trainSize: 2048, learningRate: 0.001 },
+};
 
 const models = {
   mlp: () => [
@@ -42,14 +45,24 @@ const models = {
   ],
 };
 
-const state = { phase: 'loading', backend: '', error: '', history: null, model: null, data: null, drawn: null, kind: 'mlp' };
+const state = {
+  phase: 'loading',
+  backend: '',
+  error: '',
+  history: null,
+  model: null,
+  data: null,
+  drawn: null,
+  kind: 'mlp',
+};
 const progress = new ProgressView(document);
 const lossChart = new LineChart($('loss-chart'), { title: 'loss' });
 const accuracyChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
 const pad = new DrawPad($('pad'), () => predictDrawing());
 let gpu = null;
 
-const WEBGPU_HELP = 'WebGPU is unavailable here, so this page can only train on the slow CPU reference backend. ' +
+const WEBGPU_HELP =
+  'WebGPU is unavailable here, so this page can only train on the slow CPU reference backend. ' +
   'WebGPU works in Chrome and Edge 113+ (Windows, macOS, ChromeOS, Android), in Chrome on Linux with ' +
   '<code>chrome://flags/#enable-unsafe-webgpu</code> and <code>#enable-vulkan</code>, in Safari 26+, and in Firefox 141+ on Windows. ' +
   'Headless Chromium needs <code>--enable-unsafe-webgpu</code> (it then runs on its built-in SwiftShader). The page must come from ' +
@@ -75,7 +88,11 @@ async function loadDigits() {
 }
 
 async function chooseBackend(name) {
-  if (name === 'cpu') { await setBackend('cpu'); gpu = null; return 'CPU reference backend (float64 JavaScript)'; }
+  if (name === 'cpu') {
+    await setBackend('cpu');
+    gpu = null;
+    return 'CPU reference backend (float64 JavaScript)';
+  }
   try {
     gpu = await setBackend('webgpu');
   } catch (error) {
@@ -101,7 +118,8 @@ async function yieldToPage() {
 }
 
 async function refreshGrid() {
-  const { test } = state.data, model = state.model;
+  const { test } = state.data,
+    model = state.model;
   const predicted = tidy(() => argmax(model.predict(tensor(test.images.subarray(0, GRID * 784), [GRID, 784]))));
   const classes = Array.from(await predicted.data());
   predicted.dispose();
@@ -132,9 +150,13 @@ async function predictDrawing() {
 function readControls() {
   const kind = $('model').value;
   return {
-    kind, epochs: Number($('epochs').value), batchSize: Number($('batch').value),
-    trainSize: Math.min(Number($('train-size').value), state.data.train.n), valSize: Math.min(Number(params.get('val') ?? state.data.test.n), state.data.test.n),
-    learningRate: PRESETS[kind].learningRate, backend: $('backend').value,
+    kind,
+    epochs: Number($('epochs').value),
+    batchSize: Number($('batch').value),
+    trainSize: Math.min(Number($('train-size').value), state.data.train.n),
+    valSize: Math.min(Number(params.get('val') ?? state.data.test.n), state.data.test.n),
+    learningRate: PRESETS[kind].learningRate,
+    backend: $('backend').value,
   };
 }
 
@@ -149,13 +171,16 @@ async function train() {
   state.backend = $('status').textContent.replace('Preparing: ', '');
   state.model?.dispose();
   const { train: tr, test } = state.data;
-  const x = tensor(tr.images.subarray(0, trainSize * 784), [trainSize, 784]), y = tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
-  const xVal = tensor(test.images.subarray(0, valSize * 784), [valSize, 784]), yVal = tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
+  const x = tensor(tr.images.subarray(0, trainSize * 784), [trainSize, 784]),
+    y = tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
+  const xVal = tensor(test.images.subarray(0, valSize * 784), [valSize, 784]),
+    yVal = tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
   const model = sequential(models[kind](), { name: `mnist_${kind}`, seed: 1 });
   const steps = Math.ceil(trainSize / batchSize);
   model.compile({
     optimizer: adam({ learningRate: cosineDecay({ initialLearningRate: learningRate, decaySteps: steps * epochs }) }),
-    loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'],
+    loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'],
   });
   state.model = model;
   state.kind = kind;
@@ -164,7 +189,8 @@ async function train() {
   accuracyChart.reset(epochs);
   // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first
   // step's GPU work until its kernels exist, so the page never waits on a compile (commands.ts).
-  $('status').textContent = `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
+  $('status').textContent =
+    `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
   let epochNow = 0;
   const pageCallback = {
     onEpochBegin: (epoch) => {
@@ -192,13 +218,22 @@ async function train() {
       await predictDrawing();
     },
   };
-  state.stop = () => { model.stopTraining = true; };
+  state.stop = () => {
+    model.stopTraining = true;
+  };
   try {
-    const history = await model.fit(x, y, { epochs, batchSize, validationData: [xVal, yVal], callbacks: [pageCallback], verbose: 1 });
+    const history = await model.fit(x, y, {
+      epochs,
+      batchSize,
+      validationData: [xVal, yVal],
+      callbacks: [pageCallback],
+      verbose: 1,
+    });
     state.history = history.history;
     state.phase = 'done';
     const accuracy = history.history.val_accuracy?.at(-1);
-    $('status').textContent = `${model.stopTraining ? 'Stopped' : 'Done'}${accuracy === undefined ? '' : `: validation accuracy ${(accuracy * 100).toFixed(2)}%`} — ${state.backend}. Draw a digit on the pad.`;
+    $('status').textContent =
+      `${model.stopTraining ? 'Stopped' : 'Done'}${accuracy === undefined ? '' : `: validation accuracy ${(accuracy * 100).toFixed(2)}%`} — ${state.backend}. Draw a digit on the pad.`;
   } catch (error) {
     state.phase = 'error';
     state.error = error.message;
@@ -215,14 +250,17 @@ async function train() {
 
 /** Makes a loaded model the page's: the grid and the pad predict with it. */
 async function useModel(model, from) {
-  if (model.layers[0]?.inputShape?.join(',') !== '784') throw new Error(`${from} takes input [${model.layers[0]?.inputShape}], not the 784 pixels of a digit`);
+  if (model.layers[0]?.inputShape?.join(',') !== '784') {
+    throw new Error(`${from} takes input [${model.layers[0]?.inputShape}], not the 784 pixels of a digit`);
+  }
   state.model?.dispose();
   state.model = model;
   state.kind = model.name.replace(/^mnist_/, '');
   state.phase = 'done';
   await refreshGrid();
   await predictDrawing();
-  $('status').textContent = `Using ${model.name} loaded from ${from} — ${state.backend}. Draw a digit on the pad, or train again.`;
+  $('status').textContent =
+    `Using ${model.name} loaded from ${from} — ${state.backend}. Draw a digit on the pad, or train again.`;
   await updateSaving();
 }
 let updateSaving = async () => {};
@@ -232,17 +270,29 @@ async function main() {
   if (params.has('train')) $('train-size').value = params.get('train');
   const syncPreset = () => {
     const p = PRESETS[$('model').value];
-    for (const [key, id, value] of [['batch', 'batch', p.batch], ['epochs', 'epochs', p.epochs], ['train', 'train-size', p.trainSize]]) if (!params.has(key)) $(id).value = value;
+    for (const [key, id, value] of [
+      ['batch', 'batch', p.batch],
+      ['epochs', 'epochs', p.epochs],
+      ['train', 'train-size', p.trainSize],
+    ]) {
+      if (!params.has(key)) $(id).value = value;
+    }
   };
   syncPreset();
   $('model').addEventListener('change', syncPreset);
   $('train').addEventListener('click', () => train().catch((e) => console.error(e)));
   $('stop').addEventListener('click', () => state.stop?.());
-  $('clear').addEventListener('click', () => { pad.clear(); state.drawn = null; $('drawn-prediction').textContent = '–'; drawProbabilities($('probabilities'), null); });
+  $('clear').addEventListener('click', () => {
+    pad.clear();
+    state.drawn = null;
+    $('drawn-prediction').textContent = '–';
+    drawProbabilities($('probabilities'), null);
+  });
   drawProbabilities($('probabilities'), null);
 
   if (!navigator.gpu) {
-    $('no-webgpu').innerHTML = `<strong>This browser has no WebGPU (navigator.gpu is missing).</strong><br>${WEBGPU_HELP}`;
+    $('no-webgpu').innerHTML =
+      `<strong>This browser has no WebGPU (navigator.gpu is missing).</strong><br>${WEBGPU_HELP}`;
     $('no-webgpu').hidden = false;
     $('backend').value = 'cpu';
   }
@@ -252,15 +302,20 @@ async function main() {
   state.phase = 'ready';
   updateSaving = setUpSaving({ $, state, useModel });
   await updateSaving();
-  $('status').textContent = `${state.data.train.n} training and ${state.data.test.n} test digits loaded — ${state.backend}. Press Train.`;
+  $('status').textContent =
+    `${state.data.train.n} training and ${state.data.test.n} test digits loaded — ${state.backend}. Press Train.`;
   $('train').disabled = false;
   if (params.get('autostart') === '1') train().catch((e) => console.error(e));
 }
 
 window.demo = {
-  state, train, predictPixels, useModel,
+  state,
+  train,
+  predictPixels,
+  useModel,
   /** The model's weights as plain arrays, in getWeights order. */
-  weights: async () => Promise.all(state.model.weights.map(async (w) => ({ shape: [...w.shape], values: Array.from(await w.data()) }))),
+  weights: async () =>
+    Promise.all(state.model.weights.map(async (w) => ({ shape: [...w.shape], values: Array.from(await w.data()) }))),
   /** Kernel compiles so far: `sync` ones held up the page's thread, `async` ones did not. */
   compiles: () => gpu?.commands.stats().compiles ?? null,
 };

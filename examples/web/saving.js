@@ -12,8 +12,13 @@ const urlFor = (kind) => `indexeddb://webgrad-mnist-${kind}`;
  * a loaded model the page's. Returns update(), to call when the model or the selected kind changes.
  */
 export function setUpSaving({ $, state, useModel }) {
-  const say = (text) => { $('save-status').textContent = text; };
-  const fail = (what) => (error) => { say(`${what} failed: ${error.message}`); console.error(error); };
+  const say = (text) => {
+    $('save-status').textContent = text;
+  };
+  const fail = (what) => (error) => {
+    say(`${what} failed: ${error.message}`);
+    console.error(error);
+  };
 
   async function update() {
     const trained = !!state.model && state.phase !== 'training';
@@ -23,30 +28,40 @@ export function setUpSaving({ $, state, useModel }) {
     const saved = await listModels().catch(() => []);
     const mine = saved.find((m) => m.url === urlFor(kind));
     $('load').disabled = !mine || state.phase === 'training' || state.phase === 'loading';
-    $('load').textContent = mine ? `Load saved ${kind.toUpperCase()} (${new Date(mine.savedAt).toLocaleString()})` : `No saved ${kind.toUpperCase()} in this browser`;
+    $('load').textContent = mine
+      ? `Load saved ${kind.toUpperCase()} (${new Date(mine.savedAt).toLocaleString()})`
+      : `No saved ${kind.toUpperCase()} in this browser`;
   }
 
-  $('save').addEventListener('click', () => (async () => {
-    await state.model.save(urlFor(state.kind));
-    say(`Saved to ${urlFor(state.kind)}: it stays in this browser; "Load saved" brings it back after a reload.`);
-    await update();
-  })().catch(fail('Saving')));
-  $('download').addEventListener('click', () => (async () => {
-    const name = `webgrad-mnist-${state.kind}`;
-    await state.model.save(`downloads://${name}`);
-    say(`Downloaded ${name}.json and ${name}.weights.bin: pick both under "Load files" to load them again.`);
-  })().catch(fail('Downloading')));
-  $('load').addEventListener('click', () => (async () => {
-    const url = urlFor($('model').value);
-    await useModel(await loadModel(url), url);
-    say(`Loaded ${url}.`);
-  })().catch(fail('Loading')));
-  $('load-files').addEventListener('change', () => (async () => {
-    const files = $('load-files').files;
-    if (!files.length) return;
-    await useModel(await loadModel(browserFiles(files)), [...files].map((f) => f.name).join(' + '));
-    say(`Loaded ${[...files].map((f) => f.name).join(' and ')}.`);
-  })().catch(fail('Loading files')));
+  $('save').addEventListener('click', () =>
+    (async () => {
+      await state.model.save(urlFor(state.kind));
+      say(`Saved to ${urlFor(state.kind)}: it stays in this browser; "Load saved" brings it back after a reload.`);
+      await update();
+    })().catch(fail('Saving')),
+  );
+  $('download').addEventListener('click', () =>
+    (async () => {
+      const name = `webgrad-mnist-${state.kind}`;
+      await state.model.save(`downloads://${name}`);
+      say(`Downloaded ${name}.json and ${name}.weights.bin: pick both under "Load files" to load them again.`);
+    })().catch(fail('Downloading')),
+  );
+  $('load').addEventListener('click', () =>
+    (async () => {
+      const url = urlFor($('model').value);
+      await useModel(await loadModel(url), url);
+      say(`Loaded ${url}.`);
+    })().catch(fail('Loading')),
+  );
+  $('load-files').addEventListener('change', () =>
+    (async () => {
+      const files = $('load-files').files;
+      if (!files.length) return;
+      await useModel(await loadModel(browserFiles(files)), [...files].map((f) => f.name).join(' + '));
+      say(`Loaded ${[...files].map((f) => f.name).join(' and ')}.`);
+    })().catch(fail('Loading files')),
+  );
   $('model').addEventListener('change', () => update());
   return update;
 }

@@ -16,8 +16,14 @@ import { IMAGE_SIZE, mnistSplit } from '../mnist-data.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.json': 'application/json', '.png': 'image/png', '.bin': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.bin': 'application/octet-stream',
 };
 // URL prefix → folder it serves from; the first match wins.
 const MOUNTS = [
@@ -68,17 +74,26 @@ export async function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname === '/mnist.bin') {
       digits ??= mnistBinary();
-      res.writeHead(200, { 'content-type': TYPES['.bin'], 'content-length': digits.byteLength, 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': TYPES['.bin'],
+        'content-length': digits.byteLength,
+        'cache-control': 'no-cache',
+      });
       res.end(digits);
       return;
     }
     const file = fileFor(decodeURIComponent(pathname));
     if (!file) {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end(`not found: ${pathname}${pathname.startsWith('/webgrad/') ? ' (build the browser bundle: node scripts/build-web.mjs)' : ''}\n`);
+      res.end(
+        `not found: ${pathname}${pathname.startsWith('/webgrad/') ? ' (build the browser bundle: node scripts/build-web.mjs)' : ''}\n`,
+      );
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise((resolve, reject) => server.once('error', reject).listen(port, host, resolve));

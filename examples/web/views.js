@@ -2,9 +2,16 @@
 // summary line per finished epoch, as the terminal bar prints), the grid of test digits with their
 // predicted classes, and the class-probability bars of a drawn digit. Imports nothing.
 
-const fmt = (logs) => Object.entries(logs).filter(([k]) => k !== 'size').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ');
+const fmt = (logs) =>
+  Object.entries(logs)
+    .filter(([k]) => k !== 'size')
+    .map(([k, v]) => `${k}: ${v.toFixed(4)}`)
+    .join(' - ');
 
-export const formatSeconds = (s) => (s >= 60 ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}` : `${s < 10 ? s.toFixed(1) : Math.round(s)}s`);
+export const formatSeconds = (s) =>
+  s >= 60
+    ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`
+    : `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
 
 export class ProgressView {
   constructor(doc) {
@@ -14,7 +21,11 @@ export class ProgressView {
     this.log = doc.getElementById('epoch-log');
   }
 
-  reset() { this.log.textContent = ''; this.line.textContent = '–'; this.fill.style.width = '0'; }
+  reset() {
+    this.log.textContent = '';
+    this.line.textContent = '–';
+    this.fill.style.width = '0';
+  }
 
   epochBegin(epoch, epochs, steps) {
     Object.assign(this, { epochs, steps, started: performance.now(), shown: {} });
@@ -40,13 +51,17 @@ export class ProgressView {
     this.log.scrollTop = this.log.scrollHeight;
   }
 
-  message(text) { this.line.textContent = text; }
+  message(text) {
+    this.line.textContent = text;
+  }
 }
 
 /** Draws `count` digits (784 values each, [0, 1]) in rows with a label under each: green right, red wrong. */
 export function drawDigitGrid(canvas, images, labels, predictions, { columns = 9, scale = 2 } = {}) {
   const ctx = canvas.getContext('2d');
-  const cell = 28 * scale, labelHeight = 18, count = labels.length;
+  const cell = 28 * scale,
+    labelHeight = 18,
+    count = labels.length;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const image = ctx.createImageData(28, 28);
@@ -57,7 +72,8 @@ export function drawDigitGrid(canvas, images, labels, predictions, { columns = 9
       image.data.set([v, v, v, 255], p * 4);
     }
     scratch.getContext('2d').putImageData(image, 0, 0);
-    const x = (i % columns) * (cell + 4), y = Math.floor(i / columns) * (cell + labelHeight + 2);
+    const x = (i % columns) * (cell + 4),
+      y = Math.floor(i / columns) * (cell + labelHeight + 2);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(scratch, x, y, cell, cell);
     if (predictions) {
@@ -76,7 +92,8 @@ export function drawProbabilities(canvas, probabilities) {
   ctx.font = '12px system-ui, sans-serif';
   const best = probabilities ? probabilities.indexOf(Math.max(...probabilities)) : -1;
   for (let k = 0; k < 10; k++) {
-    const p = probabilities ? probabilities[k] : 0, y = k * rowHeight;
+    const p = probabilities ? probabilities[k] : 0,
+      y = k * rowHeight;
     ctx.fillStyle = '#1d232b';
     ctx.fillText(String(k), 2, y + rowHeight - 6);
     ctx.fillStyle = k === best ? '#2f7de1' : '#b8c4d3';

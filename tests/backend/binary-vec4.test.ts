@@ -7,7 +7,12 @@ import { BINARY_OPS, makeTensor, sizeOf, type BinaryOp, type Shape } from '@webg
 import type { WebGPUBackend } from '@webgrad/webgpu';
 import { cpu, expectClose, gpu, randomValues, tensorOn } from '../helpers.js';
 
-interface Case { a: Shape; b: Shape; out: Shape; path: 'vec4' | 'scalar' }
+interface Case {
+  a: Shape;
+  b: Shape;
+  out: Shape;
+  path: 'vec4' | 'scalar';
+}
 
 const CASES: Case[] = [
   { a: [4], b: [4], out: [4], path: 'vec4' },
@@ -28,7 +33,8 @@ async function run(backend: ReturnType<typeof gpu>, op: BinaryOp, c: Case, seed:
   const bValues = randomValues(sizeOf(c.b), op === 'sigmoidBce' ? 'positive' : 'any', seed + 1);
   // every 5th element of b equals a's (where the shapes line up): ties for comparisons and extrema
   if (sizeOf(c.a) === sizeOf(c.b)) for (let i = 0; i < bValues.length; i += 5) bValues[i] = aValues[i];
-  const a = tensorOn(backend, aValues, c.a), b = tensorOn(backend, bValues, c.b);
+  const a = tensorOn(backend, aValues, c.a),
+    b = tensorOn(backend, bValues, c.b);
   const out = makeTensor(backend.binary(op, a.info(op), b.info(op), c.out), c.out, 'float32', backend);
   const values = (await out.data()) as Float32Array;
   [a, b, out].forEach((t) => t.dispose());
@@ -40,8 +46,15 @@ async function kernelsDispatchedBy(fn: () => Promise<unknown>): Promise<string[]
   const commands = (gpu() as WebGPUBackend).commands;
   const dispatch = commands.dispatch;
   const seen: string[] = [];
-  commands.dispatch = (d) => { seen.push(d.kernel); dispatch.call(commands, d); };
-  try { await fn(); } finally { commands.dispatch = dispatch; }
+  commands.dispatch = (d) => {
+    seen.push(d.kernel);
+    dispatch.call(commands, d);
+  };
+  try {
+    await fn();
+  } finally {
+    commands.dispatch = dispatch;
+  }
   return seen;
 }
 
@@ -52,9 +65,18 @@ describe('binary ops: the vec4 and general kernels against the CPU reference', (
         it(`[${c.a}] ${op} [${c.b}] (${c.path})`, async () => {
           const expected = await run(cpu(), op, c, 500 + i);
           let actual: Float32Array = new Float32Array();
-          const kernels = await kernelsDispatchedBy(async () => { actual = await run(gpu(), op, c, 500 + i); });
-          expect(kernels).to.include(c.path === 'vec4' ? 'binary_vec4' : 'binary').and.not.include(c.path === 'vec4' ? 'binary' : 'binary_vec4');
-          expectClose(actual, expected, op === 'pow' || op === 'sigmoidBce' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-6, atol: 0 }, `${op} [${c.a}] [${c.b}]`);
+          const kernels = await kernelsDispatchedBy(async () => {
+            actual = await run(gpu(), op, c, 500 + i);
+          });
+          expect(kernels)
+            .to.include(c.path === 'vec4' ? 'binary_vec4' : 'binary')
+            .and.not.include(c.path === 'vec4' ? 'binary' : 'binary_vec4');
+          expectClose(
+            actual,
+            expected,
+            op === 'pow' || op === 'sigmoidBce' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-6, atol: 0 },
+            `${op} [${c.a}] [${c.b}]`,
+          );
         });
       });
     });

@@ -21,7 +21,8 @@ describe('asynchronous kernel compiles', function () {
 
   it('held work reads its inputs as they were, even when they are freed and their buffers reused for uploads', async () => {
     const backend = await freshBackend(true);
-    const a = randomValues(1000, 'any', 1), b = randomValues(1000, 'any', 2);
+    const a = randomValues(1000, 'any', 1),
+      b = randomValues(1000, 'any', 2);
     const { x, y } = withBackend(backend, () => {
       const x = tensor(Float32Array.from(a), [1000]);
       const y = exp(x); // held: exp's pipeline is not compiled yet
@@ -36,8 +37,12 @@ describe('asynchronous kernel compiles', function () {
 
   it('a chain recorded across several compiles matches the CPU backend', async () => {
     const backend = await freshBackend(true);
-    const a = randomValues(64 * 32, 'any', 3), w = randomValues(32 * 8, 'any', 4);
-    const f = () => tidy(() => exp(sum(relu(matmul(tensor(Float32Array.from(a), [64, 32]), tensor(Float32Array.from(w), [32, 8]))), 1)));
+    const a = randomValues(64 * 32, 'any', 3),
+      w = randomValues(32 * 8, 'any', 4);
+    const f = () =>
+      tidy(() =>
+        exp(sum(relu(matmul(tensor(Float32Array.from(a), [64, 32]), tensor(Float32Array.from(w), [32, 8]))), 1)),
+      );
     const expected = await withBackend(cpu(), f).data();
     const out = withBackend(backend, f);
     expectClose(await out.data(), expected, { rtol: 1e-4, atol: 1e-5 }, 'exp(sum(relu(a·w)))');
@@ -46,19 +51,34 @@ describe('asynchronous kernel compiles', function () {
   });
 
   it('fit trains bit for bit as with compiles on first use, without one compile on the calling thread', async () => {
-    const n = 96, xs = Float32Array.from(randomValues(n * 8, 'any', 5)), labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const n = 96,
+      xs = Float32Array.from(randomValues(n * 8, 'any', 5)),
+      labels = Int32Array.from({ length: n }, (_, i) => i % 3);
     const trainOn = async (compileAsync: boolean) => {
       const backend = await freshBackend(compileAsync);
-      const model = sequential([dense({ units: 16, activation: 'relu', inputShape: [8] }), dropout({ rate: 0.2 }), dense({ units: 3, activation: 'softmax' })], { seed: 3 });
-      model.compile({ optimizer: adam({ learningRate: 1e-2 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const x = tensor(xs, [n, 8]), y = tensor(labels, [n], 'int32');
+      const model = sequential(
+        [
+          dense({ units: 16, activation: 'relu', inputShape: [8] }),
+          dropout({ rate: 0.2 }),
+          dense({ units: 3, activation: 'softmax' }),
+        ],
+        { seed: 3 },
+      );
+      model.compile({
+        optimizer: adam({ learningRate: 1e-2 }),
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: ['accuracy'],
+      });
+      const x = tensor(xs, [n, 8]),
+        y = tensor(labels, [n], 'int32');
       const history = await model.fit(x, y, { epochs: 3, batchSize: 16, validationData: [x, y], verbose: 0 });
       const weights = await Promise.all(model.getWeights().map((t) => t.data()));
       [x, y].forEach((t) => t.dispose());
       model.dispose();
       return { history: history.history, weights, compiles: backend.commands.stats().compiles };
     };
-    const sync = await trainOn(false), held = await trainOn(true);
+    const sync = await trainOn(false),
+      held = await trainOn(true);
     expect(held.compiles.sync, 'compiles on the calling thread').to.equal(0);
     expect(held.compiles.async).to.be.greaterThan(10);
     expect(sync.compiles.sync).to.be.greaterThan(10);
@@ -69,18 +89,40 @@ describe('asynchronous kernel compiles', function () {
   it('fit holds no step behind a compile, and creates the same bind groups and buffers whatever the number of steps', async () => {
     const fitSteps = async (steps: number) => {
       const backend = await freshBackend(true);
-      const n = steps * 16, xs = Float32Array.from(randomValues(n * 8, 'any', 6)), labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-      const model = sequential([dense({ units: 16, activation: 'relu', inputShape: [8] }), dense({ units: 3, activation: 'softmax' })], { seed: 4 });
-      model.compile({ optimizer: adam({ learningRate: 1e-2 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const x = tensor(xs, [n, 8]), y = tensor(labels, [n], 'int32');
+      const n = steps * 16,
+        xs = Float32Array.from(randomValues(n * 8, 'any', 6)),
+        labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+      const model = sequential(
+        [dense({ units: 16, activation: 'relu', inputShape: [8] }), dense({ units: 3, activation: 'softmax' })],
+        { seed: 4 },
+      );
+      model.compile({
+        optimizer: adam({ learningRate: 1e-2 }),
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: ['accuracy'],
+      });
+      const x = tensor(xs, [n, 8]),
+        y = tensor(labels, [n], 'int32');
       let mostHeld = 0;
-      await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [{ onBatchEnd: () => { mostHeld = Math.max(mostHeld, backend.commands.stats().held); } }] });
+      await model.fit(x, y, {
+        epochs: 2,
+        batchSize: 16,
+        verbose: 0,
+        callbacks: [
+          {
+            onBatchEnd: () => {
+              mostHeld = Math.max(mostHeld, backend.commands.stats().held);
+            },
+          },
+        ],
+      });
       [x, y].forEach((t) => t.dispose());
       model.dispose();
       return { mostHeld, bindGroups: backend.commands.stats().bindGroupsCreated, buffers: backend.memory().created };
     };
     // the first three steps settle which pooled buffers each op gets; from then on every step is the same
-    const short = await fitSteps(4), long = await fitSteps(40);
+    const short = await fitSteps(4),
+      long = await fitSteps(40);
     expect(short.mostHeld, 'dispatches held after a step').to.equal(0);
     expect(long.mostHeld, 'dispatches held after a step').to.equal(0);
     expect(long.bindGroups, 'bind groups: 40 steps an epoch against 4').to.equal(short.bindGroups);

@@ -8,7 +8,14 @@ import { fusedMatmul, type Shape, type Tensor } from '@webgrad/core';
 import { describeChoice, gemmChoicesFor, WebGPUBackend, withPrelude, type GemmChoice } from '@webgrad/webgpu';
 import { cpu, expectClose, gpu, on, randomValues, tensorOn } from '../helpers.js';
 
-interface Case { a: Shape; b: Shape; transposeA?: boolean; transposeB?: boolean; bias?: boolean; activation?: 'linear' | 'relu' | 'sigmoid' | 'tanh' }
+interface Case {
+  a: Shape;
+  b: Shape;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  bias?: boolean;
+  activation?: 'linear' | 'relu' | 'sigmoid' | 'tanh';
+}
 
 const CASES: Case[] = [
   { a: [1, 1], b: [1, 1] },
@@ -36,15 +43,34 @@ const CASES: Case[] = [
   { a: [2, 3, 16], b: [2, 9000, 16], transposeB: true }, // batch·K past 16384 texture rows: another kernel
 ];
 
-const describeCase = (c: Case) => `[${c.a}]${c.transposeA ? 'ᵀ' : ''} · [${c.b}]${c.transposeB ? 'ᵀ' : ''}` +
+const describeCase = (c: Case) =>
+  `[${c.a}]${c.transposeA ? 'ᵀ' : ''} · [${c.b}]${c.transposeB ? 'ᵀ' : ''}` +
   `${c.bias ? ' + bias' : ''}${c.activation ? ` ${c.activation}` : ''}`;
 
 async function runOn(backend: ReturnType<typeof gpu>, c: Case, seed: number): Promise<Float32Array> {
   const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
-  const a = tensorOn(backend, randomValues(c.a.reduce((p, d) => p * d, 1), 'any', seed), c.a);
-  const b = tensorOn(backend, randomValues(c.b.reduce((p, d) => p * d, 1), 'any', seed + 1), c.b);
+  const a = tensorOn(
+    backend,
+    randomValues(
+      c.a.reduce((p, d) => p * d, 1),
+      'any',
+      seed,
+    ),
+    c.a,
+  );
+  const b = tensorOn(
+    backend,
+    randomValues(
+      c.b.reduce((p, d) => p * d, 1),
+      'any',
+      seed + 1,
+    ),
+    c.b,
+  );
   const bias = c.bias ? tensorOn(backend, randomValues(n, 'nonzero', seed + 2), [n]) : undefined;
-  const out: Tensor = on(backend, () => fusedMatmul({ a, b, bias, transposeA: c.transposeA, transposeB: c.transposeB, activation: c.activation }));
+  const out: Tensor = on(backend, () =>
+    fusedMatmul({ a, b, bias, transposeA: c.transposeA, transposeB: c.transposeB, activation: c.activation }),
+  );
   const values = (await out.data()) as Float32Array;
   [a, b, out, ...(bias ? [bias] : [])].forEach((t) => t.dispose());
   return values;
@@ -54,7 +80,8 @@ async function runOn(backend: ReturnType<typeof gpu>, c: Case, seed: number): Pr
 // that, so every possible choice gets a test, and those of a choice this device lacks are pending
 // (not passed), with the reason printed.
 const ALL_CHOICES: GemmChoice[] = [
-  { kernel: 'matmul', rowBlocks: 1 }, { kernel: 'matmul_rows', rowBlocks: 1 },
+  { kernel: 'matmul', rowBlocks: 1 },
+  { kernel: 'matmul_rows', rowBlocks: 1 },
   ...[1, 2, 3, 4].map((rowBlocks) => ({ kernel: 'matmul_subgroups' as const, rowBlocks })),
   { kernel: 'matmul_texture', rowBlocks: 4 },
 ];
@@ -62,22 +89,32 @@ const ALL_CHOICES: GemmChoice[] = [
 /** Why this device lacks a choice (gemmChoicesFor's rule): only the subgroup-using kernels can be missing. */
 function missingFeature(choice: GemmChoice): string {
   const device = (gpu() as WebGPUBackend).device;
-  const subgroups = device.features.has('subgroups') ? `subgroups of at least ${device.adapterInfo?.subgroupMinSize ?? '?'} lanes` : 'no subgroups feature';
+  const subgroups = device.features.has('subgroups')
+    ? `subgroups of at least ${device.adapterInfo?.subgroupMinSize ?? '?'} lanes`
+    : 'no subgroups feature';
   return `${choice.kernel} needs the subgroups feature with subgroups of at least 8 lanes; the adapter has ${subgroups}`;
 }
 
 describe('GEMM kernels: each choice against the CPU reference', () => {
   let chosen: GemmChoice;
-  before(() => { chosen = (gpu() as WebGPUBackend).matmulKernel; });
-  after(() => { (gpu() as WebGPUBackend).matmulKernel = chosen; });
+  before(() => {
+    chosen = (gpu() as WebGPUBackend).matmulKernel;
+  });
+  after(() => {
+    (gpu() as WebGPUBackend).matmulKernel = chosen;
+  });
 
   for (const choice of ALL_CHOICES) {
     describe(describeChoice(choice), () => {
       before(function () {
         const backend = gpu() as WebGPUBackend;
-        const offered = gemmChoicesFor(backend.device).some((c) => c.kernel === choice.kernel && c.rowBlocks === choice.rowBlocks);
+        const offered = gemmChoicesFor(backend.device).some(
+          (c) => c.kernel === choice.kernel && c.rowBlocks === choice.rowBlocks,
+        );
         if (offered) return;
-        console.log(`    (pending: ${describeChoice(choice)} is not offered on ${backend.describe()}: ${missingFeature(choice)})`);
+        console.log(
+          `    (pending: ${describeChoice(choice)} is not offered on ${backend.describe()}: ${missingFeature(choice)})`,
+        );
         this.skip();
       });
       CASES.forEach((c, i) => {
@@ -105,26 +142,52 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
       backend.matmulKernel = texture;
       const a = randomValues(5 * 20, 'any', 1);
       const bs = [2, 3, 4].map((seed) => randomValues(20 * 9, 'any', seed));
-      const expected = await Promise.all(bs.map((b) => on(cpu(), () => fusedMatmul({ a: tensorOn(cpu(), a, [5, 20]), b: tensorOn(cpu(), b, [20, 9]) })).data()));
+      const expected = await Promise.all(
+        bs.map((b) =>
+          on(cpu(), () => fusedMatmul({ a: tensorOn(cpu(), a, [5, 20]), b: tensorOn(cpu(), b, [20, 9]) })).data(),
+        ),
+      );
       const created = backend.textures.created;
       // recorded in one synchronous stretch: the second pack overwrites the texture the first product reads
       const inputs = bs.map((b) => [tensorOn(backend, a, [5, 20]), tensorOn(backend, b, [20, 9])]);
       const outs = inputs.map(([x, y]) => on(backend, () => fusedMatmul({ a: x, b: y })));
       const actual = await Promise.all(outs.map((t) => t.data()));
       [...inputs.flat(), ...outs].forEach((t) => t.dispose());
-      actual.forEach((values, i) => expectClose(values as Float32Array, expected[i] as Float32Array, { rtol: 1e-4, atol: 1e-4 }, `product ${i}`));
+      actual.forEach((values, i) =>
+        expectClose(values as Float32Array, expected[i] as Float32Array, { rtol: 1e-4, atol: 1e-4 }, `product ${i}`),
+      );
       expect(backend.textures.created - created).to.be.at.most(1);
     });
 
     it('products repeated at the same shapes (training steps) create no texture after the first round', async () => {
       const backend = gpu() as WebGPUBackend;
       backend.matmulKernel = texture;
-      const shapes: [Shape, Shape, boolean][] = [[[8, 40], [40, 24], false], [[8, 24], [40, 24], true], [[2, 8, 20], [2, 20, 12], false]];
+      const shapes: [Shape, Shape, boolean][] = [
+        [[8, 40], [40, 24], false],
+        [[8, 24], [40, 24], true],
+        [[2, 8, 20], [2, 20, 12], false],
+      ];
       const created: number[] = [];
       for (let round = 0; round < 3; round++) {
         for (const [i, [sa, sb, transposeB]] of shapes.entries()) {
-          const x = tensorOn(backend, randomValues(sa.reduce((p, d) => p * d, 1), 'any', 30 + i), sa);
-          const w = tensorOn(backend, randomValues(sb.reduce((p, d) => p * d, 1), 'any', 40 + i), sb);
+          const x = tensorOn(
+            backend,
+            randomValues(
+              sa.reduce((p, d) => p * d, 1),
+              'any',
+              30 + i,
+            ),
+            sa,
+          );
+          const w = tensorOn(
+            backend,
+            randomValues(
+              sb.reduce((p, d) => p * d, 1),
+              'any',
+              40 + i,
+            ),
+            sb,
+          );
           const out = on(backend, () => fusedMatmul({ a: x, b: w, transposeB }));
           await out.data();
           [x, w, out].forEach((t) => t.dispose());
@@ -140,7 +203,10 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
       // 17 sizes of ~4.2 MB each: past the 64 MB kept, so the oldest are dropped while still bound
       const sizes = Array.from({ length: 17 }, (_, i) => 1024 + 4 * i);
       const a = randomValues(1024, 'any', 7);
-      const inputs = sizes.map((n, i) => [tensorOn(backend, a, [1, 1024]), tensorOn(backend, randomValues(1024 * n, 'any', 10 + i), [1024, n])]);
+      const inputs = sizes.map((n, i) => [
+        tensorOn(backend, a, [1, 1024]),
+        tensorOn(backend, randomValues(1024 * n, 'any', 10 + i), [1024, n]),
+      ]);
       const submitEvery = backend.commands.submitEvery;
       backend.commands.submitEvery = 1024; // all 34 dispatches in one submit, so a dropped texture is still bound
       const outs = inputs.map(([x, y]) => on(backend, () => fusedMatmul({ a: x, b: y })));
@@ -148,8 +214,18 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
       const actual = await Promise.all(outs.map((t) => t.data()));
       [...inputs.flat(), ...outs].forEach((t) => t.dispose());
       for (const [i, n] of sizes.entries()) {
-        const expected = await on(cpu(), () => fusedMatmul({ a: tensorOn(cpu(), a, [1, 1024]), b: tensorOn(cpu(), randomValues(1024 * n, 'any', 10 + i), [1024, n]) })).data();
-        expectClose(actual[i] as Float32Array, expected as Float32Array, { rtol: 1e-4, atol: 1e-4 }, `1×1024·1024×${n}`);
+        const expected = await on(cpu(), () =>
+          fusedMatmul({
+            a: tensorOn(cpu(), a, [1, 1024]),
+            b: tensorOn(cpu(), randomValues(1024 * n, 'any', 10 + i), [1024, n]),
+          }),
+        ).data();
+        expectClose(
+          actual[i] as Float32Array,
+          expected as Float32Array,
+          { rtol: 1e-4, atol: 1e-4 },
+          `1×1024·1024×${n}`,
+        );
       }
     });
   });
@@ -166,7 +242,7 @@ describe('GEMM kernels: each choice against the CPU reference', () => {
   });
 });
 
-describe('withPrelude: a kernel\'s enable directives go above the prelude', () => {
+describe("withPrelude: a kernel's enable directives go above the prelude", () => {
   it('hoists them, once, and leaves a kernel without any as prelude + source', () => {
     const prelude = 'const P: u32 = 1u;';
     const source = '// header\nenable subgroups;\nenable f16; // why\nfn main() {}\n';

@@ -11,7 +11,13 @@ describe('kernel harness', () => {
   it('poisoned outputs expose elements a kernel did not write', async () => {
     const backend = gpu() as WebGPUBackend;
     const out = backend.allocateOutput([8]);
-    backend.commands.dispatch({ kernel: 'fill', inputs: [], outputs: [out.buffer], params: { size: 4, value: 0x40000000 }, grid: [1, 1, 1] });
+    backend.commands.dispatch({
+      kernel: 'fill',
+      inputs: [],
+      outputs: [out.buffer],
+      params: { size: 4, value: 0x40000000 },
+      grid: [1, 1, 1],
+    });
     const data = await backend.read({ storage: out, shape: [8], dtype: 'float32' });
     backend.dispose(out);
     expect(Array.from(data.slice(0, 4))).to.deep.equal([2, 2, 2, 2]);
@@ -23,8 +29,9 @@ describe('kernel harness', () => {
   it('rejects a dispatch whose buffers do not match the kernel bindings, naming the kernel', () => {
     const backend = gpu() as WebGPUBackend;
     // @ts-expect-error -- binary's params and its OP override are missing
-    expect(() => backend.commands.dispatch({ kernel: 'binary', inputs: [], outputs: [], params: {}, grid: [1, 1, 1] }))
-      .to.throw(/kernel binary: expects inputs \(a, b\) and outputs \(out\)/);
+    expect(() =>
+      backend.commands.dispatch({ kernel: 'binary', inputs: [], outputs: [], params: {}, grid: [1, 1, 1] }),
+    ).to.throw(/kernel binary: expects inputs \(a, b\) and outputs \(out\)/);
     // @ts-expect-error -- unary.wgsl declares no OP_CUBE
     expect(() => backend.registry.opCode('unary', 'cube')).to.throw(/kernel unary: no OP_CUBE constant/);
   });

@@ -1,7 +1,19 @@
 // The movement family: transpose, slice, pad, concat, gather, oneHot, cast, reshape and broadcastTo
 // against the CPU reference with their gradients (specs/movement.ts), and by hand; their clear errors.
 import { expect } from 'chai';
-import { broadcastTo, cast, concat, gather, oneHot, pad, slice, tensor, transpose, withBackend, type Shape } from '@webgrad/core';
+import {
+  broadcastTo,
+  cast,
+  concat,
+  gather,
+  oneHot,
+  pad,
+  slice,
+  tensor,
+  transpose,
+  withBackend,
+  type Shape,
+} from '@webgrad/core';
 import { backendOf, BACKENDS } from '../helpers.js';
 import { describeSpecPart } from '../kernel-spec.js';
 import { movementSpecs } from './specs/movement.js';
@@ -11,13 +23,40 @@ describeSpecPart('movement: GPU against the CPU reference, gradients checked num
 for (const name of BACKENDS) {
   describe(`movement by hand on ${name}`, () => {
     const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
-    const m = () => run(() => tensor([[1, 2, 3], [4, 5, 6]]));
+    const m = () =>
+      run(() =>
+        tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      );
 
     it('transposes, slices, pads and concatenates', async () => {
-      expect(await transpose(m()).array()).to.deep.equal([[1, 4], [2, 5], [3, 6]]);
-      expect(await slice(m(), [0, 1], [2, 2]).array()).to.deep.equal([[2, 3], [5, 6]]);
-      expect(await pad(run(() => tensor([[7]])), [[1, 0], [0, 1]]).array()).to.deep.equal([[0, 0], [7, 0]]);
-      expect(await concat([m(), run(() => tensor([[9], [9]]))], 1).array()).to.deep.equal([[1, 2, 3, 9], [4, 5, 6, 9]]);
+      expect(await transpose(m()).array()).to.deep.equal([
+        [1, 4],
+        [2, 5],
+        [3, 6],
+      ]);
+      expect(await slice(m(), [0, 1], [2, 2]).array()).to.deep.equal([
+        [2, 3],
+        [5, 6],
+      ]);
+      expect(
+        await pad(
+          run(() => tensor([[7]])),
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ).array(),
+      ).to.deep.equal([
+        [0, 0],
+        [7, 0],
+      ]);
+      expect(await concat([m(), run(() => tensor([[9], [9]]))], 1).array()).to.deep.equal([
+        [1, 2, 3, 9],
+        [4, 5, 6, 9],
+      ]);
     });
 
     it('broadcasts int32 values bit for bit (small integers are float32 denormals, which a float copy may flush)', async () => {
@@ -30,9 +69,25 @@ for (const name of BACKENDS) {
 
     it('gathers rows, makes one-hot rows and casts', async () => {
       const idx = run(() => tensor([2, 0, 2], [3], 'int32'));
-      expect(await gather(transpose(m()), idx).array()).to.deep.equal([[3, 6], [1, 4], [3, 6]]);
-      expect(await oneHot(run(() => tensor([1, 3, -1], [3], 'int32')), 3).array()).to.deep.equal([[0, 1, 0], [0, 0, 0], [0, 0, 0]]);
-      const t = cast(run(() => tensor([1.7, -1.7, 2.5, -0.2])), 'int32');
+      expect(await gather(transpose(m()), idx).array()).to.deep.equal([
+        [3, 6],
+        [1, 4],
+        [3, 6],
+      ]);
+      expect(
+        await oneHot(
+          run(() => tensor([1, 3, -1], [3], 'int32')),
+          3,
+        ).array(),
+      ).to.deep.equal([
+        [0, 1, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ]);
+      const t = cast(
+        run(() => tensor([1.7, -1.7, 2.5, -0.2])),
+        'int32',
+      );
       expect(t.dtype).to.equal('int32');
       expect(Array.from(await t.data())).to.deep.equal([1, -1, 2, 0]);
     });
@@ -40,11 +95,22 @@ for (const name of BACKENDS) {
     it('reports bad arguments naming the op and shapes', () => {
       const x = m();
       const bad = (shape: Shape) => run(() => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
-      expect(() => transpose(x, [0, 0])).to.throw(/transpose: perm \[0,0\] is not a permutation of the 2 axes of shape \[2,3\]/);
-      expect(() => slice(x, [1, 2], [2, 1])).to.throw(/slice: begin \[1,2\] and size \[2,1\] do not fit inside shape \[2,3\]/);
-      expect(() => concat([x, bad([3, 3])], 1)).to.throw(/concat: shapes \[2,3\] float32, \[3,3\] float32 cannot be joined along axis 1/);
+      expect(() => transpose(x, [0, 0])).to.throw(
+        /transpose: perm \[0,0\] is not a permutation of the 2 axes of shape \[2,3\]/,
+      );
+      expect(() => slice(x, [1, 2], [2, 1])).to.throw(
+        /slice: begin \[1,2\] and size \[2,1\] do not fit inside shape \[2,3\]/,
+      );
+      expect(() => concat([x, bad([3, 3])], 1)).to.throw(
+        /concat: shapes \[2,3\] float32, \[3,3\] float32 cannot be joined along axis 1/,
+      );
       expect(() => gather(x, bad([2]))).to.throw(/gather: indices must be int32, got float32/);
-      expect(() => oneHot(run(() => tensor([1], [1], 'int32')), 0)).to.throw(/oneHot: depth 0 must be a positive integer/);
+      expect(() =>
+        oneHot(
+          run(() => tensor([1], [1], 'int32')),
+          0,
+        ),
+      ).to.throw(/oneHot: depth 0 must be a positive integer/);
       expect(() => pad(x, [[1, 1]])).to.throw(/pad: expected 2 pairs of non-negative integers/);
     });
   });

@@ -2,7 +2,16 @@
 // bernoulli bit for bit, normal within float32 transcendental error — for awkward and large sizes;
 // seeds and streams; sample moments against the distributions; bad arguments.
 import { expect } from 'chai';
-import { bernoulli, bernoulliValues, normalValues, randomNormal, randomUniform, uniformValues, withBackend, type Tensor } from '@webgrad/core';
+import {
+  bernoulli,
+  bernoulliValues,
+  normalValues,
+  randomNormal,
+  randomUniform,
+  uniformValues,
+  withBackend,
+  type Tensor,
+} from '@webgrad/core';
 import { cpu, expectClose, gpu } from '../helpers.js';
 
 const SIZES = [1, 7, 1031, 1 << 20];
@@ -19,13 +28,19 @@ function expectBitIdentical(actual: Float32Array, expected: ArrayLike<number>, w
   expect(actual.length, `${what}: length`).to.equal(expected.length);
   const reference = Float32Array.from(expected);
   for (let i = 0; i < actual.length; i++) {
-    if (!Object.is(actual[i], reference[i])) expect.fail(`${what}: element ${i} is ${actual[i]}, expected exactly ${reference[i]}`);
+    if (!Object.is(actual[i], reference[i])) {
+      expect.fail(`${what}: element ${i} is ${actual[i]}, expected exactly ${reference[i]}`);
+    }
   }
 }
 
 function moments(values: ArrayLike<number>): { mean: number; variance: number } {
-  let s = 0, s2 = 0;
-  for (let i = 0; i < values.length; i++) { s += values[i]; s2 += values[i] * values[i]; }
+  let s = 0,
+    s2 = 0;
+  for (let i = 0; i < values.length; i++) {
+    s += values[i];
+    s2 += values[i] * values[i];
+  }
   const mean = s / values.length;
   return { mean, variance: s2 / values.length - mean * mean };
 }
@@ -33,12 +48,24 @@ function moments(values: ArrayLike<number>): { mean: number; variance: number } 
 describe('random on the device (Philox4x32-10)', () => {
   for (const n of SIZES) {
     it(`uniform [0, 1) and [-1, 1) of ${n} match the CPU reference bit for bit`, async () => {
-      expectBitIdentical(await onGpu(() => randomUniform([n], 0, 1, { seed: 42 })), uniformValues(n, 42), 'uniform [0,1)');
-      expectBitIdentical(await onGpu(() => randomUniform([n], -1, 1, { seed: 7, stream: 3 })), uniformValues(n, 7, -1, 1, 3), 'uniform [-1,1)');
+      expectBitIdentical(
+        await onGpu(() => randomUniform([n], 0, 1, { seed: 42 })),
+        uniformValues(n, 42),
+        'uniform [0,1)',
+      );
+      expectBitIdentical(
+        await onGpu(() => randomUniform([n], -1, 1, { seed: 7, stream: 3 })),
+        uniformValues(n, 7, -1, 1, 3),
+        'uniform [-1,1)',
+      );
     });
 
     it(`bernoulli(0.3) of ${n} matches the CPU reference bit for bit`, async () => {
-      expectBitIdentical(await onGpu(() => bernoulli([n], 0.3, { seed: 5 })), bernoulliValues(n, 5, Math.fround(0.3)), 'bernoulli');
+      expectBitIdentical(
+        await onGpu(() => bernoulli([n], 0.3, { seed: 5 })),
+        bernoulliValues(n, 5, Math.fround(0.3)),
+        'bernoulli',
+      );
     });
 
     it(`normal of ${n} matches the CPU reference within float32 error`, async () => {
@@ -95,10 +122,18 @@ describe('random on the device (Philox4x32-10)', () => {
   });
 
   it('rejects bad seeds, streams and probabilities by name', () => {
-    expect(() => randomUniform([2], 0, 1, { seed: -1 })).to.throw('randomUniform: seed -1 must be a non-negative safe integer');
-    expect(() => randomNormal([2], 0, 1, { seed: 1.5 })).to.throw('randomNormal: seed 1.5 must be a non-negative safe integer');
-    expect(() => randomNormal([2], 0, 1, { seed: 1, stream: -2 })).to.throw('randomNormal: stream -2 must be an integer in [0, 2^32)');
+    expect(() => randomUniform([2], 0, 1, { seed: -1 })).to.throw(
+      'randomUniform: seed -1 must be a non-negative safe integer',
+    );
+    expect(() => randomNormal([2], 0, 1, { seed: 1.5 })).to.throw(
+      'randomNormal: seed 1.5 must be a non-negative safe integer',
+    );
+    expect(() => randomNormal([2], 0, 1, { seed: 1, stream: -2 })).to.throw(
+      'randomNormal: stream -2 must be an integer in [0, 2^32)',
+    );
     expect(() => bernoulli([2], 1.5, { seed: 1 })).to.throw('bernoulli: probability 1.5 must be in [0, 1]');
-    expect(() => bernoulli([2, -1], 0.5, { seed: 1 })).to.throw('bernoulli: shape [2,-1] must hold non-negative integers');
+    expect(() => bernoulli([2, -1], 0.5, { seed: 1 })).to.throw(
+      'bernoulli: shape [2,-1] must hold non-negative integers',
+    );
   });
 });

@@ -24,11 +24,19 @@ for (const name of BACKENDS) {
 
     it('max and min split the gradient equally among tied extrema', async () => {
       expectClose(await gradOf((x) => max(x), [1, 3, 3, 2], [4]), [0, 0.5, 0.5, 0], { rtol: 1e-7 });
-      expectClose(await gradOf((x) => min(x, 1), [2, 2, 2, 5, 1, 1], [2, 3]), [1 / 3, 1 / 3, 1 / 3, 0, 0.5, 0.5], { rtol: 1e-6 });
+      expectClose(await gradOf((x) => min(x, 1), [2, 2, 2, 5, 1, 1], [2, 3]), [1 / 3, 1 / 3, 1 / 3, 0, 0.5, 0.5], {
+        rtol: 1e-6,
+      });
     });
 
     it('argmax picks the first of tied maxima, along either axis', async () => {
-      const x = run(() => tensor([[1, 3, 3, 0], [2, 2, 2, 2], [0, 3, 5, 5]]));
+      const x = run(() =>
+        tensor([
+          [1, 3, 3, 0],
+          [2, 2, 2, 2],
+          [0, 3, 5, 5],
+        ]),
+      );
       expect(Array.from(await argmax(x).data())).to.deep.equal([1, 0, 2]);
       expect(Array.from(await argmax(x, 0).data())).to.deep.equal([1, 0, 2, 2]);
     });
@@ -38,9 +46,15 @@ for (const name of BACKENDS) {
 const OPS = { sum, mean, max, min } as const;
 type ReductionName = keyof typeof OPS;
 
-interface Case { shape: Shape; axes?: number[]; domain?: Domain | 'negative' }
+interface Case {
+  shape: Shape;
+  axes?: number[];
+  domain?: Domain | 'negative';
+}
 
-const FULL: Case[] = [1, 7, 255, 256, 257, 4097, 65535, 65536, 65537, 131073, (1 << 20) + 3].map((n) => ({ shape: [n] }));
+const FULL: Case[] = [1, 7, 255, 256, 257, 4097, 65535, 65536, 65537, 131073, (1 << 20) + 3].map((n) => ({
+  shape: [n],
+}));
 const CASES: Case[] = [
   ...FULL,
   { shape: [3, 5, 7] }, // full reduction of a rank-3 tensor
@@ -61,16 +75,20 @@ const CASES: Case[] = [
   { shape: [3, 5, 7], axes: [0, 2] },
 ];
 
-const describeCase = (c: Case) => `[${c.shape}]${c.axes ? ` axes [${c.axes}]` : ' (all axes)'}${c.domain ? ` ${c.domain}` : ''}`;
+const describeCase = (c: Case) =>
+  `[${c.shape}]${c.axes ? ` axes [${c.axes}]` : ' (all axes)'}${c.domain ? ` ${c.domain}` : ''}`;
 
 async function runOn(backend: ReturnType<typeof gpu>, op: ReductionName, c: Case, seed: number): Promise<Float32Array> {
   const n = c.shape.reduce((p, d) => p * d, 1);
   const domain = c.domain ?? 'any';
-  const values = randomValues(n, domain === 'negative' ? 'positive' : domain, seed).map((v) => (domain === 'negative' ? -v : v));
+  const values = randomValues(n, domain === 'negative' ? 'positive' : domain, seed).map((v) =>
+    domain === 'negative' ? -v : v,
+  );
   const x = tensorOn(backend, values, c.shape);
   const out: Tensor = on(backend, () => OPS[op](x, c.axes));
   const result = (await out.data()) as Float32Array;
-  x.dispose(); out.dispose();
+  x.dispose();
+  out.dispose();
   return result;
 }
 
@@ -84,7 +102,10 @@ describe('reductions: rows and strided paths against the CPU reference', () => {
           // max/min are exact; sums of up to 1M normal values carry float32 rounding (pairwise: small),
           // and a mean carries that rounding divided by the count
           const count = (c.axes ?? c.shape.map((_, d) => d)).reduce((n, d) => n * c.shape[d], 1);
-          const tolerance = op === 'max' || op === 'min' ? { rtol: 0, atol: 0 } : { rtol: 1e-5, atol: op === 'mean' ? 1e-3 / count : 1e-3 };
+          const tolerance =
+            op === 'max' || op === 'min'
+              ? { rtol: 0, atol: 0 }
+              : { rtol: 1e-5, atol: op === 'mean' ? 1e-3 / count : 1e-3 };
           expectClose(actual, expected, tolerance, `${op} ${describeCase(c)}`);
         });
       });

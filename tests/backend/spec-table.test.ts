@@ -26,7 +26,9 @@ describe('the spec table', () => {
       expect(existsSync(file), `${op}: ${file} exists`).to.equal(true);
       const source = readFileSync(file, 'utf8');
       for (const title of titles) {
-        const declared = [`describe('${title}'`, `describe("${title}"`, `describe(\`${title}\``].some((d) => source.includes(d));
+        const declared = [`describe('${title}'`, `describe("${title}"`, `describe(\`${title}\``].some((d) =>
+          source.includes(d),
+        );
         expect(declared, `${op}: ${file} declares describe('${title}')`).to.equal(true);
       }
     }

@@ -7,17 +7,33 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  autotuneGemm, autotuneKey, defaultTuningCache, describeChoice, fileTuningCache, gemmChoicesFor, localStorageTuningCache,
-  WebGPUBackend, type GemmChoice, type TuningCache,
+  autotuneGemm,
+  autotuneKey,
+  defaultTuningCache,
+  describeChoice,
+  fileTuningCache,
+  gemmChoicesFor,
+  localStorageTuningCache,
+  WebGPUBackend,
+  type GemmChoice,
+  type TuningCache,
 } from '@webgrad/webgpu';
 import { gpu } from '../helpers.js';
 
 /** An in-memory cache that records its writes. */
-function memoryCache(initial: Record<string, string> = {}): TuningCache & { entries: Record<string, string>; writes: number } {
+function memoryCache(
+  initial: Record<string, string> = {},
+): TuningCache & { entries: Record<string, string>; writes: number } {
   const cache = {
-    entries: { ...initial }, writes: 0,
-    async get(key: string) { return cache.entries[key]; },
-    async set(key: string, value: string) { cache.writes++; cache.entries[key] = value; },
+    entries: { ...initial },
+    writes: 0,
+    async get(key: string) {
+      return cache.entries[key];
+    },
+    async set(key: string, value: string) {
+      cache.writes++;
+      cache.entries[key] = value;
+    },
   };
   return cache;
 }
@@ -67,7 +83,9 @@ describe('GEMM autotune cache', () => {
 
   it("tunes as if nothing were cached when a cache's get or set throws", async () => {
     const broken: TuningCache = {
-      get: () => { throw new Error('get failed'); },
+      get: () => {
+        throw new Error('get failed');
+      },
       set: () => Promise.reject(new Error('set failed')),
     };
     expect(describeChoice(await autotuneGemm(backend(), broken))).to.equal(describeChoice(backend().matmulKernel));
@@ -93,7 +111,8 @@ describe('GEMM autotune cache', () => {
     });
 
     it('reads a corrupt or foreign file as empty, and a write replaces it', async () => {
-      const dir = freshDir(), cache = fileTuningCache(dir);
+      const dir = freshDir(),
+        cache = fileTuningCache(dir);
       for (const text of ['{"a": "1"', '[1, 2]', 'null', '{"a": 1}']) {
         writeFileSync(join(dir, 'tuning.json'), text);
         expect(await cache.get('a')).to.equal(undefined);
@@ -111,7 +130,8 @@ describe('GEMM autotune cache', () => {
     });
 
     it('is the default in Node, in $WEBGRAD_CACHE_DIR', async () => {
-      const saved = process.env.WEBGRAD_CACHE_DIR, dir = freshDir();
+      const saved = process.env.WEBGRAD_CACHE_DIR,
+        dir = freshDir();
       try {
         process.env.WEBGRAD_CACHE_DIR = dir;
         await defaultTuningCache()!.set('k', 'v');
@@ -125,7 +145,10 @@ describe('GEMM autotune cache', () => {
   describe('the localStorage store', () => {
     it('keeps values under webgrad: keys', async () => {
       const items = new Map<string, string>();
-      const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) } as Storage;
+      const storage = {
+        getItem: (k: string) => items.get(k) ?? null,
+        setItem: (k: string, v: string) => void items.set(k, v),
+      } as Storage;
       const cache = localStorageTuningCache(storage);
       expect(await cache.get('gemm x')).to.equal(undefined);
       await cache.set('gemm x', '{}');
@@ -134,7 +157,9 @@ describe('GEMM autotune cache', () => {
     });
 
     it('passes over a storage that refuses (quota, privacy mode)', async () => {
-      const refuse = () => { throw new Error('QuotaExceededError'); };
+      const refuse = () => {
+        throw new Error('QuotaExceededError');
+      };
       const cache = localStorageTuningCache({ getItem: refuse, setItem: refuse } as unknown as Storage);
       await cache.set('k', 'v');
       expect(await cache.get('k')).to.equal(undefined);

@@ -9,14 +9,24 @@ export const CHROMIUM = process.env.WEBGRAD_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launchChromium({ webgpu = true }: { webgpu?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: run \`node scripts/setup.mjs\` (on Debian as root it installs the chromium package), or set WEBGRAD_CHROMIUM`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: run \`node scripts/setup.mjs\` (on Debian as root it installs the chromium package), or set WEBGRAD_CHROMIUM`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--headless=new', '--no-sandbox', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions', ...(webgpu ? ['--enable-unsafe-webgpu'] : []),
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-default-apps',
+      '--disable-extensions',
+      ...(webgpu ? ['--enable-unsafe-webgpu'] : []),
     ],
   });
 }

@@ -21,20 +21,37 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const shotDir = join(root, 'out/browser');
 
 interface PageState {
-  phase: string; error: string; backend: string; epochsDone?: number;
-  history: Record<string, number[]> | null; gridPredictions?: number[];
+  phase: string;
+  error: string;
+  backend: string;
+  epochsDone?: number;
+  history: Record<string, number[]> | null;
+  gridPredictions?: number[];
   drawn: { pixels: number[]; probabilities: number[]; prediction: number } | null;
 }
-const pageState = (page: Page) => page.evaluate(() => (window as unknown as { demo: { state: PageState } }).demo.state)
-  .then(({ phase, error, backend, epochsDone, history, gridPredictions, drawn }) => ({ phase, error, backend, epochsDone, history, gridPredictions, drawn }));
+const pageState = (page: Page) =>
+  page
+    .evaluate(() => (window as unknown as { demo: { state: PageState } }).demo.state)
+    .then(({ phase, error, backend, epochsDone, history, gridPredictions, drawn }) => ({
+      phase,
+      error,
+      backend,
+      epochsDone,
+      history,
+      gridPredictions,
+      drawn,
+    }));
 
 // The demo's MLP (examples/web/demo.js), rebuilt in Node; setWeights fails loudly if the two drift apart.
-const mlp = () => sequential([
-  dropout({ rate: 0.1, inputShape: [784] }),
-  dense({ units: 256, activation: 'relu' }), dropout({ rate: 0.3 }),
-  dense({ units: 128, activation: 'relu' }), dropout({ rate: 0.3 }),
-  dense({ units: 10, activation: 'softmax' }),
-]);
+const mlp = () =>
+  sequential([
+    dropout({ rate: 0.1, inputShape: [784] }),
+    dense({ units: 256, activation: 'relu' }),
+    dropout({ rate: 0.3 }),
+    dense({ units: 128, activation: 'relu' }),
+    dropout({ rate: 0.3 }),
+    dense({ units: 10, activation: 'softmax' }),
+  ]);
 
 describe('browser: the demo page in headless Chromium on WebGPU', function () {
   this.timeout(150_000);
@@ -42,7 +59,9 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
   let browser: Browser;
 
   before(async () => {
-    if (!existsSync(join(root, 'dist/web/core.js'))) throw new Error('no browser build in dist/web/: run `node scripts/build-web.mjs` (scripts/setup.mjs does)');
+    if (!existsSync(join(root, 'dist/web/core.js'))) {
+      throw new Error('no browser build in dist/web/: run `node scripts/build-web.mjs` (scripts/setup.mjs does)');
+    }
     server = await startServer({ port: 0 });
     browser = await launchChromium();
   });
@@ -59,21 +78,30 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
       const w = window as unknown as { maxGap: number };
       let last = performance.now();
       w.maxGap = 0;
-      setInterval(() => { const now = performance.now(); w.maxGap = Math.max(w.maxGap, now - last); last = now; }, 20);
+      setInterval(() => {
+        const now = performance.now();
+        w.maxGap = Math.max(w.maxGap, now - last);
+        last = now;
+      }, 20);
     });
     const errors: string[] = [];
     pageErrors.set(page, errors);
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.goto(server.url + path);
     return page;
   }
 
-  it('runs the kernel suite\'s small cases on the browser\'s WebGPU adapter, matching the CPU reference', async () => {
+  it("runs the kernel suite's small cases on the browser's WebGPU adapter, matching the CPU reference", async () => {
     const page = await openPage('tests/kernels.html');
     await page.waitForFunction(() => 'runKernelChecks' in window);
     const { adapter, results } = await page.evaluate(() =>
-      (window as unknown as { runKernelChecks(): Promise<{ adapter: string; results: CheckResult[] }> }).runKernelChecks());
+      (
+        window as unknown as { runKernelChecks(): Promise<{ adapter: string; results: CheckResult[] }> }
+      ).runKernelChecks(),
+    );
     console.log(`      browser adapter: ${adapter}; ${results.length} kernel cases`);
     expect(adapter).to.match(/^WebGPU: /);
     const failed = results.filter((r) => !r.ok).map((r) => `${r.name} ${r.shapes}: ${r.error}`);
@@ -82,12 +110,16 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
     await page.close();
   });
 
-  it('trains the MLP in the page (the loss falls), shows progress, and predicts a drawn digit as Node\'s CPU backend does', async () => {
+  it("trains the MLP in the page (the loss falls), shows progress, and predicts a drawn digit as Node's CPU backend does", async () => {
     const page = await openPage('?model=mlp&epochs=2&batch=64&train=512&val=256&autostart=1');
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { demo?: { state: PageState } }).demo?.state;
-      return s && (s.phase === 'error' || (s.epochsDone ?? 0) >= 1);
-    }, null, { polling: 200, timeout: 120_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { demo?: { state: PageState } }).demo?.state;
+        return s && (s.phase === 'error' || (s.epochsDone ?? 0) >= 1);
+      },
+      null,
+      { polling: 200, timeout: 120_000 },
+    );
     // the ticker's longest gap through loading, kernel compiles and epoch 1, read before the screenshot: a
     // screenshot (or mouse input) makes Chromium draw a frame, which waits for the GPU process, busy
     // here with SwiftShader's compute, and stalls the page's thread for seconds; no user causes that
@@ -97,19 +129,29 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
     const mid = await pageState(page);
     expect(mid.error).to.equal('');
     expect(mid.backend).to.match(/^WebGPU: /);
-    expect(await page.textContent('#epoch-log')).to.match(/^Epoch 1\/2 - .*ms\/step - loss: [\d.]+ - accuracy: [\d.]+ - val_loss: /);
+    expect(await page.textContent('#epoch-log')).to.match(
+      /^Epoch 1\/2 - .*ms\/step - loss: [\d.]+ - accuracy: [\d.]+ - val_loss: /,
+    );
 
-    await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { demo: { state: PageState } }).demo.state.phase), null, { polling: 250, timeout: 120_000 });
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((window as unknown as { demo: { state: PageState } }).demo.state.phase),
+      null,
+      { polling: 250, timeout: 120_000 },
+    );
     const done = await pageState(page);
     expect(done.error).to.equal('');
     // every kernel of the training run was compiled asynchronously, none on the page's thread
-    const compiles = await page.evaluate(() => (window as unknown as { demo: { compiles(): { sync: number; async: number } } }).demo.compiles());
+    const compiles = await page.evaluate(() =>
+      (window as unknown as { demo: { compiles(): { sync: number; async: number } } }).demo.compiles(),
+    );
     console.log(`      kernel compiles in the page: ${JSON.stringify(compiles)}`);
     expect(compiles.sync).to.equal(0);
     expect(compiles.async).to.be.greaterThan(10);
     const { loss, val_loss } = done.history!;
-    console.log(`      loss by epoch ${loss.map((v) => v.toFixed(4)).join(' → ')}; val_loss ${val_loss.map((v) => v.toFixed(4)).join(' → ')}; ` +
-      `the page's longest event-loop gap through loading, kernel compiles and epoch 1: ${Math.round(loadAndEpoch1Gap)} ms`);
+    console.log(
+      `      loss by epoch ${loss.map((v) => v.toFixed(4)).join(' → ')}; val_loss ${val_loss.map((v) => v.toFixed(4)).join(' → ')}; ` +
+        `the page's longest event-loop gap through loading, kernel compiles and epoch 1: ${Math.round(loadAndEpoch1Gap)} ms`,
+    );
     expect(loss[1]).to.be.lessThan(loss[0]);
     expect(val_loss[1]).to.be.lessThan(Math.log(10)); // better than guessing uniformly among 10 classes
 
@@ -118,11 +160,19 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
     const at = (fx: number, fy: number) => [box.x + fx * box.width, box.y + fy * box.height] as const;
     await page.mouse.move(...at(0.3, 0.25));
     await page.mouse.down();
-    for (const [fx, fy] of [[0.7, 0.25], [0.6, 0.5], [0.45, 0.8]]) await page.mouse.move(...at(fx, fy), { steps: 8 });
+    for (const [fx, fy] of [
+      [0.7, 0.25],
+      [0.6, 0.5],
+      [0.45, 0.8],
+    ]) {
+      await page.mouse.move(...at(fx, fy), { steps: 8 });
+    }
     await page.mouse.up();
     await page.waitForFunction(() => (window as unknown as { demo: { state: PageState } }).demo.state.drawn !== null);
     const { drawn, gridPredictions } = await pageState(page);
-    const weights = await page.evaluate(() => (window as unknown as { demo: { weights(): Promise<{ shape: number[]; values: number[] }[]> } }).demo.weights());
+    const weights = await page.evaluate(() =>
+      (window as unknown as { demo: { weights(): Promise<{ shape: number[]; values: number[] }[]> } }).demo.weights(),
+    );
     expect(pageErrors.get(page)).to.deep.equal([]);
     await page.close();
 
@@ -138,12 +188,16 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
       model.build();
       const outputs = tidy(() => {
         model.setWeights(weights.map((w) => tensor(w.values, w.shape)));
-        return [model.predict(tensor(drawn!.pixels, [1, 784])), model.predict(tensor(test.images.subarray(0, 36 * 784), [36, 784]))];
+        return [
+          model.predict(tensor(drawn!.pixels, [1, 784])),
+          model.predict(tensor(test.images.subarray(0, 36 * 784), [36, 784])),
+        ];
       });
       model.dispose();
       return outputs;
     });
-    const probabilities = await single.data(), gridProbabilities = await grid.data();
+    const probabilities = await single.data(),
+      gridProbabilities = await grid.data();
     [single, grid].forEach((t) => t.dispose());
     drawn!.probabilities.forEach((p, k) => expect(p, `class ${k}`).to.be.closeTo(probabilities[k], 1e-4));
     // the grid's classes, wherever the CPU's top two are not a near-tie that float32 rounding could flip
@@ -159,7 +213,12 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
     try {
       const page = await plain.newPage();
       await page.goto(server.url);
-      await page.waitForFunction(() => ['ready', 'error'].includes((window as unknown as { demo?: { state: PageState } }).demo?.state.phase ?? ''), null, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          ['ready', 'error'].includes((window as unknown as { demo?: { state: PageState } }).demo?.state.phase ?? ''),
+        null,
+        { timeout: 60_000 },
+      );
       const warning = page.locator('#no-webgpu');
       expect(await warning.isVisible()).to.equal(true);
       const text = await warning.innerText();
@@ -177,7 +236,8 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
 function testDigits() {
   const bytes = mnistBinary();
   const view = new DataView(bytes.buffer);
-  const nTrain = view.getUint32(4, true), nTest = view.getUint32(8, true);
+  const nTrain = view.getUint32(4, true),
+    nTest = view.getUint32(8, true);
   const start = 16 + nTrain * 785;
   return { images: Float32Array.from(bytes.subarray(start, start + nTest * 784), (v) => v / 255), n: nTest };
 }

@@ -13,18 +13,34 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
   await page.goto(`${server.url}?model=mlp&autostart=1`);
-  const epochsDone = (n: number) => page.waitForFunction((k) => ((window as unknown as { demo: { state: { epochsDone?: number } } }).demo.state.epochsDone ?? 0) >= k, n, { polling: 500, timeout: 0 });
+  const epochsDone = (n: number) =>
+    page.waitForFunction(
+      (k) => ((window as unknown as { demo: { state: { epochsDone?: number } } }).demo.state.epochsDone ?? 0) >= k,
+      n,
+      { polling: 500, timeout: 0 },
+    );
   await epochsDone(1);
   const box = (await page.locator('#pad').boundingBox())!;
   const at = (fx: number, fy: number) => [box.x + fx * box.width, box.y + fy * box.height] as const;
   await page.mouse.move(...at(0.3, 0.25));
   await page.mouse.down();
-  for (const [fx, fy] of [[0.7, 0.25], [0.6, 0.5], [0.45, 0.8]]) await page.mouse.move(...at(fx, fy), { steps: 8 });
+  for (const [fx, fy] of [
+    [0.7, 0.25],
+    [0.6, 0.5],
+    [0.45, 0.8],
+  ]) {
+    await page.mouse.move(...at(fx, fy), { steps: 8 });
+  }
   await page.mouse.up();
   await epochsDone(2);
   // mid-way through the third epoch: the bar half full, the ETA running
-  await page.waitForFunction(() => document.getElementById('epoch-label')!.textContent === 'Epoch 3/10' &&
-    /^\s*(3\d|4\d)\/63 - ETA/.test(document.getElementById('step-line')!.textContent!), null, { polling: 250, timeout: 0 });
+  await page.waitForFunction(
+    () =>
+      document.getElementById('epoch-label')!.textContent === 'Epoch 3/10' &&
+      /^\s*(3\d|4\d)\/63 - ETA/.test(document.getElementById('step-line')!.textContent!),
+    null,
+    { polling: 250, timeout: 0 },
+  );
   mkdirSync(dirname(out), { recursive: true });
   await page.screenshot({ path: out, fullPage: true });
   console.log(`wrote ${out}`);

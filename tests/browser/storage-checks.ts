@@ -7,13 +7,23 @@ import { setBackend, tensor, tidy, uniformValues, type Tensor } from '@webgrad/c
 import '@webgrad/webgpu';
 import { browserFiles, dense, listModels, loadModel, removeModel, sequential, type Sequential } from '@webgrad/layers';
 
-export interface SavedState { backend: string; weights: number[][]; predictions: number[]; x: number[]; iterations: number }
+export interface SavedState {
+  backend: string;
+  weights: number[][];
+  predictions: number[];
+  x: number[];
+  iterations: number;
+}
 
-const SAMPLES = 64, FEATURES = 8, CLASSES = 3;
+const SAMPLES = 64,
+  FEATURES = 8,
+  CLASSES = 3;
 const data = () => {
   const x = Float32Array.from(uniformValues(SAMPLES * FEATURES, 11, -1, 1));
   // the class is the index of the largest of the first three features: learnable, deterministic
-  const y = Int32Array.from({ length: SAMPLES }, (_, i) => [0, 1, 2].reduce((best, c) => (x[i * FEATURES + c] > x[i * FEATURES + best] ? c : best), 0));
+  const y = Int32Array.from({ length: SAMPLES }, (_, i) =>
+    [0, 1, 2].reduce((best, c) => (x[i * FEATURES + c] > x[i * FEATURES + best] ? c : best), 0),
+  );
   return { x: tensor(x, [SAMPLES, FEATURES]), y: tensor(y, [SAMPLES], 'int32'), values: Array.from(x) };
 };
 
@@ -33,7 +43,13 @@ async function webgpu(): Promise<string> {
 async function trainAndSave(name: string): Promise<SavedState> {
   const backend = await webgpu();
   const { x, y, values } = data();
-  const model = sequential([dense({ units: 16, activation: 'relu', inputShape: [FEATURES] }), dense({ units: CLASSES, activation: 'softmax' })], { seed: 5 });
+  const model = sequential(
+    [
+      dense({ units: 16, activation: 'relu', inputShape: [FEATURES] }),
+      dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+    { seed: 5 },
+  );
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0 });
   await model.save(`indexeddb://${name}`, { includeOptimizer: true });
@@ -52,14 +68,18 @@ async function loadAndResume(name: string): Promise<{ loaded: SavedState; resume
   const twin = await loadModel(`indexeddb://${name}`);
   for (const m of [loaded, twin]) await m.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false });
   const [a, b] = await Promise.all([loaded, twin].map((m) => stateOf(m, x, values)));
-  const resumedEqual = JSON.stringify(a.weights) === JSON.stringify(b.weights) && a.iterations === state.iterations + SAMPLES / 16;
+  const resumedEqual =
+    JSON.stringify(a.weights) === JSON.stringify(b.weights) && a.iterations === state.iterations + SAMPLES / 16;
   return { loaded: state, resumedEqual, listed: (await listModels()).map((m) => m.url) };
 }
 
 /** Removes indexeddb://name and returns the error a load then gives. */
 async function removeAndLoad(name: string): Promise<{ listed: string[]; error: string }> {
   await removeModel(`indexeddb://${name}`);
-  const error = await loadModel(`indexeddb://${name}`).then(() => 'no error', (e: Error) => e.message);
+  const error = await loadModel(`indexeddb://${name}`).then(
+    () => 'no error',
+    (e: Error) => e.message,
+  );
   return { listed: (await listModels()).map((m) => m.url), error };
 }
 
@@ -84,4 +104,11 @@ async function loadServed(path: string): Promise<SavedState> {
   return { ...(await stateOf(await loadModel(path), x, values)), backend };
 }
 
-(globalThis as { storage?: unknown }).storage = { trainAndSave, loadAndResume, removeAndLoad, download, loadPicked, loadServed };
+(globalThis as { storage?: unknown }).storage = {
+  trainAndSave,
+  loadAndResume,
+  removeAndLoad,
+  download,
+  loadPicked,
+  loadServed,
+};

@@ -30,8 +30,13 @@ interface StoragePage {
 }
 type Call = { [K in keyof StoragePage]: [K, ...Parameters<StoragePage[K]>] }[keyof StoragePage];
 const call = <K extends keyof StoragePage>(page: Page, ...[method, ...args]: Extract<Call, [K, ...unknown[]]>) =>
-  page.evaluate(([m, a]) => ((window as unknown as { storage: Record<string, (...args: unknown[]) => unknown> }).storage[m as string](...(a as unknown[]))),
-    [method, args] as const) as ReturnType<StoragePage[K]>;
+  page.evaluate(
+    ([m, a]) =>
+      (window as unknown as { storage: Record<string, (...args: unknown[]) => unknown> }).storage[m as string](
+        ...(a as unknown[]),
+      ),
+    [method, args] as const,
+  ) as ReturnType<StoragePage[K]>;
 
 describe('browser: saving and loading models in headless Chromium', function () {
   this.timeout(120_000);
@@ -40,7 +45,9 @@ describe('browser: saving and loading models in headless Chromium', function () 
   let saved: SavedState;
 
   before(async () => {
-    if (!existsSync(join(root, 'dist/web/tests/storage-checks.js'))) throw new Error('no browser build in dist/web/: run `node scripts/build-web.mjs` (scripts/setup.mjs does)');
+    if (!existsSync(join(root, 'dist/web/tests/storage-checks.js'))) {
+      throw new Error('no browser build in dist/web/: run `node scripts/build-web.mjs` (scripts/setup.mjs does)');
+    }
     server = await startServer({ port: 0 });
     browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true }); // one origin's IndexedDB, shared by its pages
@@ -54,7 +61,9 @@ describe('browser: saving and loading models in headless Chromium', function () 
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('close', () => expect(errors, 'page errors').to.deep.equal([]));
     await page.goto(server.url + 'tests/storage.html');
     await page.waitForFunction(() => 'storage' in window);
@@ -82,9 +91,13 @@ describe('browser: saving and loading models in headless Chromium', function () 
     const page = await open();
     const downloads: Promise<string>[] = [];
     const folder = mkdtempSync(join(tmpdir(), 'webgrad-downloads-'));
-    page.on('download', (d) => downloads.push(d.saveAs(join(folder, d.suggestedFilename())).then(() => d.suggestedFilename())));
+    page.on('download', (d) =>
+      downloads.push(d.saveAs(join(folder, d.suggestedFilename())).then(() => d.suggestedFilename())),
+    );
     await call(page, 'download', 'storage-test', 'digits-model');
-    for (let waited = 0; downloads.length < 2 && waited < 30_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; downloads.length < 2 && waited < 30_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect((await Promise.all(downloads)).sort()).to.deep.equal(['digits-model.json', 'digits-model.weights.bin']);
 
     // Node, CPU backend: the same weights exactly, the same predictions to float32 rounding
@@ -93,7 +106,12 @@ describe('browser: saving and loading models in headless Chromium', function () 
       const weights = await Promise.all(model.weights.map(async (w) => Array.from(await w.data())));
       expect(weights).to.deep.equal(saved.weights);
       const out = tidy(() => model.predict(tensor(saved.x, [saved.x.length / 8, 8])));
-      expectClose(await out.data(), saved.predictions, { rtol: 1e-5, atol: 1e-6 }, 'predictions, page (WebGPU) vs Node (CPU)');
+      expectClose(
+        await out.data(),
+        saved.predictions,
+        { rtol: 1e-5, atol: 1e-6 },
+        'predictions, page (WebGPU) vs Node (CPU)',
+      );
       out.dispose();
     });
 
@@ -104,7 +122,9 @@ describe('browser: saving and loading models in headless Chromium', function () 
 
     // and back: saved by Node into a folder the server serves, loaded in the page over http by a
     // relative path and by a full URL
-    await withBackend(cpu(), async () => saveModel(await loadModel(join(folder, 'digits-model.json')), join(root, 'dist/web/tests/served-model')));
+    await withBackend(cpu(), async () =>
+      saveModel(await loadModel(join(folder, 'digits-model.json')), join(root, 'dist/web/tests/served-model')),
+    );
     for (const path of ['served-model/model.json', `${server.url}tests/served-model/`]) {
       const served = await call(page, 'loadServed', path);
       expect(served.weights, path).to.deep.equal(saved.weights);
@@ -114,20 +134,42 @@ describe('browser: saving and loading models in headless Chromium', function () 
   });
 
   it('the demo page saves its trained model in the browser and, after a reload, loads it back with the same predictions', async () => {
-    type Demo = { demo: { state: { phase: string; error: string; gridPredictions?: number[] }; weights(): Promise<{ values: number[] }[]> } };
+    type Demo = {
+      demo: {
+        state: { phase: string; error: string; gridPredictions?: number[] };
+        weights(): Promise<{ values: number[] }[]>;
+      };
+    };
     const demo = await context.newPage();
     await demo.goto(server.url + '?model=mlp&epochs=1&batch=64&train=256&val=256&autostart=1');
-    await demo.waitForFunction(() => ['done', 'error'].includes((window as unknown as Demo).demo.state.phase), null, { polling: 250, timeout: 90_000 });
-    const trained = await demo.evaluate(async () => ({ ...(window as unknown as Demo).demo.state, weights: await (window as unknown as Demo).demo.weights() }));
+    await demo.waitForFunction(() => ['done', 'error'].includes((window as unknown as Demo).demo.state.phase), null, {
+      polling: 250,
+      timeout: 90_000,
+    });
+    const trained = await demo.evaluate(async () => ({
+      ...(window as unknown as Demo).demo.state,
+      weights: await (window as unknown as Demo).demo.weights(),
+    }));
     expect(trained.error).to.equal('');
     await demo.click('#save');
-    await demo.waitForFunction(() => /^Saved to indexeddb:\/\/webgrad-mnist-mlp/.test(document.getElementById('save-status')!.textContent!));
+    await demo.waitForFunction(() =>
+      /^Saved to indexeddb:\/\/webgrad-mnist-mlp/.test(document.getElementById('save-status')!.textContent!),
+    );
     await demo.goto(server.url + '?model=mlp'); // a fresh load of the page, without training
-    await demo.waitForFunction(() => (window as unknown as Demo).demo.state.phase === 'ready' && !(document.getElementById('load') as HTMLButtonElement).disabled);
+    await demo.waitForFunction(
+      () =>
+        (window as unknown as Demo).demo.state.phase === 'ready' &&
+        !(document.getElementById('load') as HTMLButtonElement).disabled,
+    );
     expect(await demo.textContent('#load')).to.match(/^Load saved MLP \(/);
     await demo.click('#load');
-    await demo.waitForFunction(() => /^Loaded indexeddb:\/\/webgrad-mnist-mlp/.test(document.getElementById('save-status')!.textContent!));
-    const loaded = await demo.evaluate(async () => ({ ...(window as unknown as Demo).demo.state, weights: await (window as unknown as Demo).demo.weights() }));
+    await demo.waitForFunction(() =>
+      /^Loaded indexeddb:\/\/webgrad-mnist-mlp/.test(document.getElementById('save-status')!.textContent!),
+    );
+    const loaded = await demo.evaluate(async () => ({
+      ...(window as unknown as Demo).demo.state,
+      weights: await (window as unknown as Demo).demo.weights(),
+    }));
     expect(loaded.weights.map((w) => w.values)).to.deep.equal(trained.weights.map((w) => w.values));
     expect(loaded.gridPredictions).to.deep.equal(trained.gridPredictions);
     await demo.close();

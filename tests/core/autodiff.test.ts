@@ -2,7 +2,21 @@
 // broadcast gradients summed back, and the numeric gradient check catching a wrong rule.
 import { expect } from 'chai';
 import {
-  add, checkGradients, grad, mul, philox4x32, runOp, shuffledIndices, sigmoid, sub, sum, tensor, valueAndGrad, withBackend, type OpDef, type Tensor,
+  add,
+  checkGradients,
+  grad,
+  mul,
+  philox4x32,
+  runOp,
+  shuffledIndices,
+  sigmoid,
+  sub,
+  sum,
+  tensor,
+  valueAndGrad,
+  withBackend,
+  type OpDef,
+  type Tensor,
 } from '@webgrad/core';
 import { backendOf, BACKENDS, cpu, expectClose } from '../helpers.js';
 
@@ -32,11 +46,20 @@ for (const name of BACKENDS) {
     });
 
     it('sums broadcast gradients back to each input shape', async () => {
-      const [a, b] = run(() => [tensor([[1, 2, 3], [4, 5, 6]]), tensor([10, 20, 30])]);
+      const [a, b] = run(() => [
+        tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+        tensor([10, 20, 30]),
+      ]);
       const [ga, gb] = grad((a, b) => mul(a, b))(a, b);
       expect(ga.shape).to.deep.equal([2, 3]);
       expect(gb.shape).to.deep.equal([3]);
-      expect(await values([ga, gb])).to.deep.equal([[10, 20, 30, 10, 20, 30], [5, 7, 9]]);
+      expect(await values([ga, gb])).to.deep.equal([
+        [10, 20, 30, 10, 20, 30],
+        [5, 7, 9],
+      ]);
       const [gc] = grad((c) => sub(a, c))(run(() => tensor([[1], [1]])));
       expect(await gc.array()).to.deep.equal([[-3], [-3]]);
     });
@@ -44,7 +67,10 @@ for (const name of BACKENDS) {
     it('gives zeros for an argument f does not use, and distinct tensors per argument', async () => {
       const [x, y] = run(() => [tensor([1, 2]), tensor([3, 4])]);
       const [gx, gy] = grad((x, _y) => sum(x))(x, y);
-      expect(await values([gx, gy])).to.deep.equal([[1, 1], [0, 0]]);
+      expect(await values([gx, gy])).to.deep.equal([
+        [1, 1],
+        [0, 0],
+      ]);
       const [g1, g2] = grad((p, q) => add(p, q))(x, y); // both are the seed: handed out as two tensors
       g1.dispose();
       expect(Array.from(await g2.data())).to.deep.equal([1, 1]);
@@ -74,14 +100,20 @@ describe('checkGradients', () => {
     const x = withBackend(cpu(), () => tensor([1.5, -0.5]));
     await checkGradients((x) => mul(x, x), [x]);
     let error: unknown;
-    await checkGradients((x) => runOp(badSquare, [x], undefined), [x]).catch((e) => { error = e; });
-    expect(String(error)).to.match(/checkGradients: input 0 \(shape \[2\]\), element 0: autodiff gives .*, central differences/);
+    await checkGradients((x) => runOp(badSquare, [x], undefined), [x]).catch((e) => {
+      error = e;
+    });
+    expect(String(error)).to.match(
+      /checkGradients: input 0 \(shape \[2\]\), element 0: autodiff gives .*, central differences/,
+    );
   });
 });
 
 describe('shuffledIndices', () => {
   it('is a permutation fixed by its seed', () => {
-    const a = shuffledIndices(1000, 3), b = shuffledIndices(1000, 3), c = shuffledIndices(1000, 4);
+    const a = shuffledIndices(1000, 3),
+      b = shuffledIndices(1000, 3),
+      c = shuffledIndices(1000, 4);
     expect(Array.from(a).sort((p, q) => p - q)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i));
     expect(Array.from(b)).to.deep.equal(Array.from(a));
     expect(Array.from(c)).to.not.deep.equal(Array.from(a));
@@ -93,8 +125,17 @@ describe('Philox4x32-10', () => {
     const hex = (ws: number[]) => ws.map((w) => w.toString(16).padStart(8, '0'));
     expect(hex(philox4x32([0, 0, 0, 0], [0, 0]))).to.deep.equal(['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']);
     const ones = 0xffffffff;
-    expect(hex(philox4x32([ones, ones, ones, ones], [ones, ones]))).to.deep.equal(['408f276d', '41c83b0e', 'a20bc7c6', '6d5451fd']);
-    expect(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])))
-      .to.deep.equal(['d16cfe09', '94fdcceb', '5001e420', '24126ea1']);
+    expect(hex(philox4x32([ones, ones, ones, ones], [ones, ones]))).to.deep.equal([
+      '408f276d',
+      '41c83b0e',
+      'a20bc7c6',
+      '6d5451fd',
+    ]);
+    expect(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))).to.deep.equal([
+      'd16cfe09',
+      '94fdcceb',
+      '5001e420',
+      '24126ea1',
+    ]);
   });
 });

@@ -1,7 +1,21 @@
 // Tensors, memory scopes, creation and the clear errors, on both backends.
 import { expect } from 'chai';
 import {
-  add, broadcastTo, fusedMatmul, matmul, memory, mul, ones, reshape, scalar, sum, tensor, tidy, withBackend, zeros, type Tensor,
+  add,
+  broadcastTo,
+  fusedMatmul,
+  matmul,
+  memory,
+  mul,
+  ones,
+  reshape,
+  scalar,
+  sum,
+  tensor,
+  tidy,
+  withBackend,
+  zeros,
+  type Tensor,
 } from '@webgrad/core';
 import { backendOf, BACKENDS, cpu, gpu, tensorOn } from '../helpers.js';
 
@@ -10,11 +24,19 @@ for (const name of BACKENDS) {
     const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
 
     it('infers shapes from nested arrays and reads back values', async () => {
-      const t = run(() => tensor([[1, 2, 3], [4, 5, 6]]));
+      const t = run(() =>
+        tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      );
       expect(t.shape).to.deep.equal([2, 3]);
       expect(t.dtype).to.equal('float32');
       expect(Array.from(await t.data())).to.deep.equal([1, 2, 3, 4, 5, 6]);
-      expect(await t.array()).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+      expect(await t.array()).to.deep.equal([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       expect(await run(() => scalar(2.5)).array()).to.equal(2.5);
     });
 
@@ -31,15 +53,21 @@ for (const name of BACKENDS) {
       const r = run(() => reshape(t, [3, -1]));
       expect(r.shape).to.deep.equal([3, 2]);
       t.dispose();
-      expect(await r.array()).to.deep.equal([[1, 2], [3, 4], [5, 6]]);
+      expect(await r.array()).to.deep.equal([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]);
     });
 
     it('tidy disposes intermediates and keeps what it returns', async () => {
       let inner: Tensor | undefined;
-      const out = run(() => tidy(() => {
-        inner = add(zeros([3]), 1);
-        return add(inner, 1);
-      }));
+      const out = run(() =>
+        tidy(() => {
+          inner = add(zeros([3]), 1);
+          return add(inner, 1);
+        }),
+      );
       expect(inner!.isDisposed).to.equal(true);
       expect(Array.from(await out.data())).to.deep.equal([2, 2, 2]);
     });
@@ -51,7 +79,11 @@ for (const name of BACKENDS) {
       expect(memory().tensors - before.tensors).to.equal(2);
       expect(memory().storages - before.storages).to.equal(1);
       expect(memory().bytes - before.bytes).to.equal(16);
-      run(() => tidy(() => { add(mul(t, 2), 1); }));
+      run(() =>
+        tidy(() => {
+          add(mul(t, 2), 1);
+        }),
+      );
       expect(memory().tensors - before.tensors).to.equal(2);
       [t, view].forEach((x) => x.dispose());
       expect(memory()).to.deep.include({ tensors: before.tensors, storages: before.storages, bytes: before.bytes });
@@ -62,18 +94,33 @@ for (const name of BACKENDS) {
     });
 
     it('errors name the op and the shapes', () => {
-      const a = run(() => zeros([2, 3])), b = run(() => zeros([4, 5]));
+      const a = run(() => zeros([2, 3])),
+        b = run(() => zeros([4, 5]));
       expect(() => matmul(a, b)).to.throw(/matmul: inner dimensions differ: \[2,3\] · \[4,5\].*3 vs 4/);
-      expect(() => add(a, run(() => zeros([4])))).to.throw(/add: shapes \[2,3\] and \[4\] cannot be broadcast together/);
+      expect(() =>
+        add(
+          a,
+          run(() => zeros([4])),
+        ),
+      ).to.throw(/add: shapes \[2,3\] and \[4\] cannot be broadcast together/);
       expect(() => reshape(a, [4, 2])).to.throw(/reshape: cannot reshape shape \[2,3\] \(6 elements\) to \[4,2\]/);
       expect(() => sum(a, 2)).to.throw(/sum: axis 2 is out of range for a tensor of shape \[2,3\]/);
       expect(() => broadcastTo(a, [3, 3])).to.throw(/broadcastTo: shapes \[2,3\] and \[3,3\] cannot be broadcast/);
       expect(() => run(() => tensor([1, 2, 3], [2, 2]))).to.throw(/tensor: 3 values cannot fill shape \[2,2\]/);
       expect(() => run(() => tensor([1.5], [1], 'int32'))).to.throw(/tensor: int32 value 0 is 1.5/);
-      expect(() => add(run(() => tensor([1], [1], 'int32')), a)).to.throw(/add: expected float32 input, got int32/);
+      expect(() =>
+        add(
+          run(() => tensor([1], [1], 'int32')),
+          a,
+        ),
+      ).to.throw(/add: expected float32 input, got int32/);
       const w = run(() => zeros([3, 4]));
-      expect(() => fusedMatmul({ a, b: w, bias: run(() => zeros([3])) })).to.throw(/fusedMatmul: bias of shape \[3\] does not fit the result \[2,4\]; expected \[4\]/);
-      expect(() => fusedMatmul({ a, b: w, activation: 'elu' as never })).to.throw(/fusedMatmul: activation 'elu' cannot be fused; expected one of linear, relu, sigmoid, tanh/);
+      expect(() => fusedMatmul({ a, b: w, bias: run(() => zeros([3])) })).to.throw(
+        /fusedMatmul: bias of shape \[3\] does not fit the result \[2,4\]; expected \[4\]/,
+      );
+      expect(() => fusedMatmul({ a, b: w, activation: 'elu' as never })).to.throw(
+        /fusedMatmul: activation 'elu' cannot be fused; expected one of linear, relu, sigmoid, tanh/,
+      );
     });
 
     it('using a disposed tensor is an error naming the op', async () => {
@@ -81,7 +128,9 @@ for (const name of BACKENDS) {
       t.dispose();
       expect(() => add(t, t)).to.throw(/add: tensor #\d+ \(shape \[2\], float32\) was disposed/);
       let error: unknown;
-      await t.data().catch((e) => { error = e; });
+      await t.data().catch((e) => {
+        error = e;
+      });
       expect(String(error)).to.match(/data: tensor #\d+ .* was disposed/);
     });
   });
@@ -89,7 +138,10 @@ for (const name of BACKENDS) {
 
 describe('tensors of two backends', () => {
   it('cannot be mixed in one op', () => {
-    const a = tensorOn(cpu(), [1, 2], [2]), b = tensorOn(gpu(), [3, 4], [2]);
-    expect(() => add(a, b)).to.throw(/add: input 0 \(shape \[2\]\) is on backend 'cpu' but input 1 \(shape \[2\]\) is on 'webgpu'/);
+    const a = tensorOn(cpu(), [1, 2], [2]),
+      b = tensorOn(gpu(), [3, 4], [2]);
+    expect(() => add(a, b)).to.throw(
+      /add: input 0 \(shape \[2\]\) is on backend 'cpu' but input 1 \(shape \[2\]\) is on 'webgpu'/,
+    );
   });
 });

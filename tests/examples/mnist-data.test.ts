@@ -12,7 +12,9 @@ const require = createRequire(import.meta.url);
 /** The package's digits in its own order, through JSON.parse: values as float32, and labels. */
 function reference(): { values: Float32Array; labels: number[] } {
   const classes = Array.from({ length: 10 }, (_, digit) => {
-    const path = require.resolve(`mnist/src/digits/${digit}.json`, { paths: [new URL('../../examples/', import.meta.url).pathname] });
+    const path = require.resolve(`mnist/src/digits/${digit}.json`, {
+      paths: [new URL('../../examples/', import.meta.url).pathname],
+    });
     return (JSON.parse(readFileSync(path, 'utf8')) as { data: number[] }).data;
   });
   const labels = classes.flatMap((data, digit) => Array<number>(data.length / IMAGE_SIZE).fill(digit));
@@ -23,7 +25,10 @@ describe('examples/mnist-data: the MNIST loader', () => {
   const ref = reference();
   const total = ref.labels.length;
 
-  for (const { seed, trainSize } of [{ seed: 1, trainSize: 8000 }, { seed: 7, trainSize: 2500 }]) {
+  for (const { seed, trainSize } of [
+    { seed: 1, trainSize: 8000 },
+    { seed: 7, trainSize: 2500 },
+  ]) {
     it(`puts every digit of the package, exactly as JSON.parse reads it, in its shuffled row (seed ${seed}, ${trainSize} to train)`, () => {
       const { train, test } = mnistSplit({ seed, trainSize });
       expect(total).to.equal(10000);
@@ -32,7 +37,9 @@ describe('examples/mnist-data: the MNIST loader', () => {
       const order = shuffledIndices(total, seed);
       let mismatches = 0;
       for (let row = 0; row < total; row++) {
-        const part = row < trainSize ? train : test, r = row < trainSize ? row : row - trainSize, k = order[row];
+        const part = row < trainSize ? train : test,
+          r = row < trainSize ? row : row - trainSize,
+          k = order[row];
         if (part.labels[r] !== ref.labels[k]) mismatches++;
         const got = part.images.subarray(r * IMAGE_SIZE, (r + 1) * IMAGE_SIZE);
         const want = ref.values.subarray(k * IMAGE_SIZE, (k + 1) * IMAGE_SIZE);
@@ -48,7 +55,12 @@ describe('examples/mnist-data: the MNIST loader', () => {
       expect(Math.min(...part.images.subarray(0, 50 * IMAGE_SIZE))).to.equal(0);
       expect(part.images.every((v) => v >= 0 && v <= 1)).to.equal(true);
       expect(new Set(part.labels).size).to.equal(10);
-      for (let r = 0; r < part.n; r++) expect(part.images.subarray(r * IMAGE_SIZE, (r + 1) * IMAGE_SIZE).some((v) => v > 0.5), `digit ${r}`).to.equal(true);
+      for (let r = 0; r < part.n; r++) {
+        expect(
+          part.images.subarray(r * IMAGE_SIZE, (r + 1) * IMAGE_SIZE).some((v) => v > 0.5),
+          `digit ${r}`,
+        ).to.equal(true);
+      }
     }
   });
 });

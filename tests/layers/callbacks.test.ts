@@ -3,7 +3,15 @@
 import { expect } from 'chai';
 import { tensor } from '@webgrad/core';
 import {
-  cosineDecay, dense, earlyStopping, exponentialDecay, linearDecay, piecewiseConstant, polynomialDecay, sequential, sgd,
+  cosineDecay,
+  dense,
+  earlyStopping,
+  exponentialDecay,
+  linearDecay,
+  piecewiseConstant,
+  polynomialDecay,
+  sequential,
+  sgd,
   type Callback,
 } from '@webgrad/layers';
 import { expectClose, useBackend } from '../helpers.js';
@@ -15,12 +23,24 @@ describe('learning-rate schedules', () => {
     expect(steps.map(s)).to.deep.equal([1, 1, 1, 1, 0.5, 0.5, 0.1, 0.1]);
   });
   it('exponentialDecay, smooth and staircase', () => {
-    expectClose(steps.map(exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 })), steps.map((k) => 0.1 * 0.5 ** (k / 10)), { rtol: 1e-12 });
-    expectClose(steps.map(exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5, staircase: true })), steps.map((k) => 0.1 * 0.5 ** Math.floor(k / 10)), { rtol: 1e-12 });
+    expectClose(
+      steps.map(exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 })),
+      steps.map((k) => 0.1 * 0.5 ** (k / 10)),
+      { rtol: 1e-12 },
+    );
+    expectClose(
+      steps.map(exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5, staircase: true })),
+      steps.map((k) => 0.1 * 0.5 ** Math.floor(k / 10)),
+      { rtol: 1e-12 },
+    );
   });
   it('polynomialDecay', () => {
     const s = polynomialDecay({ initialLearningRate: 1, decaySteps: 100, endLearningRate: 0.01, power: 2 });
-    expectClose(steps.map(s), steps.map((k) => 0.99 * (1 - Math.min(k, 100) / 100) ** 2 + 0.01), { rtol: 1e-12 });
+    expectClose(
+      steps.map(s),
+      steps.map((k) => 0.99 * (1 - Math.min(k, 100) / 100) ** 2 + 0.01),
+      { rtol: 1e-12 },
+    );
   });
   it('linearDecay: ε_k = (1 − α)ε0 + α ετ with α = k/τ, then ετ', () => {
     const s = linearDecay({ initialLearningRate: 0.1, finalLearningRate: 0.001, decaySteps: 100 });
@@ -31,7 +51,11 @@ describe('learning-rate schedules', () => {
   });
   it('cosineDecay', () => {
     const s = cosineDecay({ initialLearningRate: 0.2, decaySteps: 100, alpha: 0.1 });
-    expectClose(steps.map(s), steps.map((k) => 0.2 * (0.9 * 0.5 * (1 + Math.cos((Math.PI * Math.min(k, 100)) / 100)) + 0.1)), { rtol: 1e-12 });
+    expectClose(
+      steps.map(s),
+      steps.map((k) => 0.2 * (0.9 * 0.5 * (1 + Math.cos((Math.PI * Math.min(k, 100)) / 100)) + 0.1)),
+      { rtol: 1e-12 },
+    );
   });
   it('drives an optimizer: the rate used at each step follows the schedule', () => {
     const schedule = exponentialDecay({ initialLearningRate: 0.1, decaySteps: 1, decayRate: 0.5 });
@@ -43,12 +67,16 @@ describe('learning-rate schedules', () => {
 });
 
 describe('earlyStopping', () => {
-  it('stops after `patience` epochs without improvement and restores the best epoch\'s weights', async () => {
+  it("stops after `patience` epochs without improvement and restores the best epoch's weights", async () => {
     let restored: Float32Array[] | undefined;
     const fakeModel = {
-      stopTraining: false, learningRate: 0.1, epoch: 0,
+      stopTraining: false,
+      learningRate: 0.1,
+      epoch: 0,
       getWeightValues: async () => [Float32Array.of(fakeModel.epoch)],
-      setWeightValues: (values: readonly Float32Array[]) => { restored = [...values]; },
+      setWeightValues: (values: readonly Float32Array[]) => {
+        restored = [...values];
+      },
     };
     const callback = earlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
     callback.setModel!(fakeModel);
@@ -72,7 +100,9 @@ describe('earlyStopping', () => {
     const callback = earlyStopping({ monitor: 'val_accuracy' });
     await callback.onTrainBegin!({});
     let error: unknown;
-    await Promise.resolve(callback.onEpochEnd!(0, { loss: 1 })).catch((e) => { error = e; });
+    await Promise.resolve(callback.onEpochEnd!(0, { loss: 1 })).catch((e) => {
+      error = e;
+    });
     expect(String(error)).to.match(/earlyStopping: monitor 'val_accuracy' is not among the logs \(loss\)/);
   });
 
@@ -85,9 +115,19 @@ describe('earlyStopping', () => {
       const model = sequential([dense({ units: 1, inputShape: [2], kernelInitializer: 'zeros' })], { seed: 1 });
       model.compile({ optimizer: sgd({ learningRate: 1.9 }), loss: 'meanSquaredError' });
       const perEpoch: Float32Array[] = [];
-      const record: Callback = { onEpochEnd: async () => { perEpoch.push((await model.weights[0].data()) as Float32Array); } };
+      const record: Callback = {
+        onEpochEnd: async () => {
+          perEpoch.push((await model.weights[0].data()) as Float32Array);
+        },
+      };
       const stopper = earlyStopping({ monitor: 'loss', patience: 1, restoreBestWeights: true });
-      const history = await model.fit(x, y, { epochs: 30, batchSize: 64, shuffle: false, verbose: 0, callbacks: [record, stopper] });
+      const history = await model.fit(x, y, {
+        epochs: 30,
+        batchSize: 64,
+        shuffle: false,
+        verbose: 0,
+        callbacks: [record, stopper],
+      });
       const losses = history.history.loss;
       expect(stopper.stoppedEpoch).to.be.greaterThan(-1);
       expect(losses).to.have.length(stopper.stoppedEpoch + 1);

@@ -8,7 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { avgPool2d, conv1d as conv1dOp, conv2d as conv2dOp, maxPool2d, mean, tensor, withBackend } from '@webgrad/core';
 import {
-  adam, averagePooling2d, conv1d, conv2d, dense, flatten, globalAveragePooling2d, loadModel, maxPooling2d, randomTranslation, sequential,
+  adam,
+  averagePooling2d,
+  conv1d,
+  conv2d,
+  dense,
+  flatten,
+  globalAveragePooling2d,
+  loadModel,
+  maxPooling2d,
+  randomTranslation,
+  sequential,
 } from '@webgrad/layers';
 import { cpu, expectClose, gpu, randomValues, useBackend } from '../helpers.js';
 
@@ -16,17 +26,24 @@ describe('convolutional layers', () => {
   useBackend('webgpu');
 
   it('conv2d → maxPooling2d → averagePooling2d → globalAveragePooling2d on webgpu equals the same ops on the CPU reference', async () => {
-    const model = sequential([
-      conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [9, 7, 3] }),
-      maxPooling2d({ poolSize: 2 }),
-      averagePooling2d({ poolSize: 2, strides: 1 }),
-      globalAveragePooling2d(),
-    ], { seed: 3 });
+    const model = sequential(
+      [
+        conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [9, 7, 3] }),
+        maxPooling2d({ poolSize: 2 }),
+        averagePooling2d({ poolSize: 2, strides: 1 }),
+        globalAveragePooling2d(),
+      ],
+      { seed: 3 },
+    );
     const xValues = Float32Array.from(randomValues(2 * 9 * 7 * 3, 'any', 5));
     const gpuOut = await withBackend(gpu(), () => model.predict(tensor(xValues, [2, 9, 7, 3]))).data();
     const [kernel, bias] = await Promise.all(model.weights.map((w) => w.data()));
     const expected = await withBackend(cpu(), () => {
-      const y = conv2dOp(tensor(xValues, [2, 9, 7, 3]), tensor(kernel, [3, 3, 3, 5]), { padding: 'same', bias: tensor(bias, [5]), activation: 'relu' });
+      const y = conv2dOp(tensor(xValues, [2, 9, 7, 3]), tensor(kernel, [3, 3, 3, 5]), {
+        padding: 'same',
+        bias: tensor(bias, [5]),
+        activation: 'relu',
+      });
       return mean(avgPool2d(maxPool2d(y, 2), 2, 1), [1, 2]);
     }).data();
     expectClose(gpuOut, expected, { rtol: 1e-4, atol: 1e-5 });
@@ -35,46 +52,75 @@ describe('convolutional layers', () => {
 
   it('conv1d with a [2, 1] kernel and bias 1 computes 2x[i] + x[i+1] + 1', async () => {
     const model = sequential([conv1d({ filters: 1, kernelSize: 2, inputShape: [4, 1] })]);
-    withBackend(gpu(), () => { model.build(); model.setWeights([tensor([2, 1], [2, 1, 1]), tensor([1])]); });
+    withBackend(gpu(), () => {
+      model.build();
+      model.setWeights([tensor([2, 1], [2, 1, 1]), tensor([1])]);
+    });
     const out = await withBackend(gpu(), () => model.predict(tensor([1, 2, 3, 4], [1, 4, 1]))).data();
     expect(Array.from(out)).to.deep.equal([5, 8, 11]);
     expect(model.outputShape).to.deep.equal([3, 1]);
     model.dispose();
   });
 
-  it('summary gives the MNIST CNN\'s output shapes and (kh·kw·in + 1)·filters parameters per conv', () => {
+  it("summary gives the MNIST CNN's output shapes and (kh·kw·in + 1)·filters parameters per conv", () => {
     const model = sequential([
-      conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }), maxPooling2d({ poolSize: 2 }),
-      conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }), maxPooling2d({ poolSize: 2 }),
-      flatten(), dense({ units: 128, activation: 'relu' }), dense({ units: 10, activation: 'softmax' }),
+      conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+      maxPooling2d({ poolSize: 2 }),
+      conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      maxPooling2d({ poolSize: 2 }),
+      flatten(),
+      dense({ units: 128, activation: 'relu' }),
+      dense({ units: 10, activation: 'softmax' }),
     ]);
     const text = model.summary(() => {});
-    const conv1Params = (3 * 3 * 1 + 1) * 32, conv2Params = (3 * 3 * 32 + 1) * 64;
+    const conv1Params = (3 * 3 * 1 + 1) * 32,
+      conv2Params = (3 * 3 * 32 + 1) * 64;
     const total = conv1Params + conv2Params + (5 * 5 * 64 + 1) * 128 + (128 + 1) * 10;
-    for (const s of ['(None, 26, 26, 32)', '(None, 13, 13, 32)', '(None, 11, 11, 64)', '(None, 5, 5, 64)', '(None, 1600)']) expect(text).to.contain(s);
+    for (const s of [
+      '(None, 26, 26, 32)',
+      '(None, 13, 13, 32)',
+      '(None, 11, 11, 64)',
+      '(None, 5, 5, 64)',
+      '(None, 1600)',
+    ]) {
+      expect(text).to.contain(s);
+    }
     expect(text).to.contain(String(conv1Params)).and.contain(String(conv2Params)).and.contain(`Total params: ${total}`);
     model.dispose();
   });
 
   it('a small CNN learns vertical from horizontal bars on webgpu, and save → loadModel predicts the same', async () => {
     // 8×8 images holding one bar (row or column) at a random place, plus noise; label 0 = horizontal.
-    const n = 256, noise = randomValues(n * 64, 'any', 9), where = randomValues(n * 2, 'positive', 10);
-    const images = new Float32Array(n * 64), labels = new Int32Array(n);
+    const n = 256,
+      noise = randomValues(n * 64, 'any', 9),
+      where = randomValues(n * 2, 'positive', 10);
+    const images = new Float32Array(n * 64),
+      labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       labels[i] = where[2 * i] < 1.25 ? 0 : 1;
-      const at = Math.floor((where[2 * i + 1] - 0.5) / 1.5 * 8) % 8;
+      const at = Math.floor(((where[2 * i + 1] - 0.5) / 1.5) * 8) % 8;
       for (let p = 0; p < 64; p++) {
         const [r, c] = [Math.floor(p / 8), p % 8];
         images[i * 64 + p] = 0.3 * noise[i * 64 + p] + ((labels[i] === 0 ? r : c) === at ? 1 : 0);
       }
     }
-    const model = sequential([
-      conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 1] }), maxPooling2d({ poolSize: 2 }),
-      flatten(), dense({ units: 2, activation: 'softmax' }),
-    ], { seed: 4 });
+    const model = sequential(
+      [
+        conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 1] }),
+        maxPooling2d({ poolSize: 2 }),
+        flatten(),
+        dense({ units: 2, activation: 'softmax' }),
+      ],
+      { seed: 4 },
+    );
     await withBackend(gpu(), async () => {
-      const x = tensor(images, [n, 8, 8, 1]), y = tensor(labels, [n], 'int32');
-      model.compile({ optimizer: adam({ learningRate: 0.02 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const x = tensor(images, [n, 8, 8, 1]),
+        y = tensor(labels, [n], 'int32');
+      model.compile({
+        optimizer: adam({ learningRate: 0.02 }),
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: ['accuracy'],
+      });
       const before = (await model.evaluate(x, y)).accuracy;
       await model.fit(x, y, { epochs: 6, batchSize: 32, verbose: 0 });
       const { accuracy } = await model.evaluate(x, y);
@@ -89,7 +135,14 @@ describe('convolutional layers', () => {
   });
 
   it('a Conv1D model saves and loads with its kernel shape', async () => {
-    const model = sequential([conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', inputShape: [7, 2] }), flatten(), dense({ units: 2 })], { seed: 8 });
+    const model = sequential(
+      [
+        conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', inputShape: [7, 2] }),
+        flatten(),
+        dense({ units: 2 }),
+      ],
+      { seed: 8 },
+    );
     await withBackend(gpu(), async () => {
       const x = tensor(Float32Array.from(randomValues(3 * 7 * 2, 'any', 11)), [3, 7, 2]);
       const dir = await mkdtemp(join(tmpdir(), 'webgrad-conv1d-'));
@@ -109,10 +162,19 @@ describe('convolutional layers', () => {
   it('names the layer and the shapes for bad input', () => {
     const model = sequential([conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 3] })]);
     withBackend(gpu(), () => {
-      expect(() => model.predict(tensor(new Float32Array(2 * 5 * 5 * 2), [2, 5, 5, 2]))).to.throw(/predict.*\[2,5,5,2\].*\(None, 5, 5, 3\)|5,5,3/);
-      expect(() => sequential([conv2d({ filters: 2, kernelSize: 3, inputShape: [25, 3] })]).build()).to.throw(/conv2d layer .*: input shape must be \[height, width, channels\], got \[25,3\]/);
-      expect(() => sequential([conv2d({ filters: 2, kernelSize: 7, inputShape: [5, 5, 3] })]).predict(tensor(new Float32Array(75), [1, 5, 5, 3])))
-        .to.throw(/sequential: layer 'conv2d_\d+' \(Conv2D\) turns input shape \[5,5,3\] into \[-1,-1,2\]; every size must be a positive integer/);
+      expect(() => model.predict(tensor(new Float32Array(2 * 5 * 5 * 2), [2, 5, 5, 2]))).to.throw(
+        /predict.*\[2,5,5,2\].*\(None, 5, 5, 3\)|5,5,3/,
+      );
+      expect(() => sequential([conv2d({ filters: 2, kernelSize: 3, inputShape: [25, 3] })]).build()).to.throw(
+        /conv2d layer .*: input shape must be \[height, width, channels\], got \[25,3\]/,
+      );
+      expect(() =>
+        sequential([conv2d({ filters: 2, kernelSize: 7, inputShape: [5, 5, 3] })]).predict(
+          tensor(new Float32Array(75), [1, 5, 5, 3]),
+        ),
+      ).to.throw(
+        /sequential: layer 'conv2d_\d+' \(Conv2D\) turns input shape \[5,5,3\] into \[-1,-1,2\]; every size must be a positive integer/,
+      );
       expect(() => conv2d({ filters: 0, kernelSize: 3 })).to.throw(/conv2d: filters must be a positive integer, got 0/);
     });
     model.dispose();
@@ -123,7 +185,8 @@ describe('randomTranslation', () => {
   useBackend('webgpu');
 
   it('in training moves each image by whole pixels within ±round(factor·size); in predict it is the identity', async () => {
-    const n = 16, side = 10;
+    const n = 16,
+      side = 10;
     const images = Float32Array.from(randomValues(n * side * side, 'positive', 21)); // no zeros: a moved pixel is told from fill
     const layer = randomTranslation({ heightFactor: 0.2, widthFactor: 0.1, inputShape: [side, side, 1] });
     const model = sequential([layer]);
@@ -133,14 +196,19 @@ describe('randomTranslation', () => {
     const seen = new Set<string>();
     for (let i = 0; i < n; i++) {
       const shiftOf = (sh: number, sw: number) => {
-        for (let h = 0; h < side; h++) for (let w = 0; w < side; w++) {
-          const [ih, iw] = [h - sh, w - sw];
-          const expected = ih >= 0 && ih < side && iw >= 0 && iw < side ? images[i * side * side + ih * side + iw] : 0;
-          if (moved[i * side * side + h * side + w] !== expected) return false;
+        for (let h = 0; h < side; h++) {
+          for (let w = 0; w < side; w++) {
+            const [ih, iw] = [h - sh, w - sw];
+            const expected =
+              ih >= 0 && ih < side && iw >= 0 && iw < side ? images[i * side * side + ih * side + iw] : 0;
+            if (moved[i * side * side + h * side + w] !== expected) return false;
+          }
         }
         return true;
       };
-      const matches = [-2, -1, 0, 1, 2].flatMap((sh) => [-1, 0, 1].filter((sw) => shiftOf(sh, sw)).map((sw) => `${sh},${sw}`));
+      const matches = [-2, -1, 0, 1, 2].flatMap((sh) =>
+        [-1, 0, 1].filter((sw) => shiftOf(sh, sw)).map((sw) => `${sh},${sw}`),
+      );
       expect(matches, `image ${i} is not a shift within (±2, ±1) of its input`).to.have.length(1);
       seen.add(matches[0]);
     }
@@ -149,6 +217,8 @@ describe('randomTranslation', () => {
   });
 
   it('rejects factors outside [0, 1)', () => {
-    expect(() => randomTranslation({ heightFactor: 1.5 })).to.throw(/randomTranslation: heightFactor must be in \[0, 1\), got 1.5/);
+    expect(() => randomTranslation({ heightFactor: 1.5 })).to.throw(
+      /randomTranslation: heightFactor must be in \[0, 1\), got 1.5/,
+    );
   });
 });

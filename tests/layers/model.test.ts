@@ -8,7 +8,20 @@ import { join } from 'node:path';
 import { grad, memory, tensor, tidy, withBackend } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
 import {
-  activation, adam, batchNormalization, csvLogger, dense, dropout, flatten, l2, loadModel, maxout, modelCheckpoint, prelu, sequential, sgd,
+  activation,
+  adam,
+  batchNormalization,
+  csvLogger,
+  dense,
+  dropout,
+  flatten,
+  l2,
+  loadModel,
+  maxout,
+  modelCheckpoint,
+  prelu,
+  sequential,
+  sgd,
 } from '@webgrad/layers';
 import { backendOf, BACKENDS, expectClose, gpu, randomValues, useBackend } from '../helpers.js';
 
@@ -22,9 +35,15 @@ function toyData(n: number, seed: number) {
   return { x: tensor(Float32Array.from(x), [n, 8]), y: tensor(labels, [n], 'int32'), labels };
 }
 
-const mlp = (seed = 7) => sequential([
-  dense({ units: 16, activation: 'relu', inputShape: [8] }), dropout({ rate: 0.2 }), dense({ units: 3, activation: 'softmax' }),
-], { seed });
+const mlp = (seed = 7) =>
+  sequential(
+    [
+      dense({ units: 16, activation: 'relu', inputShape: [8] }),
+      dropout({ rate: 0.2 }),
+      dense({ units: 3, activation: 'softmax' }),
+    ],
+    { seed },
+  );
 
 for (const name of BACKENDS) {
   describe(`layers forward on ${name}`, () => {
@@ -33,10 +52,26 @@ for (const name of BACKENDS) {
     it('dense computes relu(x·W + b), and tanh/elu outside the fused epilogue', async () => {
       for (const act of ['relu', 'tanh', 'elu'] as const) {
         const model = sequential([dense({ units: 2, activation: act, inputShape: [3] })]);
-        const w = [[1, -2], [0.5, 1], [-1, 0.25]], b = [0.1, -0.3], x = [[1, 2, 3], [-1, 0.5, 2]];
-        run(() => { model.build(); model.setWeights([tensor(w), tensor(b)]); });
+        const w = [
+            [1, -2],
+            [0.5, 1],
+            [-1, 0.25],
+          ],
+          b = [0.1, -0.3],
+          x = [
+            [1, 2, 3],
+            [-1, 0.5, 2],
+          ];
+        run(() => {
+          model.build();
+          model.setWeights([tensor(w), tensor(b)]);
+        });
         const out = await run(() => model.predict(tensor(x))).data();
-        const f = { relu: (z: number) => Math.max(z, 0), tanh: Math.tanh, elu: (z: number) => (z > 0 ? z : Math.exp(z) - 1) }[act];
+        const f = {
+          relu: (z: number) => Math.max(z, 0),
+          tanh: Math.tanh,
+          elu: (z: number) => (z > 0 ? z : Math.exp(z) - 1),
+        }[act];
         const expected = x.flatMap((row) => [0, 1].map((j) => f(row.reduce((s, v, k) => s + v * w[k][j], b[j]))));
         expectClose(out, expected, { rtol: 1e-5, atol: 1e-6 }, `dense ${act}`);
         model.dispose();
@@ -45,8 +80,20 @@ for (const name of BACKENDS) {
 
     it('prelu, flatten and activation layers', async () => {
       const model = sequential([flatten({ inputShape: [2, 2] }), prelu(), activation({ activation: 'sigmoid' })]);
-      run(() => { model.build(); model.setWeights([tensor([0.1, 0.2, 0.3, 0.4])]); });
-      const out = await run(() => model.predict(tensor([[[1, -1], [-2, 2]]]))).data();
+      run(() => {
+        model.build();
+        model.setWeights([tensor([0.1, 0.2, 0.3, 0.4])]);
+      });
+      const out = await run(() =>
+        model.predict(
+          tensor([
+            [
+              [1, -1],
+              [-2, 2],
+            ],
+          ]),
+        ),
+      ).data();
       const sig = (z: number) => 1 / (1 + Math.exp(-z));
       expectClose(out, [sig(1), sig(-0.2), sig(-0.6), sig(2)], { rtol: 1e-6 });
       model.dispose();
@@ -72,7 +119,10 @@ describe('model.summary', () => {
     const lines: string[] = [];
     model.summary((l) => lines.push(l));
     const total = (784 + 1) * 256 + (256 + 1) * 128 + (128 + 1) * 10;
-    expect(lines.join('\n')).to.contain(`Total params: ${total}`).and.contain(`(None, 128)`).and.contain(String((256 + 1) * 128));
+    expect(lines.join('\n'))
+      .to.contain(`Total params: ${total}`)
+      .and.contain(`(None, 128)`)
+      .and.contain(String((256 + 1) * 128));
     model.dispose();
   });
 });
@@ -81,17 +131,23 @@ describe('fit, evaluate and predict on webgpu', () => {
   useBackend('webgpu');
 
   it('learns a toy problem; the same seed reproduces the run exactly', async () => {
-    const weightsAfterTraining = async () => withBackend(gpu(), async () => {
-      const { x, y } = toyData(512, 3);
-      const model = mlp(11);
-      model.compile({ optimizer: adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const history = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0 });
-      const weights = await Promise.all(model.weights.map((w) => w.data()));
-      const { accuracy } = await model.evaluate(x, y);
-      model.dispose();
-      return { weights, history, accuracy };
-    });
-    const first = await weightsAfterTraining(), second = await weightsAfterTraining();
+    const weightsAfterTraining = async () =>
+      withBackend(gpu(), async () => {
+        const { x, y } = toyData(512, 3);
+        const model = mlp(11);
+        model.compile({
+          optimizer: adam({ learningRate: 0.01 }),
+          loss: 'sparseCategoricalCrossentropy',
+          metrics: ['accuracy'],
+        });
+        const history = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0 });
+        const weights = await Promise.all(model.weights.map((w) => w.data()));
+        const { accuracy } = await model.evaluate(x, y);
+        model.dispose();
+        return { weights, history, accuracy };
+      });
+    const first = await weightsAfterTraining(),
+      second = await weightsAfterTraining();
     expect(first.accuracy).to.be.above(0.9);
     expect(first.history.history.loss[7]).to.be.below(first.history.history.loss[0]);
     first.weights.forEach((w, i) => expect(Array.from(second.weights[i])).to.deep.equal(Array.from(w)));
@@ -103,19 +159,34 @@ describe('fit, evaluate and predict on webgpu', () => {
       const model = mlp(11);
       model.compile({ optimizer: adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
       // a timer set at the first batch can only fire inside the epoch if fit gives up the event loop
-      let timerFired = false, firedBeforeLastBatch = false;
+      let timerFired = false,
+        firedBeforeLastBatch = false;
       await model.fit(x, y, {
-        epochs: 1, batchSize: 32, verbose: 0, yieldEveryMs,
-        callbacks: [{
-          onBatchBegin: (step) => { if (step === 0) setTimeout(() => { timerFired = true; }, 0); },
-          onBatchEnd: (step) => { if (step === 7) firedBeforeLastBatch = timerFired; },
-        }],
+        epochs: 1,
+        batchSize: 32,
+        verbose: 0,
+        yieldEveryMs,
+        callbacks: [
+          {
+            onBatchBegin: (step) => {
+              if (step === 0) {
+                setTimeout(() => {
+                  timerFired = true;
+                }, 0);
+              }
+            },
+            onBatchEnd: (step) => {
+              if (step === 7) firedBeforeLastBatch = timerFired;
+            },
+          },
+        ],
       });
       const weights = await Promise.all(model.weights.map((w) => w.data()));
       model.dispose();
       return { weights, firedBeforeLastBatch };
     };
-    const yielding = await train(1e-9), plain = await train(0);
+    const yielding = await train(1e-9),
+      plain = await train(0);
     expect(yielding.firedBeforeLastBatch, 'with yieldEveryMs the timer runs inside the epoch').to.equal(true);
     expect(plain.firedBeforeLastBatch, 'without it, the epoch runs in one turn').to.equal(false);
     yielding.weights.forEach((w, i) => expect(Array.from(plain.weights[i])).to.deep.equal(Array.from(w)));
@@ -126,9 +197,17 @@ describe('fit, evaluate and predict on webgpu', () => {
     await withBackend(gpu(), async () => {
       layer.build([4], 1);
       const kernel = layer.weights[0];
-      const [penalty, gradient, w] = [await layer.regularizationLoss!()!.data(), await grad(() => layer.regularizationLoss!()!)(kernel)[0].data(), await kernel.data()];
+      const [penalty, gradient, w] = [
+        await layer.regularizationLoss!()!.data(),
+        await grad(() => layer.regularizationLoss!()!)(kernel)[0].data(),
+        await kernel.data(),
+      ];
       expectClose(penalty, [0.1 * Array.from(w).reduce((s, v) => s + v * v, 0)], { rtol: 1e-5 });
-      expectClose(gradient, Array.from(w, (v) => 0.2 * v), { rtol: 1e-5, atol: 1e-7 });
+      expectClose(
+        gradient,
+        Array.from(w, (v) => 0.2 * v),
+        { rtol: 1e-5, atol: 1e-7 },
+      );
     });
   });
 
@@ -137,7 +216,11 @@ describe('fit, evaluate and predict on webgpu', () => {
     await withBackend(gpu(), async () => {
       const { x, y } = toyData(128, 4);
       const model = mlp(5);
-      model.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      model.compile({
+        optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }),
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: ['accuracy'],
+      });
       await model.fit(x, y, { epochs: 2, batchSize: 32, verbose: 0 });
       await model.save(dir, { includeOptimizer: true });
       const loaded = await loadModel(dir);
@@ -146,18 +229,25 @@ describe('fit, evaluate and predict on webgpu', () => {
       // training resumes exactly: one more epoch from both gives the same weights
       await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
       await loaded.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
-      const [a, b] = [await Promise.all(model.weights.map((w) => w.data())), await Promise.all(loaded.weights.map((w) => w.data()))];
+      const [a, b] = [
+        await Promise.all(model.weights.map((w) => w.data())),
+        await Promise.all(loaded.weights.map((w) => w.data())),
+      ];
       a.forEach((w, i) => expect(Array.from(b[i])).to.deep.equal(Array.from(w)));
       const bytes = await readFile(join(dir, 'weights.bin'));
       await writeFile(join(dir, 'weights.bin'), bytes.subarray(0, bytes.length - 8));
       let error: unknown;
-      await loadModel(dir).catch((e) => { error = e; });
-      expect(String(error)).to.match(/loadModel: weights.bin holds \d+ bytes but model.json describes \d+; the file is truncated/);
+      await loadModel(dir).catch((e) => {
+        error = e;
+      });
+      expect(String(error)).to.match(
+        /loadModel: weights.bin holds \d+ bytes but model.json describes \d+; the file is truncated/,
+      );
       [model, loaded].forEach((m) => m.dispose());
     });
   });
 
-  it('predict in batches matches one whole batch, and holds one batch\'s temporaries at a time', async () => {
+  it("predict in batches matches one whole batch, and holds one batch's temporaries at a time", async () => {
     const backend = gpu() as WebGPUBackend;
     await withBackend(backend, async () => {
       const { x } = toyData(2048, 8);
@@ -184,8 +274,18 @@ describe('fit, evaluate and predict on webgpu', () => {
       model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
       const seen: { liveBuffers: number; liveBytes: number; tensors: number }[] = [];
       await model.fit(x, y, {
-        epochs: 5, batchSize: 32, verbose: 0, validationSplit: 0.25,
-        callbacks: [{ onEpochEnd: () => { const { liveBuffers, liveBytes } = backend.pool.stats(); seen.push({ liveBuffers, liveBytes, tensors: memory().tensors }); } }],
+        epochs: 5,
+        batchSize: 32,
+        verbose: 0,
+        validationSplit: 0.25,
+        callbacks: [
+          {
+            onEpochEnd: () => {
+              const { liveBuffers, liveBytes } = backend.pool.stats();
+              seen.push({ liveBuffers, liveBytes, tensors: memory().tensors });
+            },
+          },
+        ],
       });
       expect(seen).to.have.length(5);
       seen.forEach((s) => expect(s).to.deep.equal(seen[0]));
@@ -204,28 +304,57 @@ describe('clear errors from the Layers API', () => {
   };
   const rejects = async (p: Promise<unknown>, pattern: RegExp) => {
     let error: unknown;
-    await p.catch((e) => { error = e; });
+    await p.catch((e) => {
+      error = e;
+    });
     expect(String(error)).to.match(pattern);
   };
 
   it('names the shapes, the loss and the valid names', async () => {
     await withBackend(gpu(), async () => {
       const { x, y } = toyData(16, 1);
-      await rejects(sequential([dense({ units: 3, inputShape: [8] })]).fit(x, y), /fit: the model must be compiled first/);
-      await rejects(model().fit(x, tensor(new Int32Array(15), [15], 'int32')), /fit: x has 16 samples but y has 15; expected the same first dimension/);
-      await rejects(model().fit(tensor(new Float32Array(16 * 5), [16, 5]), y), /fit: input of shape \[16,5\] does not match the model's input shape \(None, 8\); expected \[batch, 8\]/);
-      await rejects(model().fit(x, tensor(new Float32Array(16 * 3), [16, 3])), /fit: targets of shape \[16,3\] \(float32\) do not fit loss 'sparseCategoricalCrossentropy' for outputs \(None, 3\); expected \[16\] int32 class indices/);
-      const nan = tensor(Float32Array.from({ length: 16 * 8 }, (_, i) => (i === 17 ? NaN : 0)), [16, 8]);
+      await rejects(
+        sequential([dense({ units: 3, inputShape: [8] })]).fit(x, y),
+        /fit: the model must be compiled first/,
+      );
+      await rejects(
+        model().fit(x, tensor(new Int32Array(15), [15], 'int32')),
+        /fit: x has 16 samples but y has 15; expected the same first dimension/,
+      );
+      await rejects(
+        model().fit(tensor(new Float32Array(16 * 5), [16, 5]), y),
+        /fit: input of shape \[16,5\] does not match the model's input shape \(None, 8\); expected \[batch, 8\]/,
+      );
+      await rejects(
+        model().fit(x, tensor(new Float32Array(16 * 3), [16, 3])),
+        /fit: targets of shape \[16,3\] \(float32\) do not fit loss 'sparseCategoricalCrossentropy' for outputs \(None, 3\); expected \[16\] int32 class indices/,
+      );
+      const nan = tensor(
+        Float32Array.from({ length: 16 * 8 }, (_, i) => (i === 17 ? NaN : 0)),
+        [16, 8],
+      );
       await rejects(model().fit(nan, y), /fit: x \(shape \[16,8\]\) contains NaN or Infinity/);
       // the scan goes in chunks of 2^18 elements: an Infinity in the last element of the twelfth is found
-      const n = (3 << 20) / 8, big = new Float32Array(n * 8);
+      const n = (3 << 20) / 8,
+        big = new Float32Array(n * 8);
       big[big.length - 1] = Infinity;
       const bigLabels = tensor(new Int32Array(n), [n], 'int32');
-      await rejects(model().fit(tensor(big, [n, 8]), bigLabels, { epochs: 0 }), new RegExp(`fit: x \\(shape \\[${n},8\\]\\) contains NaN or Infinity`));
-      expect(() => dense({ units: 3, activation: 'swish' as never })).to.throw(/unknown activation 'swish'; expected one of linear, relu, sigmoid, tanh, softmax/);
-      expect(() => mlp().compile({ optimizer: 'adamax' as never, loss: 'mse' })).to.throw(/unknown optimizer 'adamax'; expected one of sgd, adagrad, rmsprop, adam, adamw/);
-      expect(() => mlp().compile({ optimizer: 'sgd', loss: 'hinge' as never })).to.throw(/unknown loss 'hinge'; expected one of meanSquaredError/);
-      expect(() => dense({ units: 3, kernelInitializer: 'orthogonal' as never, inputShape: [2] }).build([2], 1)).to.throw(/unknown initializer 'orthogonal'/);
+      await rejects(
+        model().fit(tensor(big, [n, 8]), bigLabels, { epochs: 0 }),
+        new RegExp(`fit: x \\(shape \\[${n},8\\]\\) contains NaN or Infinity`),
+      );
+      expect(() => dense({ units: 3, activation: 'swish' as never })).to.throw(
+        /unknown activation 'swish'; expected one of linear, relu, sigmoid, tanh, softmax/,
+      );
+      expect(() => mlp().compile({ optimizer: 'adamax' as never, loss: 'mse' })).to.throw(
+        /unknown optimizer 'adamax'; expected one of sgd, adagrad, rmsprop, adam, adamw/,
+      );
+      expect(() => mlp().compile({ optimizer: 'sgd', loss: 'hinge' as never })).to.throw(
+        /unknown loss 'hinge'; expected one of meanSquaredError/,
+      );
+      expect(() =>
+        dense({ units: 3, kernelInitializer: 'orthogonal' as never, inputShape: [2] }).build([2], 1),
+      ).to.throw(/unknown initializer 'orthogonal'/);
     });
   });
 });
@@ -236,18 +365,37 @@ describe('batchNormalization, maxout, modelCheckpoint and csvLogger', () => {
   it('batchNormalization normalises with batch statistics in training and moving averages at inference', async () => {
     const model = sequential([batchNormalization({ inputShape: [2], momentum: 0.5, epsilon: 1e-3 })]);
     model.build();
-    const x = tensor([[1, 10], [3, 14], [5, 12], [7, 16]]);
+    const x = tensor([
+      [1, 10],
+      [3, 14],
+      [5, 12],
+      [7, 16],
+    ]);
     const layer = model.layers[0];
     const trained = await tidy(() => layer.call(x, { training: true, seed: 0 })).data();
     // by hand: column means 4 and 13, biased variances 5 and 5
-    const expected = [[1, 10], [3, 14], [5, 12], [7, 16]].flatMap(([a, b]) => [(a - 4) / Math.sqrt(5 + 1e-3), (b - 13) / Math.sqrt(5 + 1e-3)]);
+    const expected = [
+      [1, 10],
+      [3, 14],
+      [5, 12],
+      [7, 16],
+    ].flatMap(([a, b]) => [(a - 4) / Math.sqrt(5 + 1e-3), (b - 13) / Math.sqrt(5 + 1e-3)]);
     expectClose(trained, expected, { rtol: 1e-5, atol: 1e-6 });
     // moving mean = 0.5·0 + 0.5·batch mean; moving variance = 0.5·1 + 0.5·batch variance
     const [, , movingMean, movingVariance] = await Promise.all(model.weights.map((w) => w.data()));
     expectClose(movingMean, [2, 6.5], { rtol: 1e-6 });
     expectClose(movingVariance, [3, 3], { rtol: 1e-6 });
     const inferred = await model.predict(x).data();
-    expectClose(inferred, [[1, 10], [3, 14], [5, 12], [7, 16]].flatMap(([a, b]) => [(a - 2) / Math.sqrt(3.001), (b - 6.5) / Math.sqrt(3.001)]), { rtol: 1e-5 });
+    expectClose(
+      inferred,
+      [
+        [1, 10],
+        [3, 14],
+        [5, 12],
+        [7, 16],
+      ].flatMap(([a, b]) => [(a - 2) / Math.sqrt(3.001), (b - 6.5) / Math.sqrt(3.001)]),
+      { rtol: 1e-5 },
+    );
     model.dispose();
   });
 
@@ -257,7 +405,12 @@ describe('batchNormalization, maxout, modelCheckpoint and csvLogger', () => {
     // kernel [1, 6] laid out [pieces, units]: pieces (1, -1), (2, 0), (-3, 5); bias 0
     model.setWeights([tensor([[1, -1, 2, 0, -3, 5]]), tensor([0, 0, 0, 0, 0, 0])]);
     const out = await model.predict(tensor([[2], [-1]])).data();
-    expect(Array.from(out)).to.deep.equal([Math.max(2, 4, -6), Math.max(-2, 0, 10), Math.max(-1, -2, 3), Math.max(1, 0, -5)]);
+    expect(Array.from(out)).to.deep.equal([
+      Math.max(2, 4, -6),
+      Math.max(-2, 0, 10),
+      Math.max(-1, -2, 3),
+      Math.max(1, 0, -5),
+    ]);
     model.dispose();
   });
 
@@ -268,8 +421,13 @@ describe('batchNormalization, maxout, modelCheckpoint and csvLogger', () => {
     model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const csv = join(dir, 'log.csv');
     const history = await model.fit(x, y, {
-      epochs: 3, batchSize: 16, verbose: 0,
-      callbacks: [modelCheckpoint(model, { filepath: join(dir, 'best'), monitor: 'loss', saveBestOnly: true }), csvLogger(csv)],
+      epochs: 3,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [
+        modelCheckpoint(model, { filepath: join(dir, 'best'), monitor: 'loss', saveBestOnly: true }),
+        csvLogger(csv),
+      ],
     });
     const lines = (await readFile(csv, 'utf8')).trim().split('\n');
     expect(lines[0]).to.equal('epoch,loss,accuracy');

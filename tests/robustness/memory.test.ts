@@ -3,7 +3,19 @@
 // op behind each leak; tidyAsync freeing across awaits, and isolating two async tasks at once.
 import { expect } from 'chai';
 import {
-  add, asyncScopesIsolated, matmul, memory, mul, setBackend, sum, tensor, tidy, tidyAsync, watchTensors, withBackend, type Tensor,
+  add,
+  asyncScopesIsolated,
+  matmul,
+  memory,
+  mul,
+  setBackend,
+  sum,
+  tensor,
+  tidy,
+  tidyAsync,
+  watchTensors,
+  withBackend,
+  type Tensor,
 } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
 import { adam, dense, sequential } from '@webgrad/layers';
@@ -13,26 +25,61 @@ describe('memory under a long run (WebGPU)', () => {
   it('1,000 training steps: tensors, storages, buffers and bytes constant after step 10; no buffer created after the first epoch, no bind group after the third', async function () {
     this.timeout(300_000);
     const backend = gpu() as WebGPUBackend;
-    const n = 40, batchSize = 4, epochs = 100; // 10 steps an epoch: 1,000 steps
+    const n = 40,
+      batchSize = 4,
+      epochs = 100; // 10 steps an epoch: 1,000 steps
     const { x, y } = withBackend(backend, () => ({
       x: tensor(Float32Array.from(randomValues(n * 4, 'any', 11)), [n, 4]),
-      y: tensor(Int32Array.from({ length: n }, (_, i) => i % 2), [n], 'int32'),
+      y: tensor(
+        Int32Array.from({ length: n }, (_, i) => i % 2),
+        [n],
+        'int32',
+      ),
     }));
-    const model = sequential([dense({ units: 8, activation: 'relu', inputShape: [4] }), dense({ units: 2, activation: 'softmax' })], { seed: 3 });
-    model.compile({ optimizer: adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const samples: { step: number; tensors: number; storages: number; bytes: number; buffers: number; bufferBytes: number; created: number; bindGroups: number }[] = [];
+    const model = sequential(
+      [dense({ units: 8, activation: 'relu', inputShape: [4] }), dense({ units: 2, activation: 'softmax' })],
+      { seed: 3 },
+    );
+    model.compile({
+      optimizer: adam({ learningRate: 0.01 }),
+      loss: 'sparseCategoricalCrossentropy',
+      metrics: ['accuracy'],
+    });
+    const samples: {
+      step: number;
+      tensors: number;
+      storages: number;
+      bytes: number;
+      buffers: number;
+      bufferBytes: number;
+      created: number;
+      bindGroups: number;
+    }[] = [];
     let step = 0;
     await setBackend('webgpu');
     try {
       await model.fit(x, y, {
-        epochs, batchSize, verbose: 0,
-        callbacks: [{
-          onBatchEnd: () => {
-            step++;
-            const m = memory();
-            samples.push({ step, tensors: m.tensors, storages: m.storages, bytes: m.bytes, buffers: m.backend!.buffers, bufferBytes: m.backend!.bytes, created: m.backend!.created!, bindGroups: backend.commands.stats().bindGroupsCreated });
+        epochs,
+        batchSize,
+        verbose: 0,
+        callbacks: [
+          {
+            onBatchEnd: () => {
+              step++;
+              const m = memory();
+              samples.push({
+                step,
+                tensors: m.tensors,
+                storages: m.storages,
+                bytes: m.bytes,
+                buffers: m.backend!.buffers,
+                bufferBytes: m.backend!.bytes,
+                created: m.backend!.created!,
+                bindGroups: backend.commands.stats().bindGroupsCreated,
+              });
+            },
           },
-        }],
+        ],
       });
     } finally {
       await setBackend('cpu');
@@ -41,20 +88,35 @@ describe('memory under a long run (WebGPU)', () => {
     const reference = samples[9]; // after step 10
     const live = (s: typeof reference) => [s.tensors, s.storages, s.bytes, s.buffers, s.bufferBytes];
     const drifted = samples.slice(10).filter((s) => live(s).join() !== live(reference).join());
-    expect(drifted, `steps whose live memory differs from step 10 (${JSON.stringify(reference)}): ${JSON.stringify(drifted.slice(0, 3))}`).to.deep.equal([]);
+    expect(
+      drifted,
+      `steps whose live memory differs from step 10 (${JSON.stringify(reference)}): ${JSON.stringify(drifted.slice(0, 3))}`,
+    ).to.deep.equal([]);
     // The first end-of-epoch readback (after step 10) needs one buffer size no step needs; from then
     // on no buffer is ever created, through 99 more epoch ends and 990 steps.
     const createdAfterWarmUp = samples[10].created;
-    expect(samples.slice(10).filter((s) => s.created !== createdAfterWarmUp).map((s) => s.step)).to.deep.equal([]);
+    expect(
+      samples
+        .slice(10)
+        .filter((s) => s.created !== createdAfterWarmUp)
+        .map((s) => s.step),
+    ).to.deep.equal([]);
     expect(createdAfterWarmUp - reference.created).to.be.at.most(1);
     // Each step repeats the same dispatches on the same pooled buffers in the same params slots; the
     // pool settles on its buffers over the first epochs, and from the end of the third epoch on every
     // bind group comes from the recorder's cache.
     const bindGroupsAfterWarmUp = samples[29].bindGroups;
-    expect(samples.slice(29).filter((s) => s.bindGroups !== bindGroupsAfterWarmUp).map((s) => s.step)).to.deep.equal([]);
-    console.log(`      1,000 steps: ${reference.tensors} tensors, ${reference.buffers} GPU buffers (${reference.bufferBytes} bytes) live at every ` +
-      `step from 10 to 1,000; buffers ever created: ${reference.created} at step 10, ${createdAfterWarmUp} from step 11 to 1,000; ` +
-      `bind groups ever created: ${reference.bindGroups} at step 10, ${bindGroupsAfterWarmUp} from step 30 to 1,000`);
+    expect(
+      samples
+        .slice(29)
+        .filter((s) => s.bindGroups !== bindGroupsAfterWarmUp)
+        .map((s) => s.step),
+    ).to.deep.equal([]);
+    console.log(
+      `      1,000 steps: ${reference.tensors} tensors, ${reference.buffers} GPU buffers (${reference.bufferBytes} bytes) live at every ` +
+        `step from 10 to 1,000; buffers ever created: ${reference.created} at step 10, ${createdAfterWarmUp} from step 11 to 1,000; ` +
+        `bind groups ever created: ${reference.bindGroups} at step 10, ${bindGroupsAfterWarmUp} from step 30 to 1,000`,
+    );
     model.dispose();
     x.dispose();
     y.dispose();
@@ -65,7 +127,10 @@ describe('watchTensors: leaks named by the op that made them', () => {
   it('lists exactly the tensors a step forgot, with their ops and shapes', () => {
     const watch = watchTensors();
     try {
-      const a = tensor([[1, 2], [3, 4]]);
+      const a = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
       let leaked: Tensor | undefined;
       const kept = tidy(() => {
         const m = matmul(a, a);
@@ -101,7 +166,12 @@ describe('tidyAsync', () => {
     expect(Array.from(await result.data())).to.deep.equal([3, 5, 7]);
     expect(memory().tensors - before).to.equal(1);
     result.dispose();
-    await tidyAsync(async () => { tensor([1]); await pause(1); tensor([2]); throw new Error('boom'); }).catch((e: Error) => expect(e.message).to.equal('boom'));
+    await tidyAsync(async () => {
+      tensor([1]);
+      await pause(1);
+      tensor([2]);
+      throw new Error('boom');
+    }).catch((e: Error) => expect(e.message).to.equal('boom'));
     expect(memory().tensors).to.equal(before);
   });
 
@@ -130,6 +200,10 @@ describe('tidyAsync', () => {
   });
 
   it('refuses to start inside a synchronous tidy', () => {
-    expect(() => tidy(() => { void tidyAsync(async () => undefined); })).to.throw(/tidyAsync: cannot start inside a synchronous tidy/);
+    expect(() =>
+      tidy(() => {
+        void tidyAsync(async () => undefined);
+      }),
+    ).to.throw(/tidyAsync: cannot start inside a synchronous tidy/);
   });
 });

@@ -18,7 +18,8 @@ await saveVersion(1);
 const fs = createRequire(import.meta.url)('node:fs').promises;
 const { writeFile, rename } = fs;
 const crash = () => process.kill(process.pid, 'SIGKILL');
-let writes = 0, renames = 0;
+let writes = 0,
+  renames = 0;
 fs.writeFile = async (file, data, ...rest) => {
   writes++;
   if ((crashAt === 'weights-write' && writes === 1) || (crashAt === 'json-write' && writes === 2)) {

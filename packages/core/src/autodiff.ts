@@ -36,7 +36,10 @@ function backward(tape: Tape, y: Tensor, dy: Tensor): Map<number, Tensor> {
   return grads;
 }
 
-export interface ValueAndGrads { value: Tensor; grads: Tensor[] }
+export interface ValueAndGrads {
+  value: Tensor;
+  grads: Tensor[];
+}
 
 /**
  * valueAndGrad(f)(...xs) gives f's value and d(sum of f)/dx for each argument (the seed is ones, so a
@@ -46,7 +49,9 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) 
   return (...xs) => {
     xs.forEach((x, i) => {
       if (!(x instanceof Tensor)) throw new Error(`grad: argument ${i} is ${typeof x}, expected a Tensor`);
-      if (x.dtype !== 'float32') throw new Error(`grad: argument ${i} (shape ${fmt(x.shape)}) is ${x.dtype}; gradients need float32`);
+      if (x.dtype !== 'float32') {
+        throw new Error(`grad: argument ${i} (shape ${fmt(x.shape)}) is ${x.dtype}; gradients need float32`);
+      }
     });
     const tape = new Tape();
     xs.forEach((x) => tape.watched.add(x.id));

@@ -7,57 +7,138 @@ import type { DType, Shape } from './dtype.js';
 export type Storage = unknown;
 
 /** What a kernel needs to know about an input: where its data is, and its shape and dtype. */
-export interface TensorInfo { readonly storage: Storage; readonly shape: Shape; readonly dtype: DType }
+export interface TensorInfo {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
 
 export const UNARY_OPS = [
-  'neg', 'exp', 'log', 'relu', 'sigmoid', 'tanh', 'abs', 'sqrt', 'rsqrt', 'square', 'reciprocal',
-  'leakyRelu', 'elu', 'selu', 'softplus', 'gelu',
+  'neg',
+  'exp',
+  'log',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'abs',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'softplus',
+  'gelu',
   'isFinite', // 1 where finite, 0 for NaN and ±∞
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 /** Fused derivatives: dx = dy * f'(x), computed from whichever of x and y = f(x) is cheaper. */
 export const UNARY_GRAD_OPS = [
-  'relu', 'sigmoid', 'tanh', 'abs', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'abs',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'softplus',
+  'gelu',
   'sigmoidBce', // d/dx of the binary cross-entropy from logits x against labels y: σ(x) − y
 ] as const;
 export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];
 export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'greater',
+  'less',
+  'equal',
+  'greaterEqual',
+  'lessEqual',
   'sigmoidBce', // binary cross-entropy of logits a against labels b, stable form
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export const REDUCE_OPS = ['sum', 'mean', 'max', 'min'] as const;
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
-export const OPTIMIZER_KINDS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'rmspropMomentum', 'rmspropNesterov', 'adam', 'adamw'] as const;
+export const OPTIMIZER_KINDS = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adagrad',
+  'rmsprop',
+  'rmspropMomentum',
+  'rmspropNesterov',
+  'adam',
+  'adamw',
+] as const;
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 /** State tensors each rule keeps per parameter (v, r or s; Adam: s and r; RMSProp+momentum: r and v). */
 export const OPTIMIZER_STATE_COUNT: Readonly<Record<OptimizerKind, number>> = {
-  sgd: 0, momentum: 1, nesterov: 1, adagrad: 1, rmsprop: 1, rmspropMomentum: 2, rmspropNesterov: 2, adam: 2, adamw: 2,
+  sgd: 0,
+  momentum: 1,
+  nesterov: 1,
+  adagrad: 1,
+  rmsprop: 1,
+  rmspropMomentum: 2,
+  rmspropNesterov: 2,
+  adam: 2,
+  adamw: 2,
 };
 /** One step's hyperparameters; bias1/bias2 = 1/(1 − β^t) for Adam's bias correction, from the host. */
 export interface OptimizerHyper {
-  readonly learningRate: number; readonly momentum: number; readonly rho: number; readonly beta1: number; readonly beta2: number;
-  readonly epsilon: number; readonly weightDecay: number; readonly clipValue: number; readonly bias1: number; readonly bias2: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly rho: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  readonly clipValue: number;
+  readonly bias1: number;
+  readonly bias2: number;
 }
 
 /** The geometry of a 2-D convolution or pooling window over NHWC data, padding resolved. */
 export interface Conv2DGeometry {
-  readonly N: number; readonly H: number; readonly W: number; readonly C: number;
-  readonly OH: number; readonly OW: number;
-  readonly KH: number; readonly KW: number;
-  readonly strideH: number; readonly strideW: number;
-  readonly dilationH: number; readonly dilationW: number;
-  readonly padTop: number; readonly padLeft: number;
+  readonly N: number;
+  readonly H: number;
+  readonly W: number;
+  readonly C: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
 }
 export type PoolKind = 'max' | 'avg';
 
-export interface MatmulOptions { readonly transposeA: boolean; readonly transposeB: boolean }
+export interface MatmulOptions {
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+}
 /** Activations a matmul can apply in its epilogue: those whose derivative follows from the output. */
 export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
 /** A matmul epilogue: bias [N] added to every row, then the activation. */
-export interface MatmulEpilogue { readonly bias?: TensorInfo; readonly activation: FusedActivation }
+export interface MatmulEpilogue {
+  readonly bias?: TensorInfo;
+  readonly activation: FusedActivation;
+}
 
 export interface Backend {
   readonly name: string;
@@ -66,7 +147,12 @@ export interface Backend {
   /** The most elements one tensor may hold here (a GPU's largest storage buffer), if less than 2³¹ − 1. */
   readonly maxElements?: number;
   /** Device memory allocated, where the backend keeps count (optional: the CPU's is garbage collected). */
-  memory?(): { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number; readonly created?: number };
+  memory?(): {
+    readonly buffers: number;
+    readonly bytes: number;
+    readonly pooledBytes: number;
+    readonly created?: number;
+  };
 
   /**
    * Resolves once the work recorded so far waits on nothing but the device: a GPU backend holds work
@@ -165,7 +251,14 @@ export interface Backend {
    * Updates param and its state in place from grad (see shaders/optim/optimizer_step.wgsl for the rules);
    * the gradient is first multiplied by scale[0] when a scale is given (clip by norm).
    */
-  optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], hyper: OptimizerHyper, scale?: TensorInfo): void;
+  optimizerStep(
+    kind: OptimizerKind,
+    param: TensorInfo,
+    grad: TensorInfo,
+    state: readonly TensorInfo[],
+    hyper: OptimizerHyper,
+    scale?: TensorInfo,
+  ): void;
   /** [1]: min(1, clipNorm / √sumSquares[0]) (1 for a zero norm). */
   clipScale(sumSquares: TensorInfo, clipNorm: number): Storage;
 }

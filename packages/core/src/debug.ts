@@ -14,7 +14,11 @@ import { Tensor } from './tensor.js';
 type Observer = (t: Tensor, madeBy: string) => void;
 const observers = new Set<Observer>();
 function updateHook(): void {
-  engineHooks.observe = observers.size ? (t, madeBy) => { for (const o of observers) o(t, madeBy); } : null;
+  engineHooks.observe = observers.size
+    ? (t, madeBy) => {
+        for (const o of observers) o(t, madeBy);
+      }
+    : null;
 }
 
 /** Whether any debug mode has a hook on the op path (none do by default: then ops pay nothing). */
@@ -22,7 +26,12 @@ export const debugHooksActive = (): boolean => engineHooks.observe !== null;
 
 // ---- leaks ---------------------------------------------------------------------------------------
 
-export interface LiveTensor { readonly id: number; readonly madeBy: string; readonly shape: Shape; readonly dtype: string }
+export interface LiveTensor {
+  readonly id: number;
+  readonly madeBy: string;
+  readonly shape: Shape;
+  readonly dtype: string;
+}
 
 export interface TensorWatch {
   /** Tensors made since the watch started that are not yet disposed, oldest first. */
@@ -36,7 +45,9 @@ export interface TensorWatch {
 export function watchTensors(): TensorWatch {
   // WeakRefs: the watch itself must not keep a leaked tensor's JS object alive
   const made = new Map<number, { ref: WeakRef<Tensor>; madeBy: string; shape: Shape; dtype: string }>();
-  const observer: Observer = (t, madeBy) => { made.set(t.id, { ref: new WeakRef(t), madeBy, shape: t.shape, dtype: t.dtype }); };
+  const observer: Observer = (t, madeBy) => {
+    made.set(t.id, { ref: new WeakRef(t), madeBy, shape: t.shape, dtype: t.dtype });
+  };
   observers.add(observer);
   updateHook();
   const alive = (): LiveTensor[] => {
@@ -50,8 +61,14 @@ export function watchTensors(): TensorWatch {
   };
   return {
     alive,
-    report: () => alive().map((t) => `#${t.id} ${t.madeBy} ${fmt(t.shape)} ${t.dtype}`).join('\n'),
-    stop: () => { observers.delete(observer); updateHook(); },
+    report: () =>
+      alive()
+        .map((t) => `#${t.id} ${t.madeBy} ${fmt(t.shape)} ${t.dtype}`)
+        .join('\n'),
+    stop: () => {
+      observers.delete(observer);
+      updateHook();
+    },
   };
 }
 
@@ -68,7 +85,10 @@ export interface NumericsFinding {
 
 /** An error naming the op whose output first held NaN or Infinity. */
 export class NonFiniteError extends Error {
-  constructor(readonly finding: NumericsFinding, context = '') {
+  constructor(
+    readonly finding: NumericsFinding,
+    context = '',
+  ) {
     super(`${context}${finding.message}`);
     this.name = 'NonFiniteError';
   }
@@ -83,13 +103,21 @@ let warnedFull = false;
 const numericsObserver: Observer = (t, madeBy) => {
   if (checking || t.dtype !== 'float32' || t.size === 0) return;
   if (pending.length >= MAX_PENDING) {
-    if (!warnedFull) (globalThis as { console?: { warn(line: string): void } }).console?.warn(`checkNumerics: ${MAX_PENDING} ops checked and never read; later ops go unchecked until takeNumericsFinding() is called (fit calls it once per step)`);
+    if (!warnedFull) {
+      (globalThis as { console?: { warn(line: string): void } }).console?.warn(
+        `checkNumerics: ${MAX_PENDING} ops checked and never read; later ops go unchecked until takeNumericsFinding() is called (fit calls it once per step)`,
+      );
+    }
     warnedFull = true;
     return;
   }
   checking = true;
   try {
-    pending.push({ flag: keep(withBackend(t.backend, () => tidy(() => min(isFinite(t))))), op: madeBy, shape: t.shape });
+    pending.push({
+      flag: keep(withBackend(t.backend, () => tidy(() => min(isFinite(t))))),
+      op: madeBy,
+      shape: t.shape,
+    });
   } finally {
     checking = false;
   }
@@ -121,9 +149,23 @@ export async function takeNumericsFinding(): Promise<NumericsFinding | null> {
   try {
     checking = true;
     const byBackend = new Map<Tensor['backend'], number[]>();
-    taken.forEach((p, i) => { const list = byBackend.get(p.flag.backend) ?? []; list.push(i); byBackend.set(p.flag.backend, list); });
+    taken.forEach((p, i) => {
+      const list = byBackend.get(p.flag.backend) ?? [];
+      list.push(i);
+      byBackend.set(p.flag.backend, list);
+    });
     const joined = [...byBackend].map(([backend, indices]) => ({
-      indices, all: keep(withBackend(backend, () => tidy(() => concat(indices.map((i) => reshape(taken[i].flag, [1])), 0)))),
+      indices,
+      all: keep(
+        withBackend(backend, () =>
+          tidy(() =>
+            concat(
+              indices.map((i) => reshape(taken[i].flag, [1])),
+              0,
+            ),
+          ),
+        ),
+      ),
     }));
     checking = false;
     for (const { indices, all } of joined) {
@@ -139,5 +181,10 @@ export async function takeNumericsFinding(): Promise<NumericsFinding | null> {
   if (!firstBad.size) return null;
   const index = Math.min(...firstBad.keys());
   const { op, shape } = taken[index];
-  return { op, shape, index, message: `op '${op}' (output shape ${fmt(shape)}) produced NaN or Infinity; it is the first of the ${taken.length} ops checked since the last read to do so` };
+  return {
+    op,
+    shape,
+    index,
+    message: `op '${op}' (output shape ${fmt(shape)}) produced NaN or Infinity; it is the first of the ${taken.length} ops checked since the last read to do so`,
+  };
 }

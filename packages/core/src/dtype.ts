@@ -13,7 +13,10 @@ export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length 
 export function stridesOf(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) { strides[d] = s; s *= shape[d]; }
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
+  }
   return strides;
 }
 
@@ -31,8 +34,10 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together ` +
-        `(axis ${i} of the result: ${da} vs ${db}; sizes must match or one must be 1)`);
+      throw new Error(
+        `${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together ` +
+          `(axis ${i} of the result: ${da} vs ${db}; sizes must match or one must be 1)`,
+      );
     }
     out[i] = da === 1 ? db : da;
   }

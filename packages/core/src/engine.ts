@@ -43,7 +43,9 @@ export function forgetBackend(name: string): void {
 }
 
 /** The name of the backend new tensors are created on ('cpu' until setBackend is called). */
-export function getBackend(): string { return currentBackend().name; }
+export function getBackend(): string {
+  return currentBackend().name;
+}
 
 /** The backend instance new tensors are created on. */
 export function currentBackend(): Backend {
@@ -61,7 +63,12 @@ export interface MemoryInfo {
   readonly storages: number;
   readonly bytes: number;
   /** What the current backend has allocated, where it keeps count (the WebGPU buffer pool). */
-  readonly backend?: { readonly buffers: number; readonly bytes: number; readonly pooledBytes: number; readonly created?: number };
+  readonly backend?: {
+    readonly buffers: number;
+    readonly bytes: number;
+    readonly pooledBytes: number;
+    readonly created?: number;
+  };
 }
 
 /** Live tensors and memory, to find leaks: after warm-up a training step should leave these unchanged. */
@@ -117,7 +124,8 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-export type TensorContainer = Tensor | TensorContainer[] | { [key: string]: TensorContainer } | number | string | boolean | null | undefined | void;
+export type TensorContainer =
+  Tensor | TensorContainer[] | { [key: string]: TensorContainer } | number | string | boolean | null | undefined | void;
 
 function collectTensors(value: unknown, into: Set<Tensor>): void {
   if (value instanceof Tensor) into.add(value);
@@ -136,7 +144,9 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
   try {
     result = fn();
     if (result && typeof (result as { then?: unknown }).then === 'function') {
-      throw new Error('tidy: fn returned a Promise; tidy only wraps synchronous code (tensors made after an await would escape it)');
+      throw new Error(
+        'tidy: fn returned a Promise; tidy only wraps synchronous code (tensors made after an await would escape it)',
+      );
     }
   } finally {
     scopes.pop();
@@ -150,10 +160,18 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
 
 // ---- ops -----------------------------------------------------------------------------------------
 
-export interface OutputSpec { readonly shape: Shape; readonly dtype: DType }
+export interface OutputSpec {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
 
 /** Gradient thunks, one per input (null where no gradient flows): computed only when needed. */
-export type GradRule<A> = (dy: Tensor, inputs: readonly Tensor[], output: Tensor, attrs: A) => ReadonlyArray<(() => Tensor) | null>;
+export type GradRule<A> = (
+  dy: Tensor,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  attrs: A,
+) => ReadonlyArray<(() => Tensor) | null>;
 
 /** One op: its shape/dtype rule, its kernel on a backend, and its backward rule written with ops. */
 export interface OpDef<A = undefined> {
@@ -194,12 +212,20 @@ export class Tape {
     return view;
   }
 
-  release(): void { for (const t of this.saved) t.dispose(); }
+  release(): void {
+    for (const t of this.saved) t.dispose();
+  }
 }
 export const tapes: Tape[] = [];
 
 /** Wraps freshly made storage as a tensor on `backend`, owned by the current tidy scope. */
-export function makeTensor(storage: Storage, shape: Shape, dtype: DType, backend: Backend = currentBackend(), madeBy = 'tensor'): Tensor {
+export function makeTensor(
+  storage: Storage,
+  shape: Shape,
+  dtype: DType,
+  backend: Backend = currentBackend(),
+  madeBy = 'tensor',
+): Tensor {
   const t = track(new Tensor(shape, dtype, backend, newStorageRef(storage, sizeOf(shape))));
   engineHooks.observe?.(t, madeBy);
   return t;
@@ -219,16 +245,20 @@ export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   inputs.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new Error(`${op.name}: input ${i} is ${typeof t}, expected a Tensor`);
     if (t.backend !== backend) {
-      throw new Error(`${op.name}: input 0 (shape ${fmt(inputs[0].shape)}) is on backend '${backend.name}' but input ${i} ` +
-        `(shape ${fmt(t.shape)}) is on '${t.backend.name}'; tensors of two backends cannot be mixed`);
+      throw new Error(
+        `${op.name}: input 0 (shape ${fmt(inputs[0].shape)}) is on backend '${backend.name}' but input ${i} ` +
+          `(shape ${fmt(t.shape)}) is on '${t.backend.name}'; tensors of two backends cannot be mixed`,
+      );
     }
   });
   const infos = inputs.map((t) => t.info(op.name));
   const out = op.infer(inputs, attrs);
   const limit = Math.min(MAX_ELEMENTS, backend.maxElements ?? MAX_ELEMENTS);
   if (sizeOf(out.shape) > limit) {
-    throw new Error(`${op.name}: the result of shape ${fmt(out.shape)} (from inputs ${inputs.map((t) => fmt(t.shape)).join(', ') || 'none'}) ` +
-      `has ${sizeOf(out.shape)} elements, more than the ${backend.name} backend can hold in one tensor (${limit})`);
+    throw new Error(
+      `${op.name}: the result of shape ${fmt(out.shape)} (from inputs ${inputs.map((t) => fmt(t.shape)).join(', ') || 'none'}) ` +
+        `has ${sizeOf(out.shape)} elements, more than the ${backend.name} backend can hold in one tensor (${limit})`,
+    );
   }
   let output: Tensor;
   if (op.view) {
@@ -241,8 +271,12 @@ export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   for (const tape of tapes) {
     if (op.grad === 'nonDifferentiable' || !inputs.some((t) => tape.watched.has(t.id))) continue;
     tape.nodes.push({
-      op, attrs, inputIds: inputs.map((t) => t.id), inputs: inputs.map((t) => tape.save(t)),
-      outputId: output.id, output: tape.save(output),
+      op,
+      attrs,
+      inputIds: inputs.map((t) => t.id),
+      inputs: inputs.map((t) => tape.save(t)),
+      outputId: output.id,
+      output: tape.save(output),
     });
     tape.watched.add(output.id);
   }

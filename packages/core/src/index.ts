@@ -11,8 +11,22 @@ export { Tensor, type NestedArray } from './tensor.js';
 export * from './backend.js';
 export { CpuBackend } from './cpu/backend.js';
 export {
-  currentBackend, findBackend, getBackend, keep, makeTensor, memory, type MemoryInfo, registerBackend, runOp, setBackend, tidy, withBackend,
-  type GradRule, type OpDef, type OutputSpec, type TensorContainer,
+  currentBackend,
+  findBackend,
+  getBackend,
+  keep,
+  makeTensor,
+  memory,
+  type MemoryInfo,
+  registerBackend,
+  runOp,
+  setBackend,
+  tidy,
+  withBackend,
+  type GradRule,
+  type OpDef,
+  type OutputSpec,
+  type TensorContainer,
 } from './engine.js';
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
 export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
@@ -21,15 +35,58 @@ export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
 export {
-  abs, add, div, elu, equal, exp, gelu, greater, greaterEqual, isFinite, leakyRelu, less, lessEqual, log, maximum, minimum, mul, neg, pow,
-  reciprocal, relu, rsqrt, selu, sigmoid, softplus, sqrt, square, sub, tanh, where,
+  abs,
+  add,
+  div,
+  elu,
+  equal,
+  exp,
+  gelu,
+  greater,
+  greaterEqual,
+  isFinite,
+  leakyRelu,
+  less,
+  lessEqual,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  reciprocal,
+  relu,
+  rsqrt,
+  selu,
+  sigmoid,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  tanh,
+  where,
 } from './ops/elementwise.js';
 export { argmax, globalNorm, max, mean, min, sum } from './ops/reduce.js';
 export {
-  huber, logSoftmax, meanAbsoluteError, meanSquaredError, sigmoidBinaryCrossEntropy, softmax, softmaxCrossEntropy,
+  huber,
+  logSoftmax,
+  meanAbsoluteError,
+  meanSquaredError,
+  sigmoidBinaryCrossEntropy,
+  softmax,
+  softmaxCrossEntropy,
 } from './ops/loss.js';
 export { fusedMatmul, matmul, type FusedMatmulArgs } from './ops/matmul.js';
-export { avgPool2d, conv1d, conv2d, maxPool2d, translate, type Conv1DArgs, type Conv2DArgs, type Padding } from './ops/conv.js';
+export {
+  avgPool2d,
+  conv1d,
+  conv2d,
+  maxPool2d,
+  translate,
+  type Conv1DArgs,
+  type Conv2DArgs,
+  type Padding,
+} from './ops/conv.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
 
@@ -80,5 +137,13 @@ export const OP_NAMES = Object.keys(opTable) as OpName[];
 export { forgetBackend } from './engine.js';
 export { asyncScopesIsolated, tidyAsync } from './scope.js';
 export {
-  checkNumerics, checkingNumerics, debugHooksActive, NonFiniteError, takeNumericsFinding, watchTensors, type LiveTensor, type NumericsFinding, type TensorWatch,
+  checkNumerics,
+  checkingNumerics,
+  debugHooksActive,
+  NonFiniteError,
+  takeNumericsFinding,
+  watchTensors,
+  type LiveTensor,
+  type NumericsFinding,
+  type TensorWatch,
 } from './debug.js';

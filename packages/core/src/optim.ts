@@ -18,15 +18,20 @@ export class Variable extends Tensor {
   /** Overwrites this variable's values with value's (same shape, dtype and backend). */
   assign(value: Tensor): void {
     if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype || value.backend !== this.backend) {
-      throw new Error(`assign: value (shape ${fmt(value.shape)}, ${value.dtype}, ${value.backend.name}) does not fit variable ` +
-        `${this.name || `#${this.id}`} (shape ${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`);
+      throw new Error(
+        `assign: value (shape ${fmt(value.shape)}, ${value.dtype}, ${value.backend.name}) does not fit variable ` +
+          `${this.name || `#${this.id}`} (shape ${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`,
+      );
     }
     this.backend.assign(this.info('assign'), value.info('assign'));
   }
 }
 
 /** A Variable holding x's values (x itself is left as it is). */
-export function variable(x: Tensor, { name = '', trainable = true }: { name?: string; trainable?: boolean } = {}): Variable {
+export function variable(
+  x: Tensor,
+  { name = '', trainable = true }: { name?: string; trainable?: boolean } = {},
+): Variable {
   const copy = tidy(() => add(x, 0)); // a fresh storage, so updates never show through x
   copy.ref.refs++;
   const v = new Variable(copy.shape, copy.dtype, copy.backend, copy.ref);
@@ -59,7 +64,14 @@ export interface OptimizerOptions {
 }
 
 const DEFAULTS: Required<Omit<OptimizerOptions, 'clipNorm' | 'globalClipNorm'>> = {
-  learningRate: 0.01, momentum: 0, rho: 0.9, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipValue: 0,
+  learningRate: 0.01,
+  momentum: 0,
+  rho: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-7,
+  weightDecay: 0,
+  clipValue: 0,
 };
 
 const sumOfSquares = (g: Tensor) => sum(mul(g, g));
@@ -89,8 +101,13 @@ export class Optimizer {
   readonly options: Readonly<OptimizerOptions>;
   private readonly state = new Map<Variable, Tensor[]>();
 
-  constructor(readonly kind: OptimizerKind, options: OptimizerOptions = {}) {
-    if (!OPTIMIZER_KINDS.includes(kind)) throw new Error(`optimizer: unknown kind '${kind}'; expected one of ${OPTIMIZER_KINDS.join(', ')}`);
+  constructor(
+    readonly kind: OptimizerKind,
+    options: OptimizerOptions = {},
+  ) {
+    if (!OPTIMIZER_KINDS.includes(kind)) {
+      throw new Error(`optimizer: unknown kind '${kind}'; expected one of ${OPTIMIZER_KINDS.join(', ')}`);
+    }
     if (options.clipNorm !== undefined && options.globalClipNorm !== undefined) {
       throw new Error('optimizer: give clipNorm or globalClipNorm, not both');
     }
@@ -106,31 +123,62 @@ export class Optimizer {
 
   /** One update of every variable from its gradient, all on the device. */
   applyGradients(variables: readonly Variable[], grads: readonly Tensor[]): void {
-    if (variables.length !== grads.length) throw new Error(`applyGradients: ${variables.length} variables but ${grads.length} gradients`);
+    if (variables.length !== grads.length) {
+      throw new Error(`applyGradients: ${variables.length} variables but ${grads.length} gradients`);
+    }
     variables.forEach((v, i) => {
       const g = grads[i];
       if (!((v as unknown) instanceof Variable)) {
-        throw new Error(`applyGradients: parameter ${i} (shape ${fmt((v as Tensor).shape)}) is not a Variable; make one with variable(t)`);
+        throw new Error(
+          `applyGradients: parameter ${i} (shape ${fmt((v as Tensor).shape)}) is not a Variable; make one with variable(t)`,
+        );
       }
-      if (g.ref === v.ref) throw new Error(`applyGradients: gradient ${i} shares variable ${v.name || i}'s storage; an in-place update cannot read and write one buffer`);
+      if (g.ref === v.ref) {
+        throw new Error(
+          `applyGradients: gradient ${i} shares variable ${v.name || i}'s storage; an in-place update cannot read and write one buffer`,
+        );
+      }
       if (!sameShape(v.shape, g.shape) || g.backend !== v.backend || v.dtype !== 'float32') {
-        throw new Error(`applyGradients: gradient ${i} (shape ${fmt(g.shape)}, ${g.dtype}, ${g.backend.name}) does not fit variable ` +
-          `${v.name || i} (shape ${fmt(v.shape)}, ${v.dtype}, ${v.backend.name})`);
+        throw new Error(
+          `applyGradients: gradient ${i} (shape ${fmt(g.shape)}, ${g.dtype}, ${g.backend.name}) does not fit variable ` +
+            `${v.name || i} (shape ${fmt(v.shape)}, ${v.dtype}, ${v.backend.name})`,
+        );
       }
     });
-    const o = this.options, t = this.iterations + 1;
+    const o = this.options,
+      t = this.iterations + 1;
     const hyper: OptimizerHyper = {
-      learningRate: this.currentLearningRate(), momentum: o.momentum!, rho: o.rho!, beta1: o.beta1!, beta2: o.beta2!,
-      epsilon: o.epsilon!, weightDecay: o.weightDecay!, clipValue: o.clipValue!, bias1: 1 / (1 - o.beta1! ** t), bias2: 1 / (1 - o.beta2! ** t),
+      learningRate: this.currentLearningRate(),
+      momentum: o.momentum!,
+      rho: o.rho!,
+      beta1: o.beta1!,
+      beta2: o.beta2!,
+      epsilon: o.epsilon!,
+      weightDecay: o.weightDecay!,
+      clipValue: o.clipValue!,
+      bias1: 1 / (1 - o.beta1! ** t),
+      bias2: 1 / (1 - o.beta2! ** t),
     };
     tidy(() => {
-      const clip = (ss: Tensor, c: number) => makeTensor(ss.backend.clipScale(ss.info('clipScale'), c), [1], 'float32', ss.backend);
-      const globalScale = o.globalClipNorm !== undefined && grads.length
-        ? clip(grads.map(sumOfSquares).reduce((a, b) => add(a, b)), o.globalClipNorm) : undefined;
+      const clip = (ss: Tensor, c: number) =>
+        makeTensor(ss.backend.clipScale(ss.info('clipScale'), c), [1], 'float32', ss.backend);
+      const globalScale =
+        o.globalClipNorm !== undefined && grads.length
+          ? clip(
+              grads.map(sumOfSquares).reduce((a, b) => add(a, b)),
+              o.globalClipNorm,
+            )
+          : undefined;
       variables.forEach((v, i) => {
         const scale = o.clipNorm !== undefined ? clip(sumOfSquares(grads[i]), o.clipNorm) : globalScale;
-        v.backend.optimizerStep(this.kind, v.info('applyGradients'), grads[i].info('applyGradients'),
-          this.stateOf(v).map((s) => s.info('applyGradients')), hyper, scale?.info('applyGradients'));
+        v.backend.optimizerStep(
+          this.kind,
+          v.info('applyGradients'),
+          grads[i].info('applyGradients'),
+          this.stateOf(v).map((s) => s.info('applyGradients')),
+          hyper,
+          scale?.info('applyGradients'),
+        );
       });
     });
     this.iterations++;
@@ -146,7 +194,9 @@ export class Optimizer {
   }
 
   /** The state tensors of each variable, in the order given (for saving a training run). */
-  getState(variables: readonly Variable[]): Tensor[][] { return variables.map((v) => this.stateOf(v)); }
+  getState(variables: readonly Variable[]): Tensor[][] {
+    return variables.map((v) => this.stateOf(v));
+  }
 
   dispose(): void {
     for (const s of this.state.values()) s.forEach((t) => t.dispose());

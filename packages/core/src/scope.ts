@@ -7,11 +7,18 @@
 import { engineHooks, insideTidy, keep } from './engine.js';
 import { Tensor } from './tensor.js';
 
-interface AsyncLocalStorageLike<T> { getStore(): T | undefined; run<R>(store: T, fn: () => R): R }
+interface AsyncLocalStorageLike<T> {
+  getStore(): T | undefined;
+  run<R>(store: T, fn: () => R): R;
+}
 
-const AsyncLocalStorageClass = (globalThis as {
-  process?: { getBuiltinModule?(id: string): { AsyncLocalStorage?: new () => AsyncLocalStorageLike<Set<Tensor>> } | undefined };
-}).process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage;
+const AsyncLocalStorageClass = (
+  globalThis as {
+    process?: {
+      getBuiltinModule?(id: string): { AsyncLocalStorage?: new () => AsyncLocalStorageLike<Set<Tensor>> } | undefined;
+    };
+  }
+).process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage;
 
 const storage = AsyncLocalStorageClass ? new AsyncLocalStorageClass() : undefined;
 
@@ -49,7 +56,11 @@ function collect(value: unknown, into: Set<Tensor>): void {
  */
 export function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
   // thrown at once, not as a rejection: the mistake is in the synchronous code around the call
-  if (insideTidy()) throw new Error('tidyAsync: cannot start inside a synchronous tidy (its scope would take the tensors); call it outside');
+  if (insideTidy()) {
+    throw new Error(
+      'tidyAsync: cannot start inside a synchronous tidy (its scope would take the tensors); call it outside',
+    );
+  }
   return runScope(fn);
 }
 

@@ -5,7 +5,11 @@ import type { Backend, Storage, TensorInfo } from './backend.js';
 import { fmt, sizeOf, type DType, type Shape, type TypedArray } from './dtype.js';
 
 /** Storage shared by a tensor and its views; freed when the last of them is disposed. */
-export interface StorageRef { readonly storage: Storage; refs: number; readonly bytes: number }
+export interface StorageRef {
+  readonly storage: Storage;
+  refs: number;
+  readonly bytes: number;
+}
 
 // What memory() reports: tensors, and the storages they hold (4 bytes an element, as on the GPU).
 const counts = { tensors: 0, storages: 0, bytes: 0 };
@@ -36,13 +40,19 @@ export class Tensor {
     counts.tensors++;
   }
 
-  get rank(): number { return this.shape.length; }
-  get isDisposed(): boolean { return this.disposed; }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
 
   /** The kernel's view of this tensor; throws, naming `op`, if the tensor was disposed. */
   info(op: string): TensorInfo {
     if (this.disposed) {
-      throw new Error(`${op}: tensor #${this.id} (shape ${fmt(this.shape)}, ${this.dtype}) was disposed and cannot be used`);
+      throw new Error(
+        `${op}: tensor #${this.id} (shape ${fmt(this.shape)}, ${this.dtype}) was disposed and cannot be used`,
+      );
     }
     return { storage: this.ref.storage, shape: this.shape, dtype: this.dtype };
   }
@@ -77,5 +87,7 @@ export class Tensor {
     }
   }
 
-  toString(): string { return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`; }
+  toString(): string {
+    return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`;
+  }
 }

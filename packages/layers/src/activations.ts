@@ -1,6 +1,18 @@
 // Activations by name, as Keras spells them. Those the matmul epilogue computes are marked `fused`,
 // so a Dense layer applies them inside its one kernel; the rest run as their own op after it.
-import { elu, gelu, leakyRelu, relu, selu, sigmoid, softmax, softplus, tanh, type FusedActivation, type Tensor } from '@webgrad/core';
+import {
+  elu,
+  gelu,
+  leakyRelu,
+  relu,
+  selu,
+  sigmoid,
+  softmax,
+  softplus,
+  tanh,
+  type FusedActivation,
+  type Tensor,
+} from '@webgrad/core';
 
 export interface Activation {
   readonly name: ActivationName;
@@ -29,6 +41,8 @@ export function getActivation(spec: ActivationName | Activation | undefined): Ac
   if (spec === undefined) return { name: 'linear', ...table.linear };
   if (typeof spec !== 'string') return spec;
   const entry = table[spec];
-  if (!entry) throw new Error(`unknown activation '${spec as string}'; expected one of ${Object.keys(table).join(', ')}`);
+  if (!entry) {
+    throw new Error(`unknown activation '${spec as string}'; expected one of ${Object.keys(table).join(', ')}`);
+  }
   return { name: spec, ...entry };
 }

@@ -53,19 +53,38 @@ export interface EarlyStopping extends Callback {
 export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping {
   const { monitor = 'val_loss', patience = 0, minDelta = 0, restoreBestWeights = false, startFromEpoch = 0 } = options;
   const mode = options.mode === 'max' || (options.mode !== 'min' && /acc/.test(monitor)) ? 'max' : 'min';
-  const improved = (value: number, best: number) => (mode === 'min' ? value < best - Math.abs(minDelta) : value > best + Math.abs(minDelta));
-  let model: TrainingModel, wait = 0, bestWeights: Float32Array[] | undefined;
+  const improved = (value: number, best: number) =>
+    mode === 'min' ? value < best - Math.abs(minDelta) : value > best + Math.abs(minDelta);
+  let model: TrainingModel,
+    wait = 0,
+    bestWeights: Float32Array[] | undefined;
   const state = { stoppedEpoch: -1, bestEpoch: -1, best: mode === 'min' ? Infinity : -Infinity };
   return {
-    get stoppedEpoch() { return state.stoppedEpoch; },
-    get bestEpoch() { return state.bestEpoch; },
-    get best() { return state.best; },
-    setModel: (m) => { model = m; },
-    onTrainBegin: () => { wait = 0; state.stoppedEpoch = -1; state.bestEpoch = -1; state.best = mode === 'min' ? Infinity : -Infinity; bestWeights = undefined; },
+    get stoppedEpoch() {
+      return state.stoppedEpoch;
+    },
+    get bestEpoch() {
+      return state.bestEpoch;
+    },
+    get best() {
+      return state.best;
+    },
+    setModel: (m) => {
+      model = m;
+    },
+    onTrainBegin: () => {
+      wait = 0;
+      state.stoppedEpoch = -1;
+      state.bestEpoch = -1;
+      state.best = mode === 'min' ? Infinity : -Infinity;
+      bestWeights = undefined;
+    },
     async onEpochEnd(epoch, logs) {
       const value = logs[monitor];
       if (value === undefined) {
-        throw new Error(`earlyStopping: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')}); pass validation data for val_ metrics`);
+        throw new Error(
+          `earlyStopping: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')}); pass validation data for val_ metrics`,
+        );
       }
       if (epoch < startFromEpoch) return;
       if (improved(value, state.best)) {
@@ -80,7 +99,9 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
         model.stopTraining = true;
       }
     },
-    onTrainEnd: () => { if (restoreBestWeights && bestWeights) model.setWeightValues(bestWeights); },
+    onTrainEnd: () => {
+      if (restoreBestWeights && bestWeights) model.setWeightValues(bestWeights);
+    },
   };
 }
 
@@ -88,8 +109,12 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
 export function learningRateScheduler(schedule: (epoch: number, rate: number) => number): Callback {
   let model: TrainingModel;
   return {
-    setModel: (m) => { model = m; },
-    onEpochBegin: (epoch) => { model.learningRate = schedule(epoch, model.learningRate); },
+    setModel: (m) => {
+      model = m;
+    },
+    onEpochBegin: (epoch) => {
+      model.learningRate = schedule(epoch, model.learningRate);
+    },
   };
 }
 
@@ -103,7 +128,9 @@ export interface TerminateOnNaN extends Callback {
  * checkNumerics(true)) at the first such step, naming the op that first produced a non-finite value.
  */
 export function terminateOnNaN({ log = console.warn }: { log?: (line: string) => void } = {}): TerminateOnNaN {
-  let model: TrainingModel, reason = '', batch = 0;
+  let model: TrainingModel,
+    reason = '',
+    batch = 0;
   const stop = (why: string) => {
     if (model.stopTraining) return;
     model.stopTraining = true;
@@ -111,12 +138,24 @@ export function terminateOnNaN({ log = console.warn }: { log?: (line: string) =>
     log(`terminateOnNaN: ${why}; training stopped`);
   };
   return {
-    get reason() { return reason; },
-    setModel: (m) => { model = m; },
-    onTrainBegin: () => { reason = ''; },
-    onBatchBegin: (b) => { batch = b; },
-    onBatchEnd: (b, logs) => { if (logs.loss !== undefined && !Number.isFinite(logs.loss)) stop(`batch ${b + 1}: the loss is ${logs.loss}`); },
-    onEpochEnd: (epoch, logs) => { if (!Number.isFinite(logs.loss)) stop(`epoch ${epoch + 1}: the loss is ${logs.loss}`); },
+    get reason() {
+      return reason;
+    },
+    setModel: (m) => {
+      model = m;
+    },
+    onTrainBegin: () => {
+      reason = '';
+    },
+    onBatchBegin: (b) => {
+      batch = b;
+    },
+    onBatchEnd: (b, logs) => {
+      if (logs.loss !== undefined && !Number.isFinite(logs.loss)) stop(`batch ${b + 1}: the loss is ${logs.loss}`);
+    },
+    onEpochEnd: (epoch, logs) => {
+      if (!Number.isFinite(logs.loss)) stop(`epoch ${epoch + 1}: the loss is ${logs.loss}`);
+    },
     onNonFinite: (finding) => stop(`batch ${batch + 1}: ${finding.message}`),
   };
 }
@@ -145,7 +184,9 @@ export function modelCheckpoint(model: SavableModel, options: ModelCheckpointOpt
       if (saveBestOnly) {
         const value = logs[monitor];
         if (value === undefined) {
-          throw new Error(`modelCheckpoint: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')})`);
+          throw new Error(
+            `modelCheckpoint: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')})`,
+          );
         }
         if (!(max ? value > best : value < best)) return;
         best = value;

@@ -19,7 +19,11 @@ export interface ModelJson {
     class_name: 'Sequential';
     config: { name: string; seed: number; layers: { class_name: string; config: Record<string, unknown> }[] };
   };
-  trainingConfig?: { loss: string; metrics: string[]; optimizer_config: { class_name: string; config: Record<string, unknown> } };
+  trainingConfig?: {
+    loss: string;
+    metrics: string[];
+    optimizer_config: { class_name: string; config: Record<string, unknown> };
+  };
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
   /** Optimizer state for resuming exactly: step count and, per variable, its state tensors (in the weights file after the model's). */
   optimizerState?: { kind: string; iterations: number; weights: WeightSpec[] };
@@ -95,9 +99,13 @@ function checkSpecs(specs: unknown, where: string, op: string): WeightSpec[] {
   for (const s of specs as WeightSpec[]) {
     if (!s || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0)) {
       const shape = JSON.stringify(s?.shape);
-      throw new Error(`${op}: weight '${s?.name}' in ${where} has shape ${shape}; expected a list of non-negative integers`);
+      throw new Error(
+        `${op}: weight '${s?.name}' in ${where} has shape ${shape}; expected a list of non-negative integers`,
+      );
     }
-    if (s.dtype !== 'float32') throw new Error(`${op}: weight '${s.name}' in ${where} has dtype '${s.dtype}'; expected 'float32'`);
+    if (s.dtype !== 'float32') {
+      throw new Error(`${op}: weight '${s.name}' in ${where} has dtype '${s.dtype}'; expected 'float32'`);
+    }
   }
   return specs as WeightSpec[];
 }
@@ -112,15 +120,23 @@ export function checkArtifacts({ json, weights: bytes }: ModelArtifacts, where: 
     throw new Error(`${op}: ${where} is not a Sequential layers-model (${found})`);
   }
   const file = weightsFileOf(json, where, op);
-  const specs = checkSpecs(json.weightsManifest.flatMap((g) => g.weights), 'weightsManifest', op);
+  const specs = checkSpecs(
+    json.weightsManifest.flatMap((g) => g.weights),
+    'weightsManifest',
+    op,
+  );
   const stateSpecs = checkSpecs(json.optimizerState?.weights ?? [], 'optimizerState', op);
   const expected = [...specs, ...stateSpecs].reduce((n, w) => n + 4 * elementsOf(w.shape), 0);
   if (bytes.byteLength !== expected) {
-    throw new Error(`${op}: ${file} holds ${bytes.byteLength} bytes but model.json describes ${expected}; ` +
-      'the file is truncated or does not belong to this model');
+    throw new Error(
+      `${op}: ${file} holds ${bytes.byteLength} bytes but model.json describes ${expected}; ` +
+        'the file is truncated or does not belong to this model',
+    );
   }
   if (json.weightsChecksum !== undefined && fnv1a(bytes) !== json.weightsChecksum) {
-    throw new Error(`${op}: ${file} is corrupted: its checksum is ${fnv1a(bytes)} but model.json recorded ${json.weightsChecksum}`);
+    throw new Error(
+      `${op}: ${file} is corrupted: its checksum is ${fnv1a(bytes)} but model.json recorded ${json.weightsChecksum}`,
+    );
   }
   // a copy, so the floats are aligned whatever the bytes' offset
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));

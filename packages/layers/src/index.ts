@@ -7,23 +7,69 @@ export type { CallContext, Layer } from './layer.js';
 export { dense, type DenseOptions } from './layers/dense.js';
 export { activation, dropout, flatten, reshapeLayer as reshape } from './layers/basic.js';
 export { batchNormalization, maxout, prelu } from './layers/advanced.js';
-export { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation, type RandomTranslationOptions, type Conv1DOptions, type Conv2DOptions } from './layers/conv.js';
+export {
+  averagePooling2d,
+  conv1d,
+  conv2d,
+  globalAveragePooling2d,
+  maxPooling2d,
+  randomTranslation,
+  type RandomTranslationOptions,
+  type Conv1DOptions,
+  type Conv2DOptions,
+} from './layers/conv.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
-  binaryCrossentropy, categoricalCrossentropy, getLoss, huberLoss as huber, meanAbsoluteErrorLoss as meanAbsoluteError,
-  meanSquaredErrorLoss as meanSquaredError, sparseCategoricalCrossentropy, type Loss, type LossName,
+  binaryCrossentropy,
+  categoricalCrossentropy,
+  getLoss,
+  huberLoss as huber,
+  meanAbsoluteErrorLoss as meanAbsoluteError,
+  meanSquaredErrorLoss as meanSquaredError,
+  sparseCategoricalCrossentropy,
+  type Loss,
+  type LossName,
 } from './losses.js';
 export { getMetric, type Metric } from './metrics.js';
 export { adagrad, adam, adamw, getOptimizer, rmsprop, sgd, type OptimizerName } from './optimizers.js';
-export { cosineDecay, exponentialDecay, linearDecay, piecewiseConstant, polynomialDecay, type Schedule } from './schedules.js';
 export {
-  constant, fans, getInitializer, glorotNormal, glorotUniform, heNormal, heUniform, lecunNormal, lecunUniform, ones,
-  randomNormalInit as randomNormal, randomUniformInit as randomUniform, zeros, type Initializer, type InitializerName,
+  cosineDecay,
+  exponentialDecay,
+  linearDecay,
+  piecewiseConstant,
+  polynomialDecay,
+  type Schedule,
+} from './schedules.js';
+export {
+  constant,
+  fans,
+  getInitializer,
+  glorotNormal,
+  glorotUniform,
+  heNormal,
+  heUniform,
+  lecunNormal,
+  lecunUniform,
+  ones,
+  randomNormalInit as randomNormal,
+  randomUniformInit as randomUniform,
+  zeros,
+  type Initializer,
+  type InitializerName,
 } from './initializers.js';
 export { getRegularizer, l1, l1l2, l2, type Regularizer } from './regularizers.js';
 export {
-  csvLogger, customCallback, earlyStopping, learningRateScheduler, modelCheckpoint, terminateOnNaN,
-  type Callback, type EarlyStopping, type Logs, type ModelCheckpointOptions, type TerminateOnNaN,
+  csvLogger,
+  customCallback,
+  earlyStopping,
+  learningRateScheduler,
+  modelCheckpoint,
+  terminateOnNaN,
+  type Callback,
+  type EarlyStopping,
+  type Logs,
+  type ModelCheckpointOptions,
+  type TerminateOnNaN,
 } from './callbacks.js';
 export { progressBar } from './progress.js';
 export { fnv1a, type ModelArtifacts, type ModelJson, type ModelStore } from './format.js';

@@ -16,27 +16,36 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   return { fanIn: shape[shape.length - 2] * receptive, fanOut: shape[shape.length - 1] * receptive };
 }
 
-const make = (name: string, config: Record<string, number>, init: (shape: Shape, seed: number) => Tensor): Initializer => ({ name, config, init });
+const make = (
+  name: string,
+  config: Record<string, number>,
+  init: (shape: Shape, seed: number) => Tensor,
+): Initializer => ({ name, config, init });
 
 export const zeros = (): Initializer => make('zeros', {}, (shape) => fill(shape, 0));
 export const ones = (): Initializer => make('ones', {}, (shape) => fill(shape, 1));
-export const constant = ({ value }: { value: number }): Initializer => make('constant', { value }, (shape) => fill(shape, value));
+export const constant = ({ value }: { value: number }): Initializer =>
+  make('constant', { value }, (shape) => fill(shape, value));
 
 export const randomNormalInit = ({ mean = 0, stddev = 0.05 }: { mean?: number; stddev?: number } = {}): Initializer =>
   make('randomNormal', { mean, stddev }, (shape, seed) => randomNormal(shape, mean, stddev, { seed }));
-export const randomUniformInit = ({ minval = -0.05, maxval = 0.05 }: { minval?: number; maxval?: number } = {}): Initializer =>
+export const randomUniformInit = ({
+  minval = -0.05,
+  maxval = 0.05,
+}: { minval?: number; maxval?: number } = {}): Initializer =>
   make('randomUniform', { minval, maxval }, (shape, seed) => randomUniform(shape, minval, maxval, { seed }));
 
 // Variance scaling: Var(w) = scale / n with n = fanIn, fanOut or their mean (Glorot & Bengio 2010;
 // He et al. 2015; LeCun 1998). Normal variants are plain (not truncated) normals.
-const varianceScaling = (name: string, scale: number, mode: 'fanIn' | 'fanAvg', distribution: 'normal' | 'uniform') =>
-  (): Initializer => make(name, {}, (shape, seed) => {
-    const { fanIn, fanOut } = fans(shape);
-    const variance = scale / (mode === 'fanIn' ? fanIn : (fanIn + fanOut) / 2);
-    if (distribution === 'normal') return randomNormal(shape, 0, Math.sqrt(variance), { seed });
-    const limit = Math.sqrt(3 * variance); // Var(U(-l, l)) = l²/3
-    return randomUniform(shape, -limit, limit, { seed });
-  });
+const varianceScaling =
+  (name: string, scale: number, mode: 'fanIn' | 'fanAvg', distribution: 'normal' | 'uniform') => (): Initializer =>
+    make(name, {}, (shape, seed) => {
+      const { fanIn, fanOut } = fans(shape);
+      const variance = scale / (mode === 'fanIn' ? fanIn : (fanIn + fanOut) / 2);
+      if (distribution === 'normal') return randomNormal(shape, 0, Math.sqrt(variance), { seed });
+      const limit = Math.sqrt(3 * variance); // Var(U(-l, l)) = l²/3
+      return randomUniform(shape, -limit, limit, { seed });
+    });
 
 export const glorotUniform = varianceScaling('glorotUniform', 1, 'fanAvg', 'uniform');
 export const glorotNormal = varianceScaling('glorotNormal', 1, 'fanAvg', 'normal');
@@ -46,8 +55,17 @@ export const lecunNormal = varianceScaling('lecunNormal', 1, 'fanIn', 'normal');
 export const lecunUniform = varianceScaling('lecunUniform', 1, 'fanIn', 'uniform');
 
 export const initializerFactories = {
-  zeros, ones, constant, randomNormal: randomNormalInit, randomUniform: randomUniformInit,
-  glorotUniform, glorotNormal, heUniform, heNormal, lecunNormal, lecunUniform,
+  zeros,
+  ones,
+  constant,
+  randomNormal: randomNormalInit,
+  randomUniform: randomUniformInit,
+  glorotUniform,
+  glorotNormal,
+  heUniform,
+  heNormal,
+  lecunNormal,
+  lecunUniform,
 } as const;
 export type InitializerName = keyof typeof initializerFactories;
 
@@ -56,7 +74,9 @@ export function getInitializer(spec: InitializerName | Initializer): Initializer
   if (typeof spec !== 'string') return spec;
   const factory = initializerFactories[spec] as ((config?: never) => Initializer) | undefined;
   if (!factory || spec === 'constant') {
-    throw new Error(`unknown initializer '${spec}'; expected one of ${Object.keys(initializerFactories).join(', ')} (constant needs {value})`);
+    throw new Error(
+      `unknown initializer '${spec}'; expected one of ${Object.keys(initializerFactories).join(', ')} (constant needs {value})`,
+    );
   }
   return factory();
 }

@@ -44,7 +44,13 @@ let layerCount = 0;
 export const uniqueName = (prefix: string): string => `${prefix}_${++layerCount}`;
 
 /** A weight made by an initializer (a name or an object), seeded per model, layer and weight. */
-export function makeWeight(name: string, shape: Shape, init: InitializerName | Initializer, seed: number, trainable = true): Variable {
+export function makeWeight(
+  name: string,
+  shape: Shape,
+  init: InitializerName | Initializer,
+  seed: number,
+  trainable = true,
+): Variable {
   const initial = getInitializer(init).init(shape, seed);
   const v = variable(initial, { name, trainable });
   initial.dispose();

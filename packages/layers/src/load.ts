@@ -10,7 +10,10 @@ import { layerFromConfig } from './registry.js';
 import { modelStore } from './storage.js';
 
 /** Reads a store's artifacts; `op` names the caller in errors. */
-async function loadArtifacts(source: string | ModelStore, op: string): Promise<{ artifacts: ModelArtifacts; url: string }> {
+async function loadArtifacts(
+  source: string | ModelStore,
+  op: string,
+): Promise<{ artifacts: ModelArtifacts; url: string }> {
   const store = modelStore(source, op);
   if (!store.load) throw new Error(`${op}: ${store.url} can only be saved to`);
   return { artifacts: await store.load(op), url: store.url };
@@ -35,7 +38,9 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
   if (!sameShapes(specs, shapes)) {
     model.dispose();
     const saved = shapesText(specs.map((s) => s.shape));
-    throw new Error(`${op}: the weights in model.json (${saved}) do not match the layers it describes (${shapesText(shapes)})`);
+    throw new Error(
+      `${op}: the weights in model.json (${saved}) do not match the layers it describes (${shapesText(shapes)})`,
+    );
   }
   tidy(() => model.setWeights(weights.map(asTensor)));
   if (json.trainingConfig) {
@@ -46,7 +51,9 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
       // the state tensors are written in place, so training resumes exactly where it was saved
       optimizer.iterations = json.optimizerState.iterations;
       const states = optimizer.getState(model.trainableWeights).flat();
-      tidy(() => states.forEach((state, i) => state.backend.assign(state.info(op), asTensor(optimizerState[i]).info(op))));
+      tidy(() =>
+        states.forEach((state, i) => state.backend.assign(state.info(op), asTensor(optimizerState[i]).info(op))),
+      );
     }
   }
   return model;
@@ -84,7 +91,9 @@ export async function loadWeights(model: Sequential, source: string | ModelStore
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {
     const saved = shapesText(specs.map((s) => s.shape));
-    throw new Error(`loadWeights: ${url} holds weights ${saved} but the model has ${shapesText(shapes)}; the model was left unchanged`);
+    throw new Error(
+      `loadWeights: ${url} holds weights ${saved} but the model has ${shapesText(shapes)}; the model was left unchanged`,
+    );
   }
   tidy(() => model.setWeights(weights.map(asTensor)));
 }

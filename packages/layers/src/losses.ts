@@ -2,8 +2,20 @@
 // `fromLogits` pairs (softmax + categorical CE, sigmoid + binary CE) run as the fused kernels: a
 // model whose last layer is softmax/sigmoid hands the loss its logits instead (see model.ts).
 import {
-  add, huber, log, meanAbsoluteError, meanSquaredError, maximum, minimum, mean, mul, sigmoidBinaryCrossEntropy, softmaxCrossEntropy,
-  sub, sum, type Tensor,
+  add,
+  huber,
+  log,
+  meanAbsoluteError,
+  meanSquaredError,
+  maximum,
+  minimum,
+  mean,
+  mul,
+  sigmoidBinaryCrossEntropy,
+  softmaxCrossEntropy,
+  sub,
+  sum,
+  type Tensor,
 } from '@webgrad/core';
 
 export interface Loss {
@@ -22,14 +34,32 @@ export interface Loss {
 const EPSILON = 1e-7;
 const clipProbability = (p: Tensor) => minimum(maximum(p, EPSILON), 1 - EPSILON);
 
-export const meanSquaredErrorLoss = (): Loss => ({ name: 'meanSquaredError', fromLogits: false, config: {}, compute: meanSquaredError });
-export const meanAbsoluteErrorLoss = (): Loss => ({ name: 'meanAbsoluteError', fromLogits: false, config: {}, compute: meanAbsoluteError });
-export const huberLoss = ({ delta = 1 }: { delta?: number } = {}): Loss =>
-  ({ name: 'huber', fromLogits: false, config: { delta }, compute: (t, p) => huber(t, p, delta) });
+export const meanSquaredErrorLoss = (): Loss => ({
+  name: 'meanSquaredError',
+  fromLogits: false,
+  config: {},
+  compute: meanSquaredError,
+});
+export const meanAbsoluteErrorLoss = (): Loss => ({
+  name: 'meanAbsoluteError',
+  fromLogits: false,
+  config: {},
+  compute: meanAbsoluteError,
+});
+export const huberLoss = ({ delta = 1 }: { delta?: number } = {}): Loss => ({
+  name: 'huber',
+  fromLogits: false,
+  config: { delta },
+  compute: (t, p) => huber(t, p, delta),
+});
 
 export function binaryCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   return {
-    name: 'binaryCrossentropy', fromLogits, fusesWith: 'sigmoid', config: { fromLogits }, onLogits: () => binaryCrossentropy({ fromLogits: true }),
+    name: 'binaryCrossentropy',
+    fromLogits,
+    fusesWith: 'sigmoid',
+    config: { fromLogits },
+    onLogits: () => binaryCrossentropy({ fromLogits: true }),
     compute: (yTrue, yPred) => {
       if (fromLogits) return mean(sigmoidBinaryCrossEntropy(yPred, yTrue), -1);
       const p = clipProbability(yPred); // −[z log p + (1 − z) log(1 − p)]
@@ -41,15 +71,23 @@ export function binaryCrossentropy({ fromLogits = false }: { fromLogits?: boolea
 /** One-hot (or probability) targets [batch, classes]. */
 export function categoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   return {
-    name: 'categoricalCrossentropy', fromLogits, fusesWith: 'softmax', config: { fromLogits }, onLogits: () => categoricalCrossentropy({ fromLogits: true }),
-    compute: (yTrue, yPred) => (fromLogits ? softmaxCrossEntropy(yPred, yTrue) : mul(sum(mul(yTrue, log(clipProbability(yPred))), -1), -1)),
+    name: 'categoricalCrossentropy',
+    fromLogits,
+    fusesWith: 'softmax',
+    config: { fromLogits },
+    onLogits: () => categoricalCrossentropy({ fromLogits: true }),
+    compute: (yTrue, yPred) =>
+      fromLogits ? softmaxCrossEntropy(yPred, yTrue) : mul(sum(mul(yTrue, log(clipProbability(yPred))), -1), -1),
   };
 }
 
 /** int32 class-index targets [batch]. */
 export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   return {
-    name: 'sparseCategoricalCrossentropy', fromLogits, fusesWith: 'softmax', config: { fromLogits },
+    name: 'sparseCategoricalCrossentropy',
+    fromLogits,
+    fusesWith: 'softmax',
+    config: { fromLogits },
     onLogits: () => sparseCategoricalCrossentropy({ fromLogits: true }),
     // on probabilities: the CE of log p as logits, since softmax(log p) = p for a distribution p
     compute: (yTrue, yPred) => softmaxCrossEntropy(fromLogits ? yPred : log(clipProbability(yPred)), yTrue),
@@ -57,8 +95,14 @@ export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogi
 }
 
 export const lossFactories = {
-  meanSquaredError: meanSquaredErrorLoss, mse: meanSquaredErrorLoss, meanAbsoluteError: meanAbsoluteErrorLoss, mae: meanAbsoluteErrorLoss,
-  huber: huberLoss, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy,
+  meanSquaredError: meanSquaredErrorLoss,
+  mse: meanSquaredErrorLoss,
+  meanAbsoluteError: meanAbsoluteErrorLoss,
+  mae: meanAbsoluteErrorLoss,
+  huber: huberLoss,
+  binaryCrossentropy,
+  categoricalCrossentropy,
+  sparseCategoricalCrossentropy,
 } as const;
 export type LossName = keyof typeof lossFactories;
 

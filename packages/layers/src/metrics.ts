@@ -11,13 +11,18 @@ export interface Metric {
 }
 
 export const binaryAccuracy = (): Metric => ({
-  name: 'accuracy', compute: (t, p) => mean(equal(greater(p, 0.5), t), -1),
+  name: 'accuracy',
+  compute: (t, p) => mean(equal(greater(p, 0.5), t), -1),
 });
 export const categoricalAccuracy = (): Metric => ({
-  name: 'accuracy', argmaxOnly: true, compute: (t, p) => cast(equal(cast(argmax(p), 'float32'), cast(argmax(t), 'float32')), 'float32'),
+  name: 'accuracy',
+  argmaxOnly: true,
+  compute: (t, p) => cast(equal(cast(argmax(p), 'float32'), cast(argmax(t), 'float32')), 'float32'),
 });
 export const sparseCategoricalAccuracy = (): Metric => ({
-  name: 'accuracy', argmaxOnly: true, compute: (t, p) => equal(cast(argmax(p), 'float32'), cast(reshape(t, [-1]), 'float32')),
+  name: 'accuracy',
+  argmaxOnly: true,
+  compute: (t, p) => equal(cast(argmax(p), 'float32'), cast(reshape(t, [-1]), 'float32')),
 });
 export const meanSquaredErrorMetric = (): Metric => ({ name: 'mse', compute: (t, p) => mean(square(sub(p, t)), -1) });
 export const meanAbsoluteErrorMetric = (): Metric => ({ name: 'mae', compute: (t, p) => mean(abs(sub(p, t)), -1) });

@@ -1,6 +1,17 @@
 // Sequential: a list of layers, built from the first layer's inputShape, with summary, predict,
 // evaluate, fit (training.ts), weights in and out, and save (save.ts).
-import { add, concat, keep, sizeOf, slice, tidy, withBackend, type Shape, type Tensor, type Variable } from '@webgrad/core';
+import {
+  add,
+  concat,
+  keep,
+  sizeOf,
+  slice,
+  tidy,
+  withBackend,
+  type Shape,
+  type Tensor,
+  type Variable,
+} from '@webgrad/core';
 import type { Logs } from './callbacks.js';
 import { compiledFrom, type CompileArgs, type Compiled } from './compile.js';
 import type { ModelJson, ModelStore } from './format.js';
@@ -26,11 +37,15 @@ export class Sequential {
   }
 
   add(layer: Layer): void {
-    if (this.layers.some((l) => l.name === layer.name)) throw new Error(`sequential: two layers are named '${layer.name}'; names must be unique`);
+    if (this.layers.some((l) => l.name === layer.name)) {
+      throw new Error(`sequential: two layers are named '${layer.name}'; names must be unique`);
+    }
     this.layers.push(layer);
   }
 
-  get built(): boolean { return this.inputShape !== undefined; }
+  get built(): boolean {
+    return this.inputShape !== undefined;
+  }
 
   /** Builds every layer's weights for inputs of `inputShape` (no batch axis). */
   build(inputShape?: Shape): void {
@@ -40,11 +55,19 @@ export class Sequential {
     if (this.layers.length === 0) throw new Error('sequential: a model needs at least one layer');
     let current: Shape = [...shape];
     const positive = (s: Shape) => s.every((d) => Number.isInteger(d) && d >= 1);
-    if (!positive(current)) throw new Error(`sequential: input shape [${current.join(',')}] must hold positive integers (the batch axis is left out)`);
+    if (!positive(current)) {
+      throw new Error(
+        `sequential: input shape [${current.join(',')}] must hold positive integers (the batch axis is left out)`,
+      );
+    }
     this.layers.forEach((layer, i) => {
       if (!layer.built) layer.build(current, this.seed * 1000 + i * 10);
       const next = layer.computeOutputShape(current);
-      if (!positive(next)) throw new Error(`sequential: layer '${layer.name}' (${layer.className}) turns input shape [${current.join(',')}] into [${next.join(',')}]; every size must be a positive integer`);
+      if (!positive(next)) {
+        throw new Error(
+          `sequential: layer '${layer.name}' (${layer.className}) turns input shape [${current.join(',')}] into [${next.join(',')}]; every size must be a positive integer`,
+        );
+      }
       current = next;
     });
     this.inputShape = [...shape];
@@ -55,16 +78,22 @@ export class Sequential {
     return this.layers.reduce<Shape>((s, l) => l.computeOutputShape(s), this.inputShape!);
   }
 
-  get weights(): Variable[] { return this.layers.flatMap((l) => l.weights); }
-  get trainableWeights(): Variable[] { return this.weights.filter((w) => w.trainable); }
+  get weights(): Variable[] {
+    return this.layers.flatMap((l) => l.weights);
+  }
+  get trainableWeights(): Variable[] {
+    return this.weights.filter((w) => w.trainable);
+  }
 
   /** Checks x against the model's input shape, naming both. */
   checkInput(x: Tensor, op: string): void {
     withBackend(x.backend, () => this.build(x.shape.slice(1))); // weights live where the data lives
     const expected = this.inputShape!;
     if (x.rank !== expected.length + 1 || x.shape.slice(1).some((d, i) => d !== expected[i])) {
-      throw new Error(`${op}: input of shape [${x.shape.join(',')}] does not match the model's input shape ${fmtShape(expected)}; ` +
-        `expected [batch, ${expected.join(', ')}]`);
+      throw new Error(
+        `${op}: input of shape [${x.shape.join(',')}] does not match the model's input shape ${fmtShape(expected)}; ` +
+          `expected [batch, ${expected.join(', ')}]`,
+      );
     }
   }
 
@@ -88,15 +117,19 @@ export class Sequential {
     this.checkInput(x, 'predict');
     const n = x.shape[0];
     if (n <= batchSize) return tidy(() => this.forward(x, { training: false, seed: 0 }));
-    return withBackend(x.backend, () => tidy(() => {
-      const parts: Tensor[] = [];
-      for (let start = 0; start < n; start += batchSize) {
-        const size = Math.min(batchSize, n - start);
-        // a tidy per batch: each batch's input slice and activations are freed before the next one's
-        parts.push(tidy(() => this.forward(slice(x, [start], [size, ...x.shape.slice(1)]), { training: false, seed: 0 })));
-      }
-      return concat(parts, 0);
-    }));
+    return withBackend(x.backend, () =>
+      tidy(() => {
+        const parts: Tensor[] = [];
+        for (let start = 0; start < n; start += batchSize) {
+          const size = Math.min(batchSize, n - start);
+          // a tidy per batch: each batch's input slice and activations are freed before the next one's
+          parts.push(
+            tidy(() => this.forward(slice(x, [start], [size, ...x.shape.slice(1)]), { training: false, seed: 0 })),
+          );
+        }
+        return concat(parts, 0);
+      }),
+    );
   }
 
   /** Copies of every weight's values, in layer order (later training does not change them). */
@@ -109,10 +142,18 @@ export class Sequential {
   setWeights(values: readonly Tensor[]): void {
     this.build();
     const weights = this.weights;
-    if (values.length !== weights.length) throw new Error(`setWeights: the model has ${weights.length} weights, got ${values.length}`);
+    if (values.length !== weights.length) {
+      throw new Error(`setWeights: the model has ${weights.length} weights, got ${values.length}`);
+    }
     weights.forEach((w, i) => {
-      if (sizeOf(values[i].shape) !== w.size || values[i].rank !== w.rank || values[i].shape.some((d, k) => d !== w.shape[k])) {
-        throw new Error(`setWeights: weight ${i} (${w.name}) has shape [${w.shape.join(',')}], got [${values[i].shape.join(',')}]`);
+      if (
+        sizeOf(values[i].shape) !== w.size ||
+        values[i].rank !== w.rank ||
+        values[i].shape.some((d, k) => d !== w.shape[k])
+      ) {
+        throw new Error(
+          `setWeights: weight ${i} (${w.name}) has shape [${w.shape.join(',')}], got [${values[i].shape.join(',')}]`,
+        );
       }
     });
     weights.forEach((w, i) => w.assign(values[i]));
@@ -131,21 +172,36 @@ export class Sequential {
     const trainable = this.trainableWeights.reduce((n, w) => n + w.size, 0);
     const header = ['Layer (type)', 'Output shape', 'Param #'];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)) + 2);
-    const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('').trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('')
+        .trimEnd();
     const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
     const text = [
-      `Model: "${this.name}"`, rule('_'), line(header), rule('='), ...rows.flatMap((r, i) => [line(r), i < rows.length - 1 ? rule('_') : rule('=')]),
-      `Total params: ${total}`, `Trainable params: ${trainable}`, `Non-trainable params: ${total - trainable}`, rule('_'),
+      `Model: "${this.name}"`,
+      rule('_'),
+      line(header),
+      rule('='),
+      ...rows.flatMap((r, i) => [line(r), i < rows.length - 1 ? rule('_') : rule('=')]),
+      `Total params: ${total}`,
+      `Trainable params: ${trainable}`,
+      `Non-trainable params: ${total - trainable}`,
+      rule('_'),
     ].join('\n');
     print(text);
     return text;
   }
 
   /** Trains on x, y (see FitArgs); resolves with the History of per-epoch logs. */
-  fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History> { return fit(this, x, y, args); }
+  fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History> {
+    return fit(this, x, y, args);
+  }
 
   /** Loss and metrics over x, y, averaged over the samples. */
-  evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Promise<Logs> { return evaluate(this, x, y, args); }
+  evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Promise<Logs> {
+    return evaluate(this, x, y, args);
+  }
 
   /**
    * Saves model.json and the weights: to a folder in Node (atomically), to 'indexeddb://name' or
@@ -161,4 +217,5 @@ export class Sequential {
   }
 }
 
-export const sequential = (layers?: Layer[], options?: { name?: string; seed?: number }): Sequential => new Sequential(layers, options);
+export const sequential = (layers?: Layer[], options?: { name?: string; seed?: number }): Sequential =>
+  new Sequential(layers, options);

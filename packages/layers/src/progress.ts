@@ -4,13 +4,23 @@
 // The terminal is found through globalThis.process.
 import type { Callback, Logs } from './callbacks.js';
 
-interface Output { isTTY?: boolean; columns?: number; write(text: string): unknown }
+interface Output {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
 const stdout = (): Output | undefined => (globalThis as { process?: { stdout?: Output } }).process?.stdout;
 
-const formatLogs = (logs: Logs) => Object.entries(logs).filter(([k]) => k !== 'size').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ');
+const formatLogs = (logs: Logs) =>
+  Object.entries(logs)
+    .filter(([k]) => k !== 'size')
+    .map(([k, v]) => `${k}: ${v.toFixed(4)}`)
+    .join(' - ');
 
 export const formatDuration = (seconds: number): string => {
-  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+  if (seconds >= 3600) {
+    return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+  }
   if (seconds >= 60) return `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
   return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
 };
@@ -34,7 +44,8 @@ export function progressBar({ epochs, steps, verbose, print }: ProgressOptions):
   const out = stdout();
   const live = verbose === 1 && !print && !!out?.isTTY;
   const line = print ?? ((text: string) => (out ? out.write(`${text}\n`) : console.log(text)));
-  let epochStart = 0, shown: Logs = {};
+  let epochStart = 0,
+    shown: Logs = {};
   const redraw = (step: number) => {
     const elapsed = (Date.now() - epochStart) / 1000;
     const eta = step > 0 ? (elapsed / step) * (steps - step) : 0;

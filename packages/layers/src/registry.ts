@@ -4,13 +4,32 @@
 import type { Layer } from './layer.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
-import { averagePooling2d, conv1d, conv2d, globalAveragePooling2d, maxPooling2d, randomTranslation } from './layers/conv.js';
+import {
+  averagePooling2d,
+  conv1d,
+  conv2d,
+  globalAveragePooling2d,
+  maxPooling2d,
+  randomTranslation,
+} from './layers/conv.js';
 import { dense } from './layers/dense.js';
 import { regularizerFactories, type Regularizer } from './regularizers.js';
 
 export type LayerClassName =
-  | 'Dense' | 'Dropout' | 'Flatten' | 'Reshape' | 'Activation' | 'BatchNormalization' | 'PReLU' | 'Maxout'
-  | 'Conv2D' | 'Conv1D' | 'MaxPooling2D' | 'AveragePooling2D' | 'GlobalAveragePooling2D' | 'RandomTranslation';
+  | 'Dense'
+  | 'Dropout'
+  | 'Flatten'
+  | 'Reshape'
+  | 'Activation'
+  | 'BatchNormalization'
+  | 'PReLU'
+  | 'Maxout'
+  | 'Conv2D'
+  | 'Conv1D'
+  | 'MaxPooling2D'
+  | 'AveragePooling2D'
+  | 'GlobalAveragePooling2D'
+  | 'RandomTranslation';
 
 /** A layer from its saved config; the config is model.json's, so its fields are read as the layer wrote them. */
 type LayerFactory = (config: Record<string, any>) => Layer;
@@ -22,16 +41,23 @@ function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | und
   if (!saved) return undefined;
   const factory = regularizerFactories[saved.name];
   if (!factory) {
-    throw new Error(`loadModel: unknown regularizer '${saved.name}'; known: ${Object.keys(regularizerFactories).join(', ')}`);
+    throw new Error(
+      `loadModel: unknown regularizer '${saved.name}'; known: ${Object.keys(regularizerFactories).join(', ')}`,
+    );
   }
   return factory(saved.config);
 }
 
 const layerFactories: { readonly [K in LayerClassName]: LayerFactory } = {
-  Dense: (c) => dense({
-    ...c, units: c.units, kernelInitializer: 'zeros', biasInitializer: 'zeros',
-    kernelRegularizer: regularizerFrom(c.kernelRegularizer), biasRegularizer: regularizerFrom(c.biasRegularizer),
-  }),
+  Dense: (c) =>
+    dense({
+      ...c,
+      units: c.units,
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+      kernelRegularizer: regularizerFrom(c.kernelRegularizer),
+      biasRegularizer: regularizerFrom(c.biasRegularizer),
+    }),
   Dropout: (c) => dropout({ ...c, rate: c.rate }),
   Flatten: (c) => flatten(c),
   Reshape: (c) => reshapeLayer({ ...c, targetShape: c.targetShape }),
@@ -39,8 +65,22 @@ const layerFactories: { readonly [K in LayerClassName]: LayerFactory } = {
   BatchNormalization: (c) => batchNormalization(c),
   PReLU: (c) => prelu({ ...c, alphaInitializer: 'zeros' }),
   Maxout: (c) => maxout({ ...c, units: c.units, pieces: c.pieces, kernelInitializer: 'zeros' }),
-  Conv2D: (c) => conv2d({ ...c, filters: c.filters, kernelSize: c.kernelSize, kernelInitializer: 'zeros', biasInitializer: 'zeros' }),
-  Conv1D: (c) => conv1d({ ...c, filters: c.filters, kernelSize: c.kernelSize, kernelInitializer: 'zeros', biasInitializer: 'zeros' }),
+  Conv2D: (c) =>
+    conv2d({
+      ...c,
+      filters: c.filters,
+      kernelSize: c.kernelSize,
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+    }),
+  Conv1D: (c) =>
+    conv1d({
+      ...c,
+      filters: c.filters,
+      kernelSize: c.kernelSize,
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+    }),
   MaxPooling2D: (c) => maxPooling2d(c),
   AveragePooling2D: (c) => averagePooling2d(c),
   GlobalAveragePooling2D: (c) => globalAveragePooling2d(c),
@@ -52,7 +92,9 @@ const isLayerClassName = (name: string): name is LayerClassName => Object.hasOwn
 /** The layer a saved class name and config describe; `where` and `op` name the source and the caller in errors. */
 export function layerFromConfig(className: string, config: Record<string, unknown>, where: string, op: string): Layer {
   if (!isLayerClassName(className)) {
-    throw new Error(`${op}: unknown layer class '${className}' in ${where}; known: ${Object.keys(layerFactories).join(', ')}`);
+    throw new Error(
+      `${op}: unknown layer class '${className}' in ${where}; known: ${Object.keys(layerFactories).join(', ')}`,
+    );
   }
   return layerFactories[className](config);
 }

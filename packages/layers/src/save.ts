@@ -31,7 +31,8 @@ export async function modelArtifacts(model: SavableModel, options: SaveOptions =
   model.build();
   const weights = model.weights;
   const compiled = model.compiled;
-  const optimizerTensors = includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
+  const optimizerTensors =
+    includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
   const values = await Promise.all([...weights, ...optimizerTensors].map((w) => w.data() as Promise<Float32Array>));
   const layers = model.layers.map((l) => {
     const config = { name: l.name, inputShape: l.inputShape, ...l.getConfig() };
@@ -41,14 +42,22 @@ export async function modelArtifacts(model: SavableModel, options: SaveOptions =
     format: 'layers-model',
     generatedBy: 'webgrad 0.1.0',
     modelTopology: { class_name: 'Sequential', config: { name: model.name, seed: model.seed, layers } },
-    weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })) }],
+    weightsManifest: [
+      {
+        paths: ['weights.bin'],
+        weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })),
+      },
+    ],
   };
   if (compiled) {
     const { optimizer } = compiled;
     json.trainingConfig = {
       loss: compiled.loss.name,
       metrics: (compiled.args.metrics ?? []).map((m) => (typeof m === 'string' ? m : m.name)),
-      optimizer_config: { class_name: optimizer.kind, config: { ...optimizer.options, learningRate: optimizer.currentLearningRate() } },
+      optimizer_config: {
+        class_name: optimizer.kind,
+        config: { ...optimizer.options, learningRate: optimizer.currentLearningRate() },
+      },
     };
     if (includeOptimizer) {
       json.optimizerState = {
@@ -68,10 +77,16 @@ export async function modelArtifacts(model: SavableModel, options: SaveOptions =
  * Saves the model to a folder (Node; atomic), 'indexeddb://name' or 'downloads://name' (browsers), or
  * any ModelStore. Resolves to the model.json object written.
  */
-export async function saveModel(model: SavableModel, target: string | ModelStore, options: SaveOptions = {}): Promise<ModelJson> {
+export async function saveModel(
+  model: SavableModel,
+  target: string | ModelStore,
+  options: SaveOptions = {},
+): Promise<ModelJson> {
   const store = modelStore(target, 'saveModel');
   if (!store.save) {
-    throw new Error(`saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`);
+    throw new Error(
+      `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
+    );
   }
   const artifacts = await modelArtifacts(model, options);
   await store.save(artifacts, 'saveModel');

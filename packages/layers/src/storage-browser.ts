@@ -5,30 +5,47 @@
 // IndexedDB ones.
 import { withWeightsFile, type ModelJson, type ModelStore } from './format.js';
 
-const DATABASE = 'webgrad', MODELS = 'models';
+const DATABASE = 'webgrad',
+  MODELS = 'models';
 
-interface StoredModel { name: string; json: ModelJson; weights: ArrayBuffer; savedAt: string }
+interface StoredModel {
+  name: string;
+  json: ModelJson;
+  weights: ArrayBuffer;
+  savedAt: string;
+}
 
 function indexedDb(op: string): IDBFactory {
   const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-  if (!idb) throw new Error(`${op}: indexeddb:// needs a browser's IndexedDB (there is none here); in Node, save to a folder path`);
+  if (!idb) {
+    throw new Error(
+      `${op}: indexeddb:// needs a browser's IndexedDB (there is none here); in Node, save to a folder path`,
+    );
+  }
   return idb;
 }
 
 /** Runs fn in one transaction on the models store and resolves when it has committed. */
-async function transact<T>(op: string, mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+async function transact<T>(
+  op: string,
+  mode: IDBTransactionMode,
+  fn: (store: IDBObjectStore) => IDBRequest<T>,
+): Promise<T> {
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     const request = indexedDb(op).open(DATABASE, 1);
     request.onupgradeneeded = () => request.result.createObjectStore(MODELS, { keyPath: 'name' });
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`${op}: cannot open IndexedDB database '${DATABASE}': ${request.error?.message}`));
-    request.onblocked = () => reject(new Error(`${op}: IndexedDB database '${DATABASE}' is blocked by another tab holding an older version`));
+    request.onerror = () =>
+      reject(new Error(`${op}: cannot open IndexedDB database '${DATABASE}': ${request.error?.message}`));
+    request.onblocked = () =>
+      reject(new Error(`${op}: IndexedDB database '${DATABASE}' is blocked by another tab holding an older version`));
   });
   try {
     return await new Promise<T>((resolve, reject) => {
       const tx = db.transaction(MODELS, mode);
       const request = fn(tx.objectStore(MODELS));
-      const fail = () => reject(new Error(`${op}: IndexedDB ${mode} failed: ${(tx.error ?? request.error)?.message ?? 'aborted'}`));
+      const fail = () =>
+        reject(new Error(`${op}: IndexedDB ${mode} failed: ${(tx.error ?? request.error)?.message ?? 'aborted'}`));
       tx.oncomplete = () => resolve(request.result);
       tx.onerror = fail;
       tx.onabort = fail;
@@ -78,7 +95,11 @@ export function downloadsStore(name: string): ModelStore {
     url: `downloads://${name}`,
     async save({ json, weights }, op) {
       const document = (globalThis as { document?: Document }).document;
-      if (!document) throw new Error(`${op}: downloads:// needs a browser page (there is no document here); in Node, save to a folder path`);
+      if (!document) {
+        throw new Error(
+          `${op}: downloads:// needs a browser page (there is no document here); in Node, save to a folder path`,
+        );
+      }
       const weightsFile = `${name}.weights.bin`;
       const saved = withWeightsFile(json, weightsFile);
       const files: [string, Blob][] = [
@@ -95,7 +116,9 @@ export function downloadsStore(name: string): ModelStore {
       }
     },
     async load(op) {
-      throw new Error(`${op}: downloads://${name} only saves; load the two files with loadModel(browserFiles([jsonFile, weightsFile])) or, in Node, loadModel('folder/${name}.json')`);
+      throw new Error(
+        `${op}: downloads://${name} only saves; load the two files with loadModel(browserFiles([jsonFile, weightsFile])) or, in Node, loadModel('folder/${name}.json')`,
+      );
     },
   };
 }
@@ -107,7 +130,11 @@ export function browserFiles(files: ArrayLike<File>): ModelStore {
     url: `browserFiles(${list.map((f) => f.name).join(', ')})`,
     async load(op) {
       const jsonFiles = list.filter((f) => f.name.endsWith('.json'));
-      if (jsonFiles.length !== 1) throw new Error(`${op}: browserFiles needs exactly one .json file among ${list.length} (${list.map((f) => f.name).join(', ') || 'none'})`);
+      if (jsonFiles.length !== 1) {
+        throw new Error(
+          `${op}: browserFiles needs exactly one .json file among ${list.length} (${list.map((f) => f.name).join(', ') || 'none'})`,
+        );
+      }
       let json: ModelJson;
       try {
         json = JSON.parse(await jsonFiles[0].text()) as ModelJson;
@@ -117,7 +144,11 @@ export function browserFiles(files: ArrayLike<File>): ModelStore {
       const wanted = json?.weightsManifest?.[0]?.paths?.[0]?.split('/').pop();
       const others = list.filter((f) => f !== jsonFiles[0]);
       const weightsFile = others.find((f) => f.name === wanted) ?? (others.length === 1 ? others[0] : undefined);
-      if (!weightsFile) throw new Error(`${op}: ${jsonFiles[0].name} names weights file '${wanted}', which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`);
+      if (!weightsFile) {
+        throw new Error(
+          `${op}: ${jsonFiles[0].name} names weights file '${wanted}', which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`,
+        );
+      }
       return { json, weights: new Uint8Array(await weightsFile.arrayBuffer()) };
     },
   };

@@ -11,21 +11,33 @@ import { downloadsStore, indexedDbStore } from './storage-browser.js';
 export function modelStore(target: string | ModelStore, op: string): ModelStore {
   if (typeof target !== 'string') {
     if (target && typeof target === 'object' && typeof target.url === 'string') return target;
-    throw new Error(`${op}: expected a path, a URL (indexeddb://, downloads://, http(s)://, file://) or a ModelStore, got ${describe(target)}`);
+    throw new Error(
+      `${op}: expected a path, a URL (indexeddb://, downloads://, http(s)://, file://) or a ModelStore, got ${describe(target)}`,
+    );
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
   const rest = target.slice((scheme?.length ?? 0) + 3);
   switch (scheme) {
     case undefined: {
       // in a page a plain path is a URL relative to it, as TF.js's loadLayersModel('model/model.json')
-      const page = (globalThis as { location?: { href: string }; document?: unknown }).document ? (globalThis as { location?: { href: string } }).location : undefined;
+      const page = (globalThis as { location?: { href: string }; document?: unknown }).document
+        ? (globalThis as { location?: { href: string } }).location
+        : undefined;
       return page ? httpStore(new URL(target, page.href).href) : folderStore(target);
     }
-    case 'file': return folderStore(decodeURIComponent(new URL(target).pathname));
-    case 'indexeddb': return indexedDbStore(nameIn(rest, target, op));
-    case 'downloads': return downloadsStore(nameIn(rest, target, op));
-    case 'http': case 'https': return httpStore(target);
-    default: throw new Error(`${op}: unknown scheme '${scheme}://' in '${target}'; known: a path, file://, indexeddb://, downloads://, http(s)://`);
+    case 'file':
+      return folderStore(decodeURIComponent(new URL(target).pathname));
+    case 'indexeddb':
+      return indexedDbStore(nameIn(rest, target, op));
+    case 'downloads':
+      return downloadsStore(nameIn(rest, target, op));
+    case 'http':
+    case 'https':
+      return httpStore(target);
+    default:
+      throw new Error(
+        `${op}: unknown scheme '${scheme}://' in '${target}'; known: a path, file://, indexeddb://, downloads://, http(s)://`,
+      );
   }
 }
 
@@ -35,12 +47,19 @@ function nameIn(rest: string, url: string, op: string): string {
 }
 
 function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object without a url' : `${typeof value} ${String(value)}`;
+  return value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'object'
+        ? 'an object without a url'
+        : `${typeof value} ${String(value)}`;
 }
 
 // The specifiers are variables so that browser bundlers leave Node's built-ins out (as webgpu's
 // device.ts does with 'webgpu'); in a browser the import fails and the error says what to use there.
-const fsModule = 'node:fs/promises', pathModule = 'node:path';
+const fsModule = 'node:fs/promises',
+  pathModule = 'node:path';
 /** node:fs/promises and node:path, imported by variable names so browser bundles leave them out. */
 export async function nodeFs(op = 'saveModel/loadModel') {
   try {
@@ -48,7 +67,10 @@ export async function nodeFs(op = 'saveModel/loadModel') {
     const path: typeof import('node:path') = await import(/* @vite-ignore */ pathModule);
     return { fs, path };
   } catch (cause) {
-    throw new Error(`${op}: files on disk need Node (node:fs); in a browser, save to 'indexeddb://name' or 'downloads://name' and load from those, an http(s):// URL or browserFiles(files)`, { cause });
+    throw new Error(
+      `${op}: files on disk need Node (node:fs); in a browser, save to 'indexeddb://name' or 'downloads://name' and load from those, an http(s):// URL or browserFiles(files)`,
+      { cause },
+    );
   }
 }
 
@@ -64,9 +86,16 @@ export function folderStore(target: string): ModelStore {
     url: target,
     async save({ json, weights }, op) {
       const { fs, path } = await nodeFs(op);
-      if (target.endsWith('.json')) throw new Error(`${op}: '${target}' names a file; save into a folder (model.json and its weights file are written there)`);
+      if (target.endsWith('.json')) {
+        throw new Error(
+          `${op}: '${target}' names a file; save into a folder (model.json and its weights file are written there)`,
+        );
+      }
       await fs.mkdir(target, { recursive: true });
-      const current = await fs.readFile(path.join(target, 'model.json'), 'utf8').then((text) => (JSON.parse(text) as ModelJson).weightsManifest?.[0]?.paths?.[0], () => undefined);
+      const current = await fs.readFile(path.join(target, 'model.json'), 'utf8').then(
+        (text) => (JSON.parse(text) as ModelJson).weightsManifest?.[0]?.paths?.[0],
+        () => undefined,
+      );
       const weightsFile = current === 'weights.bin' ? 'weights-b.bin' : 'weights.bin';
       const saved = withWeightsFile(json, weightsFile);
       const stamp = `.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -76,7 +105,9 @@ export function folderStore(target: string): ModelStore {
       };
       await write(weightsFile, weights);
       await write('model.json', JSON.stringify(saved, null, 1));
-      if (current && current !== weightsFile && /^weights(-b)?\.bin$/.test(current)) await fs.rm(path.join(target, current), { force: true });
+      if (current && current !== weightsFile && /^weights(-b)?\.bin$/.test(current)) {
+        await fs.rm(path.join(target, current), { force: true });
+      }
       // temporaries a crashed save left behind (ours were renamed away)
       const debris = (await fs.readdir(target)).filter((f) => /^(model\.json|weights(-b)?\.bin)\.tmp-/.test(f));
       for (const f of debris) await fs.rm(path.join(target, f), { force: true });
@@ -114,7 +145,7 @@ export function httpStore(url: string): ModelStore {
   return {
     url,
     async load(op) {
-      const json = await (await get(jsonUrl, op)).json() as ModelJson;
+      const json = (await (await get(jsonUrl, op)).json()) as ModelJson;
       const weightsUrl = new URL(weightsFileOf(json, jsonUrl, op), jsonUrl).href;
       return { json, weights: new Uint8Array(await (await get(weightsUrl, op)).arrayBuffer()) };
     },

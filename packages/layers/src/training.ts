@@ -3,8 +3,28 @@
 // are read back only when a log needs them (once per epoch, or every `logEveryMs` on a terminal).
 // Training sits below the model, so it names what it uses of one by the TrainableModel shape.
 import {
-  add, checkingNumerics, concat, gather, isFinite, keep, mean, mul, NonFiniteError, reshape, shuffledIndices, slice, sum, takeNumericsFinding,
-  tensor, tidy, valueAndGrad, Variable, withBackend, type Backend, type Shape, type Tensor,
+  add,
+  checkingNumerics,
+  concat,
+  gather,
+  isFinite,
+  keep,
+  mean,
+  mul,
+  NonFiniteError,
+  reshape,
+  shuffledIndices,
+  slice,
+  sum,
+  takeNumericsFinding,
+  tensor,
+  tidy,
+  valueAndGrad,
+  Variable,
+  withBackend,
+  type Backend,
+  type Shape,
+  type Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
@@ -67,7 +87,14 @@ export interface History {
 /** Reads several scalars with one readback. */
 async function readScalars(values: readonly Tensor[]): Promise<number[]> {
   if (values.length === 0) return [];
-  const joined = withBackend(values[0].backend, () => tidy(() => concat(values.map((v) => reshape(v, [1])), 0)));
+  const joined = withBackend(values[0].backend, () =>
+    tidy(() =>
+      concat(
+        values.map((v) => reshape(v, [1])),
+        0,
+      ),
+    ),
+  );
   const data = await joined.data();
   joined.dispose();
   return Array.from(data);
@@ -80,12 +107,18 @@ function checkData(model: TrainableModel, compiled: Compiled, x: Tensor, y: Tens
   }
   const out = model.outputShape;
   const loss = compiled.loss.name;
-  const fits = loss === 'sparseCategoricalCrossentropy'
-    ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))
-    : y.dtype === 'float32' && y.rank === out.length + 1 && y.shape.slice(1).every((d, i) => d === out[i]);
+  const fits =
+    loss === 'sparseCategoricalCrossentropy'
+      ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))
+      : y.dtype === 'float32' && y.rank === out.length + 1 && y.shape.slice(1).every((d, i) => d === out[i]);
   if (!fits) {
-    const expected = loss === 'sparseCategoricalCrossentropy' ? `[${y.shape[0]}] int32 class indices` : `[${y.shape[0]}, ${out.join(', ')}] float32`;
-    throw new Error(`${op}: targets of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' for outputs (None, ${out.join(', ')}); expected ${expected}`);
+    const expected =
+      loss === 'sparseCategoricalCrossentropy'
+        ? `[${y.shape[0]}] int32 class indices`
+        : `[${y.shape[0]}, ${out.join(', ')}] float32`;
+    throw new Error(
+      `${op}: targets of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' for outputs (None, ${out.join(', ')}); expected ${expected}`,
+    );
   }
 }
 
@@ -113,7 +146,11 @@ async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
   });
   const allFinite = (await readScalars(flags)).every((count, i) => count === chunkSize(i * FINITE_CHUNK));
   flags.forEach((f) => f.dispose());
-  if (!allFinite) throw new Error(`${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`);
+  if (!allFinite) {
+    throw new Error(
+      `${op}: ${name} (shape [${x.shape.join(',')}]) contains NaN or Infinity; nothing can be learned from it — clean the data first`,
+    );
+  }
   if (!(x instanceof Variable)) knownFinite.add(x);
 }
 
@@ -130,10 +167,20 @@ async function numericsCheck(callbacks: readonly Callback[], where: string): Pro
 }
 
 /** Loss (mean over the batch, plus regularization when training) and metric sums for one batch. */
-function batchTerms(model: TrainableModel, compiled: Compiled, xb: Tensor, yb: Tensor, training: boolean, seed: number) {
+function batchTerms(
+  model: TrainableModel,
+  compiled: Compiled,
+  xb: Tensor,
+  yb: Tensor,
+  training: boolean,
+  seed: number,
+) {
   const last = model.layers[model.layers.length - 1];
   // softmax + cross-entropy and sigmoid + binary cross-entropy run as one fused kernel from the logits
-  const onLogits = !compiled.loss.fromLogits && last.activationName === compiled.loss.fusesWith && last.callLogits ? compiled.loss.onLogits : undefined;
+  const onLogits =
+    !compiled.loss.fromLogits && last.activationName === compiled.loss.fusesWith && last.callLogits
+      ? compiled.loss.onLogits
+      : undefined;
   const out = model.forward(xb, { training, seed }, onLogits !== undefined);
   const target = yb.rank === 2 && compiled.loss.name === 'sparseCategoricalCrossentropy' ? reshape(yb, [-1]) : yb;
   let value = mean((onLogits ? onLogits() : compiled.loss).compute(target, out));
@@ -153,10 +200,18 @@ function batchTerms(model: TrainableModel, compiled: Compiled, xb: Tensor, yb: T
 /** The model as callbacks see it. */
 function trainingView(model: TrainableModel, compiled: Compiled): TrainingModel {
   return {
-    get stopTraining() { return model.stopTraining; },
-    set stopTraining(v: boolean) { model.stopTraining = v; },
-    get learningRate() { return compiled.optimizer.currentLearningRate(); },
-    set learningRate(v: number) { compiled.optimizer.learningRate = v; },
+    get stopTraining() {
+      return model.stopTraining;
+    },
+    set stopTraining(v: boolean) {
+      model.stopTraining = v;
+    },
+    get learningRate() {
+      return compiled.optimizer.currentLearningRate();
+    },
+    set learningRate(v: number) {
+      compiled.optimizer.learningRate = v;
+    },
     getWeightValues: () => Promise.all(model.weights.map(async (w) => (await w.data()) as Float32Array)),
     setWeightValues: (values) => {
       model.weights.forEach((w, i) => withBackend(w.backend, () => tidy(() => w.assign(tensor(values[i], w.shape)))));
@@ -175,17 +230,45 @@ export async function fit(model: TrainableModel, x: Tensor, y: Tensor, args: Fit
   }
 }
 
-async function fitOwning(owned: Set<Tensor>, model: TrainableModel, x: Tensor, y: Tensor, args: FitArgs): Promise<History> {
-  const own = <T extends Tensor[]>(ts: T): T => { ts.forEach((t) => owned.add(t)); return ts; };
-  const release = (ts: readonly Tensor[]) => ts.forEach((t) => { t.dispose(); owned.delete(t); });
+async function fitOwning(
+  owned: Set<Tensor>,
+  model: TrainableModel,
+  x: Tensor,
+  y: Tensor,
+  args: FitArgs,
+): Promise<History> {
+  const own = <T extends Tensor[]>(ts: T): T => {
+    ts.forEach((t) => owned.add(t));
+    return ts;
+  };
+  const release = (ts: readonly Tensor[]) =>
+    ts.forEach((t) => {
+      t.dispose();
+      owned.delete(t);
+    });
   const compiled = model.compiled;
-  if (!compiled) throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
-  const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, initialEpoch = 0, verbose = 1, logEveryMs = 250, yieldEveryMs = inBrowser ? 50 : 0 } = args;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (!compiled) {
+    throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
+  }
+  const {
+    epochs = 1,
+    batchSize = 32,
+    shuffle = true,
+    validationSplit = 0,
+    initialEpoch = 0,
+    verbose = 1,
+    logEveryMs = 250,
+    yieldEveryMs = inBrowser ? 50 : 0,
+  } = args;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  }
   if (!Number.isInteger(epochs) || epochs < 0 || !Number.isInteger(initialEpoch) || initialEpoch < 0) {
     throw new Error(`fit: epochs and initialEpoch must be non-negative integers, got ${epochs} and ${initialEpoch}`);
   }
-  if (!(validationSplit >= 0 && validationSplit < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
+  if (!(validationSplit >= 0 && validationSplit < 1)) {
+    throw new Error(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
+  }
   checkData(model, compiled, x, y, 'fit');
   await checkFinite(x, 'fit', 'x');
   await checkFinite(y, 'fit', 'y');
@@ -195,12 +278,19 @@ async function fitOwning(owned: Set<Tensor>, model: TrainableModel, x: Tensor, y
   const run = <T>(fn: () => T) => withBackend(x.backend, fn);
   const rows = (t: Tensor, start: number, count: number) => slice(t, [start], [count, ...t.shape.slice(1)]);
   const [xTrain, yTrain] = nTrain === n ? [x, y] : run(() => own([keep(rows(x, 0, nTrain)), keep(rows(y, 0, nTrain))]));
-  const validation = args.validationData ?? (nTrain < n ? run(() => own([keep(rows(x, nTrain, n - nTrain)), keep(rows(y, nTrain, n - nTrain))])) : undefined);
-  if (args.validationData) checkData(model, compiled, args.validationData[0], args.validationData[1], 'fit (validationData)');
+  const validation =
+    args.validationData ??
+    (nTrain < n ? run(() => own([keep(rows(x, nTrain, n - nTrain)), keep(rows(y, nTrain, n - nTrain))])) : undefined);
+  if (args.validationData) {
+    checkData(model, compiled, args.validationData[0], args.validationData[1], 'fit (validationData)');
+  }
 
   const steps = Math.ceil(nTrain / batchSize);
   const metricNames = ['loss', ...compiled.metrics.map((m) => m.name)];
-  const callbacks = [...(verbose ? [progressBar({ epochs, steps, verbose, metricNames })] : []), ...(args.callbacks ?? [])];
+  const callbacks = [
+    ...(verbose ? [progressBar({ epochs, steps, verbose, metricNames })] : []),
+    ...(args.callbacks ?? []),
+  ];
   const view = trainingView(model, compiled);
   callbacks.forEach((c) => c.setModel?.(view));
   const history: History = { epoch: [], history: {} };
@@ -210,29 +300,44 @@ async function fitOwning(owned: Set<Tensor>, model: TrainableModel, x: Tensor, y
   for (const c of callbacks) await c.onTrainBegin?.({});
   for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
-    const [order] = own([run(() => keep(tensor(shuffle ? shuffledIndices(nTrain, model.seed, epoch) : Int32Array.from({ length: nTrain }, (_, i) => i), [nTrain], 'int32')))]);
+    const [order] = own([
+      run(() =>
+        keep(
+          tensor(
+            shuffle ? shuffledIndices(nTrain, model.seed, epoch) : Int32Array.from({ length: nTrain }, (_, i) => i),
+            [nTrain],
+            'int32',
+          ),
+        ),
+      ),
+    ]);
     let sums: Tensor[] = [];
-    let seen = 0, lastRead = Date.now(), lastYield = Date.now();
+    let seen = 0,
+      lastRead = Date.now(),
+      lastYield = Date.now();
     for (let step = 0; step < steps && !model.stopTraining; step++) {
       for (const c of callbacks) await c.onBatchBegin?.(step, {});
       const size = Math.min(batchSize, nTrain - step * batchSize);
       const seed = model.seed * 7919 + compiled.optimizer.iterations;
-      const next = run(() => tidy(() => {
-        const index = slice(order, [step * batchSize], [size]);
-        const xb = gather(xTrain, index), yb = gather(yTrain, index);
-        let metrics: Tensor[] = [];
-        const { value, grads } = valueAndGrad((..._weights: Tensor[]) => {
-          const terms = batchTerms(model, compiled, xb, yb, true, seed);
-          metrics = terms.metrics.map((m) => keep(m));
-          return terms.value;
-        })(...trainable);
-        compiled.optimizer.applyGradients(trainable, grads);
-        const batchSums = [mul(value, size), ...metrics];
-        if (!sums.length) return batchSums;
-        const totals = batchSums.map((s, i) => add(sums[i], s));
-        metrics.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
-        return totals;
-      }));
+      const next = run(() =>
+        tidy(() => {
+          const index = slice(order, [step * batchSize], [size]);
+          const xb = gather(xTrain, index),
+            yb = gather(yTrain, index);
+          let metrics: Tensor[] = [];
+          const { value, grads } = valueAndGrad((..._weights: Tensor[]) => {
+            const terms = batchTerms(model, compiled, xb, yb, true, seed);
+            metrics = terms.metrics.map((m) => keep(m));
+            return terms.value;
+          })(...trainable);
+          compiled.optimizer.applyGradients(trainable, grads);
+          const batchSums = [mul(value, size), ...metrics];
+          if (!sums.length) return batchSums;
+          const totals = batchSums.map((s, i) => add(sums[i], s));
+          metrics.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
+          return totals;
+        }),
+      );
       release(sums);
       sums = own(next);
       seen += size;
@@ -269,20 +374,30 @@ async function fitOwning(owned: Set<Tensor>, model: TrainableModel, x: Tensor, y
 }
 
 /** Loss and metrics over x, y in inference mode, averaged over samples, read back once. */
-export async function evaluate(model: TrainableModel, x: Tensor, y: Tensor, { batchSize = 32 }: { batchSize?: number } = {}): Promise<Logs> {
+export async function evaluate(
+  model: TrainableModel,
+  x: Tensor,
+  y: Tensor,
+  { batchSize = 32 }: { batchSize?: number } = {},
+): Promise<Logs> {
   const compiled = model.compiled;
-  if (!compiled) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
+  if (!compiled) {
+    throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
+  }
   checkData(model, compiled, x, y, 'evaluate');
   const n = x.shape[0];
   let sums: Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const next = withBackend(x.backend, () => tidy(() => {
-      const xb = slice(x, [start], [size, ...x.shape.slice(1)]), yb = slice(y, [start], [size, ...y.shape.slice(1)]);
-      const { value, metrics } = batchTerms(model, compiled, xb, yb, false, 0);
-      const batch = [mul(value, size), ...metrics];
-      return sums.length ? batch.map((b, i) => add(sums[i], b)) : batch;
-    }));
+    const next = withBackend(x.backend, () =>
+      tidy(() => {
+        const xb = slice(x, [start], [size, ...x.shape.slice(1)]),
+          yb = slice(y, [start], [size, ...y.shape.slice(1)]);
+        const { value, metrics } = batchTerms(model, compiled, xb, yb, false, 0);
+        const batch = [mul(value, size), ...metrics];
+        return sums.length ? batch.map((b, i) => add(sums[i], b)) : batch;
+      }),
+    );
     sums.forEach((s) => s.dispose());
     sums = next;
   }

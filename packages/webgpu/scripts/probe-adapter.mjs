@@ -9,6 +9,9 @@ const gpu = create([]);
 const adapter = await gpu.requestAdapter();
 if (adapter) {
   const info = adapter.info ?? {};
-  console.log([info.vendor, info.architecture, info.description && `(${info.description})`].filter(Boolean).join(' ') || 'unknown adapter');
+  console.log(
+    [info.vendor, info.architecture, info.description && `(${info.description})`].filter(Boolean).join(' ') ||
+      'unknown adapter',
+  );
 }
 process.exitCode = adapter ? 0 : 1;

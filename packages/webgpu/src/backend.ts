@@ -2,8 +2,20 @@
 // delegates each op to its family's module under ops/ (mirroring shaders/ and core's ops); it keeps
 // only what is the backend's own: readback with its error reports, profiling, memory counts.
 import type {
-  Backend, BinaryOp, Conv2DGeometry, DType, MatmulEpilogue, MatmulOptions, OptimizerHyper, OptimizerKind, PoolKind, ReduceOp, Shape,
-  TensorInfo, UnaryGradOp, UnaryOp,
+  Backend,
+  BinaryOp,
+  Conv2DGeometry,
+  DType,
+  MatmulEpilogue,
+  MatmulOptions,
+  OptimizerHyper,
+  OptimizerKind,
+  PoolKind,
+  ReduceOp,
+  Shape,
+  TensorInfo,
+  UnaryGradOp,
+  UnaryOp,
 } from '@webgrad/core';
 import { sizeOf } from '@webgrad/core';
 import type { BufferPool } from './buffer-pool.js';
@@ -56,7 +68,11 @@ export class WebGPUBackend implements Backend {
   readonly maxElements: number;
   private deviceError: string | null = null;
 
-  constructor(readonly device: GPUDevice, readonly adapterName: string, options: WebGPUBackendOptions = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterName: string,
+    options: WebGPUBackendOptions = {},
+  ) {
     this.context = new GpuContext(device);
     this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.poisonOutputs = options.poisonOutputs ?? false;
@@ -66,23 +82,47 @@ export class WebGPUBackend implements Backend {
     });
   }
 
-  get registry(): KernelRegistry { return this.context.registry; }
-  get pool(): BufferPool { return this.context.pool; }
-  get commands(): CommandRecorder { return this.context.commands; }
+  get registry(): KernelRegistry {
+    return this.context.registry;
+  }
+  get pool(): BufferPool {
+    return this.context.pool;
+  }
+  get commands(): CommandRecorder {
+    return this.context.commands;
+  }
   /** Packed operands of the texture GEMM (ops/matmul.ts). */
-  get textures(): ScratchTextures { return this.context.textures; }
+  get textures(): ScratchTextures {
+    return this.context.textures;
+  }
   /** Observes device.lost: every call after a loss throws a DeviceLostError (device-loss.ts). */
-  get loss(): DeviceLossWatch { return this.context.loss; }
-  get poisonOutputs(): boolean { return this.context.poisonOutputs; }
-  set poisonOutputs(on: boolean) { this.context.poisonOutputs = on; }
+  get loss(): DeviceLossWatch {
+    return this.context.loss;
+  }
+  get poisonOutputs(): boolean {
+    return this.context.poisonOutputs;
+  }
+  set poisonOutputs(on: boolean) {
+    this.context.poisonOutputs = on;
+  }
   /** How convolutions run: direct kernels (the default, see ops/conv.ts), or im2col + the GEMM. */
-  get convAlgorithm(): ConvAlgorithm { return this.context.convAlgorithm; }
-  set convAlgorithm(algorithm: ConvAlgorithm) { this.context.convAlgorithm = algorithm; }
+  get convAlgorithm(): ConvAlgorithm {
+    return this.context.convAlgorithm;
+  }
+  set convAlgorithm(algorithm: ConvAlgorithm) {
+    this.context.convAlgorithm = algorithm;
+  }
   /** The GEMM kernel (and its rows per invocation) matmuls run on: the autotune's pick (gemm-autotune.ts). */
-  get matmulKernel(): GemmChoice { return this.context.gemmChoice; }
-  set matmulKernel(choice: GemmChoice) { this.context.gemmChoice = choice; }
+  get matmulKernel(): GemmChoice {
+    return this.context.gemmChoice;
+  }
+  set matmulKernel(choice: GemmChoice) {
+    this.context.gemmChoice = choice;
+  }
 
-  describe(): string { return `WebGPU: ${this.adapterName}`; }
+  describe(): string {
+    return `WebGPU: ${this.adapterName}`;
+  }
 
   /**
    * Runs `fn` (awaited) with every kernel it dispatches timed on the GPU by timestamp queries:
@@ -90,7 +130,11 @@ export class WebGPUBackend implements Backend {
    * until the last result was in. For finding where the time goes (see profiler.ts).
    */
   async profile(fn: () => unknown): Promise<{ kernels: KernelTime[]; wallMs: number }> {
-    if (!this.device.features.has('timestamp-query')) throw new Error(`profile: the adapter (${this.adapterName}) has no 'timestamp-query' feature, so kernels cannot be timed`);
+    if (!this.device.features.has('timestamp-query')) {
+      throw new Error(
+        `profile: the adapter (${this.adapterName}) has no 'timestamp-query' feature, so kernels cannot be timed`,
+      );
+    }
     if (this.commands.profiler) throw new Error('profile: a profile is already running on this backend');
     await this.commands.settled();
     this.commands.flush(); // work recorded before the profile is not counted in it
@@ -109,7 +153,9 @@ export class WebGPUBackend implements Backend {
     return { kernels, wallMs: performance.now() - started };
   }
 
-  settle(): Promise<void> { return this.commands.settled(); }
+  settle(): Promise<void> {
+    return this.commands.settled();
+  }
 
   memory(): { buffers: number; bytes: number; pooledBytes: number; created: number } {
     const { liveBuffers, liveBytes, pooledBytes, created } = this.pool.stats();
@@ -117,9 +163,13 @@ export class WebGPUBackend implements Backend {
   }
 
   /** A pooled output buffer for `shape` (NaN-filled first when poisonOutputs is on). */
-  allocateOutput(shape: Shape): GpuStorage { return this.context.allocate(shape); }
+  allocateOutput(shape: Shape): GpuStorage {
+    return this.context.allocate(shape);
+  }
 
-  write(values: ArrayLike<number>, _shape: Shape, dtype: DType): GpuStorage { return this.context.upload(values, dtype); }
+  write(values: ArrayLike<number>, _shape: Shape, dtype: DType): GpuStorage {
+    return this.context.upload(values, dtype);
+  }
 
   async read(x: TensorInfo): Promise<Float32Array | Int32Array> {
     const n = sizeOf(x.shape);
@@ -127,7 +177,10 @@ export class WebGPUBackend implements Backend {
     let data: ArrayBuffer;
     let errorWords: ArrayBuffer;
     try {
-      [data, errorWords] = await this.commands.read([this.context.buffer(x), n * 4], [this.context.dataErrors.buffer, DATA_ERRORS_BYTES]);
+      [data, errorWords] = await this.commands.read(
+        [this.context.buffer(x), n * 4],
+        [this.context.dataErrors.buffer, DATA_ERRORS_BYTES],
+      );
     } catch (error) {
       const lost = await this.loss.lostWithin(1000);
       throw lost ? new DeviceLostError(lost, 'read') : error;
@@ -142,58 +195,129 @@ export class WebGPUBackend implements Backend {
     return x.dtype === 'int32' ? new Int32Array(data) : new Float32Array(data);
   }
 
-  dispose(storage: unknown): void { this.context.release(storage); }
+  dispose(storage: unknown): void {
+    this.context.release(storage);
+  }
 
-  fill(shape: Shape, value: number, dtype: DType): GpuStorage { return movement.fill(this.context, shape, value, dtype); }
-  broadcastTo(x: TensorInfo, shape: Shape): GpuStorage { return movement.broadcastTo(this.context, x, shape); }
-  transpose(x: TensorInfo, perm: readonly number[]): GpuStorage { return movement.transpose(this.context, x, perm); }
-  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): GpuStorage { return movement.slice(this.context, x, begin, size); }
-  concat(xs: readonly TensorInfo[], axis: number, outShape: Shape): GpuStorage { return movement.concat(this.context, xs, axis, outShape); }
-  pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): GpuStorage { return movement.pad(this.context, x, before, outShape, value); }
-  gather(x: TensorInfo, indices: TensorInfo, axis: number): GpuStorage { return movement.gather(this.context, x, indices, axis); }
-  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): GpuStorage { return movement.gatherGrad(this.context, dy, indices, axis, xShape); }
-  oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): GpuStorage { return movement.oneHot(this.context, indices, depth, onValue, offValue); }
-  cast(x: TensorInfo, dtype: DType): GpuStorage { return movement.cast(this.context, x, dtype); }
-  assign(target: TensorInfo, source: TensorInfo): void { movement.assign(this.context, target, source); }
+  fill(shape: Shape, value: number, dtype: DType): GpuStorage {
+    return movement.fill(this.context, shape, value, dtype);
+  }
+  broadcastTo(x: TensorInfo, shape: Shape): GpuStorage {
+    return movement.broadcastTo(this.context, x, shape);
+  }
+  transpose(x: TensorInfo, perm: readonly number[]): GpuStorage {
+    return movement.transpose(this.context, x, perm);
+  }
+  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): GpuStorage {
+    return movement.slice(this.context, x, begin, size);
+  }
+  concat(xs: readonly TensorInfo[], axis: number, outShape: Shape): GpuStorage {
+    return movement.concat(this.context, xs, axis, outShape);
+  }
+  pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): GpuStorage {
+    return movement.pad(this.context, x, before, outShape, value);
+  }
+  gather(x: TensorInfo, indices: TensorInfo, axis: number): GpuStorage {
+    return movement.gather(this.context, x, indices, axis);
+  }
+  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): GpuStorage {
+    return movement.gatherGrad(this.context, dy, indices, axis, xShape);
+  }
+  oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): GpuStorage {
+    return movement.oneHot(this.context, indices, depth, onValue, offValue);
+  }
+  cast(x: TensorInfo, dtype: DType): GpuStorage {
+    return movement.cast(this.context, x, dtype);
+  }
+  assign(target: TensorInfo, source: TensorInfo): void {
+    movement.assign(this.context, target, source);
+  }
 
-  unary(op: UnaryOp, x: TensorInfo, alpha = 0): GpuStorage { return elementwise.unary(this.context, op, x, alpha); }
-  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha = 0): GpuStorage { return elementwise.unaryGrad(this.context, op, x, y, dy, alpha); }
-  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage { return elementwise.binary(this.context, op, a, b, outShape); }
-  where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage { return elementwise.where(this.context, condition, a, b, outShape); }
+  unary(op: UnaryOp, x: TensorInfo, alpha = 0): GpuStorage {
+    return elementwise.unary(this.context, op, x, alpha);
+  }
+  unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha = 0): GpuStorage {
+    return elementwise.unaryGrad(this.context, op, x, y, dy, alpha);
+  }
+  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage {
+    return elementwise.binary(this.context, op, a, b, outShape);
+  }
+  where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage {
+    return elementwise.where(this.context, condition, a, b, outShape);
+  }
 
-  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): GpuStorage { return reduce.reduce(this.context, op, x, axes); }
-  argmax(x: TensorInfo, axis: number): GpuStorage { return reduce.argmax(this.context, x, axis); }
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): GpuStorage {
+    return reduce.reduce(this.context, op, x, axes);
+  }
+  argmax(x: TensorInfo, axis: number): GpuStorage {
+    return reduce.argmax(this.context, x, axis);
+  }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
     return matmul.matmul(this.context, a, b, batch, options, epilogue);
   }
 
-  conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage { return conv.conv2d(this.context, x, filter, g, epilogue); }
-  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.conv2dInputGrad(this.context, dy, filter, g); }
-  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.conv2dFilterGrad(this.context, x, dy, g); }
-  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.pool2d(this.context, kind, x, g); }
-  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage { return conv.pool2dGrad(this.context, kind, x, dy, g); }
-  translate(x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): GpuStorage { return conv.translate(this.context, x, shifts, direction); }
+  conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+    return conv.conv2d(this.context, x, filter, g, epilogue);
+  }
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    return conv.conv2dInputGrad(this.context, dy, filter, g);
+  }
+  conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    return conv.conv2dFilterGrad(this.context, x, dy, g);
+  }
+  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    return conv.pool2d(this.context, kind, x, g);
+  }
+  pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+    return conv.pool2dGrad(this.context, kind, x, dy, g);
+  }
+  translate(x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): GpuStorage {
+    return conv.translate(this.context, x, shifts, direction);
+  }
 
-  softmax(x: TensorInfo, log: boolean): GpuStorage { return loss.softmax(this.context, x, log); }
-  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): GpuStorage { return loss.softmaxGrad(this.context, y, dy, log); }
-  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): GpuStorage { return loss.softmaxCrossEntropy(this.context, logits, labels); }
-  softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): GpuStorage { return loss.softmaxCrossEntropyGrad(this.context, logits, labels, dy); }
+  softmax(x: TensorInfo, log: boolean): GpuStorage {
+    return loss.softmax(this.context, x, log);
+  }
+  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): GpuStorage {
+    return loss.softmaxGrad(this.context, y, dy, log);
+  }
+  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): GpuStorage {
+    return loss.softmaxCrossEntropy(this.context, logits, labels);
+  }
+  softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): GpuStorage {
+    return loss.softmaxCrossEntropyGrad(this.context, logits, labels, dy);
+  }
 
-  randomUniform(shape: Shape, seed: number, low: number, high: number, stream: number): GpuStorage { return random.randomUniform(this.context, shape, seed, low, high, stream); }
-  randomNormal(shape: Shape, seed: number, mean: number, std: number, stream: number): GpuStorage { return random.randomNormal(this.context, shape, seed, mean, std, stream); }
-  bernoulli(shape: Shape, seed: number, p: number, stream: number): GpuStorage { return random.bernoulli(this.context, shape, seed, p, stream); }
+  randomUniform(shape: Shape, seed: number, low: number, high: number, stream: number): GpuStorage {
+    return random.randomUniform(this.context, shape, seed, low, high, stream);
+  }
+  randomNormal(shape: Shape, seed: number, mean: number, std: number, stream: number): GpuStorage {
+    return random.randomNormal(this.context, shape, seed, mean, std, stream);
+  }
+  bernoulli(shape: Shape, seed: number, p: number, stream: number): GpuStorage {
+    return random.bernoulli(this.context, shape, seed, p, stream);
+  }
 
-  optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], h: OptimizerHyper, scale?: TensorInfo): void {
+  optimizerStep(
+    kind: OptimizerKind,
+    param: TensorInfo,
+    grad: TensorInfo,
+    state: readonly TensorInfo[],
+    h: OptimizerHyper,
+    scale?: TensorInfo,
+  ): void {
     optim.optimizerStep(this.context, kind, param, grad, state, h, scale);
   }
-  clipScale(sumSquares: TensorInfo, clipNorm: number): GpuStorage { return optim.clipScale(this.context, sumSquares, clipNorm); }
+  clipScale(sumSquares: TensorInfo, clipNorm: number): GpuStorage {
+    return optim.clipScale(this.context, sumSquares, clipNorm);
+  }
 }
 
 export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
   const { device, adapterName } = await acquireDevice(options);
   const backend = new WebGPUBackend(device, adapterName, options);
-  const cache = options?.tuningCache === false ? undefined : options?.tuningCache ?? defaultTuningCache();
+  const cache = options?.tuningCache === false ? undefined : (options?.tuningCache ?? defaultTuningCache());
   backend.matmulKernel = await autotuneGemm(backend, cache);
   return backend;
 }

@@ -38,7 +38,9 @@ export class BufferPool {
   acquire(bytes: number, forUpload: boolean): GPUBuffer {
     // refused here with a clear error: WebGPU would report a validation error only later, at a readback
     if (bytes > this.maxBytes) {
-      throw new Error(`webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); split the work into smaller tensors`);
+      throw new Error(
+        `webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); split the work into smaller tensors`,
+      );
     }
     const size = Math.min(bucketSize(bytes), this.maxBytes);
     const list = this.free.get(size);
@@ -54,7 +56,10 @@ export class BufferPool {
     }
     if (buffer) this.pooledBytes -= size;
     else {
-      buffer = this.device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+      buffer = this.device.createBuffer({
+        size,
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      });
       this.ids.set(buffer, this.created++);
     }
     this.live++;
@@ -71,12 +76,17 @@ export class BufferPool {
     if (!list) this.free.set(buffer.size, (list = []));
     let at = list.length; // keep newest first, oldest last
     list.push(entry);
-    while (at > 0 && list[at - 1].id < entry.id) { list[at] = list[at - 1]; at--; }
+    while (at > 0 && list[at - 1].id < entry.id) {
+      list[at] = list[at - 1];
+      at--;
+    }
     list[at] = entry;
   }
 
   /** Called after each submit: buffers released before it are safe for uploads again. */
-  submitted(): void { this.submits++; }
+  submitted(): void {
+    this.submits++;
+  }
 
   /** `created` counts every buffer ever made: after warm-up, a training step must not raise it. */
   stats(): { liveBuffers: number; liveBytes: number; pooledBytes: number; created: number } {

@@ -45,7 +45,9 @@ export type Dispatch<K extends KernelName = KernelName> = {
   readonly params: KernelParams[K];
   /** Workgroups along x, y, z. */
   readonly grid: readonly [number, number, number];
-} & ({} extends KernelOverrides[K] ? { readonly overrides?: KernelOverrides[K] } : { readonly overrides: KernelOverrides[K] });
+} & ({} extends KernelOverrides[K]
+  ? { readonly overrides?: KernelOverrides[K] }
+  : { readonly overrides: KernelOverrides[K] });
 
 /** A dispatch as the recorder handles it: by any kernel's name, checked at run time by the registry. */
 interface UntypedDispatch {
@@ -99,9 +101,17 @@ export class CommandRecorder {
   /** While set, each dispatch gets a timed pass of its own (backend.profile). */
   profiler: KernelProfiler | null = null;
 
-  constructor(private readonly device: GPUDevice, private readonly registry: KernelRegistry, private readonly pool: BufferPool) {
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly registry: KernelRegistry,
+    private readonly pool: BufferPool,
+  ) {
     this.slot = device.limits.minUniformBufferOffsetAlignment;
-    this.arena = device.createBuffer({ label: 'params arena', size: ARENA_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    this.arena = device.createBuffer({
+      label: 'params arena',
+      size: ARENA_BYTES,
+      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+    });
   }
 
   private idOf(resource: Resource): number {
@@ -110,16 +120,25 @@ export class CommandRecorder {
     return id;
   }
 
-  private bindGroup(kernel: Kernel, inputs: readonly Resource[], outputs: readonly Resource[], paramsOffset: number): GPUBindGroup {
+  private bindGroup(
+    kernel: Kernel,
+    inputs: readonly Resource[],
+    outputs: readonly Resource[],
+    paramsOffset: number,
+  ): GPUBindGroup {
     let key = `${kernel.name}@${paramsOffset}`;
     for (const b of inputs) key += `,${this.idOf(b)}`;
     for (const b of outputs) key += `,${this.idOf(b)}`;
     let group = this.bindGroups.get(key);
     if (!group) {
       const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((resource, binding) => ({
-        binding, resource: isBuffer(resource) ? { buffer: resource } : resource,
+        binding,
+        resource: isBuffer(resource) ? { buffer: resource } : resource,
       }));
-      entries.push({ binding: entries.length, resource: { buffer: this.arena, offset: paramsOffset, size: kernel.paramsSize } });
+      entries.push({
+        binding: entries.length,
+        resource: { buffer: this.arena, offset: paramsOffset, size: kernel.paramsSize },
+      });
       group = this.device.createBindGroup({ label: kernel.name, layout: kernel.layout, entries });
       this.bindGroupsCreated++;
       if (this.bindGroups.size >= BIND_GROUP_CACHE_LIMIT) this.bindGroups.delete(this.bindGroups.keys().next().value!);
@@ -132,8 +151,10 @@ export class CommandRecorder {
     const { kernel: name, inputs, outputs, params, overrides = {}, grid } = dispatch as UntypedDispatch;
     const kernel = this.registry.get(name);
     if (inputs.length !== kernel.inputs.length || outputs.length !== kernel.outputs.length) {
-      throw new Error(`kernel ${name}: expects inputs (${kernel.inputs.join(', ')}) and outputs (${kernel.outputs.join(', ')}), ` +
-        `got ${inputs.length} inputs and ${outputs.length} outputs`);
+      throw new Error(
+        `kernel ${name}: expects inputs (${kernel.inputs.join(', ')}) and outputs (${kernel.outputs.join(', ')}), ` +
+          `got ${inputs.length} inputs and ${outputs.length} outputs`,
+      );
     }
     if (grid.some((n) => n === 0)) return;
     const pipeline = this.registry.compiled(name, overrides);
@@ -149,13 +170,25 @@ export class CommandRecorder {
   /** Makes room in this batch's params arena for one dispatch of `kernel`; returns its slot size. */
   private reserveSlot(kernel: Kernel): number {
     const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
-    if (this.arenaUsed + slotBytes > ARENA_BYTES || this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT) || this.profiler?.full) this.flush();
+    if (
+      this.arenaUsed + slotBytes > ARENA_BYTES ||
+      this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT) ||
+      this.profiler?.full
+    ) {
+      this.flush();
+    }
     return slotBytes;
   }
 
   /** Records one dispatch whose params are already packed at the arena's next free slot. */
-  private encode(kernel: Kernel, pipeline: GPUComputePipeline, inputs: readonly Resource[], outputs: readonly Resource[],
-    grid: readonly [number, number, number], slotBytes: number): void {
+  private encode(
+    kernel: Kernel,
+    pipeline: GPUComputePipeline,
+    inputs: readonly Resource[],
+    outputs: readonly Resource[],
+    grid: readonly [number, number, number],
+    slotBytes: number,
+  ): void {
     const offset = this.arenaUsed;
     this.arenaUsed += slotBytes;
     const group = this.bindGroup(kernel, inputs, outputs, offset);
@@ -195,13 +228,28 @@ export class CommandRecorder {
     });
   }
 
-  private hold(kernel: Kernel, inputs: readonly Resource[], outputs: readonly Resource[], params: ParamValues,
-    overrides: Overrides, grid: readonly [number, number, number]): void {
+  private hold(
+    kernel: Kernel,
+    inputs: readonly Resource[],
+    outputs: readonly Resource[],
+    params: ParamValues,
+    overrides: Overrides,
+    grid: readonly [number, number, number],
+  ): void {
     // packed now, so a bad param throws at the op that passed it, not later in the drain
     const packed = new Uint8Array(kernel.paramsSize);
     this.registry.packParams(kernel, params, new DataView(packed.buffer), 0);
     if (this.held.length === 0) this.flush(); // what was recorded before runs first
-    this.held.push({ kernel, overrides, inputs, outputs, params: packed, grid, compiled: this.registry.compileAsync(kernel.name, overrides), endsTask: false });
+    this.held.push({
+      kernel,
+      overrides,
+      inputs,
+      outputs,
+      params: packed,
+      grid,
+      compiled: this.registry.compileAsync(kernel.name, overrides),
+      endsTask: false,
+    });
     this.flushAtEndOfTask();
     this.draining ??= this.drain();
   }
@@ -247,18 +295,33 @@ export class CommandRecorder {
     this.pass = null;
     this.arenaUsed = 0;
     this.dispatches = 0;
-    if (this.held.length === 0) { // held work still reads buffers freed since, and retired textures
+    if (this.held.length === 0) {
+      // held work still reads buffers freed since, and retired textures
       this.pool.submitted();
       if (this.retired.length) this.retired.splice(0).forEach((texture) => texture.destroy());
     }
   }
 
   /** Destroys `texture` once the work recorded or held so far, which may bind it, is submitted. */
-  retire(texture: GPUTexture): void { this.retired.push(texture); }
+  retire(texture: GPUTexture): void {
+    this.retired.push(texture);
+  }
 
   /** Counters for tests and benchmarks: after warm-up, a training step must not create bind groups. */
-  stats(): { bindGroupsCreated: number; bindGroupsCached: number; submits: number; held: number; compiles: { sync: number; async: number } } {
-    return { bindGroupsCreated: this.bindGroupsCreated, bindGroupsCached: this.bindGroups.size, submits: this.submits, held: this.held.length, compiles: { ...this.registry.compiles } };
+  stats(): {
+    bindGroupsCreated: number;
+    bindGroupsCached: number;
+    submits: number;
+    held: number;
+    compiles: { sync: number; async: number };
+  } {
+    return {
+      bindGroupsCreated: this.bindGroupsCreated,
+      bindGroupsCached: this.bindGroups.size,
+      submits: this.submits,
+      held: this.held.length,
+      compiles: { ...this.registry.compiles },
+    };
   }
 
   /** Resolves once no dispatch is held for a compile; throws (once) if a held kernel failed to compile. */
@@ -270,7 +333,12 @@ export class CommandRecorder {
   private throwCompileFailure(): void {
     const failure = this.compileFailure;
     this.compileFailure = null;
-    if (failure) throw new Error(`webgpu backend: a kernel failed to compile, and the work that needed it was dropped: ${failure.message}`, { cause: failure });
+    if (failure) {
+      throw new Error(
+        `webgpu backend: a kernel failed to compile, and the work that needed it was dropped: ${failure.message}`,
+        { cause: failure },
+      );
+    }
   }
 
   /** Copies each (buffer, bytes) to the host in one submit, after all work recorded so far. */
@@ -280,11 +348,16 @@ export class CommandRecorder {
     // the copies go after the held work; checked again after each wait, as more may be held meanwhile
     while (this.draining) await this.draining;
     this.throwCompileFailure();
-    for (const [, bytes] of requests) { offsets.push(size); size += Math.max(4, Math.ceil(bytes / 4) * 4); }
+    for (const [, bytes] of requests) {
+      offsets.push(size);
+      size += Math.max(4, Math.ceil(bytes / 4) * 4);
+    }
     const staging = this.takeStaging(size);
-    this.flush((encoder) => requests.forEach(([buffer, bytes], i) => {
-      if (bytes > 0) encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i], Math.ceil(bytes / 4) * 4);
-    }));
+    this.flush((encoder) =>
+      requests.forEach(([buffer, bytes], i) => {
+        if (bytes > 0) encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i], Math.ceil(bytes / 4) * 4);
+      }),
+    );
     let mapped = false;
     try {
       await paced(() => staging.mapAsync(MapMode.READ, 0, size));
@@ -300,16 +373,23 @@ export class CommandRecorder {
   /** A MAP_READ buffer of at least `size` bytes: the smallest kept one that fits, or a new one. */
   private takeStaging(size: number): GPUBuffer {
     let best = -1;
-    this.freeStaging.forEach((b, i) => { if (b.size >= size && (best < 0 || b.size < this.freeStaging[best].size)) best = i; });
+    this.freeStaging.forEach((b, i) => {
+      if (b.size >= size && (best < 0 || b.size < this.freeStaging[best].size)) best = i;
+    });
     if (best >= 0) return this.freeStaging.splice(best, 1)[0];
-    return this.device.createBuffer({ label: 'readback', size: bucketSize(size), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    return this.device.createBuffer({
+      label: 'readback',
+      size: bucketSize(size),
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+    });
   }
 
   private returnStaging(staging: GPUBuffer): void {
     staging.unmap();
     this.freeStaging.push(staging);
     let kept = this.freeStaging.reduce((n, b) => n + b.size, 0);
-    while (kept > STAGING_KEEP_BYTES) { // the oldest go first
+    while (kept > STAGING_KEEP_BYTES) {
+      // the oldest go first
       const dropped = this.freeStaging.shift()!;
       kept -= dropped.size;
       dropped.destroy();

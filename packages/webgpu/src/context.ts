@@ -13,7 +13,10 @@ import { KernelRegistry } from './kernels.js';
 import { ScratchTextures } from './scratch-textures.js';
 
 /** A tensor's storage on the GPU. Every dtype is 4 bytes an element. */
-export interface GpuStorage { readonly buffer: GPUBuffer; readonly bytes: number }
+export interface GpuStorage {
+  readonly buffer: GPUBuffer;
+  readonly bytes: number;
+}
 
 /** A quiet NaN with a recognisable payload, written into fresh outputs when poisoning is on. */
 const POISON = 0x7fc0dead;
@@ -22,7 +25,10 @@ export const GEMM_KERNELS = ['matmul', 'matmul_rows', 'matmul_subgroups', 'matmu
 export type GemmKernel = (typeof GEMM_KERNELS)[number];
 
 /** A kernel and its rows per invocation in blocks of 4 (matmul_subgroups' ROW_BLOCKS; 4 for matmul_texture, 1 for the others). */
-export interface GemmChoice { readonly kernel: GemmKernel; readonly rowBlocks: number }
+export interface GemmChoice {
+  readonly kernel: GemmKernel;
+  readonly rowBlocks: number;
+}
 
 /** How convolutions run: direct kernels, or im2col + the GEMM (ops/conv.ts). */
 export type ConvAlgorithm = 'direct' | 'gemm';
@@ -53,7 +59,9 @@ export class GpuContext {
   }
 
   /** The buffer behind a tensor of this backend. */
-  buffer(x: TensorInfo): GPUBuffer { return (x.storage as GpuStorage).buffer; }
+  buffer(x: TensorInfo): GPUBuffer {
+    return (x.storage as GpuStorage).buffer;
+  }
 
   /** A pooled output buffer for `shape` (NaN-filled first when poisonOutputs is on). */
   allocate(shape: Shape): GpuStorage {
@@ -66,16 +74,27 @@ export class GpuContext {
 
   /** `size` 32-bit words of `buffer` set to `bits`. */
   fillWords(buffer: GPUBuffer, size: number, bits: number): void {
-    this.dispatch({ kernel: 'fill', inputs: [], outputs: [buffer], params: { size, value: bits }, grid: gridFor(Math.ceil(size / 256)) });
+    this.dispatch({
+      kernel: 'fill',
+      inputs: [],
+      outputs: [buffer],
+      params: { size, value: bits },
+      grid: gridFor(Math.ceil(size / 256)),
+    });
   }
 
   /** Uploads `values` into a pooled buffer (the host-to-device copy is queued, not recorded). */
   upload(values: ArrayLike<number>, dtype: DType): GpuStorage {
     this.loss.check('webgpu backend (write)');
     // queue.writeBuffer copies the bytes, so a typed array of the right type is uploaded as it is
-    const data = dtype === 'int32'
-      ? (values instanceof Int32Array ? values : Int32Array.from(values))
-      : (values instanceof Float32Array ? values : Float32Array.from(values));
+    const data =
+      dtype === 'int32'
+        ? values instanceof Int32Array
+          ? values
+          : Int32Array.from(values)
+        : values instanceof Float32Array
+          ? values
+          : Float32Array.from(values);
     const bytes = Math.max(4, data.byteLength);
     const buffer = this.pool.acquire(bytes, true);
     if (data.byteLength) this.device.queue.writeBuffer(buffer, 0, data as ArrayBufferView<ArrayBuffer>);
@@ -83,8 +102,12 @@ export class GpuContext {
   }
 
   /** Returns a storage's buffer to the pool; later kernels may reuse it, since they run after those recorded. */
-  release(storage: unknown): void { this.pool.release((storage as GpuStorage).buffer); }
+  release(storage: unknown): void {
+    this.pool.release((storage as GpuStorage).buffer);
+  }
 
   /** Records one dispatch of kernel K, its params and overrides typed by the shader (generated/kernels.ts). */
-  dispatch<K extends KernelName>(dispatch: Dispatch<K>): void { this.commands.dispatch(dispatch); }
+  dispatch<K extends KernelName>(dispatch: Dispatch<K>): void {
+    this.commands.dispatch(dispatch);
+  }
 }

@@ -12,18 +12,30 @@ export class DataErrors {
   readonly buffer: GPUBuffer;
 
   constructor(private readonly device: GPUDevice) {
-    this.buffer = device.createBuffer({ label: 'data errors', size: DATA_ERRORS_BYTES, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+    this.buffer = device.createBuffer({
+      label: 'data errors',
+      size: DATA_ERRORS_BYTES,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+    });
     this.reset();
   }
 
-  reset(): void { this.device.queue.writeBuffer(this.buffer, 0, CLEAN); }
+  reset(): void {
+    this.device.queue.writeBuffer(this.buffer, 0, CLEAN);
+  }
 
   /** The error the words read back describe (and a reset, so each is reported once), or null. */
   take(words: ArrayBuffer): Error | null {
     const [ceCount, ceRow, classes, , gatherCount, position, axisSize] = new Uint32Array(words);
     if (!ceCount && !gatherCount) return null;
     this.reset();
-    if (ceCount) return new Error(`softmaxCrossEntropy: ${ceCount} label${ceCount > 1 ? 's' : ''} out of range [0, ${classes}), the first in row ${ceRow}`);
-    return new Error(`gather: ${gatherCount} ind${gatherCount > 1 ? 'ices' : 'ex'} out of range [0, ${axisSize}), the first at position ${position} of the indices`);
+    if (ceCount) {
+      return new Error(
+        `softmaxCrossEntropy: ${ceCount} label${ceCount > 1 ? 's' : ''} out of range [0, ${classes}), the first in row ${ceRow}`,
+      );
+    }
+    return new Error(
+      `gather: ${gatherCount} ind${gatherCount > 1 ? 'ices' : 'ex'} out of range [0, ${axisSize}), the first at position ${position} of the indices`,
+    );
   }
 }

@@ -4,13 +4,21 @@
 // before it allocates and when a readback fails, and throws a DeviceLostError saying what happened
 // and how to recover.
 
-export interface LostInfo { readonly reason: string; readonly message: string }
+export interface LostInfo {
+  readonly reason: string;
+  readonly message: string;
+}
 
 /** Thrown by every WebGPU backend call once its device is lost. */
 export class DeviceLostError extends Error {
-  constructor(readonly info: LostInfo, op: string) {
-    super(`${op}: the WebGPU device was lost (reason: ${info.reason || 'unknown'}${info.message ? `, "${info.message}"` : ''}); ` +
-      `tensors on it are gone. Recover with forgetBackend('webgpu') and setBackend('webgpu'), then reload the model from its last checkpoint (loadCheckpoint)`);
+  constructor(
+    readonly info: LostInfo,
+    op: string,
+  ) {
+    super(
+      `${op}: the WebGPU device was lost (reason: ${info.reason || 'unknown'}${info.message ? `, "${info.message}"` : ''}); ` +
+        `tensors on it are gone. Recover with forgetBackend('webgpu') and setBackend('webgpu'), then reload the model from its last checkpoint (loadCheckpoint)`,
+    );
     this.name = 'DeviceLostError';
   }
 }
@@ -23,7 +31,9 @@ export class DeviceLossWatch {
     this.whenLost = device.lost.then((lost) => (this.info = { reason: lost.reason, message: lost.message }));
   }
 
-  get lost(): LostInfo | null { return this.info; }
+  get lost(): LostInfo | null {
+    return this.info;
+  }
 
   /** Throws a DeviceLostError naming `op` if the device is known to be lost. */
   check(op: string): void {
@@ -37,7 +47,9 @@ export class DeviceLossWatch {
   async lostWithin(ms: number): Promise<LostInfo | null> {
     if (this.info) return this.info;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ms); });
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ms);
+    });
     try {
       return await Promise.race([this.whenLost, timeout]);
     } finally {

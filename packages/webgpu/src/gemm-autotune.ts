@@ -9,10 +9,19 @@ import { describeChoice, gemm, gemmChoicesFor, launch } from './ops/matmul.js';
 import type { TuningCache } from './tuning-cache.js';
 
 /** What the autotune tunes: a backend's context, under its adapter's name (a WebGPUBackend is one). */
-export interface AutotuneTarget { readonly adapterName: string; readonly context: GpuContext }
+export interface AutotuneTarget {
+  readonly adapterName: string;
+  readonly context: GpuContext;
+}
 
 /** Milliseconds per product of `choice` on n×n operands: the best of `runs` timed runs of `reps`. */
-async function timeChoice(ctx: GpuContext, choice: GemmChoice, x: TensorInfo, runs: number, reps: number): Promise<number> {
+async function timeChoice(
+  ctx: GpuContext,
+  choice: GemmChoice,
+  x: TensorInfo,
+  runs: number,
+  reps: number,
+): Promise<number> {
   const options = { transposeA: false, transposeB: false };
   let best = Infinity;
   for (let run = 0; run <= runs; run++) {
@@ -45,8 +54,11 @@ const FINAL_ROUNDS = 4;
  * or an edited kernel therefore tunes again.
  */
 export function autotuneKey(target: AutotuneTarget): string {
-  const text = [AUTOTUNE_VERSION, ...gemmChoicesFor(target.context.device).map(describeChoice),
-    ...[...GEMM_KERNELS, 'pack_b_texture', 'prelude'].map((name) => shaderSources[name] ?? '')].join('\n');
+  const text = [
+    AUTOTUNE_VERSION,
+    ...gemmChoicesFor(target.context.device).map(describeChoice),
+    ...[...GEMM_KERNELS, 'pack_b_texture', 'prelude'].map((name) => shaderSources[name] ?? ''),
+  ].join('\n');
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return `gemm ${target.adapterName} ${hash.toString(16).padStart(8, '0')}`;
@@ -65,7 +77,7 @@ function fromCache(value: string | undefined, choices: readonly GemmChoice[]): G
 
 /** Lower is preferred on a near-tie: the subgroup kernels first, with the most rows per invocation. */
 const preference = ({ kernel, rowBlocks }: GemmChoice) =>
-  (kernel === 'matmul_texture' ? 0 : kernel === 'matmul_subgroups' ? 5 - rowBlocks : kernel === 'matmul_rows' ? 5 : 6);
+  kernel === 'matmul_texture' ? 0 : kernel === 'matmul_subgroups' ? 5 - rowBlocks : kernel === 'matmul_rows' ? 5 : 6;
 /** A less preferred choice wins only when it is over 15% faster: lavapipe's choices are closer than that
  *  up to 512³, and timings on a shared CPU swing by more. */
 const CLEAR_WIN = 0.85;
@@ -85,15 +97,24 @@ export async function autotuneGemm(target: AutotuneTarget, cache?: TuningCache):
   const choices = gemmChoicesFor(target.context.device);
   const cached = fromCache(await passOver(() => cache?.get(key)), choices);
   if (cached) return cached;
-  const best = tuned.get(key) ?? await tune(target.context, choices);
+  const best = tuned.get(key) ?? (await tune(target.context, choices));
   tuned.set(key, best);
-  await passOver(() => cache?.set(key, JSON.stringify({ kernel: best.kernel, rowBlocks: best.rowBlocks, tuned: new Date().toISOString() })));
+  await passOver(() =>
+    cache?.set(
+      key,
+      JSON.stringify({ kernel: best.kernel, rowBlocks: best.rowBlocks, tuned: new Date().toISOString() }),
+    ),
+  );
   return best;
 }
 
 /** A cache call whose failure (a user's TuningCache may throw) means only "nothing cached". */
 async function passOver<T>(call: () => Promise<T> | undefined): Promise<T | undefined> {
-  try { return await call(); } catch { return undefined; }
+  try {
+    return await call();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -104,9 +125,13 @@ async function passOver<T>(call: () => Promise<T> | undefined): Promise<T | unde
  * a variant that is bad on large products.
  */
 async function tune(ctx: GpuContext, choices: readonly GemmChoice[]): Promise<GemmChoice> {
-  await ctx.registry.precompile([...choices.map((choice) => ({
-    name: choice.kernel, overrides: launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides,
-  })), ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' as const }] : [])]);
+  await ctx.registry.precompile([
+    ...choices.map((choice) => ({
+      name: choice.kernel,
+      overrides: launch(choice, { M: 256, N: 256, K: 256 }, 1).overrides,
+    })),
+    ...(choices.some((c) => c.kernel === 'matmul_texture') ? [{ name: 'pack_b_texture' as const }] : []),
+  ]);
   const small = square(ctx, 256);
   const screened: { choice: GemmChoice; ms: number }[] = [];
   for (const choice of choices) screened.push({ choice, ms: await timeChoice(ctx, choice, small, 1, 2) });

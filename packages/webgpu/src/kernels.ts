@@ -26,7 +26,12 @@ export function withPrelude(prelude: string, source: string): string {
   return `${enables.map((e) => e.trim()).join('\n')}\n${prelude}\n${source.replace(ENABLE_DIRECTIVE, '')}`;
 }
 
-interface ParamMember { name: string; offset: number; scalar: Scalar; count: number }
+interface ParamMember {
+  name: string;
+  offset: number;
+  scalar: Scalar;
+  count: number;
+}
 
 export interface Kernel {
   readonly name: string;
@@ -46,7 +51,11 @@ export type Overrides = Readonly<Record<string, number>>;
 
 const scalarOf = (typeName: string, kernel: string, member: string): Scalar => {
   const match = typeName.match(/\b(u32|i32|f32)\b|vec\du|vec\di|vec\df/);
-  if (!match) throw new Error(`kernel ${kernel}: params.${member} has type ${typeName}; only u32/i32/f32 and arrays of them are packed`);
+  if (!match) {
+    throw new Error(
+      `kernel ${kernel}: params.${member} has type ${typeName}; only u32/i32/f32 and arrays of them are packed`,
+    );
+  }
   const m = match[0];
   return m.startsWith('vec') ? ({ u: 'u32', i: 'i32', f: 'f32' } as const)[m[4] as 'u' | 'i' | 'f'] : (m as Scalar);
 };
@@ -62,11 +71,23 @@ const constantName = (prefix: string, op: string) => `${prefix}${op.replace(/[A-
 const opConstant = (op: string) => constantName('OP_', op);
 
 /** `table` (camelCase name → code) against the `prefix` constants the shader declares; throws on any difference. */
-function checkCodes(kernel: string, prefix: string, table: Readonly<Record<string, number>>, constants: ReadonlyMap<string, number>): void {
-  const generated = Object.entries(table).map(([op, code]) => `${constantName(prefix, op)}=${code}`).sort();
-  const reflected = [...constants].filter(([key]) => key.startsWith(prefix)).map(([key, code]) => `${key}=${code}`).sort();
+function checkCodes(
+  kernel: string,
+  prefix: string,
+  table: Readonly<Record<string, number>>,
+  constants: ReadonlyMap<string, number>,
+): void {
+  const generated = Object.entries(table)
+    .map(([op, code]) => `${constantName(prefix, op)}=${code}`)
+    .sort();
+  const reflected = [...constants]
+    .filter(([key]) => key.startsWith(prefix))
+    .map(([key, code]) => `${key}=${code}`)
+    .sort();
   if (generated.join() !== reflected.join()) {
-    throw new Error(`kernel ${kernel}: generated/kernels.ts has ${generated.join(', ') || `no ${prefix}* codes`} but the shaders declare ${reflected.join(', ') || 'none'}; run scripts/bundle-shaders.mjs`);
+    throw new Error(
+      `kernel ${kernel}: generated/kernels.ts has ${generated.join(', ') || `no ${prefix}* codes`} but the shaders declare ${reflected.join(', ') || 'none'}; run scripts/bundle-shaders.mjs`,
+    );
   }
 }
 
@@ -76,7 +97,12 @@ function checkCodes(kernel: string, prefix: string, table: Readonly<Record<strin
  * throws when the kernel loads.
  */
 function checkCodeTables(name: string, constants: ReadonlyMap<string, number>): void {
-  checkCodes(name, 'OP_', (KERNEL_OPS as Readonly<Record<string, Readonly<Record<string, number>>>>)[name] ?? {}, constants);
+  checkCodes(
+    name,
+    'OP_',
+    (KERNEL_OPS as Readonly<Record<string, Readonly<Record<string, number>>>>)[name] ?? {},
+    constants,
+  );
   checkCodes(name, 'ACT_', ACTIVATION_CODES, constants);
 }
 
@@ -101,16 +127,28 @@ export class KernelRegistry {
 
   private load(name: string): Kernel {
     const source = shaderSources[name];
-    if (source === undefined || name === 'prelude') throw new Error(`kernel ${name}: no shader shaders/**/${name}.wgsl`);
+    if (source === undefined || name === 'prelude') {
+      throw new Error(`kernel ${name}: no shader shaders/**/${name}.wgsl`);
+    }
     const code = withPrelude(shaderSources.prelude, source);
     const reflect = new WgslReflect(code);
-    const resources = [...reflect.storage, ...reflect.textures, ...reflect.uniforms].sort((a, b) => a.binding - b.binding);
-    const fail = (why: string) => { throw new Error(`kernel ${name}: ${why} (binding convention: inputs read, outputs read_write, then one 'params' uniform)`); };
+    const resources = [...reflect.storage, ...reflect.textures, ...reflect.uniforms].sort(
+      (a, b) => a.binding - b.binding,
+    );
+    const fail = (why: string) => {
+      throw new Error(
+        `kernel ${name}: ${why} (binding convention: inputs read, outputs read_write, then one 'params' uniform)`,
+      );
+    };
     resources.forEach((r, i) => {
-      if (r.group !== 0 || r.binding !== i) fail(`binding '${r.name}' is @group(${r.group}) @binding(${r.binding}); expected group 0, binding ${i}`);
+      if (r.group !== 0 || r.binding !== i) {
+        fail(`binding '${r.name}' is @group(${r.group}) @binding(${r.binding}); expected group 0, binding ${i}`);
+      }
     });
     const params = resources.at(-1);
-    if (!params || params.name !== 'params' || reflect.uniforms.length !== 1) fail("the last binding must be the uniform 'params'");
+    if (!params || params.name !== 'params' || reflect.uniforms.length !== 1) {
+      fail("the last binding must be the uniform 'params'");
+    }
     const storage = resources.slice(0, -1);
     const writes = (r: (typeof storage)[number]) => r.access === 'read_write' || r.access === 'write';
     const inputs = storage.filter((r) => !writes(r)).map((r) => r.name);
@@ -119,25 +157,48 @@ export class KernelRegistry {
 
     const members = new Map<string, ParamMember>();
     for (const m of params!.members ?? []) {
-      members.set(m.name, { name: m.name, offset: m.offset, scalar: scalarOf(m.type.getTypeName(), name, m.name), count: m.size / 4 });
+      members.set(m.name, {
+        name: m.name,
+        offset: m.offset,
+        scalar: scalarOf(m.type.getTypeName(), name, m.name),
+        count: m.size / 4,
+      });
     }
     const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => {
       const entry = { binding, visibility: ShaderStage.COMPUTE };
-      const type = r.type.name, format = (r.type as { format?: { name: string } }).format?.name;
-      if (type === 'texture_2d' && format === 'f32') return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+      const type = r.type.name,
+        format = (r.type as { format?: { name: string } }).format?.name;
+      if (type === 'texture_2d' && format === 'f32') {
+        return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+      }
       if (type === 'texture_storage_2d' && r.access === 'write' && format === 'rgba32float') {
         return { ...entry, storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d' } };
       }
-      if (type.startsWith('texture')) fail(`binding '${r.name}' is a ${type}<${format}>; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`);
+      if (type.startsWith('texture')) {
+        fail(
+          `binding '${r.name}' is a ${type}<${format}>; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`,
+        );
+      }
       return { ...entry, buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' } };
     });
     entries.push({ binding: storage.length, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } });
     const layout = this.device.createBindGroupLayout({ label: name, entries });
     // the prelude's codes too: the ACT_* of the fused epilogues live there
-    const constants = new Map([...`${shaderSources.prelude}\n${source}`.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [m[1], Number(m[2])]));
+    const constants = new Map(
+      [...`${shaderSources.prelude}\n${source}`.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [
+        m[1],
+        Number(m[2]),
+      ]),
+    );
     checkCodeTables(name, constants);
     return {
-      name, inputs, outputs, paramsSize: Math.ceil(params!.size / 16) * 16, layout, constants, params: members,
+      name,
+      inputs,
+      outputs,
+      paramsSize: Math.ceil(params!.size / 16) * 16,
+      layout,
+      constants,
+      params: members,
       pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] }),
       module: this.device.createShaderModule({ label: name, code }),
     };
@@ -162,7 +223,11 @@ export class KernelRegistry {
   }
 
   private pipelineDescriptor(kernel: Kernel, overrides: Overrides): GPUComputePipelineDescriptor {
-    return { label: kernel.name, layout: kernel.pipelineLayout, compute: { module: kernel.module, entryPoint: 'main', constants: { ...overrides } } };
+    return {
+      label: kernel.name,
+      layout: kernel.pipelineLayout,
+      compute: { module: kernel.module, entryPoint: 'main', constants: { ...overrides } },
+    };
   }
 
   pipeline(name: string, overrides: Overrides = {}): GPUComputePipeline {
@@ -177,7 +242,9 @@ export class KernelRegistry {
   }
 
   /** The pipeline if it is compiled already; never compiles. */
-  compiled(name: string, overrides: Overrides = {}): GPUComputePipeline | undefined { return this.pipelines.get(pipelineKey(name, overrides)); }
+  compiled(name: string, overrides: Overrides = {}): GPUComputePipeline | undefined {
+    return this.pipelines.get(pipelineKey(name, overrides));
+  }
 
   /**
    * Compiles a pipeline without blocking the caller's thread; resolves once `pipeline()` has it. A
@@ -188,16 +255,27 @@ export class KernelRegistry {
     if (this.pipelines.has(key)) return Promise.resolve();
     let compiling = this.compiling.get(key);
     if (!compiling) {
-      const kernel = this.get(name), descriptor = this.pipelineDescriptor(kernel, overrides);
-      compiling = paced(() => this.device.createComputePipelineAsync(descriptor)).then((pipeline) => {
-        this.pipelines.set(key, pipeline);
-        this.compiles.async++;
-      }, async (error: Error) => {
-        // the pipeline error only says the module is invalid; the WGSL compiler's own words are here
-        const { messages } = await kernel.module.getCompilationInfo();
-        const errors = messages.filter((m) => m.type === 'error').map((m) => `${m.message} (line ${m.lineNum} of the prelude + shader)`);
-        throw new Error(`kernel ${name}${key === name ? '' : ` (${key})`}: does not compile: ${errors.join('; ') || error.message}`, { cause: error });
-      }).finally(() => this.compiling.delete(key));
+      const kernel = this.get(name),
+        descriptor = this.pipelineDescriptor(kernel, overrides);
+      compiling = paced(() => this.device.createComputePipelineAsync(descriptor))
+        .then(
+          (pipeline) => {
+            this.pipelines.set(key, pipeline);
+            this.compiles.async++;
+          },
+          async (error: Error) => {
+            // the pipeline error only says the module is invalid; the WGSL compiler's own words are here
+            const { messages } = await kernel.module.getCompilationInfo();
+            const errors = messages
+              .filter((m) => m.type === 'error')
+              .map((m) => `${m.message} (line ${m.lineNum} of the prelude + shader)`);
+            throw new Error(
+              `kernel ${name}${key === name ? '' : ` (${key})`}: does not compile: ${errors.join('; ') || error.message}`,
+              { cause: error },
+            );
+          },
+        )
+        .finally(() => this.compiling.delete(key));
       this.compiling.set(key, compiling);
     }
     return compiling;
@@ -214,15 +292,22 @@ export class KernelRegistry {
    */
   packParams(kernel: Kernel, values: ParamValues, view: DataView, base: number): void {
     for (const key in values) {
-      if (!kernel.params.has(key)) throw new Error(`kernel ${kernel.name}: params has no member '${key}'; members: ${[...kernel.params.keys()].join(', ')}`);
+      if (!kernel.params.has(key)) {
+        throw new Error(
+          `kernel ${kernel.name}: params has no member '${key}'; members: ${[...kernel.params.keys()].join(', ')}`,
+        );
+      }
     }
     for (const { name, offset, scalar, count } of kernel.params.values()) {
       const value = values[name];
       if (value === undefined) throw new Error(`kernel ${kernel.name}: params.${name} was not given`);
       const scalarGiven = typeof value === 'number';
-      if (!scalarGiven && value.length > count) throw new Error(`kernel ${kernel.name}: params.${name} holds ${count} values, got ${value.length}`);
+      if (!scalarGiven && value.length > count) {
+        throw new Error(`kernel ${kernel.name}: params.${name} holds ${count} values, got ${value.length}`);
+      }
       for (let j = 0; j < count; j++) {
-        const at = base + offset + 4 * j, v = scalarGiven ? (j === 0 ? value : 0) : (value[j] ?? 0);
+        const at = base + offset + 4 * j,
+          v = scalarGiven ? (j === 0 ? value : 0) : (value[j] ?? 0);
         if (scalar === 'f32') view.setFloat32(at, v, true);
         else if (scalar === 'i32') view.setInt32(at, v, true);
         else view.setUint32(at, v, true);

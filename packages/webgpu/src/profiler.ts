@@ -9,7 +9,11 @@ import { paced } from './dawn-pacing.js';
 import { BufferUsage, MapMode } from './gpu-flags.js';
 
 /** Per kernel: how many dispatches ran and their summed GPU time. */
-export interface KernelTime { kernel: string; calls: number; ms: number }
+export interface KernelTime {
+  kernel: string;
+  calls: number;
+  ms: number;
+}
 
 export const MAX_TIMED_DISPATCHES = 1024;
 
@@ -21,11 +25,20 @@ export class KernelProfiler {
   private readonly totals = new Map<string, KernelTime>();
 
   constructor(private readonly device: GPUDevice) {
-    this.querySet = device.createQuerySet({ label: 'kernel profiler', type: 'timestamp', count: 2 * MAX_TIMED_DISPATCHES });
-    this.resolved = device.createBuffer({ size: 16 * MAX_TIMED_DISPATCHES, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    this.querySet = device.createQuerySet({
+      label: 'kernel profiler',
+      type: 'timestamp',
+      count: 2 * MAX_TIMED_DISPATCHES,
+    });
+    this.resolved = device.createBuffer({
+      size: 16 * MAX_TIMED_DISPATCHES,
+      usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
+    });
   }
 
-  get full(): boolean { return this.names.length >= MAX_TIMED_DISPATCHES; }
+  get full(): boolean {
+    return this.names.length >= MAX_TIMED_DISPATCHES;
+  }
 
   /** The timestamp writes for the next dispatch's own pass. */
   next(kernel: string): GPUComputePassTimestampWrites {
@@ -43,17 +56,19 @@ export class KernelProfiler {
     encoder.resolveQuerySet(this.querySet, 0, 2 * names.length, this.resolved, 0);
     encoder.copyBufferToBuffer(this.resolved, 0, staging, 0, bytes);
     return () => {
-      this.pending.push(paced(() => staging.mapAsync(MapMode.READ)).then(() => {
-        const ns = new BigInt64Array(staging.getMappedRange());
-        names.forEach((kernel, i) => {
-          const total = this.totals.get(kernel) ?? { kernel, calls: 0, ms: 0 };
-          // a driver may give a pass end before its start (clocks per core); such a pass counts as 0
-          total.ms += Math.max(0, Number(ns[2 * i + 1] - ns[2 * i])) / 1e6;
-          total.calls++;
-          this.totals.set(kernel, total);
-        });
-        staging.destroy();
-      }));
+      this.pending.push(
+        paced(() => staging.mapAsync(MapMode.READ)).then(() => {
+          const ns = new BigInt64Array(staging.getMappedRange());
+          names.forEach((kernel, i) => {
+            const total = this.totals.get(kernel) ?? { kernel, calls: 0, ms: 0 };
+            // a driver may give a pass end before its start (clocks per core); such a pass counts as 0
+            total.ms += Math.max(0, Number(ns[2 * i + 1] - ns[2 * i])) / 1e6;
+            total.calls++;
+            this.totals.set(kernel, total);
+          });
+          staging.destroy();
+        }),
+      );
     };
   }
 

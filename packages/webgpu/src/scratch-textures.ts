@@ -17,7 +17,10 @@ export class ScratchTextures {
   /** Textures created so far (tests: after warm-up, training must not create any). */
   created = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly commands: CommandRecorder) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly commands: CommandRecorder,
+  ) {}
 
   /** A view of a width × height texture that pack kernels write and GEMMs read. */
   view(width: number, height: number): GPUTextureView {
@@ -27,7 +30,9 @@ export class ScratchTextures {
       this.kept.delete(key);
     } else {
       const texture = this.device.createTexture({
-        label: `scratch ${key}`, size: [width, height], format: 'rgba32float',
+        label: `scratch ${key}`,
+        size: [width, height],
+        format: 'rgba32float',
         usage: TextureUsage.TEXTURE_BINDING | TextureUsage.STORAGE_BINDING,
       });
       entry = { texture, view: texture.createView(), bytes: width * height * TEXEL_BYTES };

@@ -14,8 +14,20 @@ export interface TuningCache {
 /** localStorage, under `webgrad:<key>`. */
 export function localStorageTuningCache(storage: Storage): TuningCache {
   return {
-    async get(key) { try { return storage.getItem(`webgrad:${key}`) ?? undefined; } catch { return undefined; } },
-    async set(key, value) { try { storage.setItem(`webgrad:${key}`, value); } catch { /* full or denied: tune next time */ } },
+    async get(key) {
+      try {
+        return storage.getItem(`webgrad:${key}`) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async set(key, value) {
+      try {
+        storage.setItem(`webgrad:${key}`, value);
+      } catch {
+        /* full or denied: tune next time */
+      }
+    },
   };
 }
 
@@ -37,7 +49,9 @@ export function fileTuningCache(dir: string): TuningCache {
     const fs = await nodeFs();
     try {
       const parsed: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, unknown> : {};
+      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : {};
     } catch {
       return {}; // missing or unreadable: nothing cached
     }
@@ -64,10 +78,15 @@ export function fileTuningCache(dir: string): TuningCache {
 
 /** The platform's cache: localStorage in a page, the cache directory in Node, none elsewhere. */
 export function defaultTuningCache(): TuningCache | undefined {
-  const scope = globalThis as { localStorage?: Storage; process?: { versions?: { node?: string }; env: Record<string, string | undefined> } };
+  const scope = globalThis as {
+    localStorage?: Storage;
+    process?: { versions?: { node?: string }; env: Record<string, string | undefined> };
+  };
   if (scope.process?.versions?.node) {
     const env = scope.process.env;
-    const dir = env.WEBGRAD_CACHE_DIR || (env.XDG_CACHE_HOME ? `${env.XDG_CACHE_HOME}/webgrad` : env.HOME ? `${env.HOME}/.cache/webgrad` : undefined);
+    const dir =
+      env.WEBGRAD_CACHE_DIR ||
+      (env.XDG_CACHE_HOME ? `${env.XDG_CACHE_HOME}/webgrad` : env.HOME ? `${env.HOME}/.cache/webgrad` : undefined);
     return dir ? fileTuningCache(dir) : undefined;
   }
   try {

@@ -2,7 +2,20 @@
 // oracle for every kernel test and the fallback where no GPU exists; speed is not sought here.
 // Storage is a Float64Array for every dtype. Every op-code dispatch is a table keyed by the contract's
 // union (or a switch ending in a `never` check), so an op missing here does not compile.
-import type { Backend, BinaryOp, Conv2DGeometry, MatmulEpilogue, PoolKind, MatmulOptions, OptimizerHyper, OptimizerKind, ReduceOp, TensorInfo, UnaryGradOp, UnaryOp } from '../backend.js';
+import type {
+  Backend,
+  BinaryOp,
+  Conv2DGeometry,
+  MatmulEpilogue,
+  PoolKind,
+  MatmulOptions,
+  OptimizerHyper,
+  OptimizerKind,
+  ReduceOp,
+  TensorInfo,
+  UnaryGradOp,
+  UnaryOp,
+} from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
 import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
 import * as conv from './conv.js';
@@ -10,13 +23,15 @@ import * as loss from './loss.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
-const SELU_SCALE = 1.0507009873554805, SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805,
+  SELU_ALPHA = 1.6732632423543772;
 
 /** erf to float64 accuracy: its Taylor series for |x| < 2.5, the continued fraction of erfc beyond. */
 export function erf(x: number): number {
   const a = Math.abs(x);
   if (a < 2.5) {
-    let term = a, total = a;
+    let term = a,
+      total = a;
     for (let n = 1; n < 80; n++) {
       term *= (-a * a) / n;
       total += term / (2 * n + 1);
@@ -86,7 +101,11 @@ const binaryFns: { readonly [K in BinaryOp]: (a: number, b: number) => number } 
 };
 
 /** Each reduction as a fold: where it starts, how it takes in one element, and how it ends given the count. */
-interface Fold { readonly identity: number; readonly combine: (a: number, b: number) => number; readonly finish: (total: number, count: number) => number }
+interface Fold {
+  readonly identity: number;
+  readonly combine: (a: number, b: number) => number;
+  readonly finish: (total: number, count: number) => number;
+}
 const folds: { readonly [K in ReduceOp]: Fold } = {
   sum: { identity: 0, combine: (a, b) => a + b, finish: (total) => total },
   mean: { identity: 0, combine: (a, b) => a + b, finish: (total, count) => total / count },
@@ -100,7 +119,7 @@ function broadcastIndex(inShape: Shape, outShape: Shape): (i: number) => number 
   const outStrides = stridesOf(outShape);
   return (i) => {
     let offset = 0;
-    for (let d = 0; d < outShape.length; d++) offset += Math.floor(i / outStrides[d]) % outShape[d] * inStrides[d];
+    for (let d = 0; d < outShape.length; d++) offset += (Math.floor(i / outStrides[d]) % outShape[d]) * inStrides[d];
     return offset;
   };
 }
@@ -108,7 +127,9 @@ function broadcastIndex(inShape: Shape, outShape: Shape): (i: number) => number 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
 
-  describe(): string { return 'CPU reference (float64, TypeScript)'; }
+  describe(): string {
+    return 'CPU reference (float64, TypeScript)';
+  }
 
   write(data: ArrayLike<number>, _shape: Shape, dtype: DType): Float64Array {
     const out = Float64Array.from(data);
@@ -119,21 +140,34 @@ export class CpuBackend implements Backend {
     return x.dtype === 'int32' ? Int32Array.from(values(x)) : values(x).slice();
   }
 
-  dispose(): void { /* garbage collected */ }
+  dispose(): void {
+    /* garbage collected */
+  }
 
-  fill(shape: Shape, value: number): Float64Array { return new Float64Array(sizeOf(shape)).fill(value); }
+  fill(shape: Shape, value: number): Float64Array {
+    return new Float64Array(sizeOf(shape)).fill(value);
+  }
 
   broadcastTo(x: TensorInfo, shape: Shape): Float64Array {
-    const src = values(x), index = broadcastIndex(x.shape, shape);
+    const src = values(x),
+      index = broadcastIndex(x.shape, shape);
     return Float64Array.from({ length: sizeOf(shape) }, (_, i) => src[index(i)]);
   }
 
   /** dst[dstOffset + c·dstStrides] = src[srcOffset + c·srcStrides] for every coordinate c of `shape`. */
-  private copyStrided(src: Float64Array, srcOffset: number, srcStrides: readonly number[], dst: Float64Array,
-    dstOffset: number, dstStrides: readonly number[], shape: Shape): void {
+  private copyStrided(
+    src: Float64Array,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: Float64Array,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: Shape,
+  ): void {
     const strides = stridesOf(shape);
     for (let i = 0; i < sizeOf(shape); i++) {
-      let from = srcOffset, to = dstOffset;
+      let from = srcOffset,
+        to = dstOffset;
       for (let d = 0; d < shape.length; d++) {
         const c = Math.floor(i / strides[d]) % shape[d];
         from += c * srcStrides[d];
@@ -144,21 +178,39 @@ export class CpuBackend implements Backend {
   }
 
   transpose(x: TensorInfo, perm: readonly number[]): Float64Array {
-    const shape = perm.map((p) => x.shape[p]), strides = stridesOf(x.shape);
+    const shape = perm.map((p) => x.shape[p]),
+      strides = stridesOf(x.shape);
     const out = new Float64Array(sizeOf(shape));
-    this.copyStrided(values(x), 0, perm.map((p) => strides[p]), out, 0, stridesOf(shape), shape);
+    this.copyStrided(
+      values(x),
+      0,
+      perm.map((p) => strides[p]),
+      out,
+      0,
+      stridesOf(shape),
+      shape,
+    );
     return out;
   }
 
   slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): Float64Array {
     const strides = stridesOf(x.shape);
     const out = new Float64Array(sizeOf(size));
-    this.copyStrided(values(x), begin.reduce((o, b, d) => o + b * strides[d], 0), strides, out, 0, stridesOf(size), size);
+    this.copyStrided(
+      values(x),
+      begin.reduce((o, b, d) => o + b * strides[d], 0),
+      strides,
+      out,
+      0,
+      stridesOf(size),
+      size,
+    );
     return out;
   }
 
   concat(xs: readonly TensorInfo[], axis: number, outShape: Shape): Float64Array {
-    const out = new Float64Array(sizeOf(outShape)), outStrides = stridesOf(outShape);
+    const out = new Float64Array(sizeOf(outShape)),
+      outStrides = stridesOf(outShape);
     let at = 0;
     for (const x of xs) {
       this.copyStrided(values(x), 0, stridesOf(x.shape), out, at * outStrides[axis], outStrides, x.shape);
@@ -168,30 +220,51 @@ export class CpuBackend implements Backend {
   }
 
   pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): Float64Array {
-    const out = new Float64Array(sizeOf(outShape)).fill(value), outStrides = stridesOf(outShape);
-    this.copyStrided(values(x), 0, stridesOf(x.shape), out, before.reduce((o, b, d) => o + b * outStrides[d], 0), outStrides, x.shape);
+    const out = new Float64Array(sizeOf(outShape)).fill(value),
+      outStrides = stridesOf(outShape);
+    this.copyStrided(
+      values(x),
+      0,
+      stridesOf(x.shape),
+      out,
+      before.reduce((o, b, d) => o + b * outStrides[d], 0),
+      outStrides,
+      x.shape,
+    );
     return out;
   }
 
   gather(x: TensorInfo, indices: TensorInfo, axis: number): Float64Array {
-    const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1)), n = x.shape[axis];
-    const idx = values(indices), src = values(x), out = new Float64Array(outer * idx.length * inner);
+    const outer = sizeOf(x.shape.slice(0, axis)),
+      inner = sizeOf(x.shape.slice(axis + 1)),
+      n = x.shape[axis];
+    const idx = values(indices),
+      src = values(x),
+      out = new Float64Array(outer * idx.length * inner);
     const bad = idx.findIndex((k) => !(k >= 0 && k < n));
     if (bad >= 0) {
       const count = idx.filter((k) => !(k >= 0 && k < n)).length;
-      throw new Error(`gather: ${count} ind${count > 1 ? 'ices' : 'ex'} out of range [0, ${n}), the first at position ${bad} of the indices (${idx[bad]})`);
+      throw new Error(
+        `gather: ${count} ind${count > 1 ? 'ices' : 'ex'} out of range [0, ${n}), the first at position ${bad} of the indices (${idx[bad]})`,
+      );
     }
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < idx.length; j++) {
-        for (let i = 0; i < inner; i++) out[(o * idx.length + j) * inner + i] = idx[j] >= 0 && idx[j] < n ? src[(o * n + idx[j]) * inner + i] : 0;
+        for (let i = 0; i < inner; i++) {
+          out[(o * idx.length + j) * inner + i] = idx[j] >= 0 && idx[j] < n ? src[(o * n + idx[j]) * inner + i] : 0;
+        }
       }
     }
     return out;
   }
 
   gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): Float64Array {
-    const outer = sizeOf(xShape.slice(0, axis)), inner = sizeOf(xShape.slice(axis + 1)), n = xShape[axis];
-    const idx = values(indices), g = values(dy), out = new Float64Array(sizeOf(xShape));
+    const outer = sizeOf(xShape.slice(0, axis)),
+      inner = sizeOf(xShape.slice(axis + 1)),
+      n = xShape[axis];
+    const idx = values(indices),
+      g = values(dy),
+      out = new Float64Array(sizeOf(xShape));
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < idx.length; j++) {
         if (idx[j] < 0 || idx[j] >= n) continue;
@@ -202,32 +275,48 @@ export class CpuBackend implements Backend {
   }
 
   oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): Float64Array {
-    const idx = values(indices), out = new Float64Array(idx.length * depth).fill(offValue);
-    idx.forEach((c, n) => { if (c >= 0 && c < depth) out[n * depth + c] = onValue; });
+    const idx = values(indices),
+      out = new Float64Array(idx.length * depth).fill(offValue);
+    idx.forEach((c, n) => {
+      if (c >= 0 && c < depth) out[n * depth + c] = onValue;
+    });
     return out;
   }
 
   cast(x: TensorInfo, dtype: DType): Float64Array {
     // saturating, as WGSL's f32 → i32 conversion is
-    return dtype === 'int32' ? values(x).map((v) => (Number.isNaN(v) ? 0 : Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(v))))) : values(x).slice();
+    return dtype === 'int32'
+      ? values(x).map((v) => (Number.isNaN(v) ? 0 : Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(v)))))
+      : values(x).slice();
   }
 
-  unary(op: UnaryOp, x: TensorInfo, alpha = 0): Float64Array { return values(x).map((v) => unaryFns[op](v, alpha)); }
+  unary(op: UnaryOp, x: TensorInfo, alpha = 0): Float64Array {
+    return values(x).map((v) => unaryFns[op](v, alpha));
+  }
 
   unaryGrad(op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha = 0): Float64Array {
-    const xs = values(x), ys = values(y), f = derivativeFns[op];
+    const xs = values(x),
+      ys = values(y),
+      f = derivativeFns[op];
     return values(dy).map((g, i) => g * f(xs[i], ys[i], alpha));
   }
 
   where(condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): Float64Array {
-    const cv = values(condition), av = values(a), bv = values(b);
-    const ic = broadcastIndex(condition.shape, outShape), ia = broadcastIndex(a.shape, outShape), ib = broadcastIndex(b.shape, outShape);
+    const cv = values(condition),
+      av = values(a),
+      bv = values(b);
+    const ic = broadcastIndex(condition.shape, outShape),
+      ia = broadcastIndex(a.shape, outShape),
+      ib = broadcastIndex(b.shape, outShape);
     return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => (cv[ic(i)] !== 0 ? av[ia(i)] : bv[ib(i)]));
   }
 
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): Float64Array {
-    const av = values(a), bv = values(b), f = binaryFns[op];
-    const ia = broadcastIndex(a.shape, outShape), ib = broadcastIndex(b.shape, outShape);
+    const av = values(a),
+      bv = values(b),
+      f = binaryFns[op];
+    const ia = broadcastIndex(a.shape, outShape),
+      ib = broadcastIndex(b.shape, outShape);
     return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => f(av[ia(i)], bv[ib(i)]));
   }
 
@@ -239,10 +328,11 @@ export class CpuBackend implements Backend {
     const out = new Float64Array(sizeOf(keptShape)).fill(fold.identity);
     const src = values(x);
     for (let i = 0; i < src.length; i++) {
-      let o = 0, k = 0;
+      let o = 0,
+        k = 0;
       for (let d = 0; d < x.shape.length; d++) {
         if (axes.includes(d)) continue;
-        o += Math.floor(i / inStrides[d]) % x.shape[d] * keptStrides[k++];
+        o += (Math.floor(i / inStrides[d]) % x.shape[d]) * keptStrides[k++];
       }
       out[o] = fold.combine(out[o], src[i]);
     }
@@ -250,9 +340,20 @@ export class CpuBackend implements Backend {
     return out.map((total) => fold.finish(total, count));
   }
 
-  optimizerStep(kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[], h: OptimizerHyper, scale?: TensorInfo): void {
-    const theta = values(param), grads = values(grad), s0 = state[0] && values(state[0]), s1 = state[1] && values(state[1]);
-    const factor = scale ? values(scale)[0] : 1, lr = h.learningRate;
+  optimizerStep(
+    kind: OptimizerKind,
+    param: TensorInfo,
+    grad: TensorInfo,
+    state: readonly TensorInfo[],
+    h: OptimizerHyper,
+    scale?: TensorInfo,
+  ): void {
+    const theta = values(param),
+      grads = values(grad),
+      s0 = state[0] && values(state[0]),
+      s1 = state[1] && values(state[1]);
+    const factor = scale ? values(scale)[0] : 1,
+      lr = h.learningRate;
     for (let i = 0; i < theta.length; i++) {
       let g = grads[i] * factor;
       if (h.clipValue > 0) g = Math.min(h.clipValue, Math.max(-h.clipValue, g));
@@ -308,7 +409,9 @@ export class CpuBackend implements Backend {
     return bernoulliValues(sizeOf(shape), seed, p, stream);
   }
 
-  assign(target: TensorInfo, source: TensorInfo): void { values(target).set(values(source)); }
+  assign(target: TensorInfo, source: TensorInfo): void {
+    values(target).set(values(source));
+  }
 
   clipScale(sumSquares: TensorInfo, clipNorm: number): Float64Array {
     const norm = Math.sqrt(values(sumSquares)[0]);
@@ -316,7 +419,10 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): Float64Array {
-    const act = !epilogue || epilogue.activation === 'linear' ? (z: number) => z : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
+    const act =
+      !epilogue || epilogue.activation === 'linear'
+        ? (z: number) => z
+        : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
     return conv.conv2d(values(x), values(filter), g, filter.shape[3], epilogue?.bias && values(epilogue.bias), act);
   }
 
@@ -328,7 +434,9 @@ export class CpuBackend implements Backend {
     return conv.conv2dFilterGrad(values(x), values(dy), g, dy.shape[3]);
   }
 
-  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): Float64Array { return conv.pool2d(kind, values(x), g); }
+  pool2d(kind: PoolKind, x: TensorInfo, g: Conv2DGeometry): Float64Array {
+    return conv.pool2d(kind, values(x), g);
+  }
 
   pool2dGrad(kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): Float64Array {
     return conv.pool2dGrad(kind, values(x), values(dy), g);
@@ -339,8 +447,11 @@ export class CpuBackend implements Backend {
   }
 
   argmax(x: TensorInfo, axis: number): Float64Array {
-    const n = x.shape[axis], inner = sizeOf(x.shape.slice(axis + 1)), outer = sizeOf(x.shape.slice(0, axis));
-    const src = values(x), out = new Float64Array(outer * inner);
+    const n = x.shape[axis],
+      inner = sizeOf(x.shape.slice(axis + 1)),
+      outer = sizeOf(x.shape.slice(0, axis));
+    const src = values(x),
+      out = new Float64Array(outer * inner);
     for (let o = 0; o < out.length; o++) {
       const base = Math.floor(o / inner) * n * inner + (o % inner);
       let best = 0;
@@ -350,20 +461,36 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  softmax(x: TensorInfo, log: boolean): Float64Array { return loss.softmax(x, log); }
-  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Float64Array { return loss.softmaxGrad(y, dy, log); }
-  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array { return loss.softmaxCrossEntropy(logits, labels); }
+  softmax(x: TensorInfo, log: boolean): Float64Array {
+    return loss.softmax(x, log);
+  }
+  softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Float64Array {
+    return loss.softmaxGrad(y, dy, log);
+  }
+  softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array {
+    return loss.softmaxCrossEntropy(logits, labels);
+  }
   softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): Float64Array {
     return loss.softmaxCrossEntropyGrad(logits, labels, dy);
   }
 
-  matmul(a: TensorInfo, b: TensorInfo, batch: number, { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): Float64Array {
-    const [batchA, ra, ca] = a.shape, [batchB, rb, cb] = b.shape;
+  matmul(
+    a: TensorInfo,
+    b: TensorInfo,
+    batch: number,
+    { transposeA, transposeB }: MatmulOptions,
+    epilogue?: MatmulEpilogue,
+  ): Float64Array {
+    const [batchA, ra, ca] = a.shape,
+      [batchB, rb, cb] = b.shape;
     const [m, k] = transposeA ? [ca, ra] : [ra, ca];
     const n = transposeB ? rb : cb;
-    const av = values(a), bv = values(b), out = new Float64Array(batch * m * n);
+    const av = values(a),
+      bv = values(b),
+      out = new Float64Array(batch * m * n);
     for (let t = 0; t < batch; t++) {
-      const ao = batchA === 1 ? 0 : t * ra * ca, bo = batchB === 1 ? 0 : t * rb * cb;
+      const ao = batchA === 1 ? 0 : t * ra * ca,
+        bo = batchB === 1 ? 0 : t * rb * cb;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let acc = 0;
@@ -376,7 +503,10 @@ export class CpuBackend implements Backend {
     }
     if (!epilogue) return out;
     const bias = epilogue.bias && values(epilogue.bias);
-    const act = epilogue.activation === 'linear' ? (z: number) => z : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
+    const act =
+      epilogue.activation === 'linear'
+        ? (z: number) => z
+        : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
     return out.map((z, e) => act(bias ? z + bias[e % n] : z));
   }
 }

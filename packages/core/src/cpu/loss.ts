@@ -6,7 +6,8 @@ const values = (x: TensorInfo) => x.storage as Float64Array;
 
 /** Each row of x viewed as [rows, cols], with its max and log-sum-exp. */
 function rows(x: TensorInfo): { cols: number; row: (r: number) => Float64Array; lse: (row: Float64Array) => number } {
-  const cols = x.shape[x.shape.length - 1], src = values(x);
+  const cols = x.shape[x.shape.length - 1],
+    src = values(x);
   return {
     cols,
     row: (r) => src.subarray(r * cols, (r + 1) * cols),
@@ -18,16 +19,23 @@ function rows(x: TensorInfo): { cols: number; row: (r: number) => Float64Array; 
 }
 
 export function softmax(x: TensorInfo, log: boolean): Float64Array {
-  const { cols, row, lse } = rows(x), out = new Float64Array(sizeOf(x.shape));
+  const { cols, row, lse } = rows(x),
+    out = new Float64Array(sizeOf(x.shape));
   for (let r = 0; r < out.length / cols; r++) {
-    const z = row(r), l = lse(z);
-    z.forEach((v, c) => { out[r * cols + c] = log ? v - l : Math.exp(v - l); });
+    const z = row(r),
+      l = lse(z);
+    z.forEach((v, c) => {
+      out[r * cols + c] = log ? v - l : Math.exp(v - l);
+    });
   }
   return out;
 }
 
 export function softmaxGrad(y: TensorInfo, dy: TensorInfo, log: boolean): Float64Array {
-  const cols = y.shape[y.shape.length - 1], yv = values(y), g = values(dy), out = new Float64Array(yv.length);
+  const cols = y.shape[y.shape.length - 1],
+    yv = values(y),
+    g = values(dy),
+    out = new Float64Array(yv.length);
   for (let r = 0; r < yv.length / cols; r++) {
     let total = 0;
     for (let c = 0; c < cols; c++) total += log ? g[r * cols + c] : g[r * cols + c] * yv[r * cols + c];
@@ -53,19 +61,28 @@ function labelRow(labels: TensorInfo, classes: number): (r: number) => (c: numbe
 }
 
 export function softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array {
-  const { cols, row, lse } = rows(logits), p = labelRow(labels, cols);
+  const { cols, row, lse } = rows(logits),
+    p = labelRow(labels, cols);
   return Float64Array.from({ length: sizeOf(logits.shape) / cols }, (_, r) => {
-    const z = row(r), l = lse(z), pr = p(r);
+    const z = row(r),
+      l = lse(z),
+      pr = p(r);
     return z.reduce((loss, v, c) => (pr(c) === 0 ? loss : loss + pr(c) * (l - v)), 0); // 0·log 0 counts as 0
   });
 }
 
 export function softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): Float64Array {
-  const { cols, row, lse } = rows(logits), p = labelRow(labels, cols), g = values(dy);
+  const { cols, row, lse } = rows(logits),
+    p = labelRow(labels, cols),
+    g = values(dy);
   const out = new Float64Array(sizeOf(logits.shape));
   for (let r = 0; r < out.length / cols; r++) {
-    const z = row(r), l = lse(z), pr = p(r);
-    z.forEach((v, c) => { out[r * cols + c] = (Math.exp(v - l) - pr(c)) * g[r]; });
+    const z = row(r),
+      l = lse(z),
+      pr = p(r);
+    z.forEach((v, c) => {
+      out[r * cols + c] = (Math.exp(v - l) - pr(c)) * g[r];
+    });
   }
   return out;
 }

@@ -17,27 +17,73 @@ const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v
 function axisGeometry(op: string, size: number, kernel: number, stride: number, dilation: number, padding: Padding) {
   const span = (kernel - 1) * dilation + 1;
   if (padding === 'valid') {
-    if (span > size) throw new Error(`${op}: a window of ${span} (kernel ${kernel}, dilation ${dilation}) is larger than the input's ${size} with 'valid' padding`);
+    if (span > size) {
+      throw new Error(
+        `${op}: a window of ${span} (kernel ${kernel}, dilation ${dilation}) is larger than the input's ${size} with 'valid' padding`,
+      );
+    }
     return { out: Math.floor((size - span) / stride) + 1, pad: 0 };
   }
   const out = Math.ceil(size / stride);
   return { out, pad: Math.floor(Math.max((out - 1) * stride + span - size, 0) / 2) };
 }
 
-export function convGeometry(op: string, xShape: readonly number[], kh: number, kw: number, strides: Pair, padding: Padding, dilations: Pair): Conv2DGeometry {
+export function convGeometry(
+  op: string,
+  xShape: readonly number[],
+  kh: number,
+  kw: number,
+  strides: Pair,
+  padding: Padding,
+  dilations: Pair,
+): Conv2DGeometry {
   const [N, H, W, C] = xShape;
-  const [strideH, strideW] = pair(strides), [dilationH, dilationW] = pair(dilations);
-  for (const [name, v] of [['kernel sizes', kh], ['kernel sizes', kw], ['strides', strideH], ['strides', strideW], ['dilations', dilationH], ['dilations', dilationW]] as const) {
+  const [strideH, strideW] = pair(strides),
+    [dilationH, dilationW] = pair(dilations);
+  for (const [name, v] of [
+    ['kernel sizes', kh],
+    ['kernel sizes', kw],
+    ['strides', strideH],
+    ['strides', strideW],
+    ['dilations', dilationH],
+    ['dilations', dilationW],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${op}: ${name} must be positive integers, got ${v}`);
   }
-  if (padding !== 'same' && padding !== 'valid') throw new Error(`${op}: padding must be 'same' or 'valid', got '${padding as string}'`);
-  const h = axisGeometry(op, H, kh, strideH, dilationH, padding), w = axisGeometry(op, W, kw, strideW, dilationW, padding);
-  return { N, H, W, C, OH: h.out, OW: w.out, KH: kh, KW: kw, strideH, strideW, dilationH, dilationW, padTop: h.pad, padLeft: w.pad };
+  if (padding !== 'same' && padding !== 'valid') {
+    throw new Error(`${op}: padding must be 'same' or 'valid', got '${padding as string}'`);
+  }
+  const h = axisGeometry(op, H, kh, strideH, dilationH, padding),
+    w = axisGeometry(op, W, kw, strideW, dilationW, padding);
+  return {
+    N,
+    H,
+    W,
+    C,
+    OH: h.out,
+    OW: w.out,
+    KH: kh,
+    KW: kw,
+    strideH,
+    strideW,
+    dilationH,
+    dilationW,
+    padTop: h.pad,
+    padLeft: w.pad,
+  };
 }
 
-export interface Conv2DAttrs { readonly geometry: Conv2DGeometry; readonly activation: FusedActivation }
-export interface PoolAttrs { readonly geometry: Conv2DGeometry; readonly kind: PoolKind }
-export interface TranslateAttrs { readonly direction: 1 | -1 }
+export interface Conv2DAttrs {
+  readonly geometry: Conv2DGeometry;
+  readonly activation: FusedActivation;
+}
+export interface PoolAttrs {
+  readonly geometry: Conv2DGeometry;
+  readonly kind: PoolKind;
+}
+export interface TranslateAttrs {
+  readonly direction: 1 | -1;
+}
 
 const inputGradOp: OpDef<Conv2DAttrs> = {
   name: 'conv2dInputGrad',
@@ -63,7 +109,10 @@ const translateOp: OpDef<TranslateAttrs> = {
   name: 'translate',
   infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   kernel: (backend, [x, shifts], { direction }) => backend.translate(x, shifts, direction),
-  grad: (dy, [, shifts], _, { direction }) => [() => runOp(translateOp, [dy, shifts], { direction: direction === 1 ? -1 : 1 }), null],
+  grad: (dy, [, shifts], _, { direction }) => [
+    () => runOp(translateOp, [dy, shifts], { direction: direction === 1 ? -1 : 1 }),
+    null,
+  ],
 };
 
 export const convOps = {
@@ -71,11 +120,16 @@ export const convOps = {
   conv2d: {
     name: 'conv2d',
     infer: ([x, filter], { geometry: g }) => ({ shape: [g.N, g.OH, g.OW, filter.shape[3]], dtype: x.dtype }),
-    kernel: (backend, [x, filter, bias], { geometry, activation }) => backend.conv2d(x, filter, geometry, { bias, activation }),
+    kernel: (backend, [x, filter, bias], { geometry, activation }) =>
+      backend.conv2d(x, filter, geometry, { bias, activation }),
     grad: (dy, [x, filter], y, attrs) => {
       let dz: Tensor | undefined;
       const gradZ = () => (dz ??= activationGrad(attrs.activation, y, dy));
-      return [() => runOp(inputGradOp, [gradZ(), filter], attrs), () => runOp(filterGradOp, [x, gradZ()], attrs), () => gradZ()];
+      return [
+        () => runOp(inputGradOp, [gradZ(), filter], attrs),
+        () => runOp(filterGradOp, [x, gradZ()], attrs),
+        () => gradZ(),
+      ];
     },
   } satisfies OpDef<Conv2DAttrs>,
   pool2d: {
@@ -97,46 +151,82 @@ export interface Conv2DArgs {
 }
 
 /** 2-D convolution of x [N, H, W, C] with filter [KH, KW, C, CO]; optional fused bias + activation. */
-export function conv2d(x: Tensor, filter: Tensor, { strides = 1, padding = 'valid', dilations = 1, bias, activation = 'linear' }: Conv2DArgs = {}): Tensor {
+export function conv2d(
+  x: Tensor,
+  filter: Tensor,
+  { strides = 1, padding = 'valid', dilations = 1, bias, activation = 'linear' }: Conv2DArgs = {},
+): Tensor {
   requireFloat('conv2d', x, filter);
-  if (x.rank !== 4) throw new Error(`conv2d: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
-  if (filter.rank !== 4) throw new Error(`conv2d: filter must be 4-D [height, width, in, out], got shape ${fmt(filter.shape)}`);
+  if (x.rank !== 4) {
+    throw new Error(`conv2d: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  }
+  if (filter.rank !== 4) {
+    throw new Error(`conv2d: filter must be 4-D [height, width, in, out], got shape ${fmt(filter.shape)}`);
+  }
   if (filter.shape[2] !== x.shape[3]) {
-    throw new Error(`conv2d: input has ${x.shape[3]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[2]} (shape ${fmt(filter.shape)})`);
+    throw new Error(
+      `conv2d: input has ${x.shape[3]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[2]} (shape ${fmt(filter.shape)})`,
+    );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== filter.shape[3])) {
-    throw new Error(`conv2d: bias of shape ${fmt(bias.shape)} does not fit ${filter.shape[3]} output channels; expected [${filter.shape[3]}]`);
+    throw new Error(
+      `conv2d: bias of shape ${fmt(bias.shape)} does not fit ${filter.shape[3]} output channels; expected [${filter.shape[3]}]`,
+    );
   }
-  if (!FUSED_ACTIVATIONS.includes(activation)) throw new Error(`conv2d: activation '${activation}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`);
+  if (!FUSED_ACTIVATIONS.includes(activation)) {
+    throw new Error(
+      `conv2d: activation '${activation}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`,
+    );
+  }
   const geometry = convGeometry('conv2d', x.shape, filter.shape[0], filter.shape[1], strides, padding, dilations);
   return runOp(convOps.conv2d, bias ? [x, filter, bias] : [x, filter], { geometry, activation });
 }
 
-export interface Conv1DArgs extends Omit<Conv2DArgs, 'strides' | 'dilations'> { stride?: number; dilation?: number }
+export interface Conv1DArgs extends Omit<Conv2DArgs, 'strides' | 'dilations'> {
+  stride?: number;
+  dilation?: number;
+}
 
 /** 1-D convolution of x [N, L, C] with filter [K, C, CO]: a conv2d over a height of 1 (reshapes are free). */
 export function conv1d(x: Tensor, filter: Tensor, { stride = 1, dilation = 1, ...rest }: Conv1DArgs = {}): Tensor {
   if (x.rank !== 3) throw new Error(`conv1d: input must be 3-D [batch, length, channels], got shape ${fmt(x.shape)}`);
   if (filter.rank !== 3) throw new Error(`conv1d: filter must be 3-D [width, in, out], got shape ${fmt(filter.shape)}`);
   if (filter.shape[1] !== x.shape[2]) {
-    throw new Error(`conv1d: input has ${x.shape[2]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[1]} (shape ${fmt(filter.shape)})`);
+    throw new Error(
+      `conv1d: input has ${x.shape[2]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[1]} (shape ${fmt(filter.shape)})`,
+    );
   }
-  const y = conv2d(reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]]), reshape(filter, [1, ...filter.shape]), { ...rest, strides: [1, stride], dilations: [1, dilation] });
+  const y = conv2d(reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]]), reshape(filter, [1, ...filter.shape]), {
+    ...rest,
+    strides: [1, stride],
+    dilations: [1, dilation],
+  });
   return reshape(y, [y.shape[0], y.shape[2], y.shape[3]]);
 }
 
-function pool(kind: PoolKind, op: string, x: Tensor, poolSize: Pair, strides: Pair | undefined, padding: Padding): Tensor {
+function pool(
+  kind: PoolKind,
+  op: string,
+  x: Tensor,
+  poolSize: Pair,
+  strides: Pair | undefined,
+  padding: Padding,
+): Tensor {
   requireFloat(op, x);
-  if (x.rank !== 4) throw new Error(`${op}: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  if (x.rank !== 4) {
+    throw new Error(`${op}: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  }
   const [kh, kw] = pair(poolSize);
   const geometry = convGeometry(op, x.shape, kh, kw, strides ?? poolSize, padding, 1);
   return runOp(convOps.pool2d, [x], { geometry, kind });
 }
 
 /** The max over each poolSize window (strides default to the window). */
-export const maxPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor => pool('max', 'maxPool2d', x, poolSize, strides, padding);
+export const maxPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor =>
+  pool('max', 'maxPool2d', x, poolSize, strides, padding);
 /** The mean over each poolSize window, padding not counted. */
-export const avgPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor => pool('avg', 'avgPool2d', x, poolSize, strides, padding);
+export const avgPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor =>
+  pool('avg', 'avgPool2d', x, poolSize, strides, padding);
 
 /**
  * Images x [N, H, W, C] each moved by whole pixels: shifts is int32 [N, 2] of (rows down, columns
@@ -144,9 +234,13 @@ export const avgPool2d = (x: Tensor, poolSize: Pair = 2, strides?: Pair, padding
  */
 export function translate(x: Tensor, shifts: Tensor): Tensor {
   requireFloat('translate', x);
-  if (x.rank !== 4) throw new Error(`translate: images must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  if (x.rank !== 4) {
+    throw new Error(`translate: images must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  }
   if (shifts.dtype !== 'int32' || shifts.rank !== 2 || shifts.shape[0] !== x.shape[0] || shifts.shape[1] !== 2) {
-    throw new Error(`translate: shifts of shape ${fmt(shifts.shape)} (${shifts.dtype}) do not fit images ${fmt(x.shape)}; expected int32 [${x.shape[0]}, 2]`);
+    throw new Error(
+      `translate: shifts of shape ${fmt(shifts.shape)} (${shifts.dtype}) do not fit images ${fmt(x.shape)}; expected int32 [${x.shape[0]}, 2]`,
+    );
   }
   return runOp(convOps.translate, [x, shifts], { direction: 1 });
 }

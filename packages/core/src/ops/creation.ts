@@ -9,14 +9,19 @@ export type TensorLike = number | NestedArray | Float32Array | Int32Array | Floa
 function inferShape(values: TensorLike): number[] {
   const shape: number[] = [];
   let v: unknown = values;
-  while (Array.isArray(v)) { shape.push(v.length); v = v[0]; }
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
   if (ArrayBuffer.isView(values)) return [(values as Float32Array).length];
   return shape;
 }
 
 function flatten(values: TensorLike, shape: number[], axis = 0, out: number[] = []): number[] {
   if (axis === shape.length) {
-    if (typeof values !== 'number') throw new Error(`tensor: ragged nesting: expected a number at depth ${axis} for shape ${fmt(shape)}`);
+    if (typeof values !== 'number') {
+      throw new Error(`tensor: ragged nesting: expected a number at depth ${axis} for shape ${fmt(shape)}`);
+    }
     out.push(values);
     return out;
   }
@@ -33,10 +38,17 @@ function flatten(values: TensorLike, shape: number[], axis = 0, out: number[] = 
  */
 export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor {
   const type: DType = dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
-  if (type !== 'float32' && type !== 'int32') throw new Error(`tensor: unknown dtype '${type as string}'; expected 'float32' or 'int32'`);
+  if (type !== 'float32' && type !== 'int32') {
+    throw new Error(`tensor: unknown dtype '${type as string}'; expected 'float32' or 'int32'`);
+  }
   const nestedShape = inferShape(values);
-  const flat: ArrayLike<number> = ArrayBuffer.isView(values) ? (values as Float32Array)
-    : nestedShape.length > 1 ? flatten(values, nestedShape) : typeof values === 'number' ? [values] : (values as number[]);
+  const flat: ArrayLike<number> = ArrayBuffer.isView(values)
+    ? (values as Float32Array)
+    : nestedShape.length > 1
+      ? flatten(values, nestedShape)
+      : typeof values === 'number'
+        ? [values]
+        : (values as number[]);
   const outShape = shape ?? nestedShape;
   checkShape('tensor', outShape);
   if (sizeOf(outShape) !== flat.length) {
@@ -45,7 +57,9 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
     if (typeof v !== 'number') throw new Error(`tensor: value ${i} is ${typeof v}, expected a number`);
-    if (type === 'int32' && !Number.isInteger(v)) throw new Error(`tensor: int32 value ${i} is ${v}, expected an integer`);
+    if (type === 'int32' && !Number.isInteger(v)) {
+      throw new Error(`tensor: int32 value ${i} is ${v}, expected an integer`);
+    }
   }
   const backend = currentBackend();
   return makeTensor(backend.write(flat, outShape, type), [...outShape], type, backend);
@@ -53,17 +67,25 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor
 
 export const scalar = (value: number, dtype: DType = 'float32'): Tensor => tensor(value, [], dtype);
 
-export interface FillAttrs { readonly shape: Shape; readonly value: number; readonly dtype: DType }
+export interface FillAttrs {
+  readonly shape: Shape;
+  readonly value: number;
+  readonly dtype: DType;
+}
 const fillOp: OpDef<FillAttrs> = {
   name: 'fill',
-  infer: (_, { shape, dtype }) => { checkShape('fill', shape); return { shape, dtype }; },
+  infer: (_, { shape, dtype }) => {
+    checkShape('fill', shape);
+    return { shape, dtype };
+  },
   kernel: (backend, _, { shape, value, dtype }) => backend.fill(shape, value, dtype),
   grad: 'nonDifferentiable',
 };
 
 export const creationOps = { fill: fillOp };
 
-export const fill = (shape: Shape, value: number, dtype: DType = 'float32'): Tensor => runOp(fillOp, [], { shape: [...shape], value, dtype });
+export const fill = (shape: Shape, value: number, dtype: DType = 'float32'): Tensor =>
+  runOp(fillOp, [], { shape: [...shape], value, dtype });
 export const zeros = (shape: Shape, dtype: DType = 'float32'): Tensor => fill(shape, 0, dtype);
 export const ones = (shape: Shape, dtype: DType = 'float32'): Tensor => fill(shape, 1, dtype);
 /** Zeros of x's shape and dtype, on x's backend. */

@@ -11,18 +11,25 @@ import { asTensor } from './creation.js';
 
 export function requireFloat(op: string, ...inputs: readonly Tensor[]): void {
   for (const t of inputs) {
-    if (t.dtype !== 'float32') throw new Error(`${op}: expected float32 input, got ${t.dtype} (shape ${fmt(t.shape)}); this op is float-only`);
+    if (t.dtype !== 'float32') {
+      throw new Error(`${op}: expected float32 input, got ${t.dtype} (shape ${fmt(t.shape)}); this op is float-only`);
+    }
   }
 }
 
 const unaryDef = (name: UnaryOp, grad: GradRule<undefined>): OpDef<undefined> => ({
   name,
-  infer: ([x]) => { requireFloat(name, x); return { shape: x.shape, dtype: x.dtype }; },
+  infer: ([x]) => {
+    requireFloat(name, x);
+    return { shape: x.shape, dtype: x.dtype };
+  },
   kernel: (backend, [x]) => backend.unary(name, x),
   grad,
 });
 
-export interface AlphaAttrs { readonly alpha: number }
+export interface AlphaAttrs {
+  readonly alpha: number;
+}
 
 // dx = dy * f'(x), fused into one kernel; the derivative of a derivative is not needed yet.
 const unaryGradDef = (name: UnaryGradOp): OpDef<AlphaAttrs> => ({
@@ -31,12 +38,17 @@ const unaryGradDef = (name: UnaryGradOp): OpDef<AlphaAttrs> => ({
   kernel: (backend, [x, y, dy], { alpha }) => backend.unaryGrad(name, x, y, dy, alpha),
   grad: 'nonDifferentiable',
 });
-const unaryGradOps = Object.fromEntries(UNARY_GRAD_OPS.map((name) => [name, unaryGradDef(name)])) as Record<UnaryGradOp, OpDef<AlphaAttrs>>;
+const unaryGradOps = Object.fromEntries(UNARY_GRAD_OPS.map((name) => [name, unaryGradDef(name)])) as Record<
+  UnaryGradOp,
+  OpDef<AlphaAttrs>
+>;
 
 /** dy · f'(x) in one kernel, from x and y = f(x). */
 export const derivative = (op: UnaryGradOp, x: Tensor, y: Tensor, dy: Tensor, alpha = 0): Tensor =>
   runOp(unaryGradOps[op], [x, y, dy], { alpha });
-const fusedGrad = (op: UnaryGradOp): GradRule<undefined> => (dy, [x], y) => [() => derivative(op, x, y, dy)];
+const fusedGrad =
+  (op: UnaryGradOp): GradRule<undefined> =>
+  (dy, [x], y) => [() => derivative(op, x, y, dy)];
 
 /** The unary ops with an α attribute; the others take none. */
 export type AlphaUnaryOp = 'leakyRelu' | 'elu';
@@ -45,12 +57,18 @@ export type ElementwiseBinaryOp = Exclude<BinaryOp, 'sigmoidBce'>;
 
 const alphaDef = (name: AlphaUnaryOp): OpDef<AlphaAttrs> => ({
   name,
-  infer: ([x]) => { requireFloat(name, x); return { shape: x.shape, dtype: x.dtype }; },
+  infer: ([x]) => {
+    requireFloat(name, x);
+    return { shape: x.shape, dtype: x.dtype };
+  },
   kernel: (backend, [x], { alpha }) => backend.unary(name, x, alpha),
   grad: (dy, [x], y, { alpha }) => [() => derivative(name, x, y, dy, alpha)],
 });
 
-const comparisonDef = (name: BinaryOp): OpDef<undefined> => ({ ...binaryDef(name, () => []), grad: 'nonDifferentiable' });
+const comparisonDef = (name: BinaryOp): OpDef<undefined> => ({
+  ...binaryDef(name, () => []),
+  grad: 'nonDifferentiable',
+});
 
 /**
  * dy·f'(x) for a fused activation, from its output y alone: relu'(x) = 1[y > 0], σ' = y(1 - y),
@@ -91,7 +109,10 @@ export const unaryOps: { readonly [K in Exclude<UnaryOp, AlphaUnaryOp>]: OpDef<u
   isFinite: { ...unaryDef('isFinite', () => []), grad: 'nonDifferentiable' },
 };
 
-export const parameterisedOps: { readonly [K in AlphaUnaryOp]: OpDef<AlphaAttrs> } = { leakyRelu: alphaDef('leakyRelu'), elu: alphaDef('elu') };
+export const parameterisedOps: { readonly [K in AlphaUnaryOp]: OpDef<AlphaAttrs> } = {
+  leakyRelu: alphaDef('leakyRelu'),
+  elu: alphaDef('elu'),
+};
 
 export const binaryOps: { readonly [K in ElementwiseBinaryOp]: OpDef<undefined> } = {
   add: binaryDef('add', (dy) => [() => dy, () => dy]),
@@ -149,7 +170,9 @@ export const isFinite = (x: Tensor): Tensor => runOp(unaryOps.isFinite, [x], und
 export const gelu = (x: Tensor): Tensor => runOp(unaryOps.gelu, [x], undefined);
 
 const binary = (op: OpDef<undefined>, a: Tensor | number, b: Tensor | number): Tensor => {
-  if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op.name}: at least one input must be a Tensor`);
+  if (typeof a === 'number' && typeof b === 'number') {
+    throw new Error(`${op.name}: at least one input must be a Tensor`);
+  }
   const ta = asTensor(a, b as Tensor);
   return runOp(op, [ta, asTensor(b, ta)], undefined);
 };

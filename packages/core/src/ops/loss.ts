@@ -9,7 +9,9 @@ import { abs, add, derivative, minimum, mul, neg, requireFloat, square, sub } fr
 import { reshape } from './movement.js';
 import { mean } from './reduce.js';
 
-export interface LogAttrs { readonly log: boolean }
+export interface LogAttrs {
+  readonly log: boolean;
+}
 
 const softmaxGradOp: OpDef<LogAttrs> = {
   name: 'softmaxGrad',
@@ -39,13 +41,17 @@ const crossEntropyGradOp: OpDef<undefined> = {
 
 function checkLabels(logits: Tensor, labels: Tensor): void {
   requireFloat('softmaxCrossEntropy', logits);
-  if (logits.rank !== 2) throw new Error(`softmaxCrossEntropy: logits must be [batch, classes], got shape ${fmt(logits.shape)}`);
+  if (logits.rank !== 2) {
+    throw new Error(`softmaxCrossEntropy: logits must be [batch, classes], got shape ${fmt(logits.shape)}`);
+  }
   const [rows, classes] = logits.shape;
   const sparse = labels.dtype === 'int32' && sameShape(labels.shape, [rows]);
   const dense = labels.dtype === 'float32' && sameShape(labels.shape, logits.shape);
   if (!sparse && !dense) {
-    throw new Error(`softmaxCrossEntropy: labels of shape ${fmt(labels.shape)} (${labels.dtype}) do not match logits ${fmt(logits.shape)}; ` +
-      `expected [${rows}] int32 class indices or [${rows},${classes}] float32 probabilities`);
+    throw new Error(
+      `softmaxCrossEntropy: labels of shape ${fmt(labels.shape)} (${labels.dtype}) do not match logits ${fmt(logits.shape)}; ` +
+        `expected [${rows}] int32 class indices or [${rows},${classes}] float32 probabilities`,
+    );
   }
 }
 
@@ -54,7 +60,10 @@ export const lossOps = {
   logSoftmax: softmaxDef('logSoftmax'),
   softmaxCrossEntropy: {
     name: 'softmaxCrossEntropy',
-    infer: ([logits, labels]) => { checkLabels(logits, labels); return { shape: [logits.shape[0]], dtype: 'float32' }; },
+    infer: ([logits, labels]) => {
+      checkLabels(logits, labels);
+      return { shape: [logits.shape[0]], dtype: 'float32' };
+    },
     kernel: (backend, [logits, labels]) => backend.softmaxCrossEntropy(logits, labels),
     // d/dz = softmax(z) − p, times each row's dy, in one kernel; for probability labels (soft targets,
     // distillation) d/dp = −log softmax(z) per row; class indices get none
@@ -68,7 +77,9 @@ export const lossOps = {
     infer: ([logits, labels]) => {
       requireFloat('sigmoidBinaryCrossEntropy', logits, labels);
       if (!sameShape(logits.shape, labels.shape)) {
-        throw new Error(`sigmoidBinaryCrossEntropy: labels of shape ${fmt(labels.shape)} do not match logits ${fmt(logits.shape)}; expected the same shape`);
+        throw new Error(
+          `sigmoidBinaryCrossEntropy: labels of shape ${fmt(labels.shape)} do not match logits ${fmt(logits.shape)}; expected the same shape`,
+        );
       }
       return { shape: logits.shape, dtype: 'float32' };
     },
@@ -88,7 +99,8 @@ export const logSoftmax = (x: Tensor): Tensor => runOp(lossOps.logSoftmax, [x], 
  * or float32 probabilities / one-hot rows [batch, classes]. Out-of-range indices are reported as an
  * error by the next read (on the GPU) or at once (on the CPU).
  */
-export const softmaxCrossEntropy = (logits: Tensor, labels: Tensor): Tensor => runOp(lossOps.softmaxCrossEntropy, [logits, labels], undefined);
+export const softmaxCrossEntropy = (logits: Tensor, labels: Tensor): Tensor =>
+  runOp(lossOps.softmaxCrossEntropy, [logits, labels], undefined);
 
 /** Elementwise binary cross-entropy of sigmoid(logits) against labels in [0, 1]. */
 export const sigmoidBinaryCrossEntropy = (logits: Tensor, labels: Tensor): Tensor =>
@@ -96,7 +108,11 @@ export const sigmoidBinaryCrossEntropy = (logits: Tensor, labels: Tensor): Tenso
 
 function checkPair(op: string, yTrue: Tensor, yPred: Tensor): void {
   requireFloat(op, yTrue, yPred);
-  if (!sameShape(yTrue.shape, yPred.shape)) throw new Error(`${op}: yTrue of shape ${fmt(yTrue.shape)} does not match yPred ${fmt(yPred.shape)}; expected the same shape`);
+  if (!sameShape(yTrue.shape, yPred.shape)) {
+    throw new Error(
+      `${op}: yTrue of shape ${fmt(yTrue.shape)} does not match yPred ${fmt(yPred.shape)}; expected the same shape`,
+    );
+  }
 }
 
 /** mean((yPred − yTrue)²) over the last axis. */

@@ -7,20 +7,29 @@ import { FUSED_ACTIVATIONS, type FusedActivation } from '../backend.js';
 import { activationGrad, requireFloat } from './elementwise.js';
 import { broadcastTo } from './movement.js';
 
-export interface MatmulAttrs { readonly transposeA: boolean; readonly transposeB: boolean }
+export interface MatmulAttrs {
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+}
 
 const rows = (s: Shape) => s[s.length - 2];
 const cols = (s: Shape) => s[s.length - 1];
 
-function matmulShape(a: Shape, b: Shape, { transposeA, transposeB }: MatmulAttrs): { batch: number[]; m: number; n: number } {
+function matmulShape(
+  a: Shape,
+  b: Shape,
+  { transposeA, transposeB }: MatmulAttrs,
+): { batch: number[]; m: number; n: number } {
   if (a.length < 2 || b.length < 2) {
     throw new Error(`matmul: inputs must have rank >= 2, got shapes ${fmt(a)} and ${fmt(b)}`);
   }
   const [m, ka] = transposeA ? [cols(a), rows(a)] : [rows(a), cols(a)];
   const [kb, n] = transposeB ? [cols(b), rows(b)] : [rows(b), cols(b)];
   if (ka !== kb) {
-    throw new Error(`matmul: inner dimensions differ: ${fmt(a)}${transposeA ? 'ᵀ' : ''} · ${fmt(b)}${transposeB ? 'ᵀ' : ''} ` +
-      `multiplies ${m}×${ka} by ${kb}×${n}; expected equal inner sizes (${ka} vs ${kb})`);
+    throw new Error(
+      `matmul: inner dimensions differ: ${fmt(a)}${transposeA ? 'ᵀ' : ''} · ${fmt(b)}${transposeB ? 'ᵀ' : ''} ` +
+        `multiplies ${m}×${ka} by ${kb}×${n}; expected equal inner sizes (${ka} vs ${kb})`,
+    );
   }
   return { batch: broadcastShapes('matmul (batch axes)', a.slice(0, -2), b.slice(0, -2)), m, n };
 }
@@ -53,7 +62,10 @@ const matmulOp: OpDef<MatmulAttrs> = {
     () => (transposeB ? matmul(dy, a, true, transposeA) : matmul(a, dy, !transposeA, false)),
   ],
 };
-export interface FusedMatmulAttrs extends MatmulAttrs { readonly activation: FusedActivation; readonly hasBias: boolean }
+export interface FusedMatmulAttrs extends MatmulAttrs {
+  readonly activation: FusedActivation;
+  readonly hasBias: boolean;
+}
 
 // y = act(z), z = op(A)·op(B) + bias: dz from y, then the matmul rules on dz; the bias gradient is dz,
 // summed over rows and batch by the tape's un-broadcasting.
@@ -63,7 +75,9 @@ const fusedMatmulOp: OpDef<FusedMatmulAttrs> = {
     const out = matmulOp.infer([a, b], attrs);
     const n = out.shape[out.shape.length - 1];
     if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) {
-      throw new Error(`fusedMatmul: bias of shape ${fmt(bias.shape)} does not fit the result ${fmt(out.shape)}; expected [${n}]`);
+      throw new Error(
+        `fusedMatmul: bias of shape ${fmt(bias.shape)} does not fit the result ${fmt(out.shape)}; expected [${n}]`,
+      );
     }
     if (bias) requireFloat('fusedMatmul', bias);
     return out;
@@ -77,8 +91,10 @@ const fusedMatmulOp: OpDef<FusedMatmulAttrs> = {
     let dz: Tensor | undefined;
     const gradZ = () => (dz ??= activationGrad(attrs.activation, y, dy));
     return [
-      () => (attrs.transposeA ? matmul(b, gradZ(), attrs.transposeB, true) : matmul(gradZ(), b, false, !attrs.transposeB)),
-      () => (attrs.transposeB ? matmul(gradZ(), a, true, attrs.transposeA) : matmul(a, gradZ(), !attrs.transposeA, false)),
+      () =>
+        attrs.transposeA ? matmul(b, gradZ(), attrs.transposeB, true) : matmul(gradZ(), b, false, !attrs.transposeB),
+      () =>
+        attrs.transposeB ? matmul(gradZ(), a, true, attrs.transposeA) : matmul(a, gradZ(), !attrs.transposeA, false),
       () => gradZ(),
     ];
   },
@@ -97,9 +113,18 @@ export interface FusedMatmulArgs {
 }
 
 /** act(op(a)·op(b) + bias) in one kernel (TF.js's tf.fused.matMul): a Dense layer's forward pass. */
-export function fusedMatmul({ a, b, transposeA = false, transposeB = false, bias, activation = 'linear' }: FusedMatmulArgs): Tensor {
+export function fusedMatmul({
+  a,
+  b,
+  transposeA = false,
+  transposeB = false,
+  bias,
+  activation = 'linear',
+}: FusedMatmulArgs): Tensor {
   if (!FUSED_ACTIVATIONS.includes(activation)) {
-    throw new Error(`fusedMatmul: activation '${activation as string}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`);
+    throw new Error(
+      `fusedMatmul: activation '${activation as string}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`,
+    );
   }
   const attrs = { transposeA, transposeB, activation, hasBias: !!bias };
   const [ea, eb] = expandBatch(a, b, attrs);
@@ -111,4 +136,3 @@ export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   const attrs = { transposeA, transposeB };
   return runOp(matmulOp, expandBatch(a, b, attrs), attrs);
 }
-

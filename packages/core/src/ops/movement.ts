@@ -6,13 +6,32 @@ import { broadcastShapes, checkShape, fmt, normalizeAxes, sameShape, sizeOf, typ
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 
-export interface ShapeAttrs { readonly shape: Shape }
-export interface PermAttrs { readonly perm: readonly number[] }
-export interface SliceAttrs { readonly begin: readonly number[]; readonly size: readonly number[] }
-export interface PadAttrs { readonly before: readonly number[]; readonly shape: Shape; readonly value: number }
-export interface AxisAttrs { readonly axis: number }
-export interface OneHotAttrs { readonly depth: number; readonly onValue: number; readonly offValue: number }
-export interface CastAttrs { readonly dtype: DType }
+export interface ShapeAttrs {
+  readonly shape: Shape;
+}
+export interface PermAttrs {
+  readonly perm: readonly number[];
+}
+export interface SliceAttrs {
+  readonly begin: readonly number[];
+  readonly size: readonly number[];
+}
+export interface PadAttrs {
+  readonly before: readonly number[];
+  readonly shape: Shape;
+  readonly value: number;
+}
+export interface AxisAttrs {
+  readonly axis: number;
+}
+export interface OneHotAttrs {
+  readonly depth: number;
+  readonly onValue: number;
+  readonly offValue: number;
+}
+export interface CastAttrs {
+  readonly dtype: DType;
+}
 
 const inversePerm = (perm: readonly number[]) => perm.map((_, i) => perm.indexOf(i));
 
@@ -35,14 +54,18 @@ export const movementOps = {
     name: 'reshape',
     view: true,
     infer: ([x], { shape }) => ({ shape, dtype: x.dtype }),
-    kernel: () => { throw new Error('reshape is a view and runs no kernel'); },
+    kernel: () => {
+      throw new Error('reshape is a view and runs no kernel');
+    },
     grad: (dy, [x]) => [() => reshape(dy, x.shape)],
   } satisfies OpDef<ShapeAttrs>,
   broadcastTo: {
     name: 'broadcastTo',
     infer: ([x], { shape }) => {
       const out = broadcastShapes('broadcastTo', x.shape, shape);
-      if (!sameShape(out, shape)) throw new Error(`broadcastTo: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
+      if (!sameShape(out, shape)) {
+        throw new Error(`broadcastTo: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
+      }
       return { shape, dtype: x.dtype };
     },
     kernel: (backend, [x], { shape }) => backend.broadcastTo(x, shape),
@@ -71,12 +94,22 @@ export const movementOps = {
     kernel: (backend, xs, { axis }, out) => backend.concat(xs, axis, out.shape),
     grad: (dy, xs, _, { axis }) => {
       const starts = xs.map((_, i) => xs.slice(0, i).reduce((n, x) => n + x.shape[axis], 0));
-      return xs.map((x, i) => () => slice(dy, x.shape.map((_, d) => (d === axis ? starts[i] : 0)), x.shape));
+      return xs.map(
+        (x, i) => () =>
+          slice(
+            dy,
+            x.shape.map((_, d) => (d === axis ? starts[i] : 0)),
+            x.shape,
+          ),
+      );
     },
   } satisfies OpDef<AxisAttrs>,
   gather: {
     name: 'gather',
-    infer: ([x, indices], { axis }) => ({ shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype }),
+    infer: ([x, indices], { axis }) => ({
+      shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)],
+      dtype: x.dtype,
+    }),
     kernel: (backend, [x, indices], { axis }) => backend.gather(x, indices, axis),
     grad: (dy, [x, indices], _, { axis }) => [() => runOp(gatherGradOp, [dy, indices], { axis, shape: x.shape }), null],
   } satisfies OpDef<AxisAttrs>,
@@ -121,7 +154,9 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   if (p.length !== x.rank || !x.shape.every((_, i) => p.includes(i))) {
-    throw new Error(`transpose: perm [${p.join(',')}] is not a permutation of the ${x.rank} axes of shape ${fmt(x.shape)}`);
+    throw new Error(
+      `transpose: perm [${p.join(',')}] is not a permutation of the ${x.rank} axes of shape ${fmt(x.shape)}`,
+    );
   }
   if (p.every((a, i) => a === i)) return x;
   return runOp(movementOps.transpose, [x], { perm: [...p] });
@@ -131,8 +166,20 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   const full = x.shape.map((d, i) => (size?.[i] === undefined || size[i] === -1 ? d - (begin[i] ?? 0) : size[i]));
   const start = x.shape.map((_, i) => begin[i] ?? 0);
-  if (begin.length > x.rank || x.shape.some((d, i) => !Number.isInteger(start[i]) || !Number.isInteger(full[i]) || start[i] < 0 || full[i] < 0 || start[i] + full[i] > d)) {
-    throw new Error(`slice: begin [${begin.join(',')}] and size [${(size ?? []).join(',')}] do not fit inside shape ${fmt(x.shape)}`);
+  if (
+    begin.length > x.rank ||
+    x.shape.some(
+      (d, i) =>
+        !Number.isInteger(start[i]) ||
+        !Number.isInteger(full[i]) ||
+        start[i] < 0 ||
+        full[i] < 0 ||
+        start[i] + full[i] > d,
+    )
+  ) {
+    throw new Error(
+      `slice: begin [${begin.join(',')}] and size [${(size ?? []).join(',')}] do not fit inside shape ${fmt(x.shape)}`,
+    );
   }
   if (sameShape(full, x.shape)) return x;
   return runOp(movementOps.slice, [x], { begin: start, size: full });
@@ -140,8 +187,13 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 
 /** x surrounded by `paddings` [before, after] per axis, filled with `value`. */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
-  if (paddings.length !== x.rank || paddings.some(([b, a]) => !Number.isInteger(b) || !Number.isInteger(a) || b < 0 || a < 0)) {
-    throw new Error(`pad: expected ${x.rank} pairs of non-negative integers [before, after] for shape ${fmt(x.shape)}, got ${JSON.stringify(paddings)}`);
+  if (
+    paddings.length !== x.rank ||
+    paddings.some(([b, a]) => !Number.isInteger(b) || !Number.isInteger(a) || b < 0 || a < 0)
+  ) {
+    throw new Error(
+      `pad: expected ${x.rank} pairs of non-negative integers [before, after] for shape ${fmt(x.shape)}, got ${JSON.stringify(paddings)}`,
+    );
   }
   const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   return runOp(padOp, [x], { before: paddings.map(([b]) => b), shape, value });
@@ -154,8 +206,10 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const [a] = normalizeAxes('concat', first.shape, axis);
   for (const x of xs) {
     if (x.rank !== first.rank || x.dtype !== first.dtype || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new Error(`concat: shapes ${xs.map((t) => `${fmt(t.shape)} ${t.dtype}`).join(', ')} cannot be joined along axis ${axis}; ` +
-        'expected one dtype and equal sizes on every other axis');
+      throw new Error(
+        `concat: shapes ${xs.map((t) => `${fmt(t.shape)} ${t.dtype}`).join(', ')} cannot be joined along axis ${axis}; ` +
+          'expected one dtype and equal sizes on every other axis',
+      );
     }
   }
   if (xs.length === 1) return first;
@@ -165,20 +219,26 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 /** Elements of x along `axis` at int32 `indices`. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const [a] = normalizeAxes('gather', x.shape, axis);
-  if (indices.dtype !== 'int32') throw new Error(`gather: indices must be int32, got ${indices.dtype} (shape ${fmt(indices.shape)})`);
+  if (indices.dtype !== 'int32') {
+    throw new Error(`gather: indices must be int32, got ${indices.dtype} (shape ${fmt(indices.shape)})`);
+  }
   return runOp(movementOps.gather, [x, indices], { axis: a });
 }
 
 /** float32 one-hot rows of `depth` for int32 `indices` (an index outside [0, depth) gives offValue everywhere). */
 export function oneHot(indices: Tensor, depth: number, onValue = 1, offValue = 0): Tensor {
-  if (indices.dtype !== 'int32') throw new Error(`oneHot: indices must be int32, got ${indices.dtype} (shape ${fmt(indices.shape)})`);
+  if (indices.dtype !== 'int32') {
+    throw new Error(`oneHot: indices must be int32, got ${indices.dtype} (shape ${fmt(indices.shape)})`);
+  }
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`oneHot: depth ${depth} must be a positive integer`);
   return runOp(movementOps.oneHot, [indices], { depth, onValue, offValue });
 }
 
 /** x converted to `dtype` (float32 → int32 truncates toward zero). */
 export function cast(x: Tensor, dtype: DType): Tensor {
-  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`cast: unknown dtype '${dtype as string}'; expected 'float32' or 'int32'`);
+  if (dtype !== 'float32' && dtype !== 'int32') {
+    throw new Error(`cast: unknown dtype '${dtype as string}'; expected 'float32' or 'int32'`);
+  }
   if (dtype === x.dtype) return x;
   return runOp(movementOps.cast, [x], { dtype });
 }

@@ -6,27 +6,49 @@ import { checkShape, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 
-export interface RandomOptions { seed: number; stream?: number }
+export interface RandomOptions {
+  seed: number;
+  stream?: number;
+}
 
 /** a, b: low/high (uniform), mean/std (normal), p/unused (bernoulli). */
-export interface RandomAttrs { readonly shape: Shape; readonly seed: number; readonly stream: number; readonly a: number; readonly b: number }
+export interface RandomAttrs {
+  readonly shape: Shape;
+  readonly seed: number;
+  readonly stream: number;
+  readonly a: number;
+  readonly b: number;
+}
 
 const randomDef = (name: string, kernel: OpDef<RandomAttrs>['kernel']): OpDef<RandomAttrs> => ({
   name,
-  infer: (_, { shape }) => { checkShape(name, shape); return { shape, dtype: 'float32' }; },
+  infer: (_, { shape }) => {
+    checkShape(name, shape);
+    return { shape, dtype: 'float32' };
+  },
   kernel,
   grad: 'nonDifferentiable',
 });
 
 export const randomOps = {
-  randomUniform: randomDef('randomUniform', (backend, _, { shape, seed, a, b, stream }) => backend.randomUniform(shape, seed, a, b, stream)),
-  randomNormal: randomDef('randomNormal', (backend, _, { shape, seed, a, b, stream }) => backend.randomNormal(shape, seed, a, b, stream)),
-  bernoulli: randomDef('bernoulli', (backend, _, { shape, seed, a, stream }) => backend.bernoulli(shape, seed, a, stream)),
+  randomUniform: randomDef('randomUniform', (backend, _, { shape, seed, a, b, stream }) =>
+    backend.randomUniform(shape, seed, a, b, stream),
+  ),
+  randomNormal: randomDef('randomNormal', (backend, _, { shape, seed, a, b, stream }) =>
+    backend.randomNormal(shape, seed, a, b, stream),
+  ),
+  bernoulli: randomDef('bernoulli', (backend, _, { shape, seed, a, stream }) =>
+    backend.bernoulli(shape, seed, a, stream),
+  ),
 };
 
 function attrs(op: string, shape: Shape, a: number, b: number, { seed, stream = 0 }: RandomOptions): RandomAttrs {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`${op}: seed ${seed} must be a non-negative safe integer`);
-  if (!Number.isInteger(stream) || stream < 0 || stream >= 2 ** 32) throw new Error(`${op}: stream ${stream} must be an integer in [0, 2^32)`);
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new Error(`${op}: seed ${seed} must be a non-negative safe integer`);
+  }
+  if (!Number.isInteger(stream) || stream < 0 || stream >= 2 ** 32) {
+    throw new Error(`${op}: stream ${stream} must be an integer in [0, 2^32)`);
+  }
   return { shape: [...shape], seed, stream, a, b };
 }
 

@@ -8,12 +8,16 @@ import type { Tensor } from '../tensor.js';
 import { add, div, equal, mul, requireFloat, sqrt, square } from './elementwise.js';
 import { broadcastTo, reshape } from './movement.js';
 
-export interface ReduceAttrs { readonly axes: readonly number[]; readonly keepDims: boolean }
+export interface ReduceAttrs {
+  readonly axes: readonly number[];
+  readonly keepDims: boolean;
+}
 
 const keptShape = (shape: Shape, axes: readonly number[]): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
 // The gradient of a reduction spreads dy back over the reduced axes.
-const spread = (dy: Tensor, x: Tensor, axes: readonly number[]): Tensor => broadcastTo(reshape(dy, keptShape(x.shape, axes)), x.shape);
+const spread = (dy: Tensor, x: Tensor, axes: readonly number[]): Tensor =>
+  broadcastTo(reshape(dy, keptShape(x.shape, axes)), x.shape);
 
 const reduceDef = (name: ReduceOp, grad: OpDef<ReduceAttrs>['grad']): OpDef<ReduceAttrs> => ({
   name,
@@ -26,15 +30,19 @@ const reduceDef = (name: ReduceOp, grad: OpDef<ReduceAttrs>['grad']): OpDef<Redu
 });
 
 // max/min: dy goes to the elements equal to the result, split equally among ties.
-const extremumGrad: OpDef<ReduceAttrs>['grad'] = (dy, [x], y, { axes }) => [() => {
-  const mask = equal(x, spread(y, x, axes));
-  return div(mul(mask, spread(dy, x, axes)), spread(sum(mask, axes), x, axes));
-}];
+const extremumGrad: OpDef<ReduceAttrs>['grad'] = (dy, [x], y, { axes }) => [
+  () => {
+    const mask = equal(x, spread(y, x, axes));
+    return div(mul(mask, spread(dy, x, axes)), spread(sum(mask, axes), x, axes));
+  },
+];
 
 export const reductionOps: { readonly [K in ReduceOp]: OpDef<ReduceAttrs> } = {
   sum: reduceDef('sum', (dy, [x], _, { axes }) => [() => spread(dy, x, axes)]),
   // mean = sum / n, with n the number of elements reduced into each output
-  mean: reduceDef('mean', (dy, [x], _, { axes }) => [() => mul(spread(dy, x, axes), 1 / sizeOf(axes.map((a) => x.shape[a])))]),
+  mean: reduceDef('mean', (dy, [x], _, { axes }) => [
+    () => mul(spread(dy, x, axes), 1 / sizeOf(axes.map((a) => x.shape[a]))),
+  ]),
   max: reduceDef('max', extremumGrad),
   min: reduceDef('min', extremumGrad),
 };
@@ -43,7 +51,10 @@ export const reduceOps = {
   ...reductionOps,
   argmax: {
     name: 'argmax',
-    infer: ([x], { axes }) => { requireFloat('argmax', x); return { shape: x.shape.filter((_, i) => i !== axes[0]), dtype: 'int32' }; },
+    infer: ([x], { axes }) => {
+      requireFloat('argmax', x);
+      return { shape: x.shape.filter((_, i) => i !== axes[0]), dtype: 'int32' };
+    },
     kernel: (backend, [x], { axes }) => backend.argmax(x, axes[0]),
     grad: 'nonDifferentiable',
   } satisfies OpDef<ReduceAttrs>,
@@ -54,7 +65,9 @@ export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = fal
   runOp(reduceOps.sum, [x], { axes: normalizeAxes('sum', x.shape, axis), keepDims });
 
 const nonEmpty = (op: string, x: Tensor, axes: readonly number[]) => {
-  if (axes.some((a) => x.shape[a] === 0)) throw new Error(`${op}: cannot reduce an empty axis of shape [${x.shape.join(',')}]`);
+  if (axes.some((a) => x.shape[a] === 0)) {
+    throw new Error(`${op}: cannot reduce an empty axis of shape [${x.shape.join(',')}]`);
+  }
   return axes;
 };
 
@@ -68,7 +81,10 @@ export const min = (x: Tensor, axis?: number | readonly number[], keepDims = fal
 
 /** int32 index of the largest element along `axis` (default: the last), the first on ties. */
 export const argmax = (x: Tensor, axis = -1): Tensor =>
-  runOp(reduceOps.argmax, [x], { axes: nonEmpty('argmax', x, normalizeAxes('argmax', x.shape, axis)), keepDims: false });
+  runOp(reduceOps.argmax, [x], {
+    axes: nonEmpty('argmax', x, normalizeAxes('argmax', x.shape, axis)),
+    keepDims: false,
+  });
 
 /** √(Σ over every tensor of Σ x²): the norm clip-by-global-norm compares with its threshold. */
 export function globalNorm(tensors: readonly Tensor[]): Tensor {

@@ -2,7 +2,22 @@
 // at inference), PReLU (a learned slope for negative inputs) and Maxout (the max over k linear pieces,
 // Goodfellow et al. 2013).
 import {
-  add, fusedMatmul, maximum, mean, minimum, mul, relu, reshape, rsqrt, slice, square, sub, tidy, type Shape, type Tensor, type Variable,
+  add,
+  fusedMatmul,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  relu,
+  reshape,
+  rsqrt,
+  slice,
+  square,
+  sub,
+  tidy,
+  type Shape,
+  type Tensor,
+  type Variable,
 } from '@webgrad/core';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
@@ -22,7 +37,9 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
     name: options.name ?? uniqueName('batch_normalization'),
     inputShape: options.inputShape,
     weights: [],
-    get built() { return gamma !== undefined; },
+    get built() {
+      return gamma !== undefined;
+    },
     build(inputShape, seed) {
       const features = [inputShape[inputShape.length - 1]];
       gamma = makeWeight(`${layer.name}/gamma`, features, 'ones', seed);
@@ -59,8 +76,12 @@ export function prelu(options: BaseLayerOptions & { alphaInitializer?: Initializ
     name: options.name ?? uniqueName('p_re_lu'),
     inputShape: options.inputShape,
     weights: [],
-    get built() { return alpha !== undefined; },
-    build(inputShape, seed) { layer.weights.push((alpha = makeWeight(`${layer.name}/alpha`, inputShape, alphaInitializer, seed))); },
+    get built() {
+      return alpha !== undefined;
+    },
+    build(inputShape, seed) {
+      layer.weights.push((alpha = makeWeight(`${layer.name}/alpha`, inputShape, alphaInitializer, seed)));
+    },
     computeOutputShape: (s: Shape) => s,
     call: (x: Tensor) => add(relu(x), mul(alpha!, minimum(x, 0))),
     getConfig: () => ({ alphaInitializer: describeInit(alphaInitializer) }),
@@ -69,7 +90,9 @@ export function prelu(options: BaseLayerOptions & { alphaInitializer?: Initializ
 }
 
 /** units outputs, each the max over `pieces` affine functions of the input. */
-export function maxout(options: BaseLayerOptions & { units: number; pieces: number; kernelInitializer?: InitializerName | Initializer }): Layer {
+export function maxout(
+  options: BaseLayerOptions & { units: number; pieces: number; kernelInitializer?: InitializerName | Initializer },
+): Layer {
   const { units, pieces, kernelInitializer = 'glorotUniform' } = options;
   if (!Number.isInteger(units) || units < 1 || !Number.isInteger(pieces) || pieces < 1) {
     throw new Error(`maxout: units and pieces must be positive integers, got ${units} and ${pieces}`);
@@ -80,9 +103,16 @@ export function maxout(options: BaseLayerOptions & { units: number; pieces: numb
     name: options.name ?? uniqueName('maxout'),
     inputShape: options.inputShape,
     weights: [],
-    get built() { return kernel !== undefined; },
+    get built() {
+      return kernel !== undefined;
+    },
     build(inputShape, seed) {
-      kernel = makeWeight(`${layer.name}/kernel`, [inputShape[inputShape.length - 1], pieces * units], kernelInitializer, seed);
+      kernel = makeWeight(
+        `${layer.name}/kernel`,
+        [inputShape[inputShape.length - 1], pieces * units],
+        kernelInitializer,
+        seed,
+      );
       bias = makeWeight(`${layer.name}/bias`, [pieces * units], 'zeros', seed + 1);
       layer.weights.push(kernel, bias);
     },

@@ -4,15 +4,28 @@ import { bernoulli, mul, reshape, type Shape, type Tensor } from '@webgrad/core'
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
 
-const stateless = (className: string, prefix: string, options: BaseLayerOptions, parts: Pick<Layer, 'computeOutputShape' | 'call' | 'getConfig'>): Layer => ({
-  className, name: options.name ?? uniqueName(prefix), inputShape: options.inputShape, weights: [], built: true, build: () => {}, ...parts,
+const stateless = (
+  className: string,
+  prefix: string,
+  options: BaseLayerOptions,
+  parts: Pick<Layer, 'computeOutputShape' | 'call' | 'getConfig'>,
+): Layer => ({
+  className,
+  name: options.name ?? uniqueName(prefix),
+  inputShape: options.inputShape,
+  weights: [],
+  built: true,
+  build: () => {},
+  ...parts,
 });
 
 export function activation(options: BaseLayerOptions & { activation: ActivationName | Activation }): Layer {
   const fn = getActivation(options.activation);
   return {
     ...stateless('Activation', 'activation', options, {
-      computeOutputShape: (s) => s, call: (x) => fn.apply(x), getConfig: () => ({ activation: fn.name }),
+      computeOutputShape: (s) => s,
+      call: (x) => fn.apply(x),
+      getConfig: () => ({ activation: fn.name }),
     }),
     activationName: fn.name,
     callLogits: (x) => x,
@@ -46,7 +59,8 @@ export function reshapeLayer(options: BaseLayerOptions & { targetShape: number[]
   const { targetShape } = options;
   return stateless('Reshape', 'reshape', options, {
     computeOutputShape: (s: Shape) => {
-      const size = s.reduce((n, d) => n * d, 1), known = targetShape.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
+      const size = s.reduce((n, d) => n * d, 1),
+        known = targetShape.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
       const out = targetShape.map((d) => (d === -1 ? size / known : d));
       if (out.reduce((n, d) => n * d, 1) !== size || !out.every(Number.isInteger)) {
         throw new Error(`reshape layer: input shape [${s.join(',')}] cannot become [${targetShape.join(',')}]`);

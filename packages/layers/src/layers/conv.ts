@@ -1,8 +1,21 @@
 // Convolutional layers, NHWC: Conv1D, Conv2D (fused bias + activation when the epilogue computes it),
 // MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, and RandomTranslation (augmentation).
 import {
-  avgPool2d, cast, conv1d as conv1dOp, conv2d as conv, maxPool2d, mean, mul, randomUniform, sub, tensor, translate,
-  type Padding, type Shape, type Tensor, type Variable,
+  avgPool2d,
+  cast,
+  conv1d as conv1dOp,
+  conv2d as conv,
+  maxPool2d,
+  mean,
+  mul,
+  randomUniform,
+  sub,
+  tensor,
+  translate,
+  type Padding,
+  type Shape,
+  type Tensor,
+  type Variable,
 } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import type { Initializer, InitializerName } from '../initializers.js';
@@ -14,7 +27,9 @@ const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v)
 
 /** Output size of one axis, as core computes it. */
 function outSize(size: number, kernel: number, stride: number, dilation: number, padding: Padding): number {
-  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - ((kernel - 1) * dilation + 1)) / stride) + 1;
+  return padding === 'same'
+    ? Math.ceil(size / stride)
+    : Math.floor((size - ((kernel - 1) * dilation + 1)) / stride) + 1;
 }
 
 export interface Conv2DOptions extends BaseLayerOptions {
@@ -38,22 +53,45 @@ export interface Conv1DOptions extends Omit<Conv2DOptions, 'kernelSize' | 'strid
 
 /** Conv1D and Conv2D: a kernel (and bias) over `spatial` axes; the op runs the fused bias + activation. */
 function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): Layer {
-  const { filters, strides = 1, padding = 'valid', dilationRate = 1, useBias = true, kernelInitializer = 'glorotUniform', biasInitializer = 'zeros' } = options;
+  const {
+    filters,
+    strides = 1,
+    padding = 'valid',
+    dilationRate = 1,
+    useBias = true,
+    kernelInitializer = 'glorotUniform',
+    biasInitializer = 'zeros',
+  } = options;
   const spatial = className === 'Conv1D' ? 1 : 2;
   const op = className.toLowerCase();
   const [kh, kw] = pair(options.kernelSize);
-  if (!Number.isInteger(filters) || filters < 1) throw new Error(`${op}: filters must be a positive integer, got ${filters}`);
-  if (![kh, kw].every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`${op}: kernelSize must be positive integers, got ${JSON.stringify(options.kernelSize)}`);
+  if (!Number.isInteger(filters) || filters < 1) {
+    throw new Error(`${op}: filters must be a positive integer, got ${filters}`);
+  }
+  if (![kh, kw].every((k) => Number.isInteger(k) && k >= 1)) {
+    throw new Error(`${op}: kernelSize must be positive integers, got ${JSON.stringify(options.kernelSize)}`);
+  }
   const act = getActivation(options.activation);
   const kernelRegularizer = getRegularizer(options.kernelRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
   const dims = spatial === 1 ? '[batch, length, channels]' : '[batch, height, width, channels]';
   const apply = (x: Tensor, a: Activation) => {
-    if (x.rank !== spatial + 2) throw new Error(`${op} layer ${layer.name}: input must be ${spatial + 2}-D ${dims}, got shape [${x.shape.join(',')}]`);
+    if (x.rank !== spatial + 2) {
+      throw new Error(
+        `${op} layer ${layer.name}: input must be ${spatial + 2}-D ${dims}, got shape [${x.shape.join(',')}]`,
+      );
+    }
     const activation = a.fused ?? 'linear';
-    const y = spatial === 1
-      ? conv1dOp(x, kernel!, { stride: strides as number, padding, dilation: dilationRate as number, bias, activation })
-      : conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation });
+    const y =
+      spatial === 1
+        ? conv1dOp(x, kernel!, {
+            stride: strides as number,
+            padding,
+            dilation: dilationRate as number,
+            bias,
+            activation,
+          })
+        : conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation });
     return a.fused ? y : a.apply(y);
   };
   const layer: Layer = {
@@ -61,16 +99,28 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
     name: options.name ?? uniqueName(op),
     inputShape: options.inputShape,
     weights: [],
-    get built() { return kernel !== undefined; },
+    get built() {
+      return kernel !== undefined;
+    },
     build(inputShape, seed) {
-      if (inputShape.length !== spatial + 1) throw new Error(`${op} layer ${layer.name}: input shape must be ${dims.replace('batch, ', '')}, got [${inputShape.join(',')}]`);
+      if (inputShape.length !== spatial + 1) {
+        throw new Error(
+          `${op} layer ${layer.name}: input shape must be ${dims.replace('batch, ', '')}, got [${inputShape.join(',')}]`,
+        );
+      }
       const channels = inputShape[spatial];
-      kernel = makeWeight(`${layer.name}/kernel`, spatial === 1 ? [kw, channels, filters] : [kh, kw, channels, filters], kernelInitializer, seed);
+      kernel = makeWeight(
+        `${layer.name}/kernel`,
+        spatial === 1 ? [kw, channels, filters] : [kh, kw, channels, filters],
+        kernelInitializer,
+        seed,
+      );
       layer.weights.push(kernel);
       if (useBias) layer.weights.push((bias = makeWeight(`${layer.name}/bias`, [filters], biasInitializer, seed + 1)));
     },
     computeOutputShape: (s: Shape) => {
-      const [sh, sw] = pair(strides), [dh, dw] = pair(dilationRate);
+      const [sh, sw] = pair(strides),
+        [dh, dw] = pair(dilationRate);
       if (spatial === 1) return [outSize(s[0], kw, sw, dw, padding), filters];
       return [outSize(s[0], kh, sh, dh, padding), outSize(s[1], kw, sw, dw, padding), filters];
     },
@@ -79,8 +129,15 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
     callLogits: (x) => apply(x, getActivation('linear')),
     regularizationLoss: () => penalties([[kernel, kernelRegularizer]]),
     getConfig: () => ({
-      filters, kernelSize: spatial === 1 ? kw : [kh, kw], strides, padding, dilationRate, activation: act.name, useBias,
-      kernelInitializer: describeInit(kernelInitializer), biasInitializer: describeInit(biasInitializer),
+      filters,
+      kernelSize: spatial === 1 ? kw : [kh, kw],
+      strides,
+      padding,
+      dilationRate,
+      activation: act.name,
+      useBias,
+      kernelInitializer: describeInit(kernelInitializer),
+      biasInitializer: describeInit(biasInitializer),
     }),
   };
   return layer;
@@ -90,24 +147,38 @@ export const conv2d = (options: Conv2DOptions): Layer => convolution('Conv2D', o
 /** Conv1D over [batch, length, channels], kernel [kernelSize, channels, filters]. */
 export const conv1d = (options: Conv1DOptions): Layer => convolution('Conv1D', options);
 
-interface PoolOptions extends BaseLayerOptions { poolSize?: Pair; strides?: Pair; padding?: Padding }
+interface PoolOptions extends BaseLayerOptions {
+  poolSize?: Pair;
+  strides?: Pair;
+  padding?: Padding;
+}
 
-const poolLayer = (className: string, prefix: string, op: typeof maxPool2d) => (options: PoolOptions = {}): Layer => {
-  const { poolSize = 2, padding = 'valid' } = options;
-  const strides = options.strides ?? poolSize;
-  if (![...pair(poolSize), ...pair(strides)].every((k) => Number.isInteger(k) && k >= 1)) {
-    throw new Error(`${prefix}: poolSize and strides must be positive integers, got ${JSON.stringify(poolSize)} and ${JSON.stringify(strides)}`);
-  }
-  return {
-    className, name: options.name ?? uniqueName(prefix), inputShape: options.inputShape, weights: [], built: true, build: () => {},
-    computeOutputShape: ([h, w, c]: Shape) => {
-      const [ph, pw] = pair(poolSize), [sh, sw] = pair(strides);
-      return [outSize(h, ph, sh, 1, padding), outSize(w, pw, sw, 1, padding), c];
-    },
-    call: (x) => op(x, poolSize, strides, padding),
-    getConfig: () => ({ poolSize, strides, padding }),
+const poolLayer =
+  (className: string, prefix: string, op: typeof maxPool2d) =>
+  (options: PoolOptions = {}): Layer => {
+    const { poolSize = 2, padding = 'valid' } = options;
+    const strides = options.strides ?? poolSize;
+    if (![...pair(poolSize), ...pair(strides)].every((k) => Number.isInteger(k) && k >= 1)) {
+      throw new Error(
+        `${prefix}: poolSize and strides must be positive integers, got ${JSON.stringify(poolSize)} and ${JSON.stringify(strides)}`,
+      );
+    }
+    return {
+      className,
+      name: options.name ?? uniqueName(prefix),
+      inputShape: options.inputShape,
+      weights: [],
+      built: true,
+      build: () => {},
+      computeOutputShape: ([h, w, c]: Shape) => {
+        const [ph, pw] = pair(poolSize),
+          [sh, sw] = pair(strides);
+        return [outSize(h, ph, sh, 1, padding), outSize(w, pw, sw, 1, padding), c];
+      },
+      call: (x) => op(x, poolSize, strides, padding),
+      getConfig: () => ({ poolSize, strides, padding }),
+    };
   };
-};
 
 export const maxPooling2d = poolLayer('MaxPooling2D', 'max_pooling2d', maxPool2d);
 export const averagePooling2d = poolLayer('AveragePooling2D', 'average_pooling2d', avgPool2d);
@@ -115,8 +186,12 @@ export const averagePooling2d = poolLayer('AveragePooling2D', 'average_pooling2d
 /** The mean over height and width: [batch, h, w, c] → [batch, c]. */
 export function globalAveragePooling2d(options: BaseLayerOptions = {}): Layer {
   return {
-    className: 'GlobalAveragePooling2D', name: options.name ?? uniqueName('global_average_pooling2d'), inputShape: options.inputShape,
-    weights: [], built: true, build: () => {},
+    className: 'GlobalAveragePooling2D',
+    name: options.name ?? uniqueName('global_average_pooling2d'),
+    inputShape: options.inputShape,
+    weights: [],
+    built: true,
+    build: () => {},
     computeOutputShape: (s: Shape) => [s[2]],
     call: (x) => mean(x, [1, 2]),
     getConfig: () => ({}),
@@ -138,21 +213,33 @@ export interface RandomTranslationOptions extends BaseLayerOptions {
  */
 export function randomTranslation(options: RandomTranslationOptions): Layer {
   const { heightFactor, widthFactor = heightFactor } = options;
-  for (const [name, f] of [['heightFactor', heightFactor], ['widthFactor', widthFactor]] as const) {
+  for (const [name, f] of [
+    ['heightFactor', heightFactor],
+    ['widthFactor', widthFactor],
+  ] as const) {
     if (!(f >= 0 && f < 1)) throw new Error(`randomTranslation: ${name} must be in [0, 1), got ${f}`);
   }
   return {
-    className: 'RandomTranslation', name: options.name ?? uniqueName('random_translation'), inputShape: options.inputShape,
-    weights: [], built: true, build: () => {},
+    className: 'RandomTranslation',
+    name: options.name ?? uniqueName('random_translation'),
+    inputShape: options.inputShape,
+    weights: [],
+    built: true,
+    build: () => {},
     computeOutputShape: (s: Shape) => {
-      if (s.length !== 3) throw new Error(`randomTranslation: input shape must be [height, width, channels], got [${s.join(',')}]`);
+      if (s.length !== 3) {
+        throw new Error(`randomTranslation: input shape must be [height, width, channels], got [${s.join(',')}]`);
+      }
       return s;
     },
     call(x, { training, seed, stream = 0 }) {
       const [maxH, maxW] = [Math.round(heightFactor * x.shape[1]), Math.round(widthFactor * x.shape[2])];
       if (!training || (maxH === 0 && maxW === 0)) return x;
       // uniform integers in [0, 2m] per axis (casting truncates), then centred on 0
-      const draws = mul(randomUniform([x.shape[0], 2], 0, 1, { seed: seed + (options.seed ?? 0), stream }), tensor([2 * maxH + 1, 2 * maxW + 1]));
+      const draws = mul(
+        randomUniform([x.shape[0], 2], 0, 1, { seed: seed + (options.seed ?? 0), stream }),
+        tensor([2 * maxH + 1, 2 * maxW + 1]),
+      );
       const shifts = cast(sub(cast(cast(draws, 'int32'), 'float32'), tensor([maxH, maxW])), 'int32');
       return translate(x, shifts);
     },

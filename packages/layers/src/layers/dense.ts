@@ -20,7 +20,8 @@ export function dense(options: DenseOptions): Layer {
   const { units, useBias = true, kernelInitializer = 'glorotUniform', biasInitializer = 'zeros' } = options;
   if (!Number.isInteger(units) || units < 1) throw new Error(`dense: units must be a positive integer, got ${units}`);
   const activation = getActivation(options.activation);
-  const kernelRegularizer = getRegularizer(options.kernelRegularizer), biasRegularizer = getRegularizer(options.biasRegularizer);
+  const kernelRegularizer = getRegularizer(options.kernelRegularizer),
+    biasRegularizer = getRegularizer(options.biasRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
   // act(x·W + b) over the last axis; leading axes are flattened around the matmul
   const affine = (x: Tensor, act: Activation): Tensor => {
@@ -35,7 +36,9 @@ export function dense(options: DenseOptions): Layer {
     name: options.name ?? uniqueName('dense'),
     inputShape: options.inputShape,
     weights: [],
-    get built() { return kernel !== undefined; },
+    get built() {
+      return kernel !== undefined;
+    },
     build(inputShape, seed) {
       const inputDim = inputShape[inputShape.length - 1];
       kernel = makeWeight(`${layer.name}/kernel`, [inputDim, units], kernelInitializer, seed);
@@ -46,10 +49,18 @@ export function dense(options: DenseOptions): Layer {
     activationName: activation.name,
     call: (x: Tensor) => affine(x, activation),
     callLogits: (x: Tensor) => affine(x, getActivation('linear')),
-    regularizationLoss: () => penalties([[kernel, kernelRegularizer], [bias, biasRegularizer]]),
+    regularizationLoss: () =>
+      penalties([
+        [kernel, kernelRegularizer],
+        [bias, biasRegularizer],
+      ]),
     getConfig: () => ({
-      units, activation: activation.name, useBias, kernelInitializer: describeInit(kernelInitializer),
-      biasInitializer: describeInit(biasInitializer), kernelRegularizer: kernelRegularizer && { name: kernelRegularizer.name, config: kernelRegularizer.config },
+      units,
+      activation: activation.name,
+      useBias,
+      kernelInitializer: describeInit(kernelInitializer),
+      biasInitializer: describeInit(biasInitializer),
+      kernelRegularizer: kernelRegularizer && { name: kernelRegularizer.name, config: kernelRegularizer.config },
       biasRegularizer: biasRegularizer && { name: biasRegularizer.name, config: biasRegularizer.config },
     }),
   };

@@ -19,20 +19,58 @@ const POOL_GRAD_WINDOWS_CODES: { readonly [K in PoolKind]: number } = KERNEL_OPS
 
 function convParams(g: Conv2DGeometry, CO: number, size: number) {
   return {
-    size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, CO, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW,
-    dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop, pad_left: g.padLeft,
+    size,
+    H: g.H,
+    W: g.W,
+    C: g.C,
+    OH: g.OH,
+    OW: g.OW,
+    CO,
+    KH: g.KH,
+    KW: g.KW,
+    stride_h: g.strideH,
+    stride_w: g.strideW,
+    dilation_h: g.dilationH,
+    dilation_w: g.dilationW,
+    pad_top: g.padTop,
+    pad_left: g.padLeft,
   };
 }
 
 function im2colParams(g: Conv2DGeometry, size: number) {
   return {
-    size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW,
-    dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop, pad_left: g.padLeft,
+    size,
+    H: g.H,
+    W: g.W,
+    C: g.C,
+    OH: g.OH,
+    OW: g.OW,
+    KH: g.KH,
+    KW: g.KW,
+    stride_h: g.strideH,
+    stride_w: g.strideW,
+    dilation_h: g.dilationH,
+    dilation_w: g.dilationW,
+    pad_top: g.padTop,
+    pad_left: g.padLeft,
   };
 }
 
 function poolParams(g: Conv2DGeometry, size: number) {
-  return { size, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride_h: g.strideH, stride_w: g.strideW, pad_top: g.padTop, pad_left: g.padLeft };
+  return {
+    size,
+    H: g.H,
+    W: g.W,
+    C: g.C,
+    OH: g.OH,
+    OW: g.OW,
+    KH: g.KH,
+    KW: g.KW,
+    stride_h: g.strideH,
+    stride_w: g.strideW,
+    pad_top: g.padTop,
+    pad_left: g.padLeft,
+  };
 }
 
 /** The patch matrix [1, N·OH·OW, KH·KW·C] of x's windows (see shaders/conv/im2col.wgsl). */
@@ -41,20 +79,32 @@ function im2col(ctx: GpuContext, x: TensorInfo, g: Conv2DGeometry): TensorInfo {
   const size = sizeOf(shape);
   const patches = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'im2col', inputs: [ctx.buffer(x)], outputs: [patches.buffer], params: im2colParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'im2col',
+    inputs: [ctx.buffer(x)],
+    outputs: [patches.buffer],
+    params: im2colParams(g, size),
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return { storage: patches, shape, dtype: 'float32' };
 }
 
 const asMatrix = (t: TensorInfo, rows: number, cols: number): TensorInfo => ({ ...t, shape: [1, rows, cols] });
 
-export function conv2dDirect(ctx: GpuContext, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+export function conv2dDirect(
+  ctx: GpuContext,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: Conv2DGeometry,
+  epilogue?: MatmulEpilogue,
+): GpuStorage {
   const CO = filter.shape[3];
   const shape = [g.N, g.OH, g.OW, CO];
   const invocations = g.N * g.OH * Math.ceil(g.OW / 4) * Math.ceil(CO / 8);
   const out = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'conv2d', inputs: [ctx.buffer(x), ctx.buffer(filter), ctx.buffer(epilogue?.bias ?? x)], outputs: [out.buffer],
+    kernel: 'conv2d',
+    inputs: [ctx.buffer(x), ctx.buffer(filter), ctx.buffer(epilogue?.bias ?? x)],
+    outputs: [out.buffer],
     // one invocation per block of 4 positions along ow × 8 output channels
     params: { ...convParams(g, CO, invocations), ...epilogueParams(epilogue) },
     grid: gridFor(Math.ceil(invocations / 256)),
@@ -64,10 +114,23 @@ export function conv2dDirect(ctx: GpuContext, x: TensorInfo, filter: TensorInfo,
 
 // The im2col + GEMM forms of the three convolutions: the GEMM does the arithmetic, so they are as fast as
 // the matmul kernel, at the price of writing and re-reading a KH·KW-times larger patch matrix.
-export function conv2dByGemm(ctx: GpuContext, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+export function conv2dByGemm(
+  ctx: GpuContext,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: Conv2DGeometry,
+  epilogue?: MatmulEpilogue,
+): GpuStorage {
   const patches = im2col(ctx, x, g);
   const CO = filter.shape[3];
-  const out = matmul(ctx, patches, asMatrix(filter, g.KH * g.KW * g.C, CO), 1, { transposeA: false, transposeB: false }, epilogue);
+  const out = matmul(
+    ctx,
+    patches,
+    asMatrix(filter, g.KH * g.KW * g.C, CO),
+    1,
+    { transposeA: false, transposeB: false },
+    epilogue,
+  );
   ctx.release(patches.storage);
   return out;
 }
@@ -80,29 +143,49 @@ export function conv2dFilterGradByGemm(ctx: GpuContext, x: TensorInfo, dy: Tenso
   return out;
 }
 
-export function conv2dInputGradByGemm(ctx: GpuContext, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+export function conv2dInputGradByGemm(
+  ctx: GpuContext,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: Conv2DGeometry,
+): GpuStorage {
   const CO = filter.shape[3];
   const rows = g.N * g.OH * g.OW;
   const cols = g.KH * g.KW * g.C;
-  const dpatches = matmul(ctx, asMatrix(dy, rows, CO), asMatrix(filter, cols, CO), 1, { transposeA: false, transposeB: true });
+  const dpatches = matmul(ctx, asMatrix(dy, rows, CO), asMatrix(filter, cols, CO), 1, {
+    transposeA: false,
+    transposeB: true,
+  });
   const shape = [g.N, g.H, g.W, g.C];
   const size = sizeOf(shape);
   const out = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'col2im', inputs: [dpatches.buffer], outputs: [out.buffer], params: im2colParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'col2im',
+    inputs: [dpatches.buffer],
+    outputs: [out.buffer],
+    params: im2colParams(g, size),
+    grid: gridFor(Math.ceil(size / 256)),
   });
   ctx.release(dpatches);
   return out;
 }
 
-export function conv2dInputGradDirect(ctx: GpuContext, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+export function conv2dInputGradDirect(
+  ctx: GpuContext,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: Conv2DGeometry,
+): GpuStorage {
   const shape = [g.N, g.H, g.W, g.C];
   const invocations = g.N * g.H * Math.ceil(g.W / 4) * Math.ceil(g.C / 8);
   const out = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'conv2d_input_grad', inputs: [ctx.buffer(dy), ctx.buffer(filter)], outputs: [out.buffer],
+    kernel: 'conv2d_input_grad',
+    inputs: [ctx.buffer(dy), ctx.buffer(filter)],
+    outputs: [out.buffer],
     // one invocation per block of 4 positions along iw × 8 input channels
-    params: convParams(g, filter.shape[3], invocations), grid: gridFor(Math.ceil(invocations / 256)),
+    params: convParams(g, filter.shape[3], invocations),
+    grid: gridFor(Math.ceil(invocations / 256)),
   });
   return out;
 }
@@ -117,20 +200,33 @@ export function conv2dFilterGradDirect(ctx: GpuContext, x: TensorInfo, dy: Tenso
   const chunk = Math.ceil(g.N / splits);
   const partial = ctx.allocate([splits, size]);
   ctx.dispatch({
-    kernel: 'conv2d_filter_grad', inputs: [ctx.buffer(x), ctx.buffer(dy)], outputs: [partial.buffer],
-    params: { ...convParams(g, CO, invocations), N: g.N, splits, chunk }, grid: gridFor(Math.ceil((invocations * splits) / 256)),
+    kernel: 'conv2d_filter_grad',
+    inputs: [ctx.buffer(x), ctx.buffer(dy)],
+    outputs: [partial.buffer],
+    params: { ...convParams(g, CO, invocations), N: g.N, splits, chunk },
+    grid: gridFor(Math.ceil((invocations * splits) / 256)),
   });
   const out = reduce(ctx, 'sum', { storage: partial, shape: [splits, size], dtype: 'float32' }, [0]);
   ctx.release(partial);
   return out;
 }
 
-export function conv2d(ctx: GpuContext, x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
-  return ctx.convAlgorithm === 'gemm' ? conv2dByGemm(ctx, x, filter, g, epilogue) : conv2dDirect(ctx, x, filter, g, epilogue);
+export function conv2d(
+  ctx: GpuContext,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: Conv2DGeometry,
+  epilogue?: MatmulEpilogue,
+): GpuStorage {
+  return ctx.convAlgorithm === 'gemm'
+    ? conv2dByGemm(ctx, x, filter, g, epilogue)
+    : conv2dDirect(ctx, x, filter, g, epilogue);
 }
 
 export function conv2dInputGrad(ctx: GpuContext, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
-  return ctx.convAlgorithm === 'gemm' ? conv2dInputGradByGemm(ctx, dy, filter, g) : conv2dInputGradDirect(ctx, dy, filter, g);
+  return ctx.convAlgorithm === 'gemm'
+    ? conv2dInputGradByGemm(ctx, dy, filter, g)
+    : conv2dInputGradDirect(ctx, dy, filter, g);
 }
 
 export function conv2dFilterGrad(ctx: GpuContext, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
@@ -142,30 +238,49 @@ export function pool2d(ctx: GpuContext, kind: PoolKind, x: TensorInfo, g: Conv2D
   const size = sizeOf(shape);
   const out = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'pool2d', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { OP: POOL_CODES[kind] },
-    params: poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'pool2d',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    overrides: { OP: POOL_CODES[kind] },
+    params: poolParams(g, size),
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
 
-export function pool2dGrad(ctx: GpuContext, kind: PoolKind, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
+export function pool2dGrad(
+  ctx: GpuContext,
+  kind: PoolKind,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: Conv2DGeometry,
+): GpuStorage {
   const disjoint = g.strideH >= g.KH && g.strideW >= g.KW;
   if (disjoint) {
     // Window by window (see pool2d_grad_windows.wgsl); zero-filled first unless the windows tile x.
-    const tiles = g.strideH === g.KH && g.strideW === g.KW && g.OH * g.KH - g.padTop >= g.H && g.OW * g.KW - g.padLeft >= g.W;
+    const tiles =
+      g.strideH === g.KH && g.strideW === g.KW && g.OH * g.KH - g.padTop >= g.H && g.OW * g.KW - g.padLeft >= g.W;
     const out = tiles ? ctx.allocate(x.shape) : fill(ctx, x.shape, 0, 'float32');
     const windows = sizeOf(dy.shape);
     ctx.dispatch({
-      kernel: 'pool2d_grad_windows', inputs: [ctx.buffer(x), ctx.buffer(dy)], outputs: [out.buffer], overrides: { OP: POOL_GRAD_WINDOWS_CODES[kind] },
-      params: poolParams(g, windows), grid: gridFor(Math.ceil(windows / 256)),
+      kernel: 'pool2d_grad_windows',
+      inputs: [ctx.buffer(x), ctx.buffer(dy)],
+      outputs: [out.buffer],
+      overrides: { OP: POOL_GRAD_WINDOWS_CODES[kind] },
+      params: poolParams(g, windows),
+      grid: gridFor(Math.ceil(windows / 256)),
     });
     return out;
   }
   const size = sizeOf(x.shape);
   const out = ctx.allocate(x.shape);
   ctx.dispatch({
-    kernel: 'pool2d_grad', inputs: [ctx.buffer(x), ctx.buffer(dy)], outputs: [out.buffer], overrides: { OP: POOL_GRAD_CODES[kind] },
-    params: poolParams(g, size), grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'pool2d_grad',
+    inputs: [ctx.buffer(x), ctx.buffer(dy)],
+    outputs: [out.buffer],
+    overrides: { OP: POOL_GRAD_CODES[kind] },
+    params: poolParams(g, size),
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
@@ -176,7 +291,10 @@ export function translate(ctx: GpuContext, x: TensorInfo, shifts: TensorInfo, di
   const size = sizeOf(x.shape);
   const out = ctx.allocate(x.shape);
   ctx.dispatch({
-    kernel: 'translate', inputs: [ctx.buffer(x), ctx.buffer(shifts)], outputs: [out.buffer], params: { size, N, H, W, C, direction },
+    kernel: 'translate',
+    inputs: [ctx.buffer(x), ctx.buffer(shifts)],
+    outputs: [out.buffer],
+    params: { size, N, H, W, C, direction },
     grid: gridFor(Math.ceil(size / 256)),
   });
   return out;

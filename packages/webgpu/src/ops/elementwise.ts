@@ -1,7 +1,16 @@
 // Elementwise ops on the GPU (shaders/elementwise/): unary functions and their fused derivatives,
 // binary ops with broadcasting, and where. The op-code tables are typed by core's op unions and read
 // from the codes reflected out of the shaders, so an op the core names and a shader lacks fails tsc.
-import { broadcastStrides, sameShape, sizeOf, type BinaryOp, type Shape, type TensorInfo, type UnaryGradOp, type UnaryOp } from '@webgrad/core';
+import {
+  broadcastStrides,
+  sameShape,
+  sizeOf,
+  type BinaryOp,
+  type Shape,
+  type TensorInfo,
+  type UnaryGradOp,
+  type UnaryOp,
+} from '@webgrad/core';
 import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
@@ -17,19 +26,33 @@ export function unary(ctx: GpuContext, op: UnaryOp, x: TensorInfo, alpha = 0): G
   const out = ctx.allocate(shape);
   const size = sizeOf(shape);
   ctx.dispatch({
-    kernel: 'unary', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { OP: UNARY_CODES[op] },
+    kernel: 'unary',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    overrides: { OP: UNARY_CODES[op] },
     params: { size, rank: shape.length, x_broadcast: 0, alpha, out_shape: shape, x_strides: [] },
     grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
 
-export function unaryGrad(ctx: GpuContext, op: UnaryGradOp, x: TensorInfo, y: TensorInfo, dy: TensorInfo, alpha = 0): GpuStorage {
+export function unaryGrad(
+  ctx: GpuContext,
+  op: UnaryGradOp,
+  x: TensorInfo,
+  y: TensorInfo,
+  dy: TensorInfo,
+  alpha = 0,
+): GpuStorage {
   const out = ctx.allocate(dy.shape);
   const size = sizeOf(dy.shape);
   ctx.dispatch({
-    kernel: 'unary_grad', inputs: [ctx.buffer(x), ctx.buffer(y), ctx.buffer(dy)], outputs: [out.buffer],
-    overrides: { OP: UNARY_GRAD_CODES[op] }, params: { size, alpha }, grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'unary_grad',
+    inputs: [ctx.buffer(x), ctx.buffer(y), ctx.buffer(dy)],
+    outputs: [out.buffer],
+    overrides: { OP: UNARY_GRAD_CODES[op] },
+    params: { size, alpha },
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
@@ -43,16 +66,28 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
   // times the general kernel's bandwidth (bench/gemm-kernels.mjs; figures in bench/RESULTS.md)
   if (!aBroadcast && !bBroadcast && size % 4 === 0 && a.dtype === 'float32' && b.dtype === 'float32') {
     ctx.dispatch({
-      kernel: 'binary_vec4', inputs: [ctx.buffer(a), ctx.buffer(b)], outputs: [out.buffer], overrides: { OP: BINARY_VEC4_CODES[op] },
-      params: { size: size / 4 }, grid: gridFor(Math.ceil(size / 4 / 256)),
+      kernel: 'binary_vec4',
+      inputs: [ctx.buffer(a), ctx.buffer(b)],
+      outputs: [out.buffer],
+      overrides: { OP: BINARY_VEC4_CODES[op] },
+      params: { size: size / 4 },
+      grid: gridFor(Math.ceil(size / 4 / 256)),
     });
     return out;
   }
   ctx.dispatch({
-    kernel: 'binary', inputs: [ctx.buffer(a), ctx.buffer(b)], outputs: [out.buffer], overrides: { OP: BINARY_CODES[op] },
+    kernel: 'binary',
+    inputs: [ctx.buffer(a), ctx.buffer(b)],
+    outputs: [out.buffer],
+    overrides: { OP: BINARY_CODES[op] },
     params: {
-      size, rank: outShape.length, a_broadcast: aBroadcast ? 1 : 0, b_broadcast: bBroadcast ? 1 : 0, out_shape: outShape,
-      a_strides: aBroadcast ? broadcastStrides(a.shape, outShape) : [], b_strides: bBroadcast ? broadcastStrides(b.shape, outShape) : [],
+      size,
+      rank: outShape.length,
+      a_broadcast: aBroadcast ? 1 : 0,
+      b_broadcast: bBroadcast ? 1 : 0,
+      out_shape: outShape,
+      a_strides: aBroadcast ? broadcastStrides(a.shape, outShape) : [],
+      b_strides: bBroadcast ? broadcastStrides(b.shape, outShape) : [],
     },
     grid: gridFor(Math.ceil(size / 256)),
   });
@@ -60,14 +95,27 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
 }
 
 /** condition (nonzero = true) ? a : b, all broadcast to `outShape`. */
-export function where(ctx: GpuContext, condition: TensorInfo, a: TensorInfo, b: TensorInfo, outShape: Shape): GpuStorage {
+export function where(
+  ctx: GpuContext,
+  condition: TensorInfo,
+  a: TensorInfo,
+  b: TensorInfo,
+  outShape: Shape,
+): GpuStorage {
   const out = ctx.allocate(outShape);
   const size = sizeOf(outShape);
   ctx.dispatch({
-    kernel: 'where', inputs: [ctx.buffer(condition), ctx.buffer(a), ctx.buffer(b)], outputs: [out.buffer], grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'where',
+    inputs: [ctx.buffer(condition), ctx.buffer(a), ctx.buffer(b)],
+    outputs: [out.buffer],
+    grid: gridFor(Math.ceil(size / 256)),
     params: {
-      size, rank: outShape.length, out_shape: outShape, c_strides: broadcastStrides(condition.shape, outShape),
-      a_strides: broadcastStrides(a.shape, outShape), b_strides: broadcastStrides(b.shape, outShape),
+      size,
+      rank: outShape.length,
+      out_shape: outShape,
+      c_strides: broadcastStrides(condition.shape, outShape),
+      a_strides: broadcastStrides(a.shape, outShape),
+      b_strides: broadcastStrides(b.shape, outShape),
     },
   });
   return out;

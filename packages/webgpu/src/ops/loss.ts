@@ -18,8 +18,12 @@ export function softmax(ctx: GpuContext, x: TensorInfo, log: boolean): GpuStorag
   const out = ctx.allocate(x.shape);
   const { rows, cols } = rowsOf(x);
   ctx.dispatch({
-    kernel: 'softmax', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { OP: softmaxCode(log) },
-    params: { rows, cols }, grid: gridFor(rows),
+    kernel: 'softmax',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    overrides: { OP: softmaxCode(log) },
+    params: { rows, cols },
+    grid: gridFor(rows),
   });
   return out;
 }
@@ -28,8 +32,12 @@ export function softmaxGrad(ctx: GpuContext, y: TensorInfo, dy: TensorInfo, log:
   const out = ctx.allocate(y.shape);
   const { rows, cols } = rowsOf(y);
   ctx.dispatch({
-    kernel: 'softmax_grad', inputs: [ctx.buffer(y), ctx.buffer(dy)], outputs: [out.buffer],
-    overrides: { OP: softmaxGradCode(log) }, params: { rows, cols }, grid: gridFor(rows),
+    kernel: 'softmax_grad',
+    inputs: [ctx.buffer(y), ctx.buffer(dy)],
+    outputs: [out.buffer],
+    overrides: { OP: softmaxGradCode(log) },
+    params: { rows, cols },
+    grid: gridFor(rows),
   });
   return out;
 }
@@ -39,11 +47,15 @@ function crossEntropy(ctx: GpuContext, logits: TensorInfo, labels: TensorInfo, d
   const { rows, cols } = rowsOf(logits);
   const out = ctx.allocate(dy ? logits.shape : [rows]);
   const lanes = lanesFor(cols);
-  const labelsKind = labels.dtype === 'int32' ? KERNEL_OPS.softmax_cross_entropy.sparse : KERNEL_OPS.softmax_cross_entropy.dense;
+  const labelsKind =
+    labels.dtype === 'int32' ? KERNEL_OPS.softmax_cross_entropy.sparse : KERNEL_OPS.softmax_cross_entropy.dense;
   ctx.dispatch({
-    kernel: 'softmax_cross_entropy', inputs: [ctx.buffer(logits), ctx.buffer(labels), ctx.buffer(dy ?? logits)], outputs: [out.buffer, ctx.dataErrors.buffer],
+    kernel: 'softmax_cross_entropy',
+    inputs: [ctx.buffer(logits), ctx.buffer(labels), ctx.buffer(dy ?? logits)],
+    outputs: [out.buffer, ctx.dataErrors.buffer],
     overrides: { OP: labelsKind, LANES: lanes },
-    params: { rows, classes: cols, backward: dy ? 1 : 0 }, grid: gridFor(Math.ceil(rows / (64 / lanes))),
+    params: { rows, classes: cols, backward: dy ? 1 : 0 },
+    grid: gridFor(Math.ceil(rows / (64 / lanes))),
   });
   return out;
 }
@@ -52,6 +64,11 @@ export function softmaxCrossEntropy(ctx: GpuContext, logits: TensorInfo, labels:
   return crossEntropy(ctx, logits, labels, undefined);
 }
 
-export function softmaxCrossEntropyGrad(ctx: GpuContext, logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): GpuStorage {
+export function softmaxCrossEntropyGrad(
+  ctx: GpuContext,
+  logits: TensorInfo,
+  labels: TensorInfo,
+  dy: TensorInfo,
+): GpuStorage {
   return crossEntropy(ctx, logits, labels, dy);
 }

@@ -29,7 +29,10 @@ export function rowsWorkgroupSize(N: number): number {
 
 /** The GEMM choices this device can run: the subgroup kernel only with the feature and wide enough subgroups. */
 export function gemmChoicesFor(device: GPUDevice): GemmChoice[] {
-  const choices: GemmChoice[] = [{ kernel: 'matmul', rowBlocks: 1 }, { kernel: 'matmul_rows', rowBlocks: 1 }];
+  const choices: GemmChoice[] = [
+    { kernel: 'matmul', rowBlocks: 1 },
+    { kernel: 'matmul_rows', rowBlocks: 1 },
+  ];
   if (device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= SUBGROUP_CHUNK) {
     for (const rowBlocks of [1, 2, 3, 4]) choices.push({ kernel: 'matmul_subgroups', rowBlocks });
     choices.push({ kernel: 'matmul_texture', rowBlocks: 4 });
@@ -40,13 +43,21 @@ export function gemmChoicesFor(device: GPUDevice): GemmChoice[] {
 export const describeChoice = ({ kernel, rowBlocks }: GemmChoice): string =>
   kernel === 'matmul_subgroups' ? `${kernel}×${rowBlocks}` : kernel;
 
-interface Dims { M: number; N: number; K: number }
+interface Dims {
+  M: number;
+  N: number;
+  K: number;
+}
 
 /** The override constants any GEMM kernel may take. */
 export type GemmOverrides = KernelOverrides['matmul_subgroups'];
 
 /** Override constants and grid of `choice` for an M×K·K×N product over `batch`. */
-export function launch({ kernel, rowBlocks }: GemmChoice, { M, N }: Dims, batch: number): { overrides: GemmOverrides; grid: [number, number, number] } {
+export function launch(
+  { kernel, rowBlocks }: GemmChoice,
+  { M, N }: Dims,
+  batch: number,
+): { overrides: GemmOverrides; grid: [number, number, number] } {
   if (kernel === 'matmul') return { overrides: {}, grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch] };
   const wg = rowsWorkgroupSize(N);
   const grid0 = Math.ceil(N / (wg * ROWS_TN));
@@ -61,13 +72,27 @@ export function epilogueParams(epilogue?: MatmulEpilogue): { has_bias: number; a
 }
 
 /** A batched matmul on the context's GEMM choice (the autotune's pick). */
-export function matmul(ctx: GpuContext, a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
+export function matmul(
+  ctx: GpuContext,
+  a: TensorInfo,
+  b: TensorInfo,
+  batch: number,
+  options: MatmulOptions,
+  epilogue?: MatmulEpilogue,
+): GpuStorage {
   return gemm(ctx, ctx.gemmChoice, a, b, batch, options, epilogue);
 }
 
 /** A batched matmul on `choice`, or on a kernel that can take the product where `choice` cannot. */
-export function gemm(ctx: GpuContext, choice: GemmChoice, a: TensorInfo, b: TensorInfo, batch: number,
-  { transposeA, transposeB }: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
+export function gemm(
+  ctx: GpuContext,
+  choice: GemmChoice,
+  a: TensorInfo,
+  b: TensorInfo,
+  batch: number,
+  { transposeA, transposeB }: MatmulOptions,
+  epilogue?: MatmulEpilogue,
+): GpuStorage {
   const [batchA, ra, ca] = a.shape;
   const [batchB, rb, cb] = b.shape;
   const [M, K] = transposeA ? [ca, ra] : [ra, ca];
@@ -78,15 +103,20 @@ export function gemm(ctx: GpuContext, choice: GemmChoice, a: TensorInfo, b: Tens
   // product runs on the subgroup kernel.
   const maxTexture = ctx.device.limits.maxTextureDimension2D;
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
-  if (choice.kernel === 'matmul_texture' && (K === 0 || N === 0 || batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || Math.max(batchB, K) > maxGroups)) {
+  if (
+    choice.kernel === 'matmul_texture' &&
+    (K === 0 || N === 0 || batchB * K > maxTexture || Math.ceil(N / 4) > maxTexture || Math.max(batchB, K) > maxGroups)
+  ) {
     choice = { kernel: 'matmul_subgroups', rowBlocks: 4 };
   }
   // A short K barely fills the subgroup kernel's chunk of broadcasts. The texture kernel loads b's
   // texels directly past its last chunk, so it takes any K: an MLP's 64×10·10×128 product then needs no
   // matmul_rows pipeline, at no cost to the MLP case's fit speed (bench/RESULTS.md). Both put their
   // row blocks on the grid's x axis, 65535 workgroups at most.
-  if ((choice.kernel === 'matmul_subgroups' || choice.kernel === 'matmul_texture') &&
-    ((choice.kernel === 'matmul_subgroups' && K < SUBGROUP_MIN_K) || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)) {
+  if (
+    (choice.kernel === 'matmul_subgroups' || choice.kernel === 'matmul_texture') &&
+    ((choice.kernel === 'matmul_subgroups' && K < SUBGROUP_MIN_K) || Math.ceil(M / (4 * choice.rowBlocks)) > 65535)
+  ) {
     choice = { kernel: 'matmul_rows', rowBlocks: 1 };
   }
   const { kernel } = choice;
@@ -98,19 +128,28 @@ export function gemm(ctx: GpuContext, choice: GemmChoice, a: TensorInfo, b: Tens
     bResource = ctx.textures.view(width, height);
     const lanes = Math.min(64, 2 ** Math.ceil(Math.log2(width)));
     ctx.dispatch({
-      kernel: 'pack_b_texture', inputs: [ctx.buffer(b)], outputs: [bResource],
+      kernel: 'pack_b_texture',
+      inputs: [ctx.buffer(b)],
+      outputs: [bResource],
       params: { K, N, trans_b: transposeB ? 1 : 0, batch_stride: K * N, lanes_log2: Math.log2(lanes) },
       grid: [Math.ceil(width / lanes), Math.ceil(K / (64 / lanes)), batchB],
     });
   }
   ctx.dispatch({
-    kernel, inputs: [ctx.buffer(a), bResource, ctx.buffer(epilogue?.bias ?? a)], outputs: [out.buffer],
+    kernel,
+    inputs: [ctx.buffer(a), bResource, ctx.buffer(epilogue?.bias ?? a)],
+    outputs: [out.buffer],
     overrides,
     params: {
-      M, N, K, trans_a: transposeA ? 1 : 0, trans_b: transposeB ? 1 : 0,
+      M,
+      N,
+      K,
+      trans_a: transposeA ? 1 : 0,
+      trans_b: transposeB ? 1 : 0,
       ...epilogueParams(epilogue),
       // the packed texture stacks the batch's b along its rows: K rows each
-      a_batch_stride: batchA === 1 ? 0 : M * K, b_batch_stride: batchB === 1 ? 0 : kernel === 'matmul_texture' ? K : K * N,
+      a_batch_stride: batchA === 1 ? 0 : M * K,
+      b_batch_stride: batchB === 1 ? 0 : kernel === 'matmul_texture' ? K : K * N,
     },
     grid,
   });

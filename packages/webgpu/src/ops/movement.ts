@@ -6,7 +6,10 @@ import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
 
-const CAST_CODES: { readonly [K in DType]: number } = { int32: KERNEL_OPS.cast.toInt32, float32: KERNEL_OPS.cast.toFloat32 };
+const CAST_CODES: { readonly [K in DType]: number } = {
+  int32: KERNEL_OPS.cast.toInt32,
+  float32: KERNEL_OPS.cast.toFloat32,
+};
 
 export function fill(ctx: GpuContext, shape: Shape, value: number, dtype: DType): GpuStorage {
   const out = ctx.allocate(shape);
@@ -18,12 +21,31 @@ export function fill(ctx: GpuContext, shape: Shape, value: number, dtype: DType)
 }
 
 /** One `copy` dispatch: the elements of `shape` from src (offset, strides) to dst (offset, strides). */
-function copy(ctx: GpuContext, src: GPUBuffer, srcOffset: number, srcStrides: readonly number[], dst: GPUBuffer, dstOffset: number,
-  dstStrides: readonly number[], shape: Shape): void {
+function copy(
+  ctx: GpuContext,
+  src: GPUBuffer,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  dst: GPUBuffer,
+  dstOffset: number,
+  dstStrides: readonly number[],
+  shape: Shape,
+): void {
   const size = sizeOf(shape);
   ctx.dispatch({
-    kernel: 'copy', inputs: [src], outputs: [dst], grid: gridFor(Math.ceil(size / 256)),
-    params: { size, rank: shape.length, src_offset: srcOffset, dst_offset: dstOffset, shape, src_strides: srcStrides, dst_strides: dstStrides },
+    kernel: 'copy',
+    inputs: [src],
+    outputs: [dst],
+    grid: gridFor(Math.ceil(size / 256)),
+    params: {
+      size,
+      rank: shape.length,
+      src_offset: srcOffset,
+      dst_offset: dstOffset,
+      shape,
+      src_strides: srcStrides,
+      dst_strides: dstStrides,
+    },
   });
 }
 
@@ -38,14 +60,32 @@ export function transpose(ctx: GpuContext, x: TensorInfo, perm: readonly number[
   const shape = perm.map((p) => x.shape[p]);
   const strides = stridesOf(x.shape);
   const out = ctx.allocate(shape);
-  copy(ctx, ctx.buffer(x), 0, perm.map((p) => strides[p]), out.buffer, 0, stridesOf(shape), shape);
+  copy(
+    ctx,
+    ctx.buffer(x),
+    0,
+    perm.map((p) => strides[p]),
+    out.buffer,
+    0,
+    stridesOf(shape),
+    shape,
+  );
   return out;
 }
 
 export function slice(ctx: GpuContext, x: TensorInfo, begin: readonly number[], size: readonly number[]): GpuStorage {
   const strides = stridesOf(x.shape);
   const out = ctx.allocate(size);
-  copy(ctx, ctx.buffer(x), begin.reduce((o, b, d) => o + b * strides[d], 0), strides, out.buffer, 0, stridesOf(size), size);
+  copy(
+    ctx,
+    ctx.buffer(x),
+    begin.reduce((o, b, d) => o + b * strides[d], 0),
+    strides,
+    out.buffer,
+    0,
+    stridesOf(size),
+    size,
+  );
   return out;
 }
 
@@ -60,10 +100,25 @@ export function concat(ctx: GpuContext, xs: readonly TensorInfo[], axis: number,
   return out;
 }
 
-export function pad(ctx: GpuContext, x: TensorInfo, before: readonly number[], outShape: Shape, value: number): GpuStorage {
+export function pad(
+  ctx: GpuContext,
+  x: TensorInfo,
+  before: readonly number[],
+  outShape: Shape,
+  value: number,
+): GpuStorage {
   const out = fill(ctx, outShape, value, x.dtype);
   const outStrides = stridesOf(outShape);
-  copy(ctx, ctx.buffer(x), 0, stridesOf(x.shape), out.buffer, before.reduce((o, b, d) => o + b * outStrides[d], 0), outStrides, x.shape);
+  copy(
+    ctx,
+    ctx.buffer(x),
+    0,
+    stridesOf(x.shape),
+    out.buffer,
+    before.reduce((o, b, d) => o + b * outStrides[d], 0),
+    outStrides,
+    x.shape,
+  );
   return out;
 }
 
@@ -74,7 +129,12 @@ export function assign(ctx: GpuContext, target: TensorInfo, source: TensorInfo):
 }
 
 function gatherParams(axis: number, xShape: Shape, indices: TensorInfo, size: number) {
-  return { size, axis_size: xShape[axis], num_indices: sizeOf(indices.shape), inner: Math.max(1, sizeOf(xShape.slice(axis + 1))) };
+  return {
+    size,
+    axis_size: xShape[axis],
+    num_indices: sizeOf(indices.shape),
+    inner: Math.max(1, sizeOf(xShape.slice(axis + 1))),
+  };
 }
 
 export function gather(ctx: GpuContext, x: TensorInfo, indices: TensorInfo, axis: number): GpuStorage {
@@ -82,29 +142,50 @@ export function gather(ctx: GpuContext, x: TensorInfo, indices: TensorInfo, axis
   const out = ctx.allocate(shape);
   const size = sizeOf(shape);
   ctx.dispatch({
-    kernel: 'gather', inputs: [ctx.buffer(x), ctx.buffer(indices)], outputs: [out.buffer, ctx.dataErrors.buffer],
-    params: gatherParams(axis, x.shape, indices, size), grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'gather',
+    inputs: [ctx.buffer(x), ctx.buffer(indices)],
+    outputs: [out.buffer, ctx.dataErrors.buffer],
+    params: gatherParams(axis, x.shape, indices, size),
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
 
-export function gatherGrad(ctx: GpuContext, dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): GpuStorage {
+export function gatherGrad(
+  ctx: GpuContext,
+  dy: TensorInfo,
+  indices: TensorInfo,
+  axis: number,
+  xShape: Shape,
+): GpuStorage {
   const out = ctx.allocate(xShape);
   const size = sizeOf(xShape);
   ctx.dispatch({
-    kernel: 'gather_grad', inputs: [ctx.buffer(dy), ctx.buffer(indices)], outputs: [out.buffer],
-    params: gatherParams(axis, xShape, indices, size), grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'gather_grad',
+    inputs: [ctx.buffer(dy), ctx.buffer(indices)],
+    outputs: [out.buffer],
+    params: gatherParams(axis, xShape, indices, size),
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
 
-export function oneHot(ctx: GpuContext, indices: TensorInfo, depth: number, onValue: number, offValue: number): GpuStorage {
+export function oneHot(
+  ctx: GpuContext,
+  indices: TensorInfo,
+  depth: number,
+  onValue: number,
+  offValue: number,
+): GpuStorage {
   const shape = [...indices.shape, depth];
   const size = sizeOf(shape);
   const out = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'one_hot', inputs: [ctx.buffer(indices)], outputs: [out.buffer],
-    params: { size, depth, on_value: onValue, off_value: offValue }, grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'one_hot',
+    inputs: [ctx.buffer(indices)],
+    outputs: [out.buffer],
+    params: { size, depth, on_value: onValue, off_value: offValue },
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
@@ -113,8 +194,12 @@ export function cast(ctx: GpuContext, x: TensorInfo, dtype: DType): GpuStorage {
   const out = ctx.allocate(x.shape);
   const size = sizeOf(x.shape);
   ctx.dispatch({
-    kernel: 'cast', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { OP: CAST_CODES[dtype] },
-    params: { size }, grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'cast',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    overrides: { OP: CAST_CODES[dtype] },
+    params: { size },
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }

@@ -11,7 +11,11 @@ const OPTIMIZER_CODES: { readonly [K in OptimizerKind]: number } = KERNEL_OPS.op
  * Bound where a rule keeps fewer states or no scale is given: distinct, since two writable bindings
  * of one buffer are invalid. `one` holds 1.0, the identity scale. One set per context.
  */
-interface Spares { readonly state0: GPUBuffer; readonly state1: GPUBuffer; readonly one: GPUBuffer }
+interface Spares {
+  readonly state0: GPUBuffer;
+  readonly state1: GPUBuffer;
+  readonly one: GPUBuffer;
+}
 const sparesOf = new WeakMap<GpuContext, Spares>();
 
 function spares(ctx: GpuContext): Spares {
@@ -24,17 +28,38 @@ function spares(ctx: GpuContext): Spares {
   return found;
 }
 
-export function optimizerStep(ctx: GpuContext, kind: OptimizerKind, param: TensorInfo, grad: TensorInfo, state: readonly TensorInfo[],
-  h: OptimizerHyper, scale?: TensorInfo): void {
+export function optimizerStep(
+  ctx: GpuContext,
+  kind: OptimizerKind,
+  param: TensorInfo,
+  grad: TensorInfo,
+  state: readonly TensorInfo[],
+  h: OptimizerHyper,
+  scale?: TensorInfo,
+): void {
   const spare = spares(ctx);
   const size = sizeOf(param.shape);
   ctx.dispatch({
-    kernel: 'optimizer_step', overrides: { OP: OPTIMIZER_CODES[kind] },
+    kernel: 'optimizer_step',
+    overrides: { OP: OPTIMIZER_CODES[kind] },
     inputs: [ctx.buffer(grad), scale ? ctx.buffer(scale) : spare.one],
-    outputs: [ctx.buffer(param), state[0] ? ctx.buffer(state[0]) : spare.state0, state[1] ? ctx.buffer(state[1]) : spare.state1],
+    outputs: [
+      ctx.buffer(param),
+      state[0] ? ctx.buffer(state[0]) : spare.state0,
+      state[1] ? ctx.buffer(state[1]) : spare.state1,
+    ],
     params: {
-      size, learning_rate: h.learningRate, momentum: h.momentum, rho: h.rho, beta1: h.beta1, beta2: h.beta2,
-      epsilon: h.epsilon, weight_decay: h.weightDecay, clip_value: h.clipValue, bias1: h.bias1, bias2: h.bias2,
+      size,
+      learning_rate: h.learningRate,
+      momentum: h.momentum,
+      rho: h.rho,
+      beta1: h.beta1,
+      beta2: h.beta2,
+      epsilon: h.epsilon,
+      weight_decay: h.weightDecay,
+      clip_value: h.clipValue,
+      bias1: h.bias1,
+      bias2: h.bias2,
     },
     grid: gridFor(Math.ceil(size / 256)),
   });
@@ -43,6 +68,12 @@ export function optimizerStep(ctx: GpuContext, kind: OptimizerKind, param: Tenso
 /** min(1, clipNorm / √sumSquares): the factor the optimizer step scales gradients by. */
 export function clipScale(ctx: GpuContext, sumSquares: TensorInfo, clipNorm: number): GpuStorage {
   const out = ctx.allocate([1]);
-  ctx.dispatch({ kernel: 'clip_scale', inputs: [ctx.buffer(sumSquares)], outputs: [out.buffer], params: { clip_norm: clipNorm }, grid: [1, 1, 1] });
+  ctx.dispatch({
+    kernel: 'clip_scale',
+    inputs: [ctx.buffer(sumSquares)],
+    outputs: [out.buffer],
+    params: { clip_norm: clipNorm },
+    grid: [1, 1, 1],
+  });
   return out;
 }

@@ -6,22 +6,48 @@ import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS, type KernelOp } from '../generated/kernels.js';
 
 /** a and b parameterise the distribution: low/high, mean/std, or p and unused. */
-function random(ctx: GpuContext, op: KernelOp<'random'>, shape: Shape, seed: number, a: number, b: number, stream: number): GpuStorage {
+function random(
+  ctx: GpuContext,
+  op: KernelOp<'random'>,
+  shape: Shape,
+  seed: number,
+  a: number,
+  b: number,
+  stream: number,
+): GpuStorage {
   const out = ctx.allocate(shape);
   const size = sizeOf(shape);
   const [seedLo, seedHi] = seedKey(seed);
   ctx.dispatch({
-    kernel: 'random', inputs: [], outputs: [out.buffer], overrides: { OP: KERNEL_OPS.random[op] },
-    params: { size, stream, seed_lo: seedLo, seed_hi: seedHi, a, b }, grid: gridFor(Math.ceil(size / 256)),
+    kernel: 'random',
+    inputs: [],
+    outputs: [out.buffer],
+    overrides: { OP: KERNEL_OPS.random[op] },
+    params: { size, stream, seed_lo: seedLo, seed_hi: seedHi, a, b },
+    grid: gridFor(Math.ceil(size / 256)),
   });
   return out;
 }
 
-export function randomUniform(ctx: GpuContext, shape: Shape, seed: number, low: number, high: number, stream: number): GpuStorage {
+export function randomUniform(
+  ctx: GpuContext,
+  shape: Shape,
+  seed: number,
+  low: number,
+  high: number,
+  stream: number,
+): GpuStorage {
   return random(ctx, 'uniform', shape, seed, low, high, stream);
 }
 
-export function randomNormal(ctx: GpuContext, shape: Shape, seed: number, mean: number, std: number, stream: number): GpuStorage {
+export function randomNormal(
+  ctx: GpuContext,
+  shape: Shape,
+  seed: number,
+  mean: number,
+  std: number,
+  stream: number,
+): GpuStorage {
   return random(ctx, 'normal', shape, seed, mean, std, stream);
 }
 

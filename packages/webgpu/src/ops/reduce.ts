@@ -40,10 +40,15 @@ function reduceRows(ctx: GpuContext, op: ReduceOp, x: GPUBuffer, rows: number, c
   const out = ctx.allocate([rows]);
   const code = REDUCE_ROWS_CODES[op === 'mean' ? 'sum' : op];
   const scale = op === 'mean' ? 1 / cols : 1;
-  const pass = (input: GPUBuffer, output: GPUBuffer, length: number, chunks: number, passScale: number) => ctx.dispatch({
-    kernel: 'reduce_rows', inputs: [input], outputs: [output], overrides: { OP: code },
-    params: { rows, cols: length, chunk: Math.ceil(length / chunks), chunks, scale: passScale }, grid: gridFor(rows * chunks),
-  });
+  const pass = (input: GPUBuffer, output: GPUBuffer, length: number, chunks: number, passScale: number) =>
+    ctx.dispatch({
+      kernel: 'reduce_rows',
+      inputs: [input],
+      outputs: [output],
+      overrides: { OP: code },
+      params: { rows, cols: length, chunk: Math.ceil(length / chunks), chunks, scale: passScale },
+      grid: gridFor(rows * chunks),
+    });
   const chunks = Math.ceil(cols / REDUCE_CHUNK);
   if (chunks === 1) {
     pass(x, out.buffer, cols, 1, scale);
@@ -57,7 +62,13 @@ function reduceRows(ctx: GpuContext, op: ReduceOp, x: GPUBuffer, rows: number, c
   return out;
 }
 
-function reduceStrided(ctx: GpuContext, op: ReduceOp, x: TensorInfo, axes: readonly number[], kept: readonly number[]): GpuStorage {
+function reduceStrided(
+  ctx: GpuContext,
+  op: ReduceOp,
+  x: TensorInfo,
+  axes: readonly number[],
+  kept: readonly number[],
+): GpuStorage {
   const strides = stridesOf(x.shape);
   const outShape = kept.map((d) => x.shape[d]);
   const outSize = sizeOf(outShape);
@@ -65,11 +76,19 @@ function reduceStrided(ctx: GpuContext, op: ReduceOp, x: TensorInfo, axes: reado
   const reduceSize = sizeOf(axes.map((d) => x.shape[d]));
   const lanes = lanesFor(reduceSize);
   ctx.dispatch({
-    kernel: 'reduce', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { OP: REDUCE_CODES[op], LANES: lanes },
+    kernel: 'reduce',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    overrides: { OP: REDUCE_CODES[op], LANES: lanes },
     params: {
-      out_size: outSize, reduce_size: reduceSize, kept_rank: kept.length, red_rank: axes.length,
-      kept_shape: outShape, kept_strides: kept.map((d) => strides[d]),
-      red_shape: axes.map((d) => x.shape[d]), red_strides: axes.map((d) => strides[d]),
+      out_size: outSize,
+      reduce_size: reduceSize,
+      kept_rank: kept.length,
+      red_rank: axes.length,
+      kept_shape: outShape,
+      kept_strides: kept.map((d) => strides[d]),
+      red_shape: axes.map((d) => x.shape[d]),
+      red_strides: axes.map((d) => strides[d]),
     },
     grid: gridFor(Math.ceil(outSize / (64 / lanes))),
   });
@@ -83,7 +102,10 @@ export function argmax(ctx: GpuContext, x: TensorInfo, axis: number): GpuStorage
   const out = ctx.allocate(shape);
   const lanes = lanesFor(x.shape[axis]);
   ctx.dispatch({
-    kernel: 'argmax', inputs: [ctx.buffer(x)], outputs: [out.buffer], overrides: { LANES: lanes },
+    kernel: 'argmax',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    overrides: { LANES: lanes },
     params: { out_size: outSize, axis_size: x.shape[axis], inner: sizeOf(x.shape.slice(axis + 1)) },
     grid: gridFor(Math.ceil(outSize / (64 / lanes))),
   });

@@ -28,10 +28,10 @@ describe('kernel harness', () => {
   // the registry's run-time checks are the backstop for what the types cannot see
   it('rejects a dispatch whose buffers do not match the kernel bindings, naming the kernel', () => {
     const backend = gpu() as WebGPUBackend;
-    // @ts-expect-error -- binary's params and its OP override are missing
-    expect(() =>
-      backend.commands.dispatch({ kernel: 'binary', inputs: [], outputs: [], params: {}, grid: [1, 1, 1] }),
-    ).to.throw(/kernel binary: expects inputs \(a, b\) and outputs \(out\)/);
+    const wrongDispatch = () =>
+      // @ts-expect-error -- binary's params and its OP override are missing
+      backend.commands.dispatch({ kernel: 'binary', inputs: [], outputs: [], params: {}, grid: [1, 1, 1] });
+    expect(wrongDispatch).to.throw(/kernel binary: expects inputs \(a, b\) and outputs \(out\)/);
     // @ts-expect-error -- unary.wgsl declares no OP_CUBE
     expect(() => backend.registry.opCode('unary', 'cube')).to.throw(/kernel unary: no OP_CUBE constant/);
   });

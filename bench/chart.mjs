@@ -22,10 +22,12 @@ export function gainChart(rows, { title }) {
   const ticks = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20, 50, 100].filter((t) => t >= lo && t <= hi);
   const parts = [
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
-    `<text x="${width / 2}" y="40" text-anchor="middle" font-size="11">webgrad's gain over each TF.js backend (log scale; right of 1×: webgrad better)</text>`,
+    `<text x="${width / 2}" y="40" text-anchor="middle" font-size="11">` +
+      `webgrad's gain over each TF.js backend (log scale; right of 1×: webgrad better)</text>`,
     ...ticks.map(
       (t) =>
-        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top - 4}" y2="${height - 36}" stroke="${t === 1 ? '#333' : '#ddd'}"/>` +
+        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top - 4}" y2="${height - 36}" ` +
+        `stroke="${t === 1 ? '#333' : '#ddd'}"/>` +
         `<text x="${x(t).toFixed(1)}" y="${height - 22}" text-anchor="middle" font-size="10">${t}×</text>`,
     ),
   ];
@@ -41,7 +43,8 @@ export function gainChart(rows, { title }) {
         b = x(Math.max(g, 1)),
         y = y0 + 4 + j * bar;
       parts.push(
-        `<rect x="${a.toFixed(1)}" y="${y}" width="${Math.max(1, b - a).toFixed(1)}" height="${bar - 1}" fill="${COLORS[f] ?? '#2ca02c'}"><title>${f}: ${g.toFixed(2)}×</title></rect>`,
+        `<rect x="${a.toFixed(1)}" y="${y}" width="${Math.max(1, b - a).toFixed(1)}" height="${bar - 1}" ` +
+          `fill="${COLORS[f] ?? '#2ca02c'}"><title>${f}: ${g.toFixed(2)}×</title></rect>`,
       );
     });
   });

@@ -19,7 +19,8 @@ const { kernels, wallMs } = await currentBackend().profile(() => fw.fitEpoch(mod
 const total = kernels.reduce((sum, k) => sum + k.ms, 0);
 for (const k of kernels) {
   console.log(
-    `${k.kernel.padEnd(24)}${String(k.calls).padStart(6)}${k.ms.toFixed(1).padStart(9)} ms${((k.ms / k.calls) * 1000).toFixed(0).padStart(7)} µs${((k.ms / total) * 100).toFixed(1).padStart(7)} %`,
+    `${k.kernel.padEnd(24)}${String(k.calls).padStart(6)}${k.ms.toFixed(1).padStart(9)} ms` +
+      `${((k.ms / k.calls) * 1000).toFixed(0).padStart(7)} µs${((k.ms / total) * 100).toFixed(1).padStart(7)} %`,
   );
 }
 console.log(`GPU ${total.toFixed(1)} ms in all; wall ${wallMs.toFixed(1)} ms`);

@@ -4,7 +4,8 @@
 // kernels cases, alternating with their small-op runs. Prints one table
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
-//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col] [--processes 3] [--out file] [--chart file.svg]
+//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,cnn,cnn-im2col]
+//     [--processes 3] [--out file] [--chart file.svg]
 // A case with a peak RSS row (mlp, cnn and the memory floor) runs in `--processes` processes, taking
 // turns with the other frameworks': a process's peak RSS is one sample, so that row is a median of
 // processes, and the timed rows pool every process's samples.
@@ -147,7 +148,8 @@ const machine = {
 console.log(`\n${machine.date}  ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
 for (const r of results) {
   console.log(
-    `  ${r.framework.padEnd(12)} ${r.case.padEnd(12)} ${r.describe ?? ''}${r.processes > 1 ? `; ${r.processes} processes` : ''}${r.note ? ` (${r.note})` : ''}`,
+    `  ${r.framework.padEnd(12)} ${r.case.padEnd(12)} ${r.describe ?? ''}` +
+      `${r.processes > 1 ? `; ${r.processes} processes` : ''}${r.note ? ` (${r.note})` : ''}`,
   );
 }
 console.log(`\n${renderTable(results, frameworks)}\n`);

@@ -101,9 +101,9 @@ function floorOf(r) {
 
 /**
  * Each small-op chain ÷ the floor chain of the same round (case.mjs times a small-op chain, then one
- * chain of each floor pattern, fifteen rounds), so that each pair sees the same machine; a burst of load on a shared host slows both of a pair, which the
- * pair's ratio cancels and a ratio of the two series' medians does not (a burst can fall on more of
- * one series' samples than the other's).
+ * chain of each floor pattern, fifteen rounds), so that each pair sees the same machine; a burst of
+ * load on a shared host slows both of a pair, which the pair's ratio cancels and a ratio of the two
+ * series' medians does not (a burst can fall on more of one series' samples than the other's).
  */
 function smallOpOverFloor(r) {
   const floor = floorSamples(r),
@@ -191,7 +191,8 @@ export function checkTargets(results) {
   }
   const small = get('webgrad', 'kernels', 'small op / floor');
   check(
-    `small op: ${small?.toFixed(2)}× the raw Dawn floor (median of side-by-side pairs; the floor's median ${floorUs?.toFixed(1)} µs) (target ≤ 1.3)`,
+    `small op: ${small?.toFixed(2)}× the raw Dawn floor (median of side-by-side pairs; ` +
+      `the floor's median ${floorUs?.toFixed(1)} µs) (target ≤ 1.3)`,
     small,
     small <= 1.3,
   );

@@ -71,7 +71,10 @@ function scanValues(bytes, visit, digit) {
   return index;
 }
 
-/** {train, test}, each {images, labels, n}: the first `trainSize` of a seeded shuffle of all digits (in the package's order, grouped by class), then the rest. */
+/**
+ * {train, test}, each {images, labels, n}: the first `trainSize` of a seeded shuffle of all digits
+ * (in the package's order, grouped by class), then the rest.
+ */
 export function mnistSplit({ seed = 1, trainSize = 8000 } = {}) {
   const classFile = classFiles();
   const perClass = Array.from({ length: CLASSES }, (_, digit) => countValues(classFile(digit)) / IMAGE_SIZE);

@@ -21,7 +21,8 @@ function panel({ title, train, validation, x0, width, height }) {
   const line = (values, color) =>
     values.length === 0
       ? ''
-      : `<polyline fill="none" stroke="${color}" stroke-width="2" points="${values.map((v, i) => `${px(i).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>` +
+      : `<polyline fill="none" stroke="${color}" stroke-width="2" ` +
+        `points="${values.map((v, i) => `${px(i).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>` +
         values
           .map((v, i) => `<circle cx="${px(i).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${color}"/>`)
           .join('');
@@ -61,8 +62,10 @@ export function trainingCurvesSvg(history, { title = 'training curves' } = {}) {
     .join('\n');
   // top right of the loss panel, which falls away from that corner
   const legend =
-    `<g font-size="12"><rect x="${width - 110}" y="36" width="12" height="12" fill="${COLORS.train}"/><text x="${width - 92}" y="46">train</text>` +
-    `<rect x="${width - 110}" y="54" width="12" height="12" fill="${COLORS.validation}"/><text x="${width - 92}" y="64">validation</text></g>`;
+    `<g font-size="12"><rect x="${width - 110}" y="36" width="12" height="12" fill="${COLORS.train}"/>` +
+    `<text x="${width - 92}" y="46">train</text>` +
+    `<rect x="${width - 110}" y="54" width="12" height="12" fill="${COLORS.validation}"/>` +
+    `<text x="${width - 92}" y="64">validation</text></g>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${panels.length * width}" height="${height + 24}" font-family="sans-serif">
 <title>${title}</title><rect width="100%" height="100%" fill="white"/>
 ${body}

@@ -81,7 +81,9 @@ for (const name of kernels) {
     reflect = new WgslReflect(code);
     ast = new WgslParser().parse(source.replace(ENABLE_DIRECTIVE, ''));
   } catch (error) {
-    throw new Error(`${relative(root, seen.get(name))}: wgsl_reflect cannot parse it: ${error.message}`);
+    throw new Error(`${relative(root, seen.get(name))}: wgsl_reflect cannot parse it: ${error.message}`, {
+      cause: error,
+    });
   }
   const params = reflect.uniforms.find((u) => u.name === 'params');
   const members = (params?.members ?? []).map(

@@ -3,7 +3,7 @@
 // located by file path) or 'cpu'. Offers the same vocabulary as the webgrad adapter. Imports
 // @tensorflow/tfjs and the chosen backend package.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 const require = createRequire(import.meta.url);

@@ -233,7 +233,8 @@ async function train() {
     state.phase = 'done';
     const accuracy = history.history.val_accuracy?.at(-1);
     $('status').textContent =
-      `${model.stopTraining ? 'Stopped' : 'Done'}${accuracy === undefined ? '' : `: validation accuracy ${(accuracy * 100).toFixed(2)}%`} — ${state.backend}. Draw a digit on the pad.`;
+      `${model.stopTraining ? 'Stopped' : 'Done'}${accuracy === undefined ? '' : `: validation accuracy ${(accuracy * 100).toFixed(2)}%`}` +
+      ` — ${state.backend}. Draw a digit on the pad.`;
   } catch (error) {
     state.phase = 'error';
     state.error = error.message;

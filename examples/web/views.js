@@ -40,14 +40,18 @@ export class ProgressView {
     const eta = done > 0 ? (elapsed / done) * (this.steps - done) : 0;
     this.fill.style.width = `${(100 * done) / this.steps}%`;
     const metrics = fmt(this.shown);
-    this.line.textContent = `${String(done).padStart(String(this.steps).length)}/${this.steps} - ETA: ${formatSeconds(eta)}${metrics ? ` - ${metrics}` : ''}`;
+    this.line.textContent =
+      `${String(done).padStart(String(this.steps).length)}/${this.steps} - ETA: ${formatSeconds(eta)}` +
+      `${metrics ? ` - ${metrics}` : ''}`;
   }
 
   epochEnd(epoch, logs) {
     const seconds = (performance.now() - this.started) / 1000;
     this.fill.style.width = '100%';
     this.line.textContent = `${this.steps}/${this.steps} - ${formatSeconds(seconds)} - ${fmt(logs)}`;
-    this.log.textContent += `Epoch ${epoch + 1}/${this.epochs} - ${formatSeconds(seconds)} ${Math.round((seconds * 1000) / this.steps)}ms/step - ${fmt(logs)}\n`;
+    this.log.textContent +=
+      `Epoch ${epoch + 1}/${this.epochs} - ${formatSeconds(seconds)} ` +
+      `${Math.round((seconds * 1000) / this.steps)}ms/step - ${fmt(logs)}\n`;
     this.log.scrollTop = this.log.scrollHeight;
   }
 

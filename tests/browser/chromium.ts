@@ -10,7 +10,8 @@ export const CHROMIUM = process.env.WEBGRAD_CHROMIUM ?? '/usr/bin/chromium';
 export async function launchChromium({ webgpu = true }: { webgpu?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `no Chromium at ${CHROMIUM}: run \`node scripts/setup.mjs\` (on Debian as root it installs the chromium package), or set WEBGRAD_CHROMIUM`,
+      `no Chromium at ${CHROMIUM}: run \`node scripts/setup.mjs\` ` +
+        `(on Debian as root it installs the chromium package), or set WEBGRAD_CHROMIUM`,
     );
   }
   return chromium.launch({

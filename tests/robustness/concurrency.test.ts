@@ -103,7 +103,8 @@ describe('concurrency on one GPU device', () => {
     expect(mismatches).to.deep.equal([]);
     expect(predictions, 'predict ran during the fits').to.be.greaterThan(5);
     console.log(
-      `      2 fits interleaved step by step (${3 * 12} + ${3 * 10} steps) with ${predictions} predicts of a third model: identical to each alone`,
+      `      2 fits interleaved step by step (${3 * 12} + ${3 * 10} steps) ` +
+        `with ${predictions} predicts of a third model: identical to each alone`,
     );
     [aloneA, aloneB, predictor, togetherA, togetherB].forEach((m) => m.dispose());
     [a, b, probe].forEach(({ x, y }) => {

@@ -117,7 +117,8 @@ describe('device loss during fit (WebGPU)', () => {
       ...resumedWeights.flatMap((w, i) => Array.from(w, (v, k) => Math.abs(v - referenceWeights[i][k]))),
     );
     console.log(
-      `      accuracy: uninterrupted ${(referenceAccuracy * 100).toFixed(1)}%, resumed after device loss ${(resumedAccuracy * 100).toFixed(1)}%; ` +
+      `      accuracy: uninterrupted ${(referenceAccuracy * 100).toFixed(1)}%, ` +
+        `resumed after device loss ${(resumedAccuracy * 100).toFixed(1)}%; ` +
         `largest weight difference ${maxDiff.toExponential(2)}`,
     );
     expect(referenceAccuracy, 'the problem is learnable').to.be.greaterThan(0.85);

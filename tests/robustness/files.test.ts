@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tensor, tidy } from '@webgrad/core';
+import { tidy } from '@webgrad/core';
 import { dense, loadModel, loadWeights, saveModel, sequential, type Sequential } from '@webgrad/layers';
 
 const model = (seed: number) =>

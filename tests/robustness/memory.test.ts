@@ -21,8 +21,12 @@ import { WebGPUBackend } from '@webgrad/webgpu';
 import { adam, dense, sequential } from '@webgrad/layers';
 import { gpu, randomValues } from '../helpers.js';
 
+const CONSTANT_AFTER_WARMUP =
+  '1,000 training steps: tensors, storages, buffers and bytes constant after step 10; ' +
+  'no buffer created after the first epoch, no bind group after the third';
+
 describe('memory under a long run (WebGPU)', () => {
-  it('1,000 training steps: tensors, storages, buffers and bytes constant after step 10; no buffer created after the first epoch, no bind group after the third', async function () {
+  it(CONSTANT_AFTER_WARMUP, async function () {
     this.timeout(300_000);
     const backend = gpu() as WebGPUBackend;
     const n = 40,

@@ -532,8 +532,12 @@ function invalidCases(g: Gen): InvalidCase[] {
   return Array.from({ length: 8 * templates.length }, (_, i) => templates[i % templates.length]());
 }
 
+const MATCHES_CPU =
+  'every elementwise op, reduction and matmul on random shapes and broadcasts matches the CPU reference, ' +
+  'forward and backward';
+
 describe('property-based: random shapes against the CPU reference, random invalid arguments', () => {
-  it('every elementwise op, reduction and matmul on random shapes and broadcasts matches the CPU reference, forward and backward', async function () {
+  it(MATCHES_CPU, async function () {
     this.timeout(300_000);
     const g = generator(2026);
     const failures: string[] = [];
@@ -563,7 +567,9 @@ describe('property-based: random shapes against the CPU reference, random invali
       }
     }
     console.log(
-      `      ${cases.length} random valid cases (shapes, broadcasts, axes, transposes, empty tensors) run on CPU and GPU, forward and ${gradients} input gradients; ${failures.length} mismatches`,
+      `      ${cases.length} random valid cases (shapes, broadcasts, axes, transposes, empty tensors) ` +
+        `run on CPU and GPU, forward and ${gradients} input gradients; ` +
+        `${failures.length} mismatches`,
     );
     expect(failures, failures.join('\n')).to.deep.equal([]);
     expect(cases.length).to.be.greaterThanOrEqual(200);
@@ -627,7 +633,9 @@ describe('property-based: random shapes against the CPU reference, random invali
     expect(Array.from(await afterwards.data()), 'reported once, then work goes on').to.deep.equal([3, 1]);
     tried += 3;
     console.log(
-      `      ${tried} invalid-argument cases tried (${cases.length} drawn from ${TEMPLATE_COUNT} kinds, × 2 backends, + 3 data errors: a bad label, bad gather indices on each backend), each with its expected error; ${failures.length} unexplained`,
+      `      ${tried} invalid-argument cases tried (${cases.length} drawn from ${TEMPLATE_COUNT} kinds, × 2 backends, ` +
+        `+ 3 data errors: a bad label, bad gather indices on each backend), ` +
+        `each with its expected error; ${failures.length} unexplained`,
     );
     expect(failures, failures.join('\n')).to.deep.equal([]);
     expect(tried).to.equal(cases.length * 2 + 3);

@@ -105,7 +105,8 @@ const numericsObserver: Observer = (t, madeBy) => {
   if (pending.length >= MAX_PENDING) {
     if (!warnedFull) {
       (globalThis as { console?: { warn(line: string): void } }).console?.warn(
-        `checkNumerics: ${MAX_PENDING} ops checked and never read; later ops go unchecked until takeNumericsFinding() is called (fit calls it once per step)`,
+        `checkNumerics: ${MAX_PENDING} ops checked and never read; ` +
+          `later ops go unchecked until takeNumericsFinding() is called (fit calls it once per step)`,
       );
     }
     warnedFull = true;
@@ -185,6 +186,8 @@ export async function takeNumericsFinding(): Promise<NumericsFinding | null> {
     op,
     shape,
     index,
-    message: `op '${op}' (output shape ${fmt(shape)}) produced NaN or Infinity; it is the first of the ${taken.length} ops checked since the last read to do so`,
+    message:
+      `op '${op}' (output shape ${fmt(shape)}) produced NaN or Infinity; ` +
+      `it is the first of the ${taken.length} ops checked since the last read to do so`,
   };
 }

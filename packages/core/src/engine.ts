@@ -188,9 +188,11 @@ export interface OpDef<A = undefined> {
 /**
  * A node of the autodiff tape: an op applied to inputs, giving output. It holds its own views of the
  * tensors it saves, so an inner tidy (or a user's dispose) cannot free what the backward pass needs.
+ * The tape holds ops of every attrs type: OpDef is contravariant in A, so each OpDef<A> is an
+ * OpDef<never>, and `attrs` is the value runOp received with that op, which backward passes back as never.
  */
 export interface TapeNode {
-  readonly op: OpDef<any>;
+  readonly op: OpDef<never>;
   readonly attrs: unknown;
   readonly inputIds: readonly number[];
   readonly inputs: readonly Tensor[];

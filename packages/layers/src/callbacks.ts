@@ -83,7 +83,8 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
       const value = logs[monitor];
       if (value === undefined) {
         throw new Error(
-          `earlyStopping: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')}); pass validation data for val_ metrics`,
+          `earlyStopping: monitor '${monitor}' is not among the logs (${Object.keys(logs).join(', ')}); ` +
+            `pass validation data for val_ metrics`,
         );
       }
       if (epoch < startFromEpoch) return;

@@ -65,7 +65,8 @@ export class Sequential {
       const next = layer.computeOutputShape(current);
       if (!positive(next)) {
         throw new Error(
-          `sequential: layer '${layer.name}' (${layer.className}) turns input shape [${current.join(',')}] into [${next.join(',')}]; every size must be a positive integer`,
+          `sequential: layer '${layer.name}' (${layer.className}) turns input shape [${current.join(',')}] into [${next.join(',')}]; ` +
+            `every size must be a positive integer`,
         );
       }
       current = next;

@@ -19,7 +19,10 @@ const formatLogs = (logs: Logs) =>
 
 export const formatDuration = (seconds: number): string => {
   if (seconds >= 3600) {
-    return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+    const hours = Math.floor(seconds / 3600);
+    const minutes = String(Math.floor((seconds % 3600) / 60)).padStart(2, '0');
+    const wholeSeconds = String(Math.floor(seconds % 60)).padStart(2, '0');
+    return `${hours}:${minutes}:${wholeSeconds}`;
   }
   if (seconds >= 60) return `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
   return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
@@ -49,7 +52,9 @@ export function progressBar({ epochs, steps, verbose, print }: ProgressOptions):
   const redraw = (step: number) => {
     const elapsed = (Date.now() - epochStart) / 1000;
     const eta = step > 0 ? (elapsed / step) * (steps - step) : 0;
-    const text = `${String(step).padStart(String(steps).length)}/${steps} ${bar(step, steps)} - ETA: ${formatDuration(eta)}${Object.keys(shown).length ? ` - ${formatLogs(shown)}` : ''}`;
+    const text =
+      `${String(step).padStart(String(steps).length)}/${steps} ${bar(step, steps)} - ETA: ${formatDuration(eta)}` +
+      `${Object.keys(shown).length ? ` - ${formatLogs(shown)}` : ''}`;
     out!.write(`\r${text.slice(0, (out!.columns || 120) - 1)}\x1b[K`);
   };
   return {
@@ -66,7 +71,9 @@ export function progressBar({ epochs, steps, verbose, print }: ProgressOptions):
     },
     onEpochEnd: (epoch, logs) => {
       const seconds = (Date.now() - epochStart) / 1000;
-      const summary = `${steps}/${steps} ${bar(steps, steps)} - ${formatDuration(seconds)} ${Math.round((seconds * 1000) / steps)}ms/step - ${formatLogs(logs)}`;
+      const summary =
+        `${steps}/${steps} ${bar(steps, steps)} - ${formatDuration(seconds)} ` +
+        `${Math.round((seconds * 1000) / steps)}ms/step - ${formatLogs(logs)}`;
       if (live) out!.write(`\r${summary}\x1b[K\n`);
       else line(verbose === 2 ? `Epoch ${epoch + 1}/${epochs} - ${summary}` : summary);
     },

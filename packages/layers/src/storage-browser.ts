@@ -146,7 +146,8 @@ export function browserFiles(files: ArrayLike<File>): ModelStore {
       const weightsFile = others.find((f) => f.name === wanted) ?? (others.length === 1 ? others[0] : undefined);
       if (!weightsFile) {
         throw new Error(
-          `${op}: ${jsonFiles[0].name} names weights file '${wanted}', which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`,
+          `${op}: ${jsonFiles[0].name} names weights file '${wanted}', ` +
+            `which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`,
         );
       }
       return { json, weights: new Uint8Array(await weightsFile.arrayBuffer()) };

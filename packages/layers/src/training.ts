@@ -117,7 +117,8 @@ function checkData(model: TrainableModel, compiled: Compiled, x: Tensor, y: Tens
         ? `[${y.shape[0]}] int32 class indices`
         : `[${y.shape[0]}, ${out.join(', ')}] float32`;
     throw new Error(
-      `${op}: targets of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' for outputs (None, ${out.join(', ')}); expected ${expected}`,
+      `${op}: targets of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' ` +
+        `for outputs (None, ${out.join(', ')}); expected ${expected}`,
     );
   }
 }

@@ -40,7 +40,10 @@ import { defaultTuningCache, type TuningCache } from './tuning-cache.js';
 
 export type { GpuStorage } from './context.js';
 
-/** The device options (pacing, installGlobals, hideLimitNotices: what acquiring a device changes in a Node process) and the backend's own. */
+/**
+ * The device options (pacing, installGlobals, hideLimitNotices: what acquiring a device changes in a
+ * Node process) and the backend's own.
+ */
 export interface WebGPUBackendOptions extends DeviceOptions {
   /** Fill every kernel's output with NaN before the kernel runs, so unwritten elements show (tests). */
   poisonOutputs?: boolean;

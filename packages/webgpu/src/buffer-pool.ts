@@ -39,7 +39,8 @@ export class BufferPool {
     // refused here with a clear error: WebGPU would report a validation error only later, at a readback
     if (bytes > this.maxBytes) {
       throw new Error(
-        `webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); split the work into smaller tensors`,
+        `webgpu backend: a tensor of ${bytes} bytes is larger than this device's largest storage buffer (${this.maxBytes} bytes); ` +
+          `split the work into smaller tensors`,
       );
     }
     const size = Math.min(bucketSize(bytes), this.maxBytes);

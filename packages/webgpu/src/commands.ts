@@ -45,7 +45,7 @@ export type Dispatch<K extends KernelName = KernelName> = {
   readonly params: KernelParams[K];
   /** Workgroups along x, y, z. */
   readonly grid: readonly [number, number, number];
-} & ({} extends KernelOverrides[K]
+} & (Partial<KernelOverrides[K]> extends KernelOverrides[K] // no required override: may be left out
   ? { readonly overrides?: KernelOverrides[K] }
   : { readonly overrides: KernelOverrides[K] });
 

@@ -35,7 +35,8 @@ export class DataErrors {
       );
     }
     return new Error(
-      `gather: ${gatherCount} ind${gatherCount > 1 ? 'ices' : 'ex'} out of range [0, ${axisSize}), the first at position ${position} of the indices`,
+      `gather: ${gatherCount} ind${gatherCount > 1 ? 'ices' : 'ex'} out of range [0, ${axisSize}), ` +
+        `the first at position ${position} of the indices`,
     );
   }
 }

@@ -17,7 +17,8 @@ export class DeviceLostError extends Error {
   ) {
     super(
       `${op}: the WebGPU device was lost (reason: ${info.reason || 'unknown'}${info.message ? `, "${info.message}"` : ''}); ` +
-        `tensors on it are gone. Recover with forgetBackend('webgpu') and setBackend('webgpu'), then reload the model from its last checkpoint (loadCheckpoint)`,
+        `tensors on it are gone. Recover with forgetBackend('webgpu') and setBackend('webgpu'), ` +
+        `then reload the model from its last checkpoint (loadCheckpoint)`,
     );
     this.name = 'DeviceLostError';
   }

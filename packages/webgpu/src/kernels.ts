@@ -86,7 +86,8 @@ function checkCodes(
     .sort();
   if (generated.join() !== reflected.join()) {
     throw new Error(
-      `kernel ${kernel}: generated/kernels.ts has ${generated.join(', ') || `no ${prefix}* codes`} but the shaders declare ${reflected.join(', ') || 'none'}; run scripts/bundle-shaders.mjs`,
+      `kernel ${kernel}: generated/kernels.ts has ${generated.join(', ') || `no ${prefix}* codes`} ` +
+        `but the shaders declare ${reflected.join(', ') || 'none'}; run scripts/bundle-shaders.mjs`,
     );
   }
 }
@@ -176,7 +177,8 @@ export class KernelRegistry {
       }
       if (type.startsWith('texture')) {
         fail(
-          `binding '${r.name}' is a ${type}<${format}>; only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`,
+          `binding '${r.name}' is a ${type}<${format}>; ` +
+            `only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`,
         );
       }
       return { ...entry, buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' } };

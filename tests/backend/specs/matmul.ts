@@ -23,7 +23,9 @@ const fusedCombinations: Spec[] = [false, true].flatMap((transposeA) =>
         ];
         const withBiasShape = (shapes: Shape[], n: number): Shape[] => (withBias ? [...shapes, [n]] : shapes);
         return {
-          name: `fusedMatmul${transposeA ? ' transposeA' : ''}${transposeB ? ' transposeB' : ''}${withBias ? ' + bias' : ''} + ${activation}`,
+          name:
+            `fusedMatmul${transposeA ? ' transposeA' : ''}${transposeB ? ' transposeB' : ''}` +
+            `${withBias ? ' + bias' : ''} + ${activation}`,
           fn: (a, b, bias) => fusedMatmul({ a, b, transposeA, transposeB, bias, activation }),
           domains: ['any', 'any', 'nonzero'],
           cases: [withBiasShape(small, 5), withBiasShape(batched, 6)],

@@ -245,7 +245,8 @@ export class CpuBackend implements Backend {
     if (bad >= 0) {
       const count = idx.filter((k) => !(k >= 0 && k < n)).length;
       throw new Error(
-        `gather: ${count} ind${count > 1 ? 'ices' : 'ex'} out of range [0, ${n}), the first at position ${bad} of the indices (${idx[bad]})`,
+        `gather: ${count} ind${count > 1 ? 'ices' : 'ex'} out of range [0, ${n}), ` +
+          `the first at position ${bad} of the indices (${idx[bad]})`,
       );
     }
     for (let o = 0; o < outer; o++) {

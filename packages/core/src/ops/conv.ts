@@ -165,7 +165,8 @@ export function conv2d(
   }
   if (filter.shape[2] !== x.shape[3]) {
     throw new Error(
-      `conv2d: input has ${x.shape[3]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[2]} (shape ${fmt(filter.shape)})`,
+      `conv2d: input has ${x.shape[3]} channels (shape ${fmt(x.shape)}) ` +
+        `but the filter expects ${filter.shape[2]} (shape ${fmt(filter.shape)})`,
     );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== filter.shape[3])) {
@@ -193,7 +194,8 @@ export function conv1d(x: Tensor, filter: Tensor, { stride = 1, dilation = 1, ..
   if (filter.rank !== 3) throw new Error(`conv1d: filter must be 3-D [width, in, out], got shape ${fmt(filter.shape)}`);
   if (filter.shape[1] !== x.shape[2]) {
     throw new Error(
-      `conv1d: input has ${x.shape[2]} channels (shape ${fmt(x.shape)}) but the filter expects ${filter.shape[1]} (shape ${fmt(filter.shape)})`,
+      `conv1d: input has ${x.shape[2]} channels (shape ${fmt(x.shape)}) ` +
+        `but the filter expects ${filter.shape[1]} (shape ${fmt(filter.shape)})`,
     );
   }
   const y = conv2d(reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]]), reshape(filter, [1, ...filter.shape]), {
@@ -239,7 +241,8 @@ export function translate(x: Tensor, shifts: Tensor): Tensor {
   }
   if (shifts.dtype !== 'int32' || shifts.rank !== 2 || shifts.shape[0] !== x.shape[0] || shifts.shape[1] !== 2) {
     throw new Error(
-      `translate: shifts of shape ${fmt(shifts.shape)} (${shifts.dtype}) do not fit images ${fmt(x.shape)}; expected int32 [${x.shape[0]}, 2]`,
+      `translate: shifts of shape ${fmt(shifts.shape)} (${shifts.dtype}) do not fit images ${fmt(x.shape)}; ` +
+        `expected int32 [${x.shape[0]}, 2]`,
     );
   }
   return runOp(convOps.translate, [x, shifts], { direction: 1 });

@@ -78,7 +78,8 @@ export const lossOps = {
       requireFloat('sigmoidBinaryCrossEntropy', logits, labels);
       if (!sameShape(logits.shape, labels.shape)) {
         throw new Error(
-          `sigmoidBinaryCrossEntropy: labels of shape ${fmt(labels.shape)} do not match logits ${fmt(logits.shape)}; expected the same shape`,
+          `sigmoidBinaryCrossEntropy: labels of shape ${fmt(labels.shape)} do not match logits ${fmt(logits.shape)}; ` +
+            `expected the same shape`,
         );
       }
       return { shape: logits.shape, dtype: 'float32' };

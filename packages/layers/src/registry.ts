@@ -31,10 +31,33 @@ export type LayerClassName =
   | 'GlobalAveragePooling2D'
   | 'RandomTranslation';
 
-/** A layer from its saved config; the config is model.json's, so its fields are read as the layer wrote them. */
-type LayerFactory = (config: Record<string, any>) => Layer;
-
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
+
+type OptionsOf<F extends (options: never) => Layer> = NonNullable<Parameters<F>[0]>;
+
+/** Options less those getConfig writes as descriptions (initializers: each factory uses zeros) or does not write. */
+type Saved<O> = Omit<O, 'kernelRegularizer' | 'biasRegularizer' | 'kernelInitializer' | 'biasInitializer'>;
+
+/**
+ * Each class's config as its getConfig wrote it to model.json: its options, with initializers left to the
+ * factory (loading sets the weights right after) and Dense's regularizers as { name, config }.
+ */
+interface SavedConfigs {
+  Dense: Saved<OptionsOf<typeof dense>> & { kernelRegularizer?: SavedRegularizer; biasRegularizer?: SavedRegularizer };
+  Dropout: OptionsOf<typeof dropout>;
+  Flatten: OptionsOf<typeof flatten>;
+  Reshape: OptionsOf<typeof reshapeLayer>;
+  Activation: OptionsOf<typeof activation>;
+  BatchNormalization: OptionsOf<typeof batchNormalization>;
+  PReLU: Omit<OptionsOf<typeof prelu>, 'alphaInitializer'>;
+  Maxout: Saved<OptionsOf<typeof maxout>>;
+  Conv2D: Saved<OptionsOf<typeof conv2d>>;
+  Conv1D: Saved<OptionsOf<typeof conv1d>>;
+  MaxPooling2D: OptionsOf<typeof maxPooling2d>;
+  AveragePooling2D: OptionsOf<typeof averagePooling2d>;
+  GlobalAveragePooling2D: OptionsOf<typeof globalAveragePooling2d>;
+  RandomTranslation: OptionsOf<typeof randomTranslation>;
+}
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
 function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | undefined {
@@ -48,7 +71,7 @@ function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | und
   return factory(saved.config);
 }
 
-const layerFactories: { readonly [K in LayerClassName]: LayerFactory } = {
+const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer } = {
   Dense: (c) =>
     dense({
       ...c,
@@ -96,5 +119,7 @@ export function layerFromConfig(className: string, config: Record<string, unknow
       `${op}: unknown layer class '${className}' in ${where}; known: ${Object.keys(layerFactories).join(', ')}`,
     );
   }
-  return layerFactories[className](config);
+  // model.json is read as this class's getConfig wrote it (its SavedConfigs entry): TypeScript cannot tie
+  // className to config, hence never; the values are checked where the layer uses them.
+  return layerFactories[className](config as never);
 }

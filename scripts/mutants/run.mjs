@@ -23,7 +23,6 @@ if (!['all', 'ts', 'wgsl'].includes(part)) {
 const preload = `--require ${join(root, 'scripts/mutants/mocha12-compat.cjs')}`;
 const env = {
   ...process.env,
-  TSX_TSCONFIG_PATH: join(root, 'scripts/mutants/tsconfig.src.json'),
   NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' '),
 };
 

@@ -7,6 +7,11 @@
 //   npm run mutants -- ts           Stryker only; WEBGRAD_MUTATE=a.ts,b.ts narrows the files mutated
 //   npm run mutants -- wgsl [ids]   the WGSL mutants only (ids: substrings of mutant ids)
 //
+// Stryker's knobs, as environment variables: WEBGRAD_MUTATE (files, comma-separated, `file:from-to`
+// for lines), WEBGRAD_MUTANT_TESTS (test files), WEBGRAD_MUTANT_WORKERS (default 2),
+// WEBGRAD_MUTANT_TIMEOUT_MS (default 20000), WEBGRAD_MUTANTS_STATIC=1 (also run the static mutants),
+// WEBGRAD_MUTANTS_INCREMENTAL=1 (reuse reports/stryker-incremental.json).
+//
 // Both parts load the packages from src (tsx path mapping, scripts/mutants/tsconfig.src.json), so
 // neither rebuilds dist. Stryker's mocha runner needs mocha12-compat.cjs preloaded (see its header).
 import { spawnSync } from 'node:child_process';

@@ -13,7 +13,7 @@ export default {
     // the suites that exercise ops and fit; GEMM tuning, pacing, profiling and storage see none of them
     spec: process.env.WEBGRAD_MUTANT_TESTS ? process.env.WEBGRAD_MUTANT_TESTS.split(',') : [
       'tests/core/*.test.ts',
-      ...['kernels', 'elementwise', 'binary-vec4', 'reduce', 'movement', 'loss', 'conv', 'optim', 'train'].map((name) => `tests/backend/${name}.test.ts`),
+      ...['kernels', 'elementwise', 'binary-vec4', 'reduce', 'movement', 'loss', 'conv', 'optim', 'random', 'train'].map((name) => `tests/backend/${name}.test.ts`),
       ...['fit-reference', 'model', 'callbacks', 'conv'].map((name) => `tests/layers/${name}.test.ts`),
     ],
     require: ['scripts/mutants/register-tsx.mjs', 'tests/setup.ts'],

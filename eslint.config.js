@@ -28,4 +28,10 @@ export default defineConfig(
       ],
     },
   },
+  // CommonJS preloads (NODE_OPTIONS=--require) can only require
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

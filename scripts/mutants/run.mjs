@@ -43,7 +43,11 @@ function runPart(name, command, args) {
 
 let failed = 0;
 if (part === 'all' || part === 'ts') {
-  failed |= runPart('typescript (Stryker)', process.execPath, [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...rest]);
+  failed |= runPart('typescript (Stryker)', process.execPath, [
+    join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'),
+    'run',
+    ...rest,
+  ]);
 }
 if (part === 'all' || part === 'wgsl') {
   failed |= runPart('wgsl', process.execPath, [join(root, 'scripts/mutants/wgsl.mjs'), ...rest]);

@@ -28,7 +28,20 @@ const timeoutSeconds = option('--timeout', 600);
 const mutants = filters.length ? WGSL_MUTANTS.filter((m) => filters.some((f) => m.id.includes(f))) : WGSL_MUTANTS;
 
 const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'scripts/mutants/tsconfig.src.json') };
-const MOCHA = [join(root, 'node_modules/mocha/bin/mocha.js'), '--no-config', '--node-option', 'import=tsx', '--require', 'tests/setup.ts', '--timeout', '120000', '--exit', '--bail', '--reporter', 'dot'];
+const MOCHA = [
+  join(root, 'node_modules/mocha/bin/mocha.js'),
+  '--no-config',
+  '--node-option',
+  'import=tsx',
+  '--require',
+  'tests/setup.ts',
+  '--timeout',
+  '120000',
+  '--exit',
+  '--bail',
+  '--reporter',
+  'dot',
+];
 
 function occurrences(text, search) {
   let count = 0;
@@ -50,7 +63,10 @@ function checkList() {
 }
 
 const bundleShaders = () => {
-  const result = spawnSync(process.execPath, [join(root, 'scripts/bundle-shaders.mjs')], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [join(root, 'scripts/bundle-shaders.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) throw new Error('scripts/bundle-shaders.mjs failed');
 };
 
@@ -68,7 +84,11 @@ let child;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (child) {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     restore();
     console.error(`\nwgsl mutants: stopped by ${signal}; shaders restored`);
@@ -81,11 +101,19 @@ function runTests(files, grep) {
   return new Promise((resolve) => {
     const started = Date.now();
     const output = [];
-    child = spawn(process.execPath, [...MOCHA, ...(grep ? ['--grep', grep] : []), ...files], { cwd: root, env, detached: true });
+    child = spawn(process.execPath, [...MOCHA, ...(grep ? ['--grep', grep] : []), ...files], {
+      cwd: root,
+      env,
+      detached: true,
+    });
     child.stdout.on('data', (d) => output.push(d));
     child.stderr.on('data', (d) => output.push(d));
     const timer = setTimeout(() => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, timeoutSeconds * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -100,7 +128,15 @@ function runTests(files, grep) {
 function firstFailure(text) {
   const at = text.search(/\n\s+1\) /);
   if (at < 0) return text.trim().split('\n').slice(-3).join(' ').slice(0, 300);
-  return text.slice(at).trim().split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 4).join(' | ').slice(0, 300);
+  return text
+    .slice(at)
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 4)
+    .join(' | ')
+    .slice(0, 300);
 }
 
 const passCount = (text) => Number(/(\d+) passing/.exec(text)?.[1] ?? 0);
@@ -116,7 +152,10 @@ async function main() {
     return;
   }
   if (spawnSync('git', ['diff', '--quiet', '--', 'shaders'], { cwd: root }).status !== 0) {
-    console.error('wgsl mutants: shaders/ has uncommitted changes; commit or stash them first (the run restores to the working copy and checks it against git)');
+    console.error(
+      'wgsl mutants: shaders/ has uncommitted changes; commit or stash them first ' +
+        '(the run restores to the working copy and checks it against git)',
+    );
     process.exit(2);
   }
   const began = Date.now();
@@ -126,7 +165,9 @@ async function main() {
     console.log(`wgsl mutants: baseline run of ${files.length} test files unmutated`);
     const baseline = await runTests(files);
     if (baseline.code !== 0) {
-      console.error(`wgsl mutants: the unmutated baseline fails, so no kill would mean anything:\n${firstFailure(baseline.text)}`);
+      console.error(
+        `wgsl mutants: the unmutated baseline fails, so no kill would mean anything:\n${firstFailure(baseline.text)}`,
+      );
       process.exit(1);
     }
     console.log(`wgsl mutants: baseline passes (${passCount(baseline.text)} tests, ${baseline.seconds.toFixed(0)} s)`);
@@ -147,11 +188,24 @@ async function main() {
       }
       const timedOut = outcome.signal === 'SIGKILL';
       const ran = passCount(outcome.text);
-      const status = outcome.code === 0 ? (ran > 0 ? 'survived' : 'no tests') : timedOut ? 'killed (timeout)' : 'killed';
-      const result = { id: m.id, file: m.file, status, seconds: outcome.seconds, why: m.why, tests: m.tests, grep: m.grep, killedBy: status.startsWith('killed') ? firstFailure(outcome.text) : undefined };
+      const status =
+        outcome.code === 0 ? (ran > 0 ? 'survived' : 'no tests') : timedOut ? 'killed (timeout)' : 'killed';
+      const result = {
+        id: m.id,
+        file: m.file,
+        status,
+        seconds: outcome.seconds,
+        why: m.why,
+        tests: m.tests,
+        grep: m.grep,
+        killedBy: status.startsWith('killed') ? firstFailure(outcome.text) : undefined,
+      };
       results.push(result);
       const killed = results.filter((r) => r.status.startsWith('killed')).length;
-      console.log(`[${index + 1}/${mutants.length}] ${status.padEnd(16)} ${m.id} (${outcome.seconds.toFixed(0)} s; ${killed}/${results.length} killed so far)`);
+      console.log(
+        `[${index + 1}/${mutants.length}] ${status.padEnd(16)} ${m.id} ` +
+          `(${outcome.seconds.toFixed(0)} s; ${killed}/${results.length} killed so far)`,
+      );
     }
   } finally {
     restore();
@@ -169,16 +223,25 @@ function report(results, seconds) {
   const survivors = results.filter((r) => !r.status.startsWith('killed'));
   const width = Math.max(...results.map((r) => r.id.length));
   console.log('\nmutant'.padEnd(width + 2) + 'status            seconds');
-  for (const r of results) console.log(`${r.id.padEnd(width + 1)} ${r.status.padEnd(17)} ${r.seconds.toFixed(0).padStart(7)}`);
+  for (const r of results) {
+    console.log(`${r.id.padEnd(width + 1)} ${r.status.padEnd(17)} ${r.seconds.toFixed(0).padStart(7)}`);
+  }
   const ratio = results.length ? (100 * killed.length) / results.length : 0;
-  console.log(`\nWGSL mutants killed: ${killed.length}/${results.length} (${ratio.toFixed(1)}%) in ${(seconds / 60).toFixed(1)} min`);
+  console.log(
+    `\nWGSL mutants killed: ${killed.length}/${results.length} (${ratio.toFixed(1)}%) in ${(seconds / 60).toFixed(1)} min`,
+  );
   if (survivors.length) {
     console.log('\nsurvivors (the bug each plants, and the tests that missed it):');
-    for (const r of survivors) console.log(`  ${r.id} [${r.file}]: ${r.why}; ran ${r.tests.join(', ')}${r.grep ? ` --grep '${r.grep}'` : ''}`);
+    for (const r of survivors) {
+      console.log(`  ${r.id} [${r.file}]: ${r.why}; ran ${r.tests.join(', ')}${r.grep ? ` --grep '${r.grep}'` : ''}`);
+    }
   }
   const out = join(root, 'reports/mutation/wgsl.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ killed: killed.length, total: results.length, seconds, results }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ killed: killed.length, total: results.length, seconds, results }, null, 2)}\n`,
+  );
   console.log(`\nwritten: ${out}`);
 }
 

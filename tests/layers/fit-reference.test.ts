@@ -66,10 +66,28 @@ const ADAM: OptimizerSpec = { kind: 'adam', learningRate: 0.0625, beta1: 0.875, 
 
 const CASES: Case[] = [
   { name: 'SGD, one batch of 5', samples: 5, batchSize: 5, optimizer: SGD, hiddenKernelL2: 0 },
-  { name: 'SGD, 7 samples in batches of 4 (a remainder of 3)', samples: 7, batchSize: 4, optimizer: SGD, hiddenKernelL2: 0 },
-  { name: 'SGD with an L2 penalty, 7 samples in batches of 4', samples: 7, batchSize: 4, optimizer: SGD, hiddenKernelL2: 0.125 },
+  {
+    name: 'SGD, 7 samples in batches of 4 (a remainder of 3)',
+    samples: 7,
+    batchSize: 4,
+    optimizer: SGD,
+    hiddenKernelL2: 0,
+  },
+  {
+    name: 'SGD with an L2 penalty, 7 samples in batches of 4',
+    samples: 7,
+    batchSize: 4,
+    optimizer: SGD,
+    hiddenKernelL2: 0.125,
+  },
   { name: 'Adam, one batch of 5', samples: 5, batchSize: 5, optimizer: ADAM, hiddenKernelL2: 0 },
-  { name: 'Adam with an L2 penalty, 7 samples in batches of 4', samples: 7, batchSize: 4, optimizer: ADAM, hiddenKernelL2: 0.125 },
+  {
+    name: 'Adam with an L2 penalty, 7 samples in batches of 4',
+    samples: 7,
+    batchSize: 4,
+    optimizer: ADAM,
+    hiddenKernelL2: 0.125,
+  },
 ];
 
 // The CPU backend computes in float64 and rounds only when read back to float32: a few float32 ulps.
@@ -79,8 +97,8 @@ const TOLERANCE = {
   webgpu: { rtol: 2e-5, atol: 2e-6 },
 } as const;
 
-const copyParams = (p: Params): Params => structuredClone(p);
-const flatParams = (p: Params): number[] => [p.hiddenKernel.flat(), p.hiddenBias, p.outputKernel.flat(), p.outputBias].flat();
+const flatParams = (p: Params): number[] =>
+  [p.hiddenKernel.flat(), p.hiddenBias, p.outputKernel.flat(), p.outputBias].flat();
 
 /** x·W + b for one row x. */
 function affineRow(x: readonly number[], kernel: Matrix, bias: readonly number[]): number[] {
@@ -132,7 +150,8 @@ interface BatchResult {
 /** Loss and gradients of one batch, backprop written out: dlogits = (p − onehot)/B, then back through relu. */
 function batchGradients(p: Params, xs: Matrix, labels: readonly number[], lambda: number): BatchResult {
   const size = xs.length;
-  const zeros = (rows: number, cols: number): Matrix => Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+  const zeros = (rows: number, cols: number): Matrix =>
+    Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
   const g: Params = {
     hiddenKernel: zeros(3, 4),
     hiddenBias: new Array<number>(4).fill(0),
@@ -149,13 +168,17 @@ function batchGradients(p: Params, xs: Matrix, labels: readonly number[], lambda
     for (let k = 0; k < 4; k++) {
       for (let c = 0; c < 3; c++) g.outputKernel[k][c] += f.hidden[k] * dLogits[c];
     }
-    dLogits.forEach((d, c) => { g.outputBias[c] += d; });
+    dLogits.forEach((d, c) => {
+      g.outputBias[c] += d;
+    });
     const dHidden = p.outputKernel.map((row) => row.reduce((s, w, c) => s + w * dLogits[c], 0));
     const dHiddenPre = dHidden.map((d, k) => (f.hiddenPre[k] > 0 ? d : 0));
     for (let j = 0; j < 3; j++) {
       for (let k = 0; k < 4; k++) g.hiddenKernel[j][k] += x[j] * dHiddenPre[k];
     }
-    dHiddenPre.forEach((d, k) => { g.hiddenBias[k] += d; });
+    dHiddenPre.forEach((d, k) => {
+      g.hiddenBias[k] += d;
+    });
   });
   for (let j = 0; j < 3; j++) {
     for (let k = 0; k < 4; k++) g.hiddenKernel[j][k] += 2 * lambda * p.hiddenKernel[j][k];
@@ -236,7 +259,9 @@ function referenceEpoch(start: Params, c: Case): EpochReference {
       if (g !== 0) smallestGradient = Math.min(smallestGradient, Math.abs(g));
     }
     for (const x of xs) {
-      for (const z of forwardSample(params, x, 0).hiddenPre) smallestHiddenPre = Math.min(smallestHiddenPre, Math.abs(z));
+      for (const z of forwardSample(params, x, 0).hiddenPre) {
+        smallestHiddenPre = Math.min(smallestHiddenPre, Math.abs(z));
+      }
     }
     flat = applyUpdate(flat, gradients, c.optimizer, state);
   }
@@ -265,9 +290,10 @@ function buildModel(c: Case): Sequential {
     dense({ units: 3, activation: 'softmax' }),
   ]);
   const o = c.optimizer;
-  const optimizer = o.kind === 'sgd'
-    ? sgd({ learningRate: o.learningRate })
-    : adam({ learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon });
+  const optimizer =
+    o.kind === 'sgd'
+      ? sgd({ learningRate: o.learningRate })
+      : adam({ learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon });
   model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   return model;
 }
@@ -315,7 +341,12 @@ for (const backendName of BACKENDS) {
         expect(Object.keys(history.history).sort()).to.deep.equal(['accuracy', 'loss']);
         expectClose(history.history.loss, [reference.loss], tolerance, `${c.name}: epoch loss`);
         expectClose(history.history.accuracy, [reference.accuracy], tolerance, `${c.name}: epoch accuracy`);
-        expectClose(await weightValues(model), flatParams(reference.params), tolerance, `${c.name}: weights after the epoch`);
+        expectClose(
+          await weightValues(model),
+          flatParams(reference.params),
+          tolerance,
+          `${c.name}: weights after the epoch`,
+        );
         model.dispose();
         x.dispose();
         y.dispose();

@@ -180,7 +180,7 @@ export const WGSL_MUTANTS = [
     search: '(v == best_value[t] && i < best_index[t])',
     replace: '(v == best_value[t] && i > best_index[t])',
     why: 'argmax keeps the last index on ties across lanes',
-    tests: LOSS,
+    tests: REDUCE,
     grep: 'argmax',
   },
   {
@@ -189,7 +189,7 @@ export const WGSL_MUTANTS = [
     search: 'if (v > value || index == 0xffffffffu) { value = v; index = k; }',
     replace: 'if (v >= value || index == 0xffffffffu) { value = v; index = k; }',
     why: 'within a lane, a tie moves argmax to the later index',
-    tests: LOSS,
+    tests: REDUCE,
     grep: 'argmax',
   },
   {
@@ -198,7 +198,7 @@ export const WGSL_MUTANTS = [
     search: 'let v = x[base + k * params.inner];',
     replace: 'let v = x[base + k];',
     why: 'argmax over a non-last axis reads contiguous elements instead of striding by inner',
-    tests: LOSS,
+    tests: REDUCE,
     grep: 'argmax',
   },
   {

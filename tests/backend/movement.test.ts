@@ -92,6 +92,28 @@ for (const name of BACKENDS) {
       expect(Array.from(await t.data())).to.deep.equal([1, -1, 2, 0]);
     });
 
+    it('reports gather indices equal to the axis size (one past the end) as out of range', async () => {
+      // the GPU finds bad indices inside the kernel and reports them at the next readback, the CPU at once
+      const gatherError = async (indices: number[], axis: number) => {
+        try {
+          const idx = run(() => tensor(indices, [indices.length], 'int32'));
+          await gather(m(), idx, axis).data();
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return 'no error';
+      };
+      expect(await gatherError([1, 2, 0, 2], 0)).to.match(
+        /^gather: 2 indices out of range \[0, 2\), the first at position 1 of the indices/,
+      );
+      expect(await gatherError([0, 3], 1)).to.match(
+        /^gather: 1 index out of range \[0, 3\), the first at position 1 of the indices/,
+      );
+      // reported once: the last in-range index of each axis reads its row or column
+      const lastRow = run(() => tensor([1], [1], 'int32'));
+      expect(await gather(m(), lastRow, 0).array()).to.deep.equal([[4, 5, 6]]);
+    });
+
     it('reports bad arguments naming the op and shapes', () => {
       const x = m();
       const bad = (shape: Shape) => run(() => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));

@@ -37,11 +37,13 @@ describe('kernel harness', () => {
     expect(() => backend.registry.opCode('unary', 'cube')).to.throw(/kernel unary: no OP_CUBE constant/);
   });
 
-  // a dispatch of more than 65535 workgroups wraps into grid rows; only the elements past the first row
-  // show whether flat_index scales y by the workgroup size (the 'large: ' prefix keeps Stryker off it)
+  // a dispatch of more than 65535 workgroups wraps into grid rows. A flat_index that forgot to scale y by
+  // the workgroup size would start row 1 at element 65535 rather than 65535·256, so it would still cover
+  // the next 65535·256 elements: only more than 65535 elements past the first row leave some unwritten.
+  // (The 'large: ' prefix keeps Stryker off it.)
   it('large: a unary op over more than 65535 workgroups writes every element of the wrapped grid rows', async () => {
     const firstRow = 65535 * 256;
-    const size = firstRow + 777;
+    const size = firstRow + 65535 + 777;
     const values = new Float32Array(size);
     for (let i = 0; i < size; i++) values[i] = (i % 4093) - 2046;
     const x = withBackend(gpu(), () => tensor(values, [size]));

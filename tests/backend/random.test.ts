@@ -116,6 +116,19 @@ describe('random on the device (Philox4x32-10)', () => {
     expect(moments(mask).mean).to.be.closeTo(0.25, 0.005);
   });
 
+  it('keeps 0 where the drawn u equals p exactly (1 iff u < p), on either backend', async () => {
+    // uniform [0, 1) with the same seed is the bernoulli draw u itself (multiples of 2⁻²⁴, exact in
+    // float32), so p can be set to one of them: a tie that a ≤ test would turn into 1
+    const n = 64;
+    const draws = uniformValues(n, 8);
+    const tied = 5;
+    const p = draws[tied];
+    const expected = Array.from(draws, (u) => (u < p ? 1 : 0));
+    expect(expected[tied]).to.equal(0);
+    expectBitIdentical(await onGpu(() => bernoulli([n], p, { seed: 8 })), expected, 'gpu bernoulli at a tie');
+    expectBitIdentical(await onCpu(() => bernoulli([n], p, { seed: 8 })), expected, 'cpu bernoulli at a tie');
+  });
+
   it('gives all zeros for p = 0 and all ones for p = 1', async () => {
     expect((await onGpu(() => bernoulli([1000], 0, { seed: 1 }))).every((v) => v === 0)).to.equal(true);
     expect((await onGpu(() => bernoulli([1000], 1, { seed: 1 }))).every((v) => v === 1)).to.equal(true);

@@ -51,7 +51,7 @@ export const WGSL_MUTANTS = [
     search: 'if (OP == OP_RELU) { return max(v, 0.0); }',
     replace: 'if (OP == OP_RELU) { return abs(v); }',
     why: 'relu keeps negative inputs (as |v|)',
-    tests: KERNELS,
+    tests: ELEMENTWISE,
     grep: 'relu',
   },
   {
@@ -85,7 +85,7 @@ export const WGSL_MUTANTS = [
     search: 'if (OP == OP_RELU) { return select(0.0, 1.0, v > 0.0); }',
     replace: 'if (OP == OP_RELU) { return select(0.0, 1.0, v >= 0.0); }',
     why: 'relu′(0) = 1 instead of 0 (only exact zeros show it)',
-    tests: [...KERNELS, ...ELEMENTWISE],
+    tests: ELEMENTWISE,
     grep: 'relu',
   },
   {
@@ -94,7 +94,7 @@ export const WGSL_MUTANTS = [
     search: 'if (OP == OP_TANH) { return 1.0 - w * w; }',
     replace: 'if (OP == OP_TANH) { return 1.0 + w * w; }',
     why: 'tanh′ adds y² instead of subtracting it',
-    tests: KERNELS,
+    tests: ELEMENTWISE,
     grep: 'tanh',
   },
   {
@@ -119,7 +119,7 @@ export const WGSL_MUTANTS = [
     search: 'if (OP == OP_SUB) { return u - v; }',
     replace: 'if (OP == OP_SUB) { return v - u; }',
     why: 'sub swaps its operands',
-    tests: KERNELS,
+    tests: ELEMENTWISE,
     grep: 'sub',
   },
   {
@@ -137,7 +137,7 @@ export const WGSL_MUTANTS = [
     search: 'bi = strided_offset(i, params.rank, params.out_shape, params.b_strides);',
     replace: 'bi = strided_offset(i, params.rank, params.out_shape, params.a_strides);',
     why: "a broadcast b is read with a's strides",
-    tests: KERNELS,
+    tests: ELEMENTWISE,
     grep: 'add|mul',
   },
   {
@@ -217,7 +217,7 @@ export const WGSL_MUTANTS = [
     search: 'if (OP == OP_MEAN) { total /= f32(params.reduce_size); }',
     replace: 'if (OP == OP_MEAN) { total /= f32(params.reduce_size + 1u); }',
     why: 'mean divides by n + 1 on the strided path',
-    tests: [...REDUCE, ...KERNELS],
+    tests: REDUCE,
     grep: 'mean',
   },
   {

@@ -13,6 +13,7 @@ import {
   maximum,
   minimum,
   pow,
+  relu,
   selu,
   softplus,
   sqrt,
@@ -62,6 +63,11 @@ for (const name of BACKENDS) {
         ),
       ).to.deep.equal([1, 2, 3]);
       expect(Array.from(await where(less(a, b), a, 0).data())).to.deep.equal([1, 0, 0]);
+    });
+
+    it("relu's gradient is 0 at exactly 0, as at negative inputs", async () => {
+      const x = run(() => tensor([-1, 0, -0, 2]));
+      expect(Array.from(await grad(relu)(x)[0].data())).to.deep.equal([0, 0, 0, 1]);
     });
 
     it('isFinite is 0 exactly for NaN and ±∞, 1 for zeros, subnormals and large finite values', async () => {

@@ -69,16 +69,70 @@ for (const name of BACKENDS) {
     // padBefore = floor(padTotal / 2); 'valid' gives out = floor((size − span) / stride) + 1, no pad.
     const geometryCases = [
       // H: out 3, padTotal 2, top 1; W: out 3, padTotal 1, left 0 (the odd pad goes after)
-      { name: "5×6, 3×3 kernel, stride 2, 'same'", hw: [5, 6], k: [3, 3], s: [2, 2], d: [1, 1], p: 'same', out: [3, 3], pad: [1, 0] },
+      {
+        name: "5×6, 3×3 kernel, stride 2, 'same'",
+        hw: [5, 6],
+        k: [3, 3],
+        s: [2, 2],
+        d: [1, 1],
+        p: 'same',
+        out: [3, 3],
+        pad: [1, 0],
+      },
       // span 5 and 3: H out 5, padTotal 4, top 2; W out 4, padTotal 2, left 1
-      { name: "5×4, 3×2 kernel, dilation 2, 'same'", hw: [5, 4], k: [3, 2], s: [1, 1], d: [2, 2], p: 'same', out: [5, 4], pad: [2, 1] },
+      {
+        name: "5×4, 3×2 kernel, dilation 2, 'same'",
+        hw: [5, 4],
+        k: [3, 2],
+        s: [1, 1],
+        d: [2, 2],
+        p: 'same',
+        out: [5, 4],
+        pad: [2, 1],
+      },
       // spans 3 and 3: H out 3, padTotal 2, top 1; W out 3, padTotal 2, left 1
-      { name: "7×5, 2×3 kernel, strides [3, 2], dilations [2, 1], 'same'", hw: [7, 5], k: [2, 3], s: [3, 2], d: [2, 1], p: 'same', out: [3, 3], pad: [1, 1] },
+      {
+        name: "7×5, 2×3 kernel, strides [3, 2], dilations [2, 1], 'same'",
+        hw: [7, 5],
+        k: [2, 3],
+        s: [3, 2],
+        d: [2, 1],
+        p: 'same',
+        out: [3, 3],
+        pad: [1, 1],
+      },
       // (out − 1)·stride + span − size is −1 on both axes: no pad, not a negative one
-      { name: "8×6, 1×2 kernel, stride 3, 'same'", hw: [8, 6], k: [1, 2], s: [3, 3], d: [1, 1], p: 'same', out: [3, 2], pad: [0, 0] },
+      {
+        name: "8×6, 1×2 kernel, stride 3, 'same'",
+        hw: [8, 6],
+        k: [1, 2],
+        s: [3, 3],
+        d: [1, 1],
+        p: 'same',
+        out: [3, 2],
+        pad: [0, 0],
+      },
       // spans 5 and 4: H out floor(2 / 2) + 1 = 2, W out floor(2 / 2) + 1 = 2; a span equal to the size fits
-      { name: "7×6, 3×2 kernel, stride 2, dilations [2, 3], 'valid'", hw: [7, 6], k: [3, 2], s: [2, 2], d: [2, 3], p: 'valid', out: [2, 2], pad: [0, 0] },
-      { name: "5×4, 3×2 kernel, dilations [2, 3], 'valid' (windows as large as the input)", hw: [5, 4], k: [3, 2], s: [1, 1], d: [2, 3], p: 'valid', out: [1, 1], pad: [0, 0] },
+      {
+        name: "7×6, 3×2 kernel, stride 2, dilations [2, 3], 'valid'",
+        hw: [7, 6],
+        k: [3, 2],
+        s: [2, 2],
+        d: [2, 3],
+        p: 'valid',
+        out: [2, 2],
+        pad: [0, 0],
+      },
+      {
+        name: "5×4, 3×2 kernel, dilations [2, 3], 'valid' (windows as large as the input)",
+        hw: [5, 4],
+        k: [3, 2],
+        s: [1, 1],
+        d: [2, 3],
+        p: 'valid',
+        out: [1, 1],
+        pad: [0, 0],
+      },
     ] as const;
 
     for (const c of geometryCases) {

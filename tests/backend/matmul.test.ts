@@ -22,7 +22,14 @@ for (const name of BACKENDS) {
     const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
     const ramp = (n: number, scale: number) => Array.from({ length: n }, (_, i) => (i - n / 2) * scale);
 
-    const cases: { name: string; a: number[]; b: number[]; batch: number[]; aOf: (i: number, j: number) => number; bOf: (i: number, j: number) => number }[] = [
+    const cases: {
+      name: string;
+      a: number[];
+      b: number[];
+      batch: number[];
+      aOf: (i: number, j: number) => number;
+      bOf: (i: number, j: number) => number;
+    }[] = [
       // [2,1] against [1,3]: each side broadcast along the other's axis
       { name: '[2,1,2,3] · [1,3,3,2]', a: [2, 1], b: [1, 3], batch: [2, 3], aOf: (i) => i, bOf: (_, j) => j },
       // [3] against [2,3]: a leading axis added to b's batch

@@ -137,11 +137,7 @@ describe('random on the device (Philox4x32-10)', () => {
   it('defaults to seed 0, stream 0, [0, 1) and the standard normal', async () => {
     expectBitIdentical(await onCpu(() => randomUniform([5])), uniformValues(5, 0), 'randomUniform defaults');
     expectBitIdentical(await onCpu(() => randomNormal([5])), normalValues(5, 0), 'randomNormal defaults');
-    expectBitIdentical(
-      await onCpu(() => bernoulli([5], 0.5)),
-      bernoulliValues(5, 0, 0.5),
-      'bernoulli defaults',
-    );
+    expectBitIdentical(await onCpu(() => bernoulli([5], 0.5)), bernoulliValues(5, 0, 0.5), 'bernoulli defaults');
   });
 
   it('accepts the edges of the seed, stream and probability ranges and rejects just past them', async () => {

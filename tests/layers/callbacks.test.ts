@@ -171,7 +171,9 @@ describe('fit in check-numerics mode', () => {
         (e: unknown) => e,
       );
     expect(error).to.be.instanceOf(NonFiniteError);
-    expect((error as Error).message).to.match(/^fit: epoch 1, batch 2: op '\w+' \(output shape .*\) produced NaN or Infinity/);
+    expect((error as Error).message).to.match(
+      /^fit: epoch 1, batch 2: op '\w+' \(output shape .*\) produced NaN or Infinity/,
+    );
     expect(batches, 'rejected before batch 2 ended').to.equal(1);
     model.dispose();
   });

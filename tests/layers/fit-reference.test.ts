@@ -536,7 +536,10 @@ for (const backendName of BACKENDS) {
           topTotal += Math.max(...forwardSample(params, row, 0).probabilities);
         }
       });
-      const topProbability: Metric = { name: 'topProbability', compute: (_labels, predictions) => max(predictions, -1) };
+      const topProbability: Metric = {
+        name: 'topProbability',
+        compute: (_labels, predictions) => max(predictions, -1),
+      };
       const model = buildModel(c);
       model.compile({
         optimizer: sgd({ learningRate: SGD.learningRate }),

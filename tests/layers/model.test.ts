@@ -354,7 +354,10 @@ describe('clear errors from the Layers API', () => {
         /fit: epochs and initialEpoch must be non-negative integers, got 2 and 0\.5$/,
       );
       await rejects(model().fit(x, y, { validationSplit: 1 }), /fit: validationSplit must be in \[0, 1\), got 1$/);
-      await rejects(model().fit(x, y, { validationSplit: -0.1 }), /fit: validationSplit must be in \[0, 1\), got -0\.1$/);
+      await rejects(
+        model().fit(x, y, { validationSplit: -0.1 }),
+        /fit: validationSplit must be in \[0, 1\), got -0\.1$/,
+      );
       await rejects(
         model().fit(x, y, { validationData: [x, tensor(new Int32Array(16 * 2), [16, 2], 'int32')] }),
         /fit \(validationData\): targets of shape \[16,2\] \(int32\) do not fit loss 'sparseCategoricalCrossentropy'/,

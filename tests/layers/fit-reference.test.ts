@@ -397,8 +397,8 @@ for (const backendName of BACKENDS) {
 }
 
 // fit's options, each against the same float64 reference: labels as a column, a validation split and
-// validation data, the running logs a progress bar reads, and a metric that needs probabilities while
-// the loss runs fused from the logits.
+// validation data, the running logs a progress bar reads, which loss path a model's last activation
+// selects, and a metric that needs probabilities while the loss runs fused from the logits.
 for (const backendName of BACKENDS) {
   describe(`fit's options against the float64 hand computation on ${backendName}`, () => {
     const run = <T>(fn: () => T): T => withBackend(backendOf(backendName), fn);
@@ -411,8 +411,10 @@ for (const backendName of BACKENDS) {
       hiddenKernelL2: 0,
     });
     const inputs = (begin: number, end: number) => run(() => tensor(INPUTS.slice(begin, end)));
+    const labelsOf = (values: number[], shape: number[] = [values.length]) =>
+      run(() => tensor(Int32Array.from(values), shape, 'int32'));
     const labels = (begin: number, end: number, shape: number[] = [end - begin]) =>
-      run(() => tensor(Int32Array.from(LABELS.slice(begin, end)), shape, 'int32'));
+      labelsOf(LABELS.slice(begin, end), shape);
 
     it('sparse labels of shape [n, 1] train exactly as labels of shape [n]', async () => {
       const c = sgdCase(7, 4);
@@ -524,6 +526,31 @@ for (const backendName of BACKENDS) {
       expect(await batchLogs(0)).to.deep.equal([{ size: 3 }, { size: 3 }, { size: 1 }]);
       x.dispose();
       y.dispose();
+    });
+
+    it('the loss reads a linear output as probabilities, and a softmax output fused from its logits (unclipped)', async () => {
+      const evaluateOne = async (activation: 'linear' | 'softmax', kernel: number[], xs: number[][], ys: number[]) => {
+        const model = sequential([dense({ units: 3, activation, inputShape: [1] })]);
+        model.compile({ optimizer: sgd({ learningRate: 0.5 }), loss: 'sparseCategoricalCrossentropy' });
+        run(() => {
+          model.build();
+          model.setWeights([tensor([kernel]), tensor([0, 0, 0])]);
+        });
+        const x = run(() => tensor(xs));
+        const y = labelsOf(ys);
+        const logs = await model.evaluate(x, y);
+        model.dispose();
+        x.dispose();
+        y.dispose();
+        return logs.loss;
+      };
+      // outputs [0.25, 0.5, 0.125] and twice that, labels 1 and 2: Keras normalises the rows, so the
+      // losses are −log(0.5 / 0.875) and −log(0.25 / 1.75)
+      const linear = await evaluateOne('linear', [0.25, 0.5, 0.125], [[1], [2]], [1, 2]);
+      expectClose([linear], [(Math.log(7 / 4) + Math.log(7)) / 2], tolerance, 'linear output as probabilities');
+      // logits [0, 40, 0], label 0: log(e⁴⁰ + 2) ≈ 40, where a clipped probability (1e-7) would give ≈ 16.1
+      const fused = await evaluateOne('softmax', [0, 40, 0], [[1]], [0]);
+      expectClose([fused], [Math.log(Math.exp(40) + 2)], tolerance, 'softmax output, fused from the logits');
     });
 
     it('a metric that is not argmax-only reads the probabilities while the loss runs fused from the logits', async () => {

@@ -166,6 +166,48 @@ for (const name of BACKENDS) {
       });
     }
 
+    it('pooling strides default to the window, and bad strides, dilations, padding, bias and activation are named', async () => {
+      const ramp = run(() =>
+        tensor(
+          Array.from({ length: 36 }, (_, i) => i),
+          [1, 6, 6, 1],
+        ),
+      );
+      // 3×3 windows at stride 3: the bottom-right of each window is its maximum
+      const pooled = maxPool2d(ramp, 3);
+      expect(pooled.shape).to.deep.equal([1, 2, 2, 1]);
+      expect(Array.from(await pooled.data())).to.deep.equal([14, 17, 32, 35]);
+      expect(avgPool2d(ramp, [2, 3]).shape).to.deep.equal([1, 3, 2, 1]);
+      const x = run(() => zeros([1, 5, 5, 3]));
+      const filter = run(() => zeros([3, 3, 3, 4]));
+      expect(() => conv2d(x, filter, { strides: [1, 0] })).to.throw('conv2d: strides must be positive integers, got 0');
+      expect(() => conv2d(x, filter, { dilations: 1.5 })).to.throw(
+        'conv2d: dilations must be positive integers, got 1.5',
+      );
+      expect(() => maxPool2d(x, [2, 0])).to.throw('maxPool2d: kernel sizes must be positive integers, got 0');
+      expect(() => conv2d(x, filter, { padding: 'full' as never })).to.throw(
+        "conv2d: padding must be 'same' or 'valid', got 'full'",
+      );
+      expect(() => conv2d(x, filter, { bias: run(() => zeros([3])) })).to.throw(
+        'conv2d: bias of shape [3] does not fit 4 output channels; expected [4]',
+      );
+      expect(() => conv2d(x, filter, { activation: 'softmax' as never })).to.throw(
+        "conv2d: activation 'softmax' cannot be fused; expected one of",
+      );
+      expect(() =>
+        conv2d(
+          x,
+          run(() => zeros([3, 3, 3])),
+        ),
+      ).to.throw('conv2d: filter must be 4-D [height, width, in, out], got shape [3,3,3]');
+      expect(() =>
+        conv1d(
+          run(() => zeros([1, 5, 3])),
+          run(() => zeros([3, 3, 4, 1])),
+        ),
+      ).to.throw('conv1d: filter must be 3-D [width, in, out], got shape [3,3,4,1]');
+    });
+
     it('names the shapes for bad input', () => {
       const x = run(() => zeros([1, 5, 5, 3]));
       expect(() =>

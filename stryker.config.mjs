@@ -20,6 +20,7 @@ export default {
           ...[
             'kernels',
             'elementwise',
+            'matmul',
             'binary-vec4',
             'reduce',
             'movement',

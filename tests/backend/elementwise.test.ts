@@ -7,11 +7,13 @@ import {
   gelu,
   grad,
   greater,
+  isFinite,
   leakyRelu,
   less,
   maximum,
   minimum,
   pow,
+  relu,
   selu,
   softplus,
   sqrt,
@@ -61,6 +63,24 @@ for (const name of BACKENDS) {
         ),
       ).to.deep.equal([1, 2, 3]);
       expect(Array.from(await where(less(a, b), a, 0).data())).to.deep.equal([1, 0, 0]);
+    });
+
+    it("relu's gradient is 0 at exactly 0, as at negative inputs", async () => {
+      const x = run(() => tensor([-1, 0, -0, 2]));
+      expect(Array.from(await grad(relu)(x)[0].data())).to.deep.equal([0, 0, 0, 1]);
+    });
+
+    it('isFinite is 0 exactly for NaN and ±∞, 1 for zeros, subnormals and large finite values', async () => {
+      // 1e-40 is a float32 subnormal (zero exponent bits), 3e38 is near the largest finite float32
+      const flags = await at(isFinite, [0, -0, 1e-40, -2.5, 3e38, Infinity, -Infinity, NaN]);
+      expect(flags).to.deep.equal([1, 1, 1, 1, 1, 0, 0, 0]);
+    });
+
+    it('where treats a float condition of −0 as false, like +0', async () => {
+      const a = run(() => tensor([1, 2, 3, 4]));
+      const b = run(() => tensor([-1, -2, -3, -4]));
+      const condition = run(() => tensor(Float32Array.from([-0, 0, 0.5, -2]), [4]));
+      expect(Array.from(await where(condition, a, b).data())).to.deep.equal([-1, -2, 3, 4]);
     });
 
     it("maximum and minimum send a tie's gradient to a, the rest to the larger (smaller) input", async () => {

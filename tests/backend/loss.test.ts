@@ -5,8 +5,10 @@
 // specs/reduce.ts, run by reduce.test.ts.)
 import { expect } from 'chai';
 import {
+  logSoftmax,
   meanSquaredError,
   sigmoidBinaryCrossEntropy,
+  softmax,
   softmaxCrossEntropy,
   tensor,
   valueAndGrad,
@@ -43,6 +45,25 @@ for (const name of BACKENDS) {
       const g = await grads[0].data();
       expect(Array.from(g).every(Number.isFinite)).to.equal(true);
       expectClose(g, [1, -1, 0, 1 / 3, 1 / 3, -2 / 3, -0.5, 0.5, 0], { rtol: 1e-6, atol: 1e-6 });
+    });
+
+    it('softmax and logSoftmax of logits near 1e4 equal those of the logits shifted to 0', async () => {
+      // e^1e4 overflows float32: only a kernel that subtracts the row max first stays finite
+      const z = run(() =>
+        tensor([
+          [1e4, 1e4 + 1, 1e4 - 2],
+          [-1e4, -1e4 - 1, -1e4 + 3],
+        ]),
+      );
+      const shifts = [
+        [0, 1, -2],
+        [0, -1, 3],
+      ];
+      const logSums = shifts.map((row) => Math.log(row.reduce((total, v) => total + Math.exp(v), 0)));
+      const expectedLog = shifts.flatMap((row, r) => row.map((v) => v - logSums[r]));
+      expectClose(await softmax(z).data(), expectedLog.map(Math.exp), { rtol: 1e-5, atol: 1e-7 });
+      // m + log Σ rounds to float32's spacing near 1e4 (2⁻¹⁰) when a kernel adds them before subtracting
+      expectClose(await logSoftmax(z).data(), expectedLog, { rtol: 0, atol: 2e-3 });
     });
 
     it('a zero probability never makes 0·log 0 = NaN', async () => {

@@ -8,6 +8,7 @@ import {
   gather,
   oneHot,
   pad,
+  reshape,
   slice,
   tensor,
   transpose,
@@ -90,6 +91,126 @@ for (const name of BACKENDS) {
       );
       expect(t.dtype).to.equal('int32');
       expect(Array.from(await t.data())).to.deep.equal([1, -1, 2, 0]);
+    });
+
+    it('reports gather indices equal to the axis size (one past the end) as out of range', async () => {
+      // the GPU finds bad indices inside the kernel and reports them at the next readback, the CPU at once
+      const gatherError = async (indices: number[], axis: number) => {
+        try {
+          const idx = run(() => tensor(indices, [indices.length], 'int32'));
+          await gather(m(), idx, axis).data();
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return 'no error';
+      };
+      expect(await gatherError([1, 2, 0, 2], 0)).to.match(
+        /^gather: 2 indices out of range \[0, 2\), the first at position 1 of the indices/,
+      );
+      expect(await gatherError([0, 3], 1)).to.match(
+        /^gather: 1 index out of range \[0, 3\), the first at position 1 of the indices/,
+      );
+      // reported once: the last in-range index of each axis reads its row or column
+      const lastRow = run(() => tensor([1], [1], 'int32'));
+      expect(await gather(m(), lastRow, 0).array()).to.deep.equal([[4, 5, 6]]);
+    });
+
+    it('reshape infers one −1 axis; slice runs a size of −1 (or a missing one) to the end; pad and oneHot take fill values', async () => {
+      const x = m();
+      expect(reshape(x, [3, -1]).shape).to.deep.equal([3, 2]);
+      expect(await reshape(x, [-1]).array()).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      expect(await slice(x, [0, 1], [-1, -1]).array()).to.deep.equal([
+        [2, 3],
+        [5, 6],
+      ]);
+      expect(await slice(x, [1]).array()).to.deep.equal([[4, 5, 6]]);
+      expect(
+        await pad(
+          x,
+          [
+            [0, 1],
+            [1, 0],
+          ],
+          -1,
+        ).array(),
+      ).to.deep.equal([
+        [-1, 1, 2, 3],
+        [-1, 4, 5, 6],
+        [-1, -1, -1, -1],
+      ]);
+      const idx = run(() => tensor([0, 2], [2], 'int32'));
+      expect(await oneHot(idx, 3, 5, -2).array()).to.deep.equal([
+        [5, -2, -2],
+        [-2, -2, 5],
+      ]);
+      expect(await concat([x, x], -1).array()).to.deep.equal([
+        [1, 2, 3, 1, 2, 3],
+        [4, 5, 6, 4, 5, 6],
+      ]);
+    });
+
+    it('returns the input itself where nothing moves (reshape to its shape, identity perm, whole slice, same dtype, one tensor)', () => {
+      const x = m();
+      expect(reshape(x, [2, 3])).to.equal(x);
+      expect(reshape(x, [2, -1])).to.equal(x);
+      expect(transpose(x, [0, 1])).to.equal(x);
+      expect(slice(x, [0, 0], [2, 3])).to.equal(x);
+      expect(broadcastTo(x, [2, 3])).to.equal(x);
+      expect(cast(x, 'float32')).to.equal(x);
+      expect(concat([x], 1)).to.equal(x);
+    });
+
+    it('reports bad reshape, broadcastTo, slice, pad, concat, oneHot and cast arguments by exact message', () => {
+      const x = m();
+      expect(() => reshape(x, [-1, -1])).to.throw('reshape: at most one axis may be -1, got [-1,-1]');
+      expect(() => reshape(x, [-1, 4])).to.throw('reshape: cannot reshape shape [2,3] (6 elements) to [-1,4]');
+      expect(() => reshape(x, [7])).to.throw('reshape: cannot reshape shape [2,3] (6 elements) to [7]');
+      expect(() =>
+        broadcastTo(
+          run(() => tensor([1, 2], [2, 1])),
+          [2],
+        ),
+      ).to.throw('broadcastTo: shape [2,1] cannot be broadcast to [2]');
+      expect(() => slice(x, [0, 0, 0])).to.throw('slice: begin [0,0,0] and size [] do not fit inside shape [2,3]');
+      expect(() => slice(x, [0, 0.5])).to.throw('slice: begin [0,0.5] and size [] do not fit inside shape [2,3]');
+      expect(() => slice(x, [0, 0], [1, -2])).to.throw(
+        'slice: begin [0,0] and size [1,-2] do not fit inside shape [2,3]',
+      );
+      expect(() => slice(x, [-1, 0], [1, 1])).to.throw(
+        'slice: begin [-1,0] and size [1,1] do not fit inside shape [2,3]',
+      );
+      expect(() => slice(x, [0, 2], [1, 2])).to.throw(
+        'slice: begin [0,2] and size [1,2] do not fit inside shape [2,3]',
+      );
+      expect(() =>
+        pad(x, [
+          [0, 0],
+          [-1, 0],
+        ]),
+      ).to.throw('pad: expected 2 pairs of non-negative integers [before, after] for shape [2,3], got [[0,0],[-1,0]]');
+      expect(() =>
+        pad(x, [
+          [0, 0],
+          [0, 1.5],
+        ]),
+      ).to.throw('pad: expected 2 pairs of non-negative integers [before, after] for shape [2,3], got [[0,0],[0,1.5]]');
+      expect(() => concat([])).to.throw('concat: needs at least one tensor');
+      expect(() => concat([x, run(() => tensor([1, 2, 3, 4, 5, 6], [2, 3], 'int32'))])).to.throw(
+        'concat: shapes [2,3] float32, [2,3] int32 cannot be joined along axis 0; expected one dtype and equal sizes on every other axis',
+      );
+      expect(() => concat([x, run(() => tensor([1, 2, 3], [3]))], 0)).to.throw(
+        'concat: shapes [2,3] float32, [3] float32 cannot be joined along axis 0',
+      );
+      expect(() => oneHot(x, 3)).to.throw('oneHot: indices must be int32, got float32 (shape [2,3])');
+      expect(() =>
+        oneHot(
+          run(() => tensor([1], [1], 'int32')),
+          2.5,
+        ),
+      ).to.throw('oneHot: depth 2.5 must be a positive integer');
+      expect(() => cast(x, 'float64' as never)).to.throw(
+        "cast: unknown dtype 'float64'; expected 'float32' or 'int32'",
+      );
     });
 
     it('reports bad arguments naming the op and shapes', () => {

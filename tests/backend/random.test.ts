@@ -116,9 +116,57 @@ describe('random on the device (Philox4x32-10)', () => {
     expect(moments(mask).mean).to.be.closeTo(0.25, 0.005);
   });
 
+  it('keeps 0 where the drawn u equals p exactly (1 iff u < p), on either backend', async () => {
+    // uniform [0, 1) with the same seed is the bernoulli draw u itself (multiples of 2⁻²⁴, exact in
+    // float32), so p can be set to one of them: a tie that a ≤ test would turn into 1
+    const n = 64;
+    const draws = uniformValues(n, 8);
+    const tied = 5;
+    const p = draws[tied];
+    const expected = Array.from(draws, (u) => (u < p ? 1 : 0));
+    expect(expected[tied]).to.equal(0);
+    expectBitIdentical(await onGpu(() => bernoulli([n], p, { seed: 8 })), expected, 'gpu bernoulli at a tie');
+    expectBitIdentical(await onCpu(() => bernoulli([n], p, { seed: 8 })), expected, 'cpu bernoulli at a tie');
+  });
+
   it('gives all zeros for p = 0 and all ones for p = 1', async () => {
     expect((await onGpu(() => bernoulli([1000], 0, { seed: 1 }))).every((v) => v === 0)).to.equal(true);
     expect((await onGpu(() => bernoulli([1000], 1, { seed: 1 }))).every((v) => v === 1)).to.equal(true);
+  });
+
+  it('defaults to seed 0, stream 0, [0, 1) and the standard normal', async () => {
+    expectBitIdentical(await onCpu(() => randomUniform([5])), uniformValues(5, 0), 'randomUniform defaults');
+    expectBitIdentical(await onCpu(() => randomNormal([5])), normalValues(5, 0), 'randomNormal defaults');
+    expectBitIdentical(await onCpu(() => bernoulli([5], 0.5)), bernoulliValues(5, 0, 0.5), 'bernoulli defaults');
+  });
+
+  it('accepts the edges of the seed, stream and probability ranges and rejects just past them', async () => {
+    expectBitIdentical(await onCpu(() => randomUniform([5], 0, 1, { seed: 0 })), uniformValues(5, 0), 'seed 0');
+    const lastStream = 2 ** 32 - 1;
+    expectBitIdentical(
+      await onCpu(() => randomUniform([5], 0, 1, { seed: 3, stream: lastStream })),
+      uniformValues(5, 3, 0, 1, lastStream),
+      'stream 2^32 − 1',
+    );
+    expectBitIdentical(
+      await onCpu(() => randomNormal([3], 0, 1, { seed: Number.MAX_SAFE_INTEGER })),
+      normalValues(3, Number.MAX_SAFE_INTEGER),
+      'the largest safe seed',
+    );
+    expect(() => randomUniform([2], 0, 1, { seed: 2 ** 53 })).to.throw(
+      `randomUniform: seed ${2 ** 53} must be a non-negative safe integer`,
+    );
+    expect(() => randomUniform([2], 0, 1, { seed: 1, stream: 2 ** 32 })).to.throw(
+      `randomUniform: stream ${2 ** 32} must be an integer in [0, 2^32)`,
+    );
+    expect(() => bernoulli([2], 0.5, { seed: 1, stream: 0.5 })).to.throw(
+      'bernoulli: stream 0.5 must be an integer in [0, 2^32)',
+    );
+    expect(() => bernoulli([2], -0.25, { seed: 1 })).to.throw('bernoulli: probability -0.25 must be in [0, 1]');
+    expect(() => bernoulli([2], NaN, { seed: 1 })).to.throw('bernoulli: probability NaN must be in [0, 1]');
+    expect(() => randomUniform([1.5], 0, 1, { seed: 1 })).to.throw(
+      'randomUniform: shape [1.5] must hold non-negative integers',
+    );
   });
 
   it('rejects bad seeds, streams and probabilities by name', () => {

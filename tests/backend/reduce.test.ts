@@ -17,7 +17,7 @@ import { reduceSpecs } from './specs/reduce.js';
 describeSpecPart('reductions: GPU against the CPU reference, gradients checked numerically', reduceSpecs);
 
 for (const name of BACKENDS) {
-  describe(`reduction tie rules by hand on ${name}`, () => {
+  describe(`reductions by hand on ${name}: tie rules, default axes, errors`, () => {
     const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
     const gradOf = async (f: (x: Tensor) => Tensor, values: number[], shape: Shape) =>
       Array.from(await grad(f)(run(() => tensor(values, shape)))[0].data());
@@ -27,6 +27,37 @@ for (const name of BACKENDS) {
       expectClose(await gradOf((x) => min(x, 1), [2, 2, 2, 5, 1, 1], [2, 3]), [1 / 3, 1 / 3, 1 / 3, 0, 0.5, 0.5], {
         rtol: 1e-6,
       });
+    });
+
+    it('default axes and keepDims: all axes dropped, argmax along the last; keepDims keeps size-1 axes', async () => {
+      // x[i][j][k] = 100i + 10j + k·(−1)^j on [2, 2, 3]: rows alternate rising and falling
+      const values = [0, 1, 2, 10, 9, 8, 100, 101, 102, 110, 109, 108];
+      const x = run(() => tensor(values, [2, 2, 3]));
+      const total = values.reduce((a, b) => a + b, 0);
+      const shapeAndValues = async (t: Tensor) => ({ shape: t.shape, values: Array.from(await t.data()) });
+      expect(await shapeAndValues(sum(x))).to.deep.equal({ shape: [], values: [total] });
+      expect(await shapeAndValues(mean(x))).to.deep.equal({ shape: [], values: [total / 12] });
+      expect(await shapeAndValues(max(x))).to.deep.equal({ shape: [], values: [110] });
+      expect(await shapeAndValues(min(x))).to.deep.equal({ shape: [], values: [0] });
+      expect(await shapeAndValues(argmax(x))).to.deep.equal({ shape: [2, 2], values: [2, 0, 2, 0] });
+      expect(await shapeAndValues(sum(x, 1, true))).to.deep.equal({
+        shape: [2, 1, 3],
+        values: [10, 10, 10, 210, 210, 210],
+      });
+      expect(await shapeAndValues(mean(x, [0, 2], true))).to.deep.equal({ shape: [1, 2, 1], values: [51, 59] });
+      expect(await shapeAndValues(max(x, -1, true))).to.deep.equal({ shape: [2, 2, 1], values: [2, 10, 102, 110] });
+      expect(await shapeAndValues(min(x, 0, true))).to.deep.equal({
+        shape: [1, 2, 3],
+        values: [0, 1, 2, 10, 9, 8],
+      });
+      expect(await shapeAndValues(max(x, [0, 1]))).to.deep.equal({ shape: [3], values: [110, 109, 108] });
+    });
+
+    it('rejects reducing an empty axis, naming the op and the shape', () => {
+      const empty = run(() => tensor(new Float32Array(0), [2, 0]));
+      expect(() => max(empty, 1)).to.throw('max: cannot reduce an empty axis of shape [2,0]');
+      expect(() => min(empty)).to.throw('min: cannot reduce an empty axis of shape [2,0]');
+      expect(() => argmax(empty)).to.throw('argmax: cannot reduce an empty axis of shape [2,0]');
     });
 
     it('argmax picks the first of tied maxima, along either axis', async () => {

@@ -1,7 +1,8 @@
 // Learning-rate schedules against their formulas, and earlyStopping: stopping at the right epoch and
-// restoring the best weights, alone (scripted logs) and inside a real fit.
+// restoring the best weights, alone (scripted logs) and inside a real fit; fit's per-step check in
+// check-numerics mode (tests/robustness/numerics.test.ts has the fuller story, outside the mutation run).
 import { expect } from 'chai';
-import { tensor } from '@webgrad/core';
+import { checkNumerics, NonFiniteError, tensor } from '@webgrad/core';
 import {
   cosineDecay,
   dense,
@@ -136,5 +137,44 @@ describe('earlyStopping', () => {
       expect(Array.from(await model.weights[0].data())).to.deep.equal(Array.from(perEpoch[best]));
       model.dispose();
     });
+  });
+});
+
+describe('fit in check-numerics mode', () => {
+  useBackend('cpu');
+  afterEach(() => checkNumerics(false));
+
+  it('rejects at the step whose update overflowed, naming the epoch, the batch and the first bad op', async () => {
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
+    const y = tensor([[1], [2], [3], [4]]);
+    const model = sequential([dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })], { seed: 1 });
+    // batch 1's update makes the weights about −1e302, and batch 2's squared error overflows even the
+    // CPU backend's float64
+    model.compile({ optimizer: sgd({ learningRate: 1e300 }), loss: 'meanSquaredError' });
+    let batches = 0;
+    checkNumerics(true);
+    const error = await model
+      .fit(x, y, {
+        epochs: 2,
+        batchSize: 2,
+        shuffle: false,
+        verbose: 0,
+        callbacks: [{ onBatchEnd: () => void batches++ }],
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(error).to.be.instanceOf(NonFiniteError);
+    expect((error as Error).message).to.match(
+      /^fit: epoch 1, batch 2: op '\w+' \(output shape .*\) produced NaN or Infinity/,
+    );
+    expect(batches, 'rejected before batch 2 ended').to.equal(1);
+    model.dispose();
   });
 });

@@ -4,8 +4,8 @@
 // the epoch, and evaluate's logs, on both backends, for one whole batch and for a split with a
 // remainder batch, with and without an L2 kernel penalty.
 import { expect } from 'chai';
-import { tensor, withBackend } from '@webgrad/core';
-import { adam, dense, l2, sequential, sgd, type Sequential } from '@webgrad/layers';
+import { max, tensor, withBackend } from '@webgrad/core';
+import { adam, dense, l2, sequential, sgd, type Logs, type Metric, type Sequential } from '@webgrad/layers';
 import { backendOf, BACKENDS, expectClose } from '../helpers.js';
 
 type Matrix = number[][];
@@ -233,6 +233,11 @@ interface EpochReference {
   smallestGradient: number;
   /** The smallest |pre-activation| of the hidden relu, to keep the fixture away from its kink. */
   smallestHiddenPre: number;
+  /** After each batch: the sample-weighted mean loss and the accuracy of the batches so far. */
+  runningLoss: number[];
+  runningAccuracy: number[];
+  /** The weights each batch was evaluated at (before its update). */
+  paramsBeforeBatch: Params[];
 }
 
 /** One epoch of fit without shuffling: batches in order, each one's loss and accuracy at its pre-update weights. */
@@ -245,15 +250,21 @@ function referenceEpoch(start: Params, c: Case): EpochReference {
   const batchLosses: number[] = [];
   let smallestGradient = Infinity;
   let smallestHiddenPre = Infinity;
+  const runningLoss: number[] = [];
+  const runningAccuracy: number[] = [];
+  const paramsBeforeBatch: Params[] = [];
   for (let begin = 0; begin < c.samples; begin += c.batchSize) {
     const end = Math.min(begin + c.batchSize, c.samples);
     const params = unflatten(flat);
+    paramsBeforeBatch.push(params);
     const xs = INPUTS.slice(begin, end);
     const labels = LABELS.slice(begin, end);
     const batch = batchGradients(params, xs, labels, c.hiddenKernelL2);
     weightedLoss += batch.loss * xs.length;
     batchLosses.push(batch.loss);
     correct += batch.correct;
+    runningLoss.push(weightedLoss / end);
+    runningAccuracy.push(correct / end);
     const gradients = flatParams(batch.gradients);
     for (const g of gradients) {
       if (g !== 0) smallestGradient = Math.min(smallestGradient, Math.abs(g));
@@ -272,14 +283,22 @@ function referenceEpoch(start: Params, c: Case): EpochReference {
     params: unflatten(flat),
     smallestGradient,
     smallestHiddenPre,
+    runningLoss,
+    runningAccuracy,
+    paramsBeforeBatch,
   };
 }
 
 /** evaluate: mean cross-entropy and accuracy over every sample, with no penalty (inference mode). */
 function referenceEvaluate(p: Params, samples: number): { loss: number; accuracy: number } {
-  const results = INPUTS.slice(0, samples).map((x, i) => forwardSample(p, x, LABELS[i]));
-  const loss = results.reduce((s, f) => s + f.loss, 0) / samples;
-  const accuracy = results.reduce((s, f) => s + f.correct, 0) / samples;
+  return referenceEvaluateRows(p, 0, samples);
+}
+
+/** evaluate over the samples begin..end − 1. */
+function referenceEvaluateRows(p: Params, begin: number, end: number): { loss: number; accuracy: number } {
+  const results = INPUTS.slice(begin, end).map((x, i) => forwardSample(p, x, LABELS[begin + i]));
+  const loss = results.reduce((s, f) => s + f.loss, 0) / results.length;
+  const accuracy = results.reduce((s, f) => s + f.correct, 0) / results.length;
   return { loss, accuracy };
 }
 
@@ -370,6 +389,196 @@ for (const backendName of BACKENDS) {
       const trained = referenceEvaluate(referenceEpoch(INITIAL, penalised).params, LABELS.length);
       const logs = await model.evaluate(x, y, { batchSize: 4 });
       expectClose([logs.loss, logs.accuracy], [trained.loss, trained.accuracy], tolerance, 'evaluate after fit');
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    });
+  });
+}
+
+// fit's options, each against the same float64 reference: labels as a column, a validation split and
+// validation data, the running logs a progress bar reads, which loss path a model's last activation
+// selects, and a metric that needs probabilities while the loss runs fused from the logits.
+for (const backendName of BACKENDS) {
+  describe(`fit's options against the float64 hand computation on ${backendName}`, () => {
+    const run = <T>(fn: () => T): T => withBackend(backendOf(backendName), fn);
+    const tolerance = TOLERANCE[backendName];
+    const sgdCase = (samples: number, batchSize: number): Case => ({
+      name: `SGD, ${samples} samples in batches of ${batchSize}`,
+      samples,
+      batchSize,
+      optimizer: SGD,
+      hiddenKernelL2: 0,
+    });
+    const inputs = (begin: number, end: number) => run(() => tensor(INPUTS.slice(begin, end)));
+    const labelsOf = (values: number[], shape: number[] = [values.length]) =>
+      run(() => tensor(Int32Array.from(values), shape, 'int32'));
+    const labels = (begin: number, end: number, shape: number[] = [end - begin]) =>
+      labelsOf(LABELS.slice(begin, end), shape);
+
+    it('sparse labels of shape [n, 1] train exactly as labels of shape [n]', async () => {
+      const c = sgdCase(7, 4);
+      const reference = referenceEpoch(INITIAL, c);
+      const model = buildModel(c);
+      run(() => setParams(model, INITIAL));
+      const x = inputs(0, 7);
+      const column = labels(0, 7, [7, 1]);
+      const history = await model.fit(x, column, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+      expectClose(history.history.loss, [reference.loss], tolerance, 'epoch loss');
+      expectClose(history.history.accuracy, [reference.accuracy], tolerance, 'epoch accuracy');
+      expectClose(await weightValues(model), flatParams(reference.params), tolerance, 'weights');
+      const logs = await model.evaluate(x, column, { batchSize: 4 });
+      const evaluated = referenceEvaluate(reference.params, 7);
+      expectClose([logs.loss, logs.accuracy], [evaluated.loss, evaluated.accuracy], tolerance, 'evaluate');
+      model.dispose();
+      x.dispose();
+      column.dispose();
+    });
+
+    it('validationSplit 0.25 of 7 samples trains on the first 5 and validates on the last 2, as validationData does', async () => {
+      // floor(7 · 0.75) = 5 training samples, one batch of 5; the validation loss is at the updated weights
+      const reference = referenceEpoch(INITIAL, sgdCase(5, 5));
+      const validation = referenceEvaluateRows(reference.params, 5, 7);
+      const expected = {
+        accuracy: [reference.accuracy],
+        loss: [reference.loss],
+        val_accuracy: [validation.accuracy],
+        val_loss: [validation.loss],
+      };
+      const x = inputs(0, 7);
+      const y = labels(0, 7);
+      const split = buildModel(sgdCase(7, 5));
+      run(() => setParams(split, INITIAL));
+      const bySplit = await split.fit(x, y, {
+        epochs: 1,
+        batchSize: 5,
+        shuffle: false,
+        verbose: 0,
+        validationSplit: 0.25,
+      });
+      const xTrain = inputs(0, 5);
+      const yTrain = labels(0, 5);
+      const xHeldOut = inputs(5, 7);
+      const yHeldOut = labels(5, 7);
+      const given = buildModel(sgdCase(5, 5));
+      run(() => setParams(given, INITIAL));
+      const byData = await given.fit(xTrain, yTrain, {
+        epochs: 1,
+        batchSize: 5,
+        shuffle: false,
+        verbose: 0,
+        validationData: [xHeldOut, yHeldOut],
+      });
+      for (const [how, history] of [
+        ['validationSplit', bySplit],
+        ['validationData', byData],
+      ] as const) {
+        expect(Object.keys(history.history).sort(), how).to.deep.equal(Object.keys(expected));
+        for (const [name, values] of Object.entries(expected)) {
+          expectClose(history.history[name], values, tolerance, `${how}: ${name}`);
+        }
+      }
+      expectClose(await weightValues(split), flatParams(reference.params), tolerance, 'weights (validationSplit)');
+      for (const t of [x, y, xTrain, yTrain, xHeldOut, yHeldOut]) t.dispose();
+      split.dispose();
+      given.dispose();
+    });
+
+    it('verbose 1 hands onBatchEnd the running mean loss and accuracy (none after the last batch); verbose 0 only the size', async () => {
+      const c = sgdCase(7, 3);
+      const reference = referenceEpoch(INITIAL, c);
+      const x = inputs(0, 7);
+      const y = labels(0, 7);
+      const batchLogs = async (verbose: 0 | 1) => {
+        const model = buildModel(c);
+        run(() => setParams(model, INITIAL));
+        const seen: Logs[] = [];
+        await model.fit(x, y, {
+          epochs: 1,
+          batchSize: 3,
+          shuffle: false,
+          verbose,
+          logEveryMs: 0,
+          callbacks: [{ onBatchEnd: (_step, logs) => void seen.push({ ...logs }) }],
+        });
+        model.dispose();
+        return seen;
+      };
+      const running = await batchLogs(1);
+      expect(running.map((logs) => Object.keys(logs).sort())).to.deep.equal([
+        ['accuracy', 'loss', 'size'],
+        ['accuracy', 'loss', 'size'],
+        ['size'],
+      ]);
+      expect(running.map((logs) => logs.size)).to.deep.equal([3, 3, 1]);
+      expectClose(
+        running.slice(0, 2).map((logs) => logs.loss),
+        reference.runningLoss.slice(0, 2),
+        tolerance,
+        'running loss',
+      );
+      expectClose(
+        running.slice(0, 2).map((logs) => logs.accuracy),
+        reference.runningAccuracy.slice(0, 2),
+        tolerance,
+        'running accuracy',
+      );
+      expect(await batchLogs(0)).to.deep.equal([{ size: 3 }, { size: 3 }, { size: 1 }]);
+      x.dispose();
+      y.dispose();
+    });
+
+    it('the loss reads a linear output as probabilities, and a softmax output fused from its logits (unclipped)', async () => {
+      const evaluateOne = async (activation: 'linear' | 'softmax', kernel: number[], xs: number[][], ys: number[]) => {
+        const model = sequential([dense({ units: 3, activation, inputShape: [1] })]);
+        model.compile({ optimizer: sgd({ learningRate: 0.5 }), loss: 'sparseCategoricalCrossentropy' });
+        run(() => {
+          model.build();
+          model.setWeights([tensor([kernel]), tensor([0, 0, 0])]);
+        });
+        const x = run(() => tensor(xs));
+        const y = labelsOf(ys);
+        const logs = await model.evaluate(x, y);
+        model.dispose();
+        x.dispose();
+        y.dispose();
+        return logs.loss;
+      };
+      // outputs [0.25, 0.5, 0.125] and twice that, labels 1 and 2: Keras normalises the rows, so the
+      // losses are −log(0.5 / 0.875) and −log(0.25 / 1.75)
+      const linear = await evaluateOne('linear', [0.25, 0.5, 0.125], [[1], [2]], [1, 2]);
+      expectClose([linear], [(Math.log(7 / 4) + Math.log(7)) / 2], tolerance, 'linear output as probabilities');
+      // logits [0, 40, 0], label 0: log(e⁴⁰ + 2) ≈ 40, where a clipped probability (1e-7) would give ≈ 16.1
+      const fused = await evaluateOne('softmax', [0, 40, 0], [[1]], [0]);
+      expectClose([fused], [Math.log(Math.exp(40) + 2)], tolerance, 'softmax output, fused from the logits');
+    });
+
+    it('a metric that is not argmax-only reads the probabilities while the loss runs fused from the logits', async () => {
+      const c = sgdCase(7, 4);
+      const reference = referenceEpoch(INITIAL, c);
+      // the mean over samples of the largest class probability, each batch at its pre-update weights
+      let topTotal = 0;
+      reference.paramsBeforeBatch.forEach((params, b) => {
+        for (const row of INPUTS.slice(b * c.batchSize, Math.min((b + 1) * c.batchSize, c.samples))) {
+          topTotal += Math.max(...forwardSample(params, row, 0).probabilities);
+        }
+      });
+      const topProbability: Metric = {
+        name: 'topProbability',
+        compute: (_labels, predictions) => max(predictions, -1),
+      };
+      const model = buildModel(c);
+      model.compile({
+        optimizer: sgd({ learningRate: SGD.learningRate }),
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: [topProbability],
+      });
+      run(() => setParams(model, INITIAL));
+      const x = inputs(0, 7);
+      const y = labels(0, 7);
+      const history = await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+      expectClose(history.history.loss, [reference.loss], tolerance, 'epoch loss');
+      expectClose(history.history.topProbability, [topTotal / c.samples], tolerance, 'topProbability');
       model.dispose();
       x.dispose();
       y.dispose();

@@ -343,6 +343,37 @@ describe('clear errors from the Layers API', () => {
         model().fit(tensor(big, [n, 8]), bigLabels, { epochs: 0 }),
         new RegExp(`fit: x \\(shape \\[${n},8\\]\\) contains NaN or Infinity`),
       );
+      await rejects(model().fit(x, y, { batchSize: 0 }), /^Error: fit: batchSize must be a positive integer, got 0$/);
+      await rejects(model().fit(x, y, { batchSize: 2.5 }), /fit: batchSize must be a positive integer, got 2\.5$/);
+      await rejects(
+        model().fit(x, y, { epochs: -1 }),
+        /fit: epochs and initialEpoch must be non-negative integers, got -1 and 0$/,
+      );
+      await rejects(
+        model().fit(x, y, { epochs: 2, initialEpoch: 0.5 }),
+        /fit: epochs and initialEpoch must be non-negative integers, got 2 and 0\.5$/,
+      );
+      await rejects(model().fit(x, y, { validationSplit: 1 }), /fit: validationSplit must be in \[0, 1\), got 1$/);
+      await rejects(
+        model().fit(x, y, { validationSplit: -0.1 }),
+        /fit: validationSplit must be in \[0, 1\), got -0\.1$/,
+      );
+      await rejects(
+        model().fit(x, y, { validationData: [x, tensor(new Int32Array(16 * 2), [16, 2], 'int32')] }),
+        /fit \(validationData\): targets of shape \[16,2\] \(int32\) do not fit loss 'sparseCategoricalCrossentropy'/,
+      );
+      await rejects(
+        model().evaluate(x, tensor(new Int32Array(15), [15], 'int32')),
+        /evaluate: x has 16 samples but y has 15; expected the same first dimension/,
+      );
+      await rejects(
+        mlp().evaluate(x, y),
+        /evaluate: the model must be compiled first: call model.compile\(\{optimizer, loss, metrics\}\)/,
+      );
+      await rejects(
+        model().fit(x, tensor(new Float32Array(16), [16])),
+        /fit: targets of shape \[16\] \(float32\) do not fit loss 'sparseCategoricalCrossentropy' for outputs \(None, 3\); expected \[16\] int32 class indices/,
+      );
       expect(() => dense({ units: 3, activation: 'swish' as never })).to.throw(
         /unknown activation 'swish'; expected one of linear, relu, sigmoid, tanh, softmax/,
       );

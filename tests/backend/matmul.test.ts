@@ -3,7 +3,7 @@
 // broadcasting by hand on both backends (the op's shared code expands batches before either kernel
 // runs, so only a hand computation can see it go wrong).
 import { expect } from 'chai';
-import { matmul, tensor, withBackend, type Tensor } from '@webgrad/core';
+import { fusedMatmul, matmul, tensor, withBackend, zeros, type Tensor } from '@webgrad/core';
 import { backendOf, BACKENDS, expectClose } from '../helpers.js';
 import { describeSpecPart } from '../kernel-spec.js';
 import { matmulSpecs } from './specs/matmul.js';
@@ -18,7 +18,7 @@ const product = (a: number[][], b: number[][]): number[] =>
   a.flatMap((row) => b[0].map((_, j) => row.reduce((total, v, k) => total + v * b[k][j], 0)));
 
 for (const name of BACKENDS) {
-  describe(`matmul batch broadcasting by hand on ${name}`, () => {
+  describe(`matmul batch broadcasting and errors by hand on ${name}`, () => {
     const run = <T>(fn: () => T) => withBackend(backendOf(name), fn);
     const ramp = (n: number, scale: number) => Array.from({ length: n }, (_, i) => (i - n / 2) * scale);
 
@@ -37,6 +37,31 @@ for (const name of BACKENDS) {
       // one matrix against a batch of 4
       { name: '[1,2,3] · [4,3,2]', a: [1], b: [4], batch: [4], aOf: () => 0, bOf: (_, j) => j },
     ];
+
+    it('names the shapes of operands that cannot be multiplied', () => {
+      const z = (shape: number[]) => run(() => zeros(shape));
+      expect(() => matmul(z([3]), z([3, 2]))).to.throw('matmul: inputs must have rank >= 2, got shapes [3] and [3,2]');
+      expect(() => matmul(z([2, 3]), z([3]))).to.throw('matmul: inputs must have rank >= 2, got shapes [2,3] and [3]');
+      expect(() => matmul(z([2, 3]), z([2, 4]))).to.throw(
+        'matmul: inner dimensions differ: [2,3] · [2,4] multiplies 2×3 by 2×4; expected equal inner sizes (3 vs 2)',
+      );
+      expect(() => matmul(z([2, 3]), z([2, 4]), true, true)).to.throw(
+        'matmul: inner dimensions differ: [2,3]ᵀ · [2,4]ᵀ multiplies 3×2 by 4×2; expected equal inner sizes (2 vs 4)',
+      );
+      expect(() => matmul(z([2, 2, 3]), z([3, 3, 4]))).to.throw(
+        'matmul (batch axes): shapes [2] and [3] cannot be broadcast together',
+      );
+      expect(() => fusedMatmul({ a: z([2, 3]), b: z([3, 4]), bias: z([3]) })).to.throw(
+        'fusedMatmul: bias of shape [3] does not fit the result [2,4]; expected [4]',
+      );
+      expect(() => fusedMatmul({ a: z([2, 3]), b: z([3, 4]), bias: z([1, 4]) })).to.throw(
+        'fusedMatmul: bias of shape [1,4] does not fit the result [2,4]; expected [4]',
+      );
+      const intBias = run(() => tensor([1, 2, 3, 4], [4], 'int32'));
+      expect(() => fusedMatmul({ a: z([2, 3]), b: z([3, 4]), bias: intBias })).to.throw(
+        'fusedMatmul: expected float32 input, got int32 (shape [4]); this op is float-only',
+      );
+    });
 
     for (const c of cases) {
       it(`${c.name}: every batch element multiplies its broadcast operands`, async () => {

@@ -143,6 +143,25 @@ for (const name of BACKENDS) {
         [5, -2, -2],
         [-2, -2, 5],
       ]);
+      expect(
+        reshape(
+          run(() => tensor(new Float32Array(0), [0, 3])),
+          [0, -1],
+        ).shape,
+      ).to.deep.equal([0, 0]);
+      expect(slice(x, [1, 1], [1, 0]).shape).to.deep.equal([1, 0]);
+      expect(await oneHot(idx, 1).array()).to.deep.equal([[1], [0]]);
+      const cube = run(() => tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]));
+      expect(await transpose(cube, [0, 2, 1]).array()).to.deep.equal([
+        [
+          [1, 3],
+          [2, 4],
+        ],
+        [
+          [5, 7],
+          [6, 8],
+        ],
+      ]);
       expect(await concat([x, x], -1).array()).to.deep.equal([
         [1, 2, 3, 1, 2, 3],
         [4, 5, 6, 4, 5, 6],
@@ -208,6 +227,21 @@ for (const name of BACKENDS) {
           2.5,
         ),
       ).to.throw('oneHot: depth 2.5 must be a positive integer');
+      expect(() => reshape(x, [2.5, -1])).to.throw('reshape: shape [2.5] must hold non-negative integers');
+      expect(() => broadcastTo(x, [2, -3])).to.throw('broadcastTo: shape [2,-3] must hold non-negative integers');
+      expect(() => transpose(x, [0])).to.throw('transpose: perm [0] is not a permutation of the 2 axes of shape [2,3]');
+      expect(() => slice(x, [0, 0.5], [1, 1])).to.throw(
+        'slice: begin [0,0.5] and size [1,1] do not fit inside shape [2,3]',
+      );
+      expect(() =>
+        pad(x, [
+          [0.5, 0],
+          [0, 0],
+        ]),
+      ).to.throw('pad: expected 2 pairs of non-negative integers');
+      expect(() => concat([x, x], 2)).to.throw('concat: axis 2 is out of range for a tensor of shape [2,3] (rank 2)');
+      const idx = run(() => tensor([0], [1], 'int32'));
+      expect(() => gather(x, idx, -3)).to.throw('gather: axis -3 is out of range for a tensor of shape [2,3] (rank 2)');
       expect(() => cast(x, 'float64' as never)).to.throw(
         "cast: unknown dtype 'float64'; expected 'float32' or 'int32'",
       );

@@ -9,7 +9,19 @@
 // tolerance is its sum's divided by the count: a mean of a million normal values is near 1e-3, and an
 // absolute bound of that size would accept any result near zero.
 import { expect } from 'chai';
-import { argmax, grad, max, mean, min, sum, tensor, withBackend, type Shape, type Tensor } from '@webgrad/core';
+import {
+  argmax,
+  globalNorm,
+  grad,
+  max,
+  mean,
+  min,
+  sum,
+  tensor,
+  withBackend,
+  type Shape,
+  type Tensor,
+} from '@webgrad/core';
 import { backendOf, BACKENDS, cpu, expectClose, gpu, on, randomValues, tensorOn, type Domain } from '../helpers.js';
 import { describeSpecPart } from '../kernel-spec.js';
 import { reduceSpecs } from './specs/reduce.js';
@@ -53,11 +65,20 @@ for (const name of BACKENDS) {
       expect(await shapeAndValues(max(x, [0, 1]))).to.deep.equal({ shape: [3], values: [110, 109, 108] });
     });
 
-    it('rejects reducing an empty axis, naming the op and the shape', () => {
+    it('rejects an empty axis, an axis out of range and no tensors, naming the op and the shape', () => {
       const empty = run(() => tensor(new Float32Array(0), [2, 0]));
       expect(() => max(empty, 1)).to.throw('max: cannot reduce an empty axis of shape [2,0]');
       expect(() => min(empty)).to.throw('min: cannot reduce an empty axis of shape [2,0]');
       expect(() => argmax(empty)).to.throw('argmax: cannot reduce an empty axis of shape [2,0]');
+      const x = run(() => tensor([1, 2, 3, 4], [2, 2]));
+      const outOfRange = (op: string, axis: number) =>
+        `${op}: axis ${axis} is out of range for a tensor of shape [2,2] (rank 2)`;
+      expect(() => sum(x, 2)).to.throw(outOfRange('sum', 2));
+      expect(() => mean(x, [0, -3])).to.throw(outOfRange('mean', -3));
+      expect(() => max(x, 2)).to.throw(outOfRange('max', 2));
+      expect(() => min(x, 1.5)).to.throw(outOfRange('min', 1.5));
+      expect(() => argmax(x, 2)).to.throw(outOfRange('argmax', 2));
+      expect(() => globalNorm([])).to.throw('globalNorm: needs at least one tensor');
     });
 
     it('argmax picks the first of tied maxima, along either axis', async () => {

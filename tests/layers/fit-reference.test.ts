@@ -4,7 +4,7 @@
 // the epoch, and evaluate's logs, on both backends, for one whole batch and for a split with a
 // remainder batch, with and without an L2 kernel penalty.
 import { expect } from 'chai';
-import { max, tensor, withBackend } from '@webgrad/core';
+import { max, memory, tensor, withBackend } from '@webgrad/core';
 import { adam, dense, l2, sequential, sgd, type Logs, type Metric, type Sequential } from '@webgrad/layers';
 import { backendOf, BACKENDS, expectClose } from '../helpers.js';
 
@@ -528,6 +528,88 @@ for (const backendName of BACKENDS) {
       y.dispose();
     });
 
+    it('batchSize 1 makes one update per sample; initialEpoch numbers the epochs in History', async () => {
+      const c = sgdCase(3, 1);
+      const reference = referenceEpoch(INITIAL, c);
+      const model = buildModel(c);
+      run(() => setParams(model, INITIAL));
+      const x = inputs(0, 3);
+      const y = labels(0, 3);
+      const history = await model.fit(x, y, { epochs: 1, batchSize: 1, shuffle: false, verbose: 0 });
+      expect(history.epoch).to.deep.equal([0]);
+      expectClose(history.history.loss, [reference.loss], tolerance, 'epoch loss');
+      expectClose(await weightValues(model), flatParams(reference.params), tolerance, 'weights');
+      const resumed = await model.fit(x, y, { epochs: 3, initialEpoch: 1, batchSize: 3, shuffle: false, verbose: 0 });
+      expect(resumed.epoch).to.deep.equal([1, 2]);
+      expect(resumed.history.loss).to.have.length(2);
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    });
+
+    it('verbose 1 reads no running logs back before logEveryMs has passed', async () => {
+      const c = sgdCase(7, 3);
+      const model = buildModel(c);
+      run(() => setParams(model, INITIAL));
+      const x = inputs(0, 7);
+      const y = labels(0, 7);
+      const seen: Logs[] = [];
+      await model.fit(x, y, {
+        epochs: 1,
+        batchSize: 3,
+        shuffle: false,
+        verbose: 1,
+        logEveryMs: 1e9,
+        callbacks: [{ onBatchEnd: (_step, logs) => void seen.push({ ...logs }) }],
+      });
+      expect(seen).to.deep.equal([{ size: 3 }, { size: 3 }, { size: 1 }]);
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    });
+
+    it('fit frees the split it made and leaves validationData to its owner', async () => {
+      const c = sgdCase(7, 5);
+      const model = buildModel(c);
+      run(() => setParams(model, INITIAL));
+      const x = inputs(0, 7);
+      const y = labels(0, 7);
+      const xHeldOut = inputs(5, 7);
+      const yHeldOut = labels(5, 7);
+      const before = memory().tensors;
+      await model.fit(x, y, { epochs: 1, batchSize: 5, shuffle: false, verbose: 0, validationSplit: 0.25 });
+      expect(memory().tensors - before, 'tensors left by a fit with validationSplit').to.equal(0);
+      await model.fit(x, y, {
+        epochs: 1,
+        batchSize: 5,
+        shuffle: false,
+        verbose: 0,
+        validationData: [xHeldOut, yHeldOut],
+      });
+      expect(memory().tensors - before, 'tensors left by a fit with validationData').to.equal(0);
+      expect(Array.from(await yHeldOut.data())).to.deep.equal(LABELS.slice(5, 7));
+      expect(Array.from(await xHeldOut.data())).to.deep.equal(INPUTS.slice(5, 7).flat());
+      model.dispose();
+      for (const t of [x, y, xHeldOut, yHeldOut]) t.dispose();
+    });
+
+    it('meanSquaredError targets of shape [n, 1] stay [n, 1] (only sparse labels are flattened)', async () => {
+      const model = sequential([dense({ units: 1, inputShape: [1] })]);
+      model.compile({ optimizer: sgd({ learningRate: 0.5 }), loss: 'meanSquaredError' });
+      run(() => {
+        model.build();
+        model.setWeights([tensor([[2]]), tensor([0.5])]);
+      });
+      const x = run(() => tensor([[1], [-1], [0.5]]));
+      const y = run(() => tensor([[2], [0], [1]]));
+      // predictions 2.5, −1.5, 1.5: squared errors 0.25, 2.25, 0.25
+      const logs = await model.evaluate(x, y);
+      expectClose([logs.loss], [2.75 / 3], tolerance, 'mse');
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    });
+
     it('the loss reads a linear output as probabilities, and a softmax output fused from its logits (unclipped)', async () => {
       const evaluateOne = async (activation: 'linear' | 'softmax', kernel: number[], xs: number[][], ys: number[]) => {
         const model = sequential([dense({ units: 3, activation, inputShape: [1] })]);
@@ -571,7 +653,8 @@ for (const backendName of BACKENDS) {
       model.compile({
         optimizer: sgd({ learningRate: SGD.learningRate }),
         loss: 'sparseCategoricalCrossentropy',
-        metrics: [topProbability],
+        // with an argmax-only metric beside it, one metric that needs probabilities is enough to apply the softmax
+        metrics: ['accuracy', topProbability],
       });
       run(() => setParams(model, INITIAL));
       const x = inputs(0, 7);
@@ -579,6 +662,7 @@ for (const backendName of BACKENDS) {
       const history = await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
       expectClose(history.history.loss, [reference.loss], tolerance, 'epoch loss');
       expectClose(history.history.topProbability, [topTotal / c.samples], tolerance, 'topProbability');
+      expectClose(history.history.accuracy, [reference.accuracy], tolerance, 'accuracy');
       model.dispose();
       x.dispose();
       y.dispose();

@@ -353,6 +353,40 @@ describe('clear errors from the Layers API', () => {
         model().fit(x, y, { epochs: 2, initialEpoch: 0.5 }),
         /fit: epochs and initialEpoch must be non-negative integers, got 2 and 0\.5$/,
       );
+      await rejects(
+        model().fit(x, y, { epochs: 1.5 }),
+        /fit: epochs and initialEpoch must be non-negative integers, got 1\.5 and 0$/,
+      );
+      await rejects(
+        model().fit(x, y, { initialEpoch: -1 }),
+        /fit: epochs and initialEpoch must be non-negative integers, got 1 and -1$/,
+      );
+      const regression = () => {
+        const m = mlp();
+        m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+        return m;
+      };
+      const expectedTargets = 'expected \\[16, 3\\] float32';
+      for (const [shape, dtype] of [
+        [[16, 2], 'float32'],
+        [[16, 3], 'int32'],
+        [[16, 3, 1], 'float32'],
+        [[16], 'float32'],
+      ] as const) {
+        const targets = tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape], dtype);
+        await rejects(
+          regression().fit(x, targets),
+          new RegExp(
+            `fit: targets of shape \\[${shape.join(',')}\\] \\(${dtype}\\) do not fit loss 'meanSquaredError' ` +
+              `for outputs \\(None, 3\\); ${expectedTargets}$`,
+          ),
+        );
+      }
+      const badTargets = tensor(
+        Float32Array.from({ length: 16 * 3 }, (_, i) => (i === 40 ? Infinity : 0)),
+        [16, 3],
+      );
+      await rejects(regression().fit(x, badTargets), /fit: y \(shape \[16,3\]\) contains NaN or Infinity/);
       await rejects(model().fit(x, y, { validationSplit: 1 }), /fit: validationSplit must be in \[0, 1\), got 1$/);
       await rejects(
         model().fit(x, y, { validationSplit: -0.1 }),

@@ -373,7 +373,7 @@ describe('clear errors from the Layers API', () => {
         [[16, 3, 1], 'float32'],
         [[16], 'float32'],
       ] as const) {
-        const targets = tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape], dtype);
+        const targets = tensor(new Float32Array(shape.reduce((a: number, b: number) => a * b, 1)), [...shape], dtype);
         await rejects(
           regression().fit(x, targets),
           new RegExp(

@@ -10,7 +10,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['**/node_modules/', '**/dist/', '**/generated/', 'bench/results*'] },
+  { ignores: ['**/node_modules/', '**/dist/', '**/generated/', 'bench/results*', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

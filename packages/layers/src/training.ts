@@ -75,8 +75,8 @@ const nextMacrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0
 // at the end of each task) then submits every step as a batch of its own, so each step records the same
 // work in the same places and reuses what it cached for the previous one (bind groups on WebGPU): steps
 // run back to back in one task drift across batches instead, and each phase of the drift costs new
-// bind groups (2,200 of them, ~9 MB of device memory on lavapipe, for the bench's MLP). And the first
-// step waits for its kernels instead of recording the rest of the epoch behind them (10 MB of held work).
+// bind groups. And the first step waits for its kernels instead of recording the rest of the epoch
+// behind them (bench/RESULTS.md, round five, has what both cost).
 const endOfStep = (backend: Backend): Promise<void> => backend.settle?.() ?? Promise.resolve();
 
 export interface History {
@@ -138,7 +138,7 @@ async function checkFinite(x: Tensor, op: string, name: string): Promise<void> {
     const flat = reshape(x, [x.size]);
     const chunks: Tensor[] = [];
     // finite elements counted with sum, exact in float32 up to 2²⁴: sum's kernel is one that fit's
-    // metric sums compile anyway, where min's would be compiled for this alone (~2 MB on lavapipe)
+    // metric sums compile anyway, where min's would be a pipeline compiled for this alone
     for (let at = 0; at < x.size; at += FINITE_CHUNK) {
       chunks.push(tidy(() => sum(isFinite(slice(flat, [at], [chunkSize(at)])))));
     }

@@ -17,45 +17,7 @@ const POOL_CODES: { readonly [K in PoolKind]: number } = KERNEL_OPS.pool2d;
 const POOL_GRAD_CODES: { readonly [K in PoolKind]: number } = KERNEL_OPS.pool2d_grad;
 const POOL_GRAD_WINDOWS_CODES: { readonly [K in PoolKind]: number } = KERNEL_OPS.pool2d_grad_windows;
 
-function convParams(g: Conv2DGeometry, CO: number, size: number) {
-  return {
-    size,
-    H: g.H,
-    W: g.W,
-    C: g.C,
-    OH: g.OH,
-    OW: g.OW,
-    CO,
-    KH: g.KH,
-    KW: g.KW,
-    stride_h: g.strideH,
-    stride_w: g.strideW,
-    dilation_h: g.dilationH,
-    dilation_w: g.dilationW,
-    pad_top: g.padTop,
-    pad_left: g.padLeft,
-  };
-}
-
-function im2colParams(g: Conv2DGeometry, size: number) {
-  return {
-    size,
-    H: g.H,
-    W: g.W,
-    C: g.C,
-    OH: g.OH,
-    OW: g.OW,
-    KH: g.KH,
-    KW: g.KW,
-    stride_h: g.strideH,
-    stride_w: g.strideW,
-    dilation_h: g.dilationH,
-    dilation_w: g.dilationW,
-    pad_top: g.padTop,
-    pad_left: g.padLeft,
-  };
-}
-
+/** A window over NHWC data: the params every pooling kernel takes, and the base of the others. */
 function poolParams(g: Conv2DGeometry, size: number) {
   return {
     size,
@@ -71,6 +33,16 @@ function poolParams(g: Conv2DGeometry, size: number) {
     pad_top: g.padTop,
     pad_left: g.padLeft,
   };
+}
+
+/** A convolution's window adds dilation (im2col and col2im take this much). */
+function im2colParams(g: Conv2DGeometry, size: number) {
+  return { ...poolParams(g, size), dilation_h: g.dilationH, dilation_w: g.dilationW };
+}
+
+/** The direct convolution kernels add the output channels. */
+function convParams(g: Conv2DGeometry, CO: number, size: number) {
+  return { ...im2colParams(g, size), CO };
 }
 
 /** The patch matrix [1, N·OH·OW, KH·KW·C] of x's windows (see shaders/conv/im2col.wgsl). */

@@ -58,6 +58,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['metrics.ts', 'optimizers.ts'],
     ['compile.ts'],
     ['layer.ts'],
+    ['symbolic.ts', 'graph.ts'],
     ['layers/*.ts'],
     ['registry.ts'],
     ['save.ts'],

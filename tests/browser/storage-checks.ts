@@ -5,7 +5,7 @@
 // Bundled by scripts/build-web.mjs with @webgrad/* left to the page's import map.
 import { setBackend, tensor, tidy, uniformValues, type Tensor } from '@webgrad/core';
 import '@webgrad/webgpu';
-import { browserFiles, dense, listModels, loadModel, removeModel, sequential, type Sequential } from '@webgrad/layers';
+import { browserFiles, dense, listModels, loadModel, removeModel, sequential, type Model } from '@webgrad/layers';
 
 export interface SavedState {
   backend: string;
@@ -27,7 +27,7 @@ const data = () => {
   return { x: tensor(x, [SAMPLES, FEATURES]), y: tensor(y, [SAMPLES], 'int32'), values: Array.from(x) };
 };
 
-async function stateOf(model: Sequential, x: Tensor, values: number[]): Promise<SavedState> {
+async function stateOf(model: Model, x: Tensor, values: number[]): Promise<SavedState> {
   const out = tidy(() => model.predict(x));
   const predictions = Array.from(await out.data());
   out.dispose();

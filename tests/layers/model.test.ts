@@ -22,6 +22,7 @@ import {
   prelu,
   sequential,
   sgd,
+  type Layer,
 } from '@webgrad/layers';
 import { backendOf, BACKENDS, expectClose, gpu, randomValues, useBackend } from '../helpers.js';
 
@@ -436,7 +437,7 @@ describe('batchNormalization, maxout, modelCheckpoint and csvLogger', () => {
       [5, 12],
       [7, 16],
     ]);
-    const layer = model.layers[0];
+    const layer = model.layers[0] as Layer;
     const trained = await tidy(() => layer.call(x, { training: true, seed: 0 })).data();
     // by hand: column means 4 and 13, biased variances 5 and 5
     const expected = [

@@ -20,13 +20,13 @@ import {
   modelArtifacts,
   saveModel,
   sequential,
-  type Sequential,
+  type Model,
 } from '@webgrad/layers';
 import { cpu } from '../helpers.js';
 
 const model = (seed: number) =>
   sequential([dense({ units: 5, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })], { seed });
-const valuesOf = async (m: Sequential) => Promise.all(m.weights.map(async (w) => Array.from(await w.data())));
+const valuesOf = async (m: Model) => Promise.all(m.weights.map(async (w) => Array.from(await w.data())));
 const errorOf = (p: Promise<unknown>) =>
   p.then(
     () => 'no error',
@@ -40,10 +40,10 @@ const x = () =>
     ],
     [2, 3],
   );
-const predictions = async (m: Sequential) => Array.from(await tidy(() => m.predict(x())).data());
+const predictions = async (m: Model) => Array.from(await tidy(() => m.predict(x())).data());
 
 describe('model stores: http(s)://, .json paths, browserFiles, and their errors', () => {
-  let dir: string, saved: Sequential, server: Server, base: string;
+  let dir: string, saved: Model, server: Server, base: string;
   const onCpu = <T>(fn: () => Promise<T>) => withBackend(cpu(), fn);
 
   before(async () => {
@@ -166,7 +166,7 @@ describe('model stores: http(s)://, .json paths, browserFiles, and their errors'
       regularized.build();
       await saveModel(regularized, join(dir, 'regularized'));
       const loaded = await loadModel(join(dir, 'regularized'));
-      const penalty = async (m: Sequential) => (await tidy(() => m.layers[0].regularizationLoss!()!).data())[0];
+      const penalty = async (m: Model) => (await tidy(() => m.layers[0].regularizationLoss!()!).data())[0];
       const kernel = await regularized.weights[0].data();
       const expected = 1e-4 * Array.from(kernel).reduce((a, w) => a + w * w, 0); // λ·Σw²
       expect(await penalty(loaded)).to.be.closeTo(expected, 1e-9);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgetBackend, registerBackend, setBackend, tensor } from '@webgrad/core';
 import { createWebGPUBackend, DeviceLostError, WebGPUBackend } from '@webgrad/webgpu';
-import { adam, dense, loadCheckpoint, modelCheckpoint, sequential, type Sequential } from '@webgrad/layers';
+import { adam, dense, loadCheckpoint, modelCheckpoint, sequential, type Model } from '@webgrad/layers';
 import { randomValues } from '../helpers.js';
 
 const N = 240,
@@ -40,7 +40,7 @@ const makeModel = () => {
   return model;
 };
 
-async function accuracyOf(model: Sequential, x: Float32Array, labels: Int32Array): Promise<number> {
+async function accuracyOf(model: Model, x: Float32Array, labels: Int32Array): Promise<number> {
   const logs = await model.evaluate(tensor(x, [N, FEATURES]), tensor(labels, [N], 'int32'), { batchSize: 64 });
   return logs.accuracy;
 }

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tidy } from '@webgrad/core';
-import { dense, loadModel, loadWeights, saveModel, sequential, type Sequential } from '@webgrad/layers';
+import { dense, loadModel, loadWeights, saveModel, sequential, type Model } from '@webgrad/layers';
 
 const model = (seed: number) =>
   sequential([dense({ units: 4, activation: 'relu', inputShape: [3] }), dense({ units: 2 })], { seed });
-const valuesOf = async (m: Sequential) => Promise.all(m.weights.map(async (w) => Array.from(await w.data())));
+const valuesOf = async (m: Model) => Promise.all(m.weights.map(async (w) => Array.from(await w.data())));
 const errorOf = (p: Promise<unknown>) =>
   p.then(
     () => 'no error',

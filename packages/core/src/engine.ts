@@ -242,10 +242,27 @@ export function shareStorage(t: Tensor): Tensor {
 /** The most elements a tensor may hold on any backend: kernels index with 32-bit integers. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/**
+ * What an op says of an argument that is not a Tensor: a symbolic tensor of @webgrad/layers (marked
+ * with a well-known symbol, as core cannot import layers) is named as such, with what to do instead.
+ */
+export function notATensor(op: string, what: string, value: unknown): string {
+  const symbolic = typeof value === 'object' && value !== null && Symbol.for('webgrad.symbolic') in value;
+  if (symbolic) {
+    return (
+      `${op}: ${what} is ${String(value)}, a symbolic tensor: it describes a model's graph and holds no values; ` +
+      `apply a layer to it (layer.apply(x)), or build a model and call it on real tensors`
+    );
+  }
+  return `${op}: ${what} is ${typeof value}, expected a Tensor`;
+}
+
 export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(notATensor(op.name, `input ${i}`, t));
+  });
   const backend = inputs.length ? inputs[0].backend : currentBackend();
   inputs.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`${op.name}: input ${i} is ${typeof t}, expected a Tensor`);
     if (t.backend !== backend) {
       throw new Error(
         `${op.name}: input 0 (shape ${fmt(inputs[0].shape)}) is on backend '${backend.name}' but input ${i} ` +

@@ -12,16 +12,41 @@ export interface WeightSpec {
   dtype: 'float32';
 }
 
+/** A tensor of a saved graph: the layer that makes it, which of its calls, which of that call's outputs. */
+export type SavedTensorRef = [layerName: string, nodeIndex: number, tensorIndex: number];
+
+/** A saved layer: its Keras class name and config; in a graph model, the inputs of each of its calls. */
+export interface SavedLayer {
+  class_name: string;
+  name?: string;
+  config: Record<string, unknown>;
+  inbound_nodes?: [...SavedTensorRef, Record<string, unknown>][][];
+}
+
+/** A saved model: a Sequential's stack, or a graph model's layers with their inputs and outputs. */
+export interface SavedModelTopology {
+  class_name: 'Sequential' | 'Model';
+  config: {
+    name: string;
+    seed?: number;
+    layers: SavedLayer[];
+    input_layers?: SavedTensorRef[];
+    output_layers?: SavedTensorRef[];
+    /** Whether the model was made with a list of outputs (its predict gives a list). */
+    outputs_as_list?: boolean;
+  };
+}
+
 export interface ModelJson {
   format: 'layers-model';
   generatedBy: string;
-  modelTopology: {
-    class_name: 'Sequential';
-    config: { name: string; seed: number; layers: { class_name: string; config: Record<string, unknown> }[] };
-  };
+  modelTopology: SavedModelTopology;
   trainingConfig?: {
-    loss: string;
-    metrics: string[];
+    /** One loss name, or one per output. */
+    loss: string | string[];
+    /** The metrics' names, or a list per output. */
+    metrics: string[] | string[][];
+    loss_weights?: number[];
     optimizer_config: { class_name: string; config: Record<string, unknown> };
   };
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
@@ -111,13 +136,14 @@ function checkSpecs(specs: unknown, where: string, op: string): WeightSpec[] {
 }
 
 /**
- * Checks loaded artifacts (a Sequential layers-model, sane shapes, the byte count model.json
+ * Checks loaded artifacts (a Sequential or graph layers-model, sane shapes, the byte count model.json
  * describes, its checksum) and slices the weights file into each weight's values.
  */
 export function checkArtifacts({ json, weights: bytes }: ModelArtifacts, where: string, op: string): CheckedArtifacts {
-  if (json?.format !== 'layers-model' || json.modelTopology?.class_name !== 'Sequential') {
-    const found = `format '${json?.format}', class '${json?.modelTopology?.class_name}'`;
-    throw new Error(`${op}: ${where} is not a Sequential layers-model (${found})`);
+  const className = json?.modelTopology?.class_name;
+  if (json?.format !== 'layers-model' || (className !== 'Sequential' && className !== 'Model')) {
+    const found = `format '${json?.format}', class '${className}'`;
+    throw new Error(`${op}: ${where} is not a Sequential or Model layers-model (${found})`);
   }
   const file = weightsFileOf(json, where, op);
   const specs = checkSpecs(

@@ -1,9 +1,26 @@
-// @webgrad/layers: the Keras/TF.js-style API. sequential([...layers]), compile, fit, evaluate,
+// @webgrad/layers: the Keras/TF.js-style API. sequential([...layers]) or model({inputs, outputs}), compile, fit, evaluate,
 // predict; layer, loss, metric, optimizer, schedule, initializer, regularizer and callback factories.
-export { sequential, Sequential } from './model.js';
+export { model, Model, sequential, Sequential, type ModelArgs, type Predicted } from './model.js';
 export type { CompileArgs } from './compile.js';
-export type { FitArgs, History } from './training.js';
-export type { CallContext, Layer } from './layer.js';
+export type { FitArgs, History, ModelData } from './training.js';
+export {
+  SymbolicTensor,
+  type AnyLayer,
+  type ApplyOptions,
+  type CallContext,
+  type Layer,
+  type LayerNode,
+  type ListLayer,
+  type MultiLayer,
+} from './layer.js';
+export {
+  defineLayer,
+  defineListLayer,
+  input,
+  type InputOptions,
+  type LayerSpec,
+  type ListLayerSpec,
+} from './symbolic.js';
 export { dense, type DenseOptions } from './layers/dense.js';
 export { activation, dropout, flatten, reshapeLayer as reshape } from './layers/basic.js';
 export { batchNormalization, maxout, prelu } from './layers/advanced.js';

@@ -1,10 +1,12 @@
 // The Layer contract, and the helpers layers share. A layer is a plain object made by a factory
-// (dense({units}) …): build creates its weights for an input shape, computeOutputShape says what it
-// gives, call runs it, getConfig describes it for saving. Shapes here never include the batch axis.
-import { variable, type Shape, type Tensor, type Variable } from '@webgrad/core';
+// (dense({units}) …) and finished by defineLayer (symbolic.ts), which adds what every layer has:
+// apply, trainable, addLoss and its graph nodes. build creates its weights for an input shape,
+// computeOutputShape says what it gives, call runs it, getConfig describes it for saving. Shapes here
+// never include the batch axis. Three kinds by signature: one tensor in and out (most), a list in and
+// one out (merge layers), a list in and out (a model used as a layer).
+import { variable, type DType, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getInitializer, type Initializer, type InitializerName } from './initializers.js';
 import type { Regularizer } from './regularizers.js';
-
 export interface CallContext {
   /** Dropout and batch statistics act only in training. */
   readonly training: boolean;
@@ -14,7 +16,52 @@ export interface CallContext {
   readonly stream?: number;
 }
 
-export interface Layer {
+/**
+ * A tensor of a model's graph, not of values: what input() gives and what a layer applied to symbolic
+ * tensors returns. It records where it comes from (its node), so model({inputs, outputs}) can find the
+ * layers between them. It holds no data: eager ops refuse it.
+ */
+export class SymbolicTensor {
+  constructor(
+    /** The shape of one sample: no batch axis. */
+    readonly sampleShape: Shape,
+    readonly dtype: DType,
+    /** The layer call that made it. */
+    readonly node: LayerNode,
+    /** Which of that call's outputs it is. */
+    readonly outputIndex: number,
+  ) {
+    // marks it for core's ops, which then name it in their error instead of reading it as a number
+    Object.defineProperty(this, Symbol.for('webgrad.symbolic'), { value: true });
+  }
+
+  /** Keras's shape: null for the batch axis. */
+  get shape(): (number | null)[] {
+    return [null, ...this.sampleShape];
+  }
+
+  /** The layer's name, and the node and output index when not the first: 'dense_1', 'dense_1:1:0'. */
+  get name(): string {
+    const { node, outputIndex } = this;
+    return node.index === 0 && outputIndex === 0 ? node.layer.name : `${node.layer.name}:${node.index}:${outputIndex}`;
+  }
+
+  toString(): string {
+    return `SymbolicTensor '${this.name}' (None, ${this.sampleShape.join(', ')}) ${this.dtype}`;
+  }
+}
+
+/** One call of a layer on symbolic tensors: its inputs and the outputs it made. */
+export interface LayerNode {
+  readonly layer: AnyLayer;
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
+  /** Its position among the layer's nodes (the node index of a saved model's inbound_nodes). */
+  readonly index: number;
+}
+
+/** What every kind of layer has. */
+export interface LayerBase {
   readonly className: string;
   name: string;
   /** The input shape a first layer declares (Keras's inputShape). */
@@ -22,16 +69,74 @@ export interface Layer {
   /** Every weight in getWeights order, trainable or not (BatchNorm's moving statistics are not). */
   readonly weights: Variable[];
   readonly built: boolean;
-  build(inputShape: Shape, seed: number): void;
-  computeOutputShape(inputShape: Shape): Shape;
-  call(x: Tensor, context: CallContext): Tensor;
+  /**
+   * False freezes the layer: fit and custom steps leave its weights alone, the optimizer keeps no slots
+   * for them, and a frozen BatchNormalization runs in inference mode (as in Keras).
+   */
+  trainable: boolean;
+  /** Its trainable weights: none when frozen. */
+  readonly trainableWeights: Variable[];
+  readonly nonTrainableWeights: Variable[];
   getConfig(): Record<string, unknown>;
   /** The penalty this layer's regularizers add to the loss, if any. */
   regularizationLoss?(): Tensor | undefined;
+  /**
+   * Adds a loss: a function is evaluated every training step (and by evaluate); a tensor is taken as
+   * this call's loss, so only inside the layer's own call (Keras 3's add_loss).
+   */
+  addLoss(loss: Tensor | (() => Tensor)): void;
+  /** The losses added by function (each step evaluates them). */
+  readonly lossFunctions: readonly (() => Tensor)[];
+  /** The calls of this layer on symbolic tensors, in order. */
+  readonly nodes: readonly LayerNode[];
+  /** The output of its one symbolic call (an error when it has none or several). */
+  readonly output: SymbolicTensor;
+  /** The input of its one symbolic call. */
+  readonly input: SymbolicTensor;
+}
+
+/** A layer of one tensor in and one out. */
+export interface Layer extends LayerBase {
+  readonly signature: 'one-to-one';
+  build(inputShape: Shape, seed: number): void;
+  computeOutputShape(inputShape: Shape): Shape;
+  call(x: Tensor, context: CallContext): Tensor;
   /** The activation the layer ends with, when it has one (Dense, Activation). */
   readonly activationName?: string;
   /** The layer's output before that activation: the logits a fused softmax/sigmoid loss takes. */
   callLogits?(x: Tensor, context: CallContext): Tensor;
+  /** On symbolic tensors records a node; on a real tensor runs eagerly (inference unless told). */
+  apply(x: SymbolicTensor): SymbolicTensor;
+  apply(x: Tensor, options?: ApplyOptions): Tensor;
+}
+
+/** A layer of a list of tensors in and one out (add, concatenate, a graph convolution's [x, edges]). */
+export interface ListLayer extends LayerBase {
+  readonly signature: 'many-to-one';
+  build(inputShapes: Shape[], seed: number): void;
+  computeOutputShape(inputShapes: Shape[]): Shape;
+  call(xs: Tensor[], context: CallContext): Tensor;
+  readonly activationName?: undefined;
+  apply(xs: readonly SymbolicTensor[]): SymbolicTensor;
+  apply(xs: readonly Tensor[], options?: ApplyOptions): Tensor;
+}
+
+/** A layer of a list in and a list out: a model used as a layer. */
+export interface MultiLayer extends LayerBase {
+  readonly signature: 'many-to-many';
+  build(inputShapes: Shape[], seed: number): void;
+  computeOutputShape(inputShapes: Shape[]): Shape[];
+  call(xs: Tensor[], context: CallContext): Tensor[];
+  readonly activationName?: undefined;
+}
+
+export type AnyLayer = Layer | ListLayer | MultiLayer;
+
+export interface ApplyOptions {
+  /** Run as in training (dropout on, batch statistics): false unless given. */
+  training?: boolean;
+  /** The seed of this call's randomness when training. */
+  seed?: number;
 }
 
 export interface BaseLayerOptions {

@@ -4,8 +4,19 @@
 // (loadWeights). Any store works: a folder, indexeddb://, http(s)://, browserFiles.
 import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
 import type { CompileArgs } from './compile.js';
-import { checkArtifacts, type ModelArtifacts, type ModelStore, type StoredWeight, type WeightSpec } from './format.js';
-import { Sequential } from './model.js';
+import {
+  checkArtifacts,
+  type ModelArtifacts,
+  type ModelStore,
+  type SavedLayer,
+  type SavedModelTopology,
+  type SavedTensorRef,
+  type StoredWeight,
+  type WeightSpec,
+} from './format.js';
+import type { AnyLayer, Layer, SymbolicTensor } from './layer.js';
+import { Model, Sequential, type AnyModel } from './model.js';
+import { applyLayer, input } from './symbolic.js';
 import { layerFromConfig } from './registry.js';
 import { modelStore } from './storage.js';
 
@@ -26,13 +37,121 @@ const sameShapes = (specs: readonly WeightSpec[], shapes: readonly (readonly num
 
 const asTensor = ({ spec, values }: StoredWeight): Tensor => tensor(values, spec.shape);
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A saved layer, or a nested model, rebuilt from its class name and config. */
+function layerFromSaved(saved: SavedLayer, where: string, op: string): AnyLayer {
+  if (!isRecord(saved) || typeof saved.class_name !== 'string' || !isRecord(saved.config)) {
+    throw new Error(`${op}: a layer in ${where} is not {class_name, config}: ${JSON.stringify(saved)?.slice(0, 200)}`);
+  }
+  const layer =
+    saved.class_name === 'Model' || saved.class_name === 'Sequential'
+      ? modelFromTopology(
+          { class_name: saved.class_name, config: saved.config as SavedModelTopology['config'] },
+          where,
+          op,
+        )
+      : layerFromConfig(saved.class_name, saved.config, where, op);
+  if (saved.config.trainable === false) layer.trainable = false;
+  return layer;
+}
+
+const checkRef = (ref: unknown, where: string, op: string): SavedTensorRef => {
+  const ok = Array.isArray(ref) && typeof ref[0] === 'string' && Number.isInteger(ref[1]) && Number.isInteger(ref[2]);
+  if (!ok) throw new Error(`${op}: ${where} has a malformed tensor reference ${JSON.stringify(ref)?.slice(0, 200)}`);
+  return ref as SavedTensorRef;
+};
+
+/**
+ * A graph model from its saved layers: input layers become input()s, then each layer is applied to
+ * the tensors its inbound nodes name, as soon as they exist. A node whose inputs never appear (a
+ * reference to a missing layer, or a cycle) is refused by name.
+ */
+function graphModelFrom(config: SavedModelTopology['config'], where: string, op: string): AnyModel {
+  const tensors = new Map<string, SymbolicTensor>();
+  const key = (name: string, node: number, index: number) => `${name}/${node}/${index}`;
+  const pending: { layer: AnyLayer; node: number; refs: SavedTensorRef[] }[] = [];
+  for (const saved of config.layers) {
+    if (saved?.class_name === 'InputLayer') {
+      const c = saved.config;
+      const shape = c.batchInputShape ?? c.batch_input_shape;
+      if (!Array.isArray(shape)) throw new Error(`${op}: input layer '${c.name}' in ${where} has no batchInputShape`);
+      const t = input({
+        shape: shape.slice(1) as number[],
+        name: String(c.name ?? saved.name),
+        dtype: c.dtype as 'float32' | 'int32' | undefined,
+      });
+      tensors.set(key(t.node.layer.name, 0, 0), t);
+      continue;
+    }
+    const layer = layerFromSaved(saved, where, op);
+    const nodes = Array.isArray(saved.inbound_nodes) ? saved.inbound_nodes : [];
+    nodes.forEach((refs, node) => {
+      if (!Array.isArray(refs)) throw new Error(`${op}: layer '${layer.name}' in ${where} has malformed inbound_nodes`);
+      pending.push({ layer, node, refs: refs.map((r) => checkRef(r, where, op)) });
+    });
+  }
+  // apply each call once all its inputs exist; a pass that applies nothing means a cycle or a missing layer
+  while (pending.length) {
+    const ready = pending.findIndex(({ refs }) => refs.every(([n, i, t]) => tensors.has(key(n, i, t))));
+    if (ready < 0) {
+      const stuck = pending.map(
+        ({ layer, refs }) => `${layer.name} <- ${refs.map(([n, i, t]) => `${n}[${i}][${t}]`).join(', ')}`,
+      );
+      throw new Error(`${op}: the graph in ${where} has a cycle or names a missing layer: ${stuck.join('; ')}`);
+    }
+    const [{ layer, node, refs }] = pending.splice(ready, 1);
+    const inputs = refs.map(([n, i, t]) => tensors.get(key(n, i, t))!);
+    const list =
+      layer.signature !== 'one-to-one' && !(layer instanceof Model && inputs.length === 1 && layer.inputs.length === 1);
+    const out = applyLayer(layer, list ? inputs : inputs[0]);
+    (Array.isArray(out) ? out : [out]).forEach((t, index) =>
+      tensors.set(key(layer.name, node, index), t as SymbolicTensor),
+    );
+  }
+  const find = (ref: SavedTensorRef) => {
+    const t = tensors.get(key(...ref));
+    if (!t) {
+      throw new Error(
+        `${op}: ${where} names ${ref[0]}[${ref[1]}][${ref[2]}] as an input or output, which no layer makes`,
+      );
+    }
+    return t;
+  };
+  const inputs = (config.input_layers ?? []).map((r) => find(checkRef(r, where, op)));
+  const outputs = (config.output_layers ?? []).map((r) => find(checkRef(r, where, op)));
+  const outputsAsList = config.outputs_as_list === true;
+  return new Model<SymbolicTensor | SymbolicTensor[]>({
+    inputs,
+    outputs: outputsAsList ? outputs : outputs[0],
+    name: config.name,
+    seed: config.seed,
+  });
+}
+
+/** The model a saved topology describes: a Sequential stack or a graph model. */
+function modelFromTopology(topology: SavedModelTopology, where: string, op: string): AnyModel {
+  const { class_name, config } = topology;
+  if (!isRecord(config) || !Array.isArray(config.layers)) {
+    throw new Error(`${op}: the ${class_name} in ${where} has no list of layers`);
+  }
+  if (class_name === 'Model') return graphModelFrom(config, where, op);
+  const layers = config.layers.map((saved) => layerFromSaved(saved, where, op));
+  const stack = layers.map((l) => {
+    if (l.signature === 'many-to-one') {
+      throw new Error(`${op}: ${where}: a Sequential cannot hold ${l.className} layer '${l.name}'`);
+    }
+    return l as Layer | Model;
+  });
+  const sequential = new Sequential(stack, { name: config.name, seed: config.seed });
+  sequential.build();
+  return sequential;
+}
+
 /** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */
-function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string): Sequential {
+function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string): AnyModel {
   const { json, weights, optimizerState } = checkArtifacts(artifacts, where, op);
-  const { config } = json.modelTopology;
-  const layers = config.layers.map((saved) => layerFromConfig(saved.class_name, saved.config, where, op));
-  const model = new Sequential(layers, { name: config.name, seed: config.seed });
-  model.build();
+  const model = modelFromTopology(json.modelTopology, where, op);
   const shapes = model.weights.map((w) => w.shape);
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {
@@ -44,9 +163,9 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
   }
   tidy(() => model.setWeights(weights.map(asTensor)));
   if (json.trainingConfig) {
-    const { loss, metrics, optimizer_config } = json.trainingConfig;
+    const { loss, metrics, optimizer_config, loss_weights } = json.trainingConfig;
     const optimizer = new Optimizer(optimizer_config.class_name as OptimizerKind, optimizer_config.config);
-    model.compile({ loss: loss as CompileArgs['loss'], metrics, optimizer });
+    model.compile({ loss: loss as CompileArgs['loss'], metrics, optimizer, lossWeights: loss_weights });
     if (json.optimizerState) {
       // the state tensors are written in place, so training resumes exactly where it was saved
       optimizer.iterations = json.optimizerState.iterations;
@@ -62,20 +181,25 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
 /**
  * Loads a model saved by saveModel: from a folder or its model.json (Node), 'indexeddb://name',
  * an http(s):// URL of a model.json (or its folder), or a ModelStore such as browserFiles(files).
- * The model comes back compiled if it was saved compiled, with its optimizer state if saved.
+ * The model comes back compiled if it was saved compiled, with its optimizer state if saved. Its
+ * outputs are typed as one tensor; name them `loadModel<SymbolicTensor[]>` for a model saved with a list.
  */
-export async function loadModel(source: string | ModelStore): Promise<Sequential> {
+export async function loadModel<O extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor>(
+  source: string | ModelStore,
+): Promise<Model<O>> {
   const { artifacts, url } = await loadArtifacts(source, 'loadModel');
-  return modelFromArtifacts(artifacts, url, 'loadModel');
+  return modelFromArtifacts(artifacts, url, 'loadModel') as unknown as Model<O>;
 }
 
 /**
  * Loads a modelCheckpoint's directory: the model (compiled, optimizer state restored when saved) and
  * the epochs it had completed; pass `initialEpoch: epoch` to fit to resume where it stopped.
  */
-export async function loadCheckpoint(source: string | ModelStore): Promise<{ model: Sequential; epoch: number }> {
+export async function loadCheckpoint<O extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor>(
+  source: string | ModelStore,
+): Promise<{ model: Model<O>; epoch: number }> {
   const { artifacts, url } = await loadArtifacts(source, 'loadCheckpoint');
-  const model = modelFromArtifacts(artifacts, url, 'loadCheckpoint');
+  const model = modelFromArtifacts(artifacts, url, 'loadCheckpoint') as unknown as Model<O>;
   return { model, epoch: artifacts.json.epochsCompleted ?? 0 };
 }
 
@@ -83,10 +207,10 @@ export async function loadCheckpoint(source: string | ModelStore): Promise<{ mod
  * Sets an existing model's weights from a saved directory. Everything is checked first (file size,
  * checksum, every shape against this model), so on any error the model is left as it was.
  */
-export async function loadWeights(model: Sequential, source: string | ModelStore): Promise<void> {
+export async function loadWeights(model: AnyModel, source: string | ModelStore): Promise<void> {
   const { artifacts, url } = await loadArtifacts(source, 'loadWeights');
   const { weights } = checkArtifacts(artifacts, url, 'loadWeights');
-  model.build();
+  model.build(); // a Sequential of a declared input shape builds its weights now
   const shapes = model.weights.map((w) => w.shape);
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {

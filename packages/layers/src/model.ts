@@ -1,177 +1,492 @@
-// Sequential: a list of layers, built from the first layer's inputShape, with summary, predict,
-// evaluate, fit (training.ts), weights in and out, and save (save.ts).
-import {
-  add,
-  concat,
-  keep,
-  sizeOf,
-  slice,
-  tidy,
-  withBackend,
-  type Shape,
-  type Tensor,
-  type Variable,
-} from '@webgrad/core';
+// Models. model({inputs, outputs}) is a graph of layer calls from symbolic inputs to outputs: several
+// inputs and outputs, shared layers, models used as layers, a layer's output to cut a model at.
+// Sequential is the same machinery: a stack of layers that becomes such a graph once it knows its
+// input shape. A model builds its layers when it is made, each with a seed from the model's seed and
+// its position, so one seed reproduces the same weights and training run. Around the graph: predict,
+// compile, fit and evaluate (training.ts), trainOnBatch and friends, weights in and out, summary, save.
+import { add, concat, keep, sizeOf, slice, Tensor, tidy, withBackend, type Shape, type Variable } from '@webgrad/core';
 import type { Logs } from './callbacks.js';
-import { compiledFrom, type CompileArgs, type Compiled } from './compile.js';
-import type { ModelJson, ModelStore } from './format.js';
-import type { CallContext, Layer } from './layer.js';
+import { compiledFrom, logNames, type CompileArgs, type Compiled } from './compile.js';
+import type { ModelJson, ModelStore, SavedLayer, SavedModelTopology, SavedTensorRef } from './format.js';
+import { graphBetween, type Graph } from './graph.js';
+import {
+  SymbolicTensor,
+  type AnyLayer,
+  type ApplyOptions,
+  type CallContext,
+  type Layer,
+  type LayerNode,
+  type MultiLayer,
+} from './layer.js';
 import { saveModel } from './save.js';
-import { evaluate, fit, type FitArgs, type History } from './training.js';
+import {
+  applyLayer,
+  buildLayer,
+  callLayer,
+  checkBuiltShapes,
+  collectLosses,
+  describeLayer,
+  input,
+} from './symbolic.js';
+import {
+  batchTerms,
+  checkedData,
+  compiledOf,
+  evaluate,
+  fit,
+  trainStep,
+  type FitArgs,
+  type History,
+  type ModelData,
+} from './training.js';
 
-const fmtShape = (s: Shape) => `(None, ${s.join(', ')})`;
+type Outputs = SymbolicTensor | SymbolicTensor[];
 
-export class Sequential {
-  readonly layers: Layer[] = [];
+/** What a model gives for outputs declared as O: one tensor, or a list. */
+export type Predicted<O> = O extends SymbolicTensor[] ? Tensor[] : Tensor;
+
+export interface ModelArgs<O extends Outputs> {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: O;
+  name?: string;
+  /** Base seed of the weights the model builds and of its dropout: one seed, one training run. */
+  seed?: number;
+}
+
+const fmtShape = (s: Shape): string => `(None, ${s.join(', ')})`;
+const isPositive = (s: Shape): boolean => s.every((d) => Number.isInteger(d) && d >= 1);
+
+let modelCount = 0;
+
+export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
+  readonly signature = 'many-to-many' as const;
+  name: string;
+  readonly seed: number;
+  trainable = true;
   compiled?: Compiled;
   stopTraining = false;
-  /** Base seed for weights and dropout: the same seed reproduces a training run exactly. */
-  readonly seed: number;
-  name: string;
-  private inputShape?: Shape;
+  /** The calls of this model as a layer of other models. */
+  readonly nodes: LayerNode[] = [];
+  private readonly ownLossFunctions: (() => Tensor)[] = [];
+  private graph?: Graph;
+  private graphInputs: SymbolicTensor[] = [];
+  private graphOutputs: SymbolicTensor[] = [];
+  private outputsAsList = false;
+  // each layer's position among the model's layers: its weights' seed and its random stream
+  private positions = new Map<AnyLayer, number>();
+  private fusable: (string | undefined)[] = [];
 
-  constructor(layers: Layer[] = [], { name = 'sequential', seed = 42 }: { name?: string; seed?: number } = {}) {
-    this.name = name;
-    this.seed = seed;
-    layers.forEach((l) => this.add(l));
+  constructor(args: Partial<ModelArgs<O>> = {}) {
+    this.name = args.name ?? (this.className === 'Model' ? `model_${++modelCount}` : 'sequential');
+    this.seed = args.seed ?? 42;
+    if (args.inputs !== undefined || args.outputs !== undefined) {
+      if (args.inputs === undefined || args.outputs === undefined) {
+        throw new Error(`model '${this.name}': needs both inputs and outputs`);
+      }
+      const inputs = Array.isArray(args.inputs) ? args.inputs : [args.inputs];
+      const outputs = (Array.isArray(args.outputs) ? args.outputs : [args.outputs]) as SymbolicTensor[];
+      this.setGraph(inputs, outputs, Array.isArray(args.outputs));
+    }
   }
 
-  add(layer: Layer): void {
-    if (this.layers.some((l) => l.name === layer.name)) {
-      throw new Error(`sequential: two layers are named '${layer.name}'; names must be unique`);
+  get className(): string {
+    return 'Model';
+  }
+
+  /** Finds the graph, builds its layers and remembers which outputs a loss may take as logits. */
+  protected setGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[], outputsAsList: boolean): void {
+    const where = `model '${this.name}'`;
+    const graph = graphBetween(inputs, outputs, where);
+    const positions = new Map<AnyLayer, number>();
+    graph.layers.filter((l) => l.className !== 'InputLayer').forEach((l, i) => positions.set(l, i));
+    for (const node of graph.nodes) {
+      const shapes = node.inputs.map((t) => t.sampleShape);
+      const layer = node.layer;
+      try {
+        if (!layer.built) buildLayer(layer, shapes, this.seed * 1000 + positions.get(layer)! * 10);
+        else checkBuiltShapes(layer, shapes);
+      } catch (error) {
+        throw new Error(
+          `${where}: ${describeLayer(layer)} on ${shapes.map((s) => `[${s}]`).join(' ')}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
     }
-    this.layers.push(layer);
+    const consumed = new Set(graph.nodes.flatMap((n) => n.inputs));
+    this.fusable = outputs.map((t) => {
+      const layer = t.node.layer;
+      const alone = !consumed.has(t) && outputs.indexOf(t) === outputs.lastIndexOf(t);
+      return alone && layer.signature === 'one-to-one' && layer.callLogits ? layer.activationName : undefined;
+    });
+    this.graph = graph;
+    this.graphInputs = inputs;
+    this.graphOutputs = outputs;
+    this.outputsAsList = outputsAsList;
+    this.positions = positions;
   }
 
   get built(): boolean {
-    return this.inputShape !== undefined;
+    return this.graph !== undefined;
   }
 
-  /** Builds every layer's weights for inputs of `inputShape` (no batch axis). */
-  build(inputShape?: Shape): void {
-    if (this.built) return;
-    const shape = this.layers[0]?.inputShape ?? inputShape; // a declared input shape wins, so data can be checked against it
-    if (!shape) throw new Error(`sequential: the first layer needs an inputShape (or call build(shape)) before use`);
-    if (this.layers.length === 0) throw new Error('sequential: a model needs at least one layer');
-    let current: Shape = [...shape];
-    const positive = (s: Shape) => s.every((d) => Number.isInteger(d) && d >= 1);
-    if (!positive(current)) {
+  /** The model's graph (a Sequential builds it from `inputShape` when it has none yet). */
+  protected requireGraph(op: string): Graph {
+    if (!this.graph) throw new Error(`${op}: model '${this.name}' has no graph yet`);
+    return this.graph;
+  }
+
+  /** Its symbolic inputs, in order. */
+  get inputs(): SymbolicTensor[] {
+    this.requireGraph('inputs');
+    return [...this.graphInputs];
+  }
+
+  /** Its symbolic outputs, in order. */
+  get outputs(): SymbolicTensor[] {
+    this.requireGraph('outputs');
+    return [...this.graphOutputs];
+  }
+
+  /** Its one output, as Keras's model.output (an error for several). */
+  get output(): SymbolicTensor {
+    const outputs = this.outputs;
+    if (outputs.length !== 1) {
+      throw new Error(`model '${this.name}'.output: the model has ${outputs.length} outputs; use .outputs`);
+    }
+    return outputs[0];
+  }
+
+  get input(): SymbolicTensor {
+    const inputs = this.inputs;
+    if (inputs.length !== 1) {
+      throw new Error(`model '${this.name}'.input: the model has ${inputs.length} inputs; use .inputs`);
+    }
+    return inputs[0];
+  }
+
+  get inputNames(): string[] {
+    return this.inputs.map((t) => t.node.layer.name);
+  }
+
+  /** Each output's name, as fit's logs and compile's per-output objects use it: the layer that makes it. */
+  get outputNames(): string[] {
+    return this.outputs.map((t) => t.node.layer.name);
+  }
+
+  /** Every layer, input layers first (a Sequential lists only its stack). */
+  get layers(): AnyLayer[] {
+    return [...this.requireGraph('layers').layers];
+  }
+
+  /** The layer of that name, or at that position in `layers`. */
+  getLayer(nameOrIndex: string | number): AnyLayer {
+    const layers = this.layers;
+    const found = typeof nameOrIndex === 'number' ? layers[nameOrIndex] : layers.find((l) => l.name === nameOrIndex);
+    if (!found) {
       throw new Error(
-        `sequential: input shape [${current.join(',')}] must hold positive integers (the batch axis is left out)`,
+        `getLayer: model '${this.name}' has no layer ${JSON.stringify(nameOrIndex)}; its layers: ${layers.map((l) => l.name).join(', ')}`,
       );
     }
-    this.layers.forEach((layer, i) => {
-      if (!layer.built) layer.build(current, this.seed * 1000 + i * 10);
-      const next = layer.computeOutputShape(current);
-      if (!positive(next)) {
-        throw new Error(
-          `sequential: layer '${layer.name}' (${layer.className}) turns input shape [${current.join(',')}] into [${next.join(',')}]; ` +
-            `every size must be a positive integer`,
-        );
-      }
-      current = next;
-    });
-    this.inputShape = [...shape];
+    return found;
   }
 
+  /** The one output's shape (an error for several). */
   get outputShape(): Shape {
-    this.build();
-    return this.layers.reduce<Shape>((s, l) => l.computeOutputShape(s), this.inputShape!);
+    return this.output.sampleShape;
+  }
+
+  get outputShapes(): Shape[] {
+    return this.outputs.map((t) => [...t.sampleShape]);
   }
 
   get weights(): Variable[] {
-    return this.layers.flatMap((l) => l.weights);
-  }
-  get trainableWeights(): Variable[] {
-    return this.weights.filter((w) => w.trainable);
+    return this.graph ? this.graph.layers.flatMap((l) => l.weights) : [];
   }
 
-  /** Checks x against the model's input shape, naming both. */
-  checkInput(x: Tensor, op: string): void {
-    withBackend(x.backend, () => this.build(x.shape.slice(1))); // weights live where the data lives
-    const expected = this.inputShape!;
-    if (x.rank !== expected.length + 1 || x.shape.slice(1).some((d, i) => d !== expected[i])) {
+  get trainableWeights(): Variable[] {
+    return this.trainable && this.graph ? this.graph.layers.flatMap((l) => l.trainableWeights) : [];
+  }
+
+  get nonTrainableWeights(): Variable[] {
+    const trainable = new Set(this.trainableWeights);
+    return this.weights.filter((w) => !trainable.has(w));
+  }
+
+  // --- the model as a layer of another model ---
+
+  build(): void {}
+
+  computeOutputShape(shapes: Shape[]): Shape[] {
+    const expected = this.inputs.map((t) => t.sampleShape);
+    const fits = shapes.length === expected.length && shapes.every((s, i) => s.join() === expected[i].join());
+    if (!fits) {
       throw new Error(
-        `${op}: input of shape [${x.shape.join(',')}] does not match the model's input shape ${fmtShape(expected)}; ` +
-          `expected [batch, ${expected.join(', ')}]`,
+        `model '${this.name}' takes inputs ${expected.map(fmtShape).join(', ')}, got ${shapes.map(fmtShape).join(', ')}`,
       );
     }
+    return this.outputShapes;
   }
 
-  /** The network on x; with `logitsForLoss`, the last layer stops before its activation. */
-  forward(x: Tensor, context: CallContext, logitsForLoss = false): Tensor {
-    let y = x;
-    this.layers.forEach((layer, i) => {
-      const last = i === this.layers.length - 1;
-      const own = { ...context, stream: i };
-      y = last && logitsForLoss && layer.callLogits ? layer.callLogits(y, own) : layer.call(y, own);
+  call(xs: Tensor[], context: CallContext): Tensor[] {
+    return this.run(xs, context);
+  }
+
+  /** On symbolic tensors records a node (a nested model); on real tensors runs the model (inference unless told). */
+  apply(x: SymbolicTensor | SymbolicTensor[]): O;
+  apply(x: Tensor | Tensor[], options?: ApplyOptions): Predicted<O>;
+  apply(x: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], options?: ApplyOptions): O | Predicted<O> {
+    this.requireGraph('apply');
+    const outputs = applyLayer(this, x, options) as Tensor[] | SymbolicTensor[];
+    return (this.outputsAsList ? outputs : outputs[0]) as O | Predicted<O>;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return this.topology().config as unknown as Record<string, unknown>;
+  }
+
+  regularizationLoss(): Tensor | undefined {
+    const penalties = this.layers.map((l) => l.regularizationLoss?.()).filter((p): p is Tensor => p !== undefined);
+    return penalties.length ? penalties.reduce((a, b) => add(a, b)) : undefined;
+  }
+
+  /** A loss: a function is evaluated every step; a tensor only inside a call (Keras 3's add_loss). */
+  addLoss(loss: Tensor | (() => Tensor)): void {
+    if (typeof loss !== 'function') {
+      throw new Error(
+        `model '${this.name}'.addLoss: a model takes a function () => tensor; a layer adds tensors inside its call`,
+      );
+    }
+    this.ownLossFunctions.push(loss);
+  }
+
+  /** The model's own loss functions and those of every layer (nested models' included). */
+  get lossFunctions(): (() => Tensor)[] {
+    return [...this.ownLossFunctions, ...(this.graph?.layers.flatMap((l) => l.lossFunctions) ?? [])];
+  }
+
+  // --- running ---
+
+  /** The graph on real tensors; outputs flagged in `logits` stop before their layer's activation. */
+  private run(xs: readonly Tensor[], context: CallContext, logits: readonly boolean[] = []): Tensor[] {
+    const graph = this.requireGraph('call');
+    const values = new Map<SymbolicTensor, Tensor>();
+    this.graphInputs.forEach((t, i) => values.set(t, xs[i]));
+    const logitsOf = new Set(this.graphOutputs.filter((_, k) => logits[k] && this.fusable[k]));
+    // a nested model's layers draw from streams of their own, apart from the outer model's
+    const base = context.stream === undefined ? 0 : (context.stream + 1) * 1000;
+    for (const node of graph.nodes) {
+      const layer = node.layer;
+      const own = { ...context, stream: base + this.positions.get(layer)! };
+      const inputs = node.inputs.map((t) => values.get(t)!);
+      const outputs =
+        layer.signature === 'one-to-one' && logitsOf.has(node.outputs[0]) && layer.callLogits
+          ? [layer.callLogits(inputs[0], own)]
+          : callLayer(layer, inputs, own);
+      node.outputs.forEach((t, i) => values.set(t, outputs[i]));
+    }
+    return this.graphOutputs.map((t) => values.get(t)!);
+  }
+
+  /** The network on xs and the losses its layers added during the call (training.ts's TrainableModel). */
+  forward(
+    xs: readonly Tensor[],
+    context: CallContext,
+    logits?: readonly boolean[],
+  ): { outputs: Tensor[]; losses: Tensor[] } {
+    const { result, losses } = collectLosses(() => this.run(xs, context, logits));
+    return { outputs: result, losses };
+  }
+
+  fusableActivation(output: number): string | undefined {
+    return this.fusable[output];
+  }
+
+  extraLosses(): Tensor[] {
+    const penalty = this.regularizationLoss();
+    return [...(penalty ? [penalty] : []), ...this.lossFunctions.map((f) => f())];
+  }
+
+  /** x as the model's inputs in order, each checked against its input's shape and dtype. */
+  inputsFrom(x: ModelData, op: string): Tensor[] {
+    const inputs = this.inputs;
+    const names = inputs.map((t) => t.node.layer.name);
+    let xs: Tensor[];
+    if (x instanceof Tensor || x instanceof SymbolicTensor) xs = [x as Tensor];
+    else if (Array.isArray(x)) xs = x;
+    else {
+      const missing = names.filter((name) => x[name] === undefined);
+      if (missing.length) {
+        throw new Error(
+          `${op}: x has no tensor for input(s) ${missing.join(', ')}; it names ${Object.keys(x).join(', ') || 'nothing'}`,
+        );
+      }
+      xs = names.map((name) => x[name]);
+    }
+    if (xs.length !== inputs.length) {
+      throw new Error(
+        `${op}: model '${this.name}' has ${inputs.length} inputs (${names.join(', ')}) but got ${xs.length} tensors`,
+      );
+    }
+    xs.forEach((t, i) => {
+      if (t instanceof SymbolicTensor) {
+        throw new Error(
+          `${op}: input '${names[i]}' got ${t}; ${op} runs on real tensors (symbolic tensors only describe a graph)`,
+        );
+      }
+      if (!(t instanceof Tensor)) throw new Error(`${op}: input '${names[i]}' is ${typeof t}, expected a Tensor`);
+      const expected = inputs[i].sampleShape;
+      if (t.rank !== expected.length + 1 || t.shape.slice(1).some((d, k) => d !== expected[k])) {
+        throw new Error(
+          `${op}: input of shape [${t.shape.join(',')}] does not match the model's input ` +
+            `${inputs.length > 1 ? `'${names[i]}' ` : ''}shape ` +
+            `${fmtShape(expected)}; expected [batch, ${expected.join(', ')}]`,
+        );
+      }
+      if (t.dtype !== inputs[i].dtype) {
+        throw new Error(`${op}: input '${names[i]}' is ${t.dtype}; the model's input is ${inputs[i].dtype}`);
+      }
     });
-    return y;
+    return xs;
   }
 
   compile(args: CompileArgs): void {
-    this.compiled = compiledFrom(args);
+    this.compiled = compiledFrom(args, this.outputNames);
   }
 
   /** Predictions for x, batched; inference mode (dropout off, moving statistics). */
-  predict(x: Tensor, { batchSize = 32 }: { batchSize?: number } = {}): Tensor {
-    this.checkInput(x, 'predict');
-    const n = x.shape[0];
-    if (n <= batchSize) return tidy(() => this.forward(x, { training: false, seed: 0 }));
-    return withBackend(x.backend, () =>
+  predict(x: ModelData, { batchSize = 32 }: { batchSize?: number } = {}): Predicted<O> {
+    const xs = this.inputsFrom(x, 'predict');
+    const n = xs[0].shape[0];
+    const context = { training: false, seed: 0 };
+    const outputs = withBackend(xs[0].backend, () =>
       tidy(() => {
-        const parts: Tensor[] = [];
+        if (n <= batchSize) return this.run(xs, context);
+        const parts: Tensor[][] = [];
         for (let start = 0; start < n; start += batchSize) {
           const size = Math.min(batchSize, n - start);
-          // a tidy per batch: each batch's input slice and activations are freed before the next one's
+          // a tidy per batch: each batch's input slices and activations are freed before the next one's
           parts.push(
-            tidy(() => this.forward(slice(x, [start], [size, ...x.shape.slice(1)]), { training: false, seed: 0 })),
+            tidy(() =>
+              this.run(
+                xs.map((t) => slice(t, [start], [size, ...t.shape.slice(1)])),
+                context,
+              ),
+            ),
           );
         }
-        return concat(parts, 0);
+        return this.graphOutputs.map((_, k) =>
+          concat(
+            parts.map((p) => p[k]),
+            0,
+          ),
+        );
       }),
     );
+    return (this.outputsAsList ? outputs : outputs[0]) as Predicted<O>;
+  }
+
+  /** Predictions for x as one batch. */
+  predictOnBatch(x: ModelData): Predicted<O> {
+    const xs = this.inputsFrom(x, 'predictOnBatch');
+    return this.predict(xs, { batchSize: xs[0].shape[0] });
+  }
+
+  /** One training step on x, y as one batch; resolves with its loss and metrics. */
+  async trainOnBatch(x: ModelData, y: ModelData): Promise<Logs> {
+    const compiled = compiledOf(this, 'trainOnBatch');
+    const { xs, ys } = await checkedData(this, compiled, x, y, 'trainOnBatch');
+    const seed = this.seed * 7919 + compiled.optimizer.iterations;
+    const sums = withBackend(xs[0].backend, () => tidy(() => trainStep(this, compiled, xs, ys, seed)));
+    return this.logsOf(compiled, sums, xs[0].shape[0]);
+  }
+
+  /** Loss and metrics on x, y as one batch, in inference mode. */
+  async testOnBatch(x: ModelData, y: ModelData): Promise<Logs> {
+    const compiled = compiledOf(this, 'testOnBatch');
+    const { xs, ys } = await checkedData(this, compiled, x, y, 'testOnBatch');
+    const sums = withBackend(xs[0].backend, () => tidy(() => batchTerms(this, compiled, xs, ys, false, 0).sums));
+    return this.logsOf(compiled, sums, xs[0].shape[0]);
+  }
+
+  private async logsOf(compiled: Compiled, sums: Tensor[], n: number): Promise<Logs> {
+    const values = await Promise.all(sums.map(async (s) => (await s.data())[0] / n));
+    sums.forEach((s) => s.dispose());
+    return Object.fromEntries(logNames(compiled, this.outputNames).map((name, i) => [name, values[i]]));
+  }
+
+  /** Trains on x, y (see FitArgs); resolves with the History of per-epoch logs. */
+  fit(x: ModelData, y: ModelData, args?: FitArgs): Promise<History> {
+    return fit(this, x, y, args);
+  }
+
+  /** Loss and metrics over x, y, averaged over the samples. */
+  evaluate(x: ModelData, y: ModelData, args?: { batchSize?: number }): Promise<Logs> {
+    return evaluate(this, x, y, args);
   }
 
   /** Copies of every weight's values, in layer order (later training does not change them). */
   getWeights(): Tensor[] {
-    this.build();
+    this.requireGraph('getWeights');
     return this.weights.map((w) => keep(tidy(() => add(w, 0))));
   }
 
   /** Sets every weight from tensors of matching shapes, in getWeights order. */
   setWeights(values: readonly Tensor[]): void {
-    this.build();
+    this.requireGraph('setWeights');
     const weights = this.weights;
     if (values.length !== weights.length) {
       throw new Error(`setWeights: the model has ${weights.length} weights, got ${values.length}`);
     }
     weights.forEach((w, i) => {
-      if (
-        sizeOf(values[i].shape) !== w.size ||
-        values[i].rank !== w.rank ||
-        values[i].shape.some((d, k) => d !== w.shape[k])
-      ) {
+      const v = values[i];
+      if (sizeOf(v.shape) !== w.size || v.rank !== w.rank || v.shape.some((d, k) => d !== w.shape[k])) {
         throw new Error(
-          `setWeights: weight ${i} (${w.name}) has shape [${w.shape.join(',')}], got [${values[i].shape.join(',')}]`,
+          `setWeights: weight ${i} (${w.name}) has shape [${w.shape.join(',')}], got [${v.shape.join(',')}]`,
         );
       }
     });
     weights.forEach((w, i) => w.assign(values[i]));
   }
 
-  /** A Keras-style table: layer (type), output shape, parameter count; returned and printed. */
+  /** Where each layer's calls in this graph take their inputs from, as `name[node][tensor]`. */
+  private connections(layer: AnyLayer): string[] {
+    const own = this.ownNodes();
+    return own
+      .filter((n) => n.layer === layer)
+      .flatMap((n) => n.inputs.map((t) => `${t.node.layer.name}[${this.nodeIndex(t.node)}][${t.outputIndex}]`));
+  }
+
+  /** The nodes of this graph, input layers' first. */
+  private ownNodes(): LayerNode[] {
+    return [...this.inputs.map((t) => t.node), ...this.requireGraph('nodes').nodes];
+  }
+
+  /** A node's index among its layer's nodes in this graph (the saved node index). */
+  private nodeIndex(node: LayerNode): number {
+    return this.ownNodes()
+      .filter((n) => n.layer === node.layer)
+      .indexOf(node);
+  }
+
+  /** A Keras-style table: layer (type), output shape, parameter count (and what feeds each layer, for graphs). */
   summary(print: (line: string) => void = console.log): string {
-    this.build();
-    let shape = this.inputShape!;
-    const rows = this.layers.map((layer) => {
-      shape = layer.computeOutputShape(shape);
+    this.requireGraph('summary');
+    const graphView = this.className !== 'Sequential';
+    const layers = this.layers;
+    const outputShapeOf = (layer: AnyLayer): string => {
+      const shapes = this.ownNodes()
+        .filter((n) => n.layer === layer)
+        .flatMap((n) => n.outputs.map((t) => fmtShape(t.sampleShape)));
+      return [...new Set(shapes)].join(', ');
+    };
+    const rows = layers.map((layer) => {
       const params = layer.weights.reduce((n, w) => n + w.size, 0);
-      return [`${layer.name} (${layer.className})`, fmtShape(shape), String(params)];
+      const row = [`${layer.name} (${layer.className})`, outputShapeOf(layer), String(params)];
+      return graphView ? [...row, this.connections(layer).join(', ') || '-'] : row;
     });
     const total = this.weights.reduce((n, w) => n + w.size, 0);
     const trainable = this.trainableWeights.reduce((n, w) => n + w.size, 0);
-    const header = ['Layer (type)', 'Output shape', 'Param #'];
+    const header = ['Layer (type)', 'Output shape', 'Param #', ...(graphView ? ['Connected to'] : [])];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)) + 2);
     const line = (cells: string[]) =>
       cells
@@ -194,14 +509,29 @@ export class Sequential {
     return text;
   }
 
-  /** Trains on x, y (see FitArgs); resolves with the History of per-epoch logs. */
-  fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History> {
-    return fit(this, x, y, args);
-  }
-
-  /** Loss and metrics over x, y, averaged over the samples. */
-  evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Promise<Logs> {
-    return evaluate(this, x, y, args);
+  /** The saved form of the graph, in TF.js Layers' layout: layers with their inbound nodes, input and output layers. */
+  topology(): SavedModelTopology {
+    const ref = (t: SymbolicTensor): SavedTensorRef => [t.node.layer.name, this.nodeIndex(t.node), t.outputIndex];
+    const layers: SavedLayer[] = this.layers.map((layer) => {
+      const nodes = this.requireGraph('topology').nodes.filter((n) => n.layer === layer);
+      return {
+        class_name: layer.className,
+        name: layer.name,
+        config: savedConfig(layer),
+        inbound_nodes: nodes.map((n) => n.inputs.map((t) => [...ref(t), {}])),
+      };
+    });
+    return {
+      class_name: 'Model',
+      config: {
+        name: this.name,
+        seed: this.seed,
+        layers,
+        input_layers: this.inputs.map(ref),
+        output_layers: this.outputs.map(ref),
+        outputs_as_list: this.outputsAsList,
+      },
+    };
   }
 
   /**
@@ -218,5 +548,131 @@ export class Sequential {
   }
 }
 
-export const sequential = (layers?: Layer[], options?: { name?: string; seed?: number }): Sequential =>
+/** A layer's saved config: its name, its frozen flag, its own options (a nested model: its topology). */
+function savedConfig(layer: AnyLayer): Record<string, unknown> {
+  if (layer instanceof Model) return { ...layer.topology().config, trainable: layer.trainable };
+  return { name: layer.name, trainable: layer.trainable, inputShape: layer.inputShape, ...layer.getConfig() };
+}
+
+/** A model of either output kind, as the loader or a generic helper sees it. */
+export type AnyModel = Model<SymbolicTensor | SymbolicTensor[]>;
+
+/** A graph model from symbolic inputs to outputs: model({inputs, outputs}). */
+export const model = <O extends Outputs>(args: ModelArgs<O>): Model<O> => new Model<O>(args);
+
+/** A stack of one-input layers (or single-input, single-output models); the graph comes when the input shape is known. */
+export class Sequential extends Model<SymbolicTensor> {
+  private readonly stack: (Layer | Model)[] = [];
+
+  constructor(layers: (Layer | Model)[] = [], { name, seed }: { name?: string; seed?: number } = {}) {
+    super({ name, seed });
+    layers.forEach((l) => this.add(l));
+  }
+
+  override get className(): string {
+    return 'Sequential';
+  }
+
+  add(layer: Layer | Model): void {
+    if (this.stack.some((l) => l.name === layer.name)) {
+      throw new Error(`sequential: two layers are named '${layer.name}'; names must be unique`);
+    }
+    if (
+      layer.signature === 'many-to-many' &&
+      layer.built &&
+      (layer.inputs.length !== 1 || layer.outputs.length !== 1)
+    ) {
+      throw new Error(
+        `sequential: model '${layer.name}' has ${layer.inputs.length} inputs and ${layer.outputs.length} outputs; ` +
+          `a stack takes one of each`,
+      );
+    }
+    this.stack.push(layer);
+    // a built stack grows its graph at once; a layer that cannot take the last output is refused
+    if (this.built) {
+      try {
+        this.setGraph(this.inputs, [this.applyNext(layer, this.outputs[0])], false);
+      } catch (error) {
+        this.stack.pop();
+        throw error;
+      }
+    }
+  }
+
+  private applyNext(layer: Layer | Model, x: SymbolicTensor): SymbolicTensor {
+    const y = layer.apply(x);
+    if (Array.isArray(y)) {
+      throw new Error(`sequential: model '${layer.name}' gives ${y.length} outputs; a stack takes one`);
+    }
+    return y;
+  }
+
+  override get layers(): AnyLayer[] {
+    return [...this.stack];
+  }
+
+  /** Builds the graph and every layer's weights for inputs of `inputShape` (no batch axis). */
+  override build(inputShape?: Shape): void {
+    if (this.built) return;
+    if (this.stack.length === 0) throw new Error(`sequential: a model needs at least one layer`);
+    const first = this.stack[0];
+    const declared = first.signature === 'many-to-many' ? first.inputs[0].sampleShape : first.inputShape;
+    const shape = declared ?? inputShape; // a declared input shape wins, so data can be checked against it
+    if (!shape) throw new Error(`sequential: the first layer needs an inputShape (or call build(shape)) before use`);
+    if (!isPositive(shape)) {
+      throw new Error(
+        `sequential: input shape [${shape.join(',')}] must hold positive integers (the batch axis is left out)`,
+      );
+    }
+    const start = input({ shape: [...shape], name: `${this.name}_input` });
+    let x = start;
+    for (const layer of this.stack) {
+      const next = this.applyNext(layer, x);
+      if (!isPositive(next.sampleShape)) {
+        throw new Error(
+          `sequential: ${describeLayer(layer)} turns input shape [${x.sampleShape.join(',')}] into [${next.sampleShape.join(',')}]; ` +
+            `every size must be a positive integer`,
+        );
+      }
+      x = next;
+    }
+    this.setGraph([start], [x], false);
+  }
+
+  protected override requireGraph(op: string) {
+    if (!this.built) this.build();
+    return super.requireGraph(op);
+  }
+
+  override get weights(): Variable[] {
+    return this.built ? super.weights : this.stack.flatMap((l) => l.weights);
+  }
+
+  override inputsFrom(x: ModelData, op: string): Tensor[] {
+    if (!this.built && x instanceof Tensor) withBackend(x.backend, () => this.build(x.shape.slice(1))); // weights live where the data lives
+    return super.inputsFrom(x, op);
+  }
+
+  /** Its one output's name without building it: compile needs no input shape. */
+  override get outputNames(): string[] {
+    if (this.built) return super.outputNames;
+    const last = this.stack[this.stack.length - 1];
+    if (!last) throw new Error('sequential: a model needs at least one layer');
+    return last.signature === 'many-to-many' ? last.outputNames : [last.name];
+  }
+
+  override topology(): SavedModelTopology {
+    this.requireGraph('save');
+    return {
+      class_name: 'Sequential',
+      config: {
+        name: this.name,
+        seed: this.seed,
+        layers: this.layers.map((l) => ({ class_name: l.className, config: savedConfig(l) })),
+      },
+    };
+  }
+}
+
+export const sequential = (layers?: (Layer | Model)[], options?: { name?: string; seed?: number }): Sequential =>
   new Sequential(layers, options);

@@ -3,19 +3,24 @@
 // SavableModel shape (Sequential has it) and the model's save method can call it directly.
 import type { Variable } from '@webgrad/core';
 import type { Compiled } from './compile.js';
-import { fnv1a, packWeights, type ModelArtifacts, type ModelJson, type ModelStore } from './format.js';
-import type { Layer } from './layer.js';
+import {
+  fnv1a,
+  packWeights,
+  type ModelArtifacts,
+  type ModelJson,
+  type ModelStore,
+  type SavedModelTopology,
+} from './format.js';
 import { modelStore } from './storage.js';
 
 /** What saving reads of a model. */
 export interface SavableModel {
   readonly name: string;
-  readonly seed: number;
-  readonly layers: readonly Layer[];
   readonly weights: Variable[];
   readonly trainableWeights: Variable[];
   readonly compiled?: Compiled;
-  build(): void;
+  /** The model's graph or stack as model.json records it. */
+  topology(): SavedModelTopology;
 }
 
 export interface SaveOptions {
@@ -28,20 +33,16 @@ export interface SaveOptions {
 /** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
 export async function modelArtifacts(model: SavableModel, options: SaveOptions = {}): Promise<ModelArtifacts> {
   const { includeOptimizer = false, epochsCompleted } = options;
-  model.build();
+  const topology = model.topology();
   const weights = model.weights;
   const compiled = model.compiled;
   const optimizerTensors =
     includeOptimizer && compiled ? compiled.optimizer.getState(model.trainableWeights).flat() : [];
   const values = await Promise.all([...weights, ...optimizerTensors].map((w) => w.data() as Promise<Float32Array>));
-  const layers = model.layers.map((l) => {
-    const config = { name: l.name, inputShape: l.inputShape, ...l.getConfig() };
-    return { class_name: l.className, config };
-  });
   const json: ModelJson = {
     format: 'layers-model',
     generatedBy: 'webgrad 0.1.0',
-    modelTopology: { class_name: 'Sequential', config: { name: model.name, seed: model.seed, layers } },
+    modelTopology: topology,
     weightsManifest: [
       {
         paths: ['weights.bin'],
@@ -51,9 +52,11 @@ export async function modelArtifacts(model: SavableModel, options: SaveOptions =
   };
   if (compiled) {
     const { optimizer } = compiled;
+    const metricNames = compiled.metrics.map((list) => list.map((m) => m.name));
     json.trainingConfig = {
-      loss: compiled.loss.name,
-      metrics: (compiled.args.metrics ?? []).map((m) => (typeof m === 'string' ? m : m.name)),
+      loss: compiled.losses.length === 1 ? compiled.losses[0].name : compiled.losses.map((l) => l.name),
+      metrics: metricNames.length === 1 ? metricNames[0] : metricNames,
+      ...(compiled.lossWeights.some((w) => w !== 1) && { loss_weights: [...compiled.lossWeights] }),
       optimizer_config: {
         class_name: optimizer.kind,
         config: { ...optimizer.options, learningRate: optimizer.currentLearningRate() },

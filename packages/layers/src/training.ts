@@ -24,27 +24,42 @@ import {
   withBackend,
   type Backend,
   type Shape,
-  type Tensor,
+  Tensor,
 } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
-import type { Compiled } from './compile.js';
-import type { CallContext, Layer } from './layer.js';
+import { logNames, type Compiled } from './compile.js';
+import type { CallContext } from './layer.js';
 import { progressBar } from './progress.js';
 
-/** What fit and evaluate use of a model (Sequential has it). */
+/** A model's inputs or targets: one tensor, one per input/output in order, or one per name. */
+export type ModelData = Tensor | Tensor[] | Record<string, Tensor>;
+
+/** What fit and evaluate use of a model (Model and Sequential have it). */
 export interface TrainableModel {
-  readonly layers: readonly Layer[];
   readonly seed: number;
   readonly compiled?: Compiled;
   readonly weights: Variable[];
   readonly trainableWeights: Variable[];
-  readonly outputShape: Shape;
+  readonly outputNames: readonly string[];
   stopTraining: boolean;
-  /** Checks x against the model's input shape (building the model from it if need be). */
-  checkInput(x: Tensor, op: string): void;
-  /** The network on x; with `logitsForLoss`, the last layer stops before its activation. */
-  forward(x: Tensor, context: CallContext, logitsForLoss?: boolean): Tensor;
+  /** x as the model's inputs in order, each checked against its input's shape (building a Sequential from them). */
+  inputsFrom(x: ModelData, op: string): Tensor[];
+  /** The outputs' shapes, without the batch axis. */
+  readonly outputShapes: readonly Shape[];
+  /** For each output, the activation a loss may fuse (its layer can stop before it), if any. */
+  fusableActivation(output: number): string | undefined;
+  /**
+   * The network on xs and the losses its layers added with addLoss during the call; outputs flagged in
+   * `logits` stop before their layer's activation.
+   */
+  forward(
+    xs: readonly Tensor[],
+    context: CallContext,
+    logits?: readonly boolean[],
+  ): { outputs: Tensor[]; losses: Tensor[] };
+  /** The regularization penalties and the addLoss functions of every layer, evaluated now. */
+  extraLosses(): Tensor[];
 }
 
 export interface FitArgs {
@@ -53,7 +68,7 @@ export interface FitArgs {
   shuffle?: boolean;
   /** The last fraction of x and y held out for validation (taken before shuffling, as Keras does). */
   validationSplit?: number;
-  validationData?: [Tensor, Tensor];
+  validationData?: [ModelData, ModelData];
   callbacks?: Callback[];
   /** 0 silent, 1 a progress bar, 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
@@ -100,27 +115,75 @@ async function readScalars(values: readonly Tensor[]): Promise<number[]> {
   return Array.from(data);
 }
 
-function checkData(model: TrainableModel, compiled: Compiled, x: Tensor, y: Tensor, op: string): void {
-  model.checkInput(x, op);
-  if (x.shape[0] !== y.shape[0]) {
-    throw new Error(`${op}: x has ${x.shape[0]} samples but y has ${y.shape[0]}; expected the same first dimension`);
+/** The targets as one tensor per output, in output order. */
+export function targetsFrom(model: TrainableModel, y: ModelData, op: string): Tensor[] {
+  const names = model.outputNames;
+  if (y instanceof Tensor) {
+    if (names.length !== 1) {
+      throw new Error(
+        `${op}: the model has ${names.length} outputs (${names.join(', ')}); pass y as a list or an object by output name`,
+      );
+    }
+    return [y];
   }
-  const out = model.outputShape;
-  const loss = compiled.loss.name;
-  const fits =
-    loss === 'sparseCategoricalCrossentropy'
-      ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))
-      : y.dtype === 'float32' && y.rank === out.length + 1 && y.shape.slice(1).every((d, i) => d === out[i]);
-  if (!fits) {
-    const expected =
-      loss === 'sparseCategoricalCrossentropy'
-        ? `[${y.shape[0]}] int32 class indices`
-        : `[${y.shape[0]}, ${out.join(', ')}] float32`;
+  if (Array.isArray(y)) {
+    if (y.length !== names.length) {
+      throw new Error(
+        `${op}: y lists ${y.length} tensors but the model has ${names.length} outputs (${names.join(', ')})`,
+      );
+    }
+    return y;
+  }
+  const missing = names.filter((name) => !(y[name] instanceof Tensor));
+  if (missing.length) {
     throw new Error(
-      `${op}: targets of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' ` +
-        `for outputs (None, ${out.join(', ')}); expected ${expected}`,
+      `${op}: y has no tensor for output(s) ${missing.join(', ')}; it names ${Object.keys(y).join(', ') || 'nothing'}`,
     );
   }
+  return names.map((name) => y[name]);
+}
+
+/** Checks every input and target: one sample count, and each target against its output's loss and shape. */
+function checkData(
+  model: TrainableModel,
+  compiled: Compiled,
+  xs: readonly Tensor[],
+  ys: readonly Tensor[],
+  op: string,
+): void {
+  const n = xs[0].shape[0];
+  for (const [what, t] of [
+    ...xs.map((x, i) => [`input ${i}`, x] as const),
+    ...ys.map((y, i) => [`target ${i}`, y] as const),
+  ]) {
+    if (t.shape[0] !== n && xs.length === 1 && ys.length === 1) {
+      throw new Error(`${op}: x has ${n} samples but y has ${t.shape[0]}; expected the same first dimension`);
+    }
+    if (t.shape[0] !== n) {
+      throw new Error(
+        `${op}: input 0 has ${n} samples but ${what} has ${t.shape[0]} (shape [${t.shape.join(',')}]); expected the same first dimension`,
+      );
+    }
+  }
+  ys.forEach((y, k) => {
+    const out = model.outputShapes[k];
+    const loss = compiled.losses[k].name;
+    const fits =
+      loss === 'sparseCategoricalCrossentropy'
+        ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))
+        : y.dtype === 'float32' && y.rank === out.length + 1 && y.shape.slice(1).every((d, i) => d === out[i]);
+    if (!fits) {
+      const expected =
+        loss === 'sparseCategoricalCrossentropy'
+          ? `[${y.shape[0]}] int32 class indices`
+          : `[${y.shape[0]}, ${out.join(', ')}] float32`;
+      const which = model.outputNames.length > 1 ? ` of output '${model.outputNames[k]}'` : '';
+      throw new Error(
+        `${op}: targets${which} of shape [${y.shape.join(',')}] (${y.dtype}) do not fit loss '${loss}' ` +
+          `for outputs (None, ${out.join(', ')}); expected ${expected}`,
+      );
+    }
+  });
 }
 
 // Tensors already found finite. A tensor's values never change (a Variable's do, so those are checked
@@ -167,35 +230,55 @@ async function numericsCheck(callbacks: readonly Callback[], where: string): Pro
   for (const c of handlers) await c.onNonFinite!(finding);
 }
 
-/** Loss (mean over the batch, plus regularization when training) and metric sums for one batch. */
-function batchTerms(
+/**
+ * One batch's terms: the total loss (each output's mean loss times its weight, plus the losses layers
+ * added and the regularization penalties, as Keras 3 counts them in fit and evaluate), and the sums
+ * over the batch fit logs, in logNames order: the total loss, each output's loss when there are
+ * several, every metric.
+ */
+export function batchTerms(
   model: TrainableModel,
   compiled: Compiled,
-  xb: Tensor,
-  yb: Tensor,
+  xs: readonly Tensor[],
+  ys: readonly Tensor[],
   training: boolean,
   seed: number,
-) {
-  const last = model.layers[model.layers.length - 1];
+): { value: Tensor; sums: Tensor[] } {
   // softmax + cross-entropy and sigmoid + binary cross-entropy run as one fused kernel from the logits
-  const onLogits =
-    !compiled.loss.fromLogits && last.activationName === compiled.loss.fusesWith && last.callLogits
-      ? compiled.loss.onLogits
-      : undefined;
-  const out = model.forward(xb, { training, seed }, onLogits !== undefined);
-  const target = yb.rank === 2 && compiled.loss.name === 'sparseCategoricalCrossentropy' ? reshape(yb, [-1]) : yb;
-  let value = mean((onLogits ? onLogits() : compiled.loss).compute(target, out));
-  if (training) {
-    for (const layer of model.layers) {
-      const penalty = layer.regularizationLoss?.();
-      if (penalty) value = add(value, penalty);
-    }
-  }
-  // a monotonic activation keeps the argmax, so argmax-only metrics read the logits (one dispatch less)
-  const needsActivation = onLogits && compiled.metrics.some((m) => !m.argmaxOnly);
-  const predictions = needsActivation ? getActivation(last.activationName as ActivationName).apply(out) : out;
-  const metrics = compiled.metrics.map((m) => sum(m.compute(target, predictions)));
-  return { value, metrics };
+  const fused = compiled.losses.map((loss, k) =>
+    !loss.fromLogits && loss.fusesWith !== undefined && model.fusableActivation(k) === loss.fusesWith
+      ? loss.onLogits
+      : undefined,
+  );
+  const { outputs, losses } = model.forward(
+    xs,
+    { training, seed },
+    fused.map((f) => f !== undefined),
+  );
+  const several = outputs.length > 1;
+  const outputLosses: Tensor[] = [];
+  const metricSums: Tensor[] = [];
+  outputs.forEach((out, k) => {
+    const loss = compiled.losses[k];
+    const target = ys[k].rank === 2 && loss.name === 'sparseCategoricalCrossentropy' ? reshape(ys[k], [-1]) : ys[k];
+    const onLogits = fused[k];
+    outputLosses.push(mean((onLogits ? onLogits() : loss).compute(target, out)));
+    // a monotonic activation keeps the argmax, so argmax-only metrics read the logits (one dispatch less)
+    const needsActivation = onLogits && compiled.metrics[k].some((m) => !m.argmaxOnly);
+    const predictions = needsActivation ? getActivation(model.fusableActivation(k) as ActivationName).apply(out) : out;
+    for (const m of compiled.metrics[k]) metricSums.push(sum(m.compute(target, predictions)));
+  });
+  let value = outputLosses.reduce(
+    (total, l, k) => {
+      const weighted = compiled.lossWeights[k] === 1 ? l : mul(l, compiled.lossWeights[k]);
+      return total ? add(total, weighted) : weighted;
+    },
+    undefined as Tensor | undefined,
+  )!;
+  for (const extra of [...losses, ...model.extraLosses()]) value = add(value, reshape(extra, []));
+  const size = xs[0].shape[0];
+  const lossSums = several ? outputLosses.map((l) => mul(l, size)) : [];
+  return { value, sums: [mul(value, size), ...lossSums, ...metricSums] };
 }
 
 /** The model as callbacks see it. */
@@ -220,8 +303,30 @@ function trainingView(model: TrainableModel, compiled: Compiled): TrainingModel 
   };
 }
 
+/**
+ * One training step on a batch, in the caller's tidy: the loss and its gradients with respect to the
+ * trainable weights, the optimizer's fused update, and the batch's sums in logNames order.
+ */
+export function trainStep(
+  model: TrainableModel,
+  compiled: Compiled,
+  xs: readonly Tensor[],
+  ys: readonly Tensor[],
+  seed: number,
+): Tensor[] {
+  const trainable = model.trainableWeights;
+  let sums: Tensor[] = [];
+  const { grads } = valueAndGrad((..._weights: Tensor[]) => {
+    const terms = batchTerms(model, compiled, xs, ys, true, seed);
+    sums = terms.sums.map((m) => keep(m));
+    return terms.value;
+  })(...trainable);
+  compiled.optimizer.applyGradients(trainable, grads);
+  return sums;
+}
+
 /** fit, freeing the tensors it holds if it rejects (a lost device, a NonFiniteError, a callback's error). */
-export async function fit(model: TrainableModel, x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+export async function fit(model: TrainableModel, x: ModelData, y: ModelData, args: FitArgs = {}): Promise<History> {
   const owned = new Set<Tensor>();
   try {
     return await fitOwning(owned, model, x, y, args);
@@ -231,11 +336,35 @@ export async function fit(model: TrainableModel, x: Tensor, y: Tensor, args: Fit
   }
 }
 
+/** The compiled state, or an error naming the op that needed it. */
+export function compiledOf(model: TrainableModel, op: string): Compiled {
+  if (!model.compiled) {
+    throw new Error(`${op}: the model must be compiled first: call model.compile({optimizer, loss, metrics})`);
+  }
+  return model.compiled;
+}
+
+/** Inputs and targets as lists, checked (shapes, sample counts, finite values). */
+export async function checkedData(
+  model: TrainableModel,
+  compiled: Compiled,
+  x: ModelData,
+  y: ModelData,
+  op: string,
+): Promise<{ xs: Tensor[]; ys: Tensor[] }> {
+  const xs = model.inputsFrom(x, op);
+  const ys = targetsFrom(model, y, op);
+  checkData(model, compiled, xs, ys, op);
+  for (const [i, t] of xs.entries()) await checkFinite(t, op, xs.length > 1 ? `x[${i}]` : 'x');
+  for (const [i, t] of ys.entries()) await checkFinite(t, op, ys.length > 1 ? `y[${i}]` : 'y');
+  return { xs, ys };
+}
+
 async function fitOwning(
   owned: Set<Tensor>,
   model: TrainableModel,
-  x: Tensor,
-  y: Tensor,
+  x: ModelData,
+  y: ModelData,
   args: FitArgs,
 ): Promise<History> {
   const own = <T extends Tensor[]>(ts: T): T => {
@@ -247,10 +376,7 @@ async function fitOwning(
       t.dispose();
       owned.delete(t);
     });
-  const compiled = model.compiled;
-  if (!compiled) {
-    throw new Error('fit: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
-  }
+  const compiled = compiledOf(model, 'fit');
   const {
     epochs = 1,
     batchSize = 32,
@@ -270,24 +396,23 @@ async function fitOwning(
   if (!(validationSplit >= 0 && validationSplit < 1)) {
     throw new Error(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
   }
-  checkData(model, compiled, x, y, 'fit');
-  await checkFinite(x, 'fit', 'x');
-  await checkFinite(y, 'fit', 'y');
+  const { xs, ys } = await checkedData(model, compiled, x, y, 'fit');
+  const given = args.validationData;
+  if (given) await checkedData(model, compiled, given[0], given[1], 'fit (validationData)');
 
-  const n = x.shape[0];
+  const backend = xs[0].backend;
+  const n = xs[0].shape[0];
   const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
-  const run = <T>(fn: () => T) => withBackend(x.backend, fn);
+  const run = <T>(fn: () => T) => withBackend(backend, fn);
   const rows = (t: Tensor, start: number, count: number) => slice(t, [start], [count, ...t.shape.slice(1)]);
-  const [xTrain, yTrain] = nTrain === n ? [x, y] : run(() => own([keep(rows(x, 0, nTrain)), keep(rows(y, 0, nTrain))]));
-  const validation =
-    args.validationData ??
-    (nTrain < n ? run(() => own([keep(rows(x, nTrain, n - nTrain)), keep(rows(y, nTrain, n - nTrain))])) : undefined);
-  if (args.validationData) {
-    checkData(model, compiled, args.validationData[0], args.validationData[1], 'fit (validationData)');
-  }
+  const all = [...xs, ...ys];
+  const train = nTrain === n ? all : run(() => own(all.map((t) => keep(rows(t, 0, nTrain)))));
+  const heldOut = nTrain < n && !given ? run(() => own(all.map((t) => keep(rows(t, nTrain, n - nTrain))))) : undefined;
+  const validation: [ModelData, ModelData] | undefined =
+    given ?? (heldOut && [heldOut.slice(0, xs.length), heldOut.slice(xs.length)]);
 
   const steps = Math.ceil(nTrain / batchSize);
-  const metricNames = ['loss', ...compiled.metrics.map((m) => m.name)];
+  const metricNames = logNames(compiled, model.outputNames);
   const callbacks = [
     ...(verbose ? [progressBar({ epochs, steps, verbose, metricNames })] : []),
     ...(args.callbacks ?? []),
@@ -295,7 +420,6 @@ async function fitOwning(
   const view = trainingView(model, compiled);
   callbacks.forEach((c) => c.setModel?.(view));
   const history: History = { epoch: [], history: {} };
-  const trainable = model.trainableWeights;
   model.stopTraining = false;
 
   for (const c of callbacks) await c.onTrainBegin?.({});
@@ -323,26 +447,18 @@ async function fitOwning(
       const next = run(() =>
         tidy(() => {
           const index = slice(order, [step * batchSize], [size]);
-          const xb = gather(xTrain, index),
-            yb = gather(yTrain, index);
-          let metrics: Tensor[] = [];
-          const { value, grads } = valueAndGrad((..._weights: Tensor[]) => {
-            const terms = batchTerms(model, compiled, xb, yb, true, seed);
-            metrics = terms.metrics.map((m) => keep(m));
-            return terms.value;
-          })(...trainable);
-          compiled.optimizer.applyGradients(trainable, grads);
-          const batchSums = [mul(value, size), ...metrics];
+          const batch = train.map((t) => gather(t, index));
+          const batchSums = trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length), seed);
           if (!sums.length) return batchSums;
           const totals = batchSums.map((s, i) => add(sums[i], s));
-          metrics.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
+          batchSums.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
           return totals;
         }),
       );
       release(sums);
       sums = own(next);
       seen += size;
-      await endOfStep(x.backend);
+      await endOfStep(backend);
       if (checkingNumerics()) await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
       let logs: Logs = { size };
       if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {
@@ -369,33 +485,28 @@ async function fitOwning(
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
   }
   for (const c of callbacks) await c.onTrainEnd?.({});
-  if (xTrain !== x) [xTrain, yTrain].forEach((t) => t.dispose());
-  if (validation && !args.validationData) validation.forEach((t) => t.dispose());
+  if (train !== all) release(train);
+  if (heldOut) release(heldOut);
   return history;
 }
 
 /** Loss and metrics over x, y in inference mode, averaged over samples, read back once. */
 export async function evaluate(
   model: TrainableModel,
-  x: Tensor,
-  y: Tensor,
+  x: ModelData,
+  y: ModelData,
   { batchSize = 32 }: { batchSize?: number } = {},
 ): Promise<Logs> {
-  const compiled = model.compiled;
-  if (!compiled) {
-    throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss, metrics})');
-  }
-  checkData(model, compiled, x, y, 'evaluate');
-  const n = x.shape[0];
+  const compiled = compiledOf(model, 'evaluate');
+  const { xs, ys } = await checkedData(model, compiled, x, y, 'evaluate');
+  const n = xs[0].shape[0];
   let sums: Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const next = withBackend(x.backend, () =>
+    const next = withBackend(xs[0].backend, () =>
       tidy(() => {
-        const xb = slice(x, [start], [size, ...x.shape.slice(1)]),
-          yb = slice(y, [start], [size, ...y.shape.slice(1)]);
-        const { value, metrics } = batchTerms(model, compiled, xb, yb, false, 0);
-        const batch = [mul(value, size), ...metrics];
+        const rows = (t: Tensor) => slice(t, [start], [size, ...t.shape.slice(1)]);
+        const batch = batchTerms(model, compiled, xs.map(rows), ys.map(rows), false, 0).sums;
         return sums.length ? batch.map((b, i) => add(sums[i], b)) : batch;
       }),
     );
@@ -404,5 +515,5 @@ export async function evaluate(
   }
   const values = await readScalars(sums);
   sums.forEach((s) => s.dispose());
-  return Object.fromEntries(['loss', ...compiled.metrics.map((m) => m.name)].map((name, i) => [name, values[i] / n]));
+  return Object.fromEntries(logNames(compiled, model.outputNames).map((name, i) => [name, values[i] / n]));
 }

@@ -1,6 +1,6 @@
 // Creating tensors: from JS values (`tensor`), constants (`fill`, `zeros`, `ones`, `scalar`). Creation
 // runs on the current backend.
-import { currentBackend, makeTensor, runOp, withBackend, type OpDef } from '../engine.js';
+import { currentBackend, makeTensor, notATensor, runOp, withBackend, type OpDef } from '../engine.js';
 import { checkShape, fmt, sizeOf, type DType, type Shape } from '../dtype.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 
@@ -96,5 +96,6 @@ export const onesLike = (x: Tensor): Tensor => withBackend(x.backend, () => fill
 /** A number becomes a scalar on the same backend as `like`; a Tensor passes through. */
 export function asTensor(value: Tensor | number, like: Tensor): Tensor {
   if (value instanceof Tensor) return value;
+  if (typeof value !== 'number') throw new Error(notATensor('asTensor', 'an operand', value));
   return makeTensor(like.backend.write([value], [], like.dtype), [], like.dtype, like.backend);
 }

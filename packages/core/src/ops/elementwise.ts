@@ -5,7 +5,7 @@
 // here does not compile.
 import { UNARY_GRAD_OPS, type BinaryOp, type FusedActivation, type UnaryGradOp, type UnaryOp } from '../backend.js';
 import { broadcastShapes, fmt, sameShape } from '../dtype.js';
-import { runOp, type GradRule, type OpDef } from '../engine.js';
+import { notATensor, runOp, type GradRule, type OpDef } from '../engine.js';
 import { Tensor } from '../tensor.js';
 import { asTensor } from './creation.js';
 
@@ -173,6 +173,9 @@ const binary = (op: OpDef<undefined>, a: Tensor | number, b: Tensor | number): T
   if (typeof a === 'number' && typeof b === 'number') {
     throw new Error(`${op.name}: at least one input must be a Tensor`);
   }
+  [a, b].forEach((v, i) => {
+    if (typeof v !== 'number' && !(v instanceof Tensor)) throw new Error(notATensor(op.name, `input ${i}`, v));
+  });
   const ta = asTensor(a, b as Tensor);
   return runOp(op, [ta, asTensor(b, ta)], undefined);
 };

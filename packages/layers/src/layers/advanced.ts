@@ -21,6 +21,7 @@ import {
 } from '@webgrad/core';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
+import { defineLayer } from '../symbolic.js';
 
 export interface BatchNormalizationOptions extends BaseLayerOptions {
   /** Weight of the old value in the moving averages (Keras: 0.99). */
@@ -32,7 +33,7 @@ export interface BatchNormalizationOptions extends BaseLayerOptions {
 export function batchNormalization(options: BatchNormalizationOptions = {}): Layer {
   const { momentum = 0.99, epsilon = 1e-3 } = options;
   let gamma: Variable, beta: Variable, movingMean: Variable, movingVariance: Variable;
-  const layer: Layer = {
+  const layer: Layer = defineLayer({
     className: 'BatchNormalization',
     name: options.name ?? uniqueName('batch_normalization'),
     inputShape: options.inputShape,
@@ -49,7 +50,9 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
       layer.weights.push(gamma, beta, movingMean, movingVariance);
     },
     computeOutputShape: (s: Shape) => s,
-    call(x: Tensor, { training }) {
+    call(x: Tensor, context) {
+      // a frozen BatchNormalization runs in inference mode, as Keras's does
+      const training = context.training && layer.trainable;
       const axes = x.shape.slice(0, -1).map((_, i) => i);
       if (!training) return add(mul(mul(sub(x, movingMean), rsqrt(add(movingVariance, epsilon))), gamma), beta);
       const batchMean = mean(x, axes);
@@ -63,7 +66,7 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
       return add(mul(mul(centered, rsqrt(add(batchVariance, epsilon))), gamma), beta);
     },
     getConfig: () => ({ momentum, epsilon }),
-  };
+  });
   return layer;
 }
 
@@ -71,7 +74,7 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
 export function prelu(options: BaseLayerOptions & { alphaInitializer?: InitializerName | Initializer } = {}): Layer {
   const { alphaInitializer = 'zeros' } = options;
   let alpha: Variable | undefined;
-  const layer: Layer = {
+  const layer: Layer = defineLayer({
     className: 'PReLU',
     name: options.name ?? uniqueName('p_re_lu'),
     inputShape: options.inputShape,
@@ -85,7 +88,7 @@ export function prelu(options: BaseLayerOptions & { alphaInitializer?: Initializ
     computeOutputShape: (s: Shape) => s,
     call: (x: Tensor) => add(relu(x), mul(alpha!, minimum(x, 0))),
     getConfig: () => ({ alphaInitializer: describeInit(alphaInitializer) }),
-  };
+  });
   return layer;
 }
 
@@ -98,7 +101,7 @@ export function maxout(
     throw new Error(`maxout: units and pieces must be positive integers, got ${units} and ${pieces}`);
   }
   let kernel: Variable | undefined, bias: Variable | undefined;
-  const layer: Layer = {
+  const layer: Layer = defineLayer({
     className: 'Maxout',
     name: options.name ?? uniqueName('maxout'),
     inputShape: options.inputShape,
@@ -125,6 +128,6 @@ export function maxout(
       return reshape(best, [x.shape[0], units]);
     },
     getConfig: () => ({ units, pieces, kernelInitializer: describeInit(kernelInitializer) }),
-  };
+  });
   return layer;
 }

@@ -3,13 +3,14 @@
 import { bernoulli, mul, reshape, type Shape, type Tensor } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
+import { defineLayer, type LayerSpec } from '../symbolic.js';
 
 const stateless = (
   className: string,
   prefix: string,
   options: BaseLayerOptions,
-  parts: Pick<Layer, 'computeOutputShape' | 'call' | 'getConfig'>,
-): Layer => ({
+  parts: Pick<LayerSpec, 'computeOutputShape' | 'call' | 'getConfig'>,
+): LayerSpec => ({
   className,
   name: options.name ?? uniqueName(prefix),
   inputShape: options.inputShape,
@@ -21,7 +22,7 @@ const stateless = (
 
 export function activation(options: BaseLayerOptions & { activation: ActivationName | Activation }): Layer {
   const fn = getActivation(options.activation);
-  return {
+  return defineLayer({
     ...stateless('Activation', 'activation', options, {
       computeOutputShape: (s) => s,
       call: (x) => fn.apply(x),
@@ -29,45 +30,51 @@ export function activation(options: BaseLayerOptions & { activation: ActivationN
     }),
     activationName: fn.name,
     callLogits: (x) => x,
-  };
+  });
 }
 
 export function dropout(options: BaseLayerOptions & { rate: number; seed?: number }): Layer {
   const { rate } = options;
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
-  return stateless('Dropout', 'dropout', options, {
-    computeOutputShape: (s) => s,
-    call(x: Tensor, { training, seed, stream = 0 }) {
-      if (!training || rate === 0) return x;
-      // keep each unit with probability 1 − rate, on the device; scale so the expected value is unchanged
-      const keep = bernoulli(x.shape, 1 - rate, { seed: seed + (options.seed ?? 0), stream });
-      return mul(x, mul(keep, 1 / (1 - rate)));
-    },
-    getConfig: () => ({ rate }),
-  });
+  return defineLayer(
+    stateless('Dropout', 'dropout', options, {
+      computeOutputShape: (s) => s,
+      call(x: Tensor, { training, seed, stream = 0 }) {
+        if (!training || rate === 0) return x;
+        // keep each unit with probability 1 − rate, on the device; scale so the expected value is unchanged
+        const keep = bernoulli(x.shape, 1 - rate, { seed: seed + (options.seed ?? 0), stream });
+        return mul(x, mul(keep, 1 / (1 - rate)));
+      },
+      getConfig: () => ({ rate }),
+    }),
+  );
 }
 
 export function flatten(options: BaseLayerOptions = {}): Layer {
-  return stateless('Flatten', 'flatten', options, {
-    computeOutputShape: (s) => [s.reduce((n, d) => n * d, 1)],
-    call: (x) => reshape(x, [x.shape[0], -1]),
-    getConfig: () => ({}),
-  });
+  return defineLayer(
+    stateless('Flatten', 'flatten', options, {
+      computeOutputShape: (s) => [s.reduce((n, d) => n * d, 1)],
+      call: (x) => reshape(x, [x.shape[0], -1]),
+      getConfig: () => ({}),
+    }),
+  );
 }
 
 export function reshapeLayer(options: BaseLayerOptions & { targetShape: number[] }): Layer {
   const { targetShape } = options;
-  return stateless('Reshape', 'reshape', options, {
-    computeOutputShape: (s: Shape) => {
-      const size = s.reduce((n, d) => n * d, 1),
-        known = targetShape.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
-      const out = targetShape.map((d) => (d === -1 ? size / known : d));
-      if (out.reduce((n, d) => n * d, 1) !== size || !out.every(Number.isInteger)) {
-        throw new Error(`reshape layer: input shape [${s.join(',')}] cannot become [${targetShape.join(',')}]`);
-      }
-      return out;
-    },
-    call: (x) => reshape(x, [x.shape[0], ...targetShape]),
-    getConfig: () => ({ targetShape }),
-  });
+  return defineLayer(
+    stateless('Reshape', 'reshape', options, {
+      computeOutputShape: (s: Shape) => {
+        const size = s.reduce((n, d) => n * d, 1),
+          known = targetShape.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
+        const out = targetShape.map((d) => (d === -1 ? size / known : d));
+        if (out.reduce((n, d) => n * d, 1) !== size || !out.every(Number.isInteger)) {
+          throw new Error(`reshape layer: input shape [${s.join(',')}] cannot become [${targetShape.join(',')}]`);
+        }
+        return out;
+      },
+      call: (x) => reshape(x, [x.shape[0], ...targetShape]),
+      getConfig: () => ({ targetShape }),
+    }),
+  );
 }

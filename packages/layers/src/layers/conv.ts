@@ -20,6 +20,7 @@ import {
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, penalties, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
+import { defineLayer } from '../symbolic.js';
 import { getRegularizer, type Regularizer } from '../regularizers.js';
 
 type Pair = number | [number, number];
@@ -94,7 +95,7 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
         : conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation });
     return a.fused ? y : a.apply(y);
   };
-  const layer: Layer = {
+  const layer: Layer = defineLayer({
     className,
     name: options.name ?? uniqueName(op),
     inputShape: options.inputShape,
@@ -139,7 +140,7 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
       kernelInitializer: describeInit(kernelInitializer),
       biasInitializer: describeInit(biasInitializer),
     }),
-  };
+  });
   return layer;
 }
 
@@ -163,7 +164,7 @@ const poolLayer =
         `${prefix}: poolSize and strides must be positive integers, got ${JSON.stringify(poolSize)} and ${JSON.stringify(strides)}`,
       );
     }
-    return {
+    return defineLayer({
       className,
       name: options.name ?? uniqueName(prefix),
       inputShape: options.inputShape,
@@ -177,7 +178,7 @@ const poolLayer =
       },
       call: (x) => op(x, poolSize, strides, padding),
       getConfig: () => ({ poolSize, strides, padding }),
-    };
+    });
   };
 
 export const maxPooling2d = poolLayer('MaxPooling2D', 'max_pooling2d', maxPool2d);
@@ -185,7 +186,7 @@ export const averagePooling2d = poolLayer('AveragePooling2D', 'average_pooling2d
 
 /** The mean over height and width: [batch, h, w, c] → [batch, c]. */
 export function globalAveragePooling2d(options: BaseLayerOptions = {}): Layer {
-  return {
+  return defineLayer({
     className: 'GlobalAveragePooling2D',
     name: options.name ?? uniqueName('global_average_pooling2d'),
     inputShape: options.inputShape,
@@ -195,7 +196,7 @@ export function globalAveragePooling2d(options: BaseLayerOptions = {}): Layer {
     computeOutputShape: (s: Shape) => [s[2]],
     call: (x) => mean(x, [1, 2]),
     getConfig: () => ({}),
-  };
+  });
 }
 
 export interface RandomTranslationOptions extends BaseLayerOptions {
@@ -219,7 +220,7 @@ export function randomTranslation(options: RandomTranslationOptions): Layer {
   ] as const) {
     if (!(f >= 0 && f < 1)) throw new Error(`randomTranslation: ${name} must be in [0, 1), got ${f}`);
   }
-  return {
+  return defineLayer({
     className: 'RandomTranslation',
     name: options.name ?? uniqueName('random_translation'),
     inputShape: options.inputShape,
@@ -244,5 +245,5 @@ export function randomTranslation(options: RandomTranslationOptions): Layer {
       return translate(x, shifts);
     },
     getConfig: () => ({ heightFactor, widthFactor }),
-  };
+  });
 }

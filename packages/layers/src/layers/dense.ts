@@ -4,6 +4,7 @@ import { fusedMatmul, reshape, type Shape, type Tensor, type Variable } from '@w
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, penalties, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
+import { defineLayer } from '../symbolic.js';
 import { getRegularizer, type Regularizer } from '../regularizers.js';
 
 export interface DenseOptions extends BaseLayerOptions {
@@ -31,7 +32,7 @@ export function dense(options: DenseOptions): Layer {
       : act.apply(fusedMatmul({ a: flat, b: kernel!, bias }));
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), units]);
   };
-  const layer: Layer = {
+  const layer: Layer = defineLayer({
     className: 'Dense',
     name: options.name ?? uniqueName('dense'),
     inputShape: options.inputShape,
@@ -63,6 +64,6 @@ export function dense(options: DenseOptions): Layer {
       kernelRegularizer: kernelRegularizer && { name: kernelRegularizer.name, config: kernelRegularizer.config },
       biasRegularizer: biasRegularizer && { name: biasRegularizer.name, config: biasRegularizer.config },
     }),
-  };
+  });
   return layer;
 }

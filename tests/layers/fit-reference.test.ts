@@ -392,7 +392,12 @@ for (const backendName of BACKENDS) {
       const trained = referenceEvaluate(trainedParams, LABELS.length);
       const trainedPenalty = l2Penalty(trainedParams, penalised.hiddenKernelL2);
       const logs = await model.evaluate(x, y, { batchSize: 4 });
-      expectClose([logs.loss, logs.accuracy], [trained.loss + trainedPenalty, trained.accuracy], tolerance, 'evaluate after fit');
+      expectClose(
+        [logs.loss, logs.accuracy],
+        [trained.loss + trainedPenalty, trained.accuracy],
+        tolerance,
+        'evaluate after fit',
+      );
       model.dispose();
       x.dispose();
       y.dispose();

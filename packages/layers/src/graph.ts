@@ -49,8 +49,8 @@ export function graphBetween(
     const node = t.node;
     if (node.inputs.length === 0) {
       throw new Error(
-        `${where}: the graph is disconnected: ${[...path].reverse().join(' <- ')} needs '${t.name}' ${fmtShape(t.sampleShape)}, ` +
-          `which is not among the model's inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); add it to inputs`,
+        `${where}: the graph is disconnected: ${[...path, `'${t.name}' ${fmtShape(t.sampleShape)}`].join(' <- ')}, ` +
+          `and '${t.name}' is not among the model's inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); add it to inputs`,
       );
     }
     if (state.get(node) === 'done') return;

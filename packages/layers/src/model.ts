@@ -358,9 +358,11 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     const xs = this.inputsFrom(x, 'predict');
     const n = xs[0].shape[0];
     const context = { training: false, seed: 0 };
+    // losses layers add in their calls matter only to training; predict frees them with its scope
+    const runOnce = (inputs: Tensor[]) => collectLosses(() => this.run(inputs, context)).result;
     const outputs = withBackend(xs[0].backend, () =>
       tidy(() => {
-        if (n <= batchSize) return this.run(xs, context);
+        if (n <= batchSize) return runOnce(xs);
         const parts: Tensor[][] = [];
         for (let start = 0; start < n; start += batchSize) {
           const size = Math.min(batchSize, n - start);
@@ -644,6 +646,7 @@ export class Sequential extends Model<SymbolicTensor> {
     return super.requireGraph(op);
   }
 
+  /** Until built (by its first data, or build()), only what its layers already hold. */
   override get weights(): Variable[] {
     return this.built ? super.weights : this.stack.flatMap((l) => l.weights);
   }

@@ -246,7 +246,7 @@ for (const backendName of BACKENDS) {
       [m, xs, extras, labels, target, probs, regression].forEach((t) => t.dispose());
     });
 
-    it('a custom training step (valueAndGrad + applyGradients) reaches the weights of fit over 20 steps, as trainOnBatch does', async () => {
+    it('a custom step (valueAndGrad + applyGradients) reaches the weights of fit over 20 steps, as trainOnBatch does', async () => {
       const data = toyData(160, 21);
       const build = () =>
         run(() =>

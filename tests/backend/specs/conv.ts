@@ -177,6 +177,22 @@ export const convSpecs = {
       ],
     },
     {
+      name: 'conv2dTranspose 3×3 same, stride 1',
+      fn: (x, f) => conv2dTranspose(x, f, { padding: 'same' }),
+      domains: ['any', 'any'],
+      tolerance,
+      cases: [
+        [
+          [1, 5, 3, 1],
+          [3, 3, 1, 1],
+        ],
+        [
+          [2, 3, 5, 3],
+          [3, 3, 3, 3],
+        ],
+      ],
+    },
+    {
       name: 'conv2dTranspose same, stride 2',
       fn: (x, f) => conv2dTranspose(x, f, { strides: 2, padding: 'same' }),
       domains: ['any', 'any'],

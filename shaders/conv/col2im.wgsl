@@ -2,9 +2,10 @@
 // dx[n, ih, iw, c] = Σ_{kh, kw} dpatches[(n, oh, ow), (kh, kw, c)] over the windows (oh, ow) that read
 // (ih, iw) through tap (kh, kw): oh = (ih + pad_top − kh·dilation_h) / stride_h when that divides exactly
 // and lands inside the output (likewise ow). Written as a gather, so no two invocations add to one element.
+// As conv2dTranspose's last step it adds conv2d's epilogue: dx = act(Σ + bias[c]) (has_bias, activation).
 //
-// Bindings: 0 dpatches (read, [N·OH·OW, KH·KW·C]), 1 dx (read_write, [N, H, W, C]), 2 params (uniform,
-// the same members as im2col's, size = N·H·W·C).
+// Bindings: 0 dpatches (read, [N·OH·OW, KH·KW·C]), 1 bias (read, [C]; any buffer when has_bias = 0),
+// 2 dx (read_write, [N, H, W, C]), 3 params (uniform, im2col's members and the epilogue's, size = N·H·W·C).
 // Mapping: one invocation per input element, 256 per workgroup, grid wrapped into y.
 
 struct Params {
@@ -15,11 +16,14 @@ struct Params {
   stride_h: u32, stride_w: u32,
   dilation_h: u32, dilation_w: u32,
   pad_top: u32, pad_left: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> dpatches: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> bias: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -45,5 +49,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       acc += dpatches[m * row_length + (kh * params.KW + kw) * params.C + c];
     }
   }
-  dx[i] = acc;
+  if (params.has_bias != 0u) { acc += bias[c]; }
+  dx[i] = activate(acc, params.activation);
 }

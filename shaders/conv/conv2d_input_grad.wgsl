@@ -1,10 +1,12 @@
 // conv2d_input_grad: the gradient of conv2d with respect to its input,
 // dx[n, ih, iw, ci] = Σ_{kh, kw, co} dy[n, oh, ow, co] · weights[kh, kw, ci, co] over the (oh, ow) that
 // read (ih, iw) through tap (kh, kw): oh = (ih + pad_top − kh·dilation_h) / stride_h when that divides
-// exactly and lands inside the output (likewise ow).
+// exactly and lands inside the output (likewise ow). The same sum is conv2dTranspose's forward (dy its
+// input, dx its output), which adds conv2d's epilogue: dx = act(Σ + bias[ci]) (has_bias, activation).
 //
-// Bindings: 0 dy (read, [N, OH, OW, CO]), 1 weights (read, [KH, KW, C, CO]), 2 dx (read_write,
-// [N, H, W, C]), 3 params (uniform, the same members as conv2d's; `size` counts invocations).
+// Bindings: 0 dy (read, [N, OH, OW, CO]), 1 weights (read, [KH, KW, C, CO]), 2 bias (read, [C]; any
+// buffer when has_bias = 0), 3 dx (read_write, [N, H, W, C]), 4 params (uniform, the same members as
+// conv2d's; `size` counts invocations).
 // Mapping: register blocking, as in conv2d. One invocation computes a 4 × 8 block of dx: 4 consecutive
 // iw of one (n, ih) row times 8 consecutive ci, so each step over co loads 4 dy values and 8 weights
 // for 32 FMAs. ci blocks fastest, then iw blocks, then rows; 256 per workgroup, grid wrapped into y.
@@ -18,15 +20,24 @@ struct Params {
   stride_h: u32, stride_w: u32,
   dilation_h: u32, dilation_w: u32,
   pad_top: u32, pad_left: u32,
+  has_bias: u32,
+  activation: u32, // ACT_* (prelude.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
 
 const BLOCK_W: u32 = 4u; // input positions along iw per invocation
 const BLOCK_C: u32 = 8u; // input channels per invocation, as two vec4
+
+fn epilogue(v: f32, ci: u32) -> f32 {
+  var z = v;
+  if (params.has_bias != 0u) { z += bias[ci]; }
+  return activate(z, params.activation);
+}
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -77,7 +88,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let out_base = (row * params.W + iw0 + p) * params.C;
     for (var j = 0u; j < BLOCK_C; j++) {
       if (ci0 + j >= params.C) { break; }
-      dx[out_base + ci0 + j] = acc[2u * p + j / 4u][j % 4u];
+      dx[out_base + ci0 + j] = epilogue(acc[2u * p + j / 4u][j % 4u], ci0 + j);
     }
   }
 }

@@ -20,7 +20,7 @@ describe('convolution as im2col + GEMM on webgpu', () => {
   after(() => {
     (gpu() as WebGPUBackend).convAlgorithm = previous;
   });
-  describeSpecs('against the CPU reference', convSpecs.conv2d);
+  describeSpecs('against the CPU reference', [...convSpecs.conv2d, ...convSpecs.conv2dTranspose]);
 });
 
 for (const name of BACKENDS) {

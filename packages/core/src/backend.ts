@@ -202,8 +202,11 @@ export interface Backend {
   // ---- convolution and pooling, NHWC data, HWIO filters ----
   /** act(conv(x, filter) + bias): [N, OH, OW, CO]. */
   conv2d(x: TensorInfo, filter: TensorInfo, geometry: Conv2DGeometry, epilogue?: MatmulEpilogue): Storage;
-  /** d/dx of conv2d given dy [N, OH, OW, CO]: [N, H, W, C]. */
-  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, geometry: Conv2DGeometry): Storage;
+  /**
+   * d/dx of conv2d given dy [N, OH, OW, CO]: [N, H, W, C]. The same sum is conv2dTranspose's forward
+   * (dy its input, C its output channels), which adds the epilogue: act(Σ + bias[c]).
+   */
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, geometry: Conv2DGeometry, epilogue?: MatmulEpilogue): Storage;
   /** d/dfilter of conv2d given x and dy: [KH, KW, C, CO]. */
   conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, geometry: Conv2DGeometry): Storage;
   /** Max or mean over each window (padding skipped): [N, OH, OW, C]. */

@@ -81,10 +81,12 @@ export {
   avgPool2d,
   conv1d,
   conv2d,
+  conv2dTranspose,
   maxPool2d,
   translate,
   type Conv1DArgs,
   type Conv2DArgs,
+  type Conv2DTransposeArgs,
   type Padding,
 } from './ops/conv.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';

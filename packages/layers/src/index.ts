@@ -28,12 +28,14 @@ export {
   averagePooling2d,
   conv1d,
   conv2d,
+  conv2dTranspose,
   globalAveragePooling2d,
   maxPooling2d,
   randomTranslation,
   type RandomTranslationOptions,
   type Conv1DOptions,
   type Conv2DOptions,
+  type Conv2DTransposeOptions,
 } from './layers/conv.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {

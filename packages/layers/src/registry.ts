@@ -8,6 +8,7 @@ import {
   averagePooling2d,
   conv1d,
   conv2d,
+  conv2dTranspose,
   globalAveragePooling2d,
   maxPooling2d,
   randomTranslation,
@@ -26,6 +27,7 @@ export type LayerClassName =
   | 'Maxout'
   | 'Conv2D'
   | 'Conv1D'
+  | 'Conv2DTranspose'
   | 'MaxPooling2D'
   | 'AveragePooling2D'
   | 'GlobalAveragePooling2D'
@@ -40,7 +42,7 @@ type Saved<O> = Omit<O, 'kernelRegularizer' | 'biasRegularizer' | 'kernelInitial
 
 /**
  * Each class's config as its getConfig wrote it to model.json: its options, with initializers left to the
- * factory (loading sets the weights right after) and Dense's regularizers as { name, config }.
+ * factory (loading sets the weights right after) and kernel (and Dense's bias) regularizers as { name, config }.
  */
 interface SavedConfigs {
   Dense: Saved<OptionsOf<typeof dense>> & { kernelRegularizer?: SavedRegularizer; biasRegularizer?: SavedRegularizer };
@@ -51,8 +53,9 @@ interface SavedConfigs {
   BatchNormalization: OptionsOf<typeof batchNormalization>;
   PReLU: Omit<OptionsOf<typeof prelu>, 'alphaInitializer'>;
   Maxout: Saved<OptionsOf<typeof maxout>>;
-  Conv2D: Saved<OptionsOf<typeof conv2d>>;
-  Conv1D: Saved<OptionsOf<typeof conv1d>>;
+  Conv2D: Saved<OptionsOf<typeof conv2d>> & { kernelRegularizer?: SavedRegularizer };
+  Conv1D: Saved<OptionsOf<typeof conv1d>> & { kernelRegularizer?: SavedRegularizer };
+  Conv2DTranspose: Saved<OptionsOf<typeof conv2dTranspose>> & { kernelRegularizer?: SavedRegularizer };
   MaxPooling2D: OptionsOf<typeof maxPooling2d>;
   AveragePooling2D: OptionsOf<typeof averagePooling2d>;
   GlobalAveragePooling2D: OptionsOf<typeof globalAveragePooling2d>;
@@ -95,6 +98,7 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
       kernelSize: c.kernelSize,
       kernelInitializer: 'zeros',
       biasInitializer: 'zeros',
+      kernelRegularizer: regularizerFrom(c.kernelRegularizer),
     }),
   Conv1D: (c) =>
     conv1d({
@@ -103,6 +107,16 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
       kernelSize: c.kernelSize,
       kernelInitializer: 'zeros',
       biasInitializer: 'zeros',
+      kernelRegularizer: regularizerFrom(c.kernelRegularizer),
+    }),
+  Conv2DTranspose: (c) =>
+    conv2dTranspose({
+      ...c,
+      filters: c.filters,
+      kernelSize: c.kernelSize,
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+      kernelRegularizer: regularizerFrom(c.kernelRegularizer),
     }),
   MaxPooling2D: (c) => maxPooling2d(c),
   AveragePooling2D: (c) => averagePooling2d(c),

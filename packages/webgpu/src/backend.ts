@@ -263,8 +263,8 @@ export class WebGPUBackend implements Backend {
   conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
     return conv.conv2d(this.context, x, filter, g, epilogue);
   }
-  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
-    return conv.conv2dInputGrad(this.context, dy, filter, g);
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): GpuStorage {
+    return conv.conv2dInputGrad(this.context, dy, filter, g, epilogue);
   }
   conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
     return conv.conv2dFilterGrad(this.context, x, dy, g);

@@ -1,12 +1,14 @@
-// The convolution family's part of the spec table: conv2d (and conv1d, a conv2d of height 1), pool2d
-// (max and average) and translate, over strides 1/2, both paddings, dilation 1/2, batch 1 and > 1 and
-// channels 1/3/non-multiples of 4. Windows are asymmetric on purpose — KH ≠ KW, strideH ≠ strideW,
-// padTop ≠ padLeft, H ≠ W — so a height/width swap in a kernel changes the result; max pooling also
-// runs on tied data, where the first maximum of a window wins the gradient.
-import { avgPool2d, cast, conv1d, conv2d, maxPool2d, sub, translate, type Shape } from '@webgrad/core';
+// The convolution family's part of the spec table: conv2d (and conv1d, a conv2d of height 1),
+// conv2dTranspose, pool2d (max and average) and translate, over strides 1/2, both paddings, dilation
+// 1/2, batch 1 and > 1 and channels 1/3/non-multiples of 4. Windows are asymmetric on purpose — KH ≠ KW,
+// strideH ≠ strideW, padTop ≠ padLeft, H ≠ W — so a height/width swap in a kernel changes the result;
+// max pooling also runs on tied data, where the first maximum of a window wins the gradient.
+import { avgPool2d, cast, conv1d, conv2d, conv2dTranspose, maxPool2d, sub, translate, type Shape } from '@webgrad/core';
 import type { SpecPart } from '../../kernel-spec.js';
 
 const convCase = (x: Shape, f: Shape): Shape[] => [x, f, [f[3]]];
+// a transposed convolution's filter is [KH, KW, out, in]: its bias has f[2] channels
+const transposeCase = (x: Shape, f: Shape): Shape[] => [x, f, [f[2]]];
 const tolerance = { rtol: 1e-4, atol: 1e-4 };
 
 export const convSpecs = {
@@ -153,6 +155,115 @@ export const convSpecs = {
       domains: ['any', 'any', 'nonzero'],
       tolerance,
       cases: [[[2, 9, 3], [3, 3, 5], [5]]],
+    },
+  ],
+  // Output sizes (Keras's rule): 'valid' H·s + max(K − s, 0), 'same' H·s with conv2d's padding of that
+  // output, padTotal = max(K − s, 0), padTop = floor(padTotal / 2).
+  conv2dTranspose: [
+    {
+      name: 'conv2dTranspose 3×3 valid, stride 1',
+      fn: (x, f) => conv2dTranspose(x, f),
+      domains: ['any', 'any'],
+      tolerance,
+      cases: [
+        [
+          [1, 3, 5, 1],
+          [3, 3, 2, 1],
+        ],
+        [
+          [2, 5, 3, 3],
+          [3, 2, 3, 3],
+        ],
+      ],
+    },
+    {
+      name: 'conv2dTranspose 3×3 same, stride 1',
+      fn: (x, f) => conv2dTranspose(x, f, { padding: 'same' }),
+      domains: ['any', 'any'],
+      tolerance,
+      cases: [
+        [
+          [1, 5, 3, 1],
+          [3, 3, 1, 1],
+        ],
+        [
+          [2, 3, 5, 3],
+          [3, 3, 3, 3],
+        ],
+      ],
+    },
+    {
+      name: 'conv2dTranspose same, stride 2',
+      fn: (x, f) => conv2dTranspose(x, f, { strides: 2, padding: 'same' }),
+      domains: ['any', 'any'],
+      tolerance,
+      cases: [
+        [
+          [1, 3, 5, 1],
+          [3, 3, 1, 1],
+        ],
+        [
+          [2, 5, 3, 3],
+          [3, 3, 1, 3],
+        ],
+        // padTotal 2 and 1: padTop 1, padLeft 0
+        [
+          [2, 3, 5, 3],
+          [4, 3, 2, 3],
+        ],
+      ],
+    },
+    {
+      name: 'conv2dTranspose valid, stride 2',
+      fn: (x, f) => conv2dTranspose(x, f, { strides: 2 }),
+      domains: ['any', 'any'],
+      tolerance,
+      cases: [
+        [
+          [1, 3, 5, 1],
+          [3, 3, 1, 1],
+        ],
+        [
+          [2, 5, 3, 3],
+          [3, 2, 3, 3],
+        ],
+      ],
+    },
+    // KH < strideH: 'valid' gives H·s rows, the last of each stride's run reached by no tap
+    {
+      name: 'conv2dTranspose 2×3 valid, stride [3,1] (kernel shorter than the stride)',
+      fn: (x, f) => conv2dTranspose(x, f, { strides: [3, 1] }),
+      domains: ['any', 'any'],
+      tolerance,
+      cases: [
+        [
+          [2, 3, 4, 3],
+          [2, 3, 2, 3],
+        ],
+      ],
+    },
+    {
+      name: 'conv2dTranspose + bias + relu (fused), stride 2 same',
+      fn: (x, f, b) => conv2dTranspose(x, f, { bias: b, activation: 'relu', strides: 2, padding: 'same' }),
+      domains: ['any', 'any', 'nonzero'],
+      tolerance,
+      cases: [transposeCase([1, 3, 5, 1], [3, 3, 2, 1]), transposeCase([2, 5, 3, 3], [3, 3, 3, 3])],
+      large: [transposeCase([16, 7, 7, 32], [3, 3, 16, 32]), transposeCase([8, 14, 14, 16], [3, 3, 1, 16])],
+    },
+    {
+      name: 'conv2dTranspose + bias + sigmoid, valid',
+      fn: (x, f, b) => conv2dTranspose(x, f, { bias: b, activation: 'sigmoid' }),
+      domains: ['any', 'any', 'any'],
+      tolerance,
+      cases: [transposeCase([2, 3, 5, 3], [2, 3, 5, 3])],
+    },
+    // 4×3 kernel, stride [1,2], same: padTotal 3 and 1, padTop 1, padLeft 0
+    {
+      name: 'conv2dTranspose 4×3 + bias + tanh, stride [1,2] same (padTop 1, padLeft 0)',
+      fn: (x, f, b) => conv2dTranspose(x, f, { bias: b, activation: 'tanh', strides: [1, 2], padding: 'same' }),
+      domains: ['any', 'any', 'any'],
+      tolerance,
+      cases: [transposeCase([2, 5, 3, 3], [4, 3, 1, 3])],
     },
   ],
   pool2d: [

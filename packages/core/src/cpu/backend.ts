@@ -84,6 +84,12 @@ const derivativeFns: { readonly [K in UnaryGradOp]: (x: number, y: number, alpha
   sigmoidBce: (x, labels) => sigmoidOf(x) - labels,
 };
 
+/** The activation a matmul or convolution epilogue applies (the identity without one). */
+const epilogueActivation = (epilogue: MatmulEpilogue | undefined): ((z: number) => number) => {
+  const activation = epilogue?.activation ?? 'linear';
+  return activation === 'linear' ? (z) => z : (z) => unaryFns[activation](z, 0);
+};
+
 const binaryFns: { readonly [K in BinaryOp]: (a: number, b: number) => number } = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
@@ -420,15 +426,14 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): Float64Array {
-    const act =
-      !epilogue || epilogue.activation === 'linear'
-        ? (z: number) => z
-        : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
+    const act = epilogueActivation(epilogue);
     return conv.conv2d(values(x), values(filter), g, filter.shape[3], epilogue?.bias && values(epilogue.bias), act);
   }
 
-  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): Float64Array {
-    return conv.conv2dInputGrad(values(dy), values(filter), g, filter.shape[3]);
+  conv2dInputGrad(dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry, epilogue?: MatmulEpilogue): Float64Array {
+    const act = epilogueActivation(epilogue);
+    const bias = epilogue?.bias && values(epilogue.bias);
+    return conv.conv2dInputGrad(values(dy), values(filter), g, filter.shape[3], bias, act);
   }
 
   conv2dFilterGrad(x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): Float64Array {
@@ -504,10 +509,7 @@ export class CpuBackend implements Backend {
     }
     if (!epilogue) return out;
     const bias = epilogue.bias && values(epilogue.bias);
-    const act =
-      epilogue.activation === 'linear'
-        ? (z: number) => z
-        : (z: number) => unaryFns[epilogue.activation as UnaryOp](z, 0);
+    const act = epilogueActivation(epilogue);
     return out.map((z, e) => act(bias ? z + bias[e % n] : z));
   }
 }

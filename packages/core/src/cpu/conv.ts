@@ -51,8 +51,16 @@ export function conv2d(
   return out;
 }
 
-// Both gradients scatter each output position's dy back along the taps that produced it.
-export function conv2dInputGrad(dy: Float64Array, filter: Float64Array, g: Conv2DGeometry, CO: number): Float64Array {
+// Both gradients scatter each output position's dy back along the taps that produced it. The input
+// gradient is also conv2dTranspose's forward (dy its input), which adds bias and activation at the end.
+export function conv2dInputGrad(
+  dy: Float64Array,
+  filter: Float64Array,
+  g: Conv2DGeometry,
+  CO: number,
+  bias?: Float64Array,
+  activation: (z: number) => number = (z) => z,
+): Float64Array {
   const dx = new Float64Array(g.N * g.H * g.W * g.C);
   for (let n = 0; n < g.N; n++) {
     for (let oh = 0; oh < g.OH; oh++) {
@@ -68,7 +76,7 @@ export function conv2dInputGrad(dy: Float64Array, filter: Float64Array, g: Conv2
       }
     }
   }
-  return dx;
+  return dx.map((z, i) => activation(bias ? z + bias[i % g.C] : z));
 }
 
 export function conv2dFilterGrad(x: Float64Array, dy: Float64Array, g: Conv2DGeometry, CO: number): Float64Array {

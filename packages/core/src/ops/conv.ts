@@ -1,7 +1,8 @@
 // Convolution and pooling, NHWC data with HWIO filters, forward and backward: conv2d (strides,
-// 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), maxPool2d,
-// avgPool2d, conv1d as a conv2d of height 1, and translate (images moved by whole pixels). How a
-// backend computes a convolution (direct kernels or im2col + GEMM) is its own affair.
+// 'same'/'valid' padding, dilation, a fused bias + activation epilogue as Dense has), conv2dTranspose
+// (conv2d's input gradient as a forward op, its backward conv2d's forward and filter gradient),
+// maxPool2d, avgPool2d, conv1d as a conv2d of height 1, and translate (images moved by whole pixels).
+// How a backend computes a convolution (direct kernels or im2col + GEMM) is its own affair.
 import { FUSED_ACTIVATIONS, type Conv2DGeometry, type FusedActivation, type PoolKind } from '../backend.js';
 import { fmt } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
@@ -115,23 +116,45 @@ const translateOp: OpDef<TranslateAttrs> = {
   ],
 };
 
+// y = act(z), z = conv(x, f) + b: dz from y, then dz back through the taps to x and to f; db = Σ dz
+const conv2dOp: OpDef<Conv2DAttrs> = {
+  name: 'conv2d',
+  infer: ([x, filter], { geometry: g }) => ({ shape: [g.N, g.OH, g.OW, filter.shape[3]], dtype: x.dtype }),
+  kernel: (backend, [x, filter, bias], { geometry, activation }) =>
+    backend.conv2d(x, filter, geometry, { bias, activation }),
+  grad: (dy, [x, filter], y, attrs) => {
+    let dz: Tensor | undefined;
+    const gradZ = () => (dz ??= activationGrad(attrs.activation, y, dy));
+    return [
+      () => runOp(inputGradOp, [gradZ(), filter], attrs),
+      () => runOp(filterGradOp, [x, gradZ()], attrs),
+      () => gradZ(),
+    ];
+  },
+};
+
+// The geometry is that of the conv2d whose input gradient this is: its input [N, H, W, C] is y's shape,
+// its output [N, OH, OW, CO] is x's. So z = conv2d's input gradient of x, dz/dx is conv2d's forward, and
+// dz/df is conv2d's filter gradient with dz in the input's place and x in dy's; db = Σ dz.
+const conv2dTransposeOp: OpDef<Conv2DAttrs> = {
+  name: 'conv2dTranspose',
+  infer: ([x], { geometry: g }) => ({ shape: [g.N, g.H, g.W, g.C], dtype: x.dtype }),
+  kernel: (backend, [x, filter, bias], { geometry, activation }) =>
+    backend.conv2dInputGrad(x, filter, geometry, { bias, activation }),
+  grad: (dy, [x, filter], y, attrs) => {
+    let dz: Tensor | undefined;
+    const gradZ = () => (dz ??= activationGrad(attrs.activation, y, dy));
+    return [
+      () => runOp(conv2dOp, [gradZ(), filter], { geometry: attrs.geometry, activation: 'linear' }),
+      () => runOp(filterGradOp, [gradZ(), x], attrs),
+      () => gradZ(),
+    ];
+  },
+};
+
 export const convOps = {
-  // y = act(z), z = conv(x, f) + b: dz from y, then dz back through the taps to x and to f; db = Σ dz
-  conv2d: {
-    name: 'conv2d',
-    infer: ([x, filter], { geometry: g }) => ({ shape: [g.N, g.OH, g.OW, filter.shape[3]], dtype: x.dtype }),
-    kernel: (backend, [x, filter, bias], { geometry, activation }) =>
-      backend.conv2d(x, filter, geometry, { bias, activation }),
-    grad: (dy, [x, filter], y, attrs) => {
-      let dz: Tensor | undefined;
-      const gradZ = () => (dz ??= activationGrad(attrs.activation, y, dy));
-      return [
-        () => runOp(inputGradOp, [gradZ(), filter], attrs),
-        () => runOp(filterGradOp, [x, gradZ()], attrs),
-        () => gradZ(),
-      ];
-    },
-  } satisfies OpDef<Conv2DAttrs>,
+  conv2d: conv2dOp,
+  conv2dTranspose: conv2dTransposeOp,
   pool2d: {
     name: 'pool2d',
     infer: ([x], { geometry: g }) => ({ shape: [g.N, g.OH, g.OW, g.C], dtype: x.dtype }),
@@ -181,6 +204,61 @@ export function conv2d(
   }
   const geometry = convGeometry('conv2d', x.shape, filter.shape[0], filter.shape[1], strides, padding, dilations);
   return runOp(convOps.conv2d, bias ? [x, filter, bias] : [x, filter], { geometry, activation });
+}
+
+export interface Conv2DTransposeArgs {
+  strides?: Pair;
+  padding?: Padding;
+  /** [CO], added to every output position. */
+  bias?: Tensor;
+  activation?: FusedActivation;
+}
+
+/** Output size of one axis of a transposed convolution, by Keras's deconv_output_length (no output padding). */
+const transposedSize = (size: number, kernel: number, stride: number, padding: Padding) =>
+  padding === 'same' ? size * stride : size * stride + Math.max(kernel - stride, 0);
+
+/**
+ * Transposed 2-D convolution (the adjoint of conv2d, "deconvolution") of x [N, H, W, CI] with filter
+ * [KH, KW, CO, CI], laid out as TF.js and Keras lay out Conv2DTranspose's kernel: y [N, OH, OW, CO] with
+ * OH = H·stride for 'same' and H·stride + max(KH − stride, 0) for 'valid' (likewise OW); optional fused
+ * bias + activation.
+ */
+export function conv2dTranspose(
+  x: Tensor,
+  filter: Tensor,
+  { strides = 1, padding = 'valid', bias, activation = 'linear' }: Conv2DTransposeArgs = {},
+): Tensor {
+  requireFloat('conv2dTranspose', x, filter);
+  if (x.rank !== 4) {
+    throw new Error(`conv2dTranspose: input must be 4-D [batch, height, width, channels], got shape ${fmt(x.shape)}`);
+  }
+  if (filter.rank !== 4) {
+    throw new Error(`conv2dTranspose: filter must be 4-D [height, width, out, in], got shape ${fmt(filter.shape)}`);
+  }
+  const [KH, KW, CO, CI] = filter.shape;
+  if (CI !== x.shape[3]) {
+    throw new Error(
+      `conv2dTranspose: input has ${x.shape[3]} channels (shape ${fmt(x.shape)}) ` +
+        `but the filter [height, width, out, in] expects ${CI} (shape ${fmt(filter.shape)})`,
+    );
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== CO)) {
+    throw new Error(
+      `conv2dTranspose: bias of shape ${fmt(bias.shape)} does not fit ${CO} output channels; expected [${CO}]`,
+    );
+  }
+  if (!FUSED_ACTIVATIONS.includes(activation)) {
+    throw new Error(
+      `conv2dTranspose: activation '${activation}' cannot be fused; expected one of ${FUSED_ACTIVATIONS.join(', ')}`,
+    );
+  }
+  const [strideH, strideW] = pair(strides);
+  const [N, H, W] = x.shape;
+  const outShape = [N, transposedSize(H, KH, strideH, padding), transposedSize(W, KW, strideW, padding), CO];
+  // convGeometry checks strides and padding before it uses them
+  const geometry = convGeometry('conv2dTranspose', outShape, KH, KW, strides, padding, 1);
+  return runOp(convOps.conv2dTranspose, bias ? [x, filter, bias] : [x, filter], { geometry, activation });
 }
 
 export interface Conv1DArgs extends Omit<Conv2DArgs, 'strides' | 'dilations'> {

@@ -1,10 +1,12 @@
-// Convolutional layers, NHWC: Conv1D, Conv2D (fused bias + activation when the epilogue computes it),
-// MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, and RandomTranslation (augmentation).
+// Convolutional layers, NHWC: Conv1D, Conv2D, Conv2DTranspose (fused bias + activation when the
+// epilogue computes it), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, and RandomTranslation
+// (augmentation).
 import {
   avgPool2d,
   cast,
   conv1d as conv1dOp,
   conv2d as conv,
+  conv2dTranspose as conv2dTransposeOp,
   maxPool2d,
   mean,
   mul,
@@ -12,6 +14,7 @@ import {
   sub,
   tensor,
   translate,
+  type FusedActivation,
   type Padding,
   type Shape,
   type Tensor,
@@ -33,6 +36,10 @@ function outSize(size: number, kernel: number, stride: number, dilation: number,
     : Math.floor((size - ((kernel - 1) * dilation + 1)) / stride) + 1;
 }
 
+/** Output size of one axis of a transposed convolution, as core (and Keras) compute it. */
+const transposedSize = (size: number, kernel: number, stride: number, padding: Padding): number =>
+  padding === 'same' ? size * stride : size * stride + Math.max(kernel - stride, 0);
+
 export interface Conv2DOptions extends BaseLayerOptions {
   filters: number;
   kernelSize: Pair;
@@ -52,8 +59,19 @@ export interface Conv1DOptions extends Omit<Conv2DOptions, 'kernelSize' | 'strid
   dilationRate?: number;
 }
 
-/** Conv1D and Conv2D: a kernel (and bias) over `spatial` axes; the op runs the fused bias + activation. */
-function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): Layer {
+/** Conv2DTranspose's options: Conv2D's without dilation (it runs at dilation 1). */
+export type Conv2DTransposeOptions = Omit<Conv2DOptions, 'dilationRate'>;
+
+type ConvClassName = 'Conv1D' | 'Conv2D' | 'Conv2DTranspose';
+const opNames = { Conv1D: 'conv1d', Conv2D: 'conv2d', Conv2DTranspose: 'conv2dTranspose' } as const;
+const namePrefixes = { Conv1D: 'conv1d', Conv2D: 'conv2d', Conv2DTranspose: 'conv2d_transpose' } as const;
+
+/**
+ * Conv1D, Conv2D and Conv2DTranspose: a kernel (and bias) over `spatial` axes; the op runs the fused bias +
+ * activation. The kernel is [kw, channels, filters], [kh, kw, channels, filters], or for the transpose
+ * [kh, kw, filters, channels] (Keras's layout: the conv2d whose input gradient it is maps filters to channels).
+ */
+function convolution(className: ConvClassName, options: Conv2DOptions): Layer {
   const {
     filters,
     strides = 1,
@@ -64,7 +82,8 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
     biasInitializer = 'zeros',
   } = options;
   const spatial = className === 'Conv1D' ? 1 : 2;
-  const op = className.toLowerCase();
+  const transposed = className === 'Conv2DTranspose';
+  const op = opNames[className];
   const [kh, kw] = pair(options.kernelSize);
   if (!Number.isInteger(filters) || filters < 1) {
     throw new Error(`${op}: filters must be a positive integer, got ${filters}`);
@@ -76,28 +95,35 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
   const kernelRegularizer = getRegularizer(options.kernelRegularizer);
   let kernel: Variable | undefined, bias: Variable | undefined;
   const dims = spatial === 1 ? '[batch, length, channels]' : '[batch, height, width, channels]';
+  const run = (x: Tensor, activation: FusedActivation): Tensor => {
+    if (spatial === 1) {
+      return conv1dOp(x, kernel!, {
+        stride: strides as number,
+        padding,
+        dilation: dilationRate as number,
+        bias,
+        activation,
+      });
+    }
+    if (transposed) return conv2dTransposeOp(x, kernel!, { strides, padding, bias, activation });
+    return conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation });
+  };
   const apply = (x: Tensor, a: Activation) => {
     if (x.rank !== spatial + 2) {
       throw new Error(
         `${op} layer ${layer.name}: input must be ${spatial + 2}-D ${dims}, got shape [${x.shape.join(',')}]`,
       );
     }
-    const activation = a.fused ?? 'linear';
-    const y =
-      spatial === 1
-        ? conv1dOp(x, kernel!, {
-            stride: strides as number,
-            padding,
-            dilation: dilationRate as number,
-            bias,
-            activation,
-          })
-        : conv(x, kernel!, { strides, padding, dilations: dilationRate, bias, activation });
+    const y = run(x, a.fused ?? 'linear');
     return a.fused ? y : a.apply(y);
+  };
+  const kernelShape = (channels: number): Shape => {
+    if (spatial === 1) return [kw, channels, filters];
+    return transposed ? [kh, kw, filters, channels] : [kh, kw, channels, filters];
   };
   const layer: Layer = defineLayer({
     className,
-    name: options.name ?? uniqueName(op),
+    name: options.name ?? uniqueName(namePrefixes[className]),
     inputShape: options.inputShape,
     weights: [],
     get built() {
@@ -109,13 +135,7 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
           `${op} layer ${layer.name}: input shape must be ${dims.replace('batch, ', '')}, got [${inputShape.join(',')}]`,
         );
       }
-      const channels = inputShape[spatial];
-      kernel = makeWeight(
-        `${layer.name}/kernel`,
-        spatial === 1 ? [kw, channels, filters] : [kh, kw, channels, filters],
-        kernelInitializer,
-        seed,
-      );
+      kernel = makeWeight(`${layer.name}/kernel`, kernelShape(inputShape[spatial]), kernelInitializer, seed);
       layer.weights.push(kernel);
       if (useBias) layer.weights.push((bias = makeWeight(`${layer.name}/bias`, [filters], biasInitializer, seed + 1)));
     },
@@ -123,6 +143,7 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
       const [sh, sw] = pair(strides),
         [dh, dw] = pair(dilationRate);
       if (spatial === 1) return [outSize(s[0], kw, sw, dw, padding), filters];
+      if (transposed) return [transposedSize(s[0], kh, sh, padding), transposedSize(s[1], kw, sw, padding), filters];
       return [outSize(s[0], kh, sh, dh, padding), outSize(s[1], kw, sw, dw, padding), filters];
     },
     activationName: act.name,
@@ -134,11 +155,12 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
       kernelSize: spatial === 1 ? kw : [kh, kw],
       strides,
       padding,
-      dilationRate,
+      ...(!transposed && { dilationRate }),
       activation: act.name,
       useBias,
       kernelInitializer: describeInit(kernelInitializer),
       biasInitializer: describeInit(biasInitializer),
+      kernelRegularizer: kernelRegularizer && { name: kernelRegularizer.name, config: kernelRegularizer.config },
     }),
   });
   return layer;
@@ -147,6 +169,11 @@ function convolution(className: 'Conv1D' | 'Conv2D', options: Conv2DOptions): La
 export const conv2d = (options: Conv2DOptions): Layer => convolution('Conv2D', options);
 /** Conv1D over [batch, length, channels], kernel [kernelSize, channels, filters]. */
 export const conv1d = (options: Conv1DOptions): Layer => convolution('Conv1D', options);
+/**
+ * Conv2DTranspose ("deconvolution") over [batch, height, width, channels], kernel [kh, kw, filters,
+ * channels]: each output axis is size·stride ('same') or size·stride + max(kernel − stride, 0) ('valid').
+ */
+export const conv2dTranspose = (options: Conv2DTransposeOptions): Layer => convolution('Conv2DTranspose', options);
 
 interface PoolOptions extends BaseLayerOptions {
   poolSize?: Pair;

@@ -4,7 +4,8 @@
 // CNN's, bench/conv-kernels.mjs; the figures are in bench/RESULTS.md, as measurements stay out of
 // comments): the direct kernels are register-blocked like the GEMM without writing and re-reading a
 // KH·KW-times larger patch matrix. The GEMM and reduce paths are the matmul and reduce ops modules'
-// functions, on the same context.
+// functions, on the same context. conv2dTranspose is conv2d's input gradient with an epilogue, so it
+// runs on the same kernels.
 import { sizeOf, type Conv2DGeometry, type MatmulEpilogue, type PoolKind, type TensorInfo } from '@webgrad/core';
 import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
@@ -115,11 +116,13 @@ export function conv2dFilterGradByGemm(ctx: GpuContext, x: TensorInfo, dy: Tenso
   return out;
 }
 
+// With an epilogue the input gradient is conv2dTranspose's forward, bias and activation in its last kernel.
 export function conv2dInputGradByGemm(
   ctx: GpuContext,
   dy: TensorInfo,
   filter: TensorInfo,
   g: Conv2DGeometry,
+  epilogue?: MatmulEpilogue,
 ): GpuStorage {
   const CO = filter.shape[3];
   const rows = g.N * g.OH * g.OW;
@@ -133,9 +136,9 @@ export function conv2dInputGradByGemm(
   const out = ctx.allocate(shape);
   ctx.dispatch({
     kernel: 'col2im',
-    inputs: [dpatches.buffer],
+    inputs: [dpatches.buffer, ctx.buffer(epilogue?.bias ?? dy)],
     outputs: [out.buffer],
-    params: im2colParams(g, size),
+    params: { ...im2colParams(g, size), ...epilogueParams(epilogue) },
     grid: gridFor(Math.ceil(size / 256)),
   });
   ctx.release(dpatches);
@@ -147,16 +150,17 @@ export function conv2dInputGradDirect(
   dy: TensorInfo,
   filter: TensorInfo,
   g: Conv2DGeometry,
+  epilogue?: MatmulEpilogue,
 ): GpuStorage {
   const shape = [g.N, g.H, g.W, g.C];
   const invocations = g.N * g.H * Math.ceil(g.W / 4) * Math.ceil(g.C / 8);
   const out = ctx.allocate(shape);
   ctx.dispatch({
     kernel: 'conv2d_input_grad',
-    inputs: [ctx.buffer(dy), ctx.buffer(filter)],
+    inputs: [ctx.buffer(dy), ctx.buffer(filter), ctx.buffer(epilogue?.bias ?? dy)],
     outputs: [out.buffer],
     // one invocation per block of 4 positions along iw × 8 input channels
-    params: convParams(g, filter.shape[3], invocations),
+    params: { ...convParams(g, filter.shape[3], invocations), ...epilogueParams(epilogue) },
     grid: gridFor(Math.ceil(invocations / 256)),
   });
   return out;
@@ -195,10 +199,17 @@ export function conv2d(
     : conv2dDirect(ctx, x, filter, g, epilogue);
 }
 
-export function conv2dInputGrad(ctx: GpuContext, dy: TensorInfo, filter: TensorInfo, g: Conv2DGeometry): GpuStorage {
+/** conv2d's input gradient; with an epilogue, conv2dTranspose's forward. */
+export function conv2dInputGrad(
+  ctx: GpuContext,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: Conv2DGeometry,
+  epilogue?: MatmulEpilogue,
+): GpuStorage {
   return ctx.convAlgorithm === 'gemm'
-    ? conv2dInputGradByGemm(ctx, dy, filter, g)
-    : conv2dInputGradDirect(ctx, dy, filter, g);
+    ? conv2dInputGradByGemm(ctx, dy, filter, g, epilogue)
+    : conv2dInputGradDirect(ctx, dy, filter, g, epilogue);
 }
 
 export function conv2dFilterGrad(ctx: GpuContext, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {

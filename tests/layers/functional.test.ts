@@ -200,6 +200,17 @@ for (const backendName of BACKENDS) {
       [outer, xs].forEach((t) => t.dispose());
     });
 
+    it('setWeights(model.weights) — each weight assigned to itself — leaves every value as it was', async () => {
+      const x = input({ shape: [3] });
+      const m = run(() => model({ inputs: x, outputs: dense({ units: 2 }).apply(x) }));
+      const before = await values(m.weights);
+      run(() => m.setWeights(m.weights));
+      expect(await values(m.weights)).to.deep.equal(before);
+      const [xs] = run(() => [tensor([[1, 2, 3]])]);
+      expect((await values([tidy(() => m.predict(xs))]))[0]).to.have.length(2);
+      [m, xs].forEach((t) => t.dispose());
+    });
+
     it('several inputs and outputs: per-output losses, weights and metrics by name, logs named as Keras names them', async () => {
       const data = toyData(16, 12);
       const [features, extra] = [input({ shape: [8], name: 'features' }), input({ shape: [2], name: 'extra' })];

@@ -23,6 +23,9 @@ export class Variable extends Tensor {
           `${this.name || `#${this.id}`} (shape ${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`,
       );
     }
+    // a value that is this variable's own storage (setWeights(model.weights)) already holds it; a copy
+    // onto itself would read and write one GPU buffer in one pass, which WebGPU refuses
+    if (value.ref.storage === this.ref.storage) return;
     this.backend.assign(this.info('assign'), value.info('assign'));
   }
 }

@@ -1,6 +1,6 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
-// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | cnn | cnn-im2col
+// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | mlp-custom | autoencoder | cnn | cnn-im2col
 // (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
 // device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
@@ -143,16 +143,23 @@ function initialWeights(shapes, seed = 1) {
  * Every framework starts from the same weights and sees the batches in the same order (the split's
  * seeded random order, unshuffled), so their accuracies differ only by their arithmetic.
  */
-async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4 }) {
+async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4, customStep = false }) {
   const d = mnistTensors(fw, { trainSize });
   const model = fw.model(makeLayers);
   fw.setWeights(model, initialWeights(fw.weightShapes(model)));
-  const fit = [];
+  const fit = [],
+    custom = [];
   for (let e = 0; e < epochs; e++) {
-    const started = performance.now();
+    let started = performance.now();
     await fw.fitEpoch(model, d.x, d.y, 64);
     if (e > 0) fit.push(d.n / ((performance.now() - started) / 1000));
+    if (!customStep) continue;
+    // epochs of a custom training step alternate with fit's, so both see the same machine
+    started = performance.now();
+    await fw.customEpoch(model, d.x, d.y, 64);
+    if (e > 0) custom.push(d.n / ((performance.now() - started) / 1000));
   }
+  if (customStep) return { fit, 'custom step': custom, 'custom / fit': custom.map((c, i) => c / fit[i]) };
   const accuracy = await fw.evaluate(model, d.xTest, d.yTest, 256);
   const predict = [],
     evaluate = [];
@@ -165,6 +172,26 @@ async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4 }) {
     if (r > 0) evaluate.push(d.nTest / ((performance.now() - started) / 1000));
   }
   return { fit, accuracy: [accuracy * 100], predict, evaluate, samples: [d.n] };
+}
+
+/** The dense autoencoder on the digits: fit epochs of batch 64 (the first a warm-up), then predict. */
+async function autoencoder(fw, { trainSize, epochs, inferenceRuns = 4 }) {
+  const d = mnistTensors(fw, { trainSize });
+  const model = fw.autoencoder();
+  fw.setWeights(model, initialWeights(fw.weightShapes(model)));
+  const fit = [],
+    predict = [];
+  for (let e = 0; e < epochs; e++) {
+    const started = performance.now();
+    await fw.fitEpoch(model, d.x, d.x, 64);
+    if (e > 0) fit.push(d.n / ((performance.now() - started) / 1000));
+  }
+  for (let r = 0; r <= inferenceRuns; r++) {
+    const started = performance.now();
+    await fw.predict(model, d.xTest, 256);
+    if (r > 0) predict.push(d.nTest / ((performance.now() - started) / 1000));
+  }
+  return { fit, predict, samples: [d.n] };
 }
 
 const mlpLayers = (l) => [l.dense(128, 'relu', [IMAGE_SIZE]), l.dense(10, 'softmax')];
@@ -193,6 +220,9 @@ async function main() {
     try {
       if (name === 'kernels') result.rows = await kernels(fw);
       else if (name === 'mlp') result.rows = await train(fw, mlpLayers, { trainSize: 8000, epochs: 5 });
+      else if (name === 'mlp-custom') {
+        result.rows = await train(fw, mlpLayers, { trainSize: 8000, epochs: 4, customStep: true });
+      } else if (name === 'autoencoder') result.rows = await autoencoder(fw, { trainSize: 4000, epochs: 4 });
       else if (name === 'cnn') {
         result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
       } else if (name === 'cnn-im2col') {
@@ -200,7 +230,9 @@ async function main() {
         if (!fw.useIm2col) throw new Error(`bench: ${framework} has no im2col convolution switch`);
         fw.useIm2col();
         result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
-      } else throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, cnn or floor`);
+      } else {
+        throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn or floor`);
+      }
     } catch (error) {
       result.error = String(error?.message ?? error)
         .split('\n')[0]

@@ -53,6 +53,24 @@ export const ROWS = [
   },
   { case: 'mlp', key: 'predict', label: 'MLP predict', unit: 'samples/s', higher: true },
   { case: 'mlp', key: 'evaluate', label: 'MLP evaluate', unit: 'samples/s', higher: true },
+  {
+    case: 'mlp-custom',
+    key: 'fit',
+    label: 'MLP fit (alternating with a custom step)',
+    unit: 'samples/s',
+    higher: true,
+  },
+  {
+    case: 'mlp-custom',
+    key: 'custom step',
+    label: 'MLP custom step (valueAndGrad / minimize)',
+    unit: 'samples/s',
+    higher: true,
+  },
+  { case: 'mlp-custom', key: 'custom / fit', label: 'MLP custom step ÷ fit, epoch by epoch', unit: '×', noGain: true },
+  { case: 'autoencoder', key: 'fit', label: 'dense autoencoder fit', unit: 'samples/s', higher: true },
+  { case: 'autoencoder', key: 'predict', label: 'dense autoencoder predict', unit: 'samples/s', higher: true },
+  { case: 'autoencoder', key: 'peakRss', label: 'dense autoencoder peak RSS', unit: 'MB', higher: false },
   { case: 'cnn', key: 'fit', label: 'CNN fit', unit: 'samples/s', higher: true },
   { case: 'cnn', key: 'peakRss', label: 'CNN peak RSS', unit: 'MB', higher: false },
   { case: 'cnn', key: 'predict', label: 'CNN predict', unit: 'samples/s', higher: true },
@@ -218,5 +236,7 @@ export function checkTargets(results) {
   );
   const cnn = ratio(get('webgrad', 'cnn', 'fit'), get('tfjs-webgpu', 'cnn', 'fit'));
   check(`CNN fit: ${cnn?.toFixed(2)}× tfjs webgpu (target ≥ 3)`, cnn, cnn >= 3);
+  const custom = get('webgrad', 'mlp-custom', 'custom / fit');
+  check(`MLP custom step: ${custom?.toFixed(2)}× fit's samples/s (target ≥ 0.9)`, custom, custom >= 0.9);
   return ['targets (this run):', ...checks].join('\n');
 }

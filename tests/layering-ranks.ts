@@ -58,7 +58,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['metrics.ts', 'optimizers.ts'],
     ['compile.ts'],
     ['layer.ts'],
-    ['symbolic.ts', 'graph.ts'],
+    ['symbolic.ts', 'model-graph.ts'],
     ['layers/*.ts'],
     ['registry.ts'],
     ['save.ts'],

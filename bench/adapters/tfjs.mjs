@@ -46,6 +46,37 @@ export async function open(backend) {
     tidy: tf.tidy,
     read: (t) => t.data(),
     dispose: (t) => t.dispose(),
+    autoencoder() {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }),
+          tf.layers.dense({ units: 32, activation: 'relu' }),
+          tf.layers.dense({ units: 128, activation: 'relu' }),
+          tf.layers.dense({ units: 784, activation: 'sigmoid' }),
+        ],
+      });
+      model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
+      return model;
+    },
+    /** One epoch as TF.js's custom loops run (optimizer.minimize over the model's loss), no readback. */
+    async customEpoch(model, x, y, batchSize) {
+      const n = x.shape[0];
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        tf.tidy(() => {
+          const xb = x.slice([start], [size]);
+          const yb = y.slice([start], [size]);
+          model.optimizer.minimize(() =>
+            tf.mean(
+              model.loss === 'binaryCrossentropy'
+                ? tf.metrics.binaryCrossentropy(yb, model.apply(xb, { training: true }))
+                : tf.metrics.sparseCategoricalCrossentropy(yb, model.apply(xb, { training: true })),
+            ),
+          );
+        });
+      }
+      await model.getWeights()[0].data(); // the epoch's work done, as fit's end-of-epoch readback waits for it
+    },
     model(make) {
       const model = tf.sequential({ layers: make(layer) });
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });

@@ -1,8 +1,29 @@
 // The webgrad side of the benchmark: the same small vocabulary the tfjs adapter offers (tensors,
 // matmul, add, sum, models), on the WebGPU backend. Imports webgrad's three packages.
-import { add, currentBackend, matmul, randomNormal, setBackend, sum, tensor, tidy } from '@webgrad/core';
+import {
+  add,
+  currentBackend,
+  matmul,
+  randomNormal,
+  setBackend,
+  slice,
+  sum,
+  tensor,
+  tidy,
+  valueAndGrad,
+} from '@webgrad/core';
 import { describeChoice, gemmChoicesFor } from '@webgrad/webgpu';
-import { adam, conv2d, dense, flatten, maxPooling2d, reshape, sequential } from '@webgrad/layers';
+import {
+  adam,
+  conv2d,
+  dense,
+  flatten,
+  input,
+  maxPooling2d,
+  model as graphModel,
+  reshape,
+  sequential,
+} from '@webgrad/layers';
 
 export async function open() {
   await setBackend('webgpu');
@@ -41,6 +62,42 @@ export async function open() {
     tidy,
     read: (t) => t.data(),
     dispose: (t) => t.dispose(),
+    /** The dense autoencoder 784-128-32-128-784 as a functional model (sigmoid output, adam 1e-3, BCE). */
+    autoencoder() {
+      const x = input({ shape: [784] });
+      let h = x;
+      for (const [units, activation] of [
+        [128, 'relu'],
+        [32, 'relu'],
+        [128, 'relu'],
+        [784, 'sigmoid'],
+      ]) {
+        h = dense({ units, activation }).apply(h);
+      }
+      const model = graphModel({ inputs: x, outputs: h });
+      model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'binaryCrossentropy' });
+      return model;
+    },
+    /**
+     * One epoch as a custom training step would run it: per batch, valueAndGrad of the compiled loss
+     * over the trainable weights, then the optimizer's update; no readback.
+     */
+    async customEpoch(model, x, y, batchSize) {
+      const weights = model.trainableWeights;
+      const optimizer = model.compiled.optimizer;
+      const n = x.shape[0];
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        tidy(() => {
+          const xb = slice(x, [start], [size, ...x.shape.slice(1)]);
+          const yb = slice(y, [start], [size, ...y.shape.slice(1)]);
+          const { grads } = valueAndGrad(() => model.computeLoss(xb, yb))(...weights);
+          optimizer.applyGradients(weights, grads);
+        });
+        await currentBackend().settle?.();
+      }
+      await weights[0].data(); // the epoch's work done, as fit's end-of-epoch readback waits for it
+    },
     /** A compiled model from layer makers (softmax output, adam 1e-3, sparse CE, accuracy). */
     model(make) {
       const model = sequential(make(layer));

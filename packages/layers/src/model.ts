@@ -8,7 +8,7 @@ import { add, concat, keep, sizeOf, slice, Tensor, tidy, withBackend, type Shape
 import type { Logs } from './callbacks.js';
 import { compiledFrom, logNames, type CompileArgs, type Compiled } from './compile.js';
 import type { ModelJson, ModelStore, SavedLayer, SavedModelTopology, SavedTensorRef } from './format.js';
-import { graphBetween, type Graph } from './graph.js';
+import { graphBetween, type Graph } from './model-graph.js';
 import {
   SymbolicTensor,
   type AnyLayer,
@@ -30,10 +30,12 @@ import {
 } from './symbolic.js';
 import {
   batchTerms,
+  checkData,
   checkedData,
   compiledOf,
   evaluate,
   fit,
+  targetsFrom,
   trainStep,
   type FitArgs,
   type History,
@@ -391,6 +393,21 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   predictOnBatch(x: ModelData): Predicted<O> {
     const xs = this.inputsFrom(x, 'predictOnBatch');
     return this.predict(xs, { batchSize: xs[0].shape[0] });
+  }
+
+  /**
+   * The compiled loss of x, y as fit computes it — softmax/sigmoid cross-entropy fused from the logits,
+   * loss weights, penalties and added losses — for a custom training step to differentiate:
+   * `valueAndGrad(() => model.computeLoss(x, y))(...model.trainableWeights)`. Training mode unless told;
+   * dropout's seed changes with the optimizer's step, as in fit.
+   */
+  computeLoss(x: ModelData, y: ModelData, { training = true }: { training?: boolean } = {}): Tensor {
+    const compiled = compiledOf(this, 'computeLoss');
+    const xs = this.inputsFrom(x, 'computeLoss');
+    const ys = targetsFrom(this, y, 'computeLoss');
+    checkData(this, compiled, xs, ys, 'computeLoss');
+    const seed = this.seed * 7919 + compiled.optimizer.iterations;
+    return batchTerms(this, compiled, xs, ys, training, seed, false).value;
   }
 
   /** One training step on x, y as one batch; resolves with its loss and metrics. */

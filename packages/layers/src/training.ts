@@ -144,7 +144,7 @@ export function targetsFrom(model: TrainableModel, y: ModelData, op: string): Te
 }
 
 /** Checks every input and target: one sample count, and each target against its output's loss and shape. */
-function checkData(
+export function checkData(
   model: TrainableModel,
   compiled: Compiled,
   xs: readonly Tensor[],
@@ -243,6 +243,7 @@ export function batchTerms(
   ys: readonly Tensor[],
   training: boolean,
   seed: number,
+  withMetrics = true,
 ): { value: Tensor; sums: Tensor[] } {
   // softmax + cross-entropy and sigmoid + binary cross-entropy run as one fused kernel from the logits
   const fused = compiled.losses.map((loss, k) =>
@@ -264,9 +265,9 @@ export function batchTerms(
     const onLogits = fused[k];
     outputLosses.push(mean((onLogits ? onLogits() : loss).compute(target, out)));
     // a monotonic activation keeps the argmax, so argmax-only metrics read the logits (one dispatch less)
-    const needsActivation = onLogits && compiled.metrics[k].some((m) => !m.argmaxOnly);
+    const needsActivation = withMetrics && onLogits && compiled.metrics[k].some((m) => !m.argmaxOnly);
     const predictions = needsActivation ? getActivation(model.fusableActivation(k) as ActivationName).apply(out) : out;
-    for (const m of compiled.metrics[k]) metricSums.push(sum(m.compute(target, predictions)));
+    if (withMetrics) for (const m of compiled.metrics[k]) metricSums.push(sum(m.compute(target, predictions)));
   });
   let value = outputLosses.reduce(
     (total, l, k) => {

@@ -66,12 +66,9 @@ export async function open(backend) {
         tf.tidy(() => {
           const xb = x.slice([start], [size]);
           const yb = y.slice([start], [size]);
+          // the compiled loss, as TF.js's fit computes it (a Sequential keeps its LayersModel in .model)
           model.optimizer.minimize(() =>
-            tf.mean(
-              model.loss === 'binaryCrossentropy'
-                ? tf.metrics.binaryCrossentropy(yb, model.apply(xb, { training: true }))
-                : tf.metrics.sparseCategoricalCrossentropy(yb, model.apply(xb, { training: true })),
-            ),
+            tf.mean((model.model ?? model).lossFunctions[0](yb, model.apply(xb, { training: true }))),
           );
         });
       }

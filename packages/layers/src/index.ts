@@ -77,3 +77,16 @@ export { folderStore, httpStore } from './storage.js';
 export { browserFiles, listModels, removeModel } from './storage-browser.js';
 export { modelArtifacts, saveModel, type SaveOptions } from './save.js';
 export { loadCheckpoint, loadModel, loadWeights } from './load.js';
+export {
+  addSelfLoops,
+  batchGraphs,
+  edgeEnds,
+  gcnNorm,
+  graph,
+  meanNorm,
+  propagate,
+  type Graph,
+  type GraphArgs,
+  type NormOptions,
+  type WeightedEdges,
+} from './graph.js';

@@ -90,3 +90,15 @@ export {
   type NormOptions,
   type WeightedEdges,
 } from './graph.js';
+export {
+  gatConv,
+  gcnConv,
+  globalPool,
+  sageConv,
+  type GatConvOptions,
+  type GcnConvOptions,
+  type GlobalPoolOptions,
+  type GraphConvOptions,
+  type GraphLayer,
+  type SageConvOptions,
+} from './layers/graph.js';

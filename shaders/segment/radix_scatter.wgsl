@@ -6,8 +6,11 @@
 //
 // Bindings: 0 keys_in (read), 1 perm_in (read), 2 offsets (read), 3 keys_out (read_write),
 // 4 perm_out (read_write), 5 params (uniform).
-// Mapping: one workgroup of 256 invocations per block of 256 keys (grid wrapped into y); each
-// invocation counts its rank over the block's digits in workgroup memory.
+// Mapping: one workgroup of 256 invocations per block of 256 keys (grid wrapped into y). The block's
+// digits are packed four to a word in workgroup memory, and each invocation counts its rank over the
+// words before it, four digits at a time: in each word XORed with its digit repeated, a zero byte is a
+// match, found exactly by ~(((v & 0x7f7f7f7f) + 0x7f7f7f7f) | v | 0x7f7f7f7f), whose set bits are the
+// zero bytes' high bits.
 
 struct Params {
   count: u32,
@@ -22,7 +25,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> perm_out: array<u32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<workgroup> digits: array<u32, 256>;
+var<workgroup> packed: array<atomic<u32>, 64>;
+
+// How many bytes of v are zero.
+fn zero_bytes(v: u32) -> u32 {
+  return countOneBits(~(((v & 0x7f7f7f7fu) + 0x7f7f7f7fu) | v | 0x7f7f7f7fu));
+}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -30,14 +38,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let b = flat_workgroup(wid, nwg);
   let i = b * 256u + t;
   let inside = b < params.blocks && i < params.count;
-  var digit = 0xffffffffu; // no key: matches no digit
-  if (inside) { digit = (keys_in[i] >> params.shift) & 255u; }
-  digits[t] = digit;
+  if (t < 64u) { atomicStore(&packed[t], 0u); }
+  workgroupBarrier();
+  var digit = 0u;
+  if (inside) {
+    digit = (keys_in[i] >> params.shift) & 255u;
+    atomicOr(&packed[t / 4u], digit << (8u * (t % 4u)));
+  }
   workgroupBarrier();
   if (!inside) { return; }
+  let pattern = digit * 0x01010101u;
   var rank = 0u;
-  for (var j = 0u; j < t; j++) {
-    if (digits[j] == digit) { rank++; }
+  for (var w = 0u; w < t / 4u; w++) {
+    rank += zero_bytes(atomicLoad(&packed[w]) ^ pattern);
+  }
+  // the bytes of this invocation's own word that come before it
+  let before = t % 4u;
+  if (before > 0u) {
+    let mask = (1u << (8u * before)) - 1u;
+    rank += zero_bytes((atomicLoad(&packed[t / 4u]) ^ pattern) | ~mask);
   }
   let slot = offsets[digit * params.blocks + b] + rank;
   keys_out[slot] = keys_in[i];

@@ -51,7 +51,8 @@ const gatherGradOp: OpDef<AxisAttrs & { shape: Shape }> = {
   kernel: (backend, [dy, indices], { axis, shape }) => {
     const n = sizeOf(indices.shape);
     const rows = { ...dy, shape: [sizeOf(shape.slice(0, axis)), n, sizeOf(shape.slice(axis + 1))] };
-    return backend.segmentReduce('sum', rows, { ...indices, shape: [n] }, shape[axis], 1, false, 'gather');
+    // the forward gather already reported any bad index: no second report ('')
+    return backend.segmentReduce('sum', rows, { ...indices, shape: [n] }, shape[axis], 1, false, '');
   },
   grad: (ddx, [, indices], _, { axis }) => [() => gather(ddx, indices, axis), null],
 };

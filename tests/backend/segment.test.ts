@@ -89,6 +89,16 @@ for (const name of BACKENDS) {
       expect(await segmentSum(x(), sortedIds, 4).array()).to.deep.equal(out);
     });
 
+    it('gives the same bits for sorted ids whether or not they are declared sorted', async () => {
+      const rows = 1000;
+      const data = run(() => tensor(uniformValues(rows * 3, 4, -1, 1), [rows, 3]));
+      const sortedIds = ints(Array.from({ length: rows }, (_, i) => Math.floor((i * i) / 27000)));
+      for (const op of [segmentSum, segmentMean, segmentMax, segmentMin, segmentSoftmax]) {
+        const declared = await op(data, sortedIds, 40, { sorted: true }).data();
+        expect(Array.from(await op(data, sortedIds, 40).data()), op.name).to.deep.equal(Array.from(declared));
+      }
+    });
+
     it('softmaxes each column over the rows of a segment', async () => {
       const out = await segmentSoftmax(x(), ids(), 3).data();
       // segment 0 holds rows 1 and 3: column 0 is softmax(3, −7), column 1 softmax(4, 8)

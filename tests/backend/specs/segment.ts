@@ -1,5 +1,5 @@
 // The segment family's part of the spec table: segment sum/mean/max/min/softmax over unsorted ids with
-// an empty segment (ids span [0, 5), numSegments 6) and a segment of hundreds of rows, scatterAdd,
+// an empty segment (ids span [0, 5), numSegments 6), segments of hundreds and of ~10,000 rows, scatterAdd,
 // gatherNd, scatterNd (repeated indices) and the CSR sparse × dense matmul (an empty row, a column
 // used twice).
 import {
@@ -27,14 +27,25 @@ const segmentCases: Shape[][] = [
   [[300, 5], [300]],
 ];
 
-const segmentSpec = (name: string, op: (x: Tensor, ids: Tensor, n: number) => Tensor): Spec => ({
-  name: `${name} (unsorted ids, an empty segment)`,
-  fn: (x, ids) => op(x, ids, SEGMENTS),
-  cases: segmentCases,
-  domains: ['any', 'any'],
-  integerInputs: { 1: IDS_BOUND },
-  large: [[[20011, 3], [20011]]],
-});
+type SegmentOp = (x: Tensor, ids: Tensor, n: number) => Tensor;
+const segmentSpecPair = (name: string, op: SegmentOp): Spec[] => [
+  {
+    name: `${name} (unsorted ids, an empty segment)`,
+    fn: (x, ids) => op(x, ids, SEGMENTS),
+    cases: segmentCases,
+    domains: ['any', 'any'],
+    integerInputs: { 1: IDS_BOUND },
+    large: [[[20011, 3], [20011]]],
+  },
+  {
+    name: `${name} (two segments of about 10,000 rows and an empty one)`,
+    fn: (x, ids) => op(x, ids, 3),
+    cases: [[[5, 2], [5]]],
+    domains: ['any', 'any'],
+    integerInputs: { 1: 2 },
+    large: [[[20003, 2], [20003]]],
+  },
+];
 
 /** A fixed CSR matrix [4, 5] on the backend of `like`: rows 0..3 hold 2, 0, 3 and 1 entries. */
 const csrOn = (like: Tensor, values: Tensor) =>
@@ -45,11 +56,11 @@ const csrOn = (like: Tensor, values: Tensor) =>
   }));
 
 export const segmentSpecs = {
-  segmentSum: [segmentSpec('segmentSum', segmentSum)],
-  segmentMean: [segmentSpec('segmentMean', segmentMean)],
-  segmentMax: [segmentSpec('segmentMax', segmentMax)],
-  segmentMin: [segmentSpec('segmentMin', segmentMin)],
-  segmentSoftmax: [segmentSpec('segmentSoftmax', segmentSoftmax)],
+  segmentSum: segmentSpecPair('segmentSum', segmentSum),
+  segmentMean: segmentSpecPair('segmentMean', segmentMean),
+  segmentMax: segmentSpecPair('segmentMax', segmentMax),
+  segmentMin: segmentSpecPair('segmentMin', segmentMin),
+  segmentSoftmax: segmentSpecPair('segmentSoftmax', segmentSoftmax),
   scatterAdd: [
     {
       name: 'scatterAdd (repeated indices)',

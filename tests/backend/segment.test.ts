@@ -4,6 +4,7 @@
 // clear errors for bad ids, indices, row pointers and shapes.
 import { expect } from 'chai';
 import {
+  add,
   gather,
   gatherNd,
   grad,
@@ -18,6 +19,7 @@ import {
   sparseMatmul,
   sum,
   tensor,
+  tidy,
   uniformValues,
   withBackend,
   type Tensor,
@@ -219,6 +221,36 @@ for (const name of BACKENDS) {
     });
   });
 }
+
+describe('segment ops on the GPU: no buffer left behind', () => {
+  it('releases the sort and layout buffers of every op, forward and backward', async () => {
+    const ids = withBackend(gpu(), () => tensor([3, 1, 3, 0, 2, 2, 0], [7], 'int32'));
+    const x = withBackend(gpu(), () => tensor(uniformValues(21, 2, -1, 1), [7, 3]));
+    const step = () =>
+      withBackend(gpu(), () =>
+        tidy(() => {
+          const f = (t: Tensor) =>
+            sum(
+              add(
+                segmentSoftmax(t, ids, 4),
+                gather(add(segmentMax(t, ids, 4), scatterAdd(segmentMean(t, ids, 4), ids, t)), ids),
+              ),
+            );
+          return grad(f)(x)[0];
+        }),
+      );
+    const warm = step();
+    await warm.data();
+    warm.dispose();
+    const before = gpu().memory!().buffers;
+    for (let i = 0; i < 3; i++) {
+      const g = step();
+      await g.data();
+      g.dispose();
+    }
+    expect(gpu().memory!().buffers).to.equal(before);
+  });
+});
 
 describe('segment ops: clear errors for bad shapes and dtypes', () => {
   const x = tensor([[1], [2]]);

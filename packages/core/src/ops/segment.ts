@@ -22,7 +22,10 @@ export interface SegmentAttrs {
   readonly caller: string;
 }
 export interface SegmentOptions {
-  /** The ids never decrease: the GPU skips its sort (checked on the CPU, and reported on the GPU). */
+  /**
+   * The ids never decrease, so the GPU skips its sort. Checked: the CPU throws, the GPU reports it at the
+   * next readback (its sums are then wrong, but it reads nothing out of bounds).
+   */
   readonly sorted?: boolean;
 }
 export interface ShapeAttr {

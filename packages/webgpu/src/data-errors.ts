@@ -67,7 +67,7 @@ export class DataErrors {
       const { op, what } = this.callers[code - 1] ?? { op: 'segment op', what: 'index' };
       return new Error(
         `${op}: ${badCount} ${what}${badCount > 1 ? 's' : ''} out of range [0, ${bound}), the first at position ${badAt} ` +
-          '(on the GPU those rows were skipped and gathers read 0)',
+          '(the GPU left them out: sums skip them, gathers read 0)',
       );
     }
     if (unsortedCode) {

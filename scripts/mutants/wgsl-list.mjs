@@ -18,6 +18,7 @@ const BINARY_VEC4 = ['tests/backend/binary-vec4.test.ts'];
 const REDUCE = ['tests/backend/reduce.test.ts'];
 const LOSS = ['tests/backend/loss.test.ts'];
 const MOVEMENT = ['tests/backend/movement.test.ts'];
+const SEGMENT = ['tests/backend/segment.test.ts'];
 const CONV = ['tests/backend/conv.test.ts', 'tests/layers/conv.test.ts'];
 const OPTIM = ['tests/backend/optim.test.ts'];
 // gemm.test.ts runs each GEMM kernel by name; the grep keeps the tiled 'matmul' kernel's cases
@@ -320,13 +321,56 @@ export const WGSL_MUTANTS = [
     tests: MOVEMENT,
   },
   {
-    id: 'gather-grad-first-only',
-    file: 'shaders/movement/gather_grad.wgsl',
-    search: 'if (indices[j] == i32(r)) { acc += dy[(outer * params.num_indices + j) * params.inner + inner]; }',
-    replace: 'if (indices[j] == i32(r)) { acc = dy[(outer * params.num_indices + j) * params.inner + inner]; }',
-    why: "gather's backward keeps the last repeated index's gradient instead of summing them",
+    id: 'segment-reduce-keeps-last',
+    file: 'shaders/segment/segment_reduce.wgsl',
+    search: 'if (OP == OP_SUM || OP == OP_MEAN) { return a + b; }',
+    replace: 'if (OP == OP_SUM || OP == OP_MEAN) { return b; }',
+    why: "a segment sum (and gather's backward) keeps the last row instead of summing them",
     tests: MOVEMENT,
     grep: 'gather',
+  },
+  {
+    id: 'radix-scatter-rank-in-word',
+    file: 'shaders/segment/radix_scatter.wgsl',
+    search: 'if (before > 0u) {',
+    replace: 'if (before > 1u) {',
+    why: 'the radix sort forgets the first key of its own word when ranking: two keys share a slot',
+    tests: SEGMENT,
+  },
+  {
+    id: 'segment-offsets-upper-bound',
+    file: 'shaders/segment/segment_offsets.wgsl',
+    search: 'if (keys[mid] < s) { lo = mid + 1u; }',
+    replace: 'if (keys[mid] <= s) { lo = mid + 1u; }',
+    why: 'each segment starts where the next should: rows land in the wrong segment',
+    tests: SEGMENT,
+  },
+  {
+    id: 'segment-keys-bound',
+    file: 'shaders/segment/segment_keys.wgsl',
+    search: 'if (id >= 0 && u32(id) < params.num_segments) {',
+    replace: 'if (id >= 0 && u32(id) <= params.num_segments) {',
+    why: 'an id equal to numSegments passes unreported',
+    tests: SEGMENT,
+    grep: 'names the op',
+  },
+  {
+    id: 'segment-mean-count',
+    file: 'shaders/segment/segment_reduce.wgsl',
+    search: 'if (OP == OP_MEAN) { acc /= f32(end - begin); }',
+    replace: 'if (OP == OP_MEAN) { acc /= f32(end - begin + 1u); }',
+    why: 'a segment mean divides by one row too many',
+    tests: SEGMENT,
+    grep: 'segmentMean|averages',
+  },
+  {
+    id: 'sparse-matmul-drops-values',
+    file: 'shaders/segment/sparse_matmul.wgsl',
+    search: 'acc += vals[p] * dense[u32(col) * params.k + c];',
+    replace: 'acc += dense[u32(col) * params.k + c];',
+    why: 'the sparse matmul ignores the stored values',
+    tests: SEGMENT,
+    grep: 'sparseMatmul|CSR',
   },
   {
     id: 'one-hot-depth-index',

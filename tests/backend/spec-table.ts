@@ -9,6 +9,7 @@ import { lossSpecs } from './specs/loss.js';
 import { matmulSpecs } from './specs/matmul.js';
 import { movementSpecs } from './specs/movement.js';
 import { reduceSpecs } from './specs/reduce.js';
+import { segmentSpecs } from './specs/segment.js';
 
 /** Random ops are checked bit for bit against rng.ts and by their moments, not by a value-and-gradient spec. */
 const randomCoverage = { coveredBy: 'tests/backend/random.test.ts > random on the device (Philox4x32-10)' };
@@ -21,6 +22,7 @@ export const specTable: SpecTable = {
   ...movementSpecs,
   ...lossSpecs,
   ...convSpecs,
+  ...segmentSpecs,
   randomUniform: randomCoverage,
   randomNormal: randomCoverage,
   bernoulli: randomCoverage,

@@ -181,8 +181,6 @@ export interface Backend {
   pad(x: TensorInfo, before: readonly number[], outShape: Shape, value: number): Storage;
   /** Elements of x along `axis` at int32 `indices`; result x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
   gather(x: TensorInfo, indices: TensorInfo, axis: number): Storage;
-  /** gather's gradient: dy summed into a tensor of `xShape` at the gathered positions. */
-  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): Storage;
   /** float32 [...indices.shape, depth]: onValue where the index matches, offValue elsewhere. */
   oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): Storage;
   /** float32 ↔ int32; float to int truncates toward zero. */
@@ -198,6 +196,34 @@ export interface Backend {
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
   /** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
   argmax(x: TensorInfo, axis: number): Storage;
+
+  // ---- segments and sparse rows (ops/segment.ts): deterministic, each output reduces its own rows in
+  // ascending row order, never through float atomics. `caller` names the public op in errors. ----
+  /**
+   * data viewed as [outer, N, inner] (N = data.shape[axis]), int32 ids [N]: out [outer, numSegments,
+   * inner] holds the sum, mean, max or min of the rows with each id (0 for an empty segment). `sorted`
+   * promises nondecreasing ids. An id outside [0, numSegments) is an error naming `caller` (the GPU
+   * skips that row and reports it at the next readback). An empty `caller` marks a second pass over ids
+   * already checked, which the GPU does not report again.
+   */
+  segmentReduce(
+    op: ReduceOp,
+    data: TensorInfo,
+    ids: TensorInfo,
+    numSegments: number,
+    axis: number,
+    sorted: boolean,
+    caller: string,
+  ): Storage;
+  /** int32 indices [M, K] into a tensor whose leading axes are `dims` (K of them): row-major flat indices [M]. */
+  flatIndices(indices: TensorInfo, dims: readonly number[], caller: string): Storage;
+  /**
+   * CSR matrix (int32 rowPtr [rows + 1], int32 colIdx [nnz], float32 values [nnz]) times dense
+   * [cols, K]: [rows, K], each output row summing its entries in stored order.
+   */
+  sparseMatmul(rowPtr: TensorInfo, colIdx: TensorInfo, values: TensorInfo, dense: TensorInfo): Storage;
+  /** int32 [nnz]: the row of each stored entry of a CSR matrix (r with rowPtr[r] ≤ p < rowPtr[r + 1]). */
+  csrRowIds(rowPtr: TensorInfo, nnz: number): Storage;
 
   // ---- convolution and pooling, NHWC data, HWIO filters ----
   /** act(conv(x, filter) + bias): [N, OH, OW, CO]. */

@@ -91,6 +91,19 @@ export {
 } from './ops/conv.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
 export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
+export {
+  gatherNd,
+  scatterAdd,
+  scatterNd,
+  segmentMax,
+  segmentMean,
+  segmentMin,
+  segmentSoftmax,
+  segmentSum,
+  sparseMatmul,
+  type CsrMatrix,
+  type SegmentOptions,
+} from './ops/segment.js';
 
 import type { ReduceOp, UnaryOp } from './backend.js';
 import type { OpDef } from './engine.js';
@@ -102,6 +115,7 @@ import { lossOps } from './ops/loss.js';
 import { movementOps } from './ops/movement.js';
 import { randomOps } from './ops/random.js';
 import { reduceOps } from './ops/reduce.js';
+import { segmentOps } from './ops/segment.js';
 
 /**
  * Every public op's name: the unary, binary and reduce ops by the Backend contract's unions, the other
@@ -119,7 +133,8 @@ export type OpName =
   | keyof typeof movementOps
   | keyof typeof lossOps
   | keyof typeof randomOps
-  | keyof typeof convOps;
+  | keyof typeof convOps
+  | keyof typeof segmentOps;
 
 /** Every op's definition by name; the test suite's spec table is keyed by the same names. */
 export const opTable = {
@@ -134,6 +149,7 @@ export const opTable = {
   ...lossOps,
   ...randomOps,
   ...convOps,
+  ...segmentOps,
 } as const satisfies { readonly [K in OpName]: OpDef<never> };
 export const OP_NAMES = Object.keys(opTable) as OpName[];
 export { forgetBackend } from './engine.js';

@@ -96,3 +96,28 @@ export { folderStore, httpStore } from './storage.js';
 export { browserFiles, listModels, removeModel } from './storage-browser.js';
 export { modelArtifacts, saveModel, type SaveOptions } from './save.js';
 export { loadCheckpoint, loadModel, loadWeights } from './load.js';
+export {
+  addSelfLoops,
+  batchGraphs,
+  edgeEnds,
+  gcnNorm,
+  graph,
+  meanNorm,
+  propagate,
+  type Graph,
+  type GraphArgs,
+  type NormOptions,
+  type WeightedEdges,
+} from './graph.js';
+export {
+  gatConv,
+  gcnConv,
+  globalPool,
+  sageConv,
+  type GatConvOptions,
+  type GcnConvOptions,
+  type GlobalPoolOptions,
+  type GraphConvOptions,
+  type GraphLayer,
+  type SageConvOptions,
+} from './layers/graph.js';

@@ -34,6 +34,7 @@ import * as movement from './ops/movement.js';
 import * as optim from './ops/optim.js';
 import * as random from './ops/random.js';
 import * as reduce from './ops/reduce.js';
+import * as segment from './ops/segment.js';
 import { KernelProfiler, type KernelTime } from './profiler.js';
 import type { ScratchTextures } from './scratch-textures.js';
 import { defaultTuningCache, type TuningCache } from './tuning-cache.js';
@@ -223,8 +224,25 @@ export class WebGPUBackend implements Backend {
   gather(x: TensorInfo, indices: TensorInfo, axis: number): GpuStorage {
     return movement.gather(this.context, x, indices, axis);
   }
-  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): GpuStorage {
-    return movement.gatherGrad(this.context, dy, indices, axis, xShape);
+  segmentReduce(
+    op: ReduceOp,
+    data: TensorInfo,
+    ids: TensorInfo,
+    numSegments: number,
+    axis: number,
+    sorted: boolean,
+    caller: string,
+  ): GpuStorage {
+    return segment.segmentReduce(this.context, op, data, ids, numSegments, axis, sorted, caller);
+  }
+  flatIndices(indices: TensorInfo, dims: readonly number[], caller: string): GpuStorage {
+    return segment.flatIndices(this.context, indices, dims, caller);
+  }
+  sparseMatmul(rowPtr: TensorInfo, colIdx: TensorInfo, values: TensorInfo, dense: TensorInfo): GpuStorage {
+    return segment.sparseMatmul(this.context, rowPtr, colIdx, values, dense);
+  }
+  csrRowIds(rowPtr: TensorInfo, nnz: number): GpuStorage {
+    return segment.csrRowIds(this.context, rowPtr, nnz);
   }
   oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): GpuStorage {
     return movement.oneHot(this.context, indices, depth, onValue, offValue);

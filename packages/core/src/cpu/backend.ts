@@ -20,6 +20,7 @@ import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../
 import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
 import * as conv from './conv.js';
 import * as loss from './loss.js';
+import * as segment from './segment.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
@@ -265,20 +266,28 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  gatherGrad(dy: TensorInfo, indices: TensorInfo, axis: number, xShape: Shape): Float64Array {
-    const outer = sizeOf(xShape.slice(0, axis)),
-      inner = sizeOf(xShape.slice(axis + 1)),
-      n = xShape[axis];
-    const idx = values(indices),
-      g = values(dy),
-      out = new Float64Array(sizeOf(xShape));
-    for (let o = 0; o < outer; o++) {
-      for (let j = 0; j < idx.length; j++) {
-        if (idx[j] < 0 || idx[j] >= n) continue;
-        for (let i = 0; i < inner; i++) out[(o * n + idx[j]) * inner + i] += g[(o * idx.length + j) * inner + i];
-      }
-    }
-    return out;
+  segmentReduce(
+    op: ReduceOp,
+    data: TensorInfo,
+    ids: TensorInfo,
+    numSegments: number,
+    axis: number,
+    sorted: boolean,
+    caller: string,
+  ): Float64Array {
+    return segment.segmentReduce(op, data, ids, numSegments, axis, sorted, caller);
+  }
+
+  flatIndices(indices: TensorInfo, dims: readonly number[], caller: string): Float64Array {
+    return segment.flatIndices(indices, dims, caller);
+  }
+
+  sparseMatmul(rowPtr: TensorInfo, colIdx: TensorInfo, vals: TensorInfo, dense: TensorInfo): Float64Array {
+    return segment.sparseMatmul(rowPtr, colIdx, vals, dense);
+  }
+
+  csrRowIds(rowPtr: TensorInfo, nnz: number): Float64Array {
+    return segment.csrRowIds(rowPtr, nnz);
   }
 
   oneHot(indices: TensorInfo, depth: number, onValue: number, offValue: number): Float64Array {

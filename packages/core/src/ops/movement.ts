@@ -1,6 +1,7 @@
 // Data movement: reshape (a free view of the same storage), broadcastTo (its gradient is summed back by
 // the tape), transpose, slice, pad, concat, gather, oneHot and cast. Each backward rule is another
-// movement: transpose by the inverse permutation, slice <-> pad, concat -> slices, gather -> gatherGrad.
+// movement: transpose by the inverse permutation, slice <-> pad, concat -> slices, gather -> a segment sum
+// and back.
 import type { DType } from '../dtype.js';
 import { broadcastShapes, checkShape, fmt, normalizeAxes, sameShape, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
@@ -42,11 +43,18 @@ const padOp: OpDef<PadAttrs> = {
   grad: (dy, [x], _, { before }) => [() => slice(dy, before, x.shape)],
 };
 
+// gather's gradient scatters dy back: dx[o, r, i] = Σ_{j : indices[j] = r} dy[o, j, i], a segment sum over
+// the gathered axis (deterministic, no atomics), whose own gradient is the gather again.
 const gatherGradOp: OpDef<AxisAttrs & { shape: Shape }> = {
   name: 'gatherGrad',
   infer: ([dy], { shape }) => ({ shape, dtype: dy.dtype }),
-  kernel: (backend, [dy, indices], { axis, shape }) => backend.gatherGrad(dy, indices, axis, shape),
-  grad: 'nonDifferentiable',
+  kernel: (backend, [dy, indices], { axis, shape }) => {
+    const n = sizeOf(indices.shape);
+    const rows = { ...dy, shape: [sizeOf(shape.slice(0, axis)), n, sizeOf(shape.slice(axis + 1))] };
+    // the forward gather already reported any bad index: no second report ('')
+    return backend.segmentReduce('sum', rows, { ...indices, shape: [n] }, shape[axis], 1, false, '');
+  },
+  grad: (ddx, [, indices], _, { axis }) => [() => gather(ddx, indices, axis), null],
 };
 
 export const movementOps = {

@@ -1,6 +1,6 @@
 // Data movement on the GPU (shaders/movement/): fill, and every copy — broadcastTo, transpose,
 // slice, concat, pad, assign — as the one strided `copy` kernel over raw 32-bit words (so int32
-// passes unchanged); gather and its gradient, oneHot, and cast.
+// passes unchanged); gather (its gradient is a segment sum, ops/segment.ts), oneHot, and cast.
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape, type TensorInfo } from '@webgrad/core';
 import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
@@ -146,25 +146,6 @@ export function gather(ctx: GpuContext, x: TensorInfo, indices: TensorInfo, axis
     inputs: [ctx.buffer(x), ctx.buffer(indices)],
     outputs: [out.buffer, ctx.dataErrors.buffer],
     params: gatherParams(axis, x.shape, indices, size),
-    grid: gridFor(Math.ceil(size / 256)),
-  });
-  return out;
-}
-
-export function gatherGrad(
-  ctx: GpuContext,
-  dy: TensorInfo,
-  indices: TensorInfo,
-  axis: number,
-  xShape: Shape,
-): GpuStorage {
-  const out = ctx.allocate(xShape);
-  const size = sizeOf(xShape);
-  ctx.dispatch({
-    kernel: 'gather_grad',
-    inputs: [ctx.buffer(dy), ctx.buffer(indices)],
-    outputs: [out.buffer],
-    params: gatherParams(axis, xShape, indices, size),
     grid: gridFor(Math.ceil(size / 256)),
   });
   return out;

@@ -15,7 +15,7 @@ import {
   type Shape,
   type Tensor,
 } from '@webgrad/core';
-import { gatConv, gcnConv, globalPool, sageConv, type GraphLayer } from '@webgrad/layers';
+import { gatConv, gcnConv, globalPool, sageConv, type ListLayer } from '@webgrad/layers';
 import { backendOf, BACKENDS, cpu, expectClose } from '../helpers.js';
 
 const context = { training: false, seed: 0 };
@@ -35,7 +35,7 @@ for (const name of BACKENDS) {
       );
     const edges = () => run(() => tensor([0, 1, 1, 2, 1, 0, 2, 1], [2, 4], 'int32'));
     /** Builds `layer` for 2 features, then sets its weights to `values` (in build order). */
-    const withWeights = (layer: GraphLayer, values: number[][]) =>
+    const withWeights = (layer: ListLayer, values: number[][]) =>
       run(() => {
         layer.build(
           [
@@ -47,7 +47,7 @@ for (const name of BACKENDS) {
         layer.weights.forEach((w, i) => w.assign(tensor(values[i], w.shape)));
         return layer;
       });
-    const forward = (layer: GraphLayer) => run(() => layer.call([x(), edges()], context)).data();
+    const forward = (layer: ListLayer) => run(() => layer.call([x(), edges()], context)).data();
 
     it('gcnConv propagates x·W through Â = D^(−1/2)(A + I)D^(−1/2) and adds the bias', async () => {
       const layer = withWeights(gcnConv({ units: 1 }), [[2, -1], [0.5]]);
@@ -128,7 +128,7 @@ describe('graph layers: gradients in float64 on the CPU', () => {
   const float64 = async (t: Tensor) => Float64Array.from(await cpu().read(t.info('test')));
 
   /** d<u, layer(x)>/dw for every weight, autodiff against central differences on a few elements each. */
-  async function checkWeights(layer: GraphLayer): Promise<void> {
+  async function checkWeights(layer: ListLayer): Promise<void> {
     const probe = layer.call([features(), edges()], context);
     const u = tensor(normalValues(probe.size, 9), probe.shape);
     const loss = () => sum(mul(layer.call([features(), edges()], context), u));
@@ -153,7 +153,7 @@ describe('graph layers: gradients in float64 on the CPU', () => {
     }
   }
 
-  const layers: [string, () => GraphLayer][] = [
+  const layers: [string, () => ListLayer][] = [
     ['gcnConv', () => gcnConv({ units: 2, biasInitializer: 'ones' })],
     ['sageConv mean', () => sageConv({ units: 2, activation: 'tanh' })],
     ['sageConv max', () => sageConv({ units: 2, aggregator: 'max' })],

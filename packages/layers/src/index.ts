@@ -118,6 +118,5 @@ export {
   type GcnConvOptions,
   type GlobalPoolOptions,
   type GraphConvOptions,
-  type GraphLayer,
   type SageConvOptions,
 } from './layers/graph.js';

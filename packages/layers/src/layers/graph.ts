@@ -1,9 +1,9 @@
 // Graph layers: gcnConv (Kipf & Welling), sageConv (GraphSAGE, mean or max aggregator), gatConv (graph
 // attention, multi-head, softmax over each node's incoming edges) and globalPool (sum/mean/max of node
 // features by graph id). Each takes an array input, [nodeFeatures [N, F], edgeIndex int32 [2, E]] or
-// for pooling [nodeFeatures, graphIds int32 [N]], so they are written against GraphLayer, the array
-// form of the Layer contract (call gets Tensor[], computeOutputShape gets Shape[]). Messages flow along
-// edges from edgeIndex[0] to edgeIndex[1] and are summed with the deterministic segment ops.
+// for pooling [nodeFeatures, graphIds int32 [N]]: list layers (call gets Tensor[], computeOutputShape
+// gets Shape[]). Messages flow along edges from edgeIndex[0] to edgeIndex[1] and are summed with the
+// deterministic segment ops. Their first axis is the graph's nodes, not a batch of samples.
 import {
   add,
   gather,
@@ -24,19 +24,8 @@ import {
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import { addSelfLoops, edgeEnds, gcnNorm, propagate } from '../graph.js';
 import type { Initializer, InitializerName } from '../initializers.js';
-import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type CallContext } from '../layer.js';
-
-/** The Layer contract with array inputs: what the model engine hands a layer called on a list. */
-export interface GraphLayer {
-  readonly className: string;
-  name: string;
-  readonly weights: Variable[];
-  readonly built: boolean;
-  build(inputShapes: Shape[], seed: number): void;
-  computeOutputShape(inputShapes: Shape[]): Shape;
-  call(inputs: Tensor[], context: CallContext): Tensor;
-  getConfig(): Record<string, unknown>;
-}
+import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type ListLayer } from '../layer.js';
+import { defineListLayer } from '../symbolic.js';
 
 export interface GraphConvOptions extends BaseLayerOptions {
   units: number;
@@ -80,7 +69,7 @@ const convConfig = (o: GraphConvOptions, activation: Activation) => ({
 });
 
 /** A layer's weights by name, made in build from (name, shape, initializer) triples. */
-function weightSet(layer: GraphLayer, specs: [string, Shape, InitializerName | Initializer][], seed: number) {
+function weightSet(layer: ListLayer, specs: [string, Shape, InitializerName | Initializer][], seed: number) {
   const made = specs.map(([name, shape, init], i) => makeWeight(`${layer.name}/${name}`, shape, init, seed + i));
   layer.weights.push(...made);
   return made;
@@ -92,12 +81,12 @@ export interface GcnConvOptions extends GraphConvOptions {
 }
 
 /** act(Â·x·W + b) with Â = D^(−1/2)(A + I)D^(−1/2), the GCN propagation rule. */
-export function gcnConv(options: GcnConvOptions): GraphLayer {
+export function gcnConv(options: GcnConvOptions): ListLayer {
   const { units, useBias = true, addSelfLoops: selfLoops = true } = options;
   checkUnits('gcnConv', units);
   const activation = getActivation(options.activation);
   let kernel: Variable | undefined, bias: Variable | undefined;
-  const layer: GraphLayer = {
+  const layer: ListLayer = defineListLayer({
     className: 'GCNConv',
     name: options.name ?? uniqueName('gcn_conv'),
     weights: [],
@@ -125,7 +114,7 @@ export function gcnConv(options: GcnConvOptions): GraphLayer {
       return activation.apply(bias ? add(h, bias) : h);
     },
     getConfig: () => ({ ...convConfig(options, activation), addSelfLoops: selfLoops }),
-  };
+  });
   return layer;
 }
 
@@ -135,7 +124,7 @@ export interface SageConvOptions extends GraphConvOptions {
 }
 
 /** GraphSAGE: act(x·W_self + agg_{s → t}(x[s])·W_neigh + b), agg the mean or max over incoming edges. */
-export function sageConv(options: SageConvOptions): GraphLayer {
+export function sageConv(options: SageConvOptions): ListLayer {
   const { units, useBias = true, aggregator = 'mean' } = options;
   checkUnits('sageConv', units);
   if (aggregator !== 'mean' && aggregator !== 'max') {
@@ -143,7 +132,7 @@ export function sageConv(options: SageConvOptions): GraphLayer {
   }
   const activation = getActivation(options.activation);
   let selfKernel: Variable | undefined, neighbourKernel: Variable | undefined, bias: Variable | undefined;
-  const layer: GraphLayer = {
+  const layer: ListLayer = defineListLayer({
     className: 'SAGEConv',
     name: options.name ?? uniqueName('sage_conv'),
     weights: [],
@@ -175,7 +164,7 @@ export function sageConv(options: SageConvOptions): GraphLayer {
       return activation.apply(bias ? add(h, bias) : h);
     },
     getConfig: () => ({ ...convConfig(options, activation), aggregator }),
-  };
+  });
   return layer;
 }
 
@@ -193,7 +182,7 @@ export interface GatConvOptions extends GraphConvOptions {
  * Graph attention (Veličković et al.): per head, h = x·W, e_{s→t} = leakyRelu(a_src·h_s + a_dst·h_t),
  * α = softmax of e over each target's incoming edges, out_t = Σ α_{s→t} h_s; heads concatenated or averaged.
  */
-export function gatConv(options: GatConvOptions): GraphLayer {
+export function gatConv(options: GatConvOptions): ListLayer {
   const { units, useBias = true, heads = 1, concatHeads = true, negativeSlope = 0.2 } = options;
   const selfLoops = options.addSelfLoops ?? true;
   checkUnits('gatConv', units);
@@ -204,7 +193,7 @@ export function gatConv(options: GatConvOptions): GraphLayer {
     attendSource: Variable | undefined,
     attendTarget: Variable | undefined,
     bias: Variable | undefined;
-  const layer: GraphLayer = {
+  const layer: ListLayer = defineListLayer({
     className: 'GATConv',
     name: options.name ?? uniqueName('gat_conv'),
     weights: [],
@@ -251,7 +240,7 @@ export function gatConv(options: GatConvOptions): GraphLayer {
       negativeSlope,
       addSelfLoops: selfLoops,
     }),
-  };
+  });
   return layer;
 }
 
@@ -265,13 +254,13 @@ export interface GlobalPoolOptions extends BaseLayerOptions {
 const POOLS = { sum: segmentSum, mean: segmentMean, max: segmentMax } as const;
 
 /** Node features [N, F] pooled per graph id ([nodeFeatures, graphIds] in): [numGraphs, F]. */
-export function globalPool(options: GlobalPoolOptions): GraphLayer {
+export function globalPool(options: GlobalPoolOptions): ListLayer {
   const { mode = 'mean', numGraphs } = options;
   if (!(mode in POOLS)) throw new Error(`globalPool: mode must be 'sum', 'mean' or 'max', got '${mode as string}'`);
   if (!Number.isInteger(numGraphs) || numGraphs < 1) {
     throw new Error(`globalPool: numGraphs must be a positive integer, got ${numGraphs}`);
   }
-  return {
+  return defineListLayer({
     className: 'GlobalGraphPooling',
     name: options.name ?? uniqueName('global_pool'),
     weights: [],
@@ -289,5 +278,5 @@ export function globalPool(options: GlobalPoolOptions): GraphLayer {
       return POOLS[mode](x, graphIds, numGraphs);
     },
     getConfig: () => ({ mode, numGraphs }),
-  };
+  });
 }

@@ -157,9 +157,8 @@ export async function chooseGemm(
   const choices = gemmChoicesFor(target.context.device);
   const cached = fromCache(await passOver(() => cache?.get(key)), choices);
   if (cached) return { choice: cached, source: 'cached' };
-  const known = tuned.get(key);
-  if (mode === 'cached' && !known) return { choice: defaultGemmChoice(target.context.device), source: 'default' };
-  const choice = known ?? (await tune(target.context, choices, onProgress));
+  if (mode === 'cached') return { choice: defaultGemmChoice(target.context.device), source: 'default' };
+  const choice = tuned.get(key) ?? (await tune(target.context, choices, onProgress));
   await keep(key, choice, cache);
   return { choice, source: 'tuned' };
 }

@@ -1,16 +1,18 @@
 // The consumer check (`npm run check:consumer`): uses the three packages as an outside developer
 // would. It packs them (`pnpm pack`, from the built dist/), installs the tarballs into two throwaway
 // apps under the system's temporary folder — a Node app (ESM, @types/node) and a browser app (no
-// @types/node) — and type-checks each app's use of the public API with `skipLibCheck: false` under
-// every TypeScript it has: 5.9 (the repo's) and, when the registry or the pnpm store has it, 7.0. The
-// matrix is module `nodenext` with and without the DOM lib, and `bundler` with and without it. Then it
-// bundles the browser app with esbuild (no Node built-in may reach it) and, unless `--no-train`,
-// trains a tiny model in the Node app on the WebGPU backend with the autotune off. Installs prefer the
-// pnpm store (`--prefer-offline`), so a machine that ran the set-up needs no network except for
-// TypeScript 7. Exits 1 on the first failure, printing the errors. Flags: `--keep` (leave the apps,
-// printing where), `--no-ts7`, `--no-train`.
+// @types/node, npm's flat node_modules) — and type-checks each app's use of the public API with
+// `skipLibCheck: false` under TypeScript 5.9 (the repo's) and 7.0 (from the registry or the pnpm
+// store), module `nodenext` and `bundler`, with and without the DOM lib and WebGPU's types. Then it
+// bundles the browser app with esbuild (no Node built-in may reach it), trains a tiny model in the
+// Node app on the WebGPU backend, runs each package README's first example there, and loads the root
+// README's import-map page, as written, in headless Chromium (then times a fresh profile's first
+// setBackend('webgpu')). Installs prefer the pnpm store (`--prefer-offline`). Exits 1 on any failure,
+// printing the errors. Flags: `--keep` (leave the apps, printing where), `--no-ts7`, `--no-train`
+// (neither the training nor the README examples), `--no-browser`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +148,8 @@ function install(dir, ts7) {
 
 const nodeApp = makeApp('node-app', { '@types/node': '20.19.43' });
 const webApp = makeApp('web-app', { '@webgpu/types': '0.1.74' });
+// npm's flat node_modules, which the README's import map assumes
+writeFileSync(join(webApp, '.npmrc'), 'node-linker=hoisted\n');
 writeFileSync(join(webApp, 'src/gpu.ts'), USES_DEVICE);
 writeFileSync(join(nodeApp, 'src/gpu.ts'), USES_DEVICE);
 writeFileSync(join(nodeApp, 'train.mjs'), TRAIN);
@@ -219,7 +223,22 @@ if (!args.has('--no-train')) {
     failures++;
     console.log(trained.stderr);
   }
+  // Each package README's first example, as a reader would paste it into an .mjs file.
+  for (const name of PACKAGES) {
+    const example = /```js\n([\s\S]*?)```/.exec(readFileSync(join(root, 'packages', name, 'README.md'), 'utf8'))?.[1];
+    if (!example) fail(`packages/${name}/README.md has no \`\`\`js example`);
+    writeFileSync(join(nodeApp, `readme-${name}.mjs`), example);
+    const ran = spawnSync('node', [`readme-${name}.mjs`], { cwd: nodeApp, encoding: 'utf8' });
+    const printed = ran.stdout.trim().replace(/\s+/g, ' ');
+    say(`@webgrad/${name}'s README example: ${ran.status === 0 ? 'ran' : 'FAILED'}: ${printed.slice(0, 160)} ${lap()}`);
+    if (ran.status !== 0) {
+      failures++;
+      console.log(ran.stderr);
+    }
+  }
 }
+
+if (!args.has('--no-browser')) failures += await checkImportMapPage();
 
 say(`${failures ? `${failures} failures` : 'all passed'} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 if (args.has('--keep')) say(`apps kept in ${work}`);
@@ -230,4 +249,86 @@ function fail(message) {
   console.error(`[consumer] ${message}`);
   if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
   process.exit(1);
+}
+
+/**
+ * Serves the browser app's folder on 127.0.0.1 and loads, in headless Chromium with WebGPU on (its
+ * SwiftShader CPU adapter) and a fresh profile, the root README's import-map page as it is, then a
+ * page that times the first setBackend('webgpu'). Returns the number of failures.
+ */
+async function checkImportMapPage() {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const page = /```html\n([\s\S]*?importmap[\s\S]*?)```/.exec(readme)?.[1];
+  if (!page) fail('the README has no ```html import-map example');
+  writeFileSync(join(webApp, 'index.html'), `<!doctype html>\n<body>\n${page}</body>\n`);
+  const map = /<script type="importmap">[\s\S]*?<\/script>/.exec(page)[0];
+  const timing = `
+    import { setBackend } from '@webgrad/core';
+    import '@webgrad/webgpu';
+    const started = performance.now();
+    const backend = await setBackend('webgpu');
+    const ms = performance.now() - started;
+    document.body.textContent = JSON.stringify({ ms, adapter: backend.describe(), source: backend.matmulKernelSource });`;
+  writeFileSync(
+    join(webApp, 'start.html'),
+    `<!doctype html>\n<body>\n${map}\n<script type="module">${timing}</script></body>\n`,
+  );
+  const types = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.mjs': 'text/javascript',
+    '.map': 'application/json',
+  };
+  const server = createServer((request, response) => {
+    const path = join(webApp, decodeURIComponent(new URL(request.url, 'http://x').pathname));
+    if (!path.startsWith(webApp) || !existsSync(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    const type = types[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream';
+    response.writeHead(200, { 'content-type': type }).end(readFileSync(path));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: process.env.WEBGRAD_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--no-first-run', '--disable-extensions', '--enable-unsafe-webgpu'],
+  });
+  let failed = 0;
+  try {
+    for (const [file, done] of [
+      ['index.html', /loss \d/],
+      ['start.html', /"ms"/],
+    ]) {
+      const context = await browser.newContext(); // a fresh profile each: nothing cached
+      const tab = await context.newPage();
+      const errors = [];
+      tab.on('pageerror', (error) => errors.push(error.message));
+      tab.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      await tab.goto(`${url}/${file}`);
+      const text = await tab
+        .waitForFunction((pattern) => new RegExp(pattern).test(document.body.innerText), done.source, {
+          timeout: 120_000,
+        })
+        .then(() => tab.evaluate(() => document.body.innerText))
+        .catch(() => `nothing: ${errors.join('; ') || 'no error reported'}`);
+      const ok = done.test(text);
+      if (file === 'start.html' && ok) {
+        const { ms, adapter, source } = JSON.parse(text);
+        say(
+          `Chromium, a fresh profile: the first setBackend('webgpu') took ${ms.toFixed(0)} ms (${adapter}; GEMM: ${source}) ${lap()}`,
+        );
+      } else {
+        say(`Chromium, the README's import-map page: ${ok ? text.trim() : `FAILED: ${text}`} ${lap()}`);
+      }
+      if (!ok) failed++;
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  return failed;
 }

@@ -130,10 +130,10 @@ export function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
 }
 
 /**
- * The GEMM choice taken without timing anything: on a CPU adapter the one the autotune picks on
- * lavapipe (the texture kernel where the device has wide enough subgroups, else the row kernel; the
- * tiled kernel was the slowest there at every size), on a GPU the tiled kernel, which is what
- * workgroup-memory tiling is designed for (bench/RESULTS.md).
+ * The GEMM choice taken without timing anything. On a CPU adapter, what the autotune picks there:
+ * the texture kernel where the device has wide enough subgroups (lavapipe), else the row kernel
+ * (SwiftShader); the tiled kernel is the slowest of all on both. On a GPU, the tiled kernel, built for
+ * workgroup memory: what the autotune is expected to keep there, not yet measured (bench/RESULTS.md).
  */
 export function defaultGemmChoice(device: GPUDevice): GemmChoice {
   const choices = gemmChoicesFor(device);

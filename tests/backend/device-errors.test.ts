@@ -1,7 +1,8 @@
 // What a user is told when WebGPU is not there (packages/webgpu/src/device.ts), each case provoked
-// for real in a child process: Dawn's package missing (a resolve hook refuses 'webgpu'), Dawn without
-// a Vulkan driver (the Vulkan loader pointed at no driver), a browser without navigator.gpu, and a
-// browser whose navigator.gpu offers no adapter. Each message names what to install or switch on.
+// for real in a child process: Dawn's package missing or broken (a resolve hook refuses 'webgpu', or
+// answers with a module that throws), Dawn without a Vulkan driver (the Vulkan loader pointed at no
+// driver), a browser without navigator.gpu, and a browser whose navigator.gpu offers no adapter.
+// Each message names what to install or switch on.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -36,28 +37,46 @@ function startupError(preamble: string, { env = {}, nodeArgs = [] as string[] } 
   return message;
 }
 
+/** Node arguments that load a resolve hook whose answer for 'webgpu' is `resolveDawn` (a function body). */
+function dawnHook(resolveDawn: string): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'webgrad-dawn-hook-'));
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `export async function resolve(specifier, context, next) {
+      if (specifier !== 'webgpu') return next(specifier, context);
+      ${resolveDawn}
+    }`,
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`,
+  );
+  return ['--import', pathToFileURL(join(dir, 'register.mjs')).href];
+}
+
 describe('device errors name what to install', () => {
   it("Dawn's package missing: npm install webgpu", function () {
     this.timeout(60_000);
-    const dir = mkdtempSync(join(tmpdir(), 'webgrad-no-dawn-'));
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `export async function resolve(specifier, context, next) {
-        if (specifier !== 'webgpu') return next(specifier, context);
-        const error = new Error("Cannot find package 'webgpu' imported from " + context.parentURL);
-        error.code = 'ERR_MODULE_NOT_FOUND';
-        throw error;
-      }`,
-    );
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`,
-    );
-    const message = startupError('', { nodeArgs: ['--import', pathToFileURL(join(dir, 'register.mjs')).href] });
+    const missing = dawnHook(`
+      const error = new Error("Cannot find package 'webgpu' imported from " + context.parentURL);
+      error.code = 'ERR_MODULE_NOT_FOUND';
+      throw error;`);
+    const message = startupError('', { nodeArgs: missing });
     expect(message).to.contain("the optional 'webgpu' npm package, which is not installed");
     expect(message).to.contain('npm install webgpu');
     expect(message).to.contain("setBackend('cpu')");
     expect(message).to.not.match(/repository|npm test|pnpm install/);
+  });
+
+  it("Dawn's package present but failing to load: its own error, and how to reinstall", function () {
+    this.timeout(60_000);
+    const broken = dawnHook(`
+      const source = "throw new Error('libvulkan.so.1: cannot open shared object file');";
+      return { url: 'data:text/javascript,' + encodeURIComponent(source), shortCircuit: true };`);
+    const message = startupError('', { nodeArgs: broken });
+    expect(message).to.contain("Dawn (the 'webgpu' npm package) is installed but failed to load");
+    expect(message).to.contain('libvulkan.so.1: cannot open shared object file');
+    expect(message).to.contain('npm install webgpu');
   });
 
   it('Dawn without an adapter (no Vulkan driver): the Linux packages to install', function () {

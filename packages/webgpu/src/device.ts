@@ -82,7 +82,7 @@ function dawnMissingMessage(cause: unknown): string {
         'Install it next to @webgrad/webgpu: npm install webgpu (or pnpm add webgpu / yarn add webgpu). ' +
         "Without a GPU, setBackend('cpu') runs everything on the CPU."
     : `webgpu backend: Dawn (the 'webgpu' npm package) is installed but failed to load: ${message}. ` +
-        'Its prebuilt binaries cover Linux (x64, arm64, glibc), macOS and Windows; reinstall it with npm install webgpu.';
+        'Its prebuilt binaries cover Linux, macOS and Windows on x64 and arm64; reinstall it with npm install webgpu.';
 }
 
 /** Where to get WebGPU in a browser, for the errors below. */

@@ -123,8 +123,15 @@ export function downloadsStore(name: string): ModelStore {
   };
 }
 
+/** What browserFiles reads of a File (declared here, so the package's types need no DOM lib). */
+export interface PickedFile {
+  readonly name: string;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 /** Loads a model from files the user picked (an <input type=file multiple>): the .json and the weights file it names. */
-export function browserFiles(files: ArrayLike<File>): ModelStore {
+export function browserFiles(files: ArrayLike<PickedFile>): ModelStore {
   const list = Array.from(files);
   return {
     url: `browserFiles(${list.map((f) => f.name).join(', ')})`,

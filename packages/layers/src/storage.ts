@@ -60,7 +60,10 @@ function describe(value: unknown): string {
 // device.ts does with 'webgpu'); in a browser the import fails and the error says what to use there.
 const fsModule = 'node:fs/promises',
   pathModule = 'node:path';
-/** node:fs/promises and node:path, imported by variable names so browser bundles leave them out. */
+/**
+ * node:fs/promises and node:path, imported by variable names so browser bundles leave them out.
+ * @internal (left out of the published .d.ts: Node's types must not reach a browser app's)
+ */
 export async function nodeFs(op = 'saveModel/loadModel') {
   try {
     const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsModule);

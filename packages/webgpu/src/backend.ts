@@ -24,7 +24,13 @@ import { GpuContext, type ConvAlgorithm, type GemmChoice, type GpuStorage } from
 import { DATA_ERRORS_BYTES } from './data-errors.js';
 import { acquireDevice, inBrowser, type DeviceOptions } from './device.js';
 import { DeviceLostError, type DeviceLossWatch } from './device-loss.js';
-import { autotuneGemm } from './gemm-autotune.js';
+import {
+  chooseGemm,
+  tuneAndKeep,
+  type AutotuneMode,
+  type AutotuneProgress,
+  type GemmChoiceSource,
+} from './gemm-autotune.js';
 import type { KernelRegistry } from './kernels.js';
 import * as conv from './ops/conv.js';
 import * as elementwise from './ops/elementwise.js';
@@ -59,9 +65,19 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   compileAsync?: boolean;
   /**
    * Where the GEMM autotune's answer is kept between runs (tuning-cache.ts): by default localStorage
-   * in a page and ~/.cache/webgrad (or $WEBGRAD_CACHE_DIR) in Node; false tunes at every start.
+   * in a page and ~/.cache/webgrad (or $WEBGRAD_CACHE_DIR) in Node; false keeps nothing.
    */
   tuningCache?: TuningCache | false;
+  /**
+   * How the GEMM kernel is chosen at start (gemm-autotune.ts). `true`: the cached answer, else every
+   * choice is timed now and the fastest cached (under a second on a native adapter, seconds on a
+   * browser's software one). `'cached'`: the cached answer, else a default for the adapter's class
+   * (GPU or CPU), nothing timed. `false`: that default. Default: true in Node, 'cached' in a browser,
+   * where a page may call `backend.autotune()` later, when it can afford the wait.
+   */
+  autotune?: AutotuneMode;
+  /** Called after each step of a tuning run (at start, or by `backend.autotune()`), for a progress bar. */
+  onAutotuneProgress?: (progress: AutotuneProgress) => void;
 }
 
 export class WebGPUBackend implements Backend {
@@ -70,6 +86,10 @@ export class WebGPUBackend implements Backend {
   readonly context: GpuContext;
   /** Ops check it first (engine.ts), so a tensor too large for one buffer is refused naming the op. */
   readonly maxElements: number;
+  /** Where matmulKernel came from at start or at the last autotune(): timed, the tuning cache, or the default. */
+  matmulKernelSource: GemmChoiceSource = 'default';
+  /** Where the GEMM autotune's answers are kept (options.tuningCache); undefined keeps none. */
+  readonly tuningCache: TuningCache | undefined;
   private deviceError: string | null = null;
 
   constructor(
@@ -81,6 +101,7 @@ export class WebGPUBackend implements Backend {
     this.maxElements = Math.floor(this.pool.maxBytes / 4);
     this.poisonOutputs = options.poisonOutputs ?? false;
     this.commands.compileAsync = options.compileAsync ?? inBrowser();
+    this.tuningCache = options.tuningCache === false ? undefined : (options.tuningCache ?? defaultTuningCache());
     device.addEventListener('uncapturederror', (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
@@ -122,6 +143,18 @@ export class WebGPUBackend implements Backend {
   }
   set matmulKernel(choice: GemmChoice) {
     this.context.gemmChoice = choice;
+  }
+
+  /**
+   * Tunes the GEMM now: times every choice (whatever is cached), switches matmuls to the fastest and
+   * writes it to the tuning cache, so the next start takes it from there. For a page that started
+   * without tuning: call it between training steps (awaited), e.g. behind a progress bar.
+   */
+  async autotune(onProgress?: (progress: AutotuneProgress) => void): Promise<GemmChoice> {
+    await this.commands.settled();
+    this.matmulKernel = await tuneAndKeep(this, this.tuningCache, onProgress);
+    this.matmulKernelSource = 'tuned';
+    return this.matmulKernel;
   }
 
   describe(): string {
@@ -335,10 +368,15 @@ export class WebGPUBackend implements Backend {
   }
 }
 
-export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
+/** Acquires a device (navigator.gpu, or Dawn in Node) and starts a backend on it, its GEMM chosen as `options.autotune` says. */
+export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
   const { device, adapterName } = await acquireDevice(options);
   const backend = new WebGPUBackend(device, adapterName, options);
-  const cache = options?.tuningCache === false ? undefined : (options?.tuningCache ?? defaultTuningCache());
-  backend.matmulKernel = await autotuneGemm(backend, cache);
+  const { choice, source } = await chooseGemm(backend, backend.tuningCache, {
+    mode: options.autotune ?? (inBrowser() ? 'cached' : true),
+    onProgress: options.onAutotuneProgress,
+  });
+  backend.matmulKernel = choice;
+  backend.matmulKernelSource = source;
   return backend;
 }

@@ -5,6 +5,27 @@
 // webgrad awaits Dawn (dawn-pacing.ts), and Dawn's two limit notices are kept off stderr.
 import { enableDawnPacing } from './dawn-pacing.js';
 
+// The WebGPU names this package's published declarations mention, as empty global interfaces: an
+// interface merges with any other of its name, so a consumer's own WebGPU types (TypeScript 6+'s DOM
+// lib, or @webgpu/types) fill them in without a clash, and a consumer with neither (Node without the
+// DOM lib, TypeScript 5 in a browser app) still type-checks, with these as opaque handles. Every name
+// a public .d.ts uses must be here: `npm run check:consumer` type-checks the packed packages without them.
+declare global {
+  /* eslint-disable @typescript-eslint/no-empty-object-type */
+  interface GPUAdapterInfo {}
+  interface GPUBindGroupLayout {}
+  interface GPUBuffer {}
+  interface GPUCommandEncoder {}
+  interface GPUComputePassTimestampWrites {}
+  interface GPUComputePipeline {}
+  interface GPUDevice {}
+  interface GPUPipelineLayout {}
+  interface GPUShaderModule {}
+  interface GPUTexture {}
+  interface GPUTextureView {}
+  /* eslint-enable @typescript-eslint/no-empty-object-type */
+}
+
 export interface AcquiredDevice {
   device: GPUDevice;
   adapterName: string;
@@ -47,13 +68,39 @@ async function loadDawn(): Promise<DawnModule> {
   try {
     dawn = (await import(/* @vite-ignore */ moduleName)) as DawnModule;
   } catch (cause) {
-    throw new Error(
-      "webgpu backend: the 'webgpu' npm package (Dawn for Node) is not installed; " +
-        'run `npm test` or `pnpm install` at the repository root',
-      { cause },
-    );
+    throw new Error(dawnMissingMessage(cause), { cause });
   }
   return dawn;
+}
+
+/** What to do when Dawn's package cannot be imported: absent (the usual case), or present but failing to load. */
+function dawnMissingMessage(cause: unknown): string {
+  const { code, message } = (cause ?? {}) as { code?: string; message?: string };
+  const absent = code === 'ERR_MODULE_NOT_FOUND' && /'webgpu'/.test(message ?? '');
+  return absent
+    ? "webgpu backend: WebGPU in Node needs Dawn, the optional 'webgpu' npm package, which is not installed. " +
+        'Install it next to @webgrad/webgpu: npm install webgpu (or pnpm add webgpu / yarn add webgpu). ' +
+        "Without a GPU, setBackend('cpu') runs everything on the CPU."
+    : `webgpu backend: Dawn (the 'webgpu' npm package) is installed but failed to load: ${message}. ` +
+        'Its prebuilt binaries cover Linux, macOS and Windows on x64 and arm64; reinstall it with npm install webgpu.';
+}
+
+/** Where to get WebGPU in a browser, for the errors below. */
+const BROWSER_HINT =
+  'WebGPU runs in Chrome and Edge 113+, Safari 26+ and Firefox 141+ (Windows); on Linux, Chrome needs ' +
+  'chrome://flags/#enable-unsafe-webgpu and a Vulkan driver; headless Chromium needs --enable-unsafe-webgpu. ' +
+  'Pages get it only from https:// or localhost; chrome://gpu says why it is off (a blocklisted GPU, hardware acceleration off).';
+
+/** What to install when Dawn finds no adapter, by platform. */
+function nodeAdapterHint(platform: string | undefined): string {
+  if (platform === 'darwin') return 'On macOS Dawn uses Metal: a virtual machine without GPU access has none.';
+  if (platform === 'win32') return 'On Windows Dawn uses Direct3D 12 or Vulkan: update the GPU driver.';
+  return (
+    "On Linux Dawn uses Vulkan: install the GPU vendor's Vulkan driver, or, without a GPU, Mesa's CPU driver " +
+    'lavapipe (Mesa 24 or newer): Debian/Ubuntu apt-get install mesa-vulkan-drivers (Debian 12: from ' +
+    'bookworm-backports), Fedora dnf install mesa-vulkan-drivers; ' +
+    '`vulkaninfo --summary` lists what Vulkan sees. In a container, the driver must be inside it.'
+  );
 }
 
 export function describeAdapter(info: GPUAdapterInfo | undefined): string {
@@ -165,20 +212,20 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   const isNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
   if (!browser && !isNode) {
     throw new Error(
-      'webgpu backend: this browser has no WebGPU (navigator.gpu). ' +
-        'Use Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu.',
+      `webgpu backend: this browser has no WebGPU (navigator.gpu is missing). ${BROWSER_HINT} ` +
+        "Or run on the CPU: setBackend('cpu').",
     );
   }
   const gpu = browser ? navigator.gpu : await nodeGpu(options);
   const adapter = await requestAdapter(gpu, options);
   if (!adapter) {
+    const platform = (globalThis as { process?: { platform?: string } }).process?.platform;
     throw new Error(
-      'webgpu backend: no WebGPU adapter found. ' +
-        (isNode
-          ? 'Dawn needs a Vulkan driver: a GPU driver, or Mesa lavapipe >= 24 for the CPU (Debian: apt-get install ' +
-            'mesa-vulkan-drivers, from bookworm-backports on bookworm). ' +
-            '`npm test` at the repository root installs it on Debian as root.'
-          : 'Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use a browser that supports it.'),
+      browser
+        ? `webgpu backend: no WebGPU adapter: this browser has WebGPU (navigator.gpu) but offered none. ${BROWSER_HINT} ` +
+            "Or run on the CPU: setBackend('cpu')."
+        : `webgpu backend: Dawn found no WebGPU adapter. ${nodeAdapterHint(platform)} ` +
+            "Or run on the CPU: setBackend('cpu').",
     );
   }
   const { limits } = adapter;

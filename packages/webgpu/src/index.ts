@@ -13,6 +13,24 @@ export { KernelRegistry, withPrelude } from './kernels.js';
 export type { KernelTime } from './profiler.js';
 export { GEMM_KERNELS, GpuContext, type ConvAlgorithm, type GemmChoice, type GemmKernel } from './context.js';
 export { describeChoice, gemmChoicesFor } from './ops/matmul.js';
-export { autotuneGemm, autotuneKey, type AutotuneTarget } from './gemm-autotune.js';
+export {
+  autotuneGemm,
+  autotuneKey,
+  chooseGemm,
+  defaultGemmChoice,
+  isSoftwareAdapter,
+  tuneAndKeep,
+  type AutotuneMode,
+  type AutotuneOptions,
+  type AutotuneProgress,
+  type AutotuneTarget,
+  type GemmChoiceSource,
+} from './gemm-autotune.js';
 export type { KernelName, KernelOp, KernelOverrides, KernelParams } from './generated/kernels.js';
-export { defaultTuningCache, fileTuningCache, localStorageTuningCache, type TuningCache } from './tuning-cache.js';
+export {
+  defaultTuningCache,
+  fileTuningCache,
+  localStorageTuningCache,
+  type KeyValueStorage,
+  type TuningCache,
+} from './tuning-cache.js';

@@ -11,8 +11,14 @@ export interface TuningCache {
   set(key: string, value: string): Promise<void>;
 }
 
+/** What the cache uses of a Web Storage object such as localStorage (declared here: no DOM types needed). */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 /** localStorage, under `webgrad:<key>`. */
-export function localStorageTuningCache(storage: Storage): TuningCache {
+export function localStorageTuningCache(storage: KeyValueStorage): TuningCache {
   return {
     async get(key) {
       try {
@@ -79,7 +85,7 @@ export function fileTuningCache(dir: string): TuningCache {
 /** The platform's cache: localStorage in a page, the cache directory in Node, none elsewhere. */
 export function defaultTuningCache(): TuningCache | undefined {
   const scope = globalThis as {
-    localStorage?: Storage;
+    localStorage?: KeyValueStorage;
     process?: { versions?: { node?: string }; env: Record<string, string | undefined> };
   };
   if (scope.process?.versions?.node) {

@@ -1,8 +1,8 @@
 // Layers that move values without weights, NHWC like the conv layers: UpSampling2D (nearest repeats
-// rows and columns; bilinear interpolates as Keras 3 does through tf.image.resize, half-pixel centres).
-// Each is built from differentiable core ops (reshape, broadcastTo, matmul), so its gradient comes
-// from theirs.
-import { broadcastTo, matmul, reshape, tensor, type Shape, type Tensor } from '@webgrad/core';
+// rows and columns; bilinear interpolates as Keras 3 does through tf.image.resize, half-pixel centres),
+// RepeatVector, Permute, ZeroPadding2D and Cropping2D. Each is built from differentiable core ops
+// (reshape, broadcastTo, matmul, transpose, pad, slice), so its gradient comes from theirs.
+import { broadcastTo, matmul, pad, reshape, slice, tensor, transpose, type Shape, type Tensor } from '@webgrad/core';
 import type { BaseLayerOptions, Layer } from '../layer.js';
 import { defineLayer } from '../symbolic.js';
 import { stateless } from './basic.js';
@@ -85,6 +85,141 @@ export function upSampling2d(options: UpSampling2DOptions = {}): Layer {
         return interpolation === 'nearest' ? nearest(x) : bilinear(x);
       },
       getConfig: () => ({ size: [fh, fw], interpolation }),
+    }),
+  );
+}
+
+/** (None, features) → (None, n, features): the vector repeated n times (a sequence decoder's input). */
+export function repeatVector(options: BaseLayerOptions & { n: number }): Layer {
+  const { n } = options;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`repeatVector: n must be a positive integer, got ${JSON.stringify(n)}`);
+  }
+  const outputShape = (s: Shape): Shape => {
+    if (s.length !== 1) throw new Error(`repeatVector: input shape must be [features], got ${fmtShape(s)}`);
+    return [n, s[0]];
+  };
+  return defineLayer(
+    stateless('RepeatVector', 'repeat_vector', options, {
+      computeOutputShape: outputShape,
+      call(x: Tensor) {
+        const [, features] = outputShape(x.shape.slice(1));
+        return broadcastTo(reshape(x, [x.shape[0], 1, features]), [x.shape[0], n, features]);
+      },
+      getConfig: () => ({ n }),
+    }),
+  );
+}
+
+/** The sample axes reordered: output axis i is input axis dims[i] (1-based, the batch axis stays first). */
+export function permute(options: BaseLayerOptions & { dims: number[] }): Layer {
+  const { dims } = options;
+  const valid = Array.isArray(dims) && dims.length > 0 && [...dims].sort((a, b) => a - b).every((d, i) => d === i + 1);
+  if (!valid) {
+    throw new Error(
+      `permute: dims must be a permutation of 1..n (the sample axes, 1-based), got ${JSON.stringify(dims)}`,
+    );
+  }
+  const outputShape = (s: Shape): Shape => {
+    if (s.length !== dims.length) {
+      throw new Error(`permute: dims [${dims.join(',')}] need a rank-${dims.length} sample, got ${fmtShape(s)}`);
+    }
+    return dims.map((d) => s[d - 1]);
+  };
+  return defineLayer(
+    stateless('Permute', 'permute', options, {
+      computeOutputShape: outputShape,
+      call(x: Tensor) {
+        outputShape(x.shape.slice(1));
+        return transpose(x, [0, ...dims]);
+      },
+      getConfig: () => ({ dims: [...dims] }),
+    }),
+  );
+}
+
+type Margins = number | [number, number] | [[number, number], [number, number]];
+
+/** Keras's padding/cropping forms — n, [rows, cols], [[top, bottom], [left, right]] — as the last. */
+function marginsOf(op: string, what: string, v: Margins): [[number, number], [number, number]] {
+  const ok = (d: unknown) => Number.isInteger(d) && (d as number) >= 0;
+  if (ok(v)) {
+    const n = v as number;
+    return [
+      [n, n],
+      [n, n],
+    ];
+  }
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) {
+    const [h, w] = v as [number, number];
+    return [
+      [h, h],
+      [w, w],
+    ];
+  }
+  if (Array.isArray(v) && v.length === 2 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every(ok))) {
+    return v as [[number, number], [number, number]];
+  }
+  throw new Error(
+    `${op}: ${what} must be a non-negative integer, [rows, cols] or [[top, bottom], [left, right]], got ${JSON.stringify(v)}`,
+  );
+}
+
+/** Zeros around each image: rows above and below, columns left and right (Keras: 1 everywhere). */
+export function zeroPadding2d(options: BaseLayerOptions & { padding?: Margins } = {}): Layer {
+  const [[top, bottom], [left, right]] = marginsOf('zeroPadding2d', 'padding', options.padding ?? 1);
+  const outputShape = (s: Shape): Shape => {
+    requireImage('zeroPadding2d', s);
+    return [s[0] + top + bottom, s[1] + left + right, s[2]];
+  };
+  return defineLayer(
+    stateless('ZeroPadding2D', 'zero_padding2d', options, {
+      computeOutputShape: outputShape,
+      call(x: Tensor) {
+        outputShape(x.shape.slice(1));
+        return pad(x, [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ]);
+      },
+      getConfig: () => ({
+        padding: [
+          [top, bottom],
+          [left, right],
+        ],
+      }),
+    }),
+  );
+}
+
+/** Each image with rows cut from the top and bottom and columns from the left and right (Keras: none). */
+export function cropping2d(options: BaseLayerOptions & { cropping?: Margins } = {}): Layer {
+  const [[top, bottom], [left, right]] = marginsOf('cropping2d', 'cropping', options.cropping ?? 0);
+  const outputShape = (s: Shape): Shape => {
+    requireImage('cropping2d', s);
+    const [h, w] = [s[0] - top - bottom, s[1] - left - right];
+    if (h < 1 || w < 1) {
+      throw new Error(
+        `cropping2d: cropping [[${top}, ${bottom}], [${left}, ${right}]] leaves nothing of an input of shape ${fmtShape(s)}`,
+      );
+    }
+    return [h, w, s[2]];
+  };
+  return defineLayer(
+    stateless('Cropping2D', 'cropping2d', options, {
+      computeOutputShape: outputShape,
+      call(x: Tensor) {
+        const [h, w] = outputShape(x.shape.slice(1));
+        return slice(x, [0, top, left, 0], [-1, h, w, -1]);
+      },
+      getConfig: () => ({
+        cropping: [
+          [top, bottom],
+          [left, right],
+        ],
+      }),
     }),
   );
 }

@@ -212,8 +212,8 @@ export interface DotOptions extends BaseLayerOptions {
   normalize?: boolean;
 }
 
-/** x / √max(Σx², 1e-12) along `axis`, as Keras's l2_normalize. */
-const l2Normalize = (x: Tensor, axis: number): Tensor => mul(x, rsqrt(maximum(sum(square(x), axis, true), 1e-12)));
+/** x / max(‖x‖, 1e-7) along `axis`, as Keras 3's ops.normalize (its norm bounded below by epsilon 1e-7). */
+const l2Normalize = (x: Tensor, axis: number): Tensor => mul(x, rsqrt(maximum(sum(square(x), axis, true), 1e-14)));
 
 /**
  * The batched dot product of two inputs over one axis each (Keras's batch_dot): (None, n)·(None, n)

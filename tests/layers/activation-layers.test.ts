@@ -179,6 +179,16 @@ describe('activation layers and layerNormalization: gradients, models, errors', 
       "layer 'ln' (LayerNormalization) applied to 'flat' [5]: layerNormalization: axis [1,2] does not name " +
         'distinct axes of an input of shape [5] other than the batch axis',
     );
+    const real = withBackend(cpu(), () => tensor([1, 2, 3], [3, 1]));
+    expect(errorOf(() => softmax({ axis: 2, name: 'sm2' }).apply(real))).to.equal(
+      "layer 'sm2' (Softmax): softmax: axis 2 is not an axis of a rank-2 input other than the batch axis " +
+        '(expected 1..1 or -1..-1)',
+    );
+    expect(errorOf(() => layerNormalization({ axis: 1, name: 'ln2' }).apply(real))).to.equal('no error');
+    expect(errorOf(() => layerNormalization({ axis: 2, name: 'ln3' }).apply(real))).to.equal(
+      "layer 'ln3' (LayerNormalization): layerNormalization: axis 2 does not name distinct axes " +
+        'of an input of shape [1] other than the batch axis',
+    );
     expect(errorOf(() => relu({ maxValue: -1 }))).to.equal('relu: maxValue must be a finite number >= 0, got -1');
     expect(errorOf(() => relu({ threshold: -0.5 }))).to.equal('relu: threshold must be a finite number >= 0, got -0.5');
     expect(errorOf(() => leakyReLU({ negativeSlope: -0.1 }))).to.equal(

@@ -215,7 +215,7 @@ describe('reshaping layers: gradients, models, errors', () => {
     );
     expect(
       errorOf(() => upSampling2d({ name: 'up2' }).apply(withBackend(cpu(), () => tensor([1, 2], [1, 2])))),
-    ).to.equal('upSampling2d: input shape must be [height, width, channels], got [2]');
+    ).to.equal("layer 'up2' (UpSampling2D): upSampling2d: input shape must be [height, width, channels], got [2]");
     expect(errorOf(() => upSampling2d({ size: [0, 2] }))).to.equal(
       'upSampling2d: size must be an integer >= 1 or a pair of them, got [0,2]',
     );

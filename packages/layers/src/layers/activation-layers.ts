@@ -17,7 +17,7 @@ import {
 } from '@webgrad/core';
 import type { BaseLayerOptions, Layer } from '../layer.js';
 import { defineLayer } from '../symbolic.js';
-import { stateless } from './basic.js';
+import { checkedStateless, stateless } from './basic.js';
 
 const same = (s: Shape): Shape => s;
 
@@ -116,7 +116,7 @@ export function softmaxLayer(options: BaseLayerOptions & { axis?: number } = {})
   };
   const last = axis === -1;
   return defineLayer({
-    ...stateless('Softmax', 'softmax', options, {
+    ...checkedStateless('Softmax', 'softmax', options, {
       computeOutputShape: (s: Shape) => {
         resolve(s.length + 1);
         return s;

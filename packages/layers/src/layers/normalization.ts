@@ -3,7 +3,7 @@
 // beta, learned per element of those axes (Keras's layout: gamma, then beta).
 import { add, mean, mul, reshape, rsqrt, square, sub, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { makeWeight, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
-import { defineLayer } from '../symbolic.js';
+import { defineLayer, describeLayer } from '../symbolic.js';
 
 export interface LayerNormalizationOptions extends BaseLayerOptions {
   /** The axis or axes normalised over, counting the batch axis (Keras: -1, the features). */
@@ -39,6 +39,14 @@ export function layerNormalization(options: LayerNormalizationOptions = {}): Lay
     }
     return resolved.sort((a, b) => a - b);
   };
+  // axesFor naming the layer, for an eager apply (a symbolic one names it around computeOutputShape)
+  const namedAxesFor = (s: Shape): number[] => {
+    try {
+      return axesFor(s);
+    } catch (error) {
+      throw new Error(`${describeLayer(layer)}: ${(error as Error).message}`, { cause: error });
+    }
+  };
   let gamma: Variable | undefined, beta: Variable | undefined;
   let built = false;
   const layer: Layer = defineLayer({
@@ -50,7 +58,7 @@ export function layerNormalization(options: LayerNormalizationOptions = {}): Lay
       return built;
     },
     build(inputShape, seed) {
-      const paramShape = axesFor(inputShape).map((a) => inputShape[a - 1]);
+      const paramShape = namedAxesFor(inputShape).map((a) => inputShape[a - 1]);
       if (scale) layer.weights.push((gamma = makeWeight(`${layer.name}/gamma`, paramShape, 'ones', seed)));
       if (center) layer.weights.push((beta = makeWeight(`${layer.name}/beta`, paramShape, 'zeros', seed + 1)));
       built = true;
@@ -60,7 +68,7 @@ export function layerNormalization(options: LayerNormalizationOptions = {}): Lay
       return s;
     },
     call(x: Tensor) {
-      const axes = axesFor(x.shape.slice(1));
+      const axes = namedAxesFor(x.shape.slice(1));
       const mu = mean(x, axes, true);
       const centered = sub(x, mu);
       const normalized = mul(centered, rsqrt(add(mean(square(centered), axes, true), epsilon)));

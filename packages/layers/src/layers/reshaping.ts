@@ -5,7 +5,7 @@
 import { broadcastTo, matmul, pad, reshape, slice, tensor, transpose, type Shape, type Tensor } from '@webgrad/core';
 import type { BaseLayerOptions, Layer } from '../layer.js';
 import { defineLayer } from '../symbolic.js';
-import { stateless } from './basic.js';
+import { checkedStateless } from './basic.js';
 
 type Pair = number | [number, number];
 
@@ -77,10 +77,9 @@ export function upSampling2d(options: UpSampling2DOptions = {}): Layer {
     return reshape(cols, [n, h * fh, w * fw, c]);
   };
   return defineLayer(
-    stateless('UpSampling2D', 'up_sampling2d', options, {
+    checkedStateless('UpSampling2D', 'up_sampling2d', options, {
       computeOutputShape: outputShape,
       call(x: Tensor) {
-        outputShape(x.shape.slice(1));
         if (fh === 1 && fw === 1) return x;
         return interpolation === 'nearest' ? nearest(x) : bilinear(x);
       },
@@ -100,11 +99,11 @@ export function repeatVector(options: BaseLayerOptions & { n: number }): Layer {
     return [n, s[0]];
   };
   return defineLayer(
-    stateless('RepeatVector', 'repeat_vector', options, {
+    checkedStateless('RepeatVector', 'repeat_vector', options, {
       computeOutputShape: outputShape,
       call(x: Tensor) {
-        const [, features] = outputShape(x.shape.slice(1));
-        return broadcastTo(reshape(x, [x.shape[0], 1, features]), [x.shape[0], n, features]);
+        const [batch, features] = x.shape;
+        return broadcastTo(reshape(x, [batch, 1, features]), [batch, n, features]);
       },
       getConfig: () => ({ n }),
     }),
@@ -127,10 +126,9 @@ export function permute(options: BaseLayerOptions & { dims: number[] }): Layer {
     return dims.map((d) => s[d - 1]);
   };
   return defineLayer(
-    stateless('Permute', 'permute', options, {
+    checkedStateless('Permute', 'permute', options, {
       computeOutputShape: outputShape,
       call(x: Tensor) {
-        outputShape(x.shape.slice(1));
         return transpose(x, [0, ...dims]);
       },
       getConfig: () => ({ dims: [...dims] }),
@@ -173,10 +171,9 @@ export function zeroPadding2d(options: BaseLayerOptions & { padding?: Margins } 
     return [s[0] + top + bottom, s[1] + left + right, s[2]];
   };
   return defineLayer(
-    stateless('ZeroPadding2D', 'zero_padding2d', options, {
+    checkedStateless('ZeroPadding2D', 'zero_padding2d', options, {
       computeOutputShape: outputShape,
       call(x: Tensor) {
-        outputShape(x.shape.slice(1));
         return pad(x, [
           [0, 0],
           [top, bottom],
@@ -208,10 +205,10 @@ export function cropping2d(options: BaseLayerOptions & { cropping?: Margins } = 
     return [h, w, s[2]];
   };
   return defineLayer(
-    stateless('Cropping2D', 'cropping2d', options, {
+    checkedStateless('Cropping2D', 'cropping2d', options, {
       computeOutputShape: outputShape,
       call(x: Tensor) {
-        const [h, w] = outputShape(x.shape.slice(1));
+        const [h, w] = [x.shape[1] - top - bottom, x.shape[2] - left - right];
         return slice(x, [0, top, left, 0], [-1, h, w, -1]);
       },
       getConfig: () => ({

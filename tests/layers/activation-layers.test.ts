@@ -169,6 +169,28 @@ describe('activation layers and layerNormalization: gradients, models, errors', 
     });
   });
 
+  it('a softmax layer after a linear dense evaluates a cross-entropy as a softmax dense does (the fused path)', async () => {
+    const x0 = input({ shape: [4] });
+    const split = model({ inputs: x0, outputs: softmax().apply(dense({ units: 3 }).apply(x0)) });
+    const x1 = input({ shape: [4] });
+    const fused = model({ inputs: x1, outputs: dense({ units: 3, activation: 'softmax' }).apply(x1) });
+    fused.setWeights(split.weights);
+    const x = tensor(
+      values(6 * 4, 70).map((v) => 3 * v),
+      [6, 4],
+    );
+    const labels = tensor([0, 2, 1, 1, 0, 2], [6], 'int32');
+    const losses = [];
+    for (const net of [split, fused]) {
+      net.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+      losses.push((await net.evaluate(x, labels)).loss);
+    }
+    // by hand from the predictions: mean of −log p[label]
+    const p = await split.predict(x).data();
+    const expected = [0, 2, 1, 1, 0, 2].reduce((s, label, n) => s - Math.log(p[n * 3 + label]), 0) / 6;
+    expectClose(losses, [expected, expected], { rtol: 1e-5 }, 'cross-entropy');
+  });
+
   it('refuse bad options and inputs, by name', () => {
     const flat = input({ shape: [5], name: 'flat' });
     expect(errorOf(() => softmax({ axis: 2, name: 'sm' }).apply(flat))).to.equal(

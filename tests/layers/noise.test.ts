@@ -91,6 +91,25 @@ describe('noise layers: models, errors', () => {
     });
   });
 
+  it("fit draws the noise (its logged loss differs from evaluate's at the same weights); evaluate does not", async () => {
+    const x = tensor(Float32Array.from(randomValues(16 * 4, 'any', 11)), [16, 4]);
+    const y = tensor(Float32Array.from(randomValues(16, 'any', 12)), [16, 1]);
+    const gaps: number[] = [];
+    for (const noise of [gaussianNoise({ stddev: 0.5 }), gaussianDropout({ rate: 0.3 }), undefined]) {
+      const x0 = input({ shape: [4] });
+      const net = model({ inputs: x0, outputs: dense({ units: 1 }).apply(noise ? noise.apply(x0) : x0), seed: 2 });
+      // a zero learning rate: fit's logged loss is taken at the weights evaluate sees
+      net.compile({ optimizer: sgd({ learningRate: 0 }), loss: 'meanSquaredError' });
+      const fitted = await net.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+      const evaluated = await net.evaluate(x, y);
+      gaps.push(Math.abs(fitted.history.loss[0] - evaluated.loss));
+      expect(await net.evaluate(x, y)).to.deep.equal(evaluated);
+    }
+    expect(gaps[0], 'gaussianNoise').to.be.above(1e-3);
+    expect(gaps[1], 'gaussianDropout').to.be.above(1e-3);
+    expect(gaps[2], 'no noise layer').to.be.below(1e-6);
+  });
+
   it('a functional model with gaussianDropout fits a step and round-trips through save/load', async () => {
     await fitsAndRoundTrips(() => {
       const x0 = input({ shape: [5] });

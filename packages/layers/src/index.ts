@@ -37,6 +37,42 @@ export {
   type Conv2DOptions,
   type Conv2DTransposeOptions,
 } from './layers/conv.js';
+export {
+  cropping2d,
+  permute,
+  repeatVector,
+  upSampling2d,
+  zeroPadding2d,
+  type UpSampling2DOptions,
+} from './layers/reshaping.js';
+export {
+  activityRegularization,
+  gaussianDropout,
+  gaussianNoise,
+  type ActivityRegularizationOptions,
+  type GaussianDropoutOptions,
+  type GaussianNoiseOptions,
+} from './layers/noise.js';
+export {
+  addLayer as add,
+  averageLayer as average,
+  concatenate,
+  dot,
+  maximumLayer as maximum,
+  minimumLayer as minimum,
+  multiplyLayer as multiply,
+  subtractLayer as subtract,
+  type ConcatenateOptions,
+  type DotOptions,
+} from './layers/merge.js';
+export {
+  eluLayer as elu,
+  leakyReLU,
+  reluLayer as relu,
+  softmaxLayer as softmax,
+  type ReLUOptions,
+} from './layers/activation-layers.js';
+export { layerNormalization, type LayerNormalizationOptions } from './layers/normalization.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy,

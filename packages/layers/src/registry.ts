@@ -1,7 +1,7 @@
 // The layer registry: each saved class name and the factory that rebuilds its layer from the config
 // getConfig wrote, with zero initializers (loading sets the weights right after). One typed table, so
 // adding a layer class is one entry here and the loader finds it without any import side effect.
-import type { Layer } from './layer.js';
+import type { Layer, ListLayer } from './layer.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
 import {
@@ -14,6 +14,20 @@ import {
   randomTranslation,
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
+import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
+import {
+  addLayer,
+  averageLayer,
+  concatenate,
+  dot,
+  maximumLayer,
+  minimumLayer,
+  multiplyLayer,
+  subtractLayer,
+} from './layers/merge.js';
+import { activityRegularization, gaussianDropout, gaussianNoise } from './layers/noise.js';
+import { layerNormalization } from './layers/normalization.js';
+import { cropping2d, permute, repeatVector, upSampling2d, zeroPadding2d } from './layers/reshaping.js';
 import { regularizerFactories, type Regularizer } from './regularizers.js';
 
 export type LayerClassName =
@@ -31,11 +45,32 @@ export type LayerClassName =
   | 'MaxPooling2D'
   | 'AveragePooling2D'
   | 'GlobalAveragePooling2D'
-  | 'RandomTranslation';
+  | 'RandomTranslation'
+  | 'UpSampling2D'
+  | 'RepeatVector'
+  | 'Permute'
+  | 'ZeroPadding2D'
+  | 'Cropping2D'
+  | 'GaussianNoise'
+  | 'GaussianDropout'
+  | 'ActivityRegularization'
+  | 'ReLU'
+  | 'LeakyReLU'
+  | 'ELU'
+  | 'Softmax'
+  | 'LayerNormalization'
+  | 'Add'
+  | 'Subtract'
+  | 'Multiply'
+  | 'Average'
+  | 'Maximum'
+  | 'Minimum'
+  | 'Concatenate'
+  | 'Dot';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 
-type OptionsOf<F extends (options: never) => Layer> = NonNullable<Parameters<F>[0]>;
+type OptionsOf<F extends (options: never) => Layer | ListLayer> = NonNullable<Parameters<F>[0]>;
 
 /** Options less those getConfig writes as descriptions (initializers: each factory uses zeros) or does not write. */
 type Saved<O> = Omit<O, 'kernelRegularizer' | 'biasRegularizer' | 'kernelInitializer' | 'biasInitializer'>;
@@ -60,6 +95,27 @@ interface SavedConfigs {
   AveragePooling2D: OptionsOf<typeof averagePooling2d>;
   GlobalAveragePooling2D: OptionsOf<typeof globalAveragePooling2d>;
   RandomTranslation: OptionsOf<typeof randomTranslation>;
+  UpSampling2D: OptionsOf<typeof upSampling2d>;
+  RepeatVector: OptionsOf<typeof repeatVector>;
+  Permute: OptionsOf<typeof permute>;
+  ZeroPadding2D: OptionsOf<typeof zeroPadding2d>;
+  Cropping2D: OptionsOf<typeof cropping2d>;
+  GaussianNoise: OptionsOf<typeof gaussianNoise>;
+  GaussianDropout: OptionsOf<typeof gaussianDropout>;
+  ActivityRegularization: OptionsOf<typeof activityRegularization>;
+  ReLU: OptionsOf<typeof reluLayer>;
+  LeakyReLU: OptionsOf<typeof leakyReLU>;
+  ELU: OptionsOf<typeof eluLayer>;
+  Softmax: OptionsOf<typeof softmaxLayer>;
+  LayerNormalization: OptionsOf<typeof layerNormalization>;
+  Add: OptionsOf<typeof addLayer>;
+  Subtract: OptionsOf<typeof subtractLayer>;
+  Multiply: OptionsOf<typeof multiplyLayer>;
+  Average: OptionsOf<typeof averageLayer>;
+  Maximum: OptionsOf<typeof maximumLayer>;
+  Minimum: OptionsOf<typeof minimumLayer>;
+  Concatenate: OptionsOf<typeof concatenate>;
+  Dot: OptionsOf<typeof dot>;
 }
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
@@ -74,7 +130,7 @@ function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | und
   return factory(saved.config);
 }
 
-const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer } = {
+const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer | ListLayer } = {
   Dense: (c) =>
     dense({
       ...c,
@@ -122,12 +178,38 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   AveragePooling2D: (c) => averagePooling2d(c),
   GlobalAveragePooling2D: (c) => globalAveragePooling2d(c),
   RandomTranslation: (c) => randomTranslation({ ...c, heightFactor: c.heightFactor }),
+  UpSampling2D: (c) => upSampling2d(c),
+  RepeatVector: (c) => repeatVector({ ...c, n: c.n }),
+  Permute: (c) => permute({ ...c, dims: c.dims }),
+  ZeroPadding2D: (c) => zeroPadding2d(c),
+  Cropping2D: (c) => cropping2d(c),
+  GaussianNoise: (c) => gaussianNoise({ ...c, stddev: c.stddev }),
+  GaussianDropout: (c) => gaussianDropout({ ...c, rate: c.rate }),
+  ActivityRegularization: (c) => activityRegularization(c),
+  ReLU: (c) => reluLayer(c),
+  LeakyReLU: (c) => leakyReLU(c),
+  ELU: (c) => eluLayer(c),
+  Softmax: (c) => softmaxLayer(c),
+  LayerNormalization: (c) => layerNormalization(c),
+  Add: (c) => addLayer(c),
+  Subtract: (c) => subtractLayer(c),
+  Multiply: (c) => multiplyLayer(c),
+  Average: (c) => averageLayer(c),
+  Maximum: (c) => maximumLayer(c),
+  Minimum: (c) => minimumLayer(c),
+  Concatenate: (c) => concatenate(c),
+  Dot: (c) => dot({ ...c, axes: c.axes }),
 };
 
 const isLayerClassName = (name: string): name is LayerClassName => Object.hasOwn(layerFactories, name);
 
 /** The layer a saved class name and config describe; `where` and `op` name the source and the caller in errors. */
-export function layerFromConfig(className: string, config: Record<string, unknown>, where: string, op: string): Layer {
+export function layerFromConfig(
+  className: string,
+  config: Record<string, unknown>,
+  where: string,
+  op: string,
+): Layer | ListLayer {
   if (!isLayerClassName(className)) {
     throw new Error(
       `${op}: unknown layer class '${className}' in ${where}; known: ${Object.keys(layerFactories).join(', ')}`,

@@ -3,9 +3,10 @@
 import { bernoulli, mul, reshape, type Shape, type Tensor } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
 import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
-import { defineLayer, type LayerSpec } from '../symbolic.js';
+import { defineLayer, describeLayer, type LayerSpec } from '../symbolic.js';
 
-const stateless = (
+/** A weightless layer's object from its class name, default-name prefix and the three parts it has of its own. */
+export const stateless = (
   className: string,
   prefix: string,
   options: BaseLayerOptions,
@@ -19,6 +20,31 @@ const stateless = (
   build: () => {},
   ...parts,
 });
+
+/**
+ * stateless, for a layer whose shape rule can refuse an input: a call on real tensors runs the rule
+ * first, so an eager apply refuses what a symbolic one does, naming the layer as that one would.
+ */
+export function checkedStateless(
+  className: string,
+  prefix: string,
+  options: BaseLayerOptions,
+  parts: Pick<LayerSpec, 'computeOutputShape' | 'call' | 'getConfig'>,
+): LayerSpec {
+  const spec: LayerSpec = stateless(className, prefix, options, {
+    ...parts,
+    call(x, context) {
+      try {
+        parts.computeOutputShape(x.shape.slice(1));
+      } catch (error) {
+        // defineLayer finishes this very object, so by the time it is called it is the layer
+        throw new Error(`${describeLayer(spec as Layer)}: ${(error as Error).message}`, { cause: error });
+      }
+      return parts.call(x, context);
+    },
+  });
+  return spec;
+}
 
 export function activation(options: BaseLayerOptions & { activation: ActivationName | Activation }): Layer {
   const fn = getActivation(options.activation);

@@ -77,3 +77,16 @@ export { folderStore, httpStore } from './storage.js';
 export { browserFiles, listModels, removeModel } from './storage-browser.js';
 export { modelArtifacts, saveModel, type SaveOptions } from './save.js';
 export { loadCheckpoint, loadModel, loadWeights } from './load.js';
+export { chartGroup, chartsSvg, type ChartOptions, type Series } from './charts.js';
+export {
+  flowSvg,
+  gradientFlow,
+  gradientNormsByLayerSvg,
+  measureFlow,
+  type FlowLayer,
+  type FlowModel,
+  type FlowRecord,
+  type GradientFlow,
+  type GradientFlowOptions,
+  type LayerFlow,
+} from './gradient-flow.js';

@@ -39,10 +39,13 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
 /** A tick's text: d3's own format for the scale, so 0.2 reads 0.2, not 0.19999. */
 const tickText = (format: (v: number) => string, v: number) => escape(format(v).replace('−', '-'));
 
-/** One chart as an SVG group at (x0, y0); `chart` wraps it in a document. */
+/** Room for the legend right of the plot: a line sample and the longest name at ~6.5 px a character. */
+const legendWidth = (series: readonly Series[]) => 48 + 6.5 * Math.max(4, ...series.map((s) => s.name.length));
+
+/** One chart as an SVG group at (x0, y0); `chartsSvg` wraps charts in a document. */
 export function chartGroup(options: ChartOptions, x0 = 0, y0 = 0): string {
   const { title, series, xLabel = '', yLabel = '', logY = false, width = 460, height = 300 } = options;
-  const pad = { left: 64, right: 130, top: 30, bottom: 42 };
+  const pad = { left: 64, right: legendWidth(series), top: 30, bottom: 42 };
   const usable = (y: number) => Number.isFinite(y) && (!logY || y > 0);
   const xs = series.flatMap((s) => s.points.map((p) => p[0])).filter(Number.isFinite);
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(usable);
@@ -68,7 +71,7 @@ export function chartGroup(options: ChartOptions, x0 = 0, y0 = 0): string {
   const [bottom, top] = y.range();
   const parts: string[] = [];
   parts.push(
-    `<text x="${(left + right) / 2}" y="${y0 + 18}" text-anchor="middle" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${x0 + width / 2}" y="${y0 + 18}" text-anchor="middle" font-size="13" font-weight="bold">${escape(title)}</text>`,
   );
   for (const t of yTicks) {
     const py = y(t).toFixed(1);
@@ -119,7 +122,7 @@ export function chartGroup(options: ChartOptions, x0 = 0, y0 = 0): string {
 
 /** Charts side by side (`columns` a row) in one SVG document. */
 export function chartsSvg(charts: readonly ChartOptions[], columns = 2): string {
-  const width = 460;
+  const width = Math.max(460, 340 + Math.max(...charts.map((c) => legendWidth(c.series))));
   const height = 300;
   const rows = Math.ceil(charts.length / columns);
   const cols = Math.min(columns, charts.length);

@@ -43,6 +43,8 @@ export interface FlowLayer {
 export interface FlowModel {
   readonly layers: readonly FlowLayer[];
   readonly compiled?: { readonly loss: Loss };
+  /** Builds the weights for inputs of this shape (no batch axis), if not yet built. */
+  build?(inputShape: number[]): void;
 }
 
 /** One layer's figures at one record. */
@@ -109,6 +111,7 @@ export function flowOnDevice(
   lossFn: Loss,
   before?: readonly Tensor[],
 ): { values: Tensor; fields: (readonly [number, Field | 'loss'])[] } {
+  withBackend(x.backend, () => model.build?.(x.shape.slice(1)));
   const trainable = model.layers.flatMap((l) => l.weights.filter((w) => w.trainable));
   const fields: (readonly [number, Field | 'loss'])[] = [];
   const values = withBackend(x.backend, () =>

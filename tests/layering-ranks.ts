@@ -62,7 +62,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['registry.ts'],
     ['save.ts'],
     ['callbacks.ts'],
-    ['progress.ts', 'gradient-flow.ts'],
+    ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],
     ['training.ts'],
     ['model.ts'],
     ['load.ts'],

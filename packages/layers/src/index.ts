@@ -90,3 +90,11 @@ export {
   type GradientFlowOptions,
   type LayerFlow,
 } from './gradient-flow.js';
+export {
+  modelDot,
+  plotModel,
+  sequentialDiagram,
+  type ChainModel,
+  type DiagramLayer,
+  type ModelDiagram,
+} from './plot-model.js';

@@ -63,6 +63,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['save.ts'],
     ['callbacks.ts'],
     ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],
+    ['trace-model.ts'],
     ['training.ts'],
     ['model.ts'],
     ['load.ts'],

@@ -19,6 +19,7 @@ import {
   sequential,
   sgd,
   adam,
+  traceModel,
   zeros,
 } from '@webgrad/layers';
 
@@ -133,6 +134,14 @@ export async function backprop() {
   const check = await checkGradients(net, [x, W1, W2]);
   rows.push(['two-layer MLP', `‖∂W1‖ ${fmt(Math.hypot(...trace.tensor('W1').grad))}`, check.maxError.toExponential(1)]);
   [x, W1, W2].forEach((t) => t.dispose());
+  // a layers model on a batch of 8, one box per layer: weights inside, gradient norms on the edges
+  const model = mlp({ inputs: 16, width: 32, depth: 2, classes: 4, activation: 'relu', init: 'heNormal' });
+  model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'categoricalCrossentropy' });
+  const batch = syntheticData({ n: 8, dims: 16, classes: 4, seed: 7 });
+  const modelTrace = await traceModel(model, batch.x, batch.y);
+  figures['model.svg'] = await modelTrace.toSvg({ collapse: true, title: 'a Sequential MLP, one box per layer' });
+  [batch.x, batch.y].forEach((t) => t.dispose());
+  model.dispose();
   const worst = Math.max(...rows.map((r) => Number(r[2])));
   return {
     figures,

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import {
   add,
+  formatNumber,
   matmul,
   mul,
   nameScope,
@@ -156,9 +157,19 @@ for (const backend of ['cpu', 'webgpu']) {
       const full = svgText(await trace.toSvg());
       expect(full).to.include('dense_1');
       expect(full.filter((t) => t === 'matmul').length).to.equal(2);
-      const collapsed = svgText(await trace.toSvg({ collapse: true }));
-      expect(collapsed).to.include('params: 16 (W1 [3,4], b1 [4])');
-      expect(collapsed).to.include('params: 10 (W2 [4,2], b2 [2])');
+      const collapsed = svgText(await trace.toSvg({ collapse: true })).filter((t) => t.trim());
+      const row = (i: number) => collapsed[i].trim();
+      const at = collapsed.findIndex((t) => t.trim() === 'params: 16');
+      expect([row(at + 1), row(at + 2), row(at + 3), row(at + 4)]).to.deep.equal([
+        'W1 [3,4]',
+        'b1 [4]',
+        `‖∂ W1‖ ${formatNumber(Math.hypot(...dW1))}`,
+        `‖∂ b1‖ ${formatNumber(Math.hypot(...dPre1))}`,
+      ]);
+      expect(collapsed.map((t) => t.trim()))
+        .to.include('params: 10')
+        .and.to.include('W2 [4,2]')
+        .and.to.include('b2 [2]');
       expect(collapsed.filter((t) => t === 'matmul').length).to.equal(0);
       [sample, W1, b1, W2, b2, target].forEach((t) => t.dispose());
     });

@@ -12,7 +12,13 @@ describe('the labs, tiny, on the CPU reference', () => {
 
   it('backprop: the lecture graphs drawn with their numbers, and each passes the gradient check', async () => {
     const lab = await backprop();
-    expect(Object.keys(lab.figures)).to.deep.equal(['xyz.svg', 'sigmoid-neuron.svg', 'branch.svg', 'mlp.svg']);
+    expect(Object.keys(lab.figures)).to.deep.equal([
+      'xyz.svg',
+      'sigmoid-neuron.svg',
+      'branch.svg',
+      'mlp.svg',
+      'model.svg',
+    ]);
     Object.values(lab.figures).forEach(isSvg);
     expect(lab.numbers.worstCheckError as number).to.be.lessThan(1e-6);
     expect(lab.table).to.contain('x: -4, y: -4, z: 3');

@@ -3,7 +3,7 @@
 // callback inside fit: records after the right steps, the last one equal to a fresh measurement of
 // the trained weights, and one readback per epoch for all of an epoch's records.
 import { expect } from 'chai';
-import { currentBackend, setBackend, tensor } from '@webgrad/core';
+import { currentBackend, setBackend, svgText, tensor } from '@webgrad/core';
 import {
   dense,
   flowSvg,
@@ -11,6 +11,7 @@ import {
   measureFlow,
   sequential,
   sgd,
+  traceModel,
   type Callback,
   type LayerFlow,
 } from '@webgrad/layers';
@@ -175,6 +176,35 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     });
   });
 }
+
+describe('traceModel', () => {
+  it("a model's graph with one scope per layer: its weights' gradients match backprop by hand, and it collapses per layer", async () => {
+    const model = handSetModel();
+    const hand = byHand();
+    const trace = await traceModel(model, tensor(X), tensor(Y));
+    const [first, second] = model.layers.map((l) => l.name);
+    expect([...new Set(trace.json.ops.map((o) => o.scope))]).to.deep.equal([first, second, 'loss']);
+    const gradNorm = (layer: string) =>
+      Math.hypot(...[`${layer}/kernel`, `${layer}/bias`].flatMap((name) => trace.tensor(name)!.grad!));
+    expectClose(
+      [gradNorm(first), gradNorm(second)],
+      hand.layers.map((l) => l.gradNorm),
+      { rtol: 1e-5 },
+      'grad norms',
+    );
+    expectClose(
+      trace.json.tensors.find((t) => t.id === trace.json.output)!.value!,
+      [hand.loss],
+      { rtol: 1e-5 },
+      'loss',
+    );
+    const texts = svgText(await trace.toSvg({ collapse: true })).map((t) => t.trim());
+    for (const shown of ['params: 9', `${first}/kernel [2,3]`, 'params: 8', `${second}/bias [2]`]) {
+      expect(texts).to.include(shown);
+    }
+    model.dispose();
+  });
+});
 
 describe('gradient flow: the figures on WebGPU equal the CPU reference', () => {
   it('after a few steps of training on each backend from the same weights', async () => {

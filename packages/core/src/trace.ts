@@ -5,9 +5,11 @@
 // groups ops, per layer, so that a large graph collapses to one box per scope.
 import { backward } from './autodiff.js';
 import { fmt, type DType, type Shape } from './dtype.js';
-import { Tape, tapes, tidy, type TapeNode } from './engine.js';
+import { Tape, tapes, tidy, withBackend, type TapeNode } from './engine.js';
 import { dotToSvg, htmlEscape } from './graphviz.js';
 import { onesLike } from './ops/creation.js';
+import { sqrt, square } from './ops/elementwise.js';
+import { sum } from './ops/reduce.js';
 import { Variable } from './optim.js';
 import { Tensor } from './tensor.js';
 
@@ -58,6 +60,8 @@ export interface TracedTensor {
   value?: number[];
   /** d(sum of the result)/d(this tensor): the sum of what every consumer sent back. */
   grad?: number[];
+  /** The gradient's L2 norm, at any size. */
+  gradNorm?: number;
   /** The index of the op that made it; absent for a leaf. */
   readonly producer?: number;
   /** What a leaf is: one of fn's arguments, a Variable (a weight), or another tensor fn closed over. */
@@ -80,6 +84,8 @@ export interface TracedEdge {
   readonly inputIndex: number;
   /** What this consumer sent back to the tensor (one term of the tensor's gradient). */
   grad?: number[];
+  /** That term's L2 norm, at any size. */
+  gradNorm?: number;
 }
 
 export interface TraceJson {
@@ -195,6 +201,14 @@ async function readTrace(
   maxValues: number,
 ): Promise<TraceJson> {
   const small = async (t: Tensor) => (t.size <= maxValues ? Array.from(await t.data()) : undefined);
+  const l2 = async (t: Tensor) => {
+    const n = withBackend(t.backend, () => tidy(() => sqrt(sum(square(t)))));
+    try {
+      return (await n.data())[0];
+    } finally {
+      n.dispose();
+    }
+  };
   const tensors = new Map<number, TracedTensor>();
   const producers = new Map<number, number>();
   tape.nodes.forEach((node, i) => producers.set(node.outputId, i));
@@ -233,12 +247,16 @@ async function readTrace(
   for (const share of run.shares) {
     const edge = edges.find((e) => e.to === share.node && e.inputIndex === share.input)!;
     edge.grad = await small(share.g);
+    edge.gradNorm = await l2(share.g);
   }
   for (const [k, id] of run.totalIds.entries()) {
     const entry = tensors.get(id);
-    if (entry) entry.grad = await small(run.totalGrads[k]);
+    if (!entry) continue;
+    entry.grad = await small(run.totalGrads[k]);
+    entry.gradNorm = await l2(run.totalGrads[k]);
   }
   outputEdge.grad = tensors.get(run.y.id)?.grad;
+  outputEdge.gradNorm = tensors.get(run.y.id)?.gradNorm;
   return { tensors: [...tensors.values()], ops, edges, output: run.y.id };
 }
 
@@ -265,6 +283,8 @@ export class TraceGraph {
 }
 
 const VALUE_COLOR = '#1a7f37';
+// Graphviz sizes text by Helvetica's metrics; the fonts a browser falls back to run wider, so long lines get room
+const ROOM = '&#160;&#160;';
 /** A DOT node id: scope names may hold any character. */
 const quote = (id: string) => JSON.stringify(id);
 const GRAD_COLOR = '#cf222e';
@@ -284,8 +304,6 @@ function traceToDot(trace: TraceJson, options: DotOptions): string {
     const head = values.slice(0, shown).map(num).join(', ');
     return `[${head}${values.length > shown ? ', …' : ''}]`;
   };
-  const norm = (values: readonly number[] | undefined) =>
-    values ? num(Math.sqrt(values.reduce((s, v) => s + v * v, 0))) : undefined;
   const consumers = (id: number) => trace.edges.filter((e) => e.tensor === id);
   /** The gradient of a tensor as the lectures write a branch: the terms, then their sum. */
   const gradText = (t: TracedTensor) => {
@@ -303,12 +321,12 @@ function traceToDot(trace: TraceJson, options: DotOptions): string {
   const group = (op: TracedOp) => (collapse && op.scope ? `scope_${op.scope.split('/')[0]}` : `op${op.index}`);
   const groupOps = new Map<string, TracedOp[]>();
   trace.ops.forEach((op) => groupOps.set(group(op), [...(groupOps.get(group(op)) ?? []), op]));
-  const leafHome = new Map<number, string>(); // weights used only inside one collapsed scope live in it
+  const leafHome = new Map<number, string>(); // weights and constants used only inside one collapsed scope live in it
   const leaves = trace.tensors.filter((t) => t.producer === undefined);
   for (const leaf of leaves) {
     const homes = new Set(consumers(leaf.id).map((e) => (e.to === 'output' ? 'output' : group(trace.ops[e.to]))));
     const [only] = homes;
-    if (collapse && leaf.leaf === 'variable' && homes.size === 1 && only.startsWith('scope_')) {
+    if (collapse && leaf.leaf !== 'argument' && homes.size === 1 && only.startsWith('scope_')) {
       leafHome.set(leaf.id, only);
     }
   }
@@ -317,11 +335,12 @@ function traceToDot(trace: TraceJson, options: DotOptions): string {
 
   const lines: string[] = [
     'digraph trace {',
+    '  graph [fontname="Helvetica", fontsize=13];',
     `  rankdir=${direction};`,
     '  node [fontname="Helvetica", fontsize=11];',
     '  edge [fontname="Helvetica", fontsize=10];',
   ];
-  if (options.title) lines.push(`  label=<${htmlEscape(options.title)}>; labelloc=t;`);
+  if (options.title) lines.push(`  label=<${htmlEscape(options.title)}${ROOM}>; labelloc=t;`);
   for (const leaf of leaves) {
     if (leafHome.has(leaf.id)) continue;
     const name = leaf.name ?? `const #${leaf.id}`;
@@ -332,15 +351,22 @@ function traceToDot(trace: TraceJson, options: DotOptions): string {
   for (const [id, ops] of groupOps) {
     let label: string;
     if (id.startsWith('scope_')) {
-      const params = leaves.filter((l) => leafHome.get(l.id) === id);
+      const params = leaves.filter((l) => leafHome.get(l.id) === id && l.leaf === 'variable');
       const describe = (p: TracedTensor) => `${p.name ?? `#${p.id}`} ${fmt(p.shape)}`;
       const count = params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
       const opNames = [...new Set(ops.map((o) => o.op))].join(', ');
       const out = byId.get(ops[ops.length - 1].output)!;
       label =
-        `<b>${htmlEscape(id.slice('scope_'.length))}</b><br/>${htmlEscape(`${ops.length} ops: ${opNames}`)}` +
-        `<br/>${htmlEscape(`params: ${count}${params.length ? ` (${params.map(describe).join(', ')})` : ''}`)}` +
+        `<b>${htmlEscape(id.slice('scope_'.length))}</b><br/>${htmlEscape(`${ops.length} op${ops.length === 1 ? '' : 's'}: ${opNames}`)}` +
+        `<br/>${htmlEscape(`params: ${count}`)}` +
+        params.map((p) => `<br/>${htmlEscape(describe(p))}`).join('') +
+        // one colour a line: Graphviz places spans by Helvetica's widths, which a fallback font overruns
+        params
+          .filter((p) => p.gradNorm !== undefined)
+          .map((p) => `<br/>${font(GRAD_COLOR, `‖∂ ${p.name ?? `#${p.id}`}‖ ${num(p.gradNorm!)}`)}`)
+          .join('') +
         `<br/>${htmlEscape(`out ${fmt(out.shape)}`)}`;
+      label = label.replace(/<br\/>/g, `${ROOM}<br/>`);
       lines.push(`  ${quote(id)} [shape=box3d, label=<${label}>];`);
       continue;
     }
@@ -369,7 +395,8 @@ function traceToDot(trace: TraceJson, options: DotOptions): string {
     if (drawn.has(key)) continue;
     drawn.add(key);
     const label = collapse
-      ? font(VALUE_COLOR, fmt(t.shape)) + (edge.grad ? `<br/>${font(GRAD_COLOR, `‖∂‖ ${norm(edge.grad)}`)}` : '')
+      ? font(VALUE_COLOR, fmt(t.shape)) +
+        (edge.gradNorm !== undefined ? `<br/>${font(GRAD_COLOR, `‖∂‖ ${num(edge.gradNorm)}`)}` : '')
       : valueLine(t) + gradLine(edge.grad ? list(edge.grad, t.shape) : undefined);
     lines.push(`  ${quote(from)} -> ${quote(to)} [label=<${label}>];`);
   }

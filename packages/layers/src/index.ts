@@ -98,3 +98,4 @@ export {
   type DiagramLayer,
   type ModelDiagram,
 } from './plot-model.js';
+export { traceModel } from './trace-model.js';

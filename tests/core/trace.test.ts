@@ -176,6 +176,31 @@ for (const backend of ['cpu', 'webgpu']) {
   });
 }
 
+describe('traceGraph: scopes', () => {
+  it('nested scopes join with /, and a graph of more than 40 ops collapses to one box per top-level scope by itself', async () => {
+    const start = tensor([1, 2]);
+    const chain = (x: Tensor) => {
+      let h = x;
+      for (let block = 0; block < 14; block++) {
+        h = nameScope(`block_${block}`, () => {
+          const inner = nameScope('inner', () => mul(h, 0.5));
+          return add(relu(inner), 1);
+        });
+      }
+      return sum(h);
+    };
+    const trace = await traceGraph(chain, start);
+    expect(trace.json.ops.length).to.be.greaterThan(40);
+    expect(trace.json.ops.slice(0, 3).map((o) => o.scope)).to.deep.equal(['block_0/inner', 'block_0', 'block_0']);
+    const texts = svgText(await trace.toSvg()).map((t) => t.trim());
+    expect(texts.filter((t) => /^block_\d+$/.test(t)).length, 'one box per block').to.equal(14);
+    expect(texts).to.not.include('relu');
+    const open = svgText(await trace.toSvg({ collapse: false })).map((t) => t.trim());
+    expect(open.filter((t) => t === 'relu').length, 'every op when asked').to.equal(14);
+    start.dispose();
+  });
+});
+
 describe('traceGraph: bad input', () => {
   it('names what it expected', async () => {
     let message = '';

@@ -271,6 +271,20 @@ export async function init({ size = 'full' } = {}) {
         logY: true,
       },
     ]),
+    // the lecture's picture: each layer's activation distribution, one panel per initialisation
+    'activation-histograms.svg': chartsSvg(
+      results.map((r) => ({
+        title: `tanh activations, ${r.name}`,
+        series: r.layers.map((l, i) => {
+          const { edges, counts } = l.activationHistogram;
+          const total = counts.reduce((a, b) => a + b, 0);
+          return { name: `layer ${i + 1}`, points: counts.map((c, k) => [(edges[k] + edges[k + 1]) / 2, c / total]) };
+        }),
+        xLabel: 'activation',
+        yLabel: 'fraction',
+      })),
+      3,
+    ),
   };
   const last = (r, f) => r.layers[depth - 1][f];
   const byName = Object.fromEntries(results.map((r) => [r.name, r]));

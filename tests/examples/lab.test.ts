@@ -45,6 +45,7 @@ describe('the labs, tiny, on the CPU reference', () => {
     expect(at('glorot normal').std).to.be.within(0.1, 1);
     expect(at('glorot normal').saturated).to.be.lessThan(0.05);
     isSvg(lab.figures['activations-by-layer.svg']);
+    isSvg(lab.figures['activation-histograms.svg']);
   });
 
   it('learning-rate: lr 10 ends no better than chance, a moderate rate far below where it started', async () => {

@@ -8,6 +8,7 @@ import {
   dense,
   flowSvg,
   gradientFlow,
+  HISTOGRAM_BINS,
   measureFlow,
   sequential,
   sgd,
@@ -66,6 +67,9 @@ function byHand() {
   const deadUnits = K1[0].filter((_, j) => h.every((r) => r[j] <= 0)).length;
   const saturatedOutputs = o.flat().filter((v) => v * (1 - v) < 0.25 / 20).length;
   return {
+    h,
+    o,
+    dK1,
     loss: o.flat().reduce((s, v, i) => s + (v - Y.flat()[i]) ** 2, 0) / (n * 2),
     layers: [
       { gradNorm: l2(dK1, [dB1]), weightNorm: l2(K1, [B1]), mean: s1.m, std: s1.sd, dead: deadUnits / 3 },
@@ -113,6 +117,34 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       );
       expect(layers[0].saturatedFraction).to.equal(undefined);
       expect(layers[1].deadFraction).to.equal(undefined);
+      model.dispose();
+    });
+
+    it('histograms of activations, weights and gradients: the counts a float64 binning of the same values gives', async () => {
+      const model = handSetModel();
+      const hand = byHand();
+      const { layers } = await measureFlow(model, [tensor(X), tensor(Y)]);
+      const bins = (values: number[]) => {
+        const lo = Math.min(...values);
+        const hi = Math.max(...values);
+        const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, k) => lo + ((hi - lo) * k) / HISTOGRAM_BINS);
+        const counts = Array<number>(HISTOGRAM_BINS).fill(0);
+        for (const v of values) {
+          const below = edges.filter((e) => v >= e).length - 1; // edges rise: the last edge at or below v
+          counts[Math.min(HISTOGRAM_BINS - 1, below)]++;
+        }
+        return { edges, counts };
+      };
+      const expected = [
+        ['layer 1 activations', layers[0].activationHistogram!, bins(hand.h.flat())],
+        ['layer 2 activations', layers[1].activationHistogram!, bins(hand.o.flat())],
+        ['layer 1 kernel', layers[0].weightHistogram!, bins(K1.flat())],
+        ['layer 1 kernel gradient', layers[0].gradHistogram!, bins(hand.dK1.flat())],
+      ] as const;
+      for (const [what, actual, reference] of expected) {
+        expect(actual.counts, what).to.deep.equal(reference.counts);
+        expectClose(actual.edges, reference.edges, { rtol: 1e-6, atol: 1e-7 }, what);
+      }
       model.dispose();
     });
 
@@ -171,6 +203,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
         expect(svg).to.contain(title);
       }
       expect(svg).to.contain(model.layers[0].name);
+      expect(monitor.histogramsSvg()).to.contain('activations (step 12)');
       model.dispose();
       probe.forEach((t) => t.dispose());
     });

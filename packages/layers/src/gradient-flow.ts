@@ -7,18 +7,21 @@ import {
   add,
   cast,
   concat,
+  greaterEqual,
   div,
   keep,
   less,
   lessEqual,
   max,
   mean,
+  min,
   mul,
   reshape,
   sqrt,
   square,
   sub,
   sum,
+  tensor,
   tidy,
   valueAndGrad,
   withBackend,
@@ -63,7 +66,21 @@ export interface LayerFlow {
   deadFraction?: number;
   /** Sigmoid/tanh layers: the fraction of outputs whose local derivative is below 1/20 of its peak. */
   saturatedFraction?: number;
+  /** Distributions on HISTOGRAM_BINS equal bins from the smallest value to the largest. */
+  activationHistogram?: Histogram;
+  /** Of the layer's first trainable weight (a Dense kernel), and of its gradient. */
+  weightHistogram?: Histogram;
+  gradHistogram?: Histogram;
 }
+
+export interface Histogram {
+  /** HISTOGRAM_BINS + 1 bin edges, smallest to largest value. */
+  readonly edges: number[];
+  /** Values per bin; the last bin holds the largest value. */
+  readonly counts: number[];
+}
+
+export const HISTOGRAM_BINS = 20;
 
 export interface FlowRecord {
   readonly epoch: number;
@@ -82,9 +99,34 @@ export interface GradientFlowOptions {
   readonly loss?: Loss;
 }
 
-type Field = Exclude<keyof LayerFlow, 'layer' | 'className'>;
+type HistogramField = 'activationHistogram' | 'weightHistogram' | 'gradHistogram';
+type Field = Exclude<keyof LayerFlow, 'layer' | 'className' | HistogramField>;
+/** Where a run of the flat figures tensor goes: a layer (−1 for the model), a field, how many numbers. */
+type Entry = readonly [layer: number, field: Field | HistogramField | 'loss', length: number];
 
-const fraction = (mask: Tensor) => mean(mask.dtype === 'float32' ? mask : cast(mask, 'float32'));
+/**
+ * A histogram on the device: [min, max, then for each inner edge the count of values at or above it],
+ * HISTOGRAM_BINS + 1 numbers; `histogramOf` turns them into edges and counts.
+ */
+function histogramOnDevice(t: Tensor): Tensor {
+  const lo = min(t);
+  const hi = max(t);
+  const fractions = tensor(Array.from({ length: HISTOGRAM_BINS - 1 }, (_, k) => (k + 1) / HISTOGRAM_BINS));
+  const edges = add(lo, mul(sub(hi, lo), fractions));
+  const above = fraction(greaterEqual(reshape(t, [-1, 1]), reshape(edges, [1, -1])), 0);
+  return concat([reshape(lo, [1]), reshape(hi, [1]), mul(above, t.size)], 0);
+}
+
+function histogramOf(numbers: ArrayLike<number>, size: number): Histogram {
+  const [lo, hi] = [numbers[0], numbers[1]];
+  const atOrAbove = [size, ...Array.from({ length: HISTOGRAM_BINS - 1 }, (_, k) => Math.round(numbers[2 + k])), 0];
+  return {
+    edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, k) => lo + ((hi - lo) * k) / HISTOGRAM_BINS),
+    counts: Array.from({ length: HISTOGRAM_BINS }, (_, k) => atOrAbove[k] - atOrAbove[k + 1]),
+  };
+}
+
+const fraction = (mask: Tensor, axis?: number) => mean(mask.dtype === 'float32' ? mask : cast(mask, 'float32'), axis);
 
 /** Below 1/20 of the peak derivative: σ' = σ(1 − σ) < 0.25/20, tanh' = 1 − tanh² < 1/20. */
 function saturated(activation: string | undefined, a: Tensor): Tensor | undefined {
@@ -110,17 +152,22 @@ export function flowOnDevice(
   [x, y]: readonly [Tensor, Tensor],
   lossFn: Loss,
   before?: readonly Tensor[],
-): { values: Tensor; fields: (readonly [number, Field | 'loss'])[] } {
+): { values: Tensor; fields: Entry[]; sizes: number[] } {
   withBackend(x.backend, () => model.build?.(x.shape.slice(1)));
   const trainable = model.layers.flatMap((l) => l.weights.filter((w) => w.trainable));
-  const fields: (readonly [number, Field | 'loss'])[] = [];
+  const fields: Entry[] = [];
+  const sizes: number[] = []; // the element count of each histogram's tensor, in order
   const values = withBackend(x.backend, () =>
     tidy(() => {
       const stats: Tensor[] = [];
-      const put = (layer: number, field: Field | 'loss', t: Tensor | undefined) => {
+      const put = (layer: number, field: Field | HistogramField | 'loss', t: Tensor | undefined) => {
         if (!t) return;
-        stats.push(keep(reshape(t, [1]))); // made under valueAndGrad's scope: kept out of it
-        fields.push([layer, field]);
+        stats.push(keep(reshape(t, [-1]))); // made under valueAndGrad's scope: kept out of it
+        fields.push([layer, field, t.size]);
+      };
+      const histogram = (layer: number, field: HistogramField, t: Tensor) => {
+        sizes.push(t.size);
+        put(layer, field, histogramOnDevice(t));
       };
       const { value, grads } = valueAndGrad(() => {
         let h = x;
@@ -131,6 +178,7 @@ export function flowOnDevice(
           put(i, 'activationStd', sqrt(mean(square(sub(h, m)))));
           put(i, 'deadFraction', dead(layer.activationName, h));
           put(i, 'saturatedFraction', saturated(layer.activationName, h));
+          histogram(i, 'activationHistogram', h);
         });
         const target = y.rank === 2 && lossFn.name === 'sparseCategoricalCrossentropy' ? reshape(y, [-1]) : y;
         return mean(lossFn.compute(target, h));
@@ -144,6 +192,8 @@ export function flowOnDevice(
         put(i, 'gradNorm', norm(g));
         put(i, 'weightNorm', norm(own));
         if (before) put(i, 'updateRatio', div(norm(own.map((w, j) => sub(w, before[k + j]))), norm(own)));
+        histogram(i, 'weightHistogram', own[0]);
+        histogram(i, 'gradHistogram', g[0]);
         k += own.length;
       });
       const all = concat(stats, 0);
@@ -151,7 +201,7 @@ export function flowOnDevice(
       return all;
     }),
   );
-  return { values, fields };
+  return { values, fields, sizes };
 }
 
 /** The layers' figures on the probe, read back now. */
@@ -162,9 +212,9 @@ export async function measureFlow(
 ): Promise<{ loss: number; layers: LayerFlow[] }> {
   const lossFn = loss ?? model.compiled?.loss;
   if (!lossFn) throw new Error('measureFlow: the model is not compiled and no loss was given');
-  const { values, fields } = flowOnDevice(model, probe, lossFn);
+  const { values, fields, sizes } = flowOnDevice(model, probe, lossFn);
   try {
-    return fill(model, fields, await values.data(), 0);
+    return fill(model, fields, sizes, await values.data(), 0);
   } finally {
     values.dispose();
   }
@@ -172,7 +222,8 @@ export async function measureFlow(
 
 function fill(
   model: FlowModel,
-  fields: readonly (readonly [number, Field | 'loss'])[],
+  fields: readonly Entry[],
+  sizes: readonly number[],
   data: ArrayLike<number>,
   offset: number,
 ): { loss: number; layers: LayerFlow[] } {
@@ -183,10 +234,18 @@ function fill(
     activationStd: NaN,
   }));
   let loss = NaN;
-  fields.forEach(([i, field], k) => {
-    if (field === 'loss') loss = data[offset + k];
-    else layers[i][field] = data[offset + k];
-  });
+  let at = offset;
+  let histograms = 0;
+  for (const [i, field, length] of fields) {
+    if (field === 'loss') loss = data[at];
+    else if (field.endsWith('Histogram')) {
+      layers[i][field as HistogramField] = histogramOf(
+        Array.from({ length }, (_, j) => data[at + j]),
+        sizes[histograms++],
+      );
+    } else layers[i][field as Field] = data[at];
+    at += length;
+  }
   return { loss, layers };
 }
 
@@ -194,6 +253,8 @@ export interface GradientFlow extends Callback {
   readonly records: readonly FlowRecord[];
   /** The monitor's panels: gradient norm, update ratio, activation mean and std, dead/saturated units. */
   toSvg(): string;
+  /** The last record's histograms of activations, weights and gradients, one line per layer. */
+  histogramsSvg(): string;
 }
 
 /**
@@ -206,7 +267,7 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
     throw new Error(`gradientFlow: every must be a positive integer, got ${every}`);
   }
   const records: FlowRecord[] = [];
-  const pending: { epoch: number; step: number; values: Tensor; fields: (readonly [number, Field | 'loss'])[] }[] = [];
+  const pending: { epoch: number; step: number; values: Tensor; fields: Entry[]; sizes: number[] }[] = [];
   let step = 0;
   let epoch = 0;
   let before: Tensor[] | undefined;
@@ -240,8 +301,8 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
       const data = await all.data();
       let offset = 0;
       for (const p of batch) {
-        records.push({ epoch: p.epoch, step: p.step, ...fill(model, p.fields, data, offset) });
-        offset += p.fields.length;
+        records.push({ epoch: p.epoch, step: p.step, ...fill(model, p.fields, p.sizes, data, offset) });
+        offset += p.values.size;
       }
     } finally {
       all.dispose();
@@ -276,6 +337,7 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
       before = undefined;
     },
     toSvg: () => flowSvg(records),
+    histogramsSvg: () => histogramsSvg(records[records.length - 1]),
   };
 }
 
@@ -313,4 +375,25 @@ export function gradientNormsByLayerSvg(
     points: r.layers.map((l, i) => [i + 1, l.gradNorm ?? NaN] as const).filter(([, v]) => Number.isFinite(v)),
   }));
   return chartsSvg([{ title, series, logY: true, xLabel: 'layer', yLabel: '‖∂loss/∂W‖' }], 1);
+}
+
+/** Histograms of one record as lines (fraction of values per bin at the bin's centre), one per layer. */
+export function histogramsSvg(record: FlowRecord | undefined): string {
+  if (!record) throw new Error('histogramsSvg: nothing recorded yet');
+  const lines = (field: HistogramField): Series[] =>
+    record.layers
+      .filter((l) => l[field])
+      .map((l) => {
+        const { edges, counts } = l[field]!;
+        const total = counts.reduce((a, b) => a + b, 0);
+        return { name: l.layer, points: counts.map((c, k) => [(edges[k] + edges[k + 1]) / 2, c / total] as const) };
+      });
+  return chartsSvg(
+    [
+      { title: `activations (step ${record.step})`, series: lines('activationHistogram'), xLabel: 'value' },
+      { title: 'weights (first of each layer)', series: lines('weightHistogram'), xLabel: 'value' },
+      { title: 'their gradients', series: lines('gradHistogram'), xLabel: 'value' },
+    ].map((c) => ({ ...c, yLabel: 'fraction' })),
+    3,
+  );
 }

@@ -82,12 +82,15 @@ export {
   flowSvg,
   gradientFlow,
   gradientNormsByLayerSvg,
+  HISTOGRAM_BINS,
+  histogramsSvg,
   measureFlow,
   type FlowLayer,
   type FlowModel,
   type FlowRecord,
   type GradientFlow,
   type GradientFlowOptions,
+  type Histogram,
   type LayerFlow,
 } from './gradient-flow.js';
 export {

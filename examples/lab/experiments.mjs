@@ -9,6 +9,7 @@ import {
   chartsSvg,
   dense,
   dropout,
+  earlyStopping,
   glorotNormal,
   gradientFlow,
   gradientNormsByLayerSvg,
@@ -373,16 +374,17 @@ export async function learningRate({ size = 'full' } = {}) {
 
 export async function overfitting({ size = 'full' } = {}) {
   const tiny = size === 'tiny';
-  const samples = tiny ? 32 : 128;
+  const samples = tiny ? 32 : 512;
   const train = syntheticData({ n: samples, dims: 4, classes: 4, seed: 5, noise: 0.2 });
   const held = tiny ? 128 : 512;
   const validation = syntheticData({ n: held, dims: 4, classes: 4, seed: 6, noise: 0.2 });
-  const epochs = tiny ? 40 : 150;
+  const epochs = tiny ? 40 : 100;
   const width = tiny ? 64 : 256;
   const variants = [
     { name: 'no regularisation', extra: undefined },
     { name: 'L2 1e-2', extra: { dense: { kernelRegularizer: l2({ l2: 1e-2 }) } } },
     { name: 'dropout 0.5', extra: { dropout: 0.5 } },
+    { name: 'early stopping', extra: undefined, stopEarly: true },
   ];
   const results = [];
   for (const v of tiny ? variants.slice(0, 1) : variants) {
@@ -401,6 +403,7 @@ export async function overfitting({ size = 'full' } = {}) {
       batchSize: 32,
       verbose: 0,
       validationData: [validation.x, validation.y],
+      callbacks: v.stopEarly ? [earlyStopping({ monitor: 'val_loss', patience: 5 })] : [],
     });
     const { loss, val_loss: val } = history.history;
     const bestEpoch = val.indexOf(Math.min(...val));
@@ -452,7 +455,8 @@ export async function overfitting({ size = 'full' } = {}) {
         .map(
           (r) =>
             `${r.name} leaves a gap of ${fmt(r.gap)} against ${fmt(base.gap)}` +
-            `${r.extra?.dense ? ' (its training loss includes the penalty)' : ''}.`,
+            `${r.extra?.dense ? ' (its training loss includes the penalty)' : ''}` +
+            `${r.stopEarly ? ` (stopped after epoch ${r.loss.length})` : ''}.`,
         )
         .join(' '),
   };

@@ -16,7 +16,7 @@ export const packageImports: { [P in PackageName]: readonly PackageName[] } = {
 /** Each package's ranks, bottom first; each rank lists the file patterns that belong to it. */
 export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
   core: [
-    ['dtype.ts', 'rng.ts'],
+    ['dtype.ts', 'rng.ts', 'graphviz.ts'],
     ['backend.ts'],
     ['cpu/*.ts'],
     ['tensor.ts'],
@@ -25,7 +25,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['ops/*.ts'],
     ['autodiff.ts'],
     ['optim.ts', 'debug.ts'],
-    ['gradcheck.ts'],
+    ['gradcheck.ts', 'trace.ts'],
     ['index.ts'],
   ],
   // The backend split by op family: ops see only the narrow GpuContext; the autotune drives the GEMM ops;
@@ -54,7 +54,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['format.ts'],
     ['storage-browser.ts'],
     ['storage.ts'],
-    ['schedules.ts', 'activations.ts', 'initializers.ts', 'regularizers.ts', 'losses.ts', 'graph.ts'],
+    ['schedules.ts', 'activations.ts', 'initializers.ts', 'regularizers.ts', 'losses.ts', 'graph.ts', 'charts.ts'],
     ['metrics.ts', 'optimizers.ts'],
     ['compile.ts'],
     ['layer.ts'],
@@ -63,7 +63,8 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['registry.ts'],
     ['save.ts'],
     ['callbacks.ts'],
-    ['progress.ts'],
+    ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],
+    ['trace-model.ts'],
     ['training.ts'],
     ['model.ts'],
     ['load.ts'],

@@ -3,7 +3,7 @@
 // a tensor by several paths are summed, and broadcast gradients are summed back to the input's shape,
 // both here in the walk and nowhere else.
 import { fmt, sameShape, type Shape } from './dtype.js';
-import { shareStorage, Tape, tapes, tidy } from './engine.js';
+import { shareStorage, Tape, tapes, tidy, type TapeNode } from './engine.js';
 import { add } from './ops/elementwise.js';
 import { onesLike, zerosLike } from './ops/creation.js';
 import { reshape } from './ops/movement.js';
@@ -18,7 +18,14 @@ function unbroadcast(g: Tensor, shape: Shape): Tensor {
   return reshape(sum(g, axes), shape);
 }
 
-function backward(tape: Tape, y: Tensor, dy: Tensor): Map<number, Tensor> {
+/** What one consumer sends back to input i of a node: trace.ts shows these as the terms of a sum. */
+export type EdgeGradObserver = (node: TapeNode, inputIndex: number, g: Tensor) => void;
+
+/**
+ * Walks the tape from y (seeded with dy) and returns each reached tensor's gradient by id. A tape that
+ * records all gives every input a gradient, not only watched ones.
+ */
+export function backward(tape: Tape, y: Tensor, dy: Tensor, onEdge?: EdgeGradObserver): Map<number, Tensor> {
   const grads = new Map<number, Tensor>([[y.id, dy]]);
   for (let n = tape.nodes.length - 1; n >= 0; n--) {
     const node = tape.nodes[n];
@@ -27,8 +34,9 @@ function backward(tape: Tape, y: Tensor, dy: Tensor): Map<number, Tensor> {
     const thunks = node.op.grad(gy, node.inputs, node.output, node.attrs as never);
     node.inputs.forEach((input, i) => {
       const thunk = thunks[i];
-      if (!thunk || !tape.watched.has(node.inputIds[i])) return;
+      if (!thunk || !(tape.recordsAll || tape.watched.has(node.inputIds[i]))) return;
       const g = unbroadcast(thunk(), input.shape);
+      onEdge?.(node, i, g);
       const prev = grads.get(node.inputIds[i]);
       grads.set(node.inputIds[i], prev ? add(prev, g) : g); // several paths: sum
     });

@@ -200,10 +200,14 @@ export interface TapeNode {
   readonly output: Tensor;
 }
 
-/** A tape records the ops that touch tensors it watches (by id). Stacked, so grad can nest. */
+/**
+ * A tape records the ops that touch tensors it watches (by id). Stacked, so grad can nest. A tape that
+ * records all (trace.ts's graph view) takes every op, constants and non-differentiable ones too.
+ */
 export class Tape {
   readonly nodes: TapeNode[] = [];
   readonly watched = new Set<number>();
+  constructor(readonly recordsAll = false) {}
   private readonly saved: Tensor[] = [];
 
   /** A second handle on t's storage, owned by the tape and freed by `release`. */
@@ -288,7 +292,8 @@ export function runOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
     output = makeTensor(op.kernel(backend, infos, attrs, out), out.shape, out.dtype, backend, op.name);
   }
   for (const tape of tapes) {
-    if (op.grad === 'nonDifferentiable' || !inputs.some((t) => tape.watched.has(t.id))) continue;
+    const differentiable = op.grad !== 'nonDifferentiable' && inputs.some((t) => tape.watched.has(t.id));
+    if (!differentiable && !tape.recordsAll) continue;
     tape.nodes.push({
       op,
       attrs,

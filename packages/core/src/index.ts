@@ -165,3 +165,16 @@ export {
   type NumericsFinding,
   type TensorWatch,
 } from './debug.js';
+export {
+  formatNumber,
+  nameScope,
+  traceGraph,
+  TraceGraph,
+  type DotOptions,
+  type TracedEdge,
+  type TracedOp,
+  type TracedTensor,
+  type TraceJson,
+  type TraceOptions,
+} from './trace.js';
+export { dotToSvg, svgText } from './graphviz.js';

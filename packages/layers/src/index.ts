@@ -156,3 +156,27 @@ export {
   type GraphConvOptions,
   type SageConvOptions,
 } from './layers/graph.js';
+export { chartGroup, chartsSvg, type ChartOptions, type Series } from './charts.js';
+export {
+  flowSvg,
+  gradientFlow,
+  gradientNormsByLayerSvg,
+  HISTOGRAM_BINS,
+  histogramsSvg,
+  measureFlow,
+  type FlowModel,
+  type FlowRecord,
+  type GradientFlow,
+  type GradientFlowOptions,
+  type Histogram,
+  type LayerFlow,
+} from './gradient-flow.js';
+export {
+  modelDot,
+  plotModel,
+  modelDiagram,
+  type GraphModel,
+  type DiagramLayer,
+  type ModelDiagram,
+} from './plot-model.js';
+export { traceModel } from './trace-model.js';

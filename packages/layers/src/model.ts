@@ -475,6 +475,11 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
       .flatMap((n) => n.inputs.map((t) => `${t.node.layer.name}[${this.nodeIndex(t.node)}][${t.outputIndex}]`));
   }
 
+  /** The calls of this graph in running order, input layers' first: what diagrams draw. */
+  get graphNodes(): readonly LayerNode[] {
+    return this.ownNodes();
+  }
+
   /** The nodes of this graph, input layers' first. */
   private ownNodes(): LayerNode[] {
     return [...this.inputs.map((t) => t.node), ...this.requireGraph('nodes').nodes];

@@ -1,0 +1,47 @@
+// The course's classic experiments, one command each: `npm run lab -- <name>` runs one (or `all`),
+// writes its figures as SVG to out/lab/<name>/, and prints a table of what it measured and the
+// conclusion those numbers support. The experiments themselves are in lab/experiments.mjs.
+//   npm run lab -- vanishing [--size full|tiny] [--backend webgpu|cpu] [--out out/lab]
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { currentBackend, setBackend } from '@webgrad/core';
+import '@webgrad/webgpu';
+import { experiments } from './lab/experiments.mjs';
+
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    size: { type: 'string', default: 'full' },
+    backend: { type: 'string', default: 'webgpu' },
+    out: { type: 'string', default: 'out/lab' },
+  },
+});
+const names = positionals[0] === 'all' ? Object.keys(experiments) : positionals;
+const unknown = names.filter((n) => !(n in experiments));
+if (names.length === 0 || unknown.length) {
+  console.error(
+    `${unknown.length ? `unknown experiment: ${unknown.join(', ')}; ` : ''}` +
+      `usage: npm run lab -- <${Object.keys(experiments).join('|')}|all> [--size full|tiny] [--backend webgpu|cpu]`,
+  );
+  process.exit(2);
+}
+if (flags.size !== 'full' && flags.size !== 'tiny') throw new Error(`--size ${flags.size}: expected 'full' or 'tiny'`);
+await setBackend(flags.backend);
+const backend = currentBackend();
+console.log(`backend: ${backend.describe?.() ?? backend.name}`);
+for (const name of names) {
+  const started = performance.now();
+  const result = await experiments[name]({ size: flags.size });
+  const folder = join(flags.out, name);
+  await mkdir(folder, { recursive: true });
+  const files = [];
+  for (const [file, svg] of Object.entries(result.figures)) {
+    await writeFile(join(folder, file), svg);
+    files.push(join(folder, file));
+  }
+  console.log(`\n== ${name} (${((performance.now() - started) / 1000).toFixed(1)} s) ==\n`);
+  console.log(result.table);
+  console.log(`\n${result.conclusion}\n`);
+  console.log(`figures: ${files.join(', ')}`);
+}

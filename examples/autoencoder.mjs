@@ -6,7 +6,7 @@
 // held-out ones. The encoder is a submodel cut at the layer named 'code', sharing the trained weights;
 // it maps the held-out digits to the 2-D codes of the scatter plot.
 //   npm run demo -- --model autoencoder [--variants dense,conv,denoise,code2] [--epochs 20] [--conv-epochs 8]
-//                  [--batch-size 64] [--learning-rate 0.002] [--noise 0.4] [--seed 1] [--out out/autoencoder]
+//                  [--batch-size 64] [--learning-rate 0.003] [--noise 0.4] [--seed 1] [--out out/autoencoder]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -99,7 +99,7 @@ export const encoderOf = (autoencoder) =>
   });
 
 /** BCE as the loss, MSE as a metric; adam with a cosine decay to 0 over the run. */
-export function compileAutoencoder(autoencoder, { learningRate = 0.002, decaySteps }) {
+export function compileAutoencoder(autoencoder, { learningRate = 0.003, decaySteps }) {
   autoencoder.compile({
     optimizer: adam({ learningRate: cosineDecay({ initialLearningRate: learningRate, decaySteps }) }),
     loss: 'binaryCrossentropy',
@@ -114,7 +114,7 @@ export function compileAutoencoder(autoencoder, { learningRate = 0.002, decaySte
 export async function trainAutoencoder(
   autoencoder,
   x,
-  { epochs, batchSize = 64, learningRate = 0.002, validationSplit = 0.1, patience = 2, verbose = 1 },
+  { epochs, batchSize = 64, learningRate = 0.003, validationSplit = 0.1, patience = 2, verbose = 1 },
 ) {
   const steps = Math.ceil(Math.floor(x.shape[0] * (1 - validationSplit)) / batchSize);
   compileAutoencoder(autoencoder, { learningRate, decaySteps: Math.max(1, steps * epochs) });
@@ -186,7 +186,7 @@ export async function main(argv) {
       epochs: { type: 'string', default: '20' },
       'conv-epochs': { type: 'string', default: '8' },
       'batch-size': { type: 'string', default: '64' },
-      'learning-rate': { type: 'string', default: '0.002' },
+      'learning-rate': { type: 'string', default: '0.003' },
       noise: { type: 'string', default: '0.4' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: 'out/autoencoder' },

@@ -78,7 +78,8 @@ export function codeScatterSvg(codes, labels, { title = '2-D codes' } = {}) {
     plotHeight = size - pad.top - pad.bottom;
   const px = (v) => pad.left + ((v - x0) / (x1 - x0)) * plotWidth;
   const py = (v) => pad.top + (1 - (v - y0) / (y1 - y0)) * plotHeight;
-  const dots = labels
+  // Array.from: a typed array's map would make numbers of the strings
+  const dots = Array.from(labels)
     .map(
       (label, i) =>
         `<circle cx="${px(xs[i]).toFixed(1)}" cy="${py(ys[i]).toFixed(1)}" r="2.2" fill="${DIGIT_COLORS[label]}" fill-opacity="0.7"/>`,

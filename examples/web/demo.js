@@ -255,7 +255,7 @@ async function train() {
   lossChart.reset(epochs);
   accuracyChart = new LineChart(
     $('accuracy-chart'),
-    reconstructing ? { title: 'MSE per pixel' } : { title: 'accuracy', yMax: 1 },
+    reconstructing ? { title: 'mse' } : { title: 'accuracy', yMax: 1 },
   );
   accuracyChart.reset(epochs);
   // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first

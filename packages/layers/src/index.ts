@@ -35,6 +35,8 @@ export {
   type Conv1DOptions,
   type Conv2DOptions,
 } from './layers/conv.js';
+export { upSampling2d, type UpSampling2DOptions } from './layers/reshaping.js';
+export { gaussianNoise, type GaussianNoiseOptions } from './layers/noise.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy,

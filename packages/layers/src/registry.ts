@@ -13,6 +13,8 @@ import {
   randomTranslation,
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
+import { gaussianNoise } from './layers/noise.js';
+import { upSampling2d } from './layers/reshaping.js';
 import { regularizerFactories, type Regularizer } from './regularizers.js';
 
 export type LayerClassName =
@@ -29,7 +31,9 @@ export type LayerClassName =
   | 'MaxPooling2D'
   | 'AveragePooling2D'
   | 'GlobalAveragePooling2D'
-  | 'RandomTranslation';
+  | 'RandomTranslation'
+  | 'UpSampling2D'
+  | 'GaussianNoise';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 
@@ -57,6 +61,8 @@ interface SavedConfigs {
   AveragePooling2D: OptionsOf<typeof averagePooling2d>;
   GlobalAveragePooling2D: OptionsOf<typeof globalAveragePooling2d>;
   RandomTranslation: OptionsOf<typeof randomTranslation>;
+  UpSampling2D: OptionsOf<typeof upSampling2d>;
+  GaussianNoise: OptionsOf<typeof gaussianNoise>;
 }
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
@@ -108,6 +114,8 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   AveragePooling2D: (c) => averagePooling2d(c),
   GlobalAveragePooling2D: (c) => globalAveragePooling2d(c),
   RandomTranslation: (c) => randomTranslation({ ...c, heightFactor: c.heightFactor }),
+  UpSampling2D: (c) => upSampling2d(c),
+  GaussianNoise: (c) => gaussianNoise({ ...c, stddev: c.stddev }),
 };
 
 const isLayerClassName = (name: string): name is LayerClassName => Object.hasOwn(layerFactories, name);

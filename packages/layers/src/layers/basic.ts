@@ -5,7 +5,8 @@ import { getActivation, type Activation, type ActivationName } from '../activati
 import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
 import { defineLayer, type LayerSpec } from '../symbolic.js';
 
-const stateless = (
+/** A weightless layer's object from its class name, default-name prefix and the three parts it has of its own. */
+export const stateless = (
   className: string,
   prefix: string,
   options: BaseLayerOptions,

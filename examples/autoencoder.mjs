@@ -5,14 +5,13 @@
 // on the 8,000 training digits (the last tenth of them for early stopping) and is scored on the 2,000
 // held-out ones. The encoder is a submodel cut at the layer named 'code', sharing the trained weights;
 // it maps the held-out digits to the 2-D codes of the scatter plot.
-//   npm run demo -- --model autoencoder [--variants dense,conv,denoise,code2] [--epochs 20] [--conv-epochs 8]
-//                  [--batch-size 64] [--learning-rate 0.003] [--noise 0.4] [--seed 1] [--out out/autoencoder]
+//   npm run demo -- --model autoencoder [--variants dense,conv,denoise,code2] [--epochs 20] [--conv-epochs 5]
+//                  [--batch-size 64] [--learning-rate 0.003] [--noise 0.5] [--seed 1] [--out out/autoencoder]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { add, currentBackend, keep, randomNormal, setBackend, slice, tensor, tidy } from '@webgrad/core';
 import '@webgrad/webgpu';
-import * as layers from '@webgrad/layers';
 import {
   adam,
   conv2d,
@@ -20,10 +19,12 @@ import {
   dense,
   earlyStopping,
   flatten,
+  gaussianNoise,
   input,
   maxPooling2d,
   model,
   reshape,
+  upSampling2d,
 } from '@webgrad/layers';
 import { codeScatterSvg, digitRowsPng } from './images.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
@@ -32,13 +33,6 @@ import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
 export const CODE = 'code';
 export const VARIANTS = ['dense', 'conv', 'denoise', 'code2'];
 
-/** A layer another branch adds to @webgrad/layers; a clear error until it is there. */
-function shapeLayer(name) {
-  const factory = layers[name];
-  if (!factory) throw new Error(`autoencoder: @webgrad/layers has no '${name}' layer yet (the shape layers' branch)`);
-  return factory;
-}
-
 /**
  * A dense autoencoder 784-128-`codeUnits`-128-784, sigmoid output. With `noise` > 0 a gaussianNoise layer
  * corrupts its input while training only (the denoising variant); a 2-unit code is linear, so the
@@ -46,8 +40,7 @@ function shapeLayer(name) {
  */
 export function denseAutoencoder({ codeUnits = 32, noise = 0, seed = 1, name = 'dense_autoencoder' } = {}) {
   const pixels = input({ shape: [IMAGE_SIZE], name: `${name}_pixels` });
-  const corrupted =
-    noise > 0 ? shapeLayer('gaussianNoise')({ stddev: noise, name: `${name}_noise` }).apply(pixels) : pixels;
+  const corrupted = noise > 0 ? gaussianNoise({ stddev: noise, name: `${name}_noise` }).apply(pixels) : pixels;
   const hidden = dense({ units: 128, activation: 'relu', name: `${name}_encoder_hidden` }).apply(corrupted);
   const code = dense({ units: codeUnits, activation: codeUnits <= 2 ? 'linear' : 'relu', name: CODE }).apply(hidden);
   const back = dense({ units: 128, activation: 'relu', name: `${name}_decoder_hidden` }).apply(code);
@@ -63,7 +56,6 @@ export function denseAutoencoder({ codeUnits = 32, noise = 0, seed = 1, name = '
  * a software adapter runs convolutions slowly.
  */
 export function convAutoencoder({ seed = 1, name = 'conv_autoencoder' } = {}) {
-  const upSampling2d = shapeLayer('upSampling2d');
   const conv = (filters, suffix, activation = 'relu') =>
     conv2d({ filters, kernelSize: 3, padding: 'same', activation, name: `${name}_${suffix}` });
   const pixels = input({ shape: [IMAGE_SIZE], name: `${name}_pixels` });
@@ -82,7 +74,7 @@ export function convAutoencoder({ seed = 1, name = 'conv_autoencoder' } = {}) {
 }
 
 /** The variant's model (untrained). */
-export function buildVariant(variant, { seed = 1, noise = 0.4 } = {}) {
+export function buildVariant(variant, { seed = 1, noise = 0.5 } = {}) {
   if (variant === 'dense') return denseAutoencoder({ seed, name: 'dense' });
   if (variant === 'conv') return convAutoencoder({ seed, name: 'conv' });
   if (variant === 'denoise') return denseAutoencoder({ seed, noise, name: 'denoise' });
@@ -184,10 +176,10 @@ export async function main(argv) {
       model: { type: 'string' },
       variants: { type: 'string', default: VARIANTS.join(',') },
       epochs: { type: 'string', default: '20' },
-      'conv-epochs': { type: 'string', default: '8' },
+      'conv-epochs': { type: 'string', default: '5' },
       'batch-size': { type: 'string', default: '64' },
       'learning-rate': { type: 'string', default: '0.003' },
-      noise: { type: 'string', default: '0.4' },
+      noise: { type: 'string', default: '0.5' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: 'out/autoencoder' },
       backend: { type: 'string', default: 'webgpu' },

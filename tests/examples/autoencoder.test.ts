@@ -9,17 +9,19 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { slice, tensor, tidy, withBackend, type Tensor } from '@webgrad/core';
+import { setBackend, slice, tensor, tidy, withBackend, type Tensor } from '@webgrad/core';
 import {
   CODE,
   buildVariant,
   compileAutoencoder,
   encoderOf,
+  main,
   noisy,
   reconstructionScores,
   trainAutoencoder,
   writePictures,
 } from '../../examples/autoencoder.mjs';
+import type { Layer } from '@webgrad/layers';
 import { IMAGE_SIZE, mnistSplit } from '../../examples/mnist-data.mjs';
 import { expectClose, gpu } from '../helpers.js';
 
@@ -73,7 +75,10 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
       const history = await trainAutoencoder(autoencoder, xTrain, { epochs: 1, batchSize: 32, verbose: 0 });
       expect(history.history.val_loss).to.have.length(1);
       const after = await reconstructionScores(autoencoder, xTest);
-      const reference = float64Scores(await read(autoencoder.predict(xTest)), test.images.subarray(0, TEST * IMAGE_SIZE));
+      const reference = float64Scores(
+        await read(autoencoder.predict(xTest)),
+        test.images.subarray(0, TEST * IMAGE_SIZE),
+      );
       expectClose([after.mse, after.bce], [reference.mse, reference.bce], { rtol: 1e-4, atol: 1e-6 }, 'scores');
       expect(after.mse).to.be.below(before.mse * 0.8);
       expect(after.bce).to.be.below(before.bce);
@@ -81,7 +86,7 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
     });
   });
 
-  it("the 2-unit encoder, a submodel cut at 'code', shares the trained weights and gives exactly the code layer's activations", async () => {
+  it("the 2-unit encoder, cut at 'code', shares the trained weights and gives exactly the code layer's activations", async () => {
     await run(async () => {
       const autoencoder = buildVariant('code2', { seed: 5 });
       await trainAutoencoder(autoencoder, xTrain, { epochs: 1, batchSize: 32, verbose: 0 });
@@ -92,11 +97,9 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
       expect(encoder.weights.every((w) => shared.has(w))).to.equal(true);
       const codes = await read(encoder.predict(xTest));
       // the same layers called one by one, eagerly, on the real digits
-      const hiddenLayer = autoencoder.getLayer('code2_encoder_hidden'),
-        codeLayer = autoencoder.getLayer(CODE);
-      const layerByLayer = await read(
-        tidy(() => codeLayer.apply(hiddenLayer.apply(xTest) as Tensor) as Tensor),
-      );
+      const hiddenLayer = autoencoder.getLayer('code2_encoder_hidden') as Layer,
+        codeLayer = autoencoder.getLayer(CODE) as Layer;
+      const layerByLayer = await read(tidy(() => codeLayer.apply(hiddenLayer.apply(xTest) as Tensor) as Tensor));
       expect(Array.from(codes)).to.deep.equal(Array.from(layerByLayer));
       // and a float64 matmul of the trained weights: code = relu(x W1 + b1) W2 + b2
       const [w1, b1, w2, b2] = await Promise.all(encoder.weights.map(async (w) => (await w.data()) as Float32Array));
@@ -124,7 +127,14 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
       const xNoisy = noisy(xTest, 0.4, 11);
       const outDir = mkdtempSync(join(tmpdir(), 'webgrad-autoencoder-'));
       const count = 8;
-      const files = await writePictures({ trained, xTest, xNoisy, labels: test.labels.subarray(0, TEST), outDir, count });
+      const files = await writePictures({
+        trained,
+        xTest,
+        xNoisy,
+        labels: test.labels.subarray(0, TEST),
+        outDir,
+        count,
+      });
       expect(files.map((f) => f.slice(outDir.length + 1))).to.deep.equal(['reconstructions.png', 'codes-2d.svg']);
       const png = pngjs.PNG.sync.read(readFileSync(files[0]));
       // 3 rows (originals, dense, code2) of 8 digits, 2×2 pixels each, 4-pixel gaps
@@ -157,5 +167,43 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
       xNoisy.dispose();
       Object.values(trained).forEach((m) => m.dispose());
     });
+  });
+
+  it('the CLI (npm run demo -- --model autoencoder) on 256 digits for one epoch: four variants, their scores and pictures', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'webgrad-autoencoder-cli-'));
+    let scores: Awaited<ReturnType<typeof main>>;
+    try {
+      scores = await main(
+        [
+          '--model',
+          'autoencoder',
+          '--epochs',
+          '1',
+          '--conv-epochs',
+          '1',
+          '--train-digits',
+          '256',
+          '--test-digits',
+          '64',
+        ].concat(['--out', outDir]),
+      );
+    } finally {
+      await setBackend('cpu'); // main sets the WebGPU backend; the other suites expect the CPU one by default
+    }
+    expect(Object.keys(scores)).to.deep.equal(['dense', 'conv', 'denoise', 'code2']);
+    const saved = JSON.parse(readFileSync(join(outDir, 'scores.json'), 'utf8')) as { scores: typeof scores };
+    expect(saved.scores).to.deep.equal(scores);
+    for (const [variant, { mse, bce, epochs }] of Object.entries(scores)) {
+      // one epoch from the start: better than all-grey (MSE ≈ 0.1 on these digits), far from done
+      expect(epochs, variant).to.equal(1);
+      expect(mse, variant).to.be.within(0.01, 0.1);
+      expect(bce, variant).to.be.within(0.05, 0.7);
+    }
+    const reconstructions = pngjs.PNG.sync.read(readFileSync(join(outDir, 'reconstructions.png')));
+    const denoising = pngjs.PNG.sync.read(readFileSync(join(outDir, 'denoising.png')));
+    // 16 digits a row; originals, dense, conv, code2 / originals, noisy, denoised, dense on noisy
+    expect([reconstructions.width, reconstructions.height]).to.deep.equal([16 * 56 + 17 * 4, 4 * 56 + 5 * 4]);
+    expect([denoising.width, denoising.height]).to.deep.equal([16 * 56 + 17 * 4, 4 * 56 + 5 * 4]);
+    expect(readFileSync(join(outDir, 'codes-2d.svg'), 'utf8').match(/<circle /g)).to.have.length(64 + 10);
   });
 });

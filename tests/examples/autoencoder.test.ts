@@ -169,35 +169,37 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
     });
   });
 
-  it('the CLI (npm run demo -- --model autoencoder) on 256 digits for one epoch: four variants, their scores and pictures', async () => {
+  it('the CLI (npm run demo -- --model autoencoder) on 512 digits for one epoch: four variants, their scores and pictures', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'webgrad-autoencoder-cli-'));
     let scores: Awaited<ReturnType<typeof main>>;
     try {
-      scores = await main(
-        [
-          '--model',
-          'autoencoder',
-          '--epochs',
-          '1',
-          '--conv-epochs',
-          '1',
-          '--train-digits',
-          '256',
-          '--test-digits',
-          '64',
-        ].concat(['--out', outDir]),
-      );
+      const tiny = [
+        '--epochs',
+        '1',
+        '--conv-epochs',
+        '1',
+        '--train-digits',
+        '512',
+        '--test-digits',
+        '64',
+        '--batch-size',
+        '16',
+      ];
+      scores = await main(['--model', 'autoencoder', ...tiny, '--out', outDir]);
     } finally {
       await setBackend('cpu'); // main sets the WebGPU backend; the other suites expect the CPU one by default
     }
     expect(Object.keys(scores)).to.deep.equal(['dense', 'conv', 'denoise', 'code2']);
     const saved = JSON.parse(readFileSync(join(outDir, 'scores.json'), 'utf8')) as { scores: typeof scores };
     expect(saved.scores).to.deep.equal(scores);
+    // an untrained sigmoid output is ≈ 0.5 everywhere: its MSE, and BCE ln 2
+    const digits = test.images.subarray(0, 64 * IMAGE_SIZE);
+    const grey = digits.reduce((sum, v) => sum + (v - 0.5) ** 2, 0) / digits.length;
+    console.log(`      MSE of all-0.5 output ${grey.toFixed(4)}; after one epoch: ${JSON.stringify(scores)}`);
     for (const [variant, { mse, bce, epochs }] of Object.entries(scores)) {
-      // one epoch from the start: better than all-grey (MSE ≈ 0.1 on these digits), far from done
       expect(epochs, variant).to.equal(1);
-      expect(mse, variant).to.be.within(0.01, 0.1);
-      expect(bce, variant).to.be.within(0.05, 0.7);
+      expect(mse, variant).to.be.below(0.75 * grey);
+      expect(bce, variant).to.be.below(0.9 * Math.LN2);
     }
     const reconstructions = pngjs.PNG.sync.read(readFileSync(join(outDir, 'reconstructions.png')));
     const denoising = pngjs.PNG.sync.read(readFileSync(join(outDir, 'denoising.png')));

@@ -173,18 +173,7 @@ describe('examples/autoencoder: the autoencoder lab on a few digits', function (
     const outDir = mkdtempSync(join(tmpdir(), 'webgrad-autoencoder-cli-'));
     let scores: Awaited<ReturnType<typeof main>>;
     try {
-      const tiny = [
-        '--epochs',
-        '1',
-        '--conv-epochs',
-        '1',
-        '--train-digits',
-        '512',
-        '--test-digits',
-        '64',
-        '--batch-size',
-        '16',
-      ];
+      const tiny = ['--epochs', '1', '--train-digits', '512', '--test-digits', '64', '--batch-size', '16'];
       scores = await main(['--model', 'autoencoder', ...tiny, '--out', outDir]);
     } finally {
       await setBackend('cpu'); // main sets the WebGPU backend; the other suites expect the CPU one by default

@@ -78,13 +78,12 @@ export function codeScatterSvg(codes, labels, { title = '2-D codes' } = {}) {
     plotHeight = size - pad.top - pad.bottom;
   const px = (v) => pad.left + ((v - x0) / (x1 - x0)) * plotWidth;
   const py = (v) => pad.top + (1 - (v - y0) / (y1 - y0)) * plotHeight;
-  // Array.from: a typed array's map would make numbers of the strings
+  // in the digits' own (shuffled) order, so no class is drawn over all the others; colours by class from
+  // the style sheet keep the file small. Array.from: a typed array's map would make numbers of the strings.
   const dots = Array.from(labels)
-    .map(
-      (label, i) =>
-        `<circle cx="${px(xs[i]).toFixed(1)}" cy="${py(ys[i]).toFixed(1)}" r="2.2" fill="${DIGIT_COLORS[label]}" fill-opacity="0.7"/>`,
-    )
+    .map((label, i) => `<circle class="d${label}" cx="${px(xs[i]).toFixed(1)}" cy="${py(ys[i]).toFixed(1)}" r="2.2"/>`)
     .join('\n');
+  const style = DIGIT_COLORS.map((color, digit) => `.d${digit}{fill:${color}}`).join('');
   const format = (v) => String(Number(v.toPrecision(3)));
   const xTicks = ticks(x0, x1)
     .map(
@@ -107,7 +106,7 @@ export function codeScatterSvg(codes, labels, { title = '2-D codes' } = {}) {
   ).join('');
   const middle = pad.top + plotHeight / 2;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" font-family="sans-serif">
-<title>${title}</title><rect width="100%" height="100%" fill="white"/>
+<title>${title}</title><style>${style} circle{fill-opacity:0.7}</style><rect width="100%" height="100%" fill="white"/>
 ${xTicks}${yTicks}
 <rect x="${pad.left}" y="${pad.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>
 ${dots}

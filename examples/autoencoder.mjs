@@ -32,8 +32,9 @@ import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
 /** The name of the layer whose output is the code: the encoder is the model cut there. */
 export const CODE = 'code';
 export const VARIANTS = ['dense', 'conv', 'denoise', 'code2'];
-// Epochs by variant: the dense one has 20 to reach its target; the convolutional one is the slowest on a
-// software adapter and the best after 3; the denoising and 2-unit ones level off (validation) by 10.
+// Epochs by variant: the dense one has 20 to reach its target; the convolutional one, by far the slowest
+// on a software adapter, gets 3 to keep the command short (more still help); the denoising and 2-unit
+// ones level off on the validation digits by 10.
 const EPOCHS = { dense: 20, conv: 3, denoise: 10, code2: 10 };
 
 /**

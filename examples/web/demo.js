@@ -1,17 +1,31 @@
 // The browser demo's logic: loads the served MNIST split (/mnist.bin), finds WebGPU (or says clearly
 // why not and which browsers and flags work), trains the MLP or the CNN of examples/mnist.mjs with fit,
 // feeding the page's progress, curves and digit grid from fit's callbacks, and predicts the digit drawn
-// on the pad. Training yields to the page between steps, so the tab stays responsive. The trained
-// model can be saved in the browser or downloaded, and loaded back (saving.js).
-// URL parameters preset the controls: ?model=mlp|cnn&epochs=&batch=&train=&val=&backend=&autostart=1.
+// on the pad. Or the dense autoencoder of examples/autoencoder.mjs: the grid then shows test digits
+// above their reconstructions, redrawn each epoch, and the pad shows the drawn digit's reconstruction.
+// Training yields to the page between steps, so the tab stays responsive. The trained model can be
+// saved in the browser or downloaded, and loaded back (saving.js).
+// URL parameters preset the controls: ?model=mlp|cnn|autoencoder&epochs=&batch=&train=&val=&backend=&autostart=1.
 // window.demo exposes the state and a few calls for tests/browser/demo.test.ts.
 // Imports the webgrad packages (through the page's import map) and this folder's modules.
 import { argmax, setBackend, tensor, tidy } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
-import { adam, conv2d, cosineDecay, dense, dropout, flatten, maxPooling2d, reshape, sequential } from '@webgrad/layers';
+import {
+  adam,
+  conv2d,
+  cosineDecay,
+  dense,
+  dropout,
+  flatten,
+  input,
+  maxPooling2d,
+  model as graphModel,
+  reshape,
+  sequential,
+} from '@webgrad/layers';
 import { LineChart } from './chart.js';
 import { DrawPad } from './draw.js';
-import { drawDigitGrid, drawProbabilities, ProgressView } from './views.js';
+import { drawDigit, drawDigitGrid, drawProbabilities, ProgressView } from './views.js';
 import { setUpSaving } from './saving.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,7 +35,21 @@ const GRID = 36; // test digits shown
 const PRESETS = {
   mlp: { batch: 128, epochs: 10, trainSize: 8000, learningRate: 0.003 },
   cnn: { batch: 64, epochs: 3, trainSize: 2048, learningRate: 0.001 },
+  autoencoder: { batch: 64, epochs: 10, trainSize: 8000, learningRate: 0.002 },
 };
+const RECONSTRUCTED = GRID / 2; // the autoencoder's grid: rows of test digits, each above its reconstructions
+const COLUMNS = 9;
+
+/** examples/autoencoder.mjs's dense 784-128-32-128-784, through the functional API. */
+function autoencoder() {
+  const pixels = input({ shape: [784], name: 'pixels' });
+  const hidden = dense({ units: 128, activation: 'relu', name: 'encoder_hidden' }).apply(pixels);
+  const code = dense({ units: 32, activation: 'relu', name: 'code' }).apply(hidden);
+  const back = dense({ units: 128, activation: 'relu', name: 'decoder_hidden' }).apply(code);
+  const reconstruction = dense({ units: 784, activation: 'sigmoid', name: 'reconstruction' }).apply(back);
+  return graphModel({ inputs: pixels, outputs: reconstruction, name: 'mnist_autoencoder', seed: 1 });
+}
+const isAutoencoder = (kind) => kind === 'autoencoder';
 
 const models = {
   mlp: () => [
@@ -54,10 +82,14 @@ const state = {
   data: null,
   drawn: null,
   kind: 'mlp',
+  /** The grid's reconstruction MSE each time the autoencoder's grid was redrawn (before training, then each epoch). */
+  reconstructionMse: [],
 };
 const progress = new ProgressView(document);
 const lossChart = new LineChart($('loss-chart'), { title: 'loss' });
-const accuracyChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
+let accuracyChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
+/** The second chart's metric: accuracy for the classifiers, reconstruction MSE for the autoencoder. */
+const metricOf = (kind) => (isAutoencoder(kind) ? 'mse' : 'accuracy');
 const pad = new DrawPad($('pad'), () => predictDrawing());
 let gpu = null;
 
@@ -117,7 +149,31 @@ async function yieldToPage() {
   }
 }
 
+/** Test digits in rows of COLUMNS, each row followed by its reconstructions; the score is their MSE. */
+async function refreshReconstructions() {
+  const { test } = state.data;
+  const originals = test.images.subarray(0, RECONSTRUCTED * 784);
+  const out = tidy(() => state.model.predict(tensor(originals, [RECONSTRUCTED, 784])));
+  const reconstructed = await out.data();
+  out.dispose();
+  const images = new Float32Array(GRID * 784);
+  for (let i = 0; i < RECONSTRUCTED; i++) {
+    const row = Math.floor(i / COLUMNS),
+      column = i % COLUMNS;
+    images.set(originals.subarray(i * 784, (i + 1) * 784), (2 * row * COLUMNS + column) * 784);
+    images.set(reconstructed.subarray(i * 784, (i + 1) * 784), ((2 * row + 1) * COLUMNS + column) * 784);
+  }
+  drawDigitGrid($('digit-grid'), images, new Int32Array(GRID), null, { columns: COLUMNS });
+  let squared = 0;
+  for (let p = 0; p < originals.length; p++) squared += (reconstructed[p] - originals[p]) ** 2;
+  state.gridMse = squared / originals.length;
+  state.reconstructionMse.push(state.gridMse);
+  state.gridPredictions = undefined;
+  $('grid-score').textContent = `— above: digit, below: reconstruction (MSE/pixel ${state.gridMse.toFixed(4)})`;
+}
+
 async function refreshGrid() {
+  if (isAutoencoder(state.kind)) return refreshReconstructions();
   const { test } = state.data,
     model = state.model;
   const predicted = tidy(() => argmax(model.predict(tensor(test.images.subarray(0, GRID * 784), [GRID, 784]))));
@@ -140,6 +196,13 @@ async function predictPixels(pixels) {
 async function predictDrawing() {
   const pixels = pad.pixels();
   if (!pixels || !state.model) return;
+  if (isAutoencoder(state.kind)) {
+    const reconstruction = await predictPixels(pixels);
+    state.drawn = { pixels: Array.from(pixels), reconstruction };
+    $('drawn-prediction').textContent = '– (its reconstruction below)';
+    drawDigit($('probabilities'), reconstruction);
+    return;
+  }
   const probabilities = await predictPixels(pixels);
   const prediction = probabilities.indexOf(Math.max(...probabilities));
   state.drawn = { pixels: Array.from(pixels), probabilities, prediction };
@@ -171,27 +234,36 @@ async function train() {
   state.backend = $('status').textContent.replace('Preparing: ', '');
   state.model?.dispose();
   const { train: tr, test } = state.data;
-  const x = tensor(tr.images.subarray(0, trainSize * 784), [trainSize, 784]),
-    y = tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
-  const xVal = tensor(test.images.subarray(0, valSize * 784), [valSize, 784]),
-    yVal = tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
-  const model = sequential(models[kind](), { name: `mnist_${kind}`, seed: 1 });
+  const reconstructing = isAutoencoder(kind),
+    metric = metricOf(kind);
+  const x = tensor(tr.images.subarray(0, trainSize * 784), [trainSize, 784]);
+  const xVal = tensor(test.images.subarray(0, valSize * 784), [valSize, 784]);
+  // an autoencoder's targets are its inputs
+  const y = reconstructing ? x : tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
+  const yVal = reconstructing ? xVal : tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
+  const model = reconstructing ? autoencoder() : sequential(models[kind](), { name: `mnist_${kind}`, seed: 1 });
   const steps = Math.ceil(trainSize / batchSize);
   model.compile({
     optimizer: adam({ learningRate: cosineDecay({ initialLearningRate: learningRate, decaySteps: steps * epochs }) }),
-    loss: 'sparseCategoricalCrossentropy',
-    metrics: ['accuracy'],
+    loss: reconstructing ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy',
+    metrics: [metric],
   });
   state.model = model;
   state.kind = kind;
+  state.reconstructionMse = [];
   progress.reset();
   lossChart.reset(epochs);
+  accuracyChart = new LineChart(
+    $('accuracy-chart'),
+    reconstructing ? { title: 'mse' } : { title: 'accuracy', yMax: 1 },
+  );
   accuracyChart.reset(epochs);
   // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first
   // step's GPU work until its kernels exist, so the page never waits on a compile (commands.ts).
   $('status').textContent =
     `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
   let epochNow = 0;
+  if (reconstructing) await refreshGrid(); // the untrained model's reconstructions, to compare with
   const pageCallback = {
     onEpochBegin: (epoch) => {
       epochNow = epoch;
@@ -203,7 +275,7 @@ async function train() {
       progress.step(step + 1, logs);
       if (logs.loss !== undefined) {
         lossChart.add('this epoch', epochNow + (step + 1) / steps, logs.loss);
-        accuracyChart.add('this epoch', epochNow + (step + 1) / steps, logs.accuracy);
+        accuracyChart.add('this epoch', epochNow + (step + 1) / steps, logs[metric]);
       }
       await yieldToPage();
     },
@@ -211,8 +283,8 @@ async function train() {
       progress.epochEnd(epoch, logs);
       lossChart.add('train', epoch + 1, logs.loss);
       lossChart.add('validation', epoch + 1, logs.val_loss);
-      accuracyChart.add('train', epoch + 1, logs.accuracy);
-      accuracyChart.add('validation', epoch + 1, logs.val_accuracy);
+      accuracyChart.add('train', epoch + 1, logs[metric]);
+      accuracyChart.add('validation', epoch + 1, logs[`val_${metric}`]);
       state.epochsDone = epoch + 1;
       await refreshGrid();
       await predictDrawing();
@@ -231,9 +303,12 @@ async function train() {
     });
     state.history = history.history;
     state.phase = 'done';
-    const accuracy = history.history.val_accuracy?.at(-1);
+    const score = history.history[`val_${metric}`]?.at(-1);
+    const scoreText = reconstructing
+      ? `validation MSE/pixel ${score?.toFixed(4)}`
+      : `validation accuracy ${(score * 100).toFixed(2)}%`;
     $('status').textContent =
-      `${model.stopTraining ? 'Stopped' : 'Done'}${accuracy === undefined ? '' : `: validation accuracy ${(accuracy * 100).toFixed(2)}%`}` +
+      `${model.stopTraining ? 'Stopped' : 'Done'}${score === undefined ? '' : `: ${scoreText}`}` +
       ` — ${state.backend}. Draw a digit on the pad.`;
   } catch (error) {
     state.phase = 'error';
@@ -241,7 +316,7 @@ async function train() {
     $('status').textContent = `Training failed: ${error.message}`;
     throw error;
   } finally {
-    [x, y, xVal, yVal].forEach((t) => t.dispose());
+    new Set([x, y, xVal, yVal]).forEach((t) => t.dispose());
     $('train').disabled = false;
     $('stop').disabled = true;
     await updateSaving();
@@ -251,8 +326,9 @@ async function train() {
 
 /** Makes a loaded model the page's: the grid and the pad predict with it. */
 async function useModel(model, from) {
-  if (model.layers[0]?.inputShape?.join(',') !== '784') {
-    throw new Error(`${from} takes input [${model.layers[0]?.inputShape}], not the 784 pixels of a digit`);
+  const inputShape = model.inputs[0].sampleShape;
+  if (inputShape.join(',') !== '784') {
+    throw new Error(`${from} takes input [${inputShape}], not the 784 pixels of a digit`);
   }
   state.model?.dispose();
   state.model = model;

@@ -1,6 +1,7 @@
 // The demo's views: the Keras-style progress (bar with ETA and running loss/metrics per epoch, one
 // summary line per finished epoch, as the terminal bar prints), the grid of test digits with their
-// predicted classes, and the class-probability bars of a drawn digit. Imports nothing.
+// predicted classes, and the class-probability bars of a drawn digit (or, for the autoencoder, its
+// reconstruction). Imports nothing.
 
 const fmt = (logs) =>
   Object.entries(logs)
@@ -86,6 +87,23 @@ export function drawDigitGrid(canvas, images, labels, predictions, { columns = 9
       ctx.fillText(String(predictions[i]), x + cell / 2 - 4, y + cell + 14);
     }
   }
+}
+
+/** One digit (784 values in [0, 1]) as large as the canvas allows, dark on white as the grid draws them. */
+export function drawDigit(canvas, pixels) {
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const image = ctx.createImageData(28, 28);
+  for (let p = 0; p < 784; p++) {
+    const v = 255 - Math.round(Math.min(1, Math.max(0, pixels[p])) * 255);
+    image.data.set([v, v, v, 255], p * 4);
+  }
+  const scratch = Object.assign(document.createElement('canvas'), { width: 28, height: 28 });
+  scratch.getContext('2d').putImageData(image, 0, 0);
+  const side = Math.floor(Math.min(canvas.width, canvas.height) / 28) * 28;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(scratch, (canvas.width - side) / 2, (canvas.height - side) / 2, side, side);
 }
 
 /** Ten horizontal bars, one per class, the most likely highlighted. */

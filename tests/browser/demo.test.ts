@@ -3,7 +3,8 @@
 // GPU kernel suite's small cases in the page against the CPU reference, trains the demo's MLP for a few
 // steps on a small subset (the loss must fall, and beat guessing: ln 10), saves a screenshot mid-training
 // (out/browser/demo.png), draws a digit on the pad with the mouse and checks the page's class
-// probabilities against the same weights run in Node on the CPU backend, and checks the page's message
+// probabilities against the same weights run in Node on the CPU backend, trains the autoencoder (its
+// grid's reconstructions improve each epoch, and match Node's CPU backend), and checks the page's message
 // when WebGPU is unavailable. A missing adapter fails, as every GPU test here does.
 import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { tensor, tidy, withBackend } from '@webgrad/core';
-import { dense, dropout, sequential } from '@webgrad/layers';
+import { dense, dropout, input, model, sequential } from '@webgrad/layers';
 import { mnistBinary, startServer } from '../../examples/web/serve.mjs';
 import { cpu } from '../helpers.js';
 import { launchChromium } from './chromium.js';
@@ -28,11 +29,12 @@ interface PageState {
   history: Record<string, number[]> | null;
   gridPredictions?: number[];
   drawn: { pixels: number[]; probabilities: number[]; prediction: number } | null;
+  reconstructionMse: number[];
 }
 const pageState = (page: Page) =>
   page
     .evaluate(() => (window as unknown as { demo: { state: PageState } }).demo.state)
-    .then(({ phase, error, backend, epochsDone, history, gridPredictions, drawn }) => ({
+    .then(({ phase, error, backend, epochsDone, history, gridPredictions, drawn, reconstructionMse }) => ({
       phase,
       error,
       backend,
@@ -40,6 +42,7 @@ const pageState = (page: Page) =>
       history,
       gridPredictions,
       drawn,
+      reconstructionMse,
     }));
 
 // The demo's MLP (examples/web/demo.js), rebuilt in Node; setWeights fails loudly if the two drift apart.
@@ -206,6 +209,63 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
       const sorted = [...row].sort((a, b) => b - a);
       if (sorted[0] - sorted[1] > 1e-3) expect(gridPredictions![i], `grid digit ${i}`).to.equal(row.indexOf(sorted[0]));
     }
+  });
+
+  it("trains the autoencoder in the page: its grid's reconstructions redrawn each epoch, their MSE as on Node's CPU", async function () {
+    this.timeout(260_000); // page load, kernel compiles and 32 steps on SwiftShader: slow on 2 shared cores
+    const page = await openPage('?model=autoencoder&epochs=2&batch=16&train=256&val=128&autostart=1');
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((window as unknown as { demo: { state: PageState } }).demo.state.phase),
+      null,
+      { polling: 250, timeout: 200_000 },
+    );
+    mkdirSync(shotDir, { recursive: true });
+    await page.screenshot({ path: join(shotDir, 'demo-autoencoder.png'), fullPage: true });
+    const done = await pageState(page);
+    const weights = await page.evaluate(() =>
+      (window as unknown as { demo: { weights(): Promise<{ shape: number[]; values: number[] }[]> } }).demo.weights(),
+    );
+    expect(pageErrors.get(page)).to.deep.equal([]);
+    await page.close();
+    expect(done.error).to.equal('');
+    const { loss, val_mse } = done.history!;
+    console.log(
+      `      autoencoder loss by epoch ${loss.map((v) => v.toFixed(4)).join(' → ')}; ` +
+        `the grid's MSE/pixel before training and after each epoch ${done.reconstructionMse.map((v) => v.toFixed(4)).join(' → ')}`,
+    );
+    expect(val_mse).to.have.length(2);
+    // redrawn before training and after each of the two epochs, better each time
+    expect(done.reconstructionMse).to.have.length(3);
+    expect(done.reconstructionMse[1]).to.be.lessThan(done.reconstructionMse[0] * 0.8);
+    expect(done.reconstructionMse[2]).to.be.lessThan(done.reconstructionMse[1]);
+
+    // the grid's 18 digits through the same weights (getWeights order) on the CPU reference backend
+    const test = testDigits();
+    const originals = test.images.subarray(0, 18 * 784);
+    const reconstructed = await withBackend(cpu(), async () => {
+      const pixels = input({ shape: [784] });
+      let x = pixels;
+      for (const [units, activation] of [
+        [128, 'relu'],
+        [32, 'relu'],
+        [128, 'relu'],
+        [784, 'sigmoid'],
+      ] as const) {
+        x = dense({ units, activation }).apply(x);
+      }
+      const autoencoder = model({ inputs: pixels, outputs: x });
+      autoencoder.setWeights(weights.map((w) => tensor(w.values, w.shape)));
+      const out = autoencoder.predict(tensor(originals, [18, 784]));
+      const values = await out.data();
+      out.dispose();
+      autoencoder.dispose();
+      return values;
+    });
+    let squared = 0;
+    originals.forEach((v, p) => {
+      squared += (reconstructed[p] - v) ** 2;
+    });
+    expect(done.reconstructionMse[2]).to.be.closeTo(squared / originals.length, 1e-6);
   });
 
   it('says which browsers and flags work when WebGPU is unavailable, and falls back to the CPU backend', async () => {

@@ -3,6 +3,7 @@
 // gives, call runs it, getConfig describes it for saving. Shapes here never include the batch axis.
 import { variable, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getInitializer, type Initializer, type InitializerName } from './initializers.js';
+import { chargeWeight, madeWeight } from './limits.js';
 import type { Regularizer } from './regularizers.js';
 
 export interface CallContext {
@@ -43,7 +44,10 @@ let layerCount = 0;
 /** A unique default name: dense_1, dropout_2, … */
 export const uniqueName = (prefix: string): string => `${prefix}_${++layerCount}`;
 
-/** A weight made by an initializer (a name or an object), seeded per model, layer and weight. */
+/**
+ * A weight made by an initializer (a name or an object), seeded per model, layer and weight. While a
+ * load builds its layers, each weight is charged to the manifest's budget (limits.ts) before allocating.
+ */
 export function makeWeight(
   name: string,
   shape: Shape,
@@ -51,9 +55,11 @@ export function makeWeight(
   seed: number,
   trainable = true,
 ): Variable {
+  chargeWeight(name, shape);
   const initial = getInitializer(init).init(shape, seed);
   const v = variable(initial, { name, trainable });
   initial.dispose();
+  madeWeight(v);
   return v;
 }
 

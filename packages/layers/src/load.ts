@@ -4,7 +4,17 @@
 // (loadWeights). Any store works: a folder, indexeddb://, http(s)://, browserFiles.
 import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgrad/core';
 import type { CompileArgs } from './compile.js';
-import { checkArtifacts, type ModelArtifacts, type ModelStore, type StoredWeight, type WeightSpec } from './format.js';
+import {
+  checkArtifacts,
+  checkModelJson,
+  checkOptimizerState,
+  manifestElements,
+  type ModelArtifacts,
+  type ModelStore,
+  type StoredWeight,
+  type WeightSpec,
+} from './format.js';
+import { withWeightBudget } from './limits.js';
 import { Sequential } from './model.js';
 import { layerFromConfig } from './registry.js';
 import { modelStore } from './storage.js';
@@ -25,6 +35,15 @@ const sameShapes = (specs: readonly WeightSpec[], shapes: readonly (readonly num
   specs.length === shapes.length && specs.every((s, i) => s.shape.join(',') === shapes[i].join(','));
 
 const asTensor = ({ spec, values }: StoredWeight): Tensor => tensor(values, spec.shape);
+
+/**
+ * modelFromArtifacts under a weight budget of the values the manifest holds: a layer config asking for
+ * more is refused before it allocates, and a load that fails disposes the weights it made.
+ */
+function budgetedModel(artifacts: ModelArtifacts, where: string, op: string): Sequential {
+  const elements = manifestElements(checkModelJson(artifacts.json, where, op));
+  return withWeightBudget(elements, where, op, () => modelFromArtifacts(artifacts, where, op));
+}
 
 /** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */
 function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string): Sequential {
@@ -48,6 +67,12 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
     const optimizer = new Optimizer(optimizer_config.class_name as OptimizerKind, optimizer_config.config);
     model.compile({ loss: loss as CompileArgs['loss'], metrics, optimizer });
     if (json.optimizerState) {
+      checkOptimizerState(
+        json,
+        model.trainableWeights.map((w) => w.shape),
+        where,
+        op,
+      );
       // the state tensors are written in place, so training resumes exactly where it was saved
       optimizer.iterations = json.optimizerState.iterations;
       const states = optimizer.getState(model.trainableWeights).flat();
@@ -66,7 +91,7 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
  */
 export async function loadModel(source: string | ModelStore): Promise<Sequential> {
   const { artifacts, url } = await loadArtifacts(source, 'loadModel');
-  return modelFromArtifacts(artifacts, url, 'loadModel');
+  return budgetedModel(artifacts, url, 'loadModel');
 }
 
 /**
@@ -75,7 +100,7 @@ export async function loadModel(source: string | ModelStore): Promise<Sequential
  */
 export async function loadCheckpoint(source: string | ModelStore): Promise<{ model: Sequential; epoch: number }> {
   const { artifacts, url } = await loadArtifacts(source, 'loadCheckpoint');
-  const model = modelFromArtifacts(artifacts, url, 'loadCheckpoint');
+  const model = budgetedModel(artifacts, url, 'loadCheckpoint');
   return { model, epoch: artifacts.json.epochsCompleted ?? 0 };
 }
 

@@ -62,7 +62,7 @@ interface SavedConfigs {
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
 function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | undefined {
   if (!saved) return undefined;
-  const factory = regularizerFactories[saved.name];
+  const factory = Object.hasOwn(regularizerFactories, saved.name) ? regularizerFactories[saved.name] : undefined;
   if (!factory) {
     throw new Error(
       `loadModel: unknown regularizer '${saved.name}'; known: ${Object.keys(regularizerFactories).join(', ')}`,

@@ -169,32 +169,46 @@ async function readRegular(
 }
 
 /**
- * The weights file a model.json in `folder` names: resolved inside the folder, links included, or
- * refused with an error that says nothing about what lies outside.
+ * A file named inside `folder` (`file` as model.json gives it, '/'-separated), resolved with its links:
+ * returned only if it stays inside, else refused with an error that says nothing about what lies outside.
+ * `label` names the file in errors.
  */
-async function confinedPath(node: NodeFs, folder: string, file: string, where: string, op: string): Promise<string> {
+async function confinedPath(node: NodeFs, folder: string, file: string, label: string, op: string): Promise<string> {
   const { fs, path } = node;
-  const root = await fs.realpath(folder);
-  const joined = path.resolve(root, ...file.split('/'));
   const refuse = (why: string) =>
-    new Error(`${op}: weights path '${file}' in ${where} ${why}; a weights file must lie inside the model's folder`);
-  if (!inside(node, root, joined)) throw refuse('leaves the model folder');
+    new Error(`${op}: ${label} ${why}; files a model names must lie inside the model's folder`);
   let real: string;
   try {
+    const root = await fs.realpath(folder);
+    const joined = path.resolve(root, ...file.split('/'));
+    if (!inside(node, root, joined)) throw refuse('leaves the model folder');
     real = await fs.realpath(joined);
+    if (!inside(node, root, real)) throw refuse('is a link to a place outside the model folder');
   } catch (cause) {
+    if ((cause as Error).message.startsWith(`${op}: `)) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     throw new Error(`${op}: cannot read ${path.join(folder, file)}: ${code ?? (cause as Error).message}`, { cause });
   }
-  if (!inside(node, root, real)) throw refuse('is a link to a place outside the model folder');
   return real;
 }
 
-/** Reads model.json (a regular file, within the ceiling) and checks its fields. */
-async function readModelJson(node: NodeFs, jsonPath: string, op: string): Promise<{ text: string; json: ModelJson }> {
+/**
+ * Reads model.json (a regular file, within the ceiling) and checks its fields. In a folder, a
+ * model.json that links outside it is refused; a .json path the caller named may be a link.
+ */
+async function readModelJson(
+  node: NodeFs,
+  jsonPath: string,
+  inFolder: boolean,
+  op: string,
+): Promise<{ text: string; json: ModelJson }> {
+  const { fs, path } = node;
   let text: string;
   try {
-    text = new TextDecoder().decode(await readRegular(node, jsonPath, { atMost: loadLimits().maxJsonBytes }, op));
+    const real = inFolder
+      ? await confinedPath(node, path.dirname(jsonPath), path.basename(jsonPath), jsonPath, op)
+      : await fs.realpath(jsonPath);
+    text = new TextDecoder().decode(await readRegular(node, real, { atMost: loadLimits().maxJsonBytes }, op));
   } catch (cause) {
     const message = (cause as Error).message;
     throw new Error(message.startsWith(`${op}: `) ? message : `${op}: cannot read ${jsonPath}: ${message}`, { cause });
@@ -324,19 +338,21 @@ export function folderStore(target: string): ModelStore {
     async load(op) {
       const node = await nodeFs(op);
       const { path } = node;
-      const jsonPath = target.endsWith('.json') ? target : path.join(target, 'model.json');
+      const inFolder = !target.endsWith('.json');
+      const jsonPath = inFolder ? path.join(target, 'model.json') : target;
       // a save that commits between reading model.json and opening its weights file can remove that
       // file; model.json then names a newer one, read afresh
       for (let attempt = 1; ; attempt++) {
-        const { text, json } = await readModelJson(node, jsonPath, op);
+        const { text, json } = await readModelJson(node, jsonPath, inFolder, op);
         const expected = expectedWeightBytes(json, jsonPath, op);
         const file = weightsFileOf(json, jsonPath, op);
         try {
-          const weightsPath = await confinedPath(node, path.dirname(jsonPath), file, jsonPath, op);
+          const label = `weights path '${file}' in ${jsonPath}`;
+          const weightsPath = await confinedPath(node, path.dirname(jsonPath), file, label, op);
           return { json, weights: await readRegular(node, weightsPath, { exactly: expected }, op) };
         } catch (error) {
           const vanished = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-          const replaced = vanished && attempt < 5 && (await readModelJson(node, jsonPath, op)).text !== text;
+          const replaced = vanished && attempt < 5 && (await readModelJson(node, jsonPath, inFolder, op)).text !== text;
           if (!replaced) throw error;
         }
       }

@@ -374,7 +374,10 @@ async function readBody(
   const bound = 'exactly' in size ? size.exactly : size.atMost;
   const tooMuch = (bytes: string) =>
     'exactly' in size
-      ? sizeMismatch(url, Number(bytes), size.exactly, op)
+      ? new Error(
+          `${op}: ${url} holds ${bytes} bytes but model.json describes ${size.exactly}; ` +
+            'the file is truncated or does not belong to this model',
+        )
       : new Error(`${op}: ${url} holds ${bytes} bytes, above the ${size.atMost}-byte ceiling for model.json`);
   const encoding = response.headers.get('content-encoding');
   const declared = response.headers.get('content-length');

@@ -579,3 +579,73 @@ describe('files: a model file is untrusted input', () => {
     });
   });
 });
+
+describe('files: concurrent saves into one folder', () => {
+  /** A model whose every weight is `k`, so a load shows whose save it got, and whether whole. */
+  const constant = (k: number) => {
+    const m = model(k);
+    m.build();
+    tidy(() => m.setWeights(m.weights.map((w) => tensor(new Float32Array(w.size).fill(k), w.shape))));
+    return m;
+  };
+  const whoseIs = async (m: Sequential) => {
+    const values = (await valuesOf(m)).flat();
+    return values.every((v) => v === values[0]) ? values[0] : NaN;
+  };
+
+  it('saves and loads at once in one process: every load gives one save whole, the folder ends with one model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'webgrad-concurrent-'));
+    await saveModel(constant(100), dir); // a folder that already holds a model
+    const models = Array.from({ length: 12 }, (_, i) => constant(i + 1));
+    const seen = await Promise.all(
+      models.flatMap((m, i) => [
+        saveModel(m, dir).then(() => -1),
+        loadModel(dir).then(whoseIs),
+        ...(i % 3 === 0 ? [loadWeights(constant(0), dir).then(() => -1)] : []),
+      ]),
+    );
+    const loads = seen.filter((k) => k !== -1);
+    expect(
+      loads.every((k) => k === 100 || (k >= 1 && k <= 12)),
+      `loads saw ${loads}`,
+    ).to.equal(true);
+    const last = await whoseIs(await loadModel(dir));
+    expect(last >= 1 && last <= 12, `the final model is one of the saves (${last})`).to.equal(true);
+    expect((await readdir(dir)).sort(), 'model.json and the one weights file it names').to.deep.equal([
+      'model.json',
+      (await weightsIn(dir)).split('/').pop(),
+    ]);
+  });
+
+  it('50 rounds of two processes saving into a folder that holds a model, each save followed by a load', async function () {
+    this.timeout(300_000);
+    const dir = await mkdtemp(join(tmpdir(), 'webgrad-race-'));
+    await saveModel(constant(100), dir);
+    const child = join(dirname(fileURLToPath(import.meta.url)), 'save-race.mjs');
+    const run = (value: number) =>
+      new Promise<{ loads: number; own: number; other: number; mixed: number; errors: string[] }>((resolve, reject) => {
+        const proc = spawn(process.execPath, [child, dir, String(value), '50'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let output = '';
+        proc.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        proc.once('exit', (code) =>
+          code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`child exited ${code}`)),
+        );
+      });
+    const tallies = await Promise.all([run(1), run(2)]);
+    for (const tally of tallies) {
+      expect(tally.errors, 'loads that failed').to.deep.equal([]);
+      expect(tally.mixed, 'loads that mixed two saves').to.equal(0);
+      expect(tally.loads).to.equal(50);
+    }
+    const whose = await whoseIs(await loadModel(dir));
+    expect([1, 2]).to.include(whose);
+    console.log(
+      `      100 saves and loads by 2 processes: ${tallies.map((t) => `${t.own} own + ${t.other} the other's`).join(', ')}; ` +
+        `0 failed, 0 mixed; the folder holds ${(await readdir(dir)).length} files`,
+    );
+  });
+});

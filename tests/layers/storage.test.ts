@@ -20,6 +20,7 @@ import {
   loadModel,
   loadWeights,
   modelArtifacts,
+  randomNormal,
   saveModel,
   sequential,
   setLoadLimits,
@@ -389,5 +390,35 @@ describe('model stores: a loaded model file cannot reach other hosts or read wit
       await saveModel(m, pathToFileURL(spaced).href);
       expect(await valuesOf(await loadModel(join(spaced, 'model.json')))).to.deep.equal(await valuesOf(m));
       expect(await valuesOf(await loadModel(`file://${spaced}`))).to.deep.equal(await valuesOf(m));
+    }));
+});
+
+describe('model stores: save → load → save', () => {
+  it('writes the same model.json, initializers included (only the weights file name is per save)', () =>
+    withBackend(cpu(), async () => {
+      const original = sequential(
+        [
+          dense({ units: 6, activation: 'relu', inputShape: [4], kernelInitializer: 'heNormal' }),
+          dense({ units: 5, kernelInitializer: randomNormal({ stddev: 0.1 }), biasInitializer: 'ones' }),
+          dense({ units: 3, activation: 'softmax', kernelRegularizer: l2({ l2: 1e-3 }) }),
+        ],
+        { seed: 9 },
+      );
+      original.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      original.build();
+      const dir = await mkdtemp(join(tmpdir(), 'webgrad-roundtrip-'));
+      await saveModel(original, join(dir, 'a'), { includeOptimizer: true });
+      const loaded = await loadModel(join(dir, 'a'));
+      await saveModel(loaded, join(dir, 'b'), { includeOptimizer: true });
+      const [a, b] = await Promise.all(['a', 'b'].map((f) => readFile(join(dir, f, 'model.json'), 'utf8')));
+      const withoutPath = (text: string) => text.replace(/"weights-[a-z0-9-]+\.bin"/, '"weights.bin"');
+      expect(withoutPath(b)).to.equal(withoutPath(a));
+      expect(JSON.parse(a).modelTopology.config.layers[1].config.kernelInitializer).to.deep.equal({
+        name: 'randomNormal',
+        config: { mean: 0, stddev: 0.1 },
+      });
+      const [first, second] = await Promise.all([modelArtifacts(original), modelArtifacts(loaded)]);
+      expect(JSON.stringify(second.json)).to.equal(JSON.stringify(first.json));
+      expect(Buffer.from(second.weights).equals(Buffer.from(first.weights))).to.equal(true);
     }));
 });

@@ -1,9 +1,9 @@
 // The Layer contract, and the helpers layers share. A layer is a plain object made by a factory
 // (dense({units}) …): build creates its weights for an input shape, computeOutputShape says what it
 // gives, call runs it, getConfig describes it for saving. Shapes here never include the batch axis.
-import { variable, type Shape, type Tensor, type Variable } from '@webgrad/core';
+import { fill, variable, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getInitializer, type Initializer, type InitializerName } from './initializers.js';
-import { chargeWeight, madeWeight } from './limits.js';
+import { chargeWeight, loadingWeights, madeWeight } from './limits.js';
 import type { Regularizer } from './regularizers.js';
 
 export interface CallContext {
@@ -46,7 +46,8 @@ export const uniqueName = (prefix: string): string => `${prefix}_${++layerCount}
 
 /**
  * A weight made by an initializer (a name or an object), seeded per model, layer and weight. While a
- * load builds its layers, each weight is charged to the manifest's budget (limits.ts) before allocating.
+ * load builds its layers, each weight is charged to the manifest's budget (limits.ts) before allocating,
+ * and made as zeros: the load sets it right after, so the layer keeps its saved initializer undrawn.
  */
 export function makeWeight(
   name: string,
@@ -56,7 +57,7 @@ export function makeWeight(
   trainable = true,
 ): Variable {
   chargeWeight(name, shape);
-  const initial = getInitializer(init).init(shape, seed);
+  const initial = loadingWeights() ? fill(shape, 0) : getInitializer(init).init(shape, seed);
   const v = variable(initial, { name, trainable });
   initial.dispose();
   madeWeight(v);

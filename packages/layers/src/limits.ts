@@ -83,6 +83,9 @@ export function chargeWeight(name: string, shape: readonly number[]): void {
   budget.left -= elements;
 }
 
+/** Whether a load is building layers now: their weights are set right after, so none need drawing. */
+export const loadingWeights = (): boolean => budget !== undefined;
+
 /** Records a weight made under the open budget, so a failed load disposes it. */
 export function madeWeight(v: Variable): void {
   budget?.made.push(v);

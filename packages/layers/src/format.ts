@@ -187,6 +187,7 @@ function checkLayerSizes(layers: unknown, where: string, op: string): void {
     const bound = `a positive integer up to ${MAX_CONFIG_SIZE}`;
     for (const field of SIZE_FIELDS) sized(field, size, bound);
     sized('targetShape', (d) => d === -1 || size(d), `${bound}, or -1`);
+    sized('batchInputShape', (d) => d === null || size(d), `${bound}, or null (the batch axis)`);
   });
 }
 
@@ -235,12 +236,21 @@ export function checkModelJson(json: unknown, where: string, op: string): ModelJ
     const training = json.trainingConfig;
     need(isObject(training), 'trainingConfig', 'an object {loss, metrics, optimizer_config}');
     const { loss, metrics, optimizer_config: optimizer } = training as Record<string, unknown>;
-    need(typeof loss === 'string', 'trainingConfig.loss', 'a loss name');
+    // one loss and a list of metrics, or (a model with several outputs) one of each per output
+    const names = (value: unknown) => Array.isArray(value) && value.every((m) => typeof m === 'string');
     need(
-      Array.isArray(metrics) && metrics.every((m) => typeof m === 'string'),
-      'trainingConfig.metrics',
-      'a list of metric names',
+      typeof loss === 'string' || (names(loss) && (loss as string[]).length > 0),
+      'trainingConfig.loss',
+      'a loss name or a list of them',
     );
+    need(
+      names(metrics) || (Array.isArray(metrics) && metrics.every(names)),
+      'trainingConfig.metrics',
+      'a list of metric names (or a list per output)',
+    );
+    const weights = (training as Record<string, unknown>).loss_weights;
+    const finite = Array.isArray(weights) && weights.every((w) => typeof w === 'number' && Number.isFinite(w));
+    need(weights === undefined || finite, 'trainingConfig.loss_weights', 'a list of finite numbers');
     need(isObject(optimizer), 'trainingConfig.optimizer_config', 'an object {class_name, config}');
     const { class_name: kind, config: options } = optimizer as Record<string, unknown>;
     const known = (OPTIMIZER_KINDS as readonly unknown[]).includes(kind);

@@ -153,7 +153,9 @@ async function readRegular(
   try {
     const opened = await handle.stat();
     if (!opened.isFile() || opened.ino !== checked.ino || opened.dev !== checked.dev) {
-      throw new Error(`${op}: ${file} changed between its check and its opening; it was not read`);
+      throw Object.assign(new Error(`${op}: ${file} changed between its check and its opening; it was not read`), {
+        swapped: true,
+      });
     }
     const bytes = new Uint8Array(checked.size);
     let filled = 0;
@@ -203,15 +205,21 @@ async function readModelJson(
   op: string,
 ): Promise<{ text: string; json: ModelJson }> {
   const { fs, path } = node;
-  let text: string;
-  try {
-    const real = inFolder
-      ? await confinedPath(node, path.dirname(jsonPath), path.basename(jsonPath), jsonPath, op)
-      : await fs.realpath(jsonPath);
-    text = new TextDecoder().decode(await readRegular(node, real, { atMost: loadLimits().maxJsonBytes }, op));
-  } catch (cause) {
-    const message = (cause as Error).message;
-    throw new Error(message.startsWith(`${op}: `) ? message : `${op}: cannot read ${jsonPath}: ${message}`, { cause });
+  let text: string | undefined;
+  // a save renames a new model.json into place: one swapped between the check and the opening is read again
+  for (let attempt = 1; text === undefined; attempt++) {
+    try {
+      const real = inFolder
+        ? await confinedPath(node, path.dirname(jsonPath), path.basename(jsonPath), jsonPath, op)
+        : await fs.realpath(jsonPath);
+      text = new TextDecoder().decode(await readRegular(node, real, { atMost: loadLimits().maxJsonBytes }, op));
+    } catch (cause) {
+      if ((cause as { swapped?: boolean }).swapped && attempt < 5) continue;
+      const message = (cause as Error).message;
+      throw new Error(message.startsWith(`${op}: `) ? message : `${op}: cannot read ${jsonPath}: ${message}`, {
+        cause,
+      });
+    }
   }
   let parsed: unknown;
   try {
@@ -346,14 +354,19 @@ export function folderStore(target: string): ModelStore {
         const { text, json } = await readModelJson(node, jsonPath, inFolder, op);
         const expected = expectedWeightBytes(json, jsonPath, op);
         const file = weightsFileOf(json, jsonPath, op);
+        const weightsPath = path.join(path.dirname(jsonPath), file);
         try {
           const label = `weights path '${file}' in ${jsonPath}`;
-          const weightsPath = await confinedPath(node, path.dirname(jsonPath), file, label, op);
-          return { json, weights: await readRegular(node, weightsPath, { exactly: expected }, op) };
+          const real = await confinedPath(node, path.dirname(jsonPath), file, label, op);
+          return { json, weights: await readRegular(node, real, { exactly: expected }, op) };
         } catch (error) {
-          const vanished = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-          const replaced = vanished && attempt < 5 && (await readModelJson(node, jsonPath, inFolder, op)).text !== text;
-          if (!replaced) throw error;
+          const { code } = ((error as Error).cause ?? error) as NodeJS.ErrnoException;
+          const replaced =
+            code === 'ENOENT' && attempt < 5 && (await readModelJson(node, jsonPath, inFolder, op)).text !== text;
+          if (replaced) continue;
+          const message = (error as Error).message;
+          if (message.startsWith(`${op}: `)) throw error;
+          throw new Error(`${op}: cannot read ${weightsPath}: ${message}`, { cause: error });
         }
       }
     },

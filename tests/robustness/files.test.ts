@@ -500,22 +500,22 @@ describe('files: a model file is untrusted input', () => {
       [
         'activation toString',
         (j) => void (layerConfig(j).activation = 'toString'),
-        /^unknown activation 'toString'; expected one of linear/,
+        /^OP: \S+ describes a model webgrad cannot build: unknown activation 'toString'; expected one of linear/,
       ],
       [
         'regularizer constructor',
         (j) => void (layerConfig(j).kernelRegularizer = { name: 'constructor', config: {} }),
-        /^loadModel: unknown regularizer 'constructor'/,
+        /^OP: .*unknown regularizer 'constructor'/,
       ],
       [
         'a regularizer factor of the wrong type',
         (j) => void (layerConfig(j).kernelRegularizer = { name: 'l2', config: { l2: '0.01' } }),
-        /^l2: l2 must be a finite non-negative number, got "0\.01"$/,
+        /^OP: \S+ describes a model webgrad cannot build: l2: l2 must be a finite non-negative number, got "0\.01"$/,
       ],
       [
         'loss constructor',
         (j) => void (training(j).loss = 'constructor'),
-        /^unknown loss 'constructor'; expected one of/,
+        /^OP: \S+ describes a model webgrad cannot build: unknown loss 'constructor'; expected one of/,
       ],
       [
         'optimizer toString',

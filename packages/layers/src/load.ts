@@ -42,7 +42,14 @@ const asTensor = ({ spec, values }: StoredWeight): Tensor => tensor(values, spec
  */
 function budgetedModel(artifacts: ModelArtifacts, where: string, op: string): Sequential {
   const elements = manifestElements(checkModelJson(artifacts.json, where, op));
-  return withWeightBudget(elements, where, op, () => modelFromArtifacts(artifacts, where, op));
+  try {
+    return withWeightBudget(elements, where, op, () => modelFromArtifacts(artifacts, where, op));
+  } catch (error) {
+    // a factory's own error (an unknown activation, a bad factor) gets the load and the file it came from
+    const message = (error as Error).message;
+    if (message.startsWith(`${op}: `)) throw error;
+    throw new Error(`${op}: ${where} describes a model webgrad cannot build: ${message}`, { cause: error });
+  }
 }
 
 /** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */

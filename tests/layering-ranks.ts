@@ -48,9 +48,10 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['backend.ts'],
     ['index.ts'],
   ],
-  // Persistence bottom-up: the file format, the stores that move it, the layers, the registry that
+  // Persistence bottom-up: the ceilings a loaded file is held to, the file format, the stores that move it, the layers, the registry that
   // rebuilds them by class name, save, the model, and load on top.
   layers: [
+    ['limits.ts'],
     ['format.ts'],
     ['storage-browser.ts'],
     ['storage.ts'],

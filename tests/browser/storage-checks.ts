@@ -1,6 +1,6 @@
 // The page script of tests/browser/storage.html: a small classifier trained on WebGPU in the page,
 // saved and loaded through the browser's stores — indexeddb:// (also from a second page of the same
-// origin), downloads:// and browserFiles from an <input type=file>. Exposes window.storage for
+// origin), downloads:// and browserFiles from an <input type=file>; and hostile served models refused. Exposes window.storage for
 // tests/browser/storage.test.ts, which checks the results against Node's CPU backend.
 // Bundled by scripts/build-web.mjs with @webgrad/* left to the page's import map.
 import { setBackend, tensor, tidy, uniformValues, type Tensor } from '@webgrad/core';
@@ -104,6 +104,15 @@ async function loadServed(path: string): Promise<SavedState> {
   return { ...(await stateOf(await loadModel(path), x, values)), backend };
 }
 
+/** The error loading a model from the page's server gives ('no error' if it loads). */
+async function loadServedError(path: string): Promise<string> {
+  await webgpu();
+  return loadModel(path).then(
+    () => 'no error',
+    (e: Error) => e.message,
+  );
+}
+
 (globalThis as { storage?: unknown }).storage = {
   trainAndSave,
   loadAndResume,
@@ -111,4 +120,5 @@ async function loadServed(path: string): Promise<SavedState> {
   download,
   loadPicked,
   loadServed,
+  loadServedError,
 };

@@ -6,7 +6,7 @@
 // page through browserFiles; a folder Node saved loads in the page over http (relative path and URL);
 // and the demo page's Save / Load buttons bring a trained model back after a reload.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ interface StoragePage {
   download(name: string, file: string): Promise<void>;
   loadPicked(): Promise<SavedState>;
   loadServed(path: string): Promise<SavedState>;
+  loadServedError(path: string): Promise<string>;
 }
 type Call = { [K in keyof StoragePage]: [K, ...Parameters<StoragePage[K]>] }[keyof StoragePage];
 const call = <K extends keyof StoragePage>(page: Page, ...[method, ...args]: Extract<Call, [K, ...unknown[]]>) =>
@@ -129,6 +130,27 @@ describe('browser: saving and loading models in headless Chromium', function () 
       const served = await call(page, 'loadServed', path);
       expect(served.weights, path).to.deep.equal(saved.weights);
       expect(served.predictions, path).to.deep.equal(saved.predictions);
+    }
+    // a served model.json naming weights on another origin, or beside its folder, is refused in the page too
+    const json = JSON.parse(readFileSync(join(root, 'dist/web/tests/served-model/model.json'), 'utf8'));
+    for (const [name, weightsPath, why] of [
+      ['other-origin', 'http://127.0.0.1:9/steal.bin', 'is an absolute URL (or has a drive letter)'],
+      [
+        'dot-dot',
+        `../served-model/${json.weightsManifest[0].paths[0]}`,
+        "has a '..' segment (it leaves the folder or names none)",
+      ],
+    ]) {
+      const folder = join(root, 'dist/web/tests', `hostile-${name}`);
+      mkdirSync(folder, { recursive: true });
+      json.weightsManifest[0].paths = [weightsPath];
+      writeFileSync(join(folder, 'model.json'), JSON.stringify(json));
+      const error = await call(page, 'loadServedError', `hostile-${name}/model.json`);
+      expect(error).to.equal(
+        `loadModel: weights path '${weightsPath}' in ${server.url}tests/hostile-${name}/model.json ` +
+          `(weightsManifest[0].paths[0]) ${why}; ` +
+          "a weights file must be named by a relative path inside the model's folder",
+      );
     }
     await page.close();
   });

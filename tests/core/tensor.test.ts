@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   add,
   broadcastTo,
+  fill,
   fusedMatmul,
   matmul,
   memory,
@@ -144,4 +145,30 @@ describe('tensors of two backends', () => {
       /add: input 0 \(shape \[2\]\) is on backend 'cpu' but input 1 \(shape \[2\]\) is on 'webgpu'/,
     );
   });
+});
+
+describe('int32 tensors refuse values outside int32 rather than wrap them', () => {
+  it('tensor and fill name the value and the range; the edges themselves are kept exactly', () =>
+    withBackend(cpu(), async () => {
+      const message = (fn: () => unknown) => {
+        try {
+          fn();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'no error';
+      };
+      expect(message(() => tensor([1, 2 ** 32 + 1], [2], 'int32'))).to.equal(
+        "tensor: int32 value 1 is 4294967297, outside int32's range [-2147483648, 2147483647]",
+      );
+      expect(message(() => tensor([-(2 ** 31) - 1], [1], 'int32'))).to.equal(
+        "tensor: int32 value 0 is -2147483649, outside int32's range [-2147483648, 2147483647]",
+      );
+      expect(message(() => zeros([2], 'int32').dispose())).to.equal('no error');
+      expect(message(() => fill([2], 2 ** 31, 'int32'))).to.equal(
+        'fill: int32 value 2147483648 is not an integer in [-2147483648, 2147483647]',
+      );
+      const edges = tensor([-(2 ** 31), 2 ** 31 - 1], [2], 'int32');
+      expect(Array.from(await edges.data())).to.deep.equal([-(2 ** 31), 2 ** 31 - 1]);
+    }));
 });

@@ -235,14 +235,15 @@ describe('fit, evaluate and predict on webgpu', () => {
         await Promise.all(loaded.weights.map((w) => w.data())),
       ];
       a.forEach((w, i) => expect(Array.from(b[i])).to.deep.equal(Array.from(w)));
-      const bytes = await readFile(join(dir, 'weights.bin'));
-      await writeFile(join(dir, 'weights.bin'), bytes.subarray(0, bytes.length - 8));
+      const weightsFile = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')).weightsManifest[0].paths[0];
+      const bytes = await readFile(join(dir, weightsFile));
+      await writeFile(join(dir, weightsFile), bytes.subarray(0, bytes.length - 8));
       let error: unknown;
       await loadModel(dir).catch((e) => {
         error = e;
       });
       expect(String(error)).to.match(
-        /loadModel: weights.bin holds \d+ bytes but model.json describes \d+; the file is truncated/,
+        /loadModel: \S*weights-\S+\.bin holds \d+ bytes but model.json describes \d+; the file is truncated/,
       );
       [model, loaded].forEach((m) => m.dispose());
     });

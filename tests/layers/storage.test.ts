@@ -5,10 +5,12 @@
 // IndexedDB and downloads run in the real browser test (tests/browser/storage.test.ts). CPU backend:
 // the stores move bytes, the same on every backend.
 import { expect } from 'chai';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tensor, tidy, withBackend } from '@webgrad/core';
 import {
   browserFiles,
@@ -18,9 +20,12 @@ import {
   loadModel,
   loadWeights,
   modelArtifacts,
+  randomNormal,
   saveModel,
   sequential,
+  setLoadLimits,
   type Model,
+  type ModelJson,
 } from '@webgrad/layers';
 import { cpu } from '../helpers.js';
 
@@ -198,5 +203,222 @@ describe('model stores: http(s)://, .json paths, browserFiles, and their errors'
       expect(await errorOf(loadModel(join(dir, 'missing')))).to.match(
         /^loadModel: cannot read .*missing\/model\.json: ENOENT/,
       );
+    }));
+});
+
+describe('model stores: a loaded model file cannot reach other hosts or read without bounds', () => {
+  let dir: string, server: Server, other: Server, base: string, otherBase: string;
+  const requests: string[] = [];
+  let otherRequests = 0;
+  const onCpu = <T>(fn: () => Promise<T>) => withBackend(cpu(), fn);
+  const listen = async (s: Server) => {
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(s.address() as { port: number }).port}/`;
+  };
+
+  /** model.json of a small model saved under dir/name, its manifest naming `path`. */
+  async function publish(name: string, path: string, edit: (json: ModelJson) => void = () => undefined) {
+    const folder = join(dir, name);
+    await onCpu(() => saveModel(model(1), folder));
+    const json = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8')) as ModelJson;
+    json.weightsManifest[0].paths = [path];
+    delete json.weightsChecksum;
+    edit(json);
+    await writeFile(join(folder, 'model.json'), JSON.stringify(json));
+    return `${base}${name}/model.json`;
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'webgrad-http-'));
+    await writeFile(join(dir, 'secret.bin'), new Uint8Array(5 * 4 * 4 + 2 * 4 * 4)); // what ../secret.bin would reach
+    server = createServer(async (req, res) => {
+      const path = new URL(req.url!, 'http://x').pathname;
+      requests.push(path);
+      if (path.endsWith('/endless.bin')) {
+        // a body that never ends, without a Content-Length
+        const chunk = new Uint8Array(64 * 1024);
+        const pump = () => {
+          while (res.write(chunk));
+        };
+        res.on('drain', pump);
+        req.on('close', () => res.off('drain', pump));
+        pump();
+        return;
+      }
+      if (path.endsWith('/liar.bin')) {
+        res.writeHead(200, { 'content-length': String(10 ** 9) });
+        res.write(new Uint8Array(16));
+        return; // and never sends the rest
+      }
+      let body: Buffer;
+      try {
+        body = await readFile(join(dir, decodeURIComponent(path)));
+      } catch {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200).end(body);
+    });
+    other = createServer((_req, res) => {
+      otherRequests++;
+      res.writeHead(200).end(new Uint8Array(112));
+    });
+    base = await listen(server);
+    otherBase = await listen(other);
+  });
+  after(async () => {
+    server.closeAllConnections();
+    other.closeAllConnections();
+    await Promise.all([server, other].map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  it('weights paths to another origin or outside the model folder are refused before any request', () =>
+    onCpu(async () => {
+      const hostile: [string, string, RegExp][] = [
+        ['other-origin', `${otherBase}steal.bin`, /is an absolute URL/],
+        ['protocol-relative', `//${otherBase.slice(7)}steal.bin`, /is an absolute path/],
+        ['dot-dot', '../secret.bin', /has a '\.\.' segment/],
+        ['encoded-dot-dot', '%2e%2e/secret.bin', /has a '%2e%2e' segment/],
+        ['encoded-slash', '..%2fsecret.bin', /has an encoded separator in '\.\.%2fsecret\.bin'/],
+        ['backslash', '..\\secret.bin', /holds a backslash/],
+      ];
+      for (const [name, path, why] of hostile) {
+        const url = await publish(name, path);
+        for (const [op, load] of [
+          ['loadModel', () => loadModel(url)],
+          ['loadCheckpoint', () => loadCheckpoint(url)],
+          ['loadWeights', () => loadWeights(model(2), url)],
+        ] as const) {
+          requests.length = 0;
+          const message = await errorOf(load());
+          expect(message, `${name} ${op}`).to.match(
+            new RegExp(
+              `^${op}: weights path '.*' in ${url.replaceAll('.', '\\.')} \\(weightsManifest\\[0\\]\\.paths\\[0\\]\\) ${why.source}`,
+            ),
+          );
+          expect(requests, `${name} ${op}: only model.json was requested`).to.deep.equal([`/${name}/model.json`]);
+        }
+      }
+      expect(otherRequests, 'requests the other origin received').to.equal(0);
+      // a plain relative name still loads, and a missing one is a 404
+      const good = await publish('good', 'weights.bin');
+      const saved = model(1);
+      const { weights } = await modelArtifacts(saved);
+      expect(await errorOf(loadModel(good))).to.equal(`loadModel: GET ${base}good/weights.bin answered 404 Not Found`);
+      await writeFile(join(dir, 'good', 'weights.bin'), weights);
+      expect(await valuesOf(await loadModel(good))).to.deep.equal(await valuesOf(saved));
+    }));
+
+  it('a weights body longer than model.json describes is cut off; a lying Content-Length is refused unread', () =>
+    onCpu(async () => {
+      const endless = await publish('endless', 'endless.bin');
+      const started = performance.now();
+      expect(await errorOf(loadModel(endless))).to.equal(
+        `loadModel: ${base}endless/endless.bin holds more than 128 bytes but model.json describes 128; ` +
+          'the file is truncated or does not belong to this model',
+      );
+      const liar = await publish('liar', 'liar.bin');
+      expect(await errorOf(loadModel(liar))).to.equal(
+        `loadModel: ${base}liar/liar.bin holds 1000000000 bytes but model.json describes 128; ` +
+          'the file is truncated or does not belong to this model',
+      );
+      expect(performance.now() - started, 'ms to refuse both').to.be.below(1000);
+      // an endless model.json is cut at the ceiling
+      const previous = setLoadLimits({ maxJsonBytes: 4096 });
+      try {
+        expect(await errorOf(loadModel(`${base}x/endless.bin?.json`))).to.equal(
+          `loadModel: ${base}x/endless.bin?.json holds more than 4096 bytes, above the 4096-byte ceiling for model.json`,
+        );
+      } finally {
+        setLoadLimits(previous);
+      }
+    }));
+
+  it('browserFiles checks the weights file size before reading it', () =>
+    onCpu(async () => {
+      const { json, weights } = await modelArtifacts(model(1));
+      json.weightsManifest[0].paths = ['m.weights.bin'];
+      let read = false;
+      const big = new File([new Uint8Array(1000)], 'm.weights.bin');
+      big.arrayBuffer = () => {
+        read = true;
+        return Promise.reject(new Error('read'));
+      };
+      expect(await errorOf(loadModel(browserFiles([new File([JSON.stringify(json)], 'm.json'), big])))).to.equal(
+        `loadModel: m.weights.bin holds 1000 bytes but model.json describes ${weights.length}; ` +
+          'the file is truncated or does not belong to this model',
+      );
+      expect(read, 'the oversized file was read').to.equal(false);
+      json.weightsManifest[0].paths = ['../m.weights.bin'];
+      expect(await errorOf(loadModel(browserFiles([new File([JSON.stringify(json)], 'm.json'), big])))).to.match(
+        /^loadModel: weights path '\.\.\/m\.weights\.bin' in m\.json \(weightsManifest\[0\]\.paths\[0\]\) has a '\.\.' segment/,
+      );
+    }));
+
+  it("file:// URLs name what follows file:// (TF.js's meaning); nothing lands in the filesystem root", () =>
+    onCpu(async () => {
+      const m = model(3);
+      expect(await errorOf(saveModel(m, 'file://'))).to.equal(
+        "saveModel: 'file://' names no folder; what follows file:// is the path, e.g. 'file://./my-model' or 'file:///home/me/my-model'",
+      );
+      for (const target of ['file:///', '/', 'file://']) {
+        expect(await errorOf(saveModel(m, target)), target).to.match(
+          /^saveModel: '.*' (is the filesystem root|names no folder)/,
+        );
+      }
+      expect(await errorOf(saveModel(m, 'file:///'))).to.equal(
+        "saveModel: '/' is the filesystem root (/); save into a folder of its own, e.g. './my-model'",
+      );
+      expect(await errorOf(saveModel(m, ''))).to.equal('saveModel: an empty path names no folder');
+      // file://./dir is ./dir, relative to the working directory, not /dir
+      const cwd = process.cwd();
+      const work = await mkdtemp(join(tmpdir(), 'webgrad-cwd-'));
+      const rootDir = '/webgrad-file-url-check';
+      expect(existsSync(rootDir), `${rootDir} exists before the test`).to.equal(false);
+      process.chdir(work);
+      try {
+        await saveModel(m, `file://.${rootDir}`);
+        await saveModel(m, `file://webgrad-relative`);
+      } finally {
+        process.chdir(cwd);
+      }
+      expect(existsSync(join(work, rootDir, 'model.json')), 'saved under the working directory').to.equal(true);
+      expect(existsSync(join(work, 'webgrad-relative', 'model.json'))).to.equal(true);
+      expect(existsSync(rootDir), 'nothing written at the root').to.equal(false);
+      // file:///abs is /abs, with %-escapes decoded as pathToFileURL writes them
+      const spaced = join(work, 'my model');
+      await saveModel(m, pathToFileURL(spaced).href);
+      expect(await valuesOf(await loadModel(join(spaced, 'model.json')))).to.deep.equal(await valuesOf(m));
+      expect(await valuesOf(await loadModel(`file://${spaced}`))).to.deep.equal(await valuesOf(m));
+    }));
+});
+
+describe('model stores: save → load → save', () => {
+  it('writes the same model.json, initializers included (only the weights file name is per save)', () =>
+    withBackend(cpu(), async () => {
+      const original = sequential(
+        [
+          dense({ units: 6, activation: 'relu', inputShape: [4], kernelInitializer: 'heNormal' }),
+          dense({ units: 5, kernelInitializer: randomNormal({ stddev: 0.1 }), biasInitializer: 'ones' }),
+          dense({ units: 3, activation: 'softmax', kernelRegularizer: l2({ l2: 1e-3 }) }),
+        ],
+        { seed: 9 },
+      );
+      original.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      original.build();
+      const dir = await mkdtemp(join(tmpdir(), 'webgrad-roundtrip-'));
+      await saveModel(original, join(dir, 'a'), { includeOptimizer: true });
+      const loaded = await loadModel(join(dir, 'a'));
+      await saveModel(loaded, join(dir, 'b'), { includeOptimizer: true });
+      const [a, b] = await Promise.all(['a', 'b'].map((f) => readFile(join(dir, f, 'model.json'), 'utf8')));
+      const withoutPath = (text: string) => text.replace(/"weights-[a-z0-9-]+\.bin"/, '"weights.bin"');
+      expect(withoutPath(b)).to.equal(withoutPath(a));
+      expect(JSON.parse(a).modelTopology.config.layers[1].config.kernelInitializer).to.deep.equal({
+        name: 'randomNormal',
+        config: { mean: 0, stddev: 0.1 },
+      });
+      const [first, second] = await Promise.all([modelArtifacts(original), modelArtifacts(loaded)]);
+      expect(JSON.stringify(second.json)).to.equal(JSON.stringify(first.json));
+      expect(Buffer.from(second.weights).equals(Buffer.from(first.weights))).to.equal(true);
     }));
 });

@@ -16,6 +16,7 @@ import {
   NonFiniteError,
   relu,
   sigmoidBinaryCrossEntropy,
+  softmax,
   softmaxCrossEntropy,
   sum,
   takeNumericsFinding,
@@ -24,7 +25,7 @@ import {
   type Backend,
 } from '@webgrad/core';
 import { binaryCrossentropy, categoricalCrossentropy, dense, sequential, sgd, terminateOnNaN } from '@webgrad/layers';
-import { backendOf, BACKENDS, expectClose, gpu } from '../helpers.js';
+import { backendOf, BACKENDS, cpu, expectClose, gpu } from '../helpers.js';
 
 describe('check-numerics mode', () => {
   afterEach(() => checkNumerics(false));
@@ -230,3 +231,29 @@ for (const name of BACKENDS) {
     });
   });
 }
+
+describe('the CPU reference at huge finite logits', () => {
+  // equal logits give equal probabilities whatever their size: softmax 1/n, log-softmax −log n, and a
+  // cross-entropy of log n; at 1e16 max + log Σ rounded back to max and gave [1, 1]
+  for (const c of [1e14, 1e16, 1e20, 3e38, -3e38]) {
+    it(`softmax, logSoftmax and softmax cross-entropy of [${c}, ${c}, ${c}]`, async () =>
+      withBackend(cpu(), async () => {
+        const logits = tensor([[c, c, c]], [1, 3]);
+        expectClose(await softmax(logits).data(), [1 / 3, 1 / 3, 1 / 3], { rtol: 1e-6, atol: 0 });
+        expectClose(await logSoftmax(logits).data(), [-Math.log(3), -Math.log(3), -Math.log(3)], { rtol: 1e-6 });
+        expectClose(await softmaxCrossEntropy(logits, tensor([2], [1], 'int32')).data(), [Math.log(3)], {
+          rtol: 1e-6,
+        });
+        const [g] = grad((z) => sum(softmaxCrossEntropy(z, tensor([0], [1], 'int32'))))(logits);
+        expectClose(await g.data(), [1 / 3 - 1, 1 / 3, 1 / 3], { rtol: 1e-6 });
+      }));
+  }
+  it('logits two apart at 2^24 (float32 steps of 2 there) keep their difference', () =>
+    withBackend(cpu(), async () => {
+      const z = 2 ** 24;
+      const e = Math.E;
+      expectClose(await softmax(tensor([[z, z + 2]], [1, 2])).data(), [1 / (1 + e * e), (e * e) / (1 + e * e)], {
+        rtol: 1e-6,
+      });
+    }));
+});

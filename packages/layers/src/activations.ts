@@ -40,7 +40,7 @@ export type ActivationName = keyof typeof table;
 export function getActivation(spec: ActivationName | Activation | undefined): Activation {
   if (spec === undefined) return { name: 'linear', ...table.linear };
   if (typeof spec !== 'string') return spec;
-  const entry = table[spec];
+  const entry = Object.hasOwn(table, spec) ? table[spec] : undefined; // own names only: not 'constructor'
   if (!entry) {
     throw new Error(`unknown activation '${spec as string}'; expected one of ${Object.keys(table).join(', ')}`);
   }

@@ -128,6 +128,7 @@ export {
 } from './callbacks.js';
 export { progressBar } from './progress.js';
 export { fnv1a, type ModelArtifacts, type ModelJson, type ModelStore } from './format.js';
+export { loadLimits, setLoadLimits, type LoadLimits } from './limits.js';
 export { folderStore, httpStore } from './storage.js';
 export { browserFiles, listModels, removeModel } from './storage-browser.js';
 export { modelArtifacts, saveModel, type SaveOptions } from './save.js';

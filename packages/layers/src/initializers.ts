@@ -72,7 +72,8 @@ export type InitializerName = keyof typeof initializerFactories;
 /** An initializer from its name ('glorotUniform') or itself; unknown names list the known ones. */
 export function getInitializer(spec: InitializerName | Initializer): Initializer {
   if (typeof spec !== 'string') return spec;
-  const factory = initializerFactories[spec] as ((config?: never) => Initializer) | undefined;
+  const factory = (Object.hasOwn(initializerFactories, spec) ? initializerFactories[spec] : undefined) as
+    ((config?: never) => Initializer) | undefined; // own names only: not 'constructor'
   if (!factory || spec === 'constant') {
     throw new Error(
       `unknown initializer '${spec}'; expected one of ${Object.keys(initializerFactories).join(', ')} (constant needs {value})`,

@@ -4,8 +4,9 @@
 // computeOutputShape says what it gives, call runs it, getConfig describes it for saving. Shapes here
 // never include the batch axis. Three kinds by signature: one tensor in and out (most), a list in and
 // one out (merge layers), a list in and out (a model used as a layer).
-import { variable, type DType, type Shape, type Tensor, type Variable } from '@webgrad/core';
+import { fill, variable, type DType, type Shape, type Tensor, type Variable } from '@webgrad/core';
 import { getInitializer, type Initializer, type InitializerName } from './initializers.js';
+import { chargeWeight, loadingWeights, madeWeight } from './limits.js';
 import type { Regularizer } from './regularizers.js';
 export interface CallContext {
   /** Dropout and batch statistics act only in training. */
@@ -148,7 +149,11 @@ let layerCount = 0;
 /** A unique default name: dense_1, dropout_2, … */
 export const uniqueName = (prefix: string): string => `${prefix}_${++layerCount}`;
 
-/** A weight made by an initializer (a name or an object), seeded per model, layer and weight. */
+/**
+ * A weight made by an initializer (a name or an object), seeded per model, layer and weight. While a
+ * load builds its layers, each weight is charged to the manifest's budget (limits.ts) before allocating,
+ * and made as zeros: the load sets it right after, so the layer keeps its saved initializer undrawn.
+ */
 export function makeWeight(
   name: string,
   shape: Shape,
@@ -156,9 +161,11 @@ export function makeWeight(
   seed: number,
   trainable = true,
 ): Variable {
-  const initial = getInitializer(init).init(shape, seed);
+  chargeWeight(name, shape);
+  const initial = loadingWeights() ? fill(shape, 0) : getInitializer(init).init(shape, seed);
   const v = variable(initial, { name, trainable });
   initial.dispose();
+  madeWeight(v);
   return v;
 }
 

@@ -6,6 +6,9 @@ import { Optimizer, tensor, tidy, type OptimizerKind, type Tensor } from '@webgr
 import type { CompileArgs } from './compile.js';
 import {
   checkArtifacts,
+  checkModelJson,
+  checkOptimizerState,
+  manifestElements,
   type ModelArtifacts,
   type ModelStore,
   type SavedLayer,
@@ -15,6 +18,7 @@ import {
   type WeightSpec,
 } from './format.js';
 import type { AnyLayer, Layer, SymbolicTensor } from './layer.js';
+import { withWeightBudget } from './limits.js';
 import { Model, Sequential, type AnyModel } from './model.js';
 import { applyLayer, input } from './symbolic.js';
 import { layerFromConfig } from './registry.js';
@@ -148,6 +152,22 @@ function modelFromTopology(topology: SavedModelTopology, where: string, op: stri
   return sequential;
 }
 
+/**
+ * modelFromArtifacts under a weight budget of the values the manifest holds: a layer config asking for
+ * more is refused before it allocates, and a load that fails disposes the weights it made.
+ */
+function budgetedModel(artifacts: ModelArtifacts, where: string, op: string): AnyModel {
+  const elements = manifestElements(checkModelJson(artifacts.json, where, op));
+  try {
+    return withWeightBudget(elements, where, op, () => modelFromArtifacts(artifacts, where, op));
+  } catch (error) {
+    // a factory's own error (an unknown activation, a bad factor) gets the load and the file it came from
+    const message = (error as Error).message;
+    if (message.startsWith(`${op}: `)) throw error;
+    throw new Error(`${op}: ${where} describes a model webgrad cannot build: ${message}`, { cause: error });
+  }
+}
+
 /** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */
 function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string): AnyModel {
   const { json, weights, optimizerState } = checkArtifacts(artifacts, where, op);
@@ -167,6 +187,12 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
     const optimizer = new Optimizer(optimizer_config.class_name as OptimizerKind, optimizer_config.config);
     model.compile({ loss: loss as CompileArgs['loss'], metrics, optimizer, lossWeights: loss_weights });
     if (json.optimizerState) {
+      checkOptimizerState(
+        json,
+        model.trainableWeights.map((w) => w.shape),
+        where,
+        op,
+      );
       // the state tensors are written in place, so training resumes exactly where it was saved
       optimizer.iterations = json.optimizerState.iterations;
       const states = optimizer.getState(model.trainableWeights).flat();
@@ -188,7 +214,7 @@ export async function loadModel<O extends SymbolicTensor | SymbolicTensor[] = Sy
   source: string | ModelStore,
 ): Promise<Model<O>> {
   const { artifacts, url } = await loadArtifacts(source, 'loadModel');
-  return modelFromArtifacts(artifacts, url, 'loadModel') as unknown as Model<O>;
+  return budgetedModel(artifacts, url, 'loadModel') as unknown as Model<O>;
 }
 
 /**
@@ -199,7 +225,7 @@ export async function loadCheckpoint<O extends SymbolicTensor | SymbolicTensor[]
   source: string | ModelStore,
 ): Promise<{ model: Model<O>; epoch: number }> {
   const { artifacts, url } = await loadArtifacts(source, 'loadCheckpoint');
-  const model = modelFromArtifacts(artifacts, url, 'loadCheckpoint') as unknown as Model<O>;
+  const model = budgetedModel(artifacts, url, 'loadCheckpoint') as unknown as Model<O>;
   return { model, epoch: artifacts.json.epochsCompleted ?? 0 };
 }
 

@@ -108,7 +108,7 @@ export type LossName = keyof typeof lossFactories;
 
 export function getLoss(spec: LossName | Loss): Loss {
   if (typeof spec !== 'string') return spec;
-  const factory = lossFactories[spec];
+  const factory = Object.hasOwn(lossFactories, spec) ? lossFactories[spec] : undefined; // own names only: not 'constructor'
   if (!factory) throw new Error(`unknown loss '${spec}'; expected one of ${Object.keys(lossFactories).join(', ')}`);
   return factory();
 }

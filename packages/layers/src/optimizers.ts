@@ -67,7 +67,7 @@ export type OptimizerName = keyof typeof optimizerFactories;
 
 export function getOptimizer(spec: OptimizerName | Optimizer): Optimizer {
   if (typeof spec !== 'string') return spec;
-  const factory = optimizerFactories[spec];
+  const factory = Object.hasOwn(optimizerFactories, spec) ? optimizerFactories[spec] : undefined; // own names only
   if (!factory) {
     throw new Error(`unknown optimizer '${spec}'; expected one of ${Object.keys(optimizerFactories).join(', ')}`);
   }

@@ -1,6 +1,7 @@
 // The layer registry: each saved class name and the factory that rebuilds its layer from the config
-// getConfig wrote, with zero initializers (loading sets the weights right after). One typed table, so
-// adding a layer class is one entry here and the loader finds it without any import side effect.
+// getConfig wrote, initializers included (a load draws nothing from them: it sets the weights right
+// after). One typed table, so adding a layer class is one entry here and the loader finds it without
+// any import side effect.
 import type { Layer, ListLayer } from './layer.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
@@ -28,6 +29,7 @@ import {
 import { activityRegularization, gaussianDropout, gaussianNoise } from './layers/noise.js';
 import { layerNormalization } from './layers/normalization.js';
 import { cropping2d, permute, repeatVector, upSampling2d, zeroPadding2d } from './layers/reshaping.js';
+import { initializerFactories, type Initializer, type InitializerName } from './initializers.js';
 import { regularizerFactories, type Regularizer } from './regularizers.js';
 
 export type LayerClassName =
@@ -69,15 +71,23 @@ export type LayerClassName =
   | 'Dot';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
+/** An initializer as describeInit wrote it: its name, or { name, config } for one made with options. */
+type SavedInitializer = InitializerName | { name: InitializerName; config?: Record<string, number> };
+type SavedInitializers = {
+  kernelInitializer?: SavedInitializer;
+  biasInitializer?: SavedInitializer;
+  alphaInitializer?: SavedInitializer;
+};
 
 type OptionsOf<F extends (options: never) => Layer | ListLayer> = NonNullable<Parameters<F>[0]>;
 
-/** Options less those getConfig writes as descriptions (initializers: each factory uses zeros) or does not write. */
-type Saved<O> = Omit<O, 'kernelRegularizer' | 'biasRegularizer' | 'kernelInitializer' | 'biasInitializer'>;
+/** Options less those getConfig writes as descriptions (initializers, regularizers) or does not write. */
+type Saved<O> = Omit<O, 'kernelRegularizer' | 'biasRegularizer' | 'kernelInitializer' | 'biasInitializer'> &
+  SavedInitializers;
 
 /**
- * Each class's config as its getConfig wrote it to model.json: its options, with initializers left to the
- * factory (loading sets the weights right after) and kernel (and Dense's bias) regularizers as { name, config }.
+ * Each class's config as its getConfig wrote it to model.json: its options, with initializers and Dense's
+ * regularizers as descriptions ({ name, config }).
  */
 interface SavedConfigs {
   Dense: Saved<OptionsOf<typeof dense>> & { kernelRegularizer?: SavedRegularizer; biasRegularizer?: SavedRegularizer };
@@ -86,7 +96,7 @@ interface SavedConfigs {
   Reshape: OptionsOf<typeof reshapeLayer>;
   Activation: OptionsOf<typeof activation>;
   BatchNormalization: OptionsOf<typeof batchNormalization>;
-  PReLU: Omit<OptionsOf<typeof prelu>, 'alphaInitializer'>;
+  PReLU: Omit<OptionsOf<typeof prelu>, 'alphaInitializer'> & SavedInitializers;
   Maxout: Saved<OptionsOf<typeof maxout>>;
   Conv2D: Saved<OptionsOf<typeof conv2d>> & { kernelRegularizer?: SavedRegularizer };
   Conv1D: Saved<OptionsOf<typeof conv1d>> & { kernelRegularizer?: SavedRegularizer };
@@ -121,7 +131,7 @@ interface SavedConfigs {
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
 function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | undefined {
   if (!saved) return undefined;
-  const factory = regularizerFactories[saved.name];
+  const factory = Object.hasOwn(regularizerFactories, saved.name) ? regularizerFactories[saved.name] : undefined;
   if (!factory) {
     throw new Error(
       `loadModel: unknown regularizer '${saved.name}'; known: ${Object.keys(regularizerFactories).join(', ')}`,
@@ -130,13 +140,30 @@ function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | und
   return factory(saved.config);
 }
 
+/**
+ * A saved initializer, rebuilt as described so that saving a loaded model writes the same model.json.
+ * Nothing is drawn from it while loading (makeWeight makes zeros then; the weights are set right after).
+ */
+function initializerFrom(saved: SavedInitializer | undefined): InitializerName | Initializer | undefined {
+  if (saved === undefined) return undefined;
+  const name = typeof saved === 'string' ? saved : (saved as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string' || !Object.hasOwn(initializerFactories, name)) {
+    throw new Error(
+      `loadModel: unknown initializer ${JSON.stringify(saved)}; known: ${Object.keys(initializerFactories).join(', ')}`,
+    );
+  }
+  if (typeof saved === 'string') return saved;
+  const factory = initializerFactories[name as InitializerName] as (config?: Record<string, number>) => Initializer;
+  return factory(saved.config);
+}
+
 const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer | ListLayer } = {
   Dense: (c) =>
     dense({
       ...c,
       units: c.units,
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
+      kernelInitializer: initializerFrom(c.kernelInitializer),
+      biasInitializer: initializerFrom(c.biasInitializer),
       kernelRegularizer: regularizerFrom(c.kernelRegularizer),
       biasRegularizer: regularizerFrom(c.biasRegularizer),
     }),
@@ -145,15 +172,16 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   Reshape: (c) => reshapeLayer({ ...c, targetShape: c.targetShape }),
   Activation: (c) => activation({ ...c, activation: c.activation }),
   BatchNormalization: (c) => batchNormalization(c),
-  PReLU: (c) => prelu({ ...c, alphaInitializer: 'zeros' }),
-  Maxout: (c) => maxout({ ...c, units: c.units, pieces: c.pieces, kernelInitializer: 'zeros' }),
+  PReLU: (c) => prelu({ ...c, alphaInitializer: initializerFrom(c.alphaInitializer) }),
+  Maxout: (c) =>
+    maxout({ ...c, units: c.units, pieces: c.pieces, kernelInitializer: initializerFrom(c.kernelInitializer) }),
   Conv2D: (c) =>
     conv2d({
       ...c,
       filters: c.filters,
       kernelSize: c.kernelSize,
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
+      kernelInitializer: initializerFrom(c.kernelInitializer),
+      biasInitializer: initializerFrom(c.biasInitializer),
       kernelRegularizer: regularizerFrom(c.kernelRegularizer),
     }),
   Conv1D: (c) =>
@@ -161,8 +189,8 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
       ...c,
       filters: c.filters,
       kernelSize: c.kernelSize,
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
+      kernelInitializer: initializerFrom(c.kernelInitializer),
+      biasInitializer: initializerFrom(c.biasInitializer),
       kernelRegularizer: regularizerFrom(c.kernelRegularizer),
     }),
   Conv2DTranspose: (c) =>
@@ -170,8 +198,8 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
       ...c,
       filters: c.filters,
       kernelSize: c.kernelSize,
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
+      kernelInitializer: initializerFrom(c.kernelInitializer),
+      biasInitializer: initializerFrom(c.biasInitializer),
       kernelRegularizer: regularizerFrom(c.kernelRegularizer),
     }),
   MaxPooling2D: (c) => maxPooling2d(c),

@@ -8,9 +8,21 @@ export interface Regularizer {
   add(a: Tensor, b: Tensor): Tensor;
 }
 
-export function l1l2({ l1 = 0, l2 = 0 }: { l1?: number; l2?: number } = {}): Regularizer {
+/** A factor as given (a saved model.json may hold anything): a finite non-negative number, or an error naming it. */
+function factor(regularizer: string, key: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error(
+      `${regularizer}: ${key} must be a finite non-negative number, got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+  return value;
+}
+
+export function l1l2(options: { l1?: number; l2?: number } = {}, name = 'l1l2'): Regularizer {
+  const l1 = factor(name, 'l1', options.l1 ?? 0),
+    l2 = factor(name, 'l2', options.l2 ?? 0);
   return {
-    name: 'l1l2',
+    name,
     config: { l1, l2 },
     add,
     penalty: (w) => {
@@ -22,8 +34,8 @@ export function l1l2({ l1 = 0, l2 = 0 }: { l1?: number; l2?: number } = {}): Reg
   };
 }
 
-export const l1 = ({ l1: rate = 0.01 }: { l1?: number } = {}): Regularizer => ({ ...l1l2({ l1: rate }), name: 'l1' });
-export const l2 = ({ l2: rate = 0.01 }: { l2?: number } = {}): Regularizer => ({ ...l1l2({ l2: rate }), name: 'l2' });
+export const l1 = ({ l1: rate = 0.01 }: { l1?: number } = {}): Regularizer => l1l2({ l1: rate }, 'l1');
+export const l2 = ({ l2: rate = 0.01 }: { l2?: number } = {}): Regularizer => l1l2({ l2: rate }, 'l2');
 
 export const regularizerFactories = { l1, l2, l1l2 } as const;
 
@@ -31,7 +43,7 @@ export function getRegularizer(
   spec: keyof typeof regularizerFactories | Regularizer | undefined,
 ): Regularizer | undefined {
   if (spec === undefined || typeof spec !== 'string') return spec;
-  const factory = regularizerFactories[spec];
+  const factory = Object.hasOwn(regularizerFactories, spec) ? regularizerFactories[spec] : undefined; // own names only
   if (!factory) {
     throw new Error(`unknown regularizer '${spec}'; expected one of ${Object.keys(regularizerFactories).join(', ')}`);
   }

@@ -1,9 +1,18 @@
 // The browser's model stores. indexeddb://name keeps model.json and the weights in one IndexedDB
 // record, written in one transaction (a save is whole or absent). downloads://name hands the user two
 // files, name.json and name.weights.bin, as TF.js does; browserFiles loads them back from an
-// <input type=file> (or Node loads name.json from a folder). listModels/removeModel manage the
-// IndexedDB ones.
-import { withWeightsFile, type ModelJson, type ModelStore } from './format.js';
+// <input type=file> (or Node loads name.json from a folder), checking model.json and the weights
+// file's size before reading it. listModels/removeModel manage the IndexedDB ones.
+import {
+  checkModelJson,
+  expectedWeightBytes,
+  sizeMismatch,
+  weightsFileOf,
+  withWeightsFile,
+  type ModelJson,
+  type ModelStore,
+} from './format.js';
+import { loadLimits } from './limits.js';
 
 const DATABASE = 'webgrad',
   MODELS = 'models';
@@ -126,11 +135,16 @@ export function downloadsStore(name: string): ModelStore {
 /** What browserFiles reads of a File (declared here, so the package's types need no DOM lib). */
 export interface PickedFile {
   readonly name: string;
+  readonly size: number;
   text(): Promise<string>;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-/** Loads a model from files the user picked (an <input type=file multiple>): the .json and the weights file it names. */
+/**
+ * Loads a model from files the user picked (an <input type=file multiple>): the .json and the weights
+ * file it names. Sizes are checked before either is read: the .json against the ceiling, the weights
+ * file against the size model.json describes.
+ */
 export function browserFiles(files: ArrayLike<PickedFile>): ModelStore {
   const list = Array.from(files);
   return {
@@ -142,13 +156,22 @@ export function browserFiles(files: ArrayLike<PickedFile>): ModelStore {
           `${op}: browserFiles needs exactly one .json file among ${list.length} (${list.map((f) => f.name).join(', ') || 'none'})`,
         );
       }
-      let json: ModelJson;
+      const { maxJsonBytes } = loadLimits();
+      if (jsonFiles[0].size > maxJsonBytes) {
+        throw new Error(
+          `${op}: ${jsonFiles[0].name} holds ${jsonFiles[0].size} bytes, ` +
+            `above the ${maxJsonBytes}-byte ceiling for model.json; it was not read`,
+        );
+      }
+      let parsed: unknown;
       try {
-        json = JSON.parse(await jsonFiles[0].text()) as ModelJson;
+        parsed = JSON.parse(await jsonFiles[0].text());
       } catch (cause) {
         throw new Error(`${op}: ${jsonFiles[0].name} is not JSON: ${(cause as Error).message}`, { cause });
       }
-      const wanted = json?.weightsManifest?.[0]?.paths?.[0]?.split('/').pop();
+      const json: ModelJson = checkModelJson(parsed, jsonFiles[0].name, op);
+      const expected = expectedWeightBytes(json, jsonFiles[0].name, op);
+      const wanted = weightsFileOf(json, jsonFiles[0].name, op).split('/').pop();
       const others = list.filter((f) => f !== jsonFiles[0]);
       const weightsFile = others.find((f) => f.name === wanted) ?? (others.length === 1 ? others[0] : undefined);
       if (!weightsFile) {
@@ -157,6 +180,7 @@ export function browserFiles(files: ArrayLike<PickedFile>): ModelStore {
             `which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`,
         );
       }
+      if (weightsFile.size !== expected) throw sizeMismatch(weightsFile.name, weightsFile.size, expected, op);
       return { json, weights: new Uint8Array(await weightsFile.arrayBuffer()) };
     },
   };

@@ -1,31 +1,45 @@
 // The CPU reference for softmax and softmax cross-entropy, row by row in float64 with the max trick.
+// Everything is computed from z − max (exact for nearby floats) and the log of Σexp(z − max), never
+// from max + log Σ: at logits of 1e16 that sum's log is below the float's spacing and would vanish.
 import type { TensorInfo } from '../backend.js';
 import { sizeOf } from '../dtype.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
 
-/** Each row of x viewed as [rows, cols], with its max and log-sum-exp. */
-function rows(x: TensorInfo): { cols: number; row: (r: number) => Float64Array; lse: (row: Float64Array) => number } {
+/** A row's max m, Σexp(z − m) and its log: softmax is exp(z − m)/sum, log-softmax (z − m) − logSum. */
+interface RowStats {
+  readonly max: number;
+  readonly sum: number;
+  readonly logSum: number;
+}
+
+/** Each row of x viewed as [rows, cols], with its max and its sum of exponentials. */
+function rows(x: TensorInfo): {
+  cols: number;
+  row: (r: number) => Float64Array;
+  stats: (row: Float64Array) => RowStats;
+} {
   const cols = x.shape[x.shape.length - 1],
     src = values(x);
   return {
     cols,
     row: (r) => src.subarray(r * cols, (r + 1) * cols),
-    lse: (row) => {
-      const m = row.reduce((a, b) => Math.max(a, b), -Infinity);
-      return m + Math.log(row.reduce((s, z) => s + Math.exp(z - m), 0));
+    stats: (row) => {
+      const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
+      const sum = row.reduce((s, z) => s + Math.exp(z - max), 0);
+      return { max, sum, logSum: Math.log(sum) };
     },
   };
 }
 
 export function softmax(x: TensorInfo, log: boolean): Float64Array {
-  const { cols, row, lse } = rows(x),
+  const { cols, row, stats } = rows(x),
     out = new Float64Array(sizeOf(x.shape));
   for (let r = 0; r < out.length / cols; r++) {
     const z = row(r),
-      l = lse(z);
+      { max, sum, logSum } = stats(z);
     z.forEach((v, c) => {
-      out[r * cols + c] = log ? v - l : Math.exp(v - l);
+      out[r * cols + c] = log ? v - max - logSum : Math.exp(v - max) / sum;
     });
   }
   return out;
@@ -61,27 +75,27 @@ function labelRow(labels: TensorInfo, classes: number): (r: number) => (c: numbe
 }
 
 export function softmaxCrossEntropy(logits: TensorInfo, labels: TensorInfo): Float64Array {
-  const { cols, row, lse } = rows(logits),
+  const { cols, row, stats } = rows(logits),
     p = labelRow(labels, cols);
   return Float64Array.from({ length: sizeOf(logits.shape) / cols }, (_, r) => {
     const z = row(r),
-      l = lse(z),
+      { max, logSum } = stats(z),
       pr = p(r);
-    return z.reduce((loss, v, c) => (pr(c) === 0 ? loss : loss + pr(c) * (l - v)), 0); // 0·log 0 counts as 0
+    return z.reduce((loss, v, c) => (pr(c) === 0 ? loss : loss + pr(c) * (logSum - (v - max))), 0); // 0·log 0 counts as 0
   });
 }
 
 export function softmaxCrossEntropyGrad(logits: TensorInfo, labels: TensorInfo, dy: TensorInfo): Float64Array {
-  const { cols, row, lse } = rows(logits),
+  const { cols, row, stats } = rows(logits),
     p = labelRow(labels, cols),
     g = values(dy);
   const out = new Float64Array(sizeOf(logits.shape));
   for (let r = 0; r < out.length / cols; r++) {
     const z = row(r),
-      l = lse(z),
+      { max, sum } = stats(z),
       pr = p(r);
     z.forEach((v, c) => {
-      out[r * cols + c] = (Math.exp(v - l) - pr(c)) * g[r];
+      out[r * cols + c] = (Math.exp(v - max) / sum - pr(c)) * g[r];
     });
   }
   return out;

@@ -4,6 +4,9 @@ import { currentBackend, makeTensor, notATensor, runOp, withBackend, type OpDef 
 import { checkShape, fmt, sizeOf, type DType, type Shape } from '../dtype.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 
+const INT32_MIN = -(2 ** 31),
+  INT32_MAX = 2 ** 31 - 1;
+
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Float64Array | readonly number[];
 
 function inferShape(values: TensorLike): number[] {
@@ -60,6 +63,10 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor
     if (type === 'int32' && !Number.isInteger(v)) {
       throw new Error(`tensor: int32 value ${i} is ${v}, expected an integer`);
     }
+    if (type === 'int32' && (v < INT32_MIN || v > INT32_MAX)) {
+      // refused rather than wrapped (as Int32Array would): a label of 2^32 + 1 must not become 1
+      throw new Error(`tensor: int32 value ${i} is ${v}, outside int32's range [${INT32_MIN}, ${INT32_MAX}]`);
+    }
   }
   const backend = currentBackend();
   return makeTensor(backend.write(flat, outShape, type), [...outShape], type, backend);
@@ -74,8 +81,11 @@ export interface FillAttrs {
 }
 const fillOp: OpDef<FillAttrs> = {
   name: 'fill',
-  infer: (_, { shape, dtype }) => {
+  infer: (_, { shape, value, dtype }) => {
     checkShape('fill', shape);
+    if (dtype === 'int32' && !(Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)) {
+      throw new Error(`fill: int32 value ${value} is not an integer in [${INT32_MIN}, ${INT32_MAX}]`);
+    }
     return { shape, dtype };
   },
   kernel: (backend, _, { shape, value, dtype }) => backend.fill(shape, value, dtype),

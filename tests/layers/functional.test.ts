@@ -426,6 +426,36 @@ describe('functional models: gradients with respect to inputs, and errors', () =
     [m, xs, ys].forEach((t) => t.dispose());
   });
 
+  it('refuses an empty x, a split that leaves no training rows, and a batchSize that is not a positive integer', async () => {
+    const x = input({ shape: [2] });
+    const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(x) });
+    m.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+    const [none, noTargets] = [tensor(new Float32Array(0), [0, 2]), tensor(new Float32Array(0), [0, 1])];
+    const [two, twoTargets] = [
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      tensor([[1], [2]]),
+    ];
+    const refused = async (run: () => Promise<unknown>) =>
+      run().then(
+        () => 'no error',
+        (e: Error) => e.message,
+      );
+    expect(await refused(() => m.fit(none, noTargets, { verbose: 0 }))).to.equal(
+      'fit: x holds no samples (its first dimension is 0); nothing to train on',
+    );
+    expect(await refused(() => m.fit(two, twoTargets, { validationSplit: 0.6, verbose: 0 }))).to.equal(
+      'fit: validationSplit 0.6 of 2 samples leaves no training rows; use a smaller split or more samples',
+    );
+    expect(await refused(() => m.evaluate(two, twoTargets, { batchSize: 0 }))).to.equal(
+      'evaluate: batchSize must be a positive integer, got 0',
+    );
+    expect(() => m.predict(two, { batchSize: 1.5 })).to.throw('predict: batchSize must be a positive integer, got 1.5');
+    [m, none, noTargets, two, twoTargets].forEach((t) => t.dispose());
+  });
+
   it('loading refuses a graph with a cycle, naming the layers', async () => {
     const x = input({ shape: [2], name: 'cyc_in' });
     const m = model({

@@ -161,6 +161,10 @@ function budgetedModel(artifacts: ModelArtifacts, where: string, op: string): An
   try {
     return withWeightBudget(elements, where, op, () => modelFromArtifacts(artifacts, where, op));
   } catch (error) {
+    // the load's own refusal (the weight budget's) stands as it is, even when a model wrapped it on its way
+    let root = error as Error;
+    while (root.cause instanceof Error) root = root.cause;
+    if (root.message.startsWith(`${op}: `)) throw root;
     // a factory's own error (an unknown activation, a bad factor) gets the load and the file it came from
     const message = (error as Error).message;
     if (message.startsWith(`${op}: `)) throw error;

@@ -357,6 +357,9 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
 
   /** Predictions for x, batched; inference mode (dropout off, moving statistics). */
   predict(x: ModelData, { batchSize = 32 }: { batchSize?: number } = {}): Predicted<O> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new Error(`predict: batchSize must be a positive integer, got ${batchSize}`);
+    }
     const xs = this.inputsFrom(x, 'predict');
     const n = xs[0].shape[0];
     const context = { training: false, seed: 0 };

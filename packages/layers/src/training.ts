@@ -404,6 +404,12 @@ async function fitOwning(
   const backend = xs[0].backend;
   const n = xs[0].shape[0];
   const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
+  if (n === 0) throw new Error('fit: x holds no samples (its first dimension is 0); nothing to train on');
+  if (nTrain < 1) {
+    throw new Error(
+      `fit: validationSplit ${validationSplit} of ${n} samples leaves no training rows; use a smaller split or more samples`,
+    );
+  }
   const run = <T>(fn: () => T) => withBackend(backend, fn);
   const rows = (t: Tensor, start: number, count: number) => slice(t, [start], [count, ...t.shape.slice(1)]);
   const all = [...xs, ...ys];
@@ -499,6 +505,9 @@ export async function evaluate(
   { batchSize = 32 }: { batchSize?: number } = {},
 ): Promise<Logs> {
   const compiled = compiledOf(model, 'evaluate');
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+  }
   const { xs, ys } = await checkedData(model, compiled, x, y, 'evaluate');
   const n = xs[0].shape[0];
   let sums: Tensor[] = [];

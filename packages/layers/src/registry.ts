@@ -14,6 +14,8 @@ import {
   randomTranslation,
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
+import { embedding } from './layers/embedding.js';
+import { gru, lstm, simpleRNN } from './layers/recurrent.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
 import {
   addLayer,
@@ -66,7 +68,11 @@ export type LayerClassName =
   | 'Maximum'
   | 'Minimum'
   | 'Concatenate'
-  | 'Dot';
+  | 'Dot'
+  | 'Embedding'
+  | 'SimpleRNN'
+  | 'LSTM'
+  | 'GRU';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 
@@ -116,6 +122,10 @@ interface SavedConfigs {
   Minimum: OptionsOf<typeof minimumLayer>;
   Concatenate: OptionsOf<typeof concatenate>;
   Dot: OptionsOf<typeof dot>;
+  Embedding: Omit<OptionsOf<typeof embedding>, 'embeddingsInitializer'>;
+  SimpleRNN: Omit<Saved<OptionsOf<typeof simpleRNN>>, 'recurrentInitializer'>;
+  LSTM: Omit<Saved<OptionsOf<typeof lstm>>, 'recurrentInitializer'>;
+  GRU: Omit<Saved<OptionsOf<typeof gru>>, 'recurrentInitializer'>;
 }
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
@@ -129,6 +139,13 @@ function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | und
   }
   return factory(saved.config);
 }
+
+// a recurrent layer's three weights, set by the loader right after
+const zeroRecurrentInit = {
+  kernelInitializer: 'zeros',
+  recurrentInitializer: 'zeros',
+  biasInitializer: 'zeros',
+} as const;
 
 const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer | ListLayer } = {
   Dense: (c) =>
@@ -199,6 +216,10 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   Minimum: (c) => minimumLayer(c),
   Concatenate: (c) => concatenate(c),
   Dot: (c) => dot({ ...c, axes: c.axes }),
+  Embedding: (c) => embedding({ ...c, inputDim: c.inputDim, outputDim: c.outputDim, embeddingsInitializer: 'zeros' }),
+  SimpleRNN: (c) => simpleRNN({ ...c, units: c.units, ...zeroRecurrentInit }),
+  LSTM: (c) => lstm({ ...c, units: c.units, ...zeroRecurrentInit }),
+  GRU: (c) => gru({ ...c, units: c.units, ...zeroRecurrentInit }),
 };
 
 const isLayerClassName = (name: string): name is LayerClassName => Object.hasOwn(layerFactories, name);

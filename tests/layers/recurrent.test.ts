@@ -26,6 +26,7 @@ import {
   input,
   lstm,
   model,
+  orthogonal,
   recurrentForward,
   simpleRNN,
   type CellName,
@@ -383,20 +384,20 @@ describe('recurrent models on webgpu', () => {
 
   it('an embedding → LSTM → dense classifier learns whether a sequence sums above zero', async function () {
     this.timeout(300_000);
-    const steps = 6;
-    const train = sumSignTask(512, steps, 1),
+    const steps = 5;
+    const train = sumSignTask(384, steps, 1),
       test = sumSignTask(256, steps, 2);
     const x = input({ shape: [steps], dtype: 'int32' });
     const h = lstm({ units: 16 }).apply(embedding({ inputDim: 5, outputDim: 8 }).apply(x));
     const net = model({ inputs: x, outputs: dense({ units: 2, activation: 'softmax' }).apply(h) });
     net.compile({
-      optimizer: adam({ learningRate: 0.01 }),
+      optimizer: adam({ learningRate: 0.02 }),
       loss: 'sparseCategoricalCrossentropy',
       metrics: ['accuracy'],
     });
     const started = performance.now();
-    await net.fit(tensor(train.ids, [512, steps], 'int32'), tensor(train.labels, [512], 'int32'), {
-      epochs: 12,
+    await net.fit(tensor(train.ids, [384, steps], 'int32'), tensor(train.labels, [384], 'int32'), {
+      epochs: 6,
       batchSize: 32,
       verbose: 0,
     });
@@ -408,6 +409,32 @@ describe('recurrent models on webgpu', () => {
         `(majority class ${(majority * 100).toFixed(1)}%), fit ${seconds.toFixed(1)} s`,
     );
     expect(logs.accuracy).to.be.greaterThan(Math.max(0.85, majority + 0.25));
+  });
+});
+
+describe('recurrent layers: initial weights as Keras makes them', () => {
+  it('the recurrent kernel is orthogonal (U·Uᵀ = I for [units, 4·units]); the LSTM forget bias starts at 1', async () => {
+    const layer = lstm({ units: 3 });
+    layer.apply(tensor(new Float32Array(2 * 4 * 5), [2, 4, 5]));
+    const [kernel, recurrentKernel, bias] = layer.weights;
+    expect(kernel.shape).to.deep.equal([5, 12]);
+    const u = await recurrentKernel.data();
+    const gram = Array.from({ length: 9 }, (_, k) => {
+      let dot = 0;
+      for (let j = 0; j < 12; j++) dot += u[Math.floor(k / 3) * 12 + j] * u[(k % 3) * 12 + j];
+      return dot;
+    });
+    expectClose(gram, [1, 0, 0, 0, 1, 0, 0, 0, 1], { rtol: 0, atol: 1e-6 }, 'U·Uᵀ');
+    expect(Array.from(await bias.data())).to.deep.equal([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    const plain = lstm({ units: 3, unitForgetBias: false });
+    plain.apply(tensor(new Float32Array(2 * 4 * 5), [2, 4, 5]));
+    expect(Array.from(await plain.weights[2].data())).to.deep.equal(new Array(12).fill(0));
+  });
+
+  it('orthogonal on a tall shape gives orthonormal columns', async () => {
+    const w = await orthogonal().init([6, 2], 5).data();
+    const dot = (a: number, b: number) => [0, 1, 2, 3, 4, 5].reduce((s, r) => s + w[r * 2 + a] * w[r * 2 + b], 0);
+    expectClose([dot(0, 0), dot(0, 1), dot(1, 1)], [1, 0, 1], { rtol: 0, atol: 1e-6 }, 'QᵀQ');
   });
 });
 

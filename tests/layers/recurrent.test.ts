@@ -29,6 +29,7 @@ import {
   orthogonal,
   recurrentForward,
   simpleRNN,
+  timeDistributed,
   type CellName,
   type Layer,
   type SequenceSpec,
@@ -382,6 +383,20 @@ describe('recurrent models on webgpu', () => {
     });
   }
 
+  it('embedding → LSTM (returnSequences) → timeDistributed(dense) fits a step, saves and loads identically', async () => {
+    await fitsAndRoundTrips(() => {
+      const x = input({ shape: [5], dtype: 'int32' });
+      const h = lstm({ units: 4, returnSequences: true }).apply(embedding({ inputDim: 7, outputDim: 3 }).apply(x));
+      const net = model({ inputs: x, outputs: timeDistributed({ layer: dense({ units: 2 }) }).apply(h) });
+      const ids = tensor(
+        Int32Array.from({ length: 6 * 5 }, (_, i) => (i * 3) % 7),
+        [6, 5],
+        'int32',
+      );
+      return { net, x: ids, y: tensor(Float32Array.from(randomValues(6 * 5 * 2, 'any', 19)), [6, 5, 2]) };
+    });
+  });
+
   it('an embedding → LSTM → dense classifier learns whether a sequence sums above zero', async function () {
     this.timeout(300_000);
     const steps = 5;
@@ -411,6 +426,34 @@ describe('recurrent models on webgpu', () => {
     expect(logs.accuracy).to.be.greaterThan(Math.max(0.85, majority + 0.25));
   });
 });
+
+for (const backendName of BACKENDS) {
+  describe(`timeDistributed on ${backendName}`, () => {
+    it('runs its layer on every timestep with one set of weights', async () => {
+      const xs = Float32Array.from(randomValues(2 * 3 * 4, 'any', 61));
+      const ws = Float32Array.from(randomValues(4 * 5, 'any', 62));
+      const bs = Float32Array.from(randomValues(5, 'any', 63));
+      const y = withBackend(backendOf(backendName), () => {
+        const wrapped = timeDistributed({ layer: dense({ units: 5, activation: 'tanh' }) });
+        const x = tensor(xs, [2, 3, 4]);
+        wrapped.apply(x);
+        expect(wrapped.weights.map((w) => w.shape)).to.deep.equal([[4, 5], [5]]);
+        wrapped.weights[0].assign(tensor(ws, [4, 5]));
+        wrapped.weights[1].assign(tensor(bs, [5]));
+        return wrapped.apply(x);
+      });
+      expect(y.shape).to.deep.equal([2, 3, 5]);
+      const expected = Array.from({ length: 2 * 3 * 5 }, (_, k) => {
+        const row = Math.floor(k / 5),
+          unit = k % 5;
+        let s = bs[unit];
+        for (let f = 0; f < 4; f++) s += xs[row * 4 + f] * ws[f * 5 + unit];
+        return Math.tanh(s);
+      });
+      expectClose(await y.data(), expected, { rtol: 1e-5, atol: 1e-6 }, 'timeDistributed(dense)');
+    });
+  });
+}
 
 describe('recurrent layers: initial weights as Keras makes them', () => {
   it('the recurrent kernel is orthogonal (U·Uᵀ = I for [units, 4·units]); the LSTM forget bias starts at 1', async () => {
@@ -486,6 +529,13 @@ describe('recurrent layers: bad input', () => {
     layer.apply(tensor(new Float32Array(2 * 4 * 5), [2, 4, 5]));
     expect(() => layer.apply(tensor(new Float32Array(2 * 4 * 6), [2, 4, 6]))).to.throw(
       "layer 'seq' (LSTM) was built for inputs [4,5] and cannot take [4,6]",
+    );
+  });
+
+  it('timeDistributed refuses an input without a time axis, naming the layer and the shape', () => {
+    const layer = timeDistributed({ layer: dense({ units: 2 }), name: 'each' });
+    expect(() => layer.apply(tensor(new Float32Array(6), [2, 3]))).to.throw(
+      "layer 'each' (TimeDistributed): expected input of shape [batch, timesteps, …] (rank 3 or more), got [batch, 3] (rank 2)",
     );
   });
 

@@ -23,6 +23,7 @@ export {
 } from './symbolic.js';
 export { dense, type DenseOptions } from './layers/dense.js';
 export { embedding, type EmbeddingOptions } from './layers/embedding.js';
+export { timeDistributed, type TimeDistributedOptions } from './layers/wrappers.js';
 export {
   gru,
   gruStep,

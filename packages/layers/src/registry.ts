@@ -16,6 +16,7 @@ import {
 import { dense } from './layers/dense.js';
 import { embedding } from './layers/embedding.js';
 import { gru, lstm, simpleRNN } from './layers/recurrent.js';
+import { timeDistributed } from './layers/wrappers.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
 import {
   addLayer,
@@ -72,7 +73,8 @@ export type LayerClassName =
   | 'Embedding'
   | 'SimpleRNN'
   | 'LSTM'
-  | 'GRU';
+  | 'GRU'
+  | 'TimeDistributed';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 
@@ -126,6 +128,9 @@ interface SavedConfigs {
   SimpleRNN: Omit<Saved<OptionsOf<typeof simpleRNN>>, 'recurrentInitializer'>;
   LSTM: Omit<Saved<OptionsOf<typeof lstm>>, 'recurrentInitializer'>;
   GRU: Omit<Saved<OptionsOf<typeof gru>>, 'recurrentInitializer'>;
+  TimeDistributed: Omit<OptionsOf<typeof timeDistributed>, 'layer'> & {
+    layer: { class_name: string; config: Record<string, unknown> };
+  };
 }
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
@@ -220,7 +225,20 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   SimpleRNN: (c) => simpleRNN({ ...c, units: c.units, ...zeroRecurrentInit }),
   LSTM: (c) => lstm({ ...c, units: c.units, ...zeroRecurrentInit }),
   GRU: (c) => gru({ ...c, units: c.units, ...zeroRecurrentInit }),
+  TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer) }),
 };
+
+/** A wrapper's inner layer from its saved { class_name, config }. */
+function innerLayer(saved: { class_name: string; config: Record<string, unknown> }): Layer {
+  const inner = layerFromConfig(saved.class_name, saved.config, 'a TimeDistributed config', 'loadModel');
+  if (inner.signature !== 'one-to-one') {
+    throw new Error(
+      `loadModel: TimeDistributed wraps '${saved.class_name}', which takes a list; expected a one-tensor layer`,
+    );
+  }
+  if (saved.config.trainable === false) inner.trainable = false;
+  return inner;
+}
 
 const isLayerClassName = (name: string): name is LayerClassName => Object.hasOwn(layerFactories, name);
 

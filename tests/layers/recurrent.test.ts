@@ -498,6 +498,15 @@ describe('recurrent layers: bad input', () => {
     );
   });
 
+  it('on WebGPU an id out of range fails the readback (the kernel records it; the read throws)', async () => {
+    const y = withBackend(gpu(), () =>
+      embedding({ inputDim: 4, outputDim: 2 }).apply(tensor(Int32Array.from([0, 1, 7, 3]), [2, 2], 'int32')),
+    );
+    let message = '';
+    await y.data().catch((error: Error) => (message = error.message));
+    expect(message).to.contain('gather: 1 index out of range [0, 4), the first at position 2 of the indices');
+  });
+
   it('embedding refuses maskZero (no masks reach the layers after it yet) and ids not of inputLength', () => {
     expect(() => embedding({ inputDim: 4, outputDim: 2, maskZero: true })).to.throw(/maskZero is not supported yet/);
     const layer = embedding({ inputDim: 4, outputDim: 2, inputLength: 3, name: 'fixed' });

@@ -355,7 +355,7 @@ function sumSignTask(n: number, steps: number, seed: number) {
 describe('recurrent models on webgpu', () => {
   useBackend('webgpu');
 
-  for (const cell of ['SimpleRNN', 'LSTM', 'GRU'] as const) {
+  for (const cell of ['SimpleRNN', 'LSTM', 'GRU', 'GRU resetAfter false'] as const) {
     it(`embedding → ${cell} → dense fits a step, then saves and loads with identical predictions`, async () => {
       await fitsAndRoundTrips(() => {
         const x = input({ shape: [5], dtype: 'int32' });
@@ -365,7 +365,7 @@ describe('recurrent models on webgpu', () => {
             ? simpleRNN({ units: 4, returnSequences: true, goBackwards: true })
             : cell === 'LSTM'
               ? lstm({ units: 4, unitForgetBias: false })
-              : gru({ units: 4, resetAfter: false });
+              : gru({ units: 4, resetAfter: cell === 'GRU' });
         const h = r.apply(e);
         const net = model({ inputs: x, outputs: dense({ units: 2 }).apply(h) });
         const ids = tensor(

@@ -1,6 +1,6 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
-// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | mlp-custom | autoencoder | cnn | cnn-im2col
+// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | mlp-custom | autoencoder | cnn | cnn-im2col | lstm
 // (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
 // device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
@@ -203,6 +203,9 @@ const cnnLayers = (l) => [
   l.dense(10, 'softmax'),
 ];
 
+// the digits read as sequences of 28 rows of 28 pixels (issue #22's LSTM lab)
+const lstmLayers = (l) => [l.reshape([28, 28], [IMAGE_SIZE]), l.lstm(128), l.dense(10, 'softmax')];
+
 async function main() {
   const result = { framework, case: name };
   if (framework === 'dawn' && name === 'memory-floor') {
@@ -230,8 +233,13 @@ async function main() {
         if (!fw.useIm2col) throw new Error(`bench: ${framework} has no im2col convolution switch`);
         fw.useIm2col();
         result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
+      } else if (name === 'lstm') {
+        // few samples: TF.js trains this model at tens of samples per second on the software adapter
+        result.rows = await train(fw, lstmLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2 });
       } else {
-        throw new Error(`bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn or floor`);
+        throw new Error(
+          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm or floor`,
+        );
       }
     } catch (error) {
       result.error = String(error?.message ?? error)

@@ -4,7 +4,7 @@
 // kernels cases, alternating with their small-op runs. Prints one table
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
-//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,mlp-custom,autoencoder,cnn,cnn-im2col]
+//   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,mlp-custom,autoencoder,lstm,cnn,cnn-im2col]
 //     [--processes 3] [--out file] [--chart file.svg]
 // A case with a peak RSS row (mlp, cnn and the memory floor) runs in `--processes` processes, taking
 // turns with the other frameworks': a process's peak RSS is one sample, so that row is a median of
@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     frameworks: { type: 'string', default: 'webgrad,tfjs-webgpu,tfjs-wasm,tfjs-cpu' },
-    cases: { type: 'string', default: 'kernels,mlp,mlp-custom,autoencoder,cnn,cnn-im2col' },
+    cases: { type: 'string', default: 'kernels,mlp,mlp-custom,autoencoder,lstm,cnn,cnn-im2col' },
     out: { type: 'string', default: join(here, 'results.json') },
     chart: { type: 'string', default: join(here, 'results.svg') },
     processes: { type: 'string', default: '3' },

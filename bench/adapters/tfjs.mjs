@@ -33,6 +33,8 @@ export async function open(backend) {
     conv2d: (filters, kernelSize, activation) => tf.layers.conv2d({ filters, kernelSize, activation }),
     maxPooling2d: (poolSize) => tf.layers.maxPooling2d({ poolSize }),
     flatten: () => tf.layers.flatten(),
+    // Keras 3's gates (TF.js defaults to Keras 2's hardSigmoid), so both frameworks compute the same model
+    lstm: (units) => tf.layers.lstm({ units, recurrentActivation: 'sigmoid' }),
   };
   return {
     describe: () => `tfjs ${tf.version.tfjs} ${tf.getBackend()}`,

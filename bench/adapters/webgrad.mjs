@@ -19,6 +19,7 @@ import {
   dense,
   flatten,
   input,
+  lstm,
   maxPooling2d,
   model as graphModel,
   reshape,
@@ -44,6 +45,7 @@ export async function open() {
     conv2d: (filters, kernelSize, activation) => conv2d({ filters, kernelSize, activation }),
     maxPooling2d: (poolSize) => maxPooling2d({ poolSize }),
     flatten: () => flatten(),
+    lstm: (units) => lstm({ units }),
   };
   return {
     // the autotune's GEMM pick can vary with the machine's load at start-up, and explains some runs

@@ -22,6 +22,26 @@ export {
   type ListLayerSpec,
 } from './symbolic.js';
 export { dense, type DenseOptions } from './layers/dense.js';
+export { embedding, type EmbeddingOptions } from './layers/embedding.js';
+export { timeDistributed, type TimeDistributedOptions } from './layers/wrappers.js';
+export {
+  gru,
+  gruStep,
+  lstm,
+  lstmStep,
+  recurrentForward,
+  simpleRNN,
+  simpleRnnStep,
+  type GatedOptions,
+  type GRUOptions,
+  type LSTMOptions,
+  type CellName,
+  type RecurrentOptions,
+  type RecurrentWeights,
+  type SequenceSpec,
+  type StepActivations,
+  type StepWeights,
+} from './layers/recurrent.js';
 export { activation, dropout, flatten, reshapeLayer as reshape } from './layers/basic.js';
 export { batchNormalization, maxout, prelu } from './layers/advanced.js';
 export {
@@ -106,6 +126,7 @@ export {
   lecunNormal,
   lecunUniform,
   ones,
+  orthogonal,
   randomNormalInit as randomNormal,
   randomUniformInit as randomUniform,
   zeros,

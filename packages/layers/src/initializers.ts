@@ -1,7 +1,7 @@
 // Weight initializers, all drawn from the seedable counter-based RNG: the same seed gives the same
 // weights on every backend. Fans follow Keras: a kernel [..receptive, fanIn, fanOut] has
 // fanIn = receptive·in, fanOut = receptive·out.
-import { fill, randomNormal, randomUniform, type Shape, type Tensor } from '@webgrad/core';
+import { fill, normalValues, randomNormal, randomUniform, tensor, type Shape, type Tensor } from '@webgrad/core';
 
 export interface Initializer {
   readonly name: string;
@@ -54,6 +54,40 @@ export const heNormal = varianceScaling('heNormal', 2, 'fanIn', 'normal');
 export const lecunNormal = varianceScaling('lecunNormal', 1, 'fanIn', 'normal');
 export const lecunUniform = varianceScaling('lecunUniform', 1, 'fanIn', 'uniform');
 
+/**
+ * Keras's default recurrent initializer: a random orthogonal matrix (Saxe et al. 2014), the Q of a QR
+ * decomposition of a normal matrix with R's diagonal made positive. Drawn on the host by modified
+ * Gram–Schmidt from the seeded normal stream, so every backend gets the same matrix.
+ */
+export const orthogonal = ({ gain = 1 }: { gain?: number } = {}): Initializer => ({
+  name: 'orthogonal',
+  config: { gain },
+  init(shape: Shape, seed: number): Tensor {
+    const cols = shape[shape.length - 1];
+    const rows = shape.slice(0, -1).reduce((n, d) => n * d, 1);
+    // columns of a tall matrix (height ≥ width) are made orthonormal; a wide one is its transpose
+    const height = Math.max(rows, cols),
+      width = Math.min(rows, cols);
+    const a = normalValues(height * width, seed); // a[i·width + j]: row i, column j
+    for (let j = 0; j < width; j++) {
+      for (let k = 0; k < j; k++) {
+        let dot = 0;
+        for (let i = 0; i < height; i++) dot += a[i * width + j] * a[i * width + k];
+        for (let i = 0; i < height; i++) a[i * width + j] -= dot * a[i * width + k];
+      }
+      let norm = 0;
+      for (let i = 0; i < height; i++) norm += a[i * width + j] ** 2;
+      norm = Math.sqrt(norm);
+      for (let i = 0; i < height; i++) a[i * width + j] /= norm;
+    }
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows >= cols ? a[r * width + c] : a[c * width + r]);
+    }
+    return tensor(out, shape);
+  },
+});
+
 export const initializerFactories = {
   zeros,
   ones,
@@ -66,6 +100,7 @@ export const initializerFactories = {
   heNormal,
   lecunNormal,
   lecunUniform,
+  orthogonal,
 } as const;
 export type InitializerName = keyof typeof initializerFactories;
 

@@ -67,6 +67,8 @@ export interface LayerBase {
   name: string;
   /** The input shape a first layer declares (Keras's inputShape). */
   readonly inputShape?: Shape;
+  /** The dtype a first layer takes, when not float32 (an Embedding's int32 ids). */
+  readonly inputDtype?: 'int32';
   /** Every weight in getWeights order, trainable or not (BatchNorm's moving statistics are not). */
   readonly weights: Variable[];
   readonly built: boolean;

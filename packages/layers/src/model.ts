@@ -651,7 +651,8 @@ export class Sequential extends Model<SymbolicTensor> {
         `sequential: input shape [${shape.join(',')}] must hold positive integers (the batch axis is left out)`,
       );
     }
-    const start = input({ shape: [...shape], name: `${this.name}_input` });
+    const dtype = first.signature === 'many-to-many' ? first.inputs[0].dtype : (first.inputDtype ?? 'float32');
+    const start = input({ shape: [...shape], name: `${this.name}_input`, dtype });
     let x = start;
     for (const layer of this.stack) {
       const next = this.applyNext(layer, x);

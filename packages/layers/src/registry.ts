@@ -15,6 +15,9 @@ import {
   randomTranslation,
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
+import { embedding } from './layers/embedding.js';
+import { gru, lstm, simpleRNN } from './layers/recurrent.js';
+import { timeDistributed } from './layers/wrappers.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
 import {
   addLayer,
@@ -68,7 +71,12 @@ export type LayerClassName =
   | 'Maximum'
   | 'Minimum'
   | 'Concatenate'
-  | 'Dot';
+  | 'Dot'
+  | 'Embedding'
+  | 'SimpleRNN'
+  | 'LSTM'
+  | 'GRU'
+  | 'TimeDistributed';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 /** An initializer as describeInit wrote it: its name, or { name, config } for one made with options. */
@@ -77,6 +85,8 @@ type SavedInitializers = {
   kernelInitializer?: SavedInitializer;
   biasInitializer?: SavedInitializer;
   alphaInitializer?: SavedInitializer;
+  recurrentInitializer?: SavedInitializer;
+  embeddingsInitializer?: SavedInitializer;
 };
 
 type OptionsOf<F extends (options: never) => Layer | ListLayer> = NonNullable<Parameters<F>[0]>;
@@ -126,6 +136,13 @@ interface SavedConfigs {
   Minimum: OptionsOf<typeof minimumLayer>;
   Concatenate: OptionsOf<typeof concatenate>;
   Dot: OptionsOf<typeof dot>;
+  Embedding: Omit<OptionsOf<typeof embedding>, 'embeddingsInitializer'> & SavedInitializers;
+  SimpleRNN: Omit<Saved<OptionsOf<typeof simpleRNN>>, 'recurrentInitializer'> & SavedInitializers;
+  LSTM: Omit<Saved<OptionsOf<typeof lstm>>, 'recurrentInitializer'> & SavedInitializers;
+  GRU: Omit<Saved<OptionsOf<typeof gru>>, 'recurrentInitializer'> & SavedInitializers;
+  TimeDistributed: Omit<OptionsOf<typeof timeDistributed>, 'layer'> & {
+    layer: { class_name: string; config: Record<string, unknown> };
+  };
 }
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
@@ -156,6 +173,13 @@ function initializerFrom(saved: SavedInitializer | undefined): InitializerName |
   const factory = initializerFactories[name as InitializerName] as (config?: Record<string, number>) => Initializer;
   return factory(saved.config);
 }
+
+/** A recurrent layer's three saved initializers, rebuilt as described. */
+const recurrentInitializersFrom = (c: SavedInitializers) => ({
+  kernelInitializer: initializerFrom(c.kernelInitializer),
+  recurrentInitializer: initializerFrom(c.recurrentInitializer),
+  biasInitializer: initializerFrom(c.biasInitializer),
+});
 
 const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer | ListLayer } = {
   Dense: (c) =>
@@ -227,7 +251,30 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   Minimum: (c) => minimumLayer(c),
   Concatenate: (c) => concatenate(c),
   Dot: (c) => dot({ ...c, axes: c.axes }),
+  Embedding: (c) =>
+    embedding({
+      ...c,
+      inputDim: c.inputDim,
+      outputDim: c.outputDim,
+      embeddingsInitializer: initializerFrom(c.embeddingsInitializer),
+    }),
+  SimpleRNN: (c) => simpleRNN({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
+  LSTM: (c) => lstm({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
+  GRU: (c) => gru({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
+  TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer) }),
 };
+
+/** A wrapper's inner layer from its saved { class_name, config }. */
+function innerLayer(saved: { class_name: string; config: Record<string, unknown> }): Layer {
+  const inner = layerFromConfig(saved.class_name, saved.config, 'a TimeDistributed config', 'loadModel');
+  if (inner.signature !== 'one-to-one') {
+    throw new Error(
+      `loadModel: TimeDistributed wraps '${saved.class_name}', which takes a list; expected a one-tensor layer`,
+    );
+  }
+  if (saved.config.trainable === false) inner.trainable = false;
+  return inner;
+}
 
 const isLayerClassName = (name: string): name is LayerClassName => Object.hasOwn(layerFactories, name);
 

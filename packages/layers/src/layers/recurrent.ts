@@ -1,0 +1,293 @@
+// Recurrent layers with Keras semantics and weight layouts: SimpleRNN, LSTM (gates i, f, c, o) and GRU
+// (gates z, r, h; resetAfter as Keras 3's default). kernel [inputDim, gates·units], recurrent_kernel
+// [units, gates·units], bias [gates·units] (a resetAfter GRU: [2, 3·units], input and recurrent rows).
+// The input projection of every timestep is one GEMM; a TypeScript loop then runs one step function per
+// timestep, written with differentiable core ops, so backpropagation through time comes from autodiff.
+// Each cell's math lives in its one step function, the seam where a fused kernel can replace it.
+import {
+  add,
+  concat,
+  fill,
+  fusedMatmul,
+  matmul,
+  mul,
+  reshape,
+  slice,
+  sub,
+  tensor,
+  tidy,
+  zeros,
+  type Shape,
+  type Tensor,
+  type Variable,
+} from '@webgrad/core';
+import { getActivation, type Activation, type ActivationName } from '../activations.js';
+import { getInitializer, orthogonal, type Initializer, type InitializerName } from '../initializers.js';
+import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
+import { defineLayer, describeLayer } from '../symbolic.js';
+
+/** Columns [gate·units, (gate + 1)·units) of a [batch, gates·units] tensor. */
+const gate = (z: Tensor, index: number, units: number): Tensor => slice(z, [0, index * units], [z.shape[0], units]);
+
+/** The weights a step reads: the recurrent kernel, and a resetAfter GRU's recurrent bias. */
+export interface StepWeights {
+  readonly recurrentKernel: Tensor;
+  readonly recurrentBias?: Tensor;
+}
+
+export interface StepActivations {
+  readonly activation: Activation;
+  readonly recurrentActivation: Activation;
+}
+
+/** SimpleRNN: h = act(x·W + b + h₋₁·U). `projected` is x·W + b of this timestep. */
+export function simpleRnnStep(projected: Tensor, [h]: Tensor[], w: StepWeights, acts: StepActivations): Tensor[] {
+  return [acts.activation.apply(add(projected, matmul(h, w.recurrentKernel)))];
+}
+
+/**
+ * LSTM: z = x·W + b + h₋₁·U split into i, f, c, o; c = f⊙c₋₁ + i⊙act(z_c); h = o⊙act(c), with the
+ * recurrent activation on i, f, o. States [h, c].
+ */
+export function lstmStep(projected: Tensor, [h, c]: Tensor[], w: StepWeights, acts: StepActivations): Tensor[] {
+  const units = h.shape[1];
+  const z = add(projected, matmul(h, w.recurrentKernel));
+  const { activation, recurrentActivation } = acts;
+  const inputGate = recurrentActivation.apply(gate(z, 0, units));
+  const forgetGate = recurrentActivation.apply(gate(z, 1, units));
+  const candidate = activation.apply(gate(z, 2, units));
+  const outputGate = recurrentActivation.apply(gate(z, 3, units));
+  const cell = add(mul(forgetGate, c), mul(inputGate, candidate));
+  return [mul(outputGate, activation.apply(cell)), cell];
+}
+
+/**
+ * GRU, Keras's equations: z = σ(x_z + h₋₁·U_z), r = σ(x_r + h₋₁·U_r), and the candidate
+ * ĥ = act(x_h + r⊙(h₋₁·U_h + b_rh)) when resetAfter (biases of the recurrent product inside, cuDNN's
+ * form) or act(x_h + (r⊙h₋₁)·U_h) when not; h = z⊙h₋₁ + (1 − z)⊙ĥ. x_· include the input bias.
+ */
+export function gruStep(
+  projected: Tensor,
+  [h]: Tensor[],
+  w: StepWeights,
+  acts: StepActivations,
+  resetAfter: boolean,
+): Tensor[] {
+  const units = h.shape[1];
+  const { activation, recurrentActivation } = acts;
+  let candidate: Tensor, update: Tensor;
+  if (resetAfter) {
+    const inner = fusedMatmul({ a: h, b: w.recurrentKernel, bias: w.recurrentBias });
+    update = recurrentActivation.apply(add(gate(projected, 0, units), gate(inner, 0, units)));
+    const reset = recurrentActivation.apply(add(gate(projected, 1, units), gate(inner, 1, units)));
+    candidate = activation.apply(add(gate(projected, 2, units), mul(reset, gate(inner, 2, units))));
+  } else {
+    const kernelZR = slice(w.recurrentKernel, [0, 0], [units, 2 * units]);
+    const kernelH = slice(w.recurrentKernel, [0, 2 * units], [units, units]);
+    const innerZR = matmul(h, kernelZR);
+    update = recurrentActivation.apply(add(gate(projected, 0, units), gate(innerZR, 0, units)));
+    const reset = recurrentActivation.apply(add(gate(projected, 1, units), gate(innerZR, 1, units)));
+    candidate = activation.apply(add(gate(projected, 2, units), matmul(mul(reset, h), kernelH)));
+  }
+  // z⊙h₋₁ + (1 − z)⊙ĥ = ĥ + z⊙(h₋₁ − ĥ)
+  return [add(candidate, mul(update, sub(h, candidate)))];
+}
+
+export type CellName = 'SimpleRNN' | 'LSTM' | 'GRU';
+
+/** What a recurrent layer's forward needs besides its weights. */
+export interface SequenceSpec {
+  readonly cell: CellName;
+  readonly acts: StepActivations;
+  readonly returnSequences: boolean;
+  readonly goBackwards: boolean;
+  /** A GRU's form (ignored by the other cells). */
+  readonly resetAfter: boolean;
+}
+
+export interface RecurrentWeights {
+  readonly kernel: Tensor;
+  readonly recurrentKernel: Tensor;
+  readonly bias?: Tensor;
+}
+
+const step = (spec: SequenceSpec, projected: Tensor, states: Tensor[], w: StepWeights): Tensor[] =>
+  spec.cell === 'LSTM'
+    ? lstmStep(projected, states, w, spec.acts)
+    : spec.cell === 'GRU'
+      ? gruStep(projected, states, w, spec.acts, spec.resetAfter)
+      : simpleRnnStep(projected, states, w, spec.acts);
+
+/**
+ * A recurrent layer's forward on x [batch, T, features] from zero states, as a function of its weights
+ * (so gradients can be checked with respect to them): the input projection of all timesteps as one
+ * GEMM, then one step per timestep.
+ */
+export function recurrentForward(spec: SequenceSpec, x: Tensor, weights: RecurrentWeights): Tensor {
+  const { kernel, recurrentKernel, bias } = weights;
+  const [batch, steps, features] = x.shape;
+  const units = recurrentKernel.shape[0];
+  const width = recurrentKernel.shape[1]; // gates·units
+  const splitBias = bias !== undefined && bias.rank === 2;
+  const inputBias = bias && (splitBias ? reshape(slice(bias, [0, 0], [1, width]), [width]) : bias);
+  const recurrentBias = bias && splitBias ? reshape(slice(bias, [1, 0], [1, width]), [width]) : undefined;
+  // every timestep's x·W + b as one GEMM: [batch·T, features] · [features, gates·units]
+  const projected = reshape(fusedMatmul({ a: reshape(x, [batch * steps, features]), b: kernel, bias: inputBias }), [
+    batch,
+    steps,
+    width,
+  ]);
+  const stepWeights: StepWeights = { recurrentKernel, recurrentBias };
+  let states = Array.from({ length: spec.cell === 'LSTM' ? 2 : 1 }, () => zeros([batch, units]));
+  const outputs: Tensor[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = spec.goBackwards ? steps - 1 - i : i;
+    const projectedStep = reshape(slice(projected, [0, t, 0], [batch, 1, width]), [batch, width]);
+    states = step(spec, projectedStep, states, stepWeights);
+    if (spec.returnSequences) outputs.push(reshape(states[0], [batch, 1, units]));
+  }
+  return spec.returnSequences ? concat(outputs, 1) : states[0];
+}
+
+export interface RecurrentOptions extends BaseLayerOptions {
+  units: number;
+  /** tanh unless given (the candidate and output activation). */
+  activation?: ActivationName | Activation;
+  useBias?: boolean;
+  kernelInitializer?: InitializerName | Initializer;
+  /** orthogonal unless given, as in Keras. */
+  recurrentInitializer?: InitializerName | Initializer;
+  biasInitializer?: InitializerName | Initializer;
+  /** The output at every timestep [batch, T, units] rather than the last [batch, units]. */
+  returnSequences?: boolean;
+  /** Reads the sequence from its end; the outputs come in the order processed, as in Keras. */
+  goBackwards?: boolean;
+}
+
+export interface GatedOptions extends RecurrentOptions {
+  /** sigmoid unless given (the gates' activation). */
+  recurrentActivation?: ActivationName | Activation;
+}
+
+export interface LSTMOptions extends GatedOptions {
+  /** Starts the forget gate's bias at 1 (Jozefowicz et al. 2015), Keras's default. */
+  unitForgetBias?: boolean;
+}
+
+export interface GRUOptions extends GatedOptions {
+  /** The reset gate after the recurrent product, with its own recurrent bias: Keras 3's default (true). */
+  resetAfter?: boolean;
+}
+
+const GATES: Record<CellName, number> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
+const PREFIX: Record<CellName, string> = { SimpleRNN: 'simple_rnn', LSTM: 'lstm', GRU: 'gru' };
+
+/** Keras's bias for unitForgetBias: the initializer's values with the forget gate's block set to 1. */
+function forgetBiasOnes(init: Initializer, units: number): Initializer {
+  return {
+    name: init.name,
+    config: init.config,
+    init: (_shape, seed) =>
+      tidy(() => concat([init.init([units], seed), fill([units], 1), init.init([2 * units], seed + 1)], 0)),
+  };
+}
+
+function recurrent(cell: CellName, options: LSTMOptions & GRUOptions): Layer {
+  const {
+    units,
+    useBias = true,
+    kernelInitializer = 'glorotUniform',
+    recurrentInitializer = orthogonal(),
+    biasInitializer = 'zeros',
+    returnSequences = false,
+    goBackwards = false,
+    unitForgetBias = true,
+    resetAfter = true,
+  } = options;
+  const lower = PREFIX[cell];
+  if (!Number.isInteger(units) || units < 1) {
+    throw new Error(`${lower}: units must be a positive integer, got ${units}`);
+  }
+  const acts: StepActivations = {
+    activation: getActivation(options.activation ?? 'tanh'),
+    recurrentActivation: getActivation(options.recurrentActivation ?? 'sigmoid'),
+  };
+  const gates = GATES[cell];
+  const splitBias = cell === 'GRU' && resetAfter;
+  const spec: SequenceSpec = { cell, acts, returnSequences, goBackwards, resetAfter };
+  let kernel: Variable | undefined, recurrentKernel: Variable | undefined, bias: Variable | undefined;
+
+  const expectRank3 = (s: Shape): void => {
+    if (s.length !== 2) {
+      throw new Error(
+        `expected input of shape [batch, timesteps, features] (rank 3), got [batch, ${s.join(', ')}] (rank ${s.length + 1})`,
+      );
+    }
+  };
+  const named = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (error) {
+      throw new Error(`${describeLayer(layer)}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  const layer: Layer = defineLayer({
+    className: cell,
+    name: options.name ?? uniqueName(lower),
+    inputShape: options.inputShape,
+    weights: [],
+    get built() {
+      return kernel !== undefined;
+    },
+    build(inputShape, seed) {
+      named(() => expectRank3(inputShape));
+      const features = inputShape[1];
+      kernel = makeWeight(`${layer.name}/kernel`, [features, gates * units], kernelInitializer, seed);
+      recurrentKernel = makeWeight(
+        `${layer.name}/recurrent_kernel`,
+        [units, gates * units],
+        recurrentInitializer,
+        seed + 1,
+      );
+      layer.weights.push(kernel, recurrentKernel);
+      if (!useBias) return;
+      const biasShape = splitBias ? [2, gates * units] : [gates * units];
+      const init =
+        cell === 'LSTM' && unitForgetBias ? forgetBiasOnes(getInitializer(biasInitializer), units) : biasInitializer;
+      bias = makeWeight(`${layer.name}/bias`, biasShape, init, seed + 2);
+      layer.weights.push(bias);
+    },
+    computeOutputShape(inputShape) {
+      expectRank3(inputShape);
+      return returnSequences ? [inputShape[0], units] : [units];
+    },
+    call(x: Tensor) {
+      named(() => expectRank3(x.shape.slice(1)));
+      return recurrentForward(spec, x, { kernel: kernel!, recurrentKernel: recurrentKernel!, bias });
+    },
+    getConfig: () => ({
+      units,
+      activation: acts.activation.name,
+      ...(cell !== 'SimpleRNN' ? { recurrentActivation: acts.recurrentActivation.name } : {}),
+      useBias,
+      returnSequences,
+      goBackwards,
+      ...(cell === 'LSTM' ? { unitForgetBias } : {}),
+      ...(cell === 'GRU' ? { resetAfter } : {}),
+      kernelInitializer: describeInit(kernelInitializer),
+      recurrentInitializer: describeInit(recurrentInitializer),
+      biasInitializer: describeInit(biasInitializer),
+    }),
+  });
+  return layer;
+}
+
+/** A fully connected recurrent layer: h = act(x·W + h₋₁·U + b). */
+export const simpleRNN = (options: RecurrentOptions): Layer => recurrent('SimpleRNN', options);
+
+/** Long short-term memory (Hochreiter & Schmidhuber 1997), Keras's LSTM. */
+export const lstm = (options: LSTMOptions): Layer => recurrent('LSTM', options);
+
+/** Gated recurrent unit (Cho et al. 2014), Keras's GRU. */
+export const gru = (options: GRUOptions): Layer => recurrent('GRU', options);

@@ -2,7 +2,7 @@
 // counts against the weights' sizes worked out by hand), a functional model's branches and merge draw
 // every edge, and an edge naming no layer is refused by name.
 import { expect } from 'chai';
-import { svgText } from '@webgrad/core';
+import { sum, svgText, tensor, traceGraph } from '@webgrad/core';
 import {
   concatenate,
   dense,
@@ -69,6 +69,17 @@ describe('plotModel', () => {
     expect(svgText(svg).map((t) => t.trim())).to.include('(None, 8) + (None, 4)');
     expect(svgText(svg).map((t) => t.trim())).to.include('(None, 12)');
     towers.dispose();
+  });
+
+  it("traceGraph of a graph model's call groups each layer's ops under the layer's name", async () => {
+    const x = input({ shape: [3], name: 'pixels' });
+    const hidden = dense({ units: 2, activation: 'relu', name: 'hidden' }).apply(x);
+    const net = graphModel({ inputs: x, outputs: dense({ units: 1, name: 'score' }).apply(hidden) });
+    const trace = await traceGraph((batch) => sum(net.apply(batch)), tensor([[1, -2, 0.5]]), { names: ['batch'] });
+    const scopes = new Set(trace.json.ops.map((op) => op.scope));
+    expect([...scopes].filter(Boolean).sort()).to.deep.equal(['hidden', 'score']);
+    expect(trace.json.ops.filter((op) => op.scope === 'hidden').length).to.be.greaterThan(0);
+    net.dispose();
   });
 
   it('refuses an edge that names no layer, and a model without an input shape', () => {

@@ -4,7 +4,19 @@
 // input shape. A model builds its layers when it is made, each with a seed from the model's seed and
 // its position, so one seed reproduces the same weights and training run. Around the graph: predict,
 // compile, fit and evaluate (training.ts), trainOnBatch and friends, weights in and out, summary, save.
-import { add, concat, keep, sizeOf, slice, Tensor, tidy, withBackend, type Shape, type Variable } from '@webgrad/core';
+import {
+  add,
+  concat,
+  keep,
+  nameScope,
+  sizeOf,
+  slice,
+  Tensor,
+  tidy,
+  withBackend,
+  type Shape,
+  type Variable,
+} from '@webgrad/core';
 import type { Logs } from './callbacks.js';
 import { compiledFrom, logNames, type CompileArgs, type Compiled } from './compile.js';
 import type { ModelJson, ModelStore, SavedLayer, SavedModelTopology, SavedTensorRef } from './format.js';
@@ -280,10 +292,12 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
       const layer = node.layer;
       const own = { ...context, stream: base + this.positions.get(layer)! };
       const inputs = node.inputs.map((t) => values.get(t)!);
-      const outputs =
+      // each layer's ops under its name, so a traced model (core's traceGraph) draws one box per layer
+      const outputs = nameScope(layer.name, () =>
         layer.signature === 'one-to-one' && logitsOf.has(node.outputs[0]) && layer.callLogits
           ? [layer.callLogits(inputs[0], own)]
-          : callLayer(layer, inputs, own);
+          : callLayer(layer, inputs, own),
+      );
       node.outputs.forEach((t, i) => values.set(t, outputs[i]));
     }
     return this.graphOutputs.map((t) => values.get(t)!);

@@ -14,7 +14,6 @@ import {
   reshape,
   slice,
   sub,
-  tensor,
   tidy,
   zeros,
   type Shape,

@@ -54,7 +54,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['format.ts'],
     ['storage-browser.ts'],
     ['storage.ts'],
-    ['schedules.ts', 'activations.ts', 'initializers.ts', 'regularizers.ts', 'losses.ts', 'graph.ts'],
+    ['schedules.ts', 'activations.ts', 'initializers.ts', 'regularizers.ts', 'losses.ts', 'gan-losses.ts', 'graph.ts'],
     ['metrics.ts', 'optimizers.ts'],
     ['compile.ts'],
     ['layer.ts'],

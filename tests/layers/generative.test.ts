@@ -361,4 +361,19 @@ describe('the generative labs (examples/vae.mjs, examples/gan.mjs) at a tiny siz
     };
     expect(perEpoch.every((l) => Number.isFinite(l.dLoss) && Number.isFinite(l.gLoss))).to.equal(true);
   });
+
+  it("dcgan --step trainOnBatch (Keras's frozen-discriminator route) runs and writes its grid", () => {
+    const { out, stdout } = lab('gan', [
+      '--step',
+      'trainOnBatch',
+      '--epochs',
+      '1',
+      '--train-size',
+      '128',
+      '--width',
+      '4',
+    ]);
+    expect(stdout).to.match(/nonSaturating loss, trainOnBatch step/);
+    expect(pngSpread(join(out, 'samples-epoch-01.png')).spread).to.be.above(16);
+  });
 });

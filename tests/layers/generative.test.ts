@@ -278,6 +278,16 @@ describe('generative models on webgpu', () => {
     expect(Array.from(generatorAfter)).to.not.deep.equal(Array.from(generatorBefore));
   });
 
+  it("a generator whose output does not fit the discriminator's input is refused, naming both", () => {
+    const discriminator = buildDiscriminator({ width: 2, seed: 7 });
+    const z = input({ shape: [8] });
+    const flat = model({ inputs: z, outputs: dense({ units: 10 }).apply(z), name: 'flat_generator' });
+    expect(errorOf(() => discriminator.apply(flat.apply(z)))).to.equal(
+      "layer 'discriminator' (Model) applied to 'flat_generator' [10]: model 'discriminator' takes inputs " +
+        '(None, 28, 28, 1), got (None, 10)',
+    );
+  });
+
   it("a frozen discriminator is bit-identical across the combined model's trainOnBatch; the generator moves", async () => {
     const latent = 8;
     const generator = buildGenerator({ latent, width: 4, seed: 5 });

@@ -340,14 +340,14 @@ describe('the generative labs (examples/vae.mjs, examples/gan.mjs) at a tiny siz
     return { width: png.width, height: png.height, spread: hi - lo };
   };
 
-  it('vae with a 2-D latent: one epoch on 200 digits prints the held-out ELBO and writes the sample grid and the manifold', () => {
-    const { out, stdout } = lab('vae', ['--latent', '2', '--epochs', '1', '--train-size', '200']);
+  it('vae with a 2-D latent: one epoch on 1,000 digits prints the held-out ELBO and writes the sample grid and the manifold', () => {
+    const { out, stdout } = lab('vae', ['--latent', '2', '--epochs', '1', '--train-size', '1000']);
     expect(stdout).to.match(/held-out −ELBO \d+\.\d\d nats\/digit \(reconstruction \d+\.\d\d \+ KL \d+\.\d\d\)/);
     expect(readdirSync(out).sort()).to.deep.equal(['elbo.json', 'manifold.png', 'samples-epoch-01.png']);
     // 8×8 digits of 56 pixels with 2-pixel gaps; the manifold 15×15
     const samples = pngSpread(join(out, 'samples-epoch-01.png'));
     expect(samples).to.include({ width: 8 * 56 + 9 * 2, height: 8 * 56 + 9 * 2 });
-    // one epoch of 200 digits draws a faint blob, not yet a digit; a constant decoder would draw none
+    // one epoch of 1,000 digits draws a faint blob, not yet a digit; a constant decoder would draw none
     expect(samples.spread, 'gray levels in the first sample').to.be.above(8);
     expect(pngSpread(join(out, 'manifold.png'))).to.include({ width: 15 * 56 + 16 * 2 });
     const { perEpoch } = JSON.parse(readFileSync(join(out, 'elbo.json'), 'utf8')) as {

@@ -5,9 +5,9 @@
 // instead: trainOnBatch on the discriminator, then on a combined model with the discriminator frozen;
 // non-saturating loss only). After every epoch it writes a PNG grid of 64 samples from one fixed batch
 // of codes, so progress shows from grid to grid, and prints both losses.
-//   npm run lab -- dcgan [--loss nonSaturating|hinge|leastSquares] [--epochs 2] [--train-size 8000]
-//                        [--batch-size 64] [--width 16] [--latent 64] [--learning-rate 0.0005]
-//                        [--step custom|trainOnBatch] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
+//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares] [--epochs 2] [--train-size 8000]
+//                                 [--batch-size 64] [--width 16] [--latent 64] [--learning-rate 0.0005]
+//                                 [--step custom|trainOnBatch] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ export async function main(argv = process.argv.slice(2)) {
   const { values: flags } = parseArgs({
     args: argv,
     options: {
+      // `npm run demo -- --model dcgan` passes its --model on
+      model: { type: 'string' },
       loss: { type: 'string', default: 'nonSaturating' },
       epochs: { type: 'string', default: '2' },
       'train-size': { type: 'string', default: '8000' },

@@ -3,8 +3,8 @@
 // the held-out negative ELBO in nats per digit (its reconstruction and KL parts) on the 2,000 other
 // digits, writing a PNG grid of digits decoded from the prior N(0, 1) with a fixed batch of codes; for a
 // 2-D latent also the decoded manifold over a grid of z. Everything goes to --out.
-//   npm run lab -- vae [--latent 16|2] [--epochs 15] [--batch-size 100] [--learning-rate 0.001]
-//                      [--train-size 8000] [--seed 1] [--out out/vae-<latent>d] [--backend webgpu]
+//   npm run demo -- --model vae [--latent 16|2] [--epochs 15] [--batch-size 100] [--learning-rate 0.001]
+//                               [--train-size 8000] [--seed 1] [--out out/vae-<latent>d] [--backend webgpu]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,8 @@ export async function main(argv = process.argv.slice(2)) {
   const { values: flags } = parseArgs({
     args: argv,
     options: {
+      // `npm run demo -- --model vae` passes its --model on
+      model: { type: 'string' },
       latent: { type: 'string', default: '16' },
       epochs: { type: 'string', default: '15' },
       'batch-size': { type: 'string', default: '100' },

@@ -1,6 +1,7 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
-// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;  case: kernels | mlp | mlp-custom | autoencoder | cnn | cnn-im2col | lstm
+// framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;
+// case: kernels | mlp | mlp-custom | autoencoder | lstm | vae | dcgan | cnn | cnn-im2col
 // (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
 // device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
@@ -194,6 +195,45 @@ async function autoencoder(fw, { trainSize, epochs, inferenceRuns = 4 }) {
   return { fit, predict, samples: [d.n] };
 }
 
+/**
+ * The VAE lab's model (784-256-(16, 16)-sampling-256-784, KL through the sampling layer): epochs of
+ * batch 100 (the first a warm-up). webgrad trains it with fit; TF.js cannot add the KL to fit's loss,
+ * so it runs the loop its own VAE example writes (optimizer.minimize over the same computation).
+ */
+async function vae(fw, { trainSize, epochs }) {
+  const d = mnistTensors(fw, { trainSize });
+  const net = fw.vae();
+  const fit = [];
+  for (let e = 0; e < epochs; e++) {
+    const started = performance.now();
+    await fw.vaeEpoch(net, d.x, 100);
+    if (e > 0) fit.push(d.n / ((performance.now() - started) / 1000));
+  }
+  return { fit, samples: [d.n] };
+}
+
+/**
+ * The DCGAN lab's generator and discriminator at width 32 (the issue's): rounds of one discriminator
+ * and one generator update on a batch of 64 real digits, non-saturating loss, each run `steps` rounds
+ * and a readback of the last losses (the first run a warm-up).
+ */
+async function dcgan(fw, { runs, steps }) {
+  const { train } = mnistSplit({ seed: 1 });
+  const batch = 64;
+  const real = fw.tidy(() =>
+    fw.toImages(fw.fromArray(train.images.subarray(0, batch * IMAGE_SIZE), [batch, IMAGE_SIZE])),
+  );
+  const gan = fw.dcgan();
+  const step = [];
+  let round = 0;
+  for (let r = 0; r <= runs; r++) {
+    const started = performance.now();
+    for (let s = 0; s < steps; s++) await fw.dcganStep(gan, real, round++, s === steps - 1);
+    if (r > 0) step.push((batch * steps) / ((performance.now() - started) / 1000));
+  }
+  return { step };
+}
+
 const mlpLayers = (l) => [l.dense(128, 'relu', [IMAGE_SIZE]), l.dense(10, 'softmax')];
 const cnnLayers = (l) => [
   l.reshape([28, 28, 1], [IMAGE_SIZE]),
@@ -226,6 +266,8 @@ async function main() {
       else if (name === 'mlp-custom') {
         result.rows = await train(fw, mlpLayers, { trainSize: 8000, epochs: 4, customStep: true });
       } else if (name === 'autoencoder') result.rows = await autoencoder(fw, { trainSize: 4000, epochs: 4 });
+      else if (name === 'vae') result.rows = await vae(fw, { trainSize: 4000, epochs: 4 });
+      else if (name === 'dcgan') result.rows = await dcgan(fw, { runs: 4, steps: 2 });
       else if (name === 'cnn') {
         result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
       } else if (name === 'cnn-im2col') {
@@ -238,7 +280,7 @@ async function main() {
         result.rows = await train(fw, lstmLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2 });
       } else {
         throw new Error(
-          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm or floor`,
+          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, vae, dcgan or floor`,
         );
       }
     } catch (error) {

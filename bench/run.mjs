@@ -5,6 +5,7 @@
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
 //   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,mlp-custom,autoencoder,lstm,cnn,cnn-im2col]
+//   (the generative cases vae and dcgan run only when named in --cases)
 //     [--processes 3] [--out file] [--chart file.svg]
 // A case with a peak RSS row (mlp, cnn and the memory floor) runs in `--processes` processes, taking
 // turns with the other frameworks': a process's peak RSS is one sample, so that row is a median of

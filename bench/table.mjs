@@ -75,6 +75,16 @@ export const ROWS = [
   { case: 'lstm', key: 'accuracy', label: 'LSTM test accuracy, 3 epochs of 1,024', unit: '%', points: true },
   { case: 'lstm', key: 'peakRss', label: 'LSTM peak RSS', unit: 'MB', higher: false },
   { case: 'lstm', key: 'predict', label: 'LSTM predict', unit: 'samples/s', higher: true },
+  { case: 'vae', key: 'fit', label: 'VAE fit (tfjs: its minimize loop)', unit: 'samples/s', higher: true },
+  { case: 'vae', key: 'peakRss', label: 'VAE peak RSS', unit: 'MB', higher: false },
+  {
+    case: 'dcgan',
+    key: 'step',
+    label: 'DCGAN step (D + G update, batch 64)',
+    unit: 'samples/s',
+    higher: true,
+  },
+  { case: 'dcgan', key: 'peakRss', label: 'DCGAN peak RSS', unit: 'MB', higher: false },
   { case: 'cnn', key: 'fit', label: 'CNN fit', unit: 'samples/s', higher: true },
   { case: 'cnn', key: 'peakRss', label: 'CNN peak RSS', unit: 'MB', higher: false },
   { case: 'cnn', key: 'predict', label: 'CNN predict', unit: 'samples/s', higher: true },
@@ -240,6 +250,8 @@ export function checkTargets(results) {
   );
   const cnn = ratio(get('webgrad', 'cnn', 'fit'), get('tfjs-webgpu', 'cnn', 'fit'));
   check(`CNN fit: ${cnn?.toFixed(2)}× tfjs webgpu (target ≥ 3)`, cnn, cnn >= 3);
+  const gan = ratio(get('webgrad', 'dcgan', 'step'), get('tfjs-webgpu', 'dcgan', 'step'));
+  check(`DCGAN step: ${gan?.toFixed(2)}× tfjs webgpu (target ≥ 8)`, gan, gan >= 8);
   const custom = get('webgrad', 'mlp-custom', 'custom / fit');
   check(`MLP custom step: ${custom?.toFixed(2)}× fit's samples/s (target ≥ 0.9)`, custom, custom >= 0.9);
   return ['targets (this run):', ...checks].join('\n');

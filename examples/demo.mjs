@@ -1,14 +1,16 @@
-// `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), any other
-// model the MNIST classifier (mnist.mjs); each script reads the rest of the flags itself.
+// `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), `vae` and
+// `dcgan` the generative labs (vae.mjs, gan.mjs), any other model the MNIST classifier (mnist.mjs);
+// each script reads the rest of the flags itself.
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { model: { type: 'string' } }, strict: false });
-const models = ['mlp', 'cnn', 'autoencoder'];
+const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs' };
+const models = ['mlp', 'cnn', ...Object.keys(labs)];
 if (values.model !== undefined && !models.includes(values.model)) {
   throw new Error(`--model ${values.model}: expected one of ${models.join(', ')}`);
 }
-if (values.model === 'autoencoder') {
-  const { main } = await import('./autoencoder.mjs');
+if (Object.hasOwn(labs, values.model ?? '')) {
+  const { main } = await import(labs[values.model]);
   await main(process.argv.slice(2));
 } else {
   await import('./mnist.mjs');

@@ -3,8 +3,10 @@
 import {
   add,
   currentBackend,
+  mul,
   matmul,
   randomNormal,
+  reshape as reshapeTensor,
   setBackend,
   slice,
   sum,
@@ -18,6 +20,7 @@ import {
   conv2d,
   dense,
   flatten,
+  ganLoss,
   input,
   lstm,
   maxPooling2d,
@@ -25,6 +28,7 @@ import {
   reshape,
   sequential,
 } from '@webgrad/layers';
+import { buildDiscriminator, buildGenerator, buildVae, customGanStep } from '../../examples/generative-models.mjs';
 
 export async function open() {
   await setBackend('webgpu');
@@ -79,6 +83,31 @@ export async function open() {
       const model = graphModel({ inputs: x, outputs: h });
       model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'binaryCrossentropy' });
       return model;
+    },
+    /** The VAE lab's model, trained by fit (the sampling layer adds the KL term). */
+    vae() {
+      const { vae } = buildVae({ latent: 16, hidden: 256, seed: 1 });
+      vae.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'binaryCrossentropy' });
+      return vae;
+    },
+    vaeEpoch: (vae, x, batchSize) => vae.fit(x, x, { epochs: 1, batchSize, verbose: 0, shuffle: false }),
+    /** Digits as the DCGAN takes them: [n, 28, 28, 1] in [−1, 1]. */
+    toImages: (x) => add(mul(reshapeTensor(x, [x.shape[0], 28, 28, 1]), 2), -1),
+    /** The DCGAN lab's generator and discriminator at width 32, latent 64, adam 2e-4 with β₁ 0.5 each. */
+    dcgan: () => ({
+      generator: buildGenerator({ latent: 64, width: 32, seed: 1 }),
+      discriminator: buildDiscriminator({ width: 32, seed: 2 }),
+      loss: ganLoss('nonSaturating'),
+      dOptimizer: adam({ learningRate: 2e-4, beta1: 0.5 }),
+      gOptimizer: adam({ learningRate: 2e-4, beta1: 0.5 }),
+    }),
+    /** One round: the lab's custom step (D update, then G update); `wait` reads the losses back. */
+    async dcganStep(gan, real, step, wait) {
+      const [d, g] = customGanStep({ ...gan, real, latent: 64, step });
+      if (wait) await Promise.all([d.data(), g.data()]);
+      d.dispose();
+      g.dispose();
+      await currentBackend().settle?.();
     },
     /**
      * One epoch as a custom training step would run it: per batch, valueAndGrad of the compiled loss

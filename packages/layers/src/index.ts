@@ -93,6 +93,8 @@ export {
   type ReLUOptions,
 } from './layers/activation-layers.js';
 export { layerNormalization, type LayerNormalizationOptions } from './layers/normalization.js';
+export { gaussianKl, sampling, type SamplingOptions } from './layers/generative.js';
+export { ganLoss, type GanLoss, type GanLossName } from './gan-losses.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy,

@@ -30,6 +30,7 @@ import {
   subtractLayer,
 } from './layers/merge.js';
 import { activityRegularization, gaussianDropout, gaussianNoise } from './layers/noise.js';
+import { sampling } from './layers/generative.js';
 import { layerNormalization } from './layers/normalization.js';
 import { cropping2d, permute, repeatVector, upSampling2d, zeroPadding2d } from './layers/reshaping.js';
 import { initializerFactories, type Initializer, type InitializerName } from './initializers.js';
@@ -59,6 +60,7 @@ export type LayerClassName =
   | 'GaussianNoise'
   | 'GaussianDropout'
   | 'ActivityRegularization'
+  | 'Sampling'
   | 'ReLU'
   | 'LeakyReLU'
   | 'ELU'
@@ -123,6 +125,7 @@ interface SavedConfigs {
   GaussianNoise: OptionsOf<typeof gaussianNoise>;
   GaussianDropout: OptionsOf<typeof gaussianDropout>;
   ActivityRegularization: OptionsOf<typeof activityRegularization>;
+  Sampling: OptionsOf<typeof sampling>;
   ReLU: OptionsOf<typeof reluLayer>;
   LeakyReLU: OptionsOf<typeof leakyReLU>;
   ELU: OptionsOf<typeof eluLayer>;
@@ -238,6 +241,7 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   GaussianNoise: (c) => gaussianNoise({ ...c, stddev: c.stddev }),
   GaussianDropout: (c) => gaussianDropout({ ...c, rate: c.rate }),
   ActivityRegularization: (c) => activityRegularization(c),
+  Sampling: (c) => sampling(c),
   ReLU: (c) => reluLayer(c),
   LeakyReLU: (c) => leakyReLU(c),
   ELU: (c) => eluLayer(c),

@@ -1,0 +1,143 @@
+// The DCGAN lab: a generator and a discriminator (generative-models.mjs) trained in turns on MNIST
+// digits scaled to [−1, 1], with the non-saturating, hinge or least-squares loss from the
+// discriminator's logits. Each round is one custom step: valueAndGrad over the discriminator's
+// trainableWeights and its optimizer, then over the generator's (--step trainOnBatch runs Keras's route
+// instead: trainOnBatch on the discriminator, then on a combined model with the discriminator frozen;
+// non-saturating loss only). After every epoch it writes a PNG grid of 64 samples from one fixed batch
+// of codes, so progress shows from grid to grid, and prints both losses.
+//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares] [--epochs 2] [--train-size 8000]
+//                                 [--batch-size 64] [--width 16] [--latent 64] [--learning-rate 0.0005]
+//                                 [--step custom|trainOnBatch] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { add, currentBackend, mul, randomNormal, setBackend, slice, tensor, tidy } from '@webgrad/core';
+import '@webgrad/webgpu';
+import { adam, ganLoss, progressBar } from '@webgrad/layers';
+import { digitGridPng } from './digit-grid.mjs';
+import { buildDiscriminator, buildGenerator, customGanStep, trainOnBatchGan } from './generative-models.mjs';
+import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
+
+const LOSSES = ['nonSaturating', 'hinge', 'leastSquares'];
+
+/** Runs the lab with command-line flags; resolves with the per-epoch losses and the files written. */
+export async function main(argv = process.argv.slice(2)) {
+  const { values: flags } = parseArgs({
+    args: argv,
+    options: {
+      // `npm run demo -- --model dcgan` passes its --model on
+      model: { type: 'string' },
+      loss: { type: 'string', default: 'nonSaturating' },
+      epochs: { type: 'string', default: '2' },
+      'train-size': { type: 'string', default: '8000' },
+      'batch-size': { type: 'string', default: '64' },
+      width: { type: 'string', default: '16' },
+      latent: { type: 'string', default: '64' },
+      'learning-rate': { type: 'string', default: '0.0005' },
+      step: { type: 'string', default: 'custom' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      backend: { type: 'string', default: 'webgpu' },
+      verbose: { type: 'string', default: '1' },
+    },
+  });
+  if (!LOSSES.includes(flags.loss)) throw new Error(`--loss ${flags.loss}: expected one of ${LOSSES.join(', ')}`);
+  if (flags.step !== 'custom' && flags.step !== 'trainOnBatch') {
+    throw new Error(`--step ${flags.step}: expected 'custom' or 'trainOnBatch'`);
+  }
+  if (flags.step === 'trainOnBatch' && flags.loss !== 'nonSaturating') {
+    throw new Error(`--step trainOnBatch compiles binary cross-entropy: it takes only --loss nonSaturating`);
+  }
+  const epochs = Number(flags.epochs),
+    batchSize = Number(flags['batch-size']),
+    latent = Number(flags.latent),
+    width = Number(flags.width),
+    seed = Number(flags.seed);
+  const outDir = flags.out ?? `out/dcgan-${flags.loss}`;
+  await mkdir(outDir, { recursive: true });
+  await setBackend(flags.backend);
+  console.log(`backend: ${currentBackend().describe()}`);
+
+  const { train } = mnistSplit({ seed });
+  const n = Math.min(Number(flags['train-size']), train.n);
+  // pixels in [0, 1] → [−1, 1], the range of the generator's tanh
+  const images = tidy(() => add(mul(tensor(train.images.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]), 2), -1));
+  console.log(`MNIST digits: ${n} to train on (split seed ${seed}); ${flags.loss} loss, ${flags.step} step`);
+
+  const generator = buildGenerator({ latent, width, seed });
+  const discriminator = buildDiscriminator({ width, seed: seed + 1 });
+  generator.summary();
+  discriminator.summary();
+  // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, so that the default few minutes of
+  // rounds reach strokes rather than noise (of 2e-4 and 5e-4, one run each: see the README)
+  const learningRate = Number(flags['learning-rate']);
+  const dOptimizer = adam({ learningRate, beta1: 0.5 });
+  const gOptimizer = adam({ learningRate, beta1: 0.5 });
+  const loss = ganLoss(flags.loss);
+  const onBatch =
+    flags.step === 'trainOnBatch' ? trainOnBatchGan({ generator, discriminator, dOptimizer, gOptimizer }) : undefined;
+  const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
+  const steps = Math.floor(n / batchSize);
+  const progress = progressBar({ epochs, steps, verbose: Number(flags.verbose), metricNames: ['dLoss', 'gLoss'] });
+  const perEpoch = [];
+  const files = [];
+  const started = Date.now();
+  let step = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    progress.onEpochBegin?.(epoch, {});
+    let dSum = 0,
+      gSum = 0;
+    for (let b = 0; b < steps; b++) {
+      const real = slice(images, [b * batchSize], [batchSize, 28, 28, 1]);
+      let logs;
+      if (onBatch) {
+        const { dLoss, gLoss } = await onBatch(real, step);
+        logs = { dLoss, gLoss };
+      } else {
+        const [d, g] = customGanStep({
+          generator,
+          discriminator,
+          loss,
+          dOptimizer,
+          gOptimizer,
+          real,
+          latent,
+          step,
+        });
+        logs = { dLoss: (await d.data())[0], gLoss: (await g.data())[0] };
+        d.dispose();
+        g.dispose();
+      }
+      real.dispose();
+      dSum += logs.dLoss;
+      gSum += logs.gLoss;
+      step++;
+      progress.onBatchEnd?.(b, { dLoss: dSum / (b + 1), gLoss: gSum / (b + 1) });
+    }
+    const logs = { dLoss: dSum / steps, gLoss: gSum / steps };
+    progress.onEpochEnd?.(epoch, logs);
+    perEpoch.push(logs);
+    // samples with batch statistics, as in training: the generator's BN moving averages lag early on
+    const samples = tidy(() => mul(add(generator.apply(fixedCodes, { training: true, seed: 0 }), 1), 0.5));
+    const path = join(outDir, `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
+    await writeFile(path, digitGridPng(await samples.data(), { columns: 8 }));
+    samples.dispose();
+    files.push(path);
+    console.log(`  samples: ${path}`);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log(
+    `${step} rounds (one discriminator and one generator update each, batch ${batchSize}) in ${seconds.toFixed(1)} s: ` +
+      `${((step * batchSize) / seconds).toFixed(0)} samples/s`,
+  );
+  await writeFile(join(outDir, 'losses.json'), JSON.stringify({ loss: flags.loss, perEpoch }, null, 2));
+  [images, fixedCodes].forEach((t) => t.dispose());
+  generator.dispose();
+  discriminator.dispose();
+  dOptimizer.dispose();
+  gOptimizer.dispose();
+  return { perEpoch, files };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -1,0 +1,35 @@
+// Types of generative-models.mjs, for the TypeScript tests.
+import type { Optimizer, Tensor } from '@webgrad/core';
+import type { GanLoss, Model } from '@webgrad/layers';
+import type { SymbolicTensor } from '@webgrad/layers';
+
+export const PIXELS: 784;
+export function buildVae(options?: { latent?: number; hidden?: number; seed?: number }): {
+  vae: Model;
+  encoder: Model<SymbolicTensor[]>;
+  decoder: Model;
+};
+export function negativeElbo(
+  parts: { encoder: Model<SymbolicTensor[]>; decoder: Model },
+  x: Tensor,
+  options?: { seed?: number },
+): Promise<{ reconstruction: number; kl: number; negativeElbo: number }>;
+export function buildGenerator(options?: { latent?: number; width?: number; seed?: number }): Model;
+export function buildDiscriminator(options?: { width?: number; rate?: number; seed?: number }): Model;
+export function latentBatch(n: number, latent: number, step: number, role: number): Tensor;
+export function customGanStep(args: {
+  generator: Model;
+  discriminator: Model;
+  loss: GanLoss;
+  dOptimizer: Optimizer;
+  gOptimizer: Optimizer;
+  real: Tensor;
+  latent: number;
+  step: number;
+}): [Tensor, Tensor];
+export function trainOnBatchGan(args: {
+  generator: Model;
+  discriminator: Model;
+  dOptimizer: Optimizer;
+  gOptimizer: Optimizer;
+}): (real: Tensor, step: number) => Promise<{ dLoss: number; gLoss: number }>;

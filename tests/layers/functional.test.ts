@@ -420,6 +420,9 @@ describe('functional models: gradients with respect to inputs, and errors', () =
     await m.trainOnBatch(xs, ys).catch((e: Error) => (error = e));
     expect(error?.message).to.match(/trainOnBatch: the model must be compiled first/);
     expect(await values(m.weights)).to.deep.equal(before);
+    const wrong = tensor([[1, 2]]);
+    expect(() => m.apply(wrong)).to.throw(/apply: model 'model_\d+' takes inputs \(None, 3\), got \(None, 2\)/);
+    wrong.dispose();
     expect(() => m.predict(x as unknown as Tensor)).to.throw(
       /predict: input 'sym' got SymbolicTensor 'sym'.*runs on real tensors/,
     );

@@ -189,6 +189,8 @@ function applyEager(layer: AnyLayer, xs: readonly Tensor[], options: ApplyOption
     if (!layer.built) buildLayer(layer, shapes, 7_000_000 + 10 * eagerBuilds++);
     try {
       checkBuiltShapes(layer, shapes);
+      // a model checks its inputs' shapes itself, naming them, before any op sees them
+      if (layer.signature === 'many-to-many') layer.computeOutputShape(shapes);
     } catch (error) {
       throw new Error(`apply: ${(error as Error).message}`, { cause: error });
     }

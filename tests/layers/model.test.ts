@@ -420,8 +420,8 @@ describe('clear errors from the Layers API', () => {
         /unknown loss 'hinge'; expected one of meanSquaredError/,
       );
       expect(() =>
-        dense({ units: 3, kernelInitializer: 'orthogonal' as never, inputShape: [2] }).build([2], 1),
-      ).to.throw(/unknown initializer 'orthogonal'/);
+        dense({ units: 3, kernelInitializer: 'truncatedNormal' as never, inputShape: [2] }).build([2], 1),
+      ).to.throw(/unknown initializer 'truncatedNormal'/);
     });
   });
 });

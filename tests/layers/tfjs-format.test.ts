@@ -117,6 +117,18 @@ const expectClose = (actual: ArrayLike<number>, expected: ArrayLike<number>) => 
   }
 };
 
+/** What TF.js's model.save hands a save handler. */
+const tfSave = async (m: TfModel): Promise<TfArtifacts> => {
+  let saved: TfArtifacts | undefined;
+  await m.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return saved!;
+};
+
 interface WebgradCase {
   name: string;
   build(): ReturnType<typeof sequential> | ReturnType<typeof model>;
@@ -235,6 +247,92 @@ describe('TF.js Layers format', function () {
       expect(json.weightsManifest[0].weights.map((w) => w.name)).to.deep.equal(['head/kernel', 'head/bias']);
     });
 
+    it('writes, for the same model, the very topology TF.js 4.22 writes (Sequential, CNN, LSTM, functional)', async () => {
+      const glorot = { kernelInitializer: 'glorotUniform' };
+      const lstmArgs = { name: 'l', units: 3, recurrentActivation: 'sigmoid', unitForgetBias: true };
+      const x = tf.input({ shape: [4], name: 'in' });
+      const apply = (layer: unknown, t: unknown) => (layer as { apply(t: unknown): unknown }).apply(t);
+      const a = apply(tf.layers.dense({ name: 'a', units: 3, ...glorot }), x);
+      const b = apply(tf.layers.dense({ name: 'b', units: 3, ...glorot }), x);
+      const sum = apply(tf.layers.add({ name: 'sum' }), [a, b]);
+      const wx = input({ shape: [4], name: 'in' });
+      const wa = dense({ name: 'a', units: 3 }).apply(wx) as SymbolicTensor;
+      const wb = dense({ name: 'b', units: 3 }).apply(wx) as SymbolicTensor;
+      const wsum = addLayer({ name: 'sum' }).apply([wa, wb]) as SymbolicTensor;
+      const pairs: [TfModel, ReturnType<typeof sequential> | ReturnType<typeof model>][] = [
+        [
+          tf.sequential({
+            name: 's1',
+            layers: [
+              tf.layers.dense({ name: 'd1', units: 5, activation: 'relu', inputShape: [4], ...glorot }),
+              tf.layers.dropout({ name: 'dr', rate: 0.3 }),
+              tf.layers.batchNormalization({ name: 'bn' }),
+              tf.layers.dense({ name: 'd2', units: 3, activation: 'softmax', kernelInitializer: 'heNormal' }),
+            ],
+          }),
+          sequential(
+            [
+              dense({ name: 'd1', units: 5, activation: 'relu', inputShape: [4] }),
+              dropout({ name: 'dr', rate: 0.3 }),
+              batchNormalization({ name: 'bn' }),
+              dense({ name: 'd2', units: 3, activation: 'softmax', kernelInitializer: 'heNormal' }),
+            ],
+            { name: 's1' },
+          ),
+        ],
+        [
+          tf.sequential({
+            name: 's2',
+            layers: [
+              tf.layers.conv2d({
+                name: 'c',
+                filters: 3,
+                kernelSize: 3,
+                padding: 'same',
+                inputShape: [6, 6, 2],
+                ...glorot,
+              }),
+              tf.layers.maxPooling2d({ name: 'p', poolSize: 2 }),
+              tf.layers.flatten({ name: 'f' }),
+            ],
+          }),
+          sequential(
+            [
+              conv2d({ name: 'c', filters: 3, kernelSize: 3, padding: 'same', inputShape: [6, 6, 2] }),
+              maxPooling2d({ name: 'p', poolSize: 2 }),
+              flatten({ name: 'f' }),
+            ],
+            { name: 's2' },
+          ),
+        ],
+        [
+          tf.sequential({
+            name: 's3',
+            layers: [
+              tf.layers.embedding({ name: 'e', inputDim: 10, outputDim: 4, inputShape: [5] }),
+              tf.layers.lstm({ ...lstmArgs, ...glorot }),
+            ],
+          }),
+          sequential([embedding({ name: 'e', inputDim: 10, outputDim: 4, inputShape: [5] }), lstm(lstmArgs as never)], {
+            name: 's3',
+          }),
+        ],
+        [
+          tf.model({ name: 'f1', inputs: x, outputs: apply(tf.layers.concatenate({ name: 'cat' }), [sum, a]) }),
+          model({ name: 'f1', inputs: wx, outputs: concatenate({ name: 'cat' }).apply([wsum, wa]) as SymbolicTensor }),
+        ],
+      ];
+      for (const [tfModel, ours] of pairs) {
+        ours.build();
+        const theirs = await tfSave(tfModel);
+        const json = await saveModel(ours, memoryStore(), { format: 'tfjs' });
+        expect(json.modelTopology).to.deep.equal(theirs.modelTopology);
+        // the same weights by name; TF.js lists all trainable weights before the moving statistics
+        const names = (specs: { name: string }[]) => specs.map((w) => w.name).sort();
+        expect(names(json.weightsManifest[0].weights)).to.deep.equal(names(theirs.weightSpecs));
+      }
+    });
+
     it("a layer TF.js lacks is written under webgrad's class name, and named by strict", async () => {
       const m = sequential([maxout({ units: 2, pieces: 2, inputShape: [3] })]);
       m.build();
@@ -320,17 +418,6 @@ describe('TF.js Layers format', function () {
           }),
       },
     ];
-
-    const tfSave = async (m: TfModel): Promise<TfArtifacts> => {
-      let saved: TfArtifacts | undefined;
-      await m.save(
-        tf.io.withSaveHandler(async (artifacts) => {
-          saved = artifacts;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }),
-      );
-      return saved!;
-    };
 
     for (const c of tfCases) {
       it(c.name, async () => {

@@ -95,8 +95,12 @@ const SIMPLE_INITIALIZERS: Record<string, string> = {
   randomUniform: 'RandomUniform',
   orthogonal: 'Orthogonal',
 };
-// the config keys TF.js's initializers write besides webgrad's own
-const SEEDED = new Set(['RandomNormal', 'RandomUniform', 'Orthogonal']);
+// each initializer's config as TF.js writes it with its defaults; webgrad's own options override them
+const TFJS_INITIALIZER_DEFAULTS: Record<string, Dict> = {
+  RandomNormal: { mean: 0, stddev: 0.05, seed: null },
+  RandomUniform: { minval: -0.05, maxval: 0.05, seed: null },
+  Orthogonal: { gain: 1, seed: null },
+};
 
 /** webgrad's initializer description (a name, or {name, config}) as TF.js serialises one. */
 function tfjsInitializer(saved: unknown): Dict | null {
@@ -107,8 +111,7 @@ function tfjsInitializer(saved: unknown): Dict | null {
   if (scaling) return { className: 'VarianceScaling', config: { ...scaling, seed: null } };
   const className = SIMPLE_INITIALIZERS[name];
   if (!className) throw new Error(`toTfjsArtifacts: initializer '${name}' has no TF.js counterpart`);
-  const withGain = className === 'Orthogonal' ? { gain: 1, ...config } : config;
-  return { className, config: SEEDED.has(className) ? { ...withGain, seed: null } : withGain };
+  return { className, config: { ...TFJS_INITIALIZER_DEFAULTS[className], ...config } };
 }
 
 /** A TF.js initializer ({className, config} after convertPythonicToTs) as webgrad describes one. */
@@ -194,7 +197,7 @@ const toTfjsConfig: Record<string, (c: Dict) => Dict> = {
   MaxPooling2D: (c) => pool(c),
   AveragePooling2D: (c) => pool(c),
   GlobalAveragePooling2D: () => ({ dataFormat: 'channelsLast' }),
-  Flatten: () => ({ dataFormat: 'channelsLast' }),
+  Flatten: () => ({}),
   Dropout: (c) => ({ rate: c.rate, noiseShape: null, seed: null }),
   Activation: (c) => ({ activation: c.activation }),
   Reshape: (c) => ({ targetShape: c.targetShape }),
@@ -227,12 +230,13 @@ const toTfjsConfig: Record<string, (c: Dict) => Dict> = {
     embeddingsRegularizer: null,
     activityRegularizer: null,
     embeddingsConstraint: null,
-    maskZero: c.maskZero ?? false,
+    // TF.js writes null for an unset maskZero
+    maskZero: c.maskZero === true ? true : null,
     inputLength: c.inputLength ?? null,
   }),
   SimpleRNN: (c) => recurrent(c),
-  LSTM: (c) => ({ ...recurrent(c), unitForgetBias: c.unitForgetBias ?? true, implementation: 1 }),
-  GRU: (c) => ({ ...recurrent(c), implementation: 1, resetAfter: c.resetAfter ?? false }),
+  LSTM: (c) => ({ ...recurrent(c), unitForgetBias: c.unitForgetBias ?? true, implementation: null }),
+  GRU: (c) => ({ ...recurrent(c), implementation: null, resetAfter: c.resetAfter ?? false }),
 };
 
 function pool(c: Dict): Dict {
@@ -269,8 +273,11 @@ function recurrent(c: Dict): Dict {
 /** TF.js's base Layer config: name, trainable, then the input shape and dtype when the layer declares one. */
 function baseConfig(c: Dict, dtype: string): Dict {
   const config: Dict = { name: c.name, trainable: c.trainable ?? true };
-  if (Array.isArray(c.inputShape)) config.batchInputShape = [null, ...c.inputShape];
-  config.dtype = dtype;
+  // TF.js gives a layer a dtype only when it declares the input
+  if (Array.isArray(c.inputShape)) {
+    config.batchInputShape = [null, ...c.inputShape];
+    config.dtype = dtype;
+  }
   return config;
 }
 

@@ -2,7 +2,10 @@
 // saves with format 'tfjs' are loaded by tf.loadLayersModel and predict what webgrad predicts, and models
 // TF.js builds and saves are loaded by webgrad's loadModel and predict what TF.js predicts; Sequential and
 // functional, dense, conv, pooling, batch norm, merges and embedding + LSTM. Also what is refused, by name.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
@@ -333,6 +336,29 @@ describe('TF.js Layers format', function () {
       }
     });
 
+    it('webgrad loads its own TF.js-format files back, from memory and from a folder, predicting the same', async () => {
+      const c = webgradCases[2];
+      const m = c.build();
+      m.build();
+      m.setWeights(m.weights.map((w, i) => tensor(weightValues(w.name, w.shape, 51 + i), w.shape)));
+      const x = tensor(inputFor(c), c.inputShape);
+      const expected = (await (m.predict(x) as Tensor).data()) as Float32Array;
+      const store = memoryStore();
+      await saveModel(m, store, { format: 'tfjs' });
+      const fromMemory = await loadModel(store);
+      expectClose((await (fromMemory.predict(x) as Tensor).data()) as Float32Array, expected);
+      const dir = await mkdtemp(join(tmpdir(), 'webgrad-tfjs-'));
+      try {
+        await saveModel(m, dir, { format: 'tfjs' });
+        const written = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+        expect((written.modelTopology as Record<string, unknown>).keras_version).to.equal('tfjs-layers 4.22.0');
+        const fromFolder = await loadModel(dir);
+        expectClose((await (fromFolder.predict(x) as Tensor).data()) as Float32Array, expected);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
     it("a layer TF.js lacks is written under webgrad's class name, and named by strict", async () => {
       const m = sequential([maxout({ units: 2, pieces: 2, inputShape: [3] })]);
       m.build();
@@ -443,6 +469,30 @@ describe('TF.js Layers format', function () {
       }
       expect(message).to.match(
         /^loadModel: memory:\/\/tfjs-format describes a model webgrad cannot build: unknown activation 'hardSigmoid'/,
+      );
+    });
+
+    it('a TF.js option webgrad cannot honour is refused, naming the layer and the key', async () => {
+      const m = tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            name: 'cf',
+            filters: 2,
+            kernelSize: 1,
+            inputShape: [2, 3, 3],
+            dataFormat: 'channelsFirst',
+          }),
+        ],
+      });
+      let message = '';
+      try {
+        await loadModel(memoryStore(tfjsFiles(await tfSave(m))));
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.equal(
+        'loadModel: Conv2D layer \'cf\' in memory://tfjs-format sets data_format to "channels_first"; ' +
+          "webgrad's Conv2D supports only 'channels_last'",
       );
     });
 

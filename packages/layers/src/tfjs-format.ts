@@ -447,7 +447,7 @@ function refuseUnsupported(className: string, c: Dict, where: string): void {
   const refuse = (key: string, expected: string) => {
     throw new Error(
       `loadModel: ${className} layer '${String(c.name)}' in ${where} sets ${toSnakeCase(key)} to ` +
-        `${JSON.stringify(c[key])}; webgrad's ${className} supports only ${expected}`,
+        `${JSON.stringify(convertTsToPythonic(c[key]))}; webgrad's ${className} supports only ${expected}`,
     );
   };
   for (const [key, fallback] of Object.entries(UNSUPPORTED)) {

@@ -359,6 +359,21 @@ describe('TF.js Layers format', function () {
       }
     });
 
+    it("refuses includeOptimizer with format 'tfjs' rather than drop the optimizer state", async () => {
+      const m = sequential([dense({ units: 2, inputShape: [3] })]);
+      m.build();
+      let message = '';
+      try {
+        await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.equal(
+        "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's " +
+          'format to resume training exactly',
+      );
+    });
+
     it("a layer TF.js lacks is written under webgrad's class name, and named by strict", async () => {
       const m = sequential([maxout({ units: 2, pieces: 2, inputShape: [3] })]);
       m.build();

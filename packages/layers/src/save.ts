@@ -96,6 +96,12 @@ export async function saveModel(
       `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
     );
   }
+  if (options.format === 'tfjs' && options.includeOptimizer) {
+    throw new Error(
+      "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's format " +
+        'to resume training exactly',
+    );
+  }
   const own = await modelArtifacts(model, options);
   const artifacts =
     options.format === 'tfjs'

@@ -472,6 +472,22 @@ describe('TF.js Layers format', function () {
       });
     }
 
+    it('a Sequential that starts with an explicit InputLayer loads, its shape given to the next layer', async () => {
+      const m = tf.sequential({
+        layers: [tf.layers.inputLayer({ inputShape: [3] }), tf.layers.dense({ units: 2, activation: 'relu' })],
+      });
+      m.setWeights(m.weights.map((w, i) => tf.tensor(weightValues(w.name, w.shape, 71 + i), w.shape)));
+      const saved = await tfSave(m);
+      const layers = (saved.modelTopology as { config: { layers: { class_name: string }[] } }).config.layers;
+      expect(layers.map((l) => l.class_name)).to.deep.equal(['InputLayer', 'Dense']);
+      const x = values(6, 5);
+      const ours = await loadModel(memoryStore(tfjsFiles(saved)));
+      expectClose(
+        (await (ours.predict(tensor(x, [2, 3])) as Tensor).data()) as Float32Array,
+        m.predict(tf.tensor(x, [2, 3])).dataSync(),
+      );
+    });
+
     it("a TF.js LSTM with TF.js's default hard_sigmoid is refused, naming the activation", async () => {
       const m = tf.sequential({
         layers: [tf.layers.lstm({ units: 2, inputShape: [3, 2] })],

@@ -492,12 +492,27 @@ function layerFromTfjs(layer: Dict, where: string, graph: boolean, lacking: stri
   return { ...saved, name: String(layer.name ?? c.name), inbound_nodes: inbound as SavedLayer['inbound_nodes'] };
 }
 
+/**
+ * A Sequential's layers with a leading InputLayer (Keras writes one; TF.js does for tf.layers.inputLayer)
+ * folded into the next layer's input shape, as webgrad's Sequential declares its input.
+ */
+function withoutInputLayer(layers: Dict[]): Dict[] {
+  const [first, second, ...rest] = layers;
+  if (first?.className !== 'InputLayer' || !isDict(second)) return layers;
+  const shape = isDict(first.config) ? first.config.batchInputShape : undefined;
+  const config = isDict(second.config) ? second.config : {};
+  return [{ ...second, config: { ...config, batchInputShape: config.batchInputShape ?? shape } }, ...rest];
+}
+
 function topologyFromTs(className: string, c: Dict, where: string, lacking: string[]): SavedModelTopology {
   const layers = Array.isArray(c.layers) ? (c.layers as Dict[]) : [];
   if (className === 'Sequential') {
     return {
       class_name: 'Sequential',
-      config: { name: String(c.name), layers: layers.map((l) => layerFromTfjs(l, where, false, lacking)) },
+      config: {
+        name: String(c.name),
+        layers: withoutInputLayer(layers).map((l) => layerFromTfjs(l, where, false, lacking)),
+      },
     };
   }
   if (className !== 'Model' && className !== 'Functional') {

@@ -17,6 +17,7 @@ import {
   dropout,
   embedding,
   flatten,
+  gru,
   input,
   loadModel,
   lstm,
@@ -25,6 +26,7 @@ import {
   model,
   saveModel,
   sequential,
+  simpleRNN,
   toTfjsArtifacts,
   type ModelArtifacts,
   type ModelStore,
@@ -182,6 +184,17 @@ const webgradCases: WebgradCase[] = [
     ids: 10,
     build: () =>
       sequential([embedding({ inputDim: 10, outputDim: 4, inputShape: [5] }), lstm({ units: 3 }), dense({ units: 2 })]),
+  },
+  {
+    name: 'Sequential embedding + SimpleRNN + GRU (resetAfter false)',
+    inputShape: [2, 5],
+    ids: 10,
+    build: () =>
+      sequential([
+        embedding({ inputDim: 10, outputDim: 4, inputShape: [5] }),
+        simpleRNN({ units: 3, returnSequences: true }),
+        gru({ units: 2, resetAfter: false }),
+      ]),
   },
 ];
 
@@ -359,6 +372,21 @@ describe('TF.js Layers format', function () {
       }
     });
 
+    it("strict names a GRU with reset_after: true, which TF.js's GRUCell refuses", async () => {
+      const m = sequential([gru({ units: 2, inputShape: [3, 2], name: 'keras_gru' })]);
+      m.build();
+      let message = '';
+      try {
+        await saveModel(m, memoryStore(), { format: 'tfjs', strict: true });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.equal(
+        "toTfjsArtifacts: TF.js Layers has no class or option for GRU 'keras_gru' with reset_after: true; " +
+          'save without strict to write them as webgrad has them (only webgrad reads those back)',
+      );
+    });
+
     it("refuses includeOptimizer with format 'tfjs' rather than drop the optimizer state", async () => {
       const m = sequential([dense({ units: 2, inputShape: [3] })]);
       m.build();
@@ -386,7 +414,7 @@ describe('TF.js Layers format', function () {
       } catch (error) {
         message = (error as Error).message;
       }
-      expect(message).to.match(/^toTfjsArtifacts: TF\.js Layers has no class for Maxout 'maxout/);
+      expect(message).to.match(/^toTfjsArtifacts: TF\.js Layers has no class or option for Maxout 'maxout/);
     });
   });
 
@@ -455,6 +483,19 @@ describe('TF.js Layers format', function () {
               // TF.js's default recurrent activation is hard_sigmoid, which webgrad lacks (tested below)
               tf.layers.lstm({ units: 3, recurrentActivation: 'sigmoid' }),
               tf.layers.dense({ units: 2 }),
+            ],
+          }),
+      },
+      {
+        name: 'Sequential embedding + SimpleRNN + GRU',
+        inputShape: [2, 5],
+        ids: 10,
+        build: () =>
+          tf.sequential({
+            layers: [
+              tf.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 5 }),
+              tf.layers.simpleRNN({ units: 3, returnSequences: true }),
+              tf.layers.gru({ units: 2, recurrentActivation: 'sigmoid' }),
             ],
           }),
       },

@@ -167,6 +167,10 @@ function layerToTfjs(saved: SavedLayer, lacking: string[], graph: boolean): Dict
     config = topologyToTs({ class_name: saved.class_name, config: c } as SavedModelTopology, lacking);
   } else if (mapper) {
     config = { ...baseConfig(c, 'float32'), ...mapper(c) };
+    // TF.js's GRUCell refuses reset_after: true (Keras's default, and webgrad's)
+    if (saved.class_name === 'GRU' && config.resetAfter === true) {
+      lacking.push(`GRU '${String(c.name)}' with reset_after: true`);
+    }
   } else {
     lacking.push(`${saved.class_name} '${String(c.name)}'`);
     config = { ...c };
@@ -204,8 +208,8 @@ export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): T
   };
   if (lacking.length && options.strict) {
     throw new Error(
-      `toTfjsArtifacts: TF.js Layers has no class for ${lacking.join(', ')}; ` +
-        'save without strict to write them under their webgrad class names (only webgrad reads those back)',
+      `toTfjsArtifacts: TF.js Layers has no class or option for ${lacking.join(', ')}; ` +
+        'save without strict to write them as webgrad has them (only webgrad reads those back)',
     );
   }
   const modelTopology = convertTsToPythonic(tsTopology) as TfjsModelJson['modelTopology'];

@@ -71,6 +71,8 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['symbolic.ts', 'model-graph.ts'],
     ['layers/*.ts'],
     ['registry.ts'],
+    ['tfjs-names.ts'],
+    ['tfjs-format.ts'],
     ['save.ts'],
     ['callbacks.ts'],
     ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],

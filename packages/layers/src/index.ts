@@ -157,6 +157,13 @@ export { browserFiles, listModels, removeModel } from './storage-browser.js';
 export { modelArtifacts, saveModel, type SaveOptions } from './save.js';
 export { loadCheckpoint, loadModel, loadWeights } from './load.js';
 export {
+  fromTfjsArtifacts,
+  isTfjsModelJson,
+  toTfjsArtifacts,
+  type TfjsModelJson,
+  type ToTfjsOptions,
+} from './tfjs-format.js';
+export {
   addSelfLoops,
   batchGraphs,
   edgeEnds,

@@ -23,6 +23,7 @@ import { Model, Sequential, type AnyModel } from './model.js';
 import { applyLayer, input } from './symbolic.js';
 import { layerFromConfig } from './registry.js';
 import { modelStore } from './storage.js';
+import { fromTfjsArtifacts, isTfjsModelJson } from './tfjs-format.js';
 
 /** Reads a store's artifacts; `op` names the caller in errors. */
 async function loadArtifacts(
@@ -31,7 +32,12 @@ async function loadArtifacts(
 ): Promise<{ artifacts: ModelArtifacts; url: string }> {
   const store = modelStore(source, op);
   if (!store.load) throw new Error(`${op}: ${store.url} can only be saved to`);
-  return { artifacts: await store.load(op), url: store.url };
+  const artifacts = await store.load(op);
+  // a TF.js Layers model.json is mapped to webgrad's before any check
+  if (isTfjsModelJson(artifacts?.json)) {
+    return { artifacts: fromTfjsArtifacts(artifacts, store.url, op), url: store.url };
+  }
+  return { artifacts, url: store.url };
 }
 
 const shapesText = (shapes: readonly (readonly number[])[]): string => shapes.map((s) => `[${s}]`).join(' ');

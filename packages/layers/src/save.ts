@@ -12,6 +12,7 @@ import {
   type SavedModelTopology,
 } from './format.js';
 import { modelStore } from './storage.js';
+import { toTfjsArtifacts } from './tfjs-format.js';
 
 /** What saving reads of a model. */
 export interface SavableModel {
@@ -28,6 +29,10 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
   /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
   epochsCompleted?: number;
+  /** 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel reads. */
+  format?: 'webgrad' | 'tfjs';
+  /** With format 'tfjs': refuse layers TF.js lacks instead of writing them under webgrad's class names. */
+  strict?: boolean;
 }
 
 /** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
@@ -91,7 +96,17 @@ export async function saveModel(
       `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
     );
   }
-  const artifacts = await modelArtifacts(model, options);
+  if (options.format === 'tfjs' && options.includeOptimizer) {
+    throw new Error(
+      "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's format " +
+        'to resume training exactly',
+    );
+  }
+  const own = await modelArtifacts(model, options);
+  const artifacts =
+    options.format === 'tfjs'
+      ? { ...own, json: toTfjsArtifacts(own.json, { strict: options.strict }) as unknown as ModelJson }
+      : own;
   await store.save(artifacts, 'saveModel');
   return artifacts.json;
 }

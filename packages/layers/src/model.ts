@@ -30,7 +30,7 @@ import {
   type LayerNode,
   type MultiLayer,
 } from './layer.js';
-import { saveModel } from './save.js';
+import { saveModel, type SaveOptions } from './save.js';
 import {
   applyLayer,
   buildLayer,
@@ -577,9 +577,10 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
 
   /**
    * Saves model.json and the weights: to a folder in Node (atomically), to 'indexeddb://name' or
-   * 'downloads://name' in a browser, or to any ModelStore; optionally with the optimizer state.
+   * 'downloads://name' in a browser, or to any ModelStore; optionally with the optimizer state, or in
+   * TF.js Layers' own layout (`format: 'tfjs'`).
    */
-  save(target: string | ModelStore, options?: { includeOptimizer?: boolean }): Promise<ModelJson> {
+  save(target: string | ModelStore, options?: SaveOptions): Promise<ModelJson> {
     return saveModel(this, target, options);
   }
 

@@ -210,10 +210,15 @@ export class Tape {
   constructor(readonly recordsAll = false) {}
   private readonly saved: Tensor[] = [];
 
-  /** A second handle on t's storage, owned by the tape and freed by `release`. */
+  /**
+   * A second handle on t's storage, owned by the tape and freed by `release`. It keeps t's id: the
+   * backward pass computes from these handles, and an enclosing tape (a gradient of a gradient) must
+   * see those ops as ops on t itself, or the second derivative silently comes out zero.
+   */
   save(t: Tensor): Tensor {
     t.ref.refs++;
     const view = new Tensor(t.shape, t.dtype, t.backend, t.ref);
+    Object.defineProperty(view, 'id', { value: t.id });
     this.saved.push(view);
     return view;
   }

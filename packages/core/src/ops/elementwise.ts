@@ -1,5 +1,6 @@
 // Elementwise ops, forward and backward: unary activations and math, binary arithmetic and
-// comparisons with broadcasting, and where. Each unary derivative is one fused kernel (unary_grad).
+// comparisons with broadcasting, and where. Each unary derivative is one fused kernel (unary_grad),
+// itself differentiable through composed ops, so gradients of gradients work.
 // Backward rules return gradients in the broadcast output shape; the tape sums them back to each
 // input's shape. Each table is keyed by the contract's op-name union, so an op without a definition
 // here does not compile.
@@ -31,12 +32,44 @@ export interface AlphaAttrs {
   readonly alpha: number;
 }
 
-// dx = dy * f'(x), fused into one kernel; the derivative of a derivative is not needed yet.
+/**
+ * ∂f'/∂x and ∂f'/∂y of each fused derivative f'(x, y) (y = f(x), or the labels for sigmoidBce), as
+ * composed ops: what a gradient of a gradient (a gradient penalty, a Hessian-vector product) needs.
+ * Absent where f' is constant in that argument almost everywhere (relu, abs, leakyRelu).
+ */
+const secondDerivatives: {
+  readonly [K in UnaryGradOp]: { x?: (x: Tensor, y: Tensor) => Tensor; y?: (x: Tensor, y: Tensor) => Tensor };
+} = {
+  relu: {},
+  abs: {},
+  leakyRelu: {},
+  sigmoid: { y: (_, y) => sub(1, mul(y, 2)) }, // f' = y(1 − y)
+  tanh: { y: (_, y) => mul(y, -2) }, // f' = 1 − y²
+  sqrt: { y: (_, y) => div(-0.5, square(y)) }, // f' = 0.5 / y
+  rsqrt: { y: (_, y) => mul(square(y), -1.5) }, // f' = −0.5·y³
+  square: { x: (x) => mul(onesLikeOf(x), 2) }, // f' = 2x
+  reciprocal: { y: (_, y) => mul(y, -2) }, // f' = −y²
+  elu: { y: (x) => lessEqual(x, 0) }, // f' = y + α where x ≤ 0
+  selu: { y: (x) => lessEqual(x, 0) }, // f' = y + scale·α where x ≤ 0
+  softplus: { x: (x) => derivative('sigmoid', x, sigmoid(x), onesLikeOf(x)) }, // f' = σ(x)
+  gelu: { x: (x) => mul(exp(mul(square(x), -0.5)), div(sub(2, square(x)), Math.sqrt(2 * Math.PI))) }, // f' = Φ + xφ
+  sigmoidBce: { x: (x) => derivative('sigmoid', x, sigmoid(x), onesLikeOf(x)), y: (x) => mul(onesLikeOf(x), -1) }, // σ(x) − labels
+};
+const onesLikeOf = (x: Tensor): Tensor => add(mul(x, 0), 1);
+
+// dx = dy * f'(x), fused into one kernel; its own gradient is composed (secondDerivatives).
 const unaryGradDef = (name: UnaryGradOp): OpDef<AlphaAttrs> => ({
   name: `${name}Grad`,
   infer: ([x, , dy]) => ({ shape: dy.shape, dtype: x.dtype }),
   kernel: (backend, [x, y, dy], { alpha }) => backend.unaryGrad(name, x, y, dy, alpha),
-  grad: 'nonDifferentiable',
+  grad: (g, [x, y, dy], _, { alpha }) => {
+    const { x: byX, y: byY } = secondDerivatives[name];
+    return [
+      byX ? () => mul(mul(g, dy), byX(x, y)) : null,
+      byY ? () => mul(mul(g, dy), byY(x, y)) : null,
+      () => derivative(name, x, y, g, alpha),
+    ];
+  },
 });
 const unaryGradOps = Object.fromEntries(UNARY_GRAD_OPS.map((name) => [name, unaryGradDef(name)])) as Record<
   UnaryGradOp,

@@ -67,6 +67,11 @@ const closedForms: {
     fake: [(f) => 0.5 * f * f, (f) => f],
     gen: [(f) => 0.5 * (f - 1) ** 2, (f) => f - 1],
   },
+  wasserstein: {
+    real: [(r) => -r, () => -1],
+    fake: [(f) => f, () => 1],
+    gen: [(f) => -f, () => -1],
+  },
 };
 
 for (const name of BACKENDS) {
@@ -215,8 +220,8 @@ for (const name of BACKENDS) {
       expect(errorOf(() => run(() => ganLoss('hinge').discriminator(wide, wide)))).to.equal(
         "ganLoss('hinge').discriminator: realLogits must be float32 logits of shape [batch] or [batch, 1], got float32 [4,2]",
       );
-      expect(errorOf(() => ganLoss('wasserstein' as GanLossName))).to.equal(
-        'ganLoss: unknown loss "wasserstein"; expected nonSaturating, hinge, leastSquares',
+      expect(errorOf(() => ganLoss('wgan' as GanLossName))).to.equal(
+        'ganLoss: unknown loss "wgan"; expected nonSaturating, hinge, leastSquares, wasserstein',
       );
       const layer = sampling({ name: 'z' });
       const [a, b] = run(() => [tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(4), [2, 2])]);

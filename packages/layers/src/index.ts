@@ -94,7 +94,7 @@ export {
 } from './layers/activation-layers.js';
 export { layerNormalization, type LayerNormalizationOptions } from './layers/normalization.js';
 export { gaussianKl, sampling, type SamplingOptions } from './layers/generative.js';
-export { ganLoss, type GanLoss, type GanLossName } from './gan-losses.js';
+export { ganLoss, gradientPenalty, type GanLoss, type GanLossName, type GradientPenaltyOptions } from './gan-losses.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy,

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import {
   abs,
   checkGradients,
+  conv2d,
   elu,
   gelu,
   grad,
@@ -62,6 +63,29 @@ describe('gradients of gradients', () => {
         grad(firstDerivative(f, tensor(weights, [2, 3])))(tensor(values, [2, 3])),
       );
       expectClose(Array.from(await onGpu.data()), Array.from(await onCpu.data()), { rtol: 1e-4, atol: 1e-5 }, name);
+    });
+  }
+
+  for (const [strides, padding] of [
+    [1, 'valid'],
+    [2, 'same'],
+  ] as const) {
+    it(`through conv2d (strides ${strides}, '${padding}'): a penalty on ∂D/∂x differentiates to the filter and input`, async () => {
+      const arrays = [
+        [Float32Array.from(randomValues(2 * 5 * 5 * 2, 'any', 31)), [2, 5, 5, 2]],
+        [Float32Array.from(randomValues(3 * 3 * 2 * 3, 'any', 32)), [3, 3, 2, 3]],
+        [Float32Array.from(randomValues(2 * 5 * 5 * 2, 'any', 33)), [2, 5, 5, 2]],
+      ] as const;
+      const make = () => arrays.map(([values, shape]) => tensor(values, [...shape]));
+      const penaltyWith = (w: Tensor) => (input: Tensor, k: Tensor) =>
+        sum(mul(grad((v) => sum(tanh(conv2d(v, k, { strides, padding }))))(input)[0], w));
+      const [x, filter, w] = withBackend(cpu(), make);
+      const result = await checkGradients(penaltyWith(w), [x, filter], { rtol: 1e-4, atol: 1e-6 });
+      expect(result.checks).to.be.greaterThan(0);
+      const [, onCpu] = withBackend(cpu(), () => grad(penaltyWith(w))(x, filter));
+      const [gx, gFilter, gw] = withBackend(gpu(), make);
+      const [, onGpu] = withBackend(gpu(), () => grad(penaltyWith(gw))(gx, gFilter));
+      expectClose(Array.from(await onGpu.data()), Array.from(await onCpu.data()), { rtol: 1e-3, atol: 1e-4 }, 'filter');
     });
   }
 

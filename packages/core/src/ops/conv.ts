@@ -90,13 +90,22 @@ const inputGradOp: OpDef<Conv2DAttrs> = {
   name: 'conv2dInputGrad',
   infer: ([dy], { geometry: g }) => ({ shape: [g.N, g.H, g.W, g.C], dtype: dy.dtype }),
   kernel: (backend, [dy, filter], { geometry }) => backend.conv2dInputGrad(dy, filter, geometry),
-  grad: 'nonDifferentiable',
+  // linear in each argument: ⟨g, inputGrad(dy, f)⟩ = ⟨conv2d(g, f), dy⟩, so the gradient of a gradient
+  // (a penalty on ∂D/∂x) needs only conv2d and its filter gradient
+  grad: (g, [dy, filter], _, { geometry }) => [
+    () => runOp(conv2dOp, [g, filter], { geometry, activation: 'linear' }),
+    () => runOp(filterGradOp, [g, dy], { geometry, activation: 'linear' }),
+  ],
 };
 const filterGradOp: OpDef<Conv2DAttrs> = {
   name: 'conv2dFilterGrad',
   infer: ([, dy], { geometry: g }) => ({ shape: [g.KH, g.KW, g.C, dy.shape[3]], dtype: dy.dtype }),
   kernel: (backend, [x, dy], { geometry }) => backend.conv2dFilterGrad(x, dy, geometry),
-  grad: 'nonDifferentiable',
+  // ⟨G, filterGrad(x, dy)⟩ = ⟨conv2d(x, G), dy⟩: linear in x and in dy likewise
+  grad: (g, [x, dy], _, { geometry }) => [
+    () => runOp(inputGradOp, [dy, g], { geometry, activation: 'linear' }),
+    () => runOp(conv2dOp, [x, g], { geometry, activation: 'linear' }),
+  ],
 };
 const poolGradOp: OpDef<PoolAttrs> = {
   name: 'pool2dGrad',

@@ -6,6 +6,7 @@ import {
   abs,
   checkGradients,
   conv2d,
+  maxPool2d,
   elu,
   gelu,
   grad,
@@ -88,6 +89,15 @@ describe('gradients of gradients', () => {
       expectClose(Array.from(await onGpu.data()), Array.from(await onCpu.data()), { rtol: 1e-3, atol: 1e-4 }, 'filter');
     });
   }
+
+  it('refuses a gradient of a gradient through pooling by name, rather than leaving it at zero', () => {
+    const x = withBackend(cpu(), () => tensor(Float32Array.from(randomValues(16, 'any', 41)), [1, 4, 4, 1]));
+    const penalty = (input: Tensor) => sum(square(grad((v) => sum(square(maxPool2d(v, 2))))(input)[0]));
+    expect(() => withBackend(cpu(), () => grad(penalty)(x))).to.throw(
+      "pool2dGrad: the gradient of max pooling's gradient (input [1,4,4,1]) is not implemented; " +
+        'a gradient penalty cannot go through a pooling layer yet: use strided convolutions',
+    );
+  });
 
   it("a WGAN-GP gradient penalty (‖∂D/∂x‖ − 1)² has the critic weights' gradient central differences give", async () => {
     const run = <T>(fn: () => T) => withBackend(cpu(), fn);

@@ -111,7 +111,16 @@ const poolGradOp: OpDef<PoolAttrs> = {
   name: 'pool2dGrad',
   infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   kernel: (backend, [x, dy], { kind, geometry }) => backend.pool2dGrad(kind, x, dy, geometry),
-  grad: 'nonDifferentiable',
+  // reached only by a gradient of a gradient through pooling: refused by name rather than left at zero
+  grad: (_, [x], __, { kind }) => {
+    const refuse = (): Tensor => {
+      throw new Error(
+        `pool2dGrad: the gradient of ${kind} pooling's gradient (input ${fmt(x.shape)}) is not implemented; ` +
+          'a gradient penalty cannot go through a pooling layer yet: use strided convolutions',
+      );
+    };
+    return [refuse, refuse];
+  },
 };
 
 // moving by s with zero fill is adjoint to moving by −s with zero fill; the shifts are constants

@@ -47,6 +47,7 @@ import {
   compiledOf,
   evaluate,
   fit,
+  refusePlainData,
   targetsFrom,
   trainStep,
   type FitArgs,
@@ -327,6 +328,7 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     const inputs = this.inputs;
     const names = inputs.map((t) => t.node.layer.name);
     let xs: Tensor[];
+    refusePlainData(x, op, 'x');
     if (x instanceof Tensor || x instanceof SymbolicTensor) xs = [x as Tensor];
     else if (Array.isArray(x)) xs = x;
     else {

@@ -115,8 +115,24 @@ async function readScalars(values: readonly Tensor[]): Promise<number[]> {
   return Array.from(data);
 }
 
+/**
+ * Refuses plain numbers where tensors belong (nested arrays, typed arrays), saying how to make one,
+ * rather than reading a nested array as a list of inputs.
+ */
+export function refusePlainData(data: unknown, op: string, what: string): void {
+  const nested = Array.isArray(data) && data.length > 0 && (typeof data[0] === 'number' || Array.isArray(data[0]));
+  if (nested || ArrayBuffer.isView(data)) {
+    const kind = nested ? 'a nested array of numbers' : `a ${data!.constructor.name}`;
+    throw new Error(
+      `${op}: ${what} is ${kind}, not a Tensor; make one first: tensor(values, [samples, ...shape]) ` +
+        `(tensor(values, [samples], 'int32') for class labels)`,
+    );
+  }
+}
+
 /** The targets as one tensor per output, in output order. */
 export function targetsFrom(model: TrainableModel, y: ModelData, op: string): Tensor[] {
+  refusePlainData(y, op, 'y');
   const names = model.outputNames;
   if (y instanceof Tensor) {
     if (names.length !== 1) {

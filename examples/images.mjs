@@ -1,6 +1,7 @@
 // The autoencoder lab's pictures: rows of 28×28 digits as a grayscale PNG (encoded by pngjs, a
 // well-kept encoder, not by hand), and the held-out digits' 2-D codes as a standalone SVG scatter plot
 // coloured by digit, with axes and a legend. Both take plain typed arrays; callers read tensors back.
+import { CATEGORY_COLORS } from '@webgrad/layers';
 import pngjs from 'pngjs';
 
 const SIDE = 28;
@@ -34,19 +35,8 @@ export function digitRowsPng(rows, { count, scale = 2, gap = 4 }) {
   return pngjs.PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
 }
 
-// Ten colours that stay apart from one another (matplotlib's tab10).
-const DIGIT_COLORS = [
-  '#1f77b4',
-  '#ff7f0e',
-  '#2ca02c',
-  '#d62728',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#7f7f7f',
-  '#bcbd22',
-  '#17becf',
-];
+// one colour per digit, the charts' own ten
+const DIGIT_COLORS = CATEGORY_COLORS;
 
 /** Five round tick values across [lo, hi]. */
 function ticks(lo, hi) {

@@ -20,8 +20,8 @@ export interface ChartOptions {
   readonly height?: number;
 }
 
-/** D3's category10: distinct colours for up to ten series, then repeating. */
-const COLORS = [
+/** D3's category10 (matplotlib's tab10): ten colours that stay apart, for series or classes. */
+export const CATEGORY_COLORS = [
   '#1f77b4',
   '#ff7f0e',
   '#2ca02c',
@@ -95,7 +95,7 @@ export function chartGroup(options: ChartOptions, x0 = 0, y0 = 0): string {
       `font-size="12">${escape(yLabel)}</text>`,
   );
   series.forEach((s, k) => {
-    const color = COLORS[k % COLORS.length];
+    const color = CATEGORY_COLORS[k % CATEGORY_COLORS.length];
     // a gap at every unusable value, so a line never bridges a NaN
     const runs: string[][] = [[]];
     for (const [px, py] of s.points) {

@@ -187,7 +187,7 @@ export {
   type GraphConvOptions,
   type SageConvOptions,
 } from './layers/graph.js';
-export { chartGroup, chartsSvg, type ChartOptions, type Series } from './charts.js';
+export { CATEGORY_COLORS, chartGroup, chartsSvg, type ChartOptions, type Series } from './charts.js';
 export {
   flowSvg,
   gradientFlow,

@@ -11,8 +11,8 @@ import {
   type Layer,
   type LayerNode,
   type ListLayer,
+  uniqueName,
 } from './layer.js';
-import { uniqueName } from './layer.js';
 
 /** What defineLayer adds to a factory's object. */
 type Added =

@@ -281,7 +281,7 @@ describe('recurrent gradients (backpropagation through time by autodiff)', () =>
   const forward =
     (c: Config) =>
     (x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor): Tensor =>
-      recurrentForward(specOf(c), x, { kernel, recurrentKernel, bias });
+      recurrentForward(specOf(c), x, { kernel, recurrentKernel, bias }).output;
 
   configs.forEach((c, k) => {
     it(`${describeConfig(c)}: d/dx, d/dkernel, d/drecurrentKernel, d/dbias by checkGradients`, async () => {

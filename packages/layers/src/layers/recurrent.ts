@@ -117,12 +117,34 @@ const step = (spec: SequenceSpec, projected: Tensor, states: Tensor[], w: StepWe
       ? gruStep(projected, states, w, spec.acts, spec.resetAfter)
       : simpleRnnStep(projected, states, w, spec.acts);
 
+/** What a recurrent forward starts from besides its input: zero states unless given. */
+export interface RecurrentInputs {
+  /** [h] (SimpleRNN, GRU) or [h, c] (LSTM), each [batch, units]. */
+  readonly initialStates?: readonly Tensor[];
+}
+
+/** A recurrent forward's results: the layer output, and the states after the last timestep processed. */
+export interface RecurrentResult {
+  /** [batch, T, units] when returnSequences, else the last output [batch, units]. */
+  readonly output: Tensor;
+  /** [h] or [h, c], each [batch, units]. */
+  readonly states: Tensor[];
+}
+
+/** The number of state tensors a cell carries: LSTM [h, c], the others [h]. */
+export const stateCount = (cell: CellName): number => (cell === 'LSTM' ? 2 : 1);
+
 /**
- * A recurrent layer's forward on x [batch, T, features] from zero states, as a function of its weights
- * (so gradients can be checked with respect to them): the input projection of all timesteps as one
- * GEMM, then one step per timestep.
+ * A recurrent layer's forward on x [batch, T, features] as a function of its weights (so gradients can
+ * be checked with respect to them): the input projection of all timesteps as one GEMM, then one step
+ * per timestep, from the given initial states or zeros.
  */
-export function recurrentForward(spec: SequenceSpec, x: Tensor, weights: RecurrentWeights): Tensor {
+export function recurrentForward(
+  spec: SequenceSpec,
+  x: Tensor,
+  weights: RecurrentWeights,
+  inputs: RecurrentInputs = {},
+): RecurrentResult {
   const { kernel, recurrentKernel, bias } = weights;
   const [batch, steps, features] = x.shape;
   const units = recurrentKernel.shape[0];
@@ -137,7 +159,9 @@ export function recurrentForward(spec: SequenceSpec, x: Tensor, weights: Recurre
     width,
   ]);
   const stepWeights: StepWeights = { recurrentKernel, recurrentBias };
-  let states = Array.from({ length: spec.cell === 'LSTM' ? 2 : 1 }, () => zeros([batch, units]));
+  let states = inputs.initialStates
+    ? [...inputs.initialStates]
+    : Array.from({ length: stateCount(spec.cell) }, () => zeros([batch, units]));
   const outputs: Tensor[] = [];
   for (let i = 0; i < steps; i++) {
     const t = spec.goBackwards ? steps - 1 - i : i;
@@ -145,7 +169,7 @@ export function recurrentForward(spec: SequenceSpec, x: Tensor, weights: Recurre
     states = step(spec, projectedStep, states, stepWeights);
     if (spec.returnSequences) outputs.push(reshape(states[0], [batch, 1, units]));
   }
-  return spec.returnSequences ? concat(outputs, 1) : states[0];
+  return { output: spec.returnSequences ? concat(outputs, 1) : states[0], states };
 }
 
 export interface RecurrentOptions extends BaseLayerOptions {
@@ -263,7 +287,7 @@ function recurrent(cell: CellName, options: LSTMOptions & GRUOptions): Layer {
     },
     call(x: Tensor) {
       named(() => expectRank3(x.shape.slice(1)));
-      return recurrentForward(spec, x, { kernel: kernel!, recurrentKernel: recurrentKernel!, bias });
+      return recurrentForward(spec, x, { kernel: kernel!, recurrentKernel: recurrentKernel!, bias }).output;
     },
     getConfig: () => ({
       units,

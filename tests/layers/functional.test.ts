@@ -200,6 +200,30 @@ for (const backendName of BACKENDS) {
       [outer, xs].forEach((t) => t.dispose());
     });
 
+    it('refuses a class label out of range, in the training or the validation data, before any step', async () => {
+      const x = input({ shape: [8] });
+      const m = run(() => model({ inputs: x, outputs: dense({ units: 3, activation: 'softmax' }).apply(x) }));
+      m.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'sparseCategoricalCrossentropy' });
+      const data = toyData(8, 40);
+      const [xs, good] = run(() => [data.x(), data.labels()]);
+      const bad = run(() => tensor(Int32Array.from([0, 1, 2, 0, 1, 5, 2, 0]), [8], 'int32'));
+      const before = await values(m.weights);
+      const refused = async (fitting: () => Promise<unknown>) =>
+        fitting().then(
+          () => 'no error',
+          (e: Error) => e.message,
+        );
+      expect(await refused(() => m.fit(xs, bad, { batchSize: 2, verbose: 0 }))).to.equal(
+        'fit: y holds class index 5, outside [0, 3) for outputs of 3 classes; nothing was trained',
+      );
+      expect(await refused(() => m.fit(xs, good, { batchSize: 2, verbose: 0, validationData: [xs, bad] }))).to.equal(
+        'fit (validationData): y holds class index 5, outside [0, 3) for outputs of 3 classes; nothing was trained',
+      );
+      expect(await values(m.weights)).to.deep.equal(before);
+      expect((await values([xs, bad]))[1]).to.deep.equal([0, 1, 2, 0, 1, 5, 2, 0]); // the caller's tensors are alive
+      [m, xs, good, bad].forEach((t) => t.dispose());
+    });
+
     it('setWeights(model.weights) — each weight assigned to itself — leaves every value as it was', async () => {
       const x = input({ shape: [3] });
       const m = run(() => model({ inputs: x, outputs: dense({ units: 2 }).apply(x) }));

@@ -4,12 +4,15 @@
 // Training sits below the model, so it names what it uses of one by the TrainableModel shape.
 import {
   add,
+  cast,
   checkingNumerics,
   concat,
   gather,
   isFinite,
   keep,
+  max,
   mean,
+  min,
   mul,
   NonFiniteError,
   reshape,
@@ -361,7 +364,35 @@ export function compiledOf(model: TrainableModel, op: string): Compiled {
   return model.compiled;
 }
 
-/** Inputs and targets as lists, checked (shapes, sample counts, finite values). */
+// Label tensors already found in range, with the class count they were checked against: a tensor's
+// values never change, so fitting the same labels epoch by epoch reads their bounds once.
+const knownLabels = new WeakMap<Tensor, number>();
+
+/**
+ * Sparse class labels within [0, classes), checked with one readback of their bounds before any step,
+ * so a bad label is refused up front rather than found mid-epoch with the steps before it applied.
+ */
+async function checkLabels(y: Tensor, classes: number, op: string, name: string): Promise<void> {
+  if (y.size === 0 || knownLabels.get(y) === classes) return;
+  const bounds = withBackend(y.backend, () =>
+    tidy(() => {
+      const flat = reshape(cast(y, 'float32'), [y.size]);
+      return [min(flat), max(flat)];
+    }),
+  );
+  const [lowest, highest] = await readScalars(bounds);
+  bounds.forEach((b) => b.dispose());
+  if (lowest < 0 || highest >= classes) {
+    const bad = lowest < 0 ? lowest : highest;
+    throw new Error(
+      `${op}: ${name} holds class index ${bad}, outside [0, ${classes}) for outputs of ${classes} classes; ` +
+        'nothing was trained',
+    );
+  }
+  if (!(y instanceof Variable)) knownLabels.set(y, classes);
+}
+
+/** Inputs and targets as lists, checked (shapes, sample counts, finite values, class labels in range). */
 export async function checkedData(
   model: TrainableModel,
   compiled: Compiled,
@@ -374,6 +405,11 @@ export async function checkedData(
   checkData(model, compiled, xs, ys, op);
   for (const [i, t] of xs.entries()) await checkFinite(t, op, xs.length > 1 ? `x[${i}]` : 'x');
   for (const [i, t] of ys.entries()) await checkFinite(t, op, ys.length > 1 ? `y[${i}]` : 'y');
+  for (const [k, loss] of compiled.losses.entries()) {
+    if (loss.name !== 'sparseCategoricalCrossentropy') continue;
+    const classes = model.outputShapes[k][model.outputShapes[k].length - 1];
+    await checkLabels(ys[k], classes, op, ys.length > 1 ? `y[${k}]` : 'y');
+  }
   return { xs, ys };
 }
 

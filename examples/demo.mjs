@@ -2,6 +2,9 @@
 // `dcgan` the generative labs (vae.mjs, gan.mjs), any other model the MNIST classifier (mnist.mjs);
 // each script reads the rest of the flags itself.
 import { parseArgs } from 'node:util';
+import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
+
+await rerunWithStderrPipe();
 
 const { values } = parseArgs({ options: { model: { type: 'string' } }, strict: false });
 const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs' };

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentBackend, setBackend } from '@webgrad/core';
 import '@webgrad/webgpu';
+import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
 import { experiments } from './lab/experiments.mjs';
+
+await rerunWithStderrPipe();
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { fill, matmul, withBackend } from '@webgrad/core';
 import { BufferUsage, MapMode, ShaderStage, TextureUsage } from '../../packages/webgpu/src/gpu-flags.js';
@@ -209,5 +210,30 @@ describe('what the WebGPU backend changes in a Node process (acquireDevice optio
     `);
     expect(filtered.result.returned).to.equal(42);
     expect(filtered.stderr).to.equal('another native line\nfd 2 restored\n');
+  });
+
+  it('a log opened with `>` stays clean too: scripts/stderr-pipe.mjs runs the work with stderr through a named pipe', function () {
+    this.timeout(120_000);
+    const script = fileURLToPath(new URL('../../scripts/stderr-pipe.mjs', import.meta.url));
+    const body = `
+      import { acquireDevice } from '${DIST}device.js';
+      const { device } = await acquireDevice({});
+      process.stderr.write('written after acquiring\\n');
+      console.log('ok');
+      device.destroy();
+      process.exit(3);
+    `;
+    const log = join(mkdtempSync(join(tmpdir(), 'webgrad-notices-')), 'both.log');
+    const truncating = '"$0" "$1" "$0" --input-type=module -e "$2" >"$3" 2>&1';
+    const run = spawnSync('sh', ['-c', truncating, process.execPath, script, body, log], { encoding: 'utf8' });
+    expect(run.status, "the command's exit code comes through").to.equal(3);
+    const logged = readFileSync(log, 'utf8');
+    expect(logged).to.not.match(LIMIT_NOTICE);
+    expect(logged).to.include('written after acquiring\n');
+    expect(logged).to.include('ok\n');
+    // the same command without the script prints them, so the check above is not vacuous
+    const bare = '"$0" --input-type=module -e "$1" >"$2" 2>&1';
+    spawnSync('sh', ['-c', bare, process.execPath, body, log], { encoding: 'utf8' });
+    expect(readFileSync(log, 'utf8')).to.match(LIMIT_NOTICE);
   });
 });

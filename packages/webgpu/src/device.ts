@@ -141,6 +141,34 @@ function appendsOnly(fs: NodeFs, fd: number): boolean {
   }
 }
 
+/** Node's fs and the fd directory, when fd 2 can be swapped safely (withoutDawnLimitNotices says when). */
+async function swappableStderr(): Promise<{ fs: NodeFs; fdDir: string } | undefined> {
+  const fsName = 'node:fs'; // a variable, so browser bundlers leave it out
+  const fs = (await import(/* @vite-ignore */ fsName)) as NodeFs;
+  const node = (globalThis as unknown as { process: NodeProcess }).process;
+  const fdDir = ['/proc/self/fd', '/dev/fd'].find((dir) => fs.existsSync(dir));
+  let stderrKind;
+  try {
+    fs.fstatSync(0);
+    fs.fstatSync(1);
+    stderrKind = fs.fstatSync(2);
+  } catch {
+    return undefined;
+  }
+  const reopenable =
+    stderrKind.isCharacterDevice() || stderrKind.isFIFO() || (stderrKind.isFile() && appendsOnly(fs, 2));
+  return fdDir && reopenable && node.stderr.writableLength === 0 ? { fs, fdDir } : undefined;
+}
+
+/**
+ * Whether acquiring a device in this Node process keeps Dawn's limit notices off stderr: false where
+ * stderr is a file opened with `>` or a socket. The repo's entry points then rerun themselves with
+ * stderr through a pipe (scripts/stderr-pipe.mjs); an application can do the same.
+ */
+export async function limitNoticesHidden(): Promise<boolean> {
+  return (await swappableStderr()) !== undefined;
+}
+
 /**
  * Runs `call` (synchronous native code) with fd 2 pointed at a temporary file, then writes back to
  * stderr what it printed there less Dawn's limit notices. Node cannot dup2, so fd 2 is closed and the
@@ -151,22 +179,12 @@ function appendsOnly(fs: NodeFs, fd: number): boolean {
  * and the notices show.
  */
 export async function withoutDawnLimitNotices<T>(call: () => T): Promise<T> {
-  const [fsName, osName] = ['node:fs', 'node:os']; // variables, so browser bundlers leave them out
-  const fs = (await import(/* @vite-ignore */ fsName)) as NodeFs;
+  const swappable = await swappableStderr();
+  if (!swappable) return call();
+  const { fs, fdDir } = swappable;
+  const osName = 'node:os';
   const { tmpdir } = (await import(/* @vite-ignore */ osName)) as { tmpdir(): string };
   const node = (globalThis as unknown as { process: NodeProcess }).process;
-  const fdDir = ['/proc/self/fd', '/dev/fd'].find((dir) => fs.existsSync(dir));
-  let stderrKind;
-  try {
-    fs.fstatSync(0);
-    fs.fstatSync(1);
-    stderrKind = fs.fstatSync(2);
-  } catch {
-    return call();
-  }
-  const reopenable =
-    stderrKind.isCharacterDevice() || stderrKind.isFIFO() || (stderrKind.isFile() && appendsOnly(fs, 2));
-  if (!fdDir || !reopenable || node.stderr.writableLength > 0) return call();
   let original: number;
   try {
     original = fs.openSync(`${fdDir}/2`, 'a');

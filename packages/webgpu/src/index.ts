@@ -6,7 +6,7 @@ import { createWebGPUBackend } from './backend.js';
 registerBackend('webgpu', () => createWebGPUBackend());
 
 export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackendOptions } from './backend.js';
-export { acquireDevice, describeAdapter, type DeviceOptions } from './device.js';
+export { acquireDevice, describeAdapter, limitNoticesHidden, type DeviceOptions } from './device.js';
 export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
 export { KernelRegistry, withPrelude } from './kernels.js';

@@ -98,6 +98,14 @@ export {
 export { layerNormalization, type LayerNormalizationOptions } from './layers/normalization.js';
 export { gaussianKl, sampling, type SamplingOptions } from './layers/generative.js';
 export { ganLoss, gradientPenalty, type GanLoss, type GanLossName, type GradientPenaltyOptions } from './gan-losses.js';
+export {
+  classScores,
+  featureMoments,
+  frechetDistance,
+  frechetDistanceOfMoments,
+  symmetricEigen,
+  type ClassScores,
+} from './sample-quality.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy,

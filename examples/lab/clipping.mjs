@@ -147,7 +147,13 @@ export async function clipping({ size = 'full' } = {}) {
     numbers: Object.fromEntries(
       results.map((r) => [
         r.name,
-        { firstNorm: r.norms[0], steps: r.losses.length, finalLoss: r.losses.at(-1), heldOutMse: r.heldOutMse },
+        {
+          firstNorm: r.norms[0],
+          firstLoss: r.losses[0],
+          steps: r.losses.length,
+          finalLoss: r.losses.at(-1),
+          heldOutMse: r.heldOutMse,
+        },
       ]),
     ),
     table: [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'),

@@ -26,6 +26,8 @@ import {
 import { clipping } from './clipping.mjs';
 import { optimizers } from './optimizers.mjs';
 
+export { clipping, optimizers };
+
 /** A measured number for the tables: 3 significant digits, exponents outside [1e-3, 1e4). */
 const fmt = (v, digits = 3) =>
   !Number.isFinite(v) || v === 0

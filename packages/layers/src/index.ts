@@ -24,6 +24,7 @@ export {
 export { dense, type DenseOptions } from './layers/dense.js';
 export { embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { timeDistributed, type TimeDistributedOptions } from './layers/wrappers.js';
+export { spectralNormalization, type SpectralNormalizationOptions } from './layers/spectral-normalization.js';
 export {
   gru,
   gruStep,

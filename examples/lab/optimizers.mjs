@@ -116,7 +116,7 @@ export function contourPathsSvg(fn, runs, { size = 460, grid = 120 } = {}) {
   const shifted = values.map((v) => Math.log1p(v - lo));
   const top = Math.max(...shifted);
   const thresholds = Array.from({ length: 16 }, (_, k) => (top * (k + 0.5)) / 16);
-  const pad = { left: 40, top: 30, right: 210, bottom: 30 };
+  const pad = { left: 40, top: 30, right: 250, bottom: 30 };
   const scale = size / grid;
   const px = (x) => pad.left + ((x - x0) / (x1 - x0)) * size;
   const py = (y) => pad.top + ((y1 - y) / (y1 - y0)) * size;

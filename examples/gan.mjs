@@ -6,7 +6,7 @@
 // non-saturating loss only). After every epoch it writes a PNG grid of 64 samples from one fixed batch
 // of codes, so progress shows from grid to grid, prints both losses and the sample-quality figures of
 // 1,000 samples (sample-quality.mjs) beside those of real held-out digits (--evaluate 0 skips them).
-//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares] [--epochs 2] [--train-size 8000]
+//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares|wgan-gp] [--epochs 2] [--train-size 8000]
 //                                 [--batch-size 64] [--width 16] [--latent 64] [--learning-rate 0.0005]
 //                                 [--step custom|trainOnBatch] [--evaluate 1|0] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -52,7 +52,11 @@ export async function main(argv = process.argv.slice(2)) {
       evaluator: { type: 'string' },
     },
   });
-  if (!LOSSES.includes(flags.loss)) throw new Error(`--loss ${flags.loss}: expected one of ${LOSSES.join(', ')}`);
+  // WGAN-GP has its own lab (a critic, n_critic updates a round): --loss wgan-gp runs it with the same flags
+  if (flags.loss === 'wgan-gp') return (await import('./wgan-gp.mjs')).main(argv);
+  if (!LOSSES.includes(flags.loss)) {
+    throw new Error(`--loss ${flags.loss}: expected one of ${LOSSES.join(', ')} or wgan-gp`);
+  }
   if (flags.step !== 'custom' && flags.step !== 'trainOnBatch') {
     throw new Error(`--step ${flags.step}: expected 'custom' or 'trainOnBatch'`);
   }

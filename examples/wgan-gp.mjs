@@ -33,6 +33,8 @@ export async function main(argv = process.argv.slice(2)) {
     args: argv,
     options: {
       model: { type: 'string' },
+      // `--model dcgan --loss wgan-gp` arrives here with its --loss
+      loss: { type: 'string' },
       epochs: { type: 'string', default: '2' },
       'train-size': { type: 'string', default: '8000' },
       'batch-size': { type: 'string', default: '64' },

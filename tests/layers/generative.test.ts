@@ -405,6 +405,13 @@ describe('the generative labs (examples/vae.mjs, examples/gan.mjs, examples/wgan
     expect(pngSpread(join(out, 'samples-epoch-01.png')).spread).to.be.above(16);
   });
 
+  it('dcgan --loss wgan-gp runs the WGAN-GP lab', () => {
+    const args = ['--loss', 'wgan-gp', '--epochs', '1', '--train-size', '128', '--width', '4', '--evaluate', '0'];
+    const { out, stdout } = lab('gan', args);
+    expect(stdout).to.match(/2 critic and 0 generator updates \(batch 64\)/);
+    expect(readdirSync(out)).to.include('wasserstein.svg');
+  });
+
   it('wgan-gp: two epochs of 320 digits print the Wasserstein estimate, the evaluator figures and the real reference', () => {
     const evaluatorDir = mkdtempSync(join(tmpdir(), 'webgrad-evaluator-'));
     const args = [

@@ -72,7 +72,10 @@ export async function main(argv = process.argv.slice(2)) {
   await mkdir(outDir, { recursive: true });
   await setBackend(flags.backend);
   console.log(`backend: ${currentBackend().describe()}`);
-  const evaluator = flags.evaluate === '1' ? await loadEvaluator({ seed, dir: flags.evaluator }) : undefined;
+  const evaluator =
+    flags.evaluate === '1'
+      ? await loadEvaluator({ seed, dir: flags.evaluator, verbose: Number(flags.verbose) })
+      : undefined;
   if (evaluator) {
     console.log(`evaluator: the classifier's held-out accuracy ${(evaluator.accuracy * 100).toFixed(2)}%`);
     console.log(scoreLine('  real held-out digits (reference)', evaluator.reference));

@@ -57,7 +57,12 @@ async function featuresAndProbabilities(classifier, x) {
  * features. Resolves with `score(samples)` (a [n, 784] tensor of digits in [0, 1]: the figures above)
  * and `reference` (the same figures for real held-out digits) and the classifier's held-out accuracy.
  */
-export async function loadEvaluator({ seed = 1, dir = `out/mnist-evaluator-seed${seed}`, log = console.log } = {}) {
+export async function loadEvaluator({
+  seed = 1,
+  dir = `out/mnist-evaluator-seed${seed}`,
+  log = console.log,
+  verbose = 1,
+} = {}) {
   const { train, test } = mnistSplit({ seed });
   let classifier;
   if (existsSync(join(dir, 'model.json'))) {
@@ -75,7 +80,7 @@ export async function loadEvaluator({ seed = 1, dir = `out/mnist-evaluator-seed$
     });
     const x = tensor(train.images, [train.n, IMAGE_SIZE]);
     const y = tensor(train.labels, [train.n], 'int32');
-    await classifier.fit(x, y, { epochs, batchSize, verbose: 0 });
+    await classifier.fit(x, y, { epochs, batchSize, verbose });
     x.dispose();
     y.dispose();
     await classifier.save(dir);

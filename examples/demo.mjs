@@ -1,5 +1,5 @@
 // `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), `vae` and
-// `dcgan` the generative labs (vae.mjs, gan.mjs), any other model the MNIST classifier (mnist.mjs);
+// `dcgan`, `wgan-gp` the generative labs (vae.mjs, gan.mjs, wgan-gp.mjs), any other model the MNIST classifier (mnist.mjs);
 // each script reads the rest of the flags itself.
 import { parseArgs } from 'node:util';
 import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
@@ -7,7 +7,7 @@ import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
 await rerunWithStderrPipe();
 
 const { values } = parseArgs({ options: { model: { type: 'string' } }, strict: false });
-const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs' };
+const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs', 'wgan-gp': './wgan-gp.mjs' };
 const models = ['mlp', 'cnn', ...Object.keys(labs)];
 if (values.model !== undefined && !models.includes(values.model)) {
   throw new Error(`--model ${values.model}: expected one of ${models.join(', ')}`);

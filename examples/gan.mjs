@@ -4,10 +4,11 @@
 // trainableWeights and its optimizer, then over the generator's (--step trainOnBatch runs Keras's route
 // instead: trainOnBatch on the discriminator, then on a combined model with the discriminator frozen;
 // non-saturating loss only). After every epoch it writes a PNG grid of 64 samples from one fixed batch
-// of codes, so progress shows from grid to grid, and prints both losses.
-//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares] [--epochs 2] [--train-size 8000]
+// of codes, so progress shows from grid to grid, prints both losses and the sample-quality figures of
+// 1,000 samples (sample-quality.mjs) beside those of real held-out digits (--evaluate 0 skips them).
+//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares|wgan-gp] [--epochs 2] [--train-size 8000]
 //                                 [--batch-size 64] [--width 16] [--latent 64] [--learning-rate 0.0005]
-//                                 [--step custom|trainOnBatch] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
+//                                 [--step custom|trainOnBatch] [--evaluate 1|0] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +17,15 @@ import { add, currentBackend, mul, randomNormal, setBackend, slice, tensor, tidy
 import '@webgrad/webgpu';
 import { adam, ganLoss, progressBar } from '@webgrad/layers';
 import { digitGridPng } from './digit-grid.mjs';
-import { buildDiscriminator, buildGenerator, customGanStep, trainOnBatchGan } from './generative-models.mjs';
+import {
+  buildDiscriminator,
+  buildGenerator,
+  customGanStep,
+  ganSamples,
+  trainOnBatchGan,
+} from './generative-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
+import { EVALUATION_SAMPLES, loadEvaluator, scoreLine } from './sample-quality.mjs';
 
 const LOSSES = ['nonSaturating', 'hinge', 'leastSquares'];
 
@@ -40,9 +48,15 @@ export async function main(argv = process.argv.slice(2)) {
       out: { type: 'string' },
       backend: { type: 'string', default: 'webgpu' },
       verbose: { type: 'string', default: '1' },
+      evaluate: { type: 'string', default: '1' },
+      evaluator: { type: 'string' },
     },
   });
-  if (!LOSSES.includes(flags.loss)) throw new Error(`--loss ${flags.loss}: expected one of ${LOSSES.join(', ')}`);
+  // WGAN-GP has its own lab (a critic, n_critic updates a round): --loss wgan-gp runs it with the same flags
+  if (flags.loss === 'wgan-gp') return (await import('./wgan-gp.mjs')).main(argv);
+  if (!LOSSES.includes(flags.loss)) {
+    throw new Error(`--loss ${flags.loss}: expected one of ${LOSSES.join(', ')} or wgan-gp`);
+  }
   if (flags.step !== 'custom' && flags.step !== 'trainOnBatch') {
     throw new Error(`--step ${flags.step}: expected 'custom' or 'trainOnBatch'`);
   }
@@ -58,6 +72,14 @@ export async function main(argv = process.argv.slice(2)) {
   await mkdir(outDir, { recursive: true });
   await setBackend(flags.backend);
   console.log(`backend: ${currentBackend().describe()}`);
+  const evaluator =
+    flags.evaluate === '1'
+      ? await loadEvaluator({ seed, dir: flags.evaluator, verbose: Number(flags.verbose) })
+      : undefined;
+  if (evaluator) {
+    console.log(`evaluator: the classifier's held-out accuracy ${(evaluator.accuracy * 100).toFixed(2)}%`);
+    console.log(scoreLine('  real held-out digits (reference)', evaluator.reference));
+  }
 
   const { train } = mnistSplit({ seed });
   const n = Math.min(Number(flags['train-size']), train.n);
@@ -125,19 +147,29 @@ export async function main(argv = process.argv.slice(2)) {
     samples.dispose();
     files.push(path);
     console.log(`  samples: ${path}`);
+    if (evaluator) {
+      const digits = ganSamples(generator, latent, EVALUATION_SAMPLES);
+      logs.quality = await evaluator.score(digits);
+      digits.dispose();
+      console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples`, logs.quality));
+    }
   }
   const seconds = (Date.now() - started) / 1000;
   console.log(
     `${step} rounds (one discriminator and one generator update each, batch ${batchSize}) in ${seconds.toFixed(1)} s: ` +
       `${((step * batchSize) / seconds).toFixed(0)} samples/s`,
   );
-  await writeFile(join(outDir, 'losses.json'), JSON.stringify({ loss: flags.loss, perEpoch }, null, 2));
+  await writeFile(
+    join(outDir, 'losses.json'),
+    JSON.stringify({ loss: flags.loss, perEpoch, reference: evaluator?.reference, seconds }, null, 2),
+  );
   [images, fixedCodes].forEach((t) => t.dispose());
   generator.dispose();
   discriminator.dispose();
   dOptimizer.dispose();
   gOptimizer.dispose();
-  return { perEpoch, files };
+  evaluator?.dispose();
+  return { perEpoch, files, reference: evaluator?.reference };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

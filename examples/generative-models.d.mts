@@ -16,6 +16,7 @@ export function negativeElbo(
 ): Promise<{ reconstruction: number; kl: number; negativeElbo: number }>;
 export function buildGenerator(options?: { latent?: number; width?: number; seed?: number }): Model;
 export function buildDiscriminator(options?: { width?: number; rate?: number; seed?: number }): Model;
+export function ganSamples(generator: Model, latent: number, n: number): Tensor;
 export function latentBatch(n: number, latent: number, step: number, role: number): Tensor;
 export function customGanStep(args: {
   generator: Model;
@@ -33,3 +34,21 @@ export function trainOnBatchGan(args: {
   dOptimizer: Optimizer;
   gOptimizer: Optimizer;
 }): (real: Tensor, step: number) => Promise<{ dLoss: number; gLoss: number }>;
+export function buildCritic(options?: { width?: number; seed?: number }): Model;
+export function wganGpCriticStep(args: {
+  generator: Model;
+  critic: Model;
+  optimizer: Optimizer;
+  real: Tensor;
+  latent: number;
+  step: number;
+  penaltyWeight?: number;
+}): [Tensor, Tensor];
+export function wganGpGeneratorStep(args: {
+  generator: Model;
+  critic: Model;
+  optimizer: Optimizer;
+  n: number;
+  latent: number;
+  step: number;
+}): Tensor;

@@ -2,7 +2,8 @@
 // bench: a dense VAE (encoder → zMean, zLogVar → sampling → decoder) with its held-out ELBO, a DCGAN's
 // generator and discriminator, and one adversarial training step two ways — the custom step
 // (valueAndGrad over each model's trainableWeights, then applyGradients) and Keras's route
-// (trainOnBatch on the discriminator, then on a combined model with the discriminator frozen).
+// (trainOnBatch on the discriminator, then on a combined model with the discriminator frozen) — and
+// WGAN-GP's critic (no batch norm, no dropout) with its critic and generator steps.
 import {
   add,
   exp,
@@ -14,6 +15,7 @@ import {
   mean,
   mul,
   randomNormal,
+  reshape as reshapeTensor,
   sub,
   sum,
   tidy,
@@ -21,6 +23,8 @@ import {
 } from '@webgrad/core';
 import {
   batchNormalization,
+  ganLoss,
+  gradientPenalty,
   binaryCrossentropy,
   conv2d,
   conv2dTranspose,
@@ -112,6 +116,14 @@ export function buildDiscriminator({ width = 32, rate = 0.3, seed = 2 } = {}) {
   return model({ inputs: image, outputs: logit, name: 'discriminator', seed });
 }
 
+/** n generated digits in [0, 1] as [n, 784] from fixed codes (batch statistics, as in training), for the evaluator. */
+export function ganSamples(generator, latent, n) {
+  return tidy(() => {
+    const images = generator.apply(randomNormal([n, latent], 0, 1, { seed: 4242 }), { training: true, seed: 0 });
+    return reshapeTensor(mul(add(images, 1), 0.5), [n, PIXELS]);
+  });
+}
+
 /** The batch of latent codes of a step: N(0, 1), seeded by step and role so the two updates draw apart. */
 export const latentBatch = (n, latent, step, role) => randomNormal([n, latent], 0, 1, { seed: step, stream: role });
 
@@ -172,4 +184,58 @@ export function trainOnBatchGan({ generator, discriminator, dOptimizer, gOptimiz
     [fake, ones, zeros, codes].forEach((t) => t.dispose());
     return { dLoss: dReal.loss + dFake.loss, gLoss: g.loss };
   };
+}
+
+/**
+ * WGAN-GP's critic (Gulrajani et al. 2017): the discriminator's convolutions without dropout or batch
+ * norm — the penalty constrains the gradient per input, which batch statistics would couple across
+ * the batch: 28×28×1 → conv(w, 4, /2) → leakyReLU(0.2) → conv(2w, 4, /2) → leakyReLU(0.2) → dense(1).
+ */
+export function buildCritic({ width = 32, seed = 2 } = {}) {
+  const image = input({ shape: [28, 28, 1] });
+  let h = conv2d({ filters: width, kernelSize: 4, strides: 2, padding: 'same' }).apply(image);
+  h = leakyReLU({ negativeSlope: 0.2 }).apply(h);
+  h = conv2d({ filters: 2 * width, kernelSize: 4, strides: 2, padding: 'same' }).apply(h);
+  h = leakyReLU({ negativeSlope: 0.2 }).apply(h);
+  const score = dense({ units: 1 }).apply(flatten().apply(h));
+  return model({ inputs: image, outputs: score, name: 'critic', seed });
+}
+
+const wasserstein = ganLoss('wasserstein');
+
+/**
+ * One critic update of WGAN-GP: loss mean(D(fake)) − mean(D(real)) + λ·penalty at random interpolates,
+ * differentiated over the critic's weights (the penalty is a gradient, so this is a gradient of a
+ * gradient). Returns [the Wasserstein estimate mean(D(real)) − mean(D(fake)), the penalty], tensors
+ * the caller disposes.
+ */
+export function wganGpCriticStep({ generator, critic, optimizer, real, latent, step, penaltyWeight = 10 }) {
+  const n = real.shape[0];
+  return tidy(() => {
+    const fake = generator.apply(latentBatch(n, latent, step, 1), { training: true, seed: step });
+    const weights = critic.trainableWeights;
+    let estimate, penalty;
+    const { grads } = valueAndGrad(() => {
+      const criticLoss = wasserstein.discriminator(critic.apply(real), critic.apply(fake));
+      penalty = keep(gradientPenalty((x) => critic.apply(x), real, fake, { weight: penaltyWeight, seed: step }));
+      estimate = keep(mul(criticLoss, -1));
+      return add(criticLoss, penalty);
+    })(...weights);
+    optimizer.applyGradients(weights, grads);
+    return [estimate, penalty];
+  });
+}
+
+/** One generator update of WGAN-GP: −mean(D(G(z))) over the generator's weights. Returns the loss. */
+export function wganGpGeneratorStep({ generator, critic, optimizer, n, latent, step }) {
+  return tidy(() => {
+    const weights = generator.trainableWeights;
+    const g = valueAndGrad(() =>
+      wasserstein.generator(
+        critic.apply(generator.apply(latentBatch(n, latent, step, 2), { training: true, seed: step })),
+      ),
+    )(...weights);
+    optimizer.applyGradients(weights, g.grads);
+    return keep(g.value);
+  });
 }

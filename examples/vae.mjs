@@ -2,9 +2,10 @@
 // with plain fit — the sampling layer adds the KL term through addLoss — and after each epoch reports
 // the held-out negative ELBO in nats per digit (its reconstruction and KL parts) on the 2,000 other
 // digits, writing a PNG grid of digits decoded from the prior N(0, 1) with a fixed batch of codes; for a
-// 2-D latent also the decoded manifold over a grid of z. Everything goes to --out.
+// 2-D latent also the decoded manifold over a grid of z, and the sample-quality figures of 1,000 digits
+// decoded from the prior (sample-quality.mjs; --evaluate 0 skips them). Everything goes to --out.
 //   npm run demo -- --model vae [--latent 16|2] [--epochs 15] [--batch-size 100] [--learning-rate 0.001]
-//                               [--train-size 8000] [--seed 1] [--out out/vae-<latent>d] [--backend webgpu]
+//                               [--train-size 8000] [--evaluate 1|0] [--seed 1] [--out out/vae-<latent>d] [--backend webgpu]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { adam } from '@webgrad/layers';
 import { digitGridPng } from './digit-grid.mjs';
 import { buildVae, negativeElbo, PIXELS } from './generative-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
+import { EVALUATION_SAMPLES, loadEvaluator, scoreLine } from './sample-quality.mjs';
 
 /** z values of a side×side grid over [−2, 2]² (the prior's bulk), row by row, top row z₂ = 2. */
 function latentGrid(side) {
@@ -48,6 +50,8 @@ export async function main(argv = process.argv.slice(2)) {
       out: { type: 'string' },
       backend: { type: 'string', default: 'webgpu' },
       verbose: { type: 'string', default: '1' },
+      evaluate: { type: 'string', default: '1' },
+      evaluator: { type: 'string' },
     },
   });
   const latent = Number(flags.latent),
@@ -59,6 +63,14 @@ export async function main(argv = process.argv.slice(2)) {
   await mkdir(outDir, { recursive: true });
   await setBackend(flags.backend);
   console.log(`backend: ${currentBackend().describe()}`);
+  const evaluator =
+    flags.evaluate === '1'
+      ? await loadEvaluator({ seed, dir: flags.evaluator, verbose: Number(flags.verbose) })
+      : undefined;
+  if (evaluator) {
+    console.log(`evaluator: the classifier's held-out accuracy ${(evaluator.accuracy * 100).toFixed(2)}%`);
+    console.log(scoreLine('  real held-out digits (reference)', evaluator.reference));
+  }
 
   const { train, test } = mnistSplit({ seed });
   const n = Math.min(Number(flags['train-size']), train.n);
@@ -72,12 +84,19 @@ export async function main(argv = process.argv.slice(2)) {
   vae.compile({ optimizer: adam({ learningRate }), loss: 'binaryCrossentropy' });
   // one fixed batch of prior codes, so the grids of successive epochs show the same digits improving
   const priorCodes = randomNormal([64, latent], 0, 1, { seed: 2024 });
+  const evaluationCodes = randomNormal([EVALUATION_SAMPLES, latent], 0, 1, { seed: 4242 });
   const manifoldCodes = latent === 2 ? tensor(latentGrid(15), [225, 2]) : undefined;
   const perEpoch = [];
   const files = [];
   const report = {
     onEpochEnd: async (epoch) => {
       const elbo = await negativeElbo({ encoder, decoder }, xTest);
+      if (evaluator) {
+        const digits = decoder.predict(evaluationCodes);
+        elbo.quality = await evaluator.score(digits);
+        digits.dispose();
+        console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples from the prior`, elbo.quality));
+      }
       perEpoch.push(elbo);
       console.log(
         `  held-out −ELBO ${elbo.negativeElbo.toFixed(2)} nats/digit ` +
@@ -102,9 +121,13 @@ export async function main(argv = process.argv.slice(2)) {
     files.push(path);
     console.log(`decoded manifold over z ∈ [−2, 2]²: ${path}`);
   }
-  await writeFile(join(outDir, 'elbo.json'), JSON.stringify({ latent, epochs, perEpoch }, null, 2));
-  [xTrain, xTest, priorCodes, manifoldCodes].forEach((t) => t?.dispose());
+  await writeFile(
+    join(outDir, 'elbo.json'),
+    JSON.stringify({ latent, epochs, perEpoch, reference: evaluator?.reference }, null, 2),
+  );
+  [xTrain, xTest, priorCodes, manifoldCodes, evaluationCodes].forEach((t) => t?.dispose());
   vae.dispose();
+  evaluator?.dispose();
   return { perEpoch, files, pixels: PIXELS };
 }
 

@@ -64,6 +64,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
       'gan-losses.ts',
       'graph.ts',
       'charts.ts',
+      'sample-quality.ts',
     ],
     ['metrics.ts', 'optimizers.ts'],
     ['compile.ts'],

@@ -25,7 +25,9 @@ export function vanishing(options?: { size?: LabSize }): Promise<LabResult>;
 export function init(options?: { size?: LabSize }): Promise<LabResult>;
 export function learningRate(options?: { size?: LabSize }): Promise<LabResult>;
 export function overfitting(options?: { size?: LabSize }): Promise<LabResult>;
+export function optimizers(options?: { size?: LabSize }): Promise<LabResult>;
+export function clipping(options?: { size?: LabSize }): Promise<LabResult>;
 export const experiments: Record<
-  'backprop' | 'vanishing' | 'init' | 'learning-rate' | 'overfitting',
+  'backprop' | 'vanishing' | 'init' | 'learning-rate' | 'overfitting' | 'optimizers' | 'clipping',
   (options?: { size?: LabSize }) => Promise<LabResult>
 >;

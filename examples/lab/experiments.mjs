@@ -23,6 +23,10 @@ import {
   traceModel,
   zeros,
 } from '@webgrad/layers';
+import { clipping } from './clipping.mjs';
+import { optimizers } from './optimizers.mjs';
+
+export { clipping, optimizers };
 
 /** A measured number for the tables: 3 significant digits, exponents outside [1e-3, 1e4). */
 const fmt = (v, digits = 3) =>
@@ -462,4 +466,12 @@ export async function overfitting({ size = 'full' } = {}) {
   };
 }
 
-export const experiments = { backprop, vanishing, init, 'learning-rate': learningRate, overfitting };
+export const experiments = {
+  backprop,
+  vanishing,
+  init,
+  'learning-rate': learningRate,
+  overfitting,
+  optimizers,
+  clipping,
+};

@@ -1,9 +1,18 @@
 // The labs (examples/lab/experiments.mjs) at their tiny size on the CPU reference: each shows its
 // qualitative effect in the numbers it measured, its printed conclusion says what those numbers say,
-// and its figures are SVG documents holding its series.
+// and its figures are SVG documents holding its series. The optimizers lab's SGD path on the quadratic
+// against its closed form.
 import { expect } from 'chai';
 import { setBackend } from '@webgrad/core';
-import { backprop, init, learningRate, overfitting, vanishing } from '../../examples/lab/experiments.mjs';
+import {
+  backprop,
+  clipping,
+  init,
+  learningRate,
+  optimizers,
+  overfitting,
+  vanishing,
+} from '../../examples/lab/experiments.mjs';
 
 const isSvg = (svg: string) => expect(svg).to.match(/^<(\?xml|svg|!DOCTYPE)[\s\S]*<\/svg>\s*$/);
 
@@ -69,5 +78,47 @@ describe('the labs, tiny, on the CPU reference', () => {
     expect(base.finalVal).to.be.greaterThan(1.3 * base.minVal);
     expect(base.gap).to.be.greaterThan(1);
     isSvg(lab.figures['train-vs-validation.svg']);
+  });
+
+  it('optimizers: SGD on ½x² + 50y² follows its closed form; momentum beats it there; Adam leaves the saddle first', async () => {
+    const lab = await optimizers({ size: 'tiny' });
+    type Run = { final: number; escaped: number | null };
+    const numbers = lab.numbers as Record<string, Record<string, Run>>;
+    // x_k = x₀(1 − lr)^k, y_k = y₀(1 − 100·lr)^k at lr 0.019 after the tiny run's 60 steps from (−4, 1.5)
+    const x = -4 * (1 - 0.019) ** 60;
+    const y = 1.5 * (1 - 100 * 0.019) ** 60;
+    const expected = 0.5 * x * x + 50 * y * y;
+    expect(Math.abs(numbers.quadratic.SGD.final - expected) / expected).to.be.lessThan(1e-4);
+    expect(numbers.quadratic['momentum 0.9'].final).to.be.lessThan(numbers.quadratic.SGD.final);
+    expect(numbers.saddle.SGD.escaped).to.equal(null);
+    expect(numbers.saddle.Adam.escaped).to.be.a('number');
+    expect(lab.conclusion)
+      .to.contain('velocity builds up along the shallow direction')
+      .and.to.contain('its per-coordinate scaling magnifies the tiny y gradient');
+    expect(Object.keys(lab.figures)).to.include.members([
+      'quadratic-paths.svg',
+      'rosenbrock-paths.svg',
+      'saddle-paths.svg',
+    ]);
+    Object.values(lab.figures).forEach(isSvg);
+    // the contour lines and one path per optimizer
+    expect(lab.figures['quadratic-paths.svg'].match(/<polyline/g)).to.have.length(8);
+    expect(lab.figures['quadratic-paths.svg'].match(/<path d="M/g)?.length).to.be.above(8);
+  });
+
+  it('clipping: without clipnorm the loss becomes non-finite; with it the net trains below where it started', async () => {
+    const lab = await clipping({ size: 'tiny' });
+    type Run = { firstNorm: number; firstLoss: number; steps: number; finalLoss: number; heldOutMse: number };
+    const numbers = lab.numbers as Record<string, Run>;
+    const plain = numbers['no clipping'];
+    const clipped = numbers['clipnorm 1 (per weight)'];
+    expect(plain.firstNorm).to.be.above(100);
+    expect(plain.steps).to.be.lessThan(40);
+    expect(Number.isFinite(plain.finalLoss)).to.equal(false);
+    expect(clipped.steps).to.equal(40);
+    expect(clipped.finalLoss).to.be.lessThan(clipped.firstLoss / 10);
+    expect(Number.isFinite(clipped.heldOutMse)).to.equal(true);
+    expect(lab.conclusion).to.contain('Without clipping SGD diverges (the loss is non-finite at step');
+    Object.values(lab.figures).forEach(isSvg);
   });
 });

@@ -314,7 +314,7 @@ describe('generative models on webgpu', () => {
   });
 });
 
-describe('the generative labs (examples/vae.mjs, examples/gan.mjs) at a tiny size', function () {
+describe('the generative labs (examples/vae.mjs, examples/gan.mjs, examples/wgan-gp.mjs) at a tiny size', function () {
   this.timeout(240_000);
   const require = createRequire(new URL('../../examples/', import.meta.url).pathname);
   const { PNG } = require('pngjs') as {
@@ -346,7 +346,7 @@ describe('the generative labs (examples/vae.mjs, examples/gan.mjs) at a tiny siz
   };
 
   it('vae with a 2-D latent: one epoch on 1,000 digits prints the held-out ELBO and writes the sample grid and the manifold', () => {
-    const { out, stdout } = lab('vae', ['--latent', '2', '--epochs', '1', '--train-size', '1000']);
+    const { out, stdout } = lab('vae', ['--latent', '2', '--epochs', '1', '--train-size', '1000', '--evaluate', '0']);
     expect(stdout).to.match(/held-out −ELBO \d+\.\d\d nats\/digit \(reconstruction \d+\.\d\d \+ KL \d+\.\d\d\)/);
     expect(readdirSync(out).sort()).to.deep.equal(['elbo.json', 'manifold.png', 'samples-epoch-01.png']);
     // 8×8 digits of 56 pixels with 2-pixel gaps; the manifold 15×15
@@ -366,7 +366,18 @@ describe('the generative labs (examples/vae.mjs, examples/gan.mjs) at a tiny siz
   });
 
   it('dcgan: one epoch of 128 digits (custom step, hinge loss) writes a sample grid with more than one gray level', () => {
-    const { out, stdout } = lab('gan', ['--loss', 'hinge', '--epochs', '1', '--train-size', '128', '--width', '4']);
+    const { out, stdout } = lab('gan', [
+      '--loss',
+      'hinge',
+      '--epochs',
+      '1',
+      '--train-size',
+      '128',
+      '--width',
+      '4',
+      '--evaluate',
+      '0',
+    ]);
     expect(stdout).to.match(/2 rounds \(one discriminator and one generator update each, batch 64\)/);
     const grid = pngSpread(join(out, 'samples-epoch-01.png'));
     expect(grid).to.include({ width: 8 * 56 + 9 * 2, height: 8 * 56 + 9 * 2 });
@@ -387,8 +398,63 @@ describe('the generative labs (examples/vae.mjs, examples/gan.mjs) at a tiny siz
       '128',
       '--width',
       '4',
+      '--evaluate',
+      '0',
     ]);
     expect(stdout).to.match(/nonSaturating loss, trainOnBatch step/);
     expect(pngSpread(join(out, 'samples-epoch-01.png')).spread).to.be.above(16);
+  });
+
+  it('dcgan --loss wgan-gp runs the WGAN-GP lab', () => {
+    const args = ['--loss', 'wgan-gp', '--epochs', '1', '--train-size', '128', '--width', '4', '--evaluate', '0'];
+    const { out, stdout } = lab('gan', args);
+    expect(stdout).to.match(/2 critic and 0 generator updates \(batch 64\)/);
+    expect(readdirSync(out)).to.include('wasserstein.svg');
+  });
+
+  it('wgan-gp: two epochs of 320 digits print the Wasserstein estimate, the evaluator figures and the real reference', () => {
+    const evaluatorDir = mkdtempSync(join(tmpdir(), 'webgrad-evaluator-'));
+    const args = [
+      '--epochs',
+      '2',
+      '--train-size',
+      '320',
+      '--width',
+      '4',
+      '--n-critic',
+      '2',
+      '--evaluator',
+      evaluatorDir,
+    ];
+    const { out, stdout } = lab('wgan-gp', args);
+    // 5 critic steps an epoch, a generator step after every second
+    expect(stdout).to.match(/10 critic and 5 generator updates \(batch 64\)/);
+    expect(stdout).to.match(
+      /real held-out digits \(reference\): confidence 0\.9\d\d, classes 10, class entropy 2\.2\d\d nats/,
+    );
+    expect(readdirSync(out).sort()).to.deep.equal([
+      'figures.json',
+      'samples-epoch-01.png',
+      'samples-epoch-02.png',
+      'wasserstein.svg',
+    ]);
+    const { perEpoch, reference } = JSON.parse(readFileSync(join(out, 'figures.json'), 'utf8')) as {
+      perEpoch: {
+        wasserstein: number;
+        penalty: number;
+        quality: { frechetDistance: number; classesPresent: number };
+      }[];
+      reference: { frechetDistance: number; classifierScore: number };
+    };
+    expect(perEpoch).to.have.length(2);
+    expect(perEpoch.every((e) => Number.isFinite(e.wasserstein) && e.penalty >= 0)).to.equal(true);
+    // untrained samples are far from real digits; two real samples are close
+    expect(perEpoch[1].quality.frechetDistance).to.be.above(10 * reference.frechetDistance);
+    expect(reference.classifierScore).to.be.above(8);
+    // the cached classifier is loaded, not retrained, on the next run
+    expect(readdirSync(evaluatorDir)).to.include('model.json');
+    const again = lab('wgan-gp', [...args, '--epochs', '1']);
+    expect(again.stdout).not.to.match(/training the MNIST classifier/);
+    expect(again.stdout).to.include(stdout.match(/real held-out digits \(reference\).*/)![0]);
   });
 });

@@ -24,6 +24,7 @@ export {
 export { dense, type DenseOptions } from './layers/dense.js';
 export { embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { timeDistributed, type TimeDistributedOptions } from './layers/wrappers.js';
+export { spectralNormalization, type SpectralNormalizationOptions } from './layers/spectral-normalization.js';
 export {
   gru,
   gruStep,
@@ -98,6 +99,14 @@ export {
 export { layerNormalization, type LayerNormalizationOptions } from './layers/normalization.js';
 export { gaussianKl, sampling, type SamplingOptions } from './layers/generative.js';
 export { ganLoss, gradientPenalty, type GanLoss, type GanLossName, type GradientPenaltyOptions } from './gan-losses.js';
+export {
+  classScores,
+  featureMoments,
+  frechetDistance,
+  frechetDistanceOfMoments,
+  symmetricEigen,
+  type ClassScores,
+} from './sample-quality.js';
 export { getActivation, type Activation, type ActivationName } from './activations.js';
 export {
   binaryCrossentropy,

@@ -1,0 +1,203 @@
+// The WGAN-GP lab (Gulrajani et al. 2017): the DCGAN lab's generator against a critic without batch
+// norm or dropout (generative-models.mjs), the critic trained n_critic = 5 times per generator update on
+// the Wasserstein loss plus the gradient penalty (λ = 10, a gradient of a gradient), both with
+// Adam(1e-4, β₁ = 0, β₂ = 0.9) as in the paper. An epoch is one pass of the critic over the training
+// digits. After each it writes a PNG grid from one fixed batch of codes, the critic's Wasserstein
+// estimate mean D(real) − mean D(fake) (averaged over the epoch's critic steps) with its plot, and the
+// sample-quality figures of 1,000 samples (sample-quality.mjs), beside those of real held-out digits.
+//   npm run demo -- --model wgan-gp [--epochs 2] [--train-size 8000] [--batch-size 64] [--n-critic 5]
+//                                   [--width 16] [--latent 64] [--learning-rate 0.0001] [--penalty 10]
+//                                   [--evaluate 1|0] [--evaluator out/mnist-evaluator-seed1] [--seed 1]
+//                                   [--out out/wgan-gp] [--backend webgpu]
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { add, currentBackend, mul, randomNormal, setBackend, slice, tensor, tidy } from '@webgrad/core';
+import '@webgrad/webgpu';
+import { adam, chartsSvg, progressBar } from '@webgrad/layers';
+import { digitGridPng } from './digit-grid.mjs';
+import {
+  buildCritic,
+  buildGenerator,
+  ganSamples,
+  wganGpCriticStep,
+  wganGpGeneratorStep,
+} from './generative-models.mjs';
+import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
+import { EVALUATION_SAMPLES, loadEvaluator, scoreLine } from './sample-quality.mjs';
+
+/** Runs the lab with command-line flags; resolves with the per-epoch figures and the files written. */
+export async function main(argv = process.argv.slice(2)) {
+  const { values: flags } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      // `--model dcgan --loss wgan-gp` arrives here with its --loss
+      loss: { type: 'string' },
+      epochs: { type: 'string', default: '2' },
+      'train-size': { type: 'string', default: '8000' },
+      'batch-size': { type: 'string', default: '64' },
+      'n-critic': { type: 'string', default: '5' },
+      width: { type: 'string', default: '16' },
+      latent: { type: 'string', default: '64' },
+      'learning-rate': { type: 'string', default: '0.0001' },
+      penalty: { type: 'string', default: '10' },
+      evaluate: { type: 'string', default: '1' },
+      evaluator: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'out/wgan-gp' },
+      backend: { type: 'string', default: 'webgpu' },
+      verbose: { type: 'string', default: '1' },
+    },
+  });
+  const epochs = Number(flags.epochs),
+    batchSize = Number(flags['batch-size']),
+    nCritic = Number(flags['n-critic']),
+    latent = Number(flags.latent),
+    width = Number(flags.width),
+    seed = Number(flags.seed),
+    penaltyWeight = Number(flags.penalty);
+  if (!Number.isInteger(nCritic) || nCritic < 1) {
+    throw new Error(`--n-critic ${flags['n-critic']}: expected an integer ≥ 1`);
+  }
+  const outDir = flags.out;
+  await mkdir(outDir, { recursive: true });
+  await setBackend(flags.backend);
+  console.log(`backend: ${currentBackend().describe()}`);
+  const evaluator =
+    flags.evaluate === '1'
+      ? await loadEvaluator({ seed, dir: flags.evaluator, verbose: Number(flags.verbose) })
+      : undefined;
+  if (evaluator) {
+    console.log(`evaluator: the classifier's held-out accuracy ${(evaluator.accuracy * 100).toFixed(2)}%`);
+    console.log(scoreLine(`  real held-out digits (reference)`, evaluator.reference));
+  }
+
+  const { train } = mnistSplit({ seed });
+  const n = Math.min(Number(flags['train-size']), train.n);
+  const images = tidy(() => add(mul(tensor(train.images.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]), 2), -1));
+  console.log(`MNIST digits: ${n} to train on (split seed ${seed}); n_critic ${nCritic}, λ ${penaltyWeight}`);
+
+  const generator = buildGenerator({ latent, width, seed });
+  const critic = buildCritic({ width, seed: seed + 1 });
+  generator.summary();
+  critic.summary();
+  const learningRate = Number(flags['learning-rate']);
+  const cOptimizer = adam({ learningRate, beta1: 0, beta2: 0.9 });
+  const gOptimizer = adam({ learningRate, beta1: 0, beta2: 0.9 });
+  const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
+  const steps = Math.floor(n / batchSize);
+  const progress = progressBar({
+    epochs,
+    steps,
+    verbose: Number(flags.verbose),
+    metricNames: ['wasserstein', 'penalty', 'gLoss'],
+  });
+  const perEpoch = [];
+  const files = [];
+  const started = Date.now();
+  let criticSteps = 0,
+    generatorSteps = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    progress.onEpochBegin?.(epoch, {});
+    let wSum = 0,
+      pSum = 0,
+      gSum = 0,
+      gCount = 0;
+    for (let b = 0; b < steps; b++) {
+      const real = slice(images, [b * batchSize], [batchSize, 28, 28, 1]);
+      const [w, p] = wganGpCriticStep({
+        generator,
+        critic,
+        optimizer: cOptimizer,
+        real,
+        latent,
+        step: criticSteps,
+        penaltyWeight,
+      });
+      real.dispose();
+      wSum += (await w.data())[0];
+      pSum += (await p.data())[0];
+      w.dispose();
+      p.dispose();
+      criticSteps++;
+      if (criticSteps % nCritic === 0) {
+        const g = wganGpGeneratorStep({
+          generator,
+          critic,
+          optimizer: gOptimizer,
+          n: batchSize,
+          latent,
+          step: generatorSteps,
+        });
+        gSum += (await g.data())[0];
+        g.dispose();
+        gCount++;
+        generatorSteps++;
+      }
+      progress.onBatchEnd?.(b, {
+        wasserstein: wSum / (b + 1),
+        penalty: pSum / (b + 1),
+        gLoss: gSum / Math.max(gCount, 1),
+      });
+    }
+    const logs = { wasserstein: wSum / steps, penalty: pSum / steps, gLoss: gSum / Math.max(gCount, 1) };
+    progress.onEpochEnd?.(epoch, logs);
+    const samples = tidy(() => mul(add(generator.apply(fixedCodes, { training: true, seed: 0 }), 1), 0.5));
+    const path = join(outDir, `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
+    await writeFile(path, digitGridPng(await samples.data(), { columns: 8 }));
+    samples.dispose();
+    files.push(path);
+    console.log(
+      `  samples: ${path}; Wasserstein estimate ${logs.wasserstein.toFixed(4)}, penalty ${logs.penalty.toFixed(4)}`,
+    );
+    if (evaluator) {
+      const digits = ganSamples(generator, latent, EVALUATION_SAMPLES);
+      logs.quality = await evaluator.score(digits);
+      digits.dispose();
+      console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples`, logs.quality));
+    }
+    perEpoch.push(logs);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log(
+    `${criticSteps} critic and ${generatorSteps} generator updates (batch ${batchSize}) in ${seconds.toFixed(1)} s`,
+  );
+  const plot = join(outDir, 'wasserstein.svg');
+  await writeFile(
+    plot,
+    chartsSvg(
+      [
+        {
+          title: "The critic's Wasserstein estimate",
+          series: [{ name: 'mean D(real) − mean D(fake)', points: perEpoch.map((e, i) => [i + 1, e.wasserstein]) }],
+          xLabel: 'epoch (critic passes over the digits)',
+          yLabel: 'estimate',
+        },
+        {
+          title: 'Gradient penalty (λ·mean((‖∇D‖ − 1)²))',
+          series: [{ name: 'penalty', points: perEpoch.map((e, i) => [i + 1, e.penalty]) }],
+          xLabel: 'epoch',
+          yLabel: 'penalty',
+        },
+      ],
+      2,
+    ),
+  );
+  files.push(plot);
+  console.log(`Wasserstein estimate per epoch: ${plot}`);
+  await writeFile(
+    join(outDir, 'figures.json'),
+    JSON.stringify({ perEpoch, reference: evaluator?.reference, seconds }, null, 2),
+  );
+  [images, fixedCodes].forEach((t) => t.dispose());
+  generator.dispose();
+  critic.dispose();
+  cOptimizer.dispose();
+  gOptimizer.dispose();
+  evaluator?.dispose();
+  return { perEpoch, files, reference: evaluator?.reference };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

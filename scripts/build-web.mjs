@@ -5,10 +5,13 @@
 // Also bundles the browser tests' page scripts (tests/browser/*-checks.ts) into
 // dist/web/tests/, with @webgrad/* left as bare imports for the page's import map to resolve to
 // the library build. Fails if a Node built-in or the Node-only `webgpu` (Dawn) package would reach
-// the bundle. Run after `tsc -b` (scripts/setup.mjs does both). Imports esbuild and Node built-ins.
+// the bundle. Prints each output's size, the default bundle's total (what a page that imports the three
+// packages loads up front; chunks loaded only on first use, such as Graphviz, are listed apart), and
+// what of it comes from wgsl_reflect, which only a user's own kernels load. Run after `tsc -b`
+// (scripts/setup.mjs does both). Imports esbuild and Node built-ins.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,3 +56,35 @@ const tests = await build({
 });
 const leaked = [...nodeOnlyInputs(library.metafile), ...nodeOnlyInputs(tests.metafile)];
 if (leaked.length) throw new Error(`build-web: Node-only modules reached the browser bundle: ${leaked.join(', ')}`);
+
+/** The outputs an entry loads before it runs: itself and its static imports, transitively. */
+function staticClosure(outputs, entry, seen = new Set()) {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  for (const imported of outputs[entry].imports) {
+    if (imported.kind === 'import-statement' && outputs[imported.path]) staticClosure(outputs, imported.path, seen);
+  }
+  return seen;
+}
+
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+const outputs = Object.fromEntries(Object.entries(library.metafile.outputs).filter(([file]) => file.endsWith('.js')));
+const upFront = new Set();
+for (const p of packages) staticClosure(outputs, relative(root, join(outdir, `${p}.js`)), upFront);
+const reflectBytes = (files) =>
+  files.reduce(
+    (sum, file) =>
+      sum +
+      Object.entries(outputs[file].inputs)
+        .filter(([input]) => input.includes('wgsl_reflect'))
+        .reduce((s, [, { bytesInOutput }]) => s + bytesInOutput, 0),
+    0,
+  );
+const total = [...upFront].reduce((sum, file) => sum + outputs[file].bytes, 0);
+for (const [file, { bytes }] of Object.entries(outputs)) {
+  console.log(`build-web: ${relative(root, file)} ${kb(bytes)}${upFront.has(file) ? '' : ' (loaded on first use)'}`);
+}
+console.log(
+  `build-web: the default bundle (core + webgpu + layers) is ${kb(total)}, of which wgsl_reflect ${kb(reflectBytes([...upFront]))}; ` +
+    `wgsl_reflect in chunks loaded on first use: ${kb(reflectBytes(Object.keys(outputs).filter((f) => !upFront.has(f))))}`,
+);

@@ -39,6 +39,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
       'device-loss.ts',
       'tuning-cache.ts',
       'gpu-flags.ts',
+      'kernel-layout.ts',
     ],
     ['device.ts', 'profiler.ts'],
     ['kernels.ts', 'buffer-pool.ts', 'commands.ts', 'scratch-textures.ts'],
@@ -46,6 +47,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['ops/*.ts'],
     ['gemm-autotune.ts'],
     ['backend.ts'],
+    ['custom-kernel.ts'],
     ['index.ts'],
   ],
   // Persistence bottom-up: the ceilings a loaded file is held to, the file format, the stores that move it, the layers, the registry that

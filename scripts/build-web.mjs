@@ -3,7 +3,7 @@
 // core.js, webgpu.js and layers.js share one chunk holding core, so the three import one engine
 // (one backend registry) whether loaded by a <script type="module">, an import map or a bundler.
 // Also bundles the browser tests' page scripts (tests/browser/*-checks.ts) into
-// dist/web/tests/, with @webgrad/* left as bare imports for the page's import map to resolve to
+// dist/web/tests/, with @webgrad/* (and the harness, @webgrad/*/testing) left as bare imports for the page's import map to resolve to
 // the library build. Fails if a Node built-in or the Node-only `webgpu` (Dawn) package would reach
 // the bundle. Prints each output's size, the default bundle's total (what a page that imports the three
 // packages loads up front; chunks loaded only on first use, such as Graphviz, are listed apart), and
@@ -38,9 +38,11 @@ function nodeOnlyInputs(metafile) {
 }
 
 rmSync(outdir, { recursive: true, force: true });
+// the kernel harness (@webgrad/core/testing, @webgrad/webgpu/testing) too, for testing kernels in a page
+const testing = { 'core-testing': '@webgrad/core/testing', 'webgpu-testing': '@webgrad/webgpu/testing' };
 const library = await build({
   ...common,
-  entryPoints: Object.fromEntries(packages.map((p) => [p, `@webgrad/${p}`])),
+  entryPoints: { ...Object.fromEntries(packages.map((p) => [p, `@webgrad/${p}`])), ...testing },
   splitting: true,
   outdir,
   chunkNames: 'chunks/[name]-[hash]',
@@ -82,7 +84,9 @@ const reflectBytes = (files) =>
   );
 const total = [...upFront].reduce((sum, file) => sum + outputs[file].bytes, 0);
 for (const [file, { bytes }] of Object.entries(outputs)) {
-  console.log(`build-web: ${relative(root, file)} ${kb(bytes)}${upFront.has(file) ? '' : ' (loaded on first use)'}`);
+  console.log(
+    `build-web: ${relative(root, file)} ${kb(bytes)}${upFront.has(file) ? '' : ' (not in the default bundle)'}`,
+  );
 }
 console.log(
   `build-web: the default bundle (core + webgpu + layers) is ${kb(total)}, of which wgsl_reflect ${kb(reflectBytes([...upFront]))}; ` +

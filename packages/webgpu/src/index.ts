@@ -17,6 +17,7 @@ export {
   type KernelLayout,
   type ParamMember,
   type ParamScalar,
+  type ReflectedShader,
 } from './kernel-layout.js';
 export type { KernelTime } from './profiler.js';
 export { GEMM_KERNELS, GpuContext, type ConvAlgorithm, type GemmChoice, type GemmKernel } from './context.js';

@@ -5,7 +5,34 @@
 // shader at build time and emits the results (generated/kernels.ts), so the library itself never
 // parses WGSL; the registry reflects at run time only a user's own kernel (custom-kernel.ts). It
 // takes the reflection as an argument and imports nothing at run time, so the build script can load it.
-import type { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+
+/** A resource variable as wgsl_reflect describes it: what of it a layout reads. */
+interface ReflectedResource {
+  readonly name: string;
+  readonly group: number;
+  readonly binding: number;
+  readonly access: string;
+  readonly size: number;
+  readonly type: { readonly name: string; readonly format?: { readonly name: string } | null };
+  readonly members?:
+    | readonly {
+        readonly name: string;
+        readonly offset: number;
+        readonly size: number;
+        readonly type: { getTypeName(): string };
+      }[]
+    | null;
+}
+
+/**
+ * What a layout reads of wgsl_reflect's WgslReflect, declared here so that the published types name
+ * no type of wgsl_reflect (its module path has no typings of its own).
+ */
+export interface ReflectedShader {
+  readonly storage: readonly ReflectedResource[];
+  readonly textures: readonly ReflectedResource[];
+  readonly uniforms: readonly ReflectedResource[];
+}
 
 export type ParamScalar = 'u32' | 'i32' | 'f32';
 
@@ -43,11 +70,11 @@ function scalarOf(typeName: string, kernel: string, member: string): ParamScalar
     : (m as ParamScalar);
 }
 
-type Resource = WgslReflect['storage'][number];
+type Resource = ReflectedResource;
 
 function bindingKind(r: Resource, fail: (why: string) => never): BindingKind {
   const type = r.type.name;
-  const format = (r.type as { format?: { name: string } }).format?.name;
+  const format = r.type.format?.name;
   if (type === 'texture_2d' && format === 'f32') return 'texture';
   if (type === 'texture_storage_2d' && r.access === 'write' && format === 'rgba32float') return 'storage_texture';
   if (type.startsWith('texture')) {
@@ -60,7 +87,7 @@ function bindingKind(r: Resource, fail: (why: string) => never): BindingKind {
 }
 
 /** The layout of kernel `name` from its reflection (prelude included); throws naming the kernel where the convention is broken. */
-export function layoutFromReflection(name: string, reflect: WgslReflect): KernelLayout {
+export function layoutFromReflection(name: string, reflect: ReflectedShader): KernelLayout {
   const resources = [...reflect.storage, ...reflect.textures, ...reflect.uniforms].sort(
     (a, b) => a.binding - b.binding,
   );

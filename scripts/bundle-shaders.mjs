@@ -2,7 +2,10 @@
 // (and the browser build) needs no filesystem, and reflects each one (with the prelude prepended, as
 // the registry does at run time) into packages/webgpu/src/generated/kernels.ts: the kernel names,
 // each kernel's params members, its OP_* codes, its override constants and the prelude's ACT_* codes,
-// as types and const tables, so that a dispatch naming a missing kernel, param or op code fails tsc.
+// as types and const tables, so that a dispatch naming a missing kernel, param or op code fails tsc;
+// and each kernel's layout (bindings, params offsets and types: packages/webgpu/src/kernel-layout.ts,
+// loaded through tsx) as the table the registry builds bind-group layouts from, so that the library
+// never parses WGSL at run time and wgsl_reflect stays out of the browser bundle.
 // Keys are the file stems: the kernel names. Writes only when the content changed, so tsc -b stays
 // incremental.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,9 @@ const generatedDir = join(root, 'packages/webgpu/src/generated');
 const requireFromWebgpu = createRequire(join(root, 'packages/webgpu/package.json'));
 const reflectPath = join(dirname(requireFromWebgpu.resolve('wgsl_reflect/package.json')), 'wgsl_reflect.module.js');
 const { WgslParser, WgslReflect } = await import(pathToFileURL(reflectPath).href);
+// the one reading of a reflection into a layout, shared with the registry's custom kernels
+const { tsImport } = await import('tsx/esm/api');
+const { layoutFromReflection } = await tsImport('../packages/webgpu/src/kernel-layout.ts', import.meta.url);
 
 const walk = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -72,7 +78,7 @@ function codes(ast, prefix) {
 const prelude = sources.get('prelude');
 if (prelude === undefined) throw new Error('shaders/prelude.wgsl is missing');
 const kernels = [...sources.keys()].filter((name) => name !== 'prelude');
-const kernelLines = { params: [], ops: [], overrides: [] };
+const kernelLines = { params: [], ops: [], overrides: [], layouts: [] };
 for (const name of kernels) {
   const source = sources.get(name);
   const code = withPrelude(prelude, source);
@@ -85,6 +91,13 @@ for (const name of kernels) {
       cause: error,
     });
   }
+  let layout;
+  try {
+    layout = layoutFromReflection(name, reflect);
+  } catch (error) {
+    throw new Error(`${relative(root, seen.get(name))}: ${error.message}`, { cause: error });
+  }
+  kernelLines.layouts.push(`  ${name}: ${JSON.stringify(layout)},`);
   const params = reflect.uniforms.find((u) => u.name === 'params');
   const members = (params?.members ?? []).map(
     (m) => `readonly ${m.name}: ${m.type.isArray || m.size > 4 ? 'readonly number[]' : 'number'}`,
@@ -103,6 +116,7 @@ const activations = codes(new WgslParser().parse(prelude), 'ACT_').map(([act, va
 writeIfChanged(
   join(generatedDir, 'kernels.ts'),
   `${header}// The kernel interface, reflected from each shader with wgsl_reflect (the prelude prepended).
+import type { KernelLayout } from '../kernel-layout.js';
 
 /** Every kernel: a shader file's stem. */
 export type KernelName = ${kernels.map((k) => JSON.stringify(k)).join(' | ')};
@@ -124,6 +138,11 @@ export type KernelOp<K extends KernelName> = keyof (typeof KERNEL_OPS)[K] & stri
 export interface KernelOverrides {
 ${kernelLines.overrides.join('\n')}
 }
+
+/** Each kernel's bindings and params layout (kernel-layout.ts), which the registry builds its layouts from. */
+export const KERNEL_LAYOUTS: { readonly [K in KernelName]: KernelLayout } = {
+${kernelLines.layouts.join('\n')}
+};
 
 /** The prelude's ACT_* codes of the fused epilogues, by activation name. */
 export const ACTIVATION_CODES = ${braces(activations, ', ')} as const;

@@ -5,7 +5,8 @@
 // `skipLibCheck: false` under TypeScript 5.9 (the repo's) and 7.0 (from the registry or the pnpm
 // store), module `nodenext` and `bundler`, with and without the DOM lib and WebGPU's types. Then it
 // bundles the browser app with esbuild (no Node built-in may reach it), trains a tiny model in the
-// Node app on the WebGPU backend, runs each package README's first example there, and loads the root
+// Node app on the WebGPU backend, runs each package README's first example there and the root README's
+// custom kernel (as it is, passing the published harness, and with an off-by-one, failing it), loads the root
 // README's import-map page, as written, in headless Chromium (then times a fresh profile's first
 // setBackend('webgpu')). Installs prefer the pnpm store (`--prefer-offline`). Exits 1 on any failure,
 // printing the errors. Flags: `--keep` (leave the apps, printing where), `--no-ts7`, `--no-train`
@@ -153,6 +154,10 @@ writeFileSync(join(webApp, '.npmrc'), 'node-linker=hoisted\n');
 writeFileSync(join(webApp, 'src/gpu.ts'), USES_DEVICE);
 writeFileSync(join(nodeApp, 'src/gpu.ts'), USES_DEVICE);
 writeFileSync(join(nodeApp, 'train.mjs'), TRAIN);
+// The root README's custom-kernel example (tests/backend/swish-example.ts, which the README quotes):
+// type-checked with each app, and run in the Node app as it is and with an off-by-one in its kernel.
+const SWISH = readFileSync(join(root, 'tests/backend/swish-example.ts'), 'utf8');
+for (const app of [nodeApp, webApp]) writeFileSync(join(app, 'src/swish.ts'), SWISH);
 const hasTs7 = new Set([nodeApp, webApp].filter((app) => install(app, withTs7)));
 say(`installed the tarballs into a Node app and a browser app ${lap()}`);
 
@@ -183,7 +188,12 @@ for (const [i, [label, app, module, lib, types, versions, typed]] of configs.ent
       noEmit: true,
       skipLibCheck: false,
     },
-    files: ['src/app.ts', ...(typed ? ['src/gpu.ts'] : [])],
+    // the example prints with console, which only the DOM lib or @types/node declares
+    files: [
+      'src/app.ts',
+      ...(typed ? ['src/gpu.ts'] : []),
+      ...(lib.includes('DOM') || types.includes('node') ? ['src/swish.ts'] : []),
+    ],
   };
   const file = join(app, `tsconfig.${i}.json`);
   writeFileSync(file, `${JSON.stringify(tsconfig, null, 2)}\n`);
@@ -222,6 +232,24 @@ if (!args.has('--no-train')) {
   if (trained.status !== 0) {
     failures++;
     console.log(trained.stderr);
+  }
+  // The custom swish kernel passes the published harness; with an off-by-one it fails, naming the element.
+  const swishVariants = [
+    ['swish.mjs', SWISH, /swish passes checkKernel/],
+    ['swish-off-by-one.mjs', SWISH.replace('if (i < params.size)', 'if (i + 1u < params.size)'), /element \d+ is NaN/],
+  ];
+  for (const [file, source, expected] of swishVariants) {
+    writeFileSync(join(nodeApp, file), source);
+    const ran = spawnSync('node', [file], { cwd: nodeApp, encoding: 'utf8' });
+    const output = `${ran.stdout}${ran.stderr}`;
+    const shouldFail = file !== 'swish.mjs';
+    const ok = (ran.status !== 0) === shouldFail && expected.test(output);
+    const said = output.match(expected)?.[0] ?? output.trim().split('\n').at(-1);
+    say(`the README's custom kernel, ${file}: ${ok ? 'as expected' : 'WRONG'}: ${said} ${lap()}`);
+    if (!ok) {
+      failures++;
+      console.log(output);
+    }
   }
   // Each package README's first example, as a reader would paste it into an .mjs file.
   for (const name of PACKAGES) {

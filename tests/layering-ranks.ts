@@ -26,6 +26,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['autodiff.ts'],
     ['optim.ts', 'debug.ts'],
     ['gradcheck.ts', 'trace.ts'],
+    ['testing/*.ts'],
     ['index.ts'],
   ],
   // The backend split by op family: ops see only the narrow GpuContext; the autotune drives the GEMM ops;
@@ -39,6 +40,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
       'device-loss.ts',
       'tuning-cache.ts',
       'gpu-flags.ts',
+      'kernel-layout.ts',
     ],
     ['device.ts', 'profiler.ts'],
     ['kernels.ts', 'buffer-pool.ts', 'commands.ts', 'scratch-textures.ts'],
@@ -46,7 +48,9 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['ops/*.ts'],
     ['gemm-autotune.ts'],
     ['backend.ts'],
+    ['custom-kernel.ts'],
     ['index.ts'],
+    ['testing.ts'],
   ],
   // Persistence bottom-up: the ceilings a loaded file is held to, the file format, the stores that move it, the layers, the registry that
   // rebuilds them by class name, save, the model, and load on top.
@@ -79,6 +83,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],
     ['trace-model.ts'],
     ['training.ts'],
+    ['plain-data.ts'],
     ['model.ts'],
     ['load.ts'],
     ['index.ts'],

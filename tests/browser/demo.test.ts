@@ -100,12 +100,18 @@ describe('browser: the demo page in headless Chromium on WebGPU', function () {
   it("runs the kernel suite's small cases on the browser's WebGPU adapter, matching the CPU reference", async () => {
     const page = await openPage('tests/kernels.html');
     await page.waitForFunction(() => 'runKernelChecks' in window);
-    const { adapter, results } = await page.evaluate(() =>
+    const { adapter, results, startMs, gemmSource } = await page.evaluate(() =>
       (
-        window as unknown as { runKernelChecks(): Promise<{ adapter: string; results: CheckResult[] }> }
+        window as unknown as {
+          runKernelChecks(): Promise<{ adapter: string; results: CheckResult[]; startMs: number; gemmSource: string }>;
+        }
       ).runKernelChecks(),
     );
     console.log(`      browser adapter: ${adapter}; ${results.length} kernel cases`);
+    // a fresh page (a new browser context: empty localStorage, so no cached GEMM choice) starts on the
+    // adapter class's default GEMM without timing anything; how long that start took is printed
+    console.log(`      first setBackend('webgpu') in a fresh profile: ${Math.round(startMs)} ms (GEMM: ${gemmSource})`);
+    expect(gemmSource).to.equal('default');
     expect(adapter).to.match(/^WebGPU: /);
     const failed = results.filter((r) => !r.ok).map((r) => `${r.name} ${r.shapes}: ${r.error}`);
     expect(failed, failed.join('\n')).to.deep.equal([]);

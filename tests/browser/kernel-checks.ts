@@ -1,6 +1,6 @@
 // The page script of tests/browser/kernels.html: the GPU kernel suite's small cases, run in the browser
 // on navigator.gpu against the CPU reference, through the same harness as tests/backend (compareBackends
-// of tests/kernel-spec.ts: forward and L = <u, f(x)> gradients, GPU outputs poisoned with NaN first).
+// of @webgrad/core/testing: forward and L = <u, f(x)> gradients, GPU outputs poisoned with NaN first).
 // Bundled by scripts/build-web.mjs with @webgrad/* left to the page's import map (the library build).
 // Exposes window.runKernelChecks() for tests/browser/demo.test.ts.
 import {
@@ -30,7 +30,7 @@ import {
   type Shape,
 } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
-import { compareBackends, type Spec } from '../kernel-spec.js';
+import { compareBackends, type Spec } from '@webgrad/core/testing';
 
 const unary: Shape[][] = [[[1]], [[7, 13]], [[1031]]];
 const binary: Shape[][] = [
@@ -172,8 +172,16 @@ export interface CheckResult {
   error?: string;
 }
 
-async function runKernelChecks(): Promise<{ adapter: string; results: CheckResult[] }> {
+async function runKernelChecks(): Promise<{
+  adapter: string;
+  results: CheckResult[];
+  startMs: number;
+  gemmSource: string;
+}> {
+  // the page's first setBackend('webgpu') in a fresh profile: the adapter, the device, and the GEMM choice
+  const started = performance.now();
   const gpu = await setBackend('webgpu');
+  const startMs = performance.now() - started;
   if (!(gpu instanceof WebGPUBackend)) throw new Error('the webgpu backend did not initialise');
   gpu.poisonOutputs = true; // unwritten output elements read NaN and fail the comparison
   await setBackend('cpu');
@@ -182,14 +190,14 @@ async function runKernelChecks(): Promise<{ adapter: string; results: CheckResul
     for (const [c, shapes] of spec.cases.entries()) {
       const label = shapes.map((s) => `[${s.join(',')}]`).join(' ');
       try {
-        await compareBackends(spec, shapes, 1000 + c);
+        await compareBackends(spec, shapes, 1000 + c, gpu);
         results.push({ name: spec.name, shapes: label, ok: true });
       } catch (error) {
         results.push({ name: spec.name, shapes: label, ok: false, error: (error as Error).message });
       }
     }
   }
-  return { adapter: gpu.describe(), results };
+  return { adapter: gpu.describe(), results, startMs, gemmSource: gpu.matmulKernelSource };
 }
 
 (globalThis as { runKernelChecks?: typeof runKernelChecks }).runKernelChecks = runKernelChecks;

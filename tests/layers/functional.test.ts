@@ -483,30 +483,6 @@ describe('functional models: gradients with respect to inputs, and errors', () =
     [m, none, noTargets, two, twoTargets].forEach((t) => t.dispose());
   });
 
-  it('refuses nested arrays and typed arrays where tensors belong, saying how to make one', async () => {
-    const x = input({ shape: [2] });
-    const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(x) });
-    m.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
-    const refused = async (run: () => Promise<unknown>) =>
-      run().then(
-        () => 'no error',
-        (e: Error) => e.message,
-      );
-    const plain = [
-      [1, 2],
-      [3, 4],
-    ] as unknown as Tensor;
-    expect(await refused(() => m.fit(plain, tensor([[1], [2]]), { verbose: 0 }))).to.equal(
-      'fit: x is a nested array of numbers, not a Tensor; make one first: tensor(values, [samples, ...shape]) ' +
-        "(tensor(values, [samples], 'int32') for class labels)",
-    );
-    expect(
-      await refused(() => m.fit(tensor([[1, 2]]), new Float32Array([1]) as unknown as Tensor, { verbose: 0 })),
-    ).to.match(/^fit: y is a Float32Array, not a Tensor; make one first/);
-    expect(() => m.predict(plain)).to.throw(/^predict: x is a nested array of numbers, not a Tensor/);
-    m.dispose();
-  });
-
   it('loading refuses a graph with a cycle, naming the layers', async () => {
     const x = input({ shape: [2], name: 'cyc_in' });
     const m = model({

@@ -3,6 +3,7 @@
 export { model, Model, sequential, Sequential, type ModelArgs, type Predicted } from './model.js';
 export type { CompileArgs } from './compile.js';
 export type { FitArgs, History, ModelData } from './training.js';
+export type { ModelInput, NestedNumbers, PlainTensor } from './plain-data.js';
 export {
   SymbolicTensor,
   type AnyLayer,

@@ -54,6 +54,7 @@ import {
   type History,
   type ModelData,
 } from './training.js';
+import { tensorsFromPlain, type ModelInput, type PlainSpec } from './plain-data.js';
 
 type Outputs = SymbolicTensor | SymbolicTensor[];
 
@@ -371,11 +372,15 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     this.compiled = compiledFrom(args, this.outputNames);
   }
 
-  /** Predictions for x, batched; inference mode (dropout off, moving statistics). */
-  predict(x: ModelData, { batchSize = 32 }: { batchSize?: number } = {}): Predicted<O> {
+  /** Predictions for x, batched; inference mode (dropout off, moving statistics). Plain arrays are taken too. */
+  predict(x: ModelInput, { batchSize = 32 }: { batchSize?: number } = {}): Predicted<O> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new Error(`predict: batchSize must be a positive integer, got ${batchSize}`);
     }
+    return this.withPlainData('predict', x, undefined, (data) => this.predictTensors(data, batchSize));
+  }
+
+  private predictTensors(x: ModelData, batchSize: number): Predicted<O> {
     const xs = this.inputsFrom(x, 'predict');
     const n = xs[0].shape[0];
     const context = { training: false, seed: 0 };
@@ -452,14 +457,51 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     return Object.fromEntries(logNames(compiled, this.outputNames).map((name, i) => [name, values[i]]));
   }
 
-  /** Trains on x, y (see FitArgs); resolves with the History of per-epoch logs. */
-  fit(x: ModelData, y: ModelData, args?: FitArgs): Promise<History> {
-    return fit(this, x, y, args);
+  /** Trains on x, y (see FitArgs); resolves with the History of per-epoch logs. Plain arrays are taken too (plain-data.ts). */
+  fit(x: ModelInput, y: ModelInput, args?: FitArgs): Promise<History> {
+    return this.withPlainData('fit', x, y, (xs, ys) => fit(this, xs, ys, args));
   }
 
   /** Loss and metrics over x, y, averaged over the samples. */
-  evaluate(x: ModelData, y: ModelData, args?: { batchSize?: number }): Promise<Logs> {
-    return evaluate(this, x, y, args);
+  evaluate(x: ModelInput, y: ModelInput, args?: { batchSize?: number }): Promise<Logs> {
+    return this.withPlainData('evaluate', x, y, (xs, ys) => evaluate(this, xs, ys, args));
+  }
+
+  /** What plain data given for x (the inputs) or y (the outputs: int32 for a sparse loss's labels) becomes. */
+  plainSpecs(which: 'x' | 'y'): PlainSpec[] {
+    if (which === 'x') {
+      return this.inputs.map((t) => ({ name: t.node.layer.name, dtype: t.dtype, sampleShape: t.sampleShape }));
+    }
+    return this.outputNames.map((name, k) => {
+      const sparse = this.compiled?.losses[k]?.name === 'sparseCategoricalCrossentropy';
+      return {
+        name,
+        dtype: sparse ? 'int32' : 'float32',
+        sampleShape: sparse ? [] : this.built ? this.outputShapes[k] : undefined,
+      };
+    });
+  }
+
+  /** run on x and y with their plain arrays made tensors (plain-data.ts), which are freed once it is done. */
+  private withPlainData<T>(
+    op: string,
+    x: ModelInput,
+    y: ModelInput | undefined,
+    run: (x: ModelData, y: ModelData) => T,
+  ): T {
+    const made: Tensor[] = [];
+    const free = () => made.forEach((t) => t.dispose());
+    let result: T;
+    try {
+      const xs = tensorsFromPlain(x, this.plainSpecs('x'), op, 'x', made);
+      result = run(xs, y === undefined ? [] : tensorsFromPlain(y, this.plainSpecs('y'), op, 'y', made));
+    } catch (error) {
+      free();
+      throw error;
+    }
+    if (result instanceof Promise) return result.finally(free) as T;
+    free();
+    return result;
   }
 
   /** Copies of every weight's values, in layer order (later training does not change them). */
@@ -692,6 +734,11 @@ export class Sequential extends Model<SymbolicTensor> {
   /** Until built (by its first data, or build()), only what its layers already hold. */
   override get weights(): Variable[] {
     return this.built ? super.weights : this.stack.flatMap((l) => l.weights);
+  }
+
+  /** Unbuilt, plain data for x takes the shape of its nesting, as float32 (a model with int32 inputs starts with input()). */
+  override plainSpecs(which: 'x' | 'y'): PlainSpec[] {
+    return this.built || which === 'y' ? super.plainSpecs(which) : [{ name: 'input', dtype: 'float32' }];
   }
 
   override inputsFrom(x: ModelData, op: string): Tensor[] {

@@ -9,7 +9,16 @@ export { createWebGPUBackend, WebGPUBackend, type GpuStorage, type WebGPUBackend
 export { acquireDevice, describeAdapter, limitNoticesHidden, type DeviceOptions } from './device.js';
 export { DeviceLostError, DeviceLossWatch, type LostInfo } from './device-loss.js';
 export { bucketSize, BufferPool } from './buffer-pool.js';
-export { KernelRegistry, withPrelude } from './kernels.js';
+export { KernelRegistry, withPrelude, type ParamValues } from './kernels.js';
+export { customOp, reflectKernelLayout, type CustomOpDefinition } from './custom-kernel.js';
+export {
+  layoutFromReflection,
+  type BindingKind,
+  type KernelLayout,
+  type ParamMember,
+  type ParamScalar,
+  type ReflectedShader,
+} from './kernel-layout.js';
 export type { KernelTime } from './profiler.js';
 export { GEMM_KERNELS, GpuContext, type ConvAlgorithm, type GemmChoice, type GemmKernel } from './context.js';
 export { describeChoice, gemmChoicesFor } from './ops/matmul.js';

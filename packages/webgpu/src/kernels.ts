@@ -1,20 +1,17 @@
 // The kernel registry: loads each shader from the generated bundle of shaders/, prepends the
-// prelude (below the shader's `enable` directives), reflects its bindings with wgsl_reflect, checks
-// them against the binding convention (inputs read, then outputs read_write, then one `params`
-// uniform; a texture_2d<f32> is an input, a write-only rgba32float storage texture an output),
-// builds explicit bind-group layouts, packs params by member name at the reflected
-// offsets, and caches pipelines per override-constant set. Pipelines compile either synchronously on
-// first use or asynchronously (compileAsync, which the command recorder uses so that no thread waits
-// on a compile); `compiles` counts each kind. The same reflection ran at build time
-// (scripts/bundle-shaders.mjs) to type dispatches; the checks here are the backstop at run time,
-// including that the build's op-code tables still match the shader's constants.
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+// prelude (below the shader's `enable` directives), builds explicit bind-group layouts from the
+// kernel's layout (its bindings and params offsets, reflected from the shader at build time by
+// scripts/bundle-shaders.mjs into generated/kernels.ts, so no WGSL is parsed here), packs params by
+// member name at those offsets, and caches pipelines per override-constant set. A user's own kernel
+// joins through `define` with a layout reflected at run time (custom-kernel.ts). Pipelines compile
+// either synchronously on first use or asynchronously (compileAsync, which the command recorder uses
+// so that no thread waits on a compile); `compiles` counts each kind. The checks here are the
+// backstop at run time, including that the build's op-code tables still match the shader's constants.
 import { paced } from './dawn-pacing.js';
-import { ACTIVATION_CODES, KERNEL_OPS, type KernelName, type KernelOp } from './generated/kernels.js';
+import { ACTIVATION_CODES, KERNEL_LAYOUTS, KERNEL_OPS, type KernelName, type KernelOp } from './generated/kernels.js';
 import { shaderSources } from './generated/shaders.js';
 import { ShaderStage } from './gpu-flags.js';
-
-type Scalar = 'u32' | 'i32' | 'f32';
+import type { BindingKind, KernelLayout, ParamMember } from './kernel-layout.js';
 
 const ENABLE_DIRECTIVE = /^\s*enable\s+[^;]+;[^\n]*\n?/gm;
 
@@ -24,13 +21,6 @@ export function withPrelude(prelude: string, source: string): string {
   const enables = source.match(ENABLE_DIRECTIVE) ?? [];
   if (!enables.length) return `${prelude}\n${source}`;
   return `${enables.map((e) => e.trim()).join('\n')}\n${prelude}\n${source.replace(ENABLE_DIRECTIVE, '')}`;
-}
-
-interface ParamMember {
-  name: string;
-  offset: number;
-  scalar: Scalar;
-  count: number;
 }
 
 export interface Kernel {
@@ -48,17 +38,6 @@ export interface Kernel {
 
 export type ParamValues = Readonly<Record<string, number | readonly number[]>>;
 export type Overrides = Readonly<Record<string, number>>;
-
-const scalarOf = (typeName: string, kernel: string, member: string): Scalar => {
-  const match = typeName.match(/\b(u32|i32|f32)\b|vec\du|vec\di|vec\df/);
-  if (!match) {
-    throw new Error(
-      `kernel ${kernel}: params.${member} has type ${typeName}; only u32/i32/f32 and arrays of them are packed`,
-    );
-  }
-  const m = match[0];
-  return m.startsWith('vec') ? ({ u: 'u32', i: 'i32', f: 'f32' } as const)[m[4] as 'u' | 'i' | 'f'] : (m as Scalar);
-};
 
 /** A pipeline's cache key: the kernel and its override values (cheaper than JSON on the hot path). */
 function pipelineKey(name: string, overrides: Overrides): string {
@@ -107,6 +86,14 @@ function checkCodeTables(name: string, constants: ReadonlyMap<string, number>): 
   checkCodes(name, 'ACT_', ACTIVATION_CODES, constants);
 }
 
+/** The bind-group layout entry of each kind of binding, less its index and visibility. */
+const BINDING_ENTRIES: { readonly [K in BindingKind]: Omit<GPUBindGroupLayoutEntry, 'binding' | 'visibility'> } = {
+  read: { buffer: { type: 'read-only-storage' } },
+  read_write: { buffer: { type: 'storage' } },
+  texture: { texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } },
+  storage_texture: { storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d' } },
+};
+
 export class KernelRegistry {
   private readonly kernels = new Map<string, Kernel>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -114,6 +101,7 @@ export class KernelRegistry {
   /** Pipelines compiled so far, on first use (`sync`) or by compileAsync (`async`). */
   readonly compiles = { sync: 0, async: 0 };
   private readonly opCodes = new Map<string, number>();
+  private readonly custom = new Map<string, { source: string; layout: KernelLayout }>();
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -126,65 +114,32 @@ export class KernelRegistry {
     return kernel;
   }
 
+  /**
+   * Adds a kernel that is not one of the shaders/ files (a user's own, custom-kernel.ts): its source
+   * (the prelude is prepended, as for every kernel) and its layout, reflected from that source.
+   */
+  define(name: string, source: string, layout: KernelLayout): void {
+    if (Object.hasOwn(shaderSources, name) || this.custom.has(name)) {
+      throw new Error(`kernel ${name}: a kernel of this name exists already; give the custom kernel another name`);
+    }
+    this.custom.set(name, { source, layout });
+  }
+
   private load(name: string): Kernel {
-    const source = shaderSources[name];
-    if (source === undefined || name === 'prelude') {
+    const custom = this.custom.get(name);
+    const source = custom?.source ?? shaderSources[name];
+    const layout = custom?.layout ?? (KERNEL_LAYOUTS as Readonly<Record<string, KernelLayout>>)[name];
+    if (source === undefined || layout === undefined || name === 'prelude') {
       throw new Error(`kernel ${name}: no shader shaders/**/${name}.wgsl`);
     }
     const code = withPrelude(shaderSources.prelude, source);
-    const reflect = new WgslReflect(code);
-    const resources = [...reflect.storage, ...reflect.textures, ...reflect.uniforms].sort(
-      (a, b) => a.binding - b.binding,
-    );
-    const fail = (why: string) => {
-      throw new Error(
-        `kernel ${name}: ${why} (binding convention: inputs read, outputs read_write, then one 'params' uniform)`,
-      );
-    };
-    resources.forEach((r, i) => {
-      if (r.group !== 0 || r.binding !== i) {
-        fail(`binding '${r.name}' is @group(${r.group}) @binding(${r.binding}); expected group 0, binding ${i}`);
-      }
-    });
-    const params = resources.at(-1);
-    if (!params || params.name !== 'params' || reflect.uniforms.length !== 1) {
-      fail("the last binding must be the uniform 'params'");
-    }
-    const storage = resources.slice(0, -1);
-    const writes = (r: (typeof storage)[number]) => r.access === 'read_write' || r.access === 'write';
-    const inputs = storage.filter((r) => !writes(r)).map((r) => r.name);
-    const outputs = storage.filter(writes).map((r) => r.name);
-    if (storage.findIndex(writes) !== inputs.length) fail('a read binding follows a read_write one');
-
-    const members = new Map<string, ParamMember>();
-    for (const m of params!.members ?? []) {
-      members.set(m.name, {
-        name: m.name,
-        offset: m.offset,
-        scalar: scalarOf(m.type.getTypeName(), name, m.name),
-        count: m.size / 4,
-      });
-    }
-    const entries: GPUBindGroupLayoutEntry[] = storage.map((r, binding) => {
-      const entry = { binding, visibility: ShaderStage.COMPUTE };
-      const type = r.type.name,
-        format = (r.type as { format?: { name: string } }).format?.name;
-      if (type === 'texture_2d' && format === 'f32') {
-        return { ...entry, texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
-      }
-      if (type === 'texture_storage_2d' && r.access === 'write' && format === 'rgba32float') {
-        return { ...entry, storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d' } };
-      }
-      if (type.startsWith('texture')) {
-        fail(
-          `binding '${r.name}' is a ${type}<${format}>; ` +
-            `only texture_2d<f32> inputs and texture_storage_2d<rgba32float, write> outputs are supported`,
-        );
-      }
-      return { ...entry, buffer: { type: r.access === 'read_write' ? 'storage' : 'read-only-storage' } };
-    });
-    entries.push({ binding: storage.length, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } });
-    const layout = this.device.createBindGroupLayout({ label: name, entries });
+    const entries: GPUBindGroupLayoutEntry[] = layout.bindings.map((kind, binding) => ({
+      binding,
+      visibility: ShaderStage.COMPUTE,
+      ...BINDING_ENTRIES[kind],
+    }));
+    entries.push({ binding: entries.length, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+    const bindGroupLayout = this.device.createBindGroupLayout({ label: name, entries });
     // the prelude's codes too: the ACT_* of the fused epilogues live there
     const constants = new Map(
       [...`${shaderSources.prelude}\n${source}`.matchAll(/^const ([A-Z][A-Z0-9_]*): u32 = (\d+)u;/gm)].map((m) => [
@@ -192,16 +147,16 @@ export class KernelRegistry {
         Number(m[2]),
       ]),
     );
-    checkCodeTables(name, constants);
+    if (!custom) checkCodeTables(name, constants);
     return {
       name,
-      inputs,
-      outputs,
-      paramsSize: Math.ceil(params!.size / 16) * 16,
-      layout,
+      inputs: layout.inputs,
+      outputs: layout.outputs,
+      paramsSize: layout.paramsSize,
+      layout: bindGroupLayout,
       constants,
-      params: members,
-      pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] }),
+      params: new Map(layout.params.map((m) => [m.name, m])),
+      pipelineLayout: this.device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] }),
       module: this.device.createShaderModule({ label: name, code }),
     };
   }

@@ -3,7 +3,6 @@
 // masks, each against Keras 3.15.1 on the same weights (fixtures/recurrent-keras.json, written by
 // fixtures/recurrent-keras.py); padded batches against the unpadded samples; gradients by
 // checkGradients; WebGPU against the CPU; and the errors bad input gets.
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { checkGradients, slice, tensor, withBackend, type Backend, type Tensor } from '@webgrad/core';
 import {
@@ -24,37 +23,8 @@ import {
   type SequenceSpec,
 } from '@webgrad/layers';
 import { cpu, expectClose, gpu, randomValues } from '../helpers.js';
+import { fixtures, type KerasCase } from './recurrent-fixtures.js';
 
-interface KerasCase {
-  name: string;
-  cell: CellName;
-  resetAfter: boolean;
-  options: { return_sequences?: boolean; return_state?: boolean; go_backwards?: boolean };
-  x: number[];
-  xShape: number[];
-  weights: number[][];
-  mask: number[] | null;
-  initial: number[][] | null;
-  outputs: number[][];
-  outputShapes: number[][];
-  dropoutMasks?: { input: number[][]; recurrent: number[][] };
-}
-
-interface Fixtures {
-  keras: string;
-  shape: [number, number, number];
-  units: number;
-  cases: KerasCase[];
-  bidirectional: unknown[];
-  pipelines: {
-    embedding: { ids: number[]; weights: number[][]; output: number[] };
-    masking: { x: number[]; weights: number[][]; output: number[] };
-  };
-}
-
-export const fixtures = JSON.parse(
-  readFileSync(new URL('./fixtures/recurrent-keras.json', import.meta.url), 'utf8'),
-) as Fixtures;
 const [B, T, F] = fixtures.shape;
 const U = fixtures.units;
 const GATES: Record<CellName, number> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };

@@ -6,7 +6,9 @@
 import { expect } from 'chai';
 import { checkGradients, slice, tensor, withBackend, type Backend, type Tensor } from '@webgrad/core';
 import {
+  dense,
   droppedForward,
+  dropout,
   embedding,
   getActivation,
   gru,
@@ -115,6 +117,24 @@ describe(`recurrent layer features against Keras ${fixtures.keras} (fixtures/rec
     });
     const y = withBackend(cpu(), () => net.predict(tensor(Int32Array.from(ids), [B, T], 'int32')));
     expectClose(await y.data(), output, { rtol: 1e-5, atol: 1e-6 }, 'embedding → lstm');
+  });
+
+  it("the mask passes through Dropout and Dense (Keras's supports_masking) on its way to the LSTM", async () => {
+    await withBackend(cpu(), async () => {
+      const ids = tensor(Int32Array.from(fixtures.pipelines.embedding.ids), [B, T], 'int32');
+      const emb = embedding({ inputDim: 10, outputDim: F, maskZero: true });
+      const proj = dense({ units: 2 });
+      const rnn = lstm({ units: U });
+      const inp = input({ shape: [T], dtype: 'int32' });
+      const net = model({ inputs: inp, outputs: rnn.apply(proj.apply(dropout({ rate: 0.5 }).apply(emb.apply(inp)))) });
+      const y = await net.predict(ids).data();
+      const mask = emb.computeMask!(ids, undefined);
+      expect(Array.from(await mask!.data())).to.deep.equal(fixtures.pipelines.embedding.ids.map((id) => (id ? 1 : 0)));
+      const masked = await rnn.apply(proj.apply(emb.apply(ids)), { mask }).data();
+      const unmasked = await rnn.apply(proj.apply(emb.apply(ids))).data();
+      expect(Array.from(y)).to.deep.equal(Array.from(masked));
+      expect(Array.from(y)).to.not.deep.equal(Array.from(unmasked));
+    });
   });
 
   it('Masking(0) → SimpleRNN in a functional model: padded timesteps are skipped, as in Keras', async () => {

@@ -128,7 +128,7 @@ describe(`recurrent layer features against Keras ${fixtures.keras} (fixtures/rec
       const inp = input({ shape: [T], dtype: 'int32' });
       const net = model({ inputs: inp, outputs: rnn.apply(proj.apply(dropout({ rate: 0.5 }).apply(emb.apply(inp)))) });
       const y = await net.predict(ids).data();
-      const mask = emb.computeMask!(ids, undefined);
+      const mask = emb.computeMask!(ids);
       expect(Array.from(await mask!.data())).to.deep.equal(fixtures.pipelines.embedding.ids.map((id) => (id ? 1 : 0)));
       const masked = await rnn.apply(proj.apply(emb.apply(ids)), { mask }).data();
       const unmasked = await rnn.apply(proj.apply(emb.apply(ids))).data();

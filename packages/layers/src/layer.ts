@@ -118,7 +118,7 @@ export interface Layer extends LayerBase {
   /** The layer's output before that activation: the logits a fused softmax/sigmoid loss takes. */
   callLogits?(x: Tensor, context: CallContext): Tensor;
   /** The mask its output carries, given its input and that input's mask (Embedding's maskZero, Masking, RNNs). */
-  computeMask?(x: Tensor, mask: Tensor | undefined): Tensor | undefined;
+  computeMask?(x: Tensor, mask?: Tensor): Tensor | undefined;
   /**
    * Present on layers that take initial states (recurrent layers): apply then also takes [x, ...states],
    * and call finds the states in its context. Refuses state shapes (no batch axis) that do not fit.
@@ -148,7 +148,7 @@ export interface MultiLayer extends LayerBase {
   call(xs: Tensor[], context: CallContext): Tensor[];
   readonly activationName?: undefined;
   /** Each output's mask, given the inputs and the first input's mask (a recurrent layer's returnState). */
-  computeMask?(xs: Tensor[], mask: Tensor | undefined): (Tensor | undefined)[];
+  computeMask?(xs: Tensor[], mask?: Tensor): (Tensor | undefined)[];
 }
 
 /** A list-output layer that is not a model (a recurrent layer with returnState): apply gives a list. */

@@ -116,7 +116,8 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
 
   const merge = (x: Tensor, context: CallContext): Tensor[] => {
     const [fwd, ...fwdStates] = runHalf(forward, x, context);
-    const [backwardOut, ...bwdStates] = runHalf(backward, x, context);
+    // the backward half draws its dropout masks from another seed than the forward half's
+    const [backwardOut, ...bwdStates] = runHalf(backward, x, { ...context, seed: context.seed + 104_729 });
     let bwd = backwardOut;
     let ahead = fwd;
     if (returnSequences) {

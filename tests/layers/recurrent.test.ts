@@ -508,8 +508,8 @@ describe('recurrent layers: bad input', () => {
     expect(message).to.contain('gather: 1 index out of range [0, 4), the first at position 2 of the indices');
   });
 
-  it('embedding refuses maskZero (no masks reach the layers after it yet) and ids not of inputLength', () => {
-    expect(() => embedding({ inputDim: 4, outputDim: 2, maskZero: true })).to.throw(/maskZero is not supported yet/);
+  // maskZero is supported now: recurrent-features.test.ts checks its mask against Keras's
+  it('embedding refuses ids not of inputLength', () => {
     const layer = embedding({ inputDim: 4, outputDim: 2, inputLength: 3, name: 'fixed' });
     expect(() => layer.apply(input({ shape: [5] }))).to.throw("layer 'fixed' (Embedding) applied to");
     expect(() => layer.apply(input({ shape: [5] }))).to.throw(

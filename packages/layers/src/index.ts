@@ -12,35 +12,49 @@ export {
   type Layer,
   type LayerNode,
   type ListLayer,
+  type ListOutputLayer,
   type MultiLayer,
 } from './layer.js';
 export {
   defineLayer,
   defineListLayer,
+  defineMultiLayer,
+  type MultiLayerSpec,
   input,
   type InputOptions,
   type LayerSpec,
   type ListLayerSpec,
 } from './symbolic.js';
 export { dense, type DenseOptions } from './layers/dense.js';
-export { embedding, type EmbeddingOptions } from './layers/embedding.js';
-export { timeDistributed, type TimeDistributedOptions } from './layers/wrappers.js';
+export { embedding, masking, type EmbeddingOptions, type MaskingOptions } from './layers/embedding.js';
+export {
+  bidirectional,
+  timeDistributed,
+  type BidirectionalOptions,
+  type MergeMode,
+  type TimeDistributedOptions,
+} from './layers/wrappers.js';
 export { spectralNormalization, type SpectralNormalizationOptions } from './layers/spectral-normalization.js';
 export {
   gru,
-  gruStep,
   lstm,
-  lstmStep,
-  recurrentForward,
   simpleRNN,
-  stateCount,
-  simpleRnnStep,
   type GatedOptions,
   type GRUOptions,
   type LSTMOptions,
+  type RecurrentLayer,
+  type RecurrentOptions,
+  type RecurrentStateLayer,
+} from './layers/rnn.js';
+export { droppedForward, type GateMasks } from './layers/recurrent-dropout.js';
+export {
+  gruStep,
+  lstmStep,
+  recurrentForward,
+  stateCount,
+  simpleRnnStep,
   type CellName,
   type RecurrentInputs,
-  type RecurrentOptions,
   type RecurrentResult,
   type RecurrentWeights,
   type SequenceSpec,

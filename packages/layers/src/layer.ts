@@ -15,6 +15,13 @@ export interface CallContext {
   readonly seed: number;
   /** The layer's own random stream under that seed (its index in the model), so no two layers draw the same numbers. */
   readonly stream?: number;
+  /**
+   * The mask of the layer's (first) input, Keras's: float [batch, timesteps], 1 where a timestep is real,
+   * 0 where it is padding. A model hands each layer the mask its input came with; recurrent layers read it.
+   */
+  readonly mask?: Tensor;
+  /** The states a recurrent layer starts from when applied to [x, ...states] (see checkInitialState). */
+  readonly initialState?: readonly Tensor[];
 }
 
 /**
@@ -96,6 +103,8 @@ export interface LayerBase {
   readonly output: SymbolicTensor;
   /** The input of its one symbolic call. */
   readonly input: SymbolicTensor;
+  /** Keras's supports_masking: the layer passes its input's mask on unchanged (unless it has computeMask). */
+  readonly supportsMasking?: boolean;
 }
 
 /** A layer of one tensor in and one out. */
@@ -108,6 +117,13 @@ export interface Layer extends LayerBase {
   readonly activationName?: string;
   /** The layer's output before that activation: the logits a fused softmax/sigmoid loss takes. */
   callLogits?(x: Tensor, context: CallContext): Tensor;
+  /** The mask its output carries, given its input and that input's mask (Embedding's maskZero, Masking, RNNs). */
+  computeMask?(x: Tensor, mask?: Tensor): Tensor | undefined;
+  /**
+   * Present on layers that take initial states (recurrent layers): apply then also takes [x, ...states],
+   * and call finds the states in its context. Refuses state shapes (no batch axis) that do not fit.
+   */
+  checkInitialState?(inputShape: Shape, stateShapes: Shape[]): void;
   /** On symbolic tensors records a node; on a real tensor runs eagerly (inference unless told). */
   apply(x: SymbolicTensor): SymbolicTensor;
   apply(x: Tensor, options?: ApplyOptions): Tensor;
@@ -131,6 +147,14 @@ export interface MultiLayer extends LayerBase {
   computeOutputShape(inputShapes: Shape[]): Shape[];
   call(xs: Tensor[], context: CallContext): Tensor[];
   readonly activationName?: undefined;
+  /** Each output's mask, given the inputs and the first input's mask (a recurrent layer's returnState). */
+  computeMask?(xs: Tensor[], mask?: Tensor): (Tensor | undefined)[];
+}
+
+/** A list-output layer that is not a model (a recurrent layer with returnState): apply gives a list. */
+export interface ListOutputLayer extends MultiLayer {
+  apply(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor[];
+  apply(x: Tensor | readonly Tensor[], options?: ApplyOptions): Tensor[];
 }
 
 export type AnyLayer = Layer | ListLayer | MultiLayer;
@@ -140,6 +164,8 @@ export interface ApplyOptions {
   training?: boolean;
   /** The seed of this call's randomness when training. */
   seed?: number;
+  /** The input's mask, float [batch, timesteps] (1 = keep), for a layer that reads one (an eager call). */
+  mask?: Tensor;
 }
 
 export interface BaseLayerOptions {

@@ -112,8 +112,11 @@ function graphModelFrom(config: SavedModelTopology['config'], where: string, op:
     }
     const [{ layer, node, refs }] = pending.splice(ready, 1);
     const inputs = refs.map(([n, i, t]) => tensors.get(key(n, i, t))!);
+    // a one-tensor layer takes a list only with initial states ([x, ...states], a recurrent layer)
     const list =
-      layer.signature !== 'one-to-one' && !(layer instanceof Model && inputs.length === 1 && layer.inputs.length === 1);
+      layer.signature === 'one-to-one'
+        ? inputs.length > 1
+        : !(layer instanceof Model && inputs.length === 1 && layer.inputs.length === 1);
     const out = applyLayer(layer, list ? inputs : inputs[0]);
     (Array.isArray(out) ? out : [out]).forEach((t, index) =>
       tensors.set(key(layer.name, node, index), t as SymbolicTensor),

@@ -39,6 +39,7 @@ import {
   collectLosses,
   describeLayer,
   input,
+  outputMasks,
 } from './symbolic.js';
 import {
   batchTerms,
@@ -286,13 +287,16 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   private run(xs: readonly Tensor[], context: CallContext, logits: readonly boolean[] = []): Tensor[] {
     const graph = this.requireGraph('call');
     const values = new Map<SymbolicTensor, Tensor>();
+    // the masks tensors carry (Keras's _keras_mask): made by Embedding's maskZero or Masking, read by RNNs
+    const masks = new Map<SymbolicTensor, Tensor>();
     this.graphInputs.forEach((t, i) => values.set(t, xs[i]));
     const logitsOf = new Set(this.graphOutputs.filter((_, k) => logits[k] && this.fusable[k]));
     // a nested model's layers draw from streams of their own, apart from the outer model's
     const base = context.stream === undefined ? 0 : (context.stream + 1) * 1000;
     for (const node of graph.nodes) {
       const layer = node.layer;
-      const own = { ...context, stream: base + this.positions.get(layer)! };
+      const mask = masks.get(node.inputs[0]);
+      const own = { ...context, stream: base + this.positions.get(layer)!, mask };
       const inputs = node.inputs.map((t) => values.get(t)!);
       // each layer's ops under its name, so a traced model (core's traceGraph) draws one box per layer
       const outputs = nameScope(layer.name, () =>
@@ -301,6 +305,7 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
           : callLayer(layer, inputs, own),
       );
       node.outputs.forEach((t, i) => values.set(t, outputs[i]));
+      outputMasks(layer, inputs, mask).forEach((m, i) => m && masks.set(node.outputs[i], m));
     }
     return this.graphOutputs.map((t) => values.get(t)!);
   }
@@ -662,6 +667,11 @@ export class Sequential extends Model<SymbolicTensor> {
   add(layer: Layer | Model): void {
     if (this.stack.some((l) => l.name === layer.name)) {
       throw new Error(`sequential: two layers are named '${layer.name}'; names must be unique`);
+    }
+    if (layer.signature === 'many-to-many' && !(layer instanceof Model)) {
+      throw new Error(
+        `sequential: ${describeLayer(layer)} gives several outputs (returnState); a stack takes one, so use it in model({inputs, outputs})`,
+      );
     }
     if (
       layer.signature === 'many-to-many' &&

@@ -2,7 +2,7 @@
 // getConfig wrote, initializers included (a load draws nothing from them: it sets the weights right
 // after). One typed table, so adding a layer class is one entry here and the loader finds it without
 // any import side effect.
-import type { Layer, ListLayer } from './layer.js';
+import type { Layer, ListLayer, ListOutputLayer } from './layer.js';
 import { activation, dropout, flatten, reshapeLayer } from './layers/basic.js';
 import { batchNormalization, maxout, prelu } from './layers/advanced.js';
 import {
@@ -15,9 +15,9 @@ import {
   randomTranslation,
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
-import { embedding } from './layers/embedding.js';
-import { gru, lstm, simpleRNN } from './layers/recurrent.js';
-import { timeDistributed } from './layers/wrappers.js';
+import { embedding, masking } from './layers/embedding.js';
+import { gru, lstm, simpleRNN, type RecurrentLayer, type RecurrentStateLayer } from './layers/rnn.js';
+import { bidirectional, timeDistributed } from './layers/wrappers.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
 import {
   addLayer,
@@ -78,6 +78,8 @@ export type LayerClassName =
   | 'SimpleRNN'
   | 'LSTM'
   | 'GRU'
+  | 'Masking'
+  | 'Bidirectional'
   | 'TimeDistributed';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
@@ -91,7 +93,10 @@ type SavedInitializers = {
   embeddingsInitializer?: SavedInitializer;
 };
 
-type OptionsOf<F extends (options: never) => Layer | ListLayer> = NonNullable<Parameters<F>[0]>;
+/** What the registry builds: any layer but a model. */
+type AnyBuilt = Layer | ListLayer | ListOutputLayer;
+
+type OptionsOf<F extends (options: never) => AnyBuilt> = NonNullable<Parameters<F>[0]>;
 
 /** Options less those getConfig writes as descriptions (initializers, regularizers) or does not write. */
 type Saved<O> = Omit<O, 'kernelRegularizer' | 'biasRegularizer' | 'kernelInitializer' | 'biasInitializer'> &
@@ -143,6 +148,10 @@ interface SavedConfigs {
   SimpleRNN: Omit<Saved<OptionsOf<typeof simpleRNN>>, 'recurrentInitializer'> & SavedInitializers;
   LSTM: Omit<Saved<OptionsOf<typeof lstm>>, 'recurrentInitializer'> & SavedInitializers;
   GRU: Omit<Saved<OptionsOf<typeof gru>>, 'recurrentInitializer'> & SavedInitializers;
+  Masking: OptionsOf<typeof masking>;
+  Bidirectional: Omit<OptionsOf<typeof bidirectional>, 'layer'> & {
+    layer: { class_name: string; config: Record<string, unknown> };
+  };
   TimeDistributed: Omit<OptionsOf<typeof timeDistributed>, 'layer'> & {
     layer: { class_name: string; config: Record<string, unknown> };
   };
@@ -184,7 +193,7 @@ const recurrentInitializersFrom = (c: SavedInitializers) => ({
   biasInitializer: initializerFrom(c.biasInitializer),
 });
 
-const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => Layer | ListLayer } = {
+const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]) => AnyBuilt } = {
   Dense: (c) =>
     dense({
       ...c,
@@ -265,8 +274,25 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   SimpleRNN: (c) => simpleRNN({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
   LSTM: (c) => lstm({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
   GRU: (c) => gru({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
+  Masking: (c) => masking(c),
+  Bidirectional: (c) => bidirectional({ ...c, layer: recurrentLayer(c.layer) }),
   TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer) }),
 };
+
+/** Bidirectional's forward layer from its saved { class_name, config }: a recurrent layer. */
+function recurrentLayer(saved: {
+  class_name: string;
+  config: Record<string, unknown>;
+}): RecurrentLayer | RecurrentStateLayer {
+  if (!['SimpleRNN', 'LSTM', 'GRU'].includes(saved?.class_name)) {
+    throw new Error(
+      `loadModel: Bidirectional wraps '${String(saved?.class_name)}'; expected a recurrent layer (SimpleRNN, LSTM, GRU)`,
+    );
+  }
+  const inner = layerFromConfig(saved.class_name, saved.config, 'a Bidirectional config', 'loadModel');
+  if (saved.config.trainable === false) inner.trainable = false;
+  return inner as RecurrentLayer | RecurrentStateLayer;
+}
 
 /** A wrapper's inner layer from its saved { class_name, config }. */
 function innerLayer(saved: { class_name: string; config: Record<string, unknown> }): Layer {
@@ -288,7 +314,7 @@ export function layerFromConfig(
   config: Record<string, unknown>,
   where: string,
   op: string,
-): Layer | ListLayer {
+): AnyBuilt {
   if (!isLayerClassName(className)) {
     throw new Error(
       `${op}: unknown layer class '${className}' in ${where}; known: ${Object.keys(layerFactories).join(', ')}`,

@@ -11,6 +11,8 @@ import {
   type Layer,
   type LayerNode,
   type ListLayer,
+  type ListOutputLayer,
+  type MultiLayer,
   uniqueName,
 } from './layer.js';
 
@@ -31,6 +33,8 @@ type Added =
 export type LayerSpec = Omit<Layer, Added>;
 /** A list-input layer as its factory writes it. */
 export type ListLayerSpec = Omit<ListLayer, Added>;
+/** A list-output layer (not a model) as its factory writes it: a recurrent layer with returnState. */
+export type MultiLayerSpec = Omit<MultiLayer, Added>;
 
 const fmtShape = (s: Shape): string => `[${s.join(',')}]`;
 
@@ -112,6 +116,10 @@ export const defineLayer = (spec: LayerSpec): Layer => finish<Layer>(spec, 'one-
 /** A list-input layer from its factory's object. */
 export const defineListLayer = (spec: ListLayerSpec): ListLayer => finish<ListLayer>(spec, 'many-to-one');
 
+/** A list-output layer from its factory's object. */
+export const defineMultiLayer = (spec: MultiLayerSpec): ListOutputLayer =>
+  finish<MultiLayer>(spec, 'many-to-many') as ListOutputLayer;
+
 // The input shapes each layer was built for, so a later call on other shapes is refused by name.
 const builtFor = new WeakMap<AnyLayer, Shape[]>();
 
@@ -119,16 +127,19 @@ const builtFor = new WeakMap<AnyLayer, Shape[]>();
 export function buildLayer(layer: AnyLayer, shapes: readonly Shape[], seed: number): void {
   if (layer.signature === 'one-to-one') layer.build(shapes[0], seed);
   else layer.build([...shapes], seed);
-  builtFor.set(layer, [...shapes]);
+  builtFor.set(layer, layer.signature === 'one-to-one' ? [shapes[0]] : [...shapes]);
 }
 
 /**
  * Refuses shapes a built layer cannot take: its weights fix the number of inputs, their ranks and their
  * last axis (the features or channels).
  */
-export function checkBuiltShapes(layer: AnyLayer, shapes: readonly Shape[]): void {
+export function checkBuiltShapes(layer: AnyLayer, given: readonly Shape[]): void {
+  let shapes = given;
   const built = builtFor.get(layer);
   if (!built || layer.weights.length === 0) return;
+  // a one-tensor layer's weights fit its first input; initial states are checked by checkInitialState
+  if (layer.signature === 'one-to-one') shapes = shapes.slice(0, 1);
   const fits =
     built.length === shapes.length &&
     built.every((b, i) => b.length === shapes[i].length && b[b.length - 1] === shapes[i][shapes[i].length - 1]);
@@ -142,21 +153,41 @@ export function checkBuiltShapes(layer: AnyLayer, shapes: readonly Shape[]): voi
 
 /** The output shapes of a call on inputs of these shapes. */
 export function outputShapes(layer: AnyLayer, shapes: readonly Shape[]): Shape[] {
-  if (layer.signature === 'one-to-one') return [layer.computeOutputShape(shapes[0])];
+  if (layer.signature === 'one-to-one') {
+    if (shapes.length > 1) layer.checkInitialState!(shapes[0], shapes.slice(1));
+    return [layer.computeOutputShape(shapes[0])];
+  }
   if (layer.signature === 'many-to-one') return [layer.computeOutputShape([...shapes])];
   return layer.computeOutputShape([...shapes]);
 }
 
 /** Runs a layer on real tensors, whatever its kind, returning its outputs as a list. */
 export function callLayer(layer: AnyLayer, xs: readonly Tensor[], context: CallContext): Tensor[] {
-  if (layer.signature === 'one-to-one') return [layer.call(xs[0], context)];
+  if (layer.signature === 'one-to-one') {
+    // set on every call, so states meant for one layer never reach the layers it calls in turn
+    return [layer.call(xs[0], { ...context, initialState: xs.length > 1 ? xs.slice(1) : undefined })];
+  }
   if (layer.signature === 'many-to-one') return [layer.call([...xs], context)];
   return layer.call([...xs], context);
 }
 
+/**
+ * The masks of a call's outputs (Keras's compute_mask): the layer's own computeMask, else its input's mask
+ * when it supports masking, else none (a layer that does not support masking drops the mask, as in Keras 3).
+ */
+export function outputMasks(layer: AnyLayer, xs: readonly Tensor[], mask: Tensor | undefined): (Tensor | undefined)[] {
+  if (layer.signature === 'one-to-one') {
+    return [layer.computeMask ? layer.computeMask(xs[0], mask) : layer.supportsMasking ? mask : undefined];
+  }
+  if (layer.signature === 'many-to-many' && layer.computeMask) return layer.computeMask([...xs], mask);
+  return [];
+}
+
 function checkArity(layer: AnyLayer, count: number, list: boolean): void {
-  if (layer.signature === 'one-to-one' && list) {
-    throw new Error(`${describeLayer(layer)} takes one tensor, got a list of ${count}`);
+  if (layer.signature === 'one-to-one' && list && !(layer.checkInitialState && count > 1)) {
+    throw new Error(
+      `${describeLayer(layer)} takes one tensor${layer.checkInitialState ? ' or [x, ...initialStates]' : ''}, got a list of ${count}`,
+    );
   }
   if (layer.signature === 'many-to-one' && !list) {
     throw new Error(`${describeLayer(layer)} takes a list of tensors, got one tensor`);
@@ -194,7 +225,7 @@ function applyEager(layer: AnyLayer, xs: readonly Tensor[], options: ApplyOption
     } catch (error) {
       throw new Error(`apply: ${(error as Error).message}`, { cause: error });
     }
-    const context = { training: options.training ?? false, seed: options.seed ?? 0 };
+    const context = { training: options.training ?? false, seed: options.seed ?? 0, mask: options.mask };
     // losses added in an eager call have no training step to join; they are freed with the call's scope
     return collectLosses(() => callLayer(layer, xs, context)).result;
   });

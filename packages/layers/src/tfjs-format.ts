@@ -130,12 +130,12 @@ function recurrent(c: Dict): Dict {
     kernelConstraint: null,
     recurrentConstraint: null,
     biasConstraint: null,
-    dropout: 0,
-    recurrentDropout: 0,
+    dropout: c.dropout ?? 0,
+    recurrentDropout: c.recurrentDropout ?? 0,
     returnSequences: c.returnSequences ?? false,
-    returnState: false,
+    returnState: c.returnState ?? false,
     goBackwards: c.goBackwards ?? false,
-    stateful: false,
+    stateful: c.stateful ?? false,
     unroll: false,
   };
 }
@@ -246,10 +246,8 @@ const UNSUPPORTED: Record<string, unknown> = {
   embeddingsConstraint: null,
   embeddingsRegularizer: null,
   recurrentRegularizer: null,
-  returnState: false,
+  // a stateful layer's batch size lives in TF.js's batchInputShape, which this reader does not map
   stateful: false,
-  dropout: 0,
-  recurrentDropout: 0,
   noiseShape: null,
 };
 
@@ -311,6 +309,9 @@ function recurrentToWebgrad(c: Dict, where: string): Dict {
     useBias: c.useBias,
     returnSequences: c.returnSequences,
     goBackwards: c.goBackwards,
+    ...(c.returnState !== undefined && { returnState: c.returnState }),
+    ...(c.dropout !== undefined && { dropout: c.dropout }),
+    ...(c.recurrentDropout !== undefined && { recurrentDropout: c.recurrentDropout }),
     kernelInitializer: webgradInitializer(c.kernelInitializer, where),
     recurrentInitializer: webgradInitializer(c.recurrentInitializer, where),
     biasInitializer: webgradInitializer(c.biasInitializer, where),

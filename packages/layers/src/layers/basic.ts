@@ -56,14 +56,16 @@ export function activation(options: BaseLayerOptions & { activation: ActivationN
     }),
     activationName: fn.name,
     callLogits: (x) => x,
+    supportsMasking: true, // as Keras: a sequence's mask passes through
   });
 }
 
 export function dropout(options: BaseLayerOptions & { rate: number; seed?: number }): Layer {
   const { rate } = options;
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
-  return defineLayer(
-    stateless('Dropout', 'dropout', options, {
+  return defineLayer({
+    supportsMasking: true, // as Keras: a sequence's mask passes through
+    ...stateless('Dropout', 'dropout', options, {
       computeOutputShape: (s) => s,
       call(x: Tensor, { training, seed, stream = 0 }) {
         if (!training || rate === 0) return x;
@@ -73,7 +75,7 @@ export function dropout(options: BaseLayerOptions & { rate: number; seed?: numbe
       },
       getConfig: () => ({ rate }),
     }),
-  );
+  });
 }
 
 export function flatten(options: BaseLayerOptions = {}): Layer {

@@ -35,6 +35,7 @@ export function dense(options: DenseOptions): Layer {
   const layer: Layer = defineLayer({
     className: 'Dense',
     name: options.name ?? uniqueName('dense'),
+    supportsMasking: true, // as Keras: a Dense on a sequence passes its mask through
     inputShape: options.inputShape,
     weights: [],
     get built() {

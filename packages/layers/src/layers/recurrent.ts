@@ -3,27 +3,10 @@
 // [units, gates·units], bias [gates·units] (a resetAfter GRU: [2, 3·units], input and recurrent rows).
 // The input projection of every timestep is one GEMM; a TypeScript loop then runs one step function per
 // timestep, written with differentiable core ops, so backpropagation through time comes from autodiff.
-// Each cell's math lives in its one step function, the seam where a fused kernel can replace it.
-import {
-  add,
-  concat,
-  fill,
-  fusedMatmul,
-  matmul,
-  mul,
-  reshape,
-  slice,
-  sub,
-  tidy,
-  zeros,
-  type Shape,
-  type Tensor,
-  type Variable,
-} from '@webgrad/core';
-import { getActivation, type Activation, type ActivationName } from '../activations.js';
-import { getInitializer, orthogonal, type Initializer, type InitializerName } from '../initializers.js';
-import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
-import { defineLayer, describeLayer } from '../symbolic.js';
+// Each cell's math lives in its one step function, the seam where a fused kernel can replace it. The
+// layer factories (options, states, masks, dropout) are in rnn.ts.
+import { add, concat, fusedMatmul, matmul, mul, reshape, slice, sub, zeros, type Tensor } from '@webgrad/core';
+import type { Activation } from '../activations.js';
 
 /** Columns [gate·units, (gate + 1)·units) of a [batch, gates·units] tensor. */
 const gate = (z: Tensor, index: number, units: number): Tensor => slice(z, [0, index * units], [z.shape[0], units]);
@@ -121,6 +104,11 @@ const step = (spec: SequenceSpec, projected: Tensor, states: Tensor[], w: StepWe
 export interface RecurrentInputs {
   /** [h] (SimpleRNN, GRU) or [h, c] (LSTM), each [batch, units]. */
   readonly initialStates?: readonly Tensor[];
+  /**
+   * Keras's mask, float [batch, T] (1 = a real timestep): at a masked timestep the states carry over,
+   * and the output (h) with them, as Keras 3's rnn does.
+   */
+  readonly mask?: Tensor;
 }
 
 /** A recurrent forward's results: the layer output, and the states after the last timestep processed. */
@@ -166,151 +154,12 @@ export function recurrentForward(
   for (let i = 0; i < steps; i++) {
     const t = spec.goBackwards ? steps - 1 - i : i;
     const projectedStep = reshape(slice(projected, [0, t, 0], [batch, 1, width]), [batch, width]);
-    states = step(spec, projectedStep, states, stepWeights);
+    const next = step(spec, projectedStep, states, stepWeights);
+    // --- the mask (Keras 3's rnn): where keep is 0 the states stay, so the output (h) repeats h₋₁
+    const keep = inputs.mask && reshape(slice(inputs.mask, [0, t], [batch, 1]), [batch, 1]);
+    states = keep ? next.map((s, k) => add(states[k], mul(keep, sub(s, states[k])))) : next;
+    // --- end of the mask
     if (spec.returnSequences) outputs.push(reshape(states[0], [batch, 1, units]));
   }
   return { output: spec.returnSequences ? concat(outputs, 1) : states[0], states };
 }
-
-export interface RecurrentOptions extends BaseLayerOptions {
-  units: number;
-  /** tanh unless given (the candidate and output activation). */
-  activation?: ActivationName | Activation;
-  useBias?: boolean;
-  kernelInitializer?: InitializerName | Initializer;
-  /** orthogonal unless given, as in Keras. */
-  recurrentInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
-  /** The output at every timestep [batch, T, units] rather than the last [batch, units]. */
-  returnSequences?: boolean;
-  /** Reads the sequence from its end; the outputs come in the order processed, as in Keras. */
-  goBackwards?: boolean;
-}
-
-export interface GatedOptions extends RecurrentOptions {
-  /** sigmoid unless given (the gates' activation). */
-  recurrentActivation?: ActivationName | Activation;
-}
-
-export interface LSTMOptions extends GatedOptions {
-  /** Starts the forget gate's bias at 1 (Jozefowicz et al. 2015), Keras's default. */
-  unitForgetBias?: boolean;
-}
-
-export interface GRUOptions extends GatedOptions {
-  /** The reset gate after the recurrent product, with its own recurrent bias: Keras 3's default (true). */
-  resetAfter?: boolean;
-}
-
-const GATES: Record<CellName, number> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
-const PREFIX: Record<CellName, string> = { SimpleRNN: 'simple_rnn', LSTM: 'lstm', GRU: 'gru' };
-
-/** Keras's bias for unitForgetBias: the initializer's values with the forget gate's block set to 1. */
-function forgetBiasOnes(init: Initializer, units: number): Initializer {
-  return {
-    name: init.name,
-    config: init.config,
-    init: (_shape, seed) =>
-      tidy(() => concat([init.init([units], seed), fill([units], 1), init.init([2 * units], seed + 1)], 0)),
-  };
-}
-
-function recurrent(cell: CellName, options: LSTMOptions & GRUOptions): Layer {
-  const {
-    units,
-    useBias = true,
-    kernelInitializer = 'glorotUniform',
-    recurrentInitializer = orthogonal(),
-    biasInitializer = 'zeros',
-    returnSequences = false,
-    goBackwards = false,
-    unitForgetBias = true,
-    resetAfter = true,
-  } = options;
-  const lower = PREFIX[cell];
-  if (!Number.isInteger(units) || units < 1) {
-    throw new Error(`${lower}: units must be a positive integer, got ${units}`);
-  }
-  const acts: StepActivations = {
-    activation: getActivation(options.activation ?? 'tanh'),
-    recurrentActivation: getActivation(options.recurrentActivation ?? 'sigmoid'),
-  };
-  const gates = GATES[cell];
-  const splitBias = cell === 'GRU' && resetAfter;
-  const spec: SequenceSpec = { cell, acts, returnSequences, goBackwards, resetAfter };
-  let kernel: Variable | undefined, recurrentKernel: Variable | undefined, bias: Variable | undefined;
-
-  const expectRank3 = (s: Shape): void => {
-    if (s.length !== 2) {
-      throw new Error(
-        `expected input of shape [batch, timesteps, features] (rank 3), got [batch, ${s.join(', ')}] (rank ${s.length + 1})`,
-      );
-    }
-  };
-  const named = (fn: () => void): void => {
-    try {
-      fn();
-    } catch (error) {
-      throw new Error(`${describeLayer(layer)}: ${(error as Error).message}`, { cause: error });
-    }
-  };
-
-  const layer: Layer = defineLayer({
-    className: cell,
-    name: options.name ?? uniqueName(lower),
-    inputShape: options.inputShape,
-    weights: [],
-    get built() {
-      return kernel !== undefined;
-    },
-    build(inputShape, seed) {
-      named(() => expectRank3(inputShape));
-      const features = inputShape[1];
-      kernel = makeWeight(`${layer.name}/kernel`, [features, gates * units], kernelInitializer, seed);
-      recurrentKernel = makeWeight(
-        `${layer.name}/recurrent_kernel`,
-        [units, gates * units],
-        recurrentInitializer,
-        seed + 1,
-      );
-      layer.weights.push(kernel, recurrentKernel);
-      if (!useBias) return;
-      const biasShape = splitBias ? [2, gates * units] : [gates * units];
-      const init =
-        cell === 'LSTM' && unitForgetBias ? forgetBiasOnes(getInitializer(biasInitializer), units) : biasInitializer;
-      bias = makeWeight(`${layer.name}/bias`, biasShape, init, seed + 2);
-      layer.weights.push(bias);
-    },
-    computeOutputShape(inputShape) {
-      expectRank3(inputShape);
-      return returnSequences ? [inputShape[0], units] : [units];
-    },
-    call(x: Tensor) {
-      named(() => expectRank3(x.shape.slice(1)));
-      return recurrentForward(spec, x, { kernel: kernel!, recurrentKernel: recurrentKernel!, bias }).output;
-    },
-    getConfig: () => ({
-      units,
-      activation: acts.activation.name,
-      ...(cell !== 'SimpleRNN' ? { recurrentActivation: acts.recurrentActivation.name } : {}),
-      useBias,
-      returnSequences,
-      goBackwards,
-      ...(cell === 'LSTM' ? { unitForgetBias } : {}),
-      ...(cell === 'GRU' ? { resetAfter } : {}),
-      kernelInitializer: describeInit(kernelInitializer),
-      recurrentInitializer: describeInit(recurrentInitializer),
-      biasInitializer: describeInit(biasInitializer),
-    }),
-  });
-  return layer;
-}
-
-/** A fully connected recurrent layer: h = act(x·W + h₋₁·U + b). */
-export const simpleRNN = (options: RecurrentOptions): Layer => recurrent('SimpleRNN', options);
-
-/** Long short-term memory (Hochreiter & Schmidhuber 1997), Keras's LSTM. */
-export const lstm = (options: LSTMOptions): Layer => recurrent('LSTM', options);
-
-/** Gated recurrent unit (Cho et al. 2014), Keras's GRU. */
-export const gru = (options: GRUOptions): Layer => recurrent('GRU', options);

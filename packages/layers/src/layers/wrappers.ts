@@ -1,9 +1,12 @@
-// TimeDistributed: one layer applied to every timestep of [batch, T, …] with the same weights, by
-// folding the time axis into the batch around one call of it ([batch·T, …]), so a Dense on top of a
-// sequence is one GEMM rather than T. Saved as Keras saves it: the inner layer's class and config.
-import { reshape, type Shape, type Tensor } from '@webgrad/core';
-import { uniqueName, type BaseLayerOptions, type Layer } from '../layer.js';
-import { defineLayer, describeLayer } from '../symbolic.js';
+// Wrappers, saved as Keras saves them (the inner layer's class and config). TimeDistributed: one layer
+// applied to every timestep of [batch, T, …] with the same weights, by folding the time axis into the
+// batch around one call of it ([batch·T, …]), so a Dense on top of a sequence is one GEMM rather than T;
+// the sequence's mask passes through. Bidirectional: a recurrent layer and its goBackwards twin over
+// the same sequence, their outputs merged (the backward one put back in time order first).
+import { add, concat, gather, mul, reshape, tensor, type Shape, type Tensor } from '@webgrad/core';
+import { uniqueName, type BaseLayerOptions, type CallContext, type Layer } from '../layer.js';
+import { defineLayer, defineMultiLayer, describeLayer } from '../symbolic.js';
+import { reversedCopy, type RecurrentLayer, type RecurrentStateLayer } from './rnn.js';
 
 export interface TimeDistributedOptions extends BaseLayerOptions {
   /** The layer run on each timestep (a one-tensor layer). */
@@ -52,10 +55,16 @@ export function timeDistributed(options: TimeDistributedOptions): Layer {
     call(x: Tensor, context) {
       named(() => expectTime(x.shape.slice(1)));
       const [batch, steps] = x.shape;
-      const y = inner.call(reshape(x, [batch * steps, ...x.shape.slice(2)]), context);
+      // the inner layer sees single timesteps: the sequence's mask and states are not its own
+      const y = inner.call(reshape(x, [batch * steps, ...x.shape.slice(2)]), {
+        ...context,
+        mask: undefined,
+        initialState: undefined,
+      });
       return reshape(y, [batch, steps, ...y.shape.slice(1)]);
     },
     regularizationLoss: () => inner.regularizationLoss?.(),
+    supportsMasking: true,
     getConfig: () => ({
       layer: {
         class_name: inner.className,
@@ -64,4 +73,134 @@ export function timeDistributed(options: TimeDistributedOptions): Layer {
     }),
   });
   return layer;
+}
+
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
+const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave'];
+
+export interface BidirectionalOptions extends BaseLayerOptions {
+  /** The forward recurrent layer (simpleRNN, lstm, gru); its goBackwards twin is made from its options. */
+  layer: RecurrentLayer | RecurrentStateLayer;
+  /** How the two outputs combine: concatenated on the features (Keras's default), summed, multiplied or averaged. */
+  mergeMode?: MergeMode;
+}
+
+/** The bidirectional wrapper: [merged] or, when the inner layer has returnState, [merged, ...forward states, ...backward states]. */
+export function bidirectional(options: BidirectionalOptions & { layer: RecurrentStateLayer }): RecurrentStateLayer;
+export function bidirectional(options: BidirectionalOptions & { layer: RecurrentLayer }): RecurrentLayer;
+export function bidirectional(options: BidirectionalOptions): RecurrentLayer | RecurrentStateLayer;
+export function bidirectional(options: BidirectionalOptions): RecurrentLayer | RecurrentStateLayer {
+  const { layer: forward, mergeMode = 'concat' } = options;
+  if (!MERGE_MODES.includes(mergeMode)) {
+    throw new Error(
+      `bidirectional: mergeMode must be one of ${MERGE_MODES.join(', ')}, got ${JSON.stringify(mergeMode)}`,
+    );
+  }
+  const name = options.name ?? uniqueName(`bidirectional`);
+  const backward = forward && reversedCopy(forward, `backward_${forward.name}`);
+  if (!backward) {
+    throw new Error(
+      `bidirectional: layer must be a recurrent layer (simpleRNN, lstm, gru), got ${String(forward?.className ?? forward)}`,
+    );
+  }
+  const config = forward.getConfig();
+  const returnSequences = config.returnSequences === true;
+  const returnState = forward.signature === 'many-to-many';
+  const units = config.units as number;
+  const stateShapes = (): Shape[] => Array.from({ length: 2 * (forward.className === 'LSTM' ? 2 : 1) }, () => [units]);
+  const halves = [forward, backward];
+  const runHalf = (half: RecurrentLayer | RecurrentStateLayer, x: Tensor, context: CallContext): Tensor[] =>
+    half.signature === 'many-to-many'
+      ? half.call([x], context)
+      : [half.call(x, { ...context, initialState: undefined })];
+
+  const merge = (x: Tensor, context: CallContext): Tensor[] => {
+    const [fwd, ...fwdStates] = runHalf(forward, x, context);
+    // the backward half draws its dropout masks from another seed than the forward half's
+    const [backwardOut, ...bwdStates] = runHalf(backward, x, { ...context, seed: context.seed + 104_729 });
+    let bwd = backwardOut;
+    let ahead = fwd;
+    if (returnSequences) {
+      const steps = bwd.shape[1];
+      const order = tensor(
+        Array.from({ length: steps }, (_, i) => steps - 1 - i),
+        [steps],
+        'int32',
+      );
+      bwd = gather(bwd, order, 1);
+      // Keras sets zero_output_for_mask on both halves when returning sequences: padding steps give 0
+      if (context.mask) {
+        const keep = reshape(context.mask, [...context.mask.shape, 1]);
+        ahead = mul(ahead, keep);
+        bwd = mul(bwd, keep);
+      }
+    }
+    const merged =
+      mergeMode === 'concat'
+        ? concat([ahead, bwd], ahead.rank - 1)
+        : mergeMode === 'sum'
+          ? add(ahead, bwd)
+          : mergeMode === 'mul'
+            ? mul(ahead, bwd)
+            : mul(add(ahead, bwd), 0.5);
+    return [merged, ...fwdStates, ...bwdStates];
+  };
+  const outputShape = (inputShape: Shape): Shape => {
+    const [inner] =
+      forward.signature === 'many-to-many'
+        ? forward.computeOutputShape([inputShape])
+        : [forward.computeOutputShape(inputShape)];
+    return mergeMode === 'concat' ? [...inner.slice(0, -1), 2 * units] : inner;
+  };
+  const common = {
+    className: 'Bidirectional',
+    name,
+    inputShape: options.inputShape ?? forward.inputShape,
+    build(inputShape: Shape, seed: number) {
+      halves.forEach((half, i) => {
+        if (half.built) return;
+        if (half.signature === 'many-to-many') half.build([inputShape], seed + 5 * i);
+        else half.build(inputShape, seed + 5 * i);
+      });
+    },
+    getConfig: () => ({
+      layer: { class_name: forward.className, config: { name: forward.name, trainable: forward.trainable, ...config } },
+      mergeMode,
+    }),
+  };
+  const resetStates = (states?: readonly Tensor[]): void => {
+    const half = states && states.length / 2;
+    forward.resetStates(states?.slice(0, half));
+    backward.resetStates(states?.slice(half));
+  };
+  if (returnState) {
+    // getters are written in each spec: spreading an object would read them once
+    const layer = defineMultiLayer({
+      ...common,
+      get weights() {
+        return [...forward.weights, ...backward.weights];
+      },
+      get built() {
+        return forward.built && backward.built;
+      },
+      build: (shapes, seed) => common.build(shapes[0], seed),
+      computeOutputShape: (shapes) => [outputShape(shapes[0]), ...stateShapes()],
+      call: (xs, context) => merge(xs[0], context),
+      computeMask: (_xs, mask) => [returnSequences ? mask : undefined, ...stateShapes().map(() => undefined)],
+    });
+    return Object.assign(layer, { resetStates });
+  }
+  const layer = defineLayer({
+    ...common,
+    get weights() {
+      return [...forward.weights, ...backward.weights];
+    },
+    get built() {
+      return forward.built && backward.built;
+    },
+    computeOutputShape: outputShape,
+    call: (x, context) => merge(x, context)[0],
+    computeMask: (_x, mask) => (returnSequences ? mask : undefined),
+  });
+  return Object.assign(layer, { resetStates }) as RecurrentLayer;
 }

@@ -1,11 +1,15 @@
 // The character-level language model lab's pipeline pieces (examples/charlm-data.mjs): the fortune
 // files' normalisation, the fixed vocabulary, the split by position, the windows and their targets,
-// and the count models' perplexities against hand computations on tiny texts. The corpus itself is
-// read only by the demo (it needs Debian's fortunes package); here a folder of made-up files stands in.
+// and the count models' perplexities against hand computations on tiny texts; and its sampler
+// (examples/charlm.mjs) against greedy decoding by the whole-sequence model. The corpus itself is read
+// only by the demo (it needs Debian's fortunes package); here a folder of made-up files stands in.
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tensor, tidy } from '@webgrad/core';
+import { dense, embedding, gru, lstm, sequential } from '@webgrad/layers';
+import { sample } from '../../examples/charlm.mjs';
 import {
   bigramModel,
   countPerplexity,
@@ -20,6 +24,7 @@ import {
   VOCABULARY,
   windows,
 } from '../../examples/charlm-data.mjs';
+import { useBackend } from '../helpers.js';
 
 describe('the char LM lab: text, windows and count models', () => {
   it('normalises a fortune file: overstrikes, tabs, runs of spaces, % separators, non-ASCII', () => {
@@ -94,4 +99,51 @@ describe('the char LM lab: text, windows and count models', () => {
       1e-12,
     );
   });
+});
+
+describe('the char LM lab: sampling on the device', () => {
+  useBackend('webgpu');
+  for (const cell of ['LSTM', 'GRU'] as const) {
+    it(`carries the ${cell} stack's states from draw to draw: at a tiny temperature it writes the greedy continuation`, async () => {
+      // greedy: the argmax of the whole-sequence forward's last position, re-run on the text so far
+      const embed = embedding({ inputDim: VOCABULARY.length, outputDim: 5 });
+      const recurrents = [0, 1].map(() => (cell === 'LSTM' ? lstm : gru)({ units: 6, returnSequences: true }));
+      const head = dense({ units: VOCABULARY.length });
+      const prompt = 'The q';
+      const ids = (text: string) => tensor(encode(text), [1, text.length], 'int32');
+      sequential([embed, ...recurrents, head], { seed: 3 })
+        .predict(ids(prompt))
+        .dispose(); // builds the layers
+      const context = { training: false, seed: 0 };
+      let greedy = prompt;
+      for (let i = 0; i < 6; i++) {
+        const logits = tidy(() =>
+          head.call(
+            recurrents.reduce((x, layer) => layer.call(x, context), embed.call(ids(greedy), context)),
+            context,
+          ),
+        );
+        const last = (await logits.data()).slice((greedy.length - 1) * VOCABULARY.length);
+        logits.dispose();
+        greedy += VOCABULARY[last.indexOf(Math.max(...last))];
+      }
+      const drawn = await sample({
+        embed,
+        recurrents,
+        head,
+        cell,
+        prompt,
+        length: 6,
+        temperature: 1e-6,
+        seed: 1,
+        stream: 0,
+      });
+      expect(prompt + drawn).to.equal(greedy);
+      // at temperature 1 the draws vary with the seed
+      const a = await sample({ embed, recurrents, head, cell, prompt, length: 30, temperature: 1, seed: 1, stream: 0 });
+      const b = await sample({ embed, recurrents, head, cell, prompt, length: 30, temperature: 1, seed: 2, stream: 0 });
+      expect(a).to.have.length(30);
+      expect(a).to.not.equal(b);
+    });
+  }
 });

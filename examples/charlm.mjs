@@ -183,7 +183,7 @@ export async function main(argv = process.argv.slice(2)) {
     const perplexity = await perplexityOn(validationData);
     const trainLoss = history.history.loss.at(-1);
     console.log(
-      `epoch ${epoch + 1}: ${(((epoch + 1) * count * window) / 1e3).toFixed(0)}k characters seen, ` +
+      `epoch ${epoch + 1}/${epochs}: ${(((epoch + 1) * count * window) / 1e3).toFixed(0)}k characters seen, ` +
         `train perplexity ${Math.exp(trainLoss).toFixed(2)}, validation perplexity ${perplexity.toFixed(2)}`,
     );
     const samples = {};

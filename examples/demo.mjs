@@ -1,13 +1,21 @@
 // `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), `vae` and
-// `dcgan`, `wgan-gp` the generative labs (vae.mjs, gan.mjs, wgan-gp.mjs), any other model the MNIST classifier (mnist.mjs);
-// each script reads the rest of the flags itself.
+// `dcgan`, `wgan-gp` the generative labs (vae.mjs, gan.mjs, wgan-gp.mjs), `lstm` and `charlm` the
+// sequence labs (lstm.mjs, charlm.mjs), any other model the MNIST classifier (mnist.mjs); each script
+// reads the rest of the flags itself.
 import { parseArgs } from 'node:util';
 import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
 
 await rerunWithStderrPipe();
 
 const { values } = parseArgs({ options: { model: { type: 'string' } }, strict: false });
-const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs', 'wgan-gp': './wgan-gp.mjs' };
+const labs = {
+  autoencoder: './autoencoder.mjs',
+  vae: './vae.mjs',
+  dcgan: './gan.mjs',
+  'wgan-gp': './wgan-gp.mjs',
+  lstm: './lstm.mjs',
+  charlm: './charlm.mjs',
+};
 const models = ['mlp', 'cnn', ...Object.keys(labs)];
 if (values.model !== undefined && !models.includes(values.model)) {
   throw new Error(`--model ${values.model}: expected one of ${models.join(', ')}`);

@@ -5,7 +5,9 @@
 //    Vulkan driver (bookworm's Mesa 22.3 is too old for Dawn, so bookworm takes it from backports),
 // 4. makes sure Chromium exists for the browser test (tests/browser/); on Debian as root it installs
 //    Debian's `chromium` package, and elsewhere stops and says what to install,
-// 5. builds the browser bundle (scripts/build-web.mjs: esbuild, under a second).
+// 5. makes sure the char LM lab's corpus exists (Debian's `fortunes` package, English text); on Debian
+//    as root it installs it, and elsewhere says what to install without stopping (only that lab needs it),
+// 6. builds the browser bundle (scripts/build-web.mjs: esbuild, under a second).
 // Idempotent and quiet when everything is already in place. Imports only Node built-ins.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -70,6 +72,25 @@ function ensureChromium() {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (!existsSync(binary)) throw new Error(`apt-get installed chromium, but ${binary} is still missing`);
+}
+
+// `npm run demo -- --model charlm` trains on the fortune cookie files of Debian's `fortunes` package:
+// real English text that a package installs, so nothing is downloaded at run time.
+function ensureFortunes() {
+  const corpus = '/usr/share/games/fortunes/literature';
+  if (existsSync(corpus)) return;
+  if (osRelease().ID !== 'debian' || process.getuid?.() !== 0) {
+    say(`no ${corpus}: the char LM lab (--model charlm) needs Debian's fortunes package (apt-get install fortunes)`);
+    return;
+  }
+  say("no corpus for the char LM lab: installing Debian's fortunes package");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['-qq', 'update'], { env });
+  run('apt-get', ['-qq', '-y', 'install', '--no-install-recommends', 'fortunes'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (!existsSync(corpus)) throw new Error(`apt-get installed fortunes, but ${corpus} is still missing`);
 }
 
 // Asks Dawn for an adapter in a child process, so a crash in the native module cannot take us down.
@@ -147,4 +168,5 @@ if (!probeAdapter()) {
   say(`WebGPU adapter ready: ${adapter}`);
 }
 ensureChromium();
+ensureFortunes();
 build();

@@ -81,3 +81,36 @@ fn activate(z: f32, activation: u32) -> f32 {
   if (activation == ACT_LINEAR) { return z; }
   return poison();
 }
+
+// Philox4x32-10 (Salmon et al., SC'11), bit for bit the generator of packages/core/src/rng.ts: the
+// random kernels and the multinomial sampler draw from it. WGSL has no 64-bit integers, so the
+// 32x32 -> 64-bit product's high word is assembled from 16-bit limbs, as rng.ts does.
+const PHILOX_M0: u32 = 0xd2511f53u;
+const PHILOX_M1: u32 = 0xcd9e8d57u;
+const PHILOX_W: vec2<u32> = vec2<u32>(0x9e3779b9u, 0xbb67ae85u);
+
+// High 32 bits of a·b: the four 16x16-bit partial products, carries summed in the middle word.
+fn mulhi(a: u32, b: u32) -> u32 {
+  let a0 = a & 0xffffu; let a1 = a >> 16u;
+  let b0 = b & 0xffffu; let b1 = b >> 16u;
+  let p00 = a0 * b0; let p01 = a0 * b1; let p10 = a1 * b0; let p11 = a1 * b1;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  return p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+}
+
+fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+  var c = counter;
+  var k = key;
+  for (var n = 0u; n < 10u; n++) {
+    if (n > 0u) { k += PHILOX_W; }
+    let hi0 = mulhi(PHILOX_M0, c.x); let lo0 = PHILOX_M0 * c.x;
+    let hi1 = mulhi(PHILOX_M1, c.z); let lo1 = PHILOX_M1 * c.z;
+    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+  }
+  return c;
+}
+
+// A word as a float in [0, 1): its top 24 bits times 2^-24, exact in float32.
+fn to_unit(w: u32) -> f32 {
+  return f32(w >> 8u) * (1.0 / 16777216.0);
+}

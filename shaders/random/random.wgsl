@@ -3,9 +3,8 @@
 //   uniform    out = a + (b - a)·u0                         (a = low, b = high)
 //   normal     out = a + b·sqrt(-2 ln(1 - u0))·cos(2π u1)   (a = mean, b = std; Box–Muller)
 //   bernoulli  out = 1 if u0 < a else 0                     (a = p)
-// where u0, u1 = top 24 bits of words 0 and 1 times 2^-24: exact in float32, so uniform [0, 1) and
-// bernoulli match the CPU reference exactly. WGSL has no 64-bit integers, so the 32x32 -> 64-bit
-// product's high word is assembled from 16-bit limbs, as rng.ts does.
+// where u0, u1 = top 24 bits of words 0 and 1 times 2^-24 (the prelude's to_unit): exact in float32,
+// so uniform [0, 1) and bernoulli match the CPU reference exactly. The generator is the prelude's.
 //
 // Bindings: 0 out (read_write), 1 params (uniform).
 // Mapping: one invocation per element, 256 per workgroup, grid wrapped into y (flat_index).
@@ -31,35 +30,7 @@ struct Params {
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
 
-const PHILOX_M0: u32 = 0xd2511f53u;
-const PHILOX_M1: u32 = 0xcd9e8d57u;
-const PHILOX_W: vec2<u32> = vec2<u32>(0x9e3779b9u, 0xbb67ae85u);
 const TWO_PI: f32 = 6.283185307179586;
-
-// High 32 bits of a·b: the four 16x16-bit partial products, carries summed in the middle word.
-fn mulhi(a: u32, b: u32) -> u32 {
-  let a0 = a & 0xffffu; let a1 = a >> 16u;
-  let b0 = b & 0xffffu; let b1 = b >> 16u;
-  let p00 = a0 * b0; let p01 = a0 * b1; let p10 = a1 * b0; let p11 = a1 * b1;
-  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-  return p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
-}
-
-fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-  var c = counter;
-  var k = key;
-  for (var n = 0u; n < 10u; n++) {
-    if (n > 0u) { k += PHILOX_W; }
-    let hi0 = mulhi(PHILOX_M0, c.x); let lo0 = PHILOX_M0 * c.x;
-    let hi1 = mulhi(PHILOX_M1, c.z); let lo1 = PHILOX_M1 * c.z;
-    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-  }
-  return c;
-}
-
-fn to_unit(w: u32) -> f32 {
-  return f32(w >> 8u) * (1.0 / 16777216.0);
-}
 
 // -ln(1 - t) for t in [0, 1): t + t²/2 + ... + t⁶/6 below 1/32 (next term < 3e-10 relative).
 fn neg_log1m(t: f32) -> f32 {

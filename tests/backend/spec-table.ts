@@ -26,4 +26,7 @@ export const specTable: SpecTable = {
   randomUniform: randomCoverage,
   randomNormal: randomCoverage,
   bernoulli: randomCoverage,
+  multinomial: {
+    coveredBy: 'tests/backend/multinomial.test.ts > multinomial: categorical draws from logits on the device',
+  },
 };

@@ -272,6 +272,11 @@ export interface Backend {
   randomNormal(shape: Shape, seed: number, mean: number, std: number, stream: number): Storage;
   /** 1 where toUnit(word 0) < p, else 0 (float32). */
   bernoulli(shape: Shape, seed: number, p: number, stream: number): Storage;
+  /**
+   * int32 [rows, numSamples] of classes drawn from softmax(logits / temperature) per row of logits
+   * [rows, classes], sample s of row r from block r·numSamples + s, in float32 (rng.ts categoricalValues).
+   */
+  multinomial(logits: TensorInfo, numSamples: number, temperature: number, seed: number, stream: number): Storage;
 
   // ---- in place, no new storage: variables and optimizers ----
   /** Copies source's elements into target's storage (same size), after all work recorded so far. */

@@ -30,7 +30,16 @@ export {
 } from './engine.js';
 export { grad, valueAndGrad, type ValueAndGrads } from './autodiff.js';
 export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
-export { bernoulliValues, normalValues, philox4x32, seedKey, shuffledIndices, toUnit, uniformValues } from './rng.js';
+export {
+  bernoulliValues,
+  categoricalValues,
+  normalValues,
+  philox4x32,
+  seedKey,
+  shuffledIndices,
+  toUnit,
+  uniformValues,
+} from './rng.js';
 export { Optimizer, Variable, variable, type OptimizerOptions } from './optim.js';
 
 export { fill, ones, onesLike, scalar, tensor, zeros, zerosLike, type TensorLike } from './ops/creation.js';
@@ -90,7 +99,14 @@ export {
   type Padding,
 } from './ops/conv.js';
 export { broadcastTo, cast, concat, gather, oneHot, pad, reshape, slice, transpose } from './ops/movement.js';
-export { bernoulli, randomNormal, randomUniform, type RandomOptions } from './ops/random.js';
+export {
+  bernoulli,
+  multinomial,
+  randomNormal,
+  randomUniform,
+  type MultinomialOptions,
+  type RandomOptions,
+} from './ops/random.js';
 export {
   gatherNd,
   scatterAdd,

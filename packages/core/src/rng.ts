@@ -86,3 +86,54 @@ export function shuffledIndices(n: number, seed: number, stream = 0): Int32Array
   }
   return order;
 }
+
+/**
+ * Categorical draws from rows of logits: sample s of row r is the first class k whose running weight
+ * sum exceeds u·total, with weights w_k = exp((l_k − max)·t⁻¹), t⁻¹ = fround(1/temperature), and u =
+ * toUnit(word 0 of Philox block r·numSamples + s). The arithmetic is float32's (Math.fround at each
+ * step, in the WGSL kernel's order), so the GPU kernel draws the same classes except where u·total
+ * falls within exp's last-bit differences of a class boundary. A row whose weights round to all zero
+ * past the draw (u·total ≥ total) takes its last class of positive weight.
+ */
+export function categoricalValues(
+  logits: ArrayLike<number>,
+  rows: number,
+  classes: number,
+  numSamples: number,
+  temperature: number,
+  seed: number,
+  stream = 0,
+): Int32Array {
+  const key = seedKey(seed);
+  const f = Math.fround;
+  const inverseTemperature = f(1 / temperature);
+  const out = new Int32Array(rows * numSamples);
+  const weights = new Float64Array(classes);
+  for (let r = 0; r < rows; r++) {
+    const base = r * classes;
+    let top = f(logits[base]);
+    for (let k = 1; k < classes; k++) top = Math.max(top, f(logits[base + k]));
+    let total = 0;
+    let lastPositive = classes - 1;
+    for (let k = 0; k < classes; k++) {
+      weights[k] = f(Math.exp(f(f(f(logits[base + k]) - top) * inverseTemperature)));
+      total = f(total + weights[k]);
+      if (weights[k] > 0) lastPositive = k;
+    }
+    for (let s = 0; s < numSamples; s++) {
+      const u = toUnit(philox4x32([r * numSamples + s, stream, 0, 0], key)[0]);
+      const target = f(u * total);
+      let running = 0;
+      let pick = lastPositive;
+      for (let k = 0; k < classes; k++) {
+        running = f(running + weights[k]);
+        if (target < running) {
+          pick = k;
+          break;
+        }
+      }
+      out[r * numSamples + s] = pick;
+    }
+  }
+  return out;
+}

@@ -11,6 +11,7 @@ import {
   minimum,
   mean,
   mul,
+  reshape,
   sigmoidBinaryCrossEntropy,
   softmaxCrossEntropy,
   sub,
@@ -81,7 +82,10 @@ export function categoricalCrossentropy({ fromLogits = false }: { fromLogits?: b
   };
 }
 
-/** int32 class-index targets [batch]. */
+/**
+ * int32 class-index targets [batch] for predictions [batch, classes]; or [batch, T, …] for predictions
+ * [batch, T, …, classes] (a class at every timestep), each sample's loss then the mean over its positions.
+ */
 export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   return {
     name: 'sparseCategoricalCrossentropy',
@@ -89,8 +93,12 @@ export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogi
     fusesWith: 'softmax',
     config: { fromLogits },
     onLogits: () => sparseCategoricalCrossentropy({ fromLogits: true }),
-    // on probabilities: the CE of log p as logits, since softmax(log p) = p for a distribution p
-    compute: (yTrue, yPred) => softmaxCrossEntropy(fromLogits ? yPred : log(clipProbability(yPred)), yTrue),
+    compute: (yTrue, yPred) => {
+      const rows = yPred.rank > 2 ? reshape(yPred, [-1, yPred.shape[yPred.rank - 1]]) : yPred;
+      // on probabilities: the CE of log p as logits, since softmax(log p) = p for a distribution p
+      const perRow = softmaxCrossEntropy(fromLogits ? rows : log(clipProbability(rows)), reshape(yTrue, [-1]));
+      return yPred.rank > 2 ? mean(reshape(perRow, [yPred.shape[0], -1]), -1) : perRow;
+    },
   };
 }
 

@@ -22,7 +22,11 @@ export const categoricalAccuracy = (): Metric => ({
 export const sparseCategoricalAccuracy = (): Metric => ({
   name: 'accuracy',
   argmaxOnly: true,
-  compute: (t, p) => equal(cast(argmax(p), 'float32'), cast(reshape(t, [-1]), 'float32')),
+  // predictions [batch, T, …, classes]: each sample's accuracy over its positions
+  compute: (t, p) => {
+    const hits = equal(cast(reshape(argmax(p), [-1]), 'float32'), cast(reshape(t, [-1]), 'float32'));
+    return p.rank > 2 ? mean(reshape(hits, [p.shape[0], -1]), -1) : hits;
+  },
 });
 export const meanSquaredErrorMetric = (): Metric => ({ name: 'mse', compute: (t, p) => mean(square(sub(p, t)), -1) });
 export const meanAbsoluteErrorMetric = (): Metric => ({ name: 'mae', compute: (t, p) => mean(abs(sub(p, t)), -1) });

@@ -187,14 +187,18 @@ export function checkData(
   ys.forEach((y, k) => {
     const out = model.outputShapes[k];
     const loss = compiled.losses[k].name;
+    // sparse targets of a sequence output [batch, T, …, classes]: a class index at each position
+    const positions = out.slice(0, -1);
+    const sequenceTargets =
+      positions.length > 0 && y.rank === out.length && y.shape.slice(1).every((d, i) => d === positions[i]);
     const fits =
       loss === 'sparseCategoricalCrossentropy'
-        ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))
+        ? y.dtype === 'int32' && (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) || sequenceTargets)
         : y.dtype === 'float32' && y.rank === out.length + 1 && y.shape.slice(1).every((d, i) => d === out[i]);
     if (!fits) {
       const expected =
         loss === 'sparseCategoricalCrossentropy'
-          ? `[${y.shape[0]}] int32 class indices`
+          ? `[${[y.shape[0], ...positions].join(', ')}] int32 class indices`
           : `[${y.shape[0]}, ${out.join(', ')}] float32`;
       const which = model.outputNames.length > 1 ? ` of output '${model.outputNames[k]}'` : '';
       throw new Error(

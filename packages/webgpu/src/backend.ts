@@ -352,6 +352,9 @@ export class WebGPUBackend implements Backend {
   bernoulli(shape: Shape, seed: number, p: number, stream: number): GpuStorage {
     return random.bernoulli(this.context, shape, seed, p, stream);
   }
+  multinomial(logits: TensorInfo, numSamples: number, temperature: number, seed: number, stream: number): GpuStorage {
+    return random.multinomial(this.context, logits, numSamples, temperature, seed, stream);
+  }
 
   optimizerStep(
     kind: OptimizerKind,

@@ -17,7 +17,7 @@ import type {
   UnaryOp,
 } from '../backend.js';
 import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../dtype.js';
-import { bernoulliValues, normalValues, uniformValues } from '../rng.js';
+import { bernoulliValues, categoricalValues, normalValues, uniformValues } from '../rng.js';
 import * as conv from './conv.js';
 import * as loss from './loss.js';
 import * as segment from './segment.js';
@@ -423,6 +423,11 @@ export class CpuBackend implements Backend {
 
   bernoulli(shape: Shape, seed: number, p: number, stream: number): Float64Array {
     return bernoulliValues(sizeOf(shape), seed, p, stream);
+  }
+
+  multinomial(logits: TensorInfo, numSamples: number, temperature: number, seed: number, stream: number): Float64Array {
+    const [rows, classes] = logits.shape;
+    return Float64Array.from(categoricalValues(values(logits), rows, classes, numSamples, temperature, seed, stream));
   }
 
   assign(target: TensorInfo, source: TensorInfo): void {

@@ -1,0 +1,224 @@
+// The character-level language model lab: embedding → a stack of LSTMs (or GRUs, --cell gru), each
+// returning its whole sequence → dense(vocabulary) at every position, trained with sparse categorical
+// cross-entropy from the logits to predict the next character of windows of English text (Debian's
+// `fortunes`, charlm-data.mjs). Each epoch trains on fresh windows drawn from the training part, then
+// reports the held-out perplexity on the validation part and prints samples at temperatures 0.5 and
+// 1.0, drawn on the device one character at a time (multinomial) with the recurrent state carried
+// across steps; nothing is read back until a sample is complete. At the end: the test perplexity of the
+// network beside the add-one unigram and bigram count models on the same characters. The test part is
+// read once, at the end; settings were chosen on the validation part. The defaults keep a run to a few
+// minutes on a software adapter; the README gives a longer run's flags and figures.
+//   npm run demo -- --model charlm [--cell lstm|gru] [--layers 2] [--units 128] [--embedding 32]
+//                                  [--window 32] [--batch-size 64] [--steps-per-epoch 25] [--epochs 3]
+//                                  [--learning-rate 0.005] [--validation-chars 16000] [--sample-length 100]
+//                                  [--prompt "The "] [--seed 1] [--backend webgpu]
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  add,
+  concat,
+  currentBackend,
+  gather,
+  matmul,
+  multinomial,
+  reshape,
+  setBackend,
+  slice,
+  tensor,
+  tidy,
+} from '@webgrad/core';
+import '@webgrad/webgpu';
+import {
+  adam,
+  dense,
+  embedding,
+  getActivation,
+  gru,
+  lstm,
+  recurrentForward,
+  sequential,
+  sparseCategoricalCrossentropy,
+} from '@webgrad/layers';
+import {
+  bigramModel,
+  countPerplexity,
+  decode,
+  encode,
+  loadFortunes,
+  randomStarts,
+  tiledStarts,
+  unigramModel,
+  VOCABULARY,
+  windows,
+} from './charlm-data.mjs';
+
+const TEMPERATURES = [0.5, 1.0];
+
+/**
+ * Draws `length` characters after `prompt` from the trained layers, on the device: the prompt runs
+ * through the stack once, then each step feeds the drawn id back with the states the last step left.
+ * Draw i uses the multinomial stream `stream + i`.
+ */
+export async function sample({ embed, recurrents, head, cell, prompt, length, temperature, seed, stream }) {
+  const acts = { activation: getActivation('tanh'), recurrentActivation: getActivation('sigmoid') };
+  // every position goes up the stack: the prompt's whole sequence feeds the layer above
+  const spec = { cell, acts, returnSequences: true, goBackwards: false, resetAfter: true };
+  const [embeddings] = embed.weights;
+  const [denseKernel, denseBias] = head.weights;
+  const step = (ids, states) => {
+    let x = gather(embeddings, ids, 0);
+    const next = recurrents.map((layer, l) => {
+      const [kernel, recurrentKernel, bias] = layer.weights;
+      const result = recurrentForward(spec, x, { kernel, recurrentKernel, bias }, { initialStates: states?.[l] });
+      x = result.output;
+      return result.states;
+    });
+    const [, steps, units] = x.shape;
+    const last = reshape(slice(x, [0, steps - 1, 0], [1, 1, units]), [1, units]);
+    return { states: next, logits: add(matmul(last, denseKernel), denseBias) };
+  };
+  let { states, logits } = tidy(() => step(tensor(encode(prompt), [1, prompt.length], 'int32')));
+  const drawn = [];
+  for (let i = 0; i < length; i++) {
+    const id = multinomial(logits, 1, { seed, stream: stream + i, temperature });
+    drawn.push(id);
+    const previous = [logits, ...states.flat()];
+    ({ states, logits } = tidy(() => step(id, states)));
+    for (const t of previous) t.dispose();
+  }
+  const all = concat(drawn, 1);
+  const ids = await all.data();
+  for (const t of [all, logits, ...drawn, ...states.flat()]) t.dispose();
+  return decode(ids);
+}
+
+/** Runs the lab with command-line flags; resolves with the per-epoch and final figures. */
+export async function main(argv = process.argv.slice(2)) {
+  const { values: flags } = parseArgs({
+    args: argv,
+    options: {
+      // `npm run demo -- --model charlm` passes its --model on
+      model: { type: 'string' },
+      cell: { type: 'string', default: 'lstm' },
+      layers: { type: 'string', default: '2' },
+      units: { type: 'string', default: '128' },
+      embedding: { type: 'string', default: '32' },
+      window: { type: 'string', default: '32' },
+      'batch-size': { type: 'string', default: '64' },
+      'steps-per-epoch': { type: 'string', default: '25' },
+      epochs: { type: 'string', default: '3' },
+      'learning-rate': { type: 'string', default: '0.005' },
+      'validation-chars': { type: 'string', default: '16000' },
+      'sample-length': { type: 'string', default: '100' },
+      prompt: { type: 'string', default: 'The ' },
+      seed: { type: 'string', default: '1' },
+      backend: { type: 'string', default: 'webgpu' },
+      verbose: { type: 'string', default: '1' },
+    },
+  });
+  const cell = flags.cell.toUpperCase();
+  if (cell !== 'LSTM' && cell !== 'GRU') throw new Error(`--cell ${flags.cell}: expected lstm or gru`);
+  const [depth, units, embeddingDim, window, batchSize, stepsPerEpoch, epochs] = [
+    'layers',
+    'units',
+    'embedding',
+    'window',
+    'batch-size',
+    'steps-per-epoch',
+    'epochs',
+  ].map((name) => {
+    const value = Number(flags[name]);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} ${flags[name]}: expected a positive integer`);
+    return value;
+  });
+  const learningRate = Number(flags['learning-rate']),
+    seed = Number(flags.seed),
+    sampleLength = Number(flags['sample-length']);
+  await setBackend(flags.backend);
+  console.log(`backend: ${currentBackend().describe()}`);
+
+  const corpus = loadFortunes();
+  const vocabulary = VOCABULARY.length;
+  // the validation figure each epoch reads the first validation-chars of the validation part
+  const validationIds = corpus.validation.subarray(0, Number(flags['validation-chars']) + 1);
+  const validationStarts = tiledStarts(validationIds.length, window),
+    testStarts = tiledStarts(corpus.test.length, window);
+  console.log(
+    `corpus: Debian's fortunes, ${corpus.train.length} characters to train, ${corpus.validation.length} to validate ` +
+      `(${validationStarts.length * window} of them each epoch), ${corpus.test.length} held out for the end; ` +
+      `${vocabulary} symbols (newline and printable ASCII)`,
+  );
+  const asTensors = ({ x, y }, count) => [tensor(x, [count, window], 'int32'), tensor(y, [count, window], 'int32')];
+  const validationData = asTensors(windows(validationIds, validationStarts, window), validationStarts.length);
+
+  const embed = embedding({ inputDim: vocabulary, outputDim: embeddingDim, inputShape: [window] });
+  const recurrents = Array.from({ length: depth }, () =>
+    (cell === 'LSTM' ? lstm : gru)({ units, returnSequences: true }),
+  );
+  const head = dense({ units: vocabulary });
+  const model = sequential([embed, ...recurrents, head], { name: `charlm_${flags.cell}`, seed });
+  model.summary();
+  // the next character at every position: sparse targets [batch, T] against logits [batch, T, V]
+  model.compile({
+    optimizer: adam({ learningRate, clipNorm: 1 }),
+    loss: sparseCategoricalCrossentropy({ fromLogits: true }),
+  });
+  // evaluation is forward only: large batches, few dispatches
+  const perplexityOn = async (data) => Math.exp((await model.evaluate(...data, { batchSize: 512 })).loss);
+
+  const perEpoch = [];
+  const started = Date.now();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const count = stepsPerEpoch * batchSize;
+    const starts = randomStarts(corpus.train.length, window, count, seed, epoch);
+    const [x, y] = asTensors(windows(corpus.train, starts, window), count);
+    const history = await model.fit(x, y, {
+      epochs: epoch + 1,
+      initialEpoch: epoch,
+      batchSize,
+      verbose: Number(flags.verbose),
+    });
+    x.dispose();
+    y.dispose();
+    const perplexity = await perplexityOn(validationData);
+    const trainLoss = history.history.loss.at(-1);
+    console.log(
+      `epoch ${epoch + 1}/${epochs}: ${(((epoch + 1) * count * window) / 1e3).toFixed(0)}k characters seen, ` +
+        `train perplexity ${Math.exp(trainLoss).toFixed(2)}, validation perplexity ${perplexity.toFixed(2)}`,
+    );
+    const samples = {};
+    for (const [k, temperature] of TEMPERATURES.entries()) {
+      const stream = (2 * epoch + k) * 1_000_000;
+      const { prompt } = flags;
+      const text = await sample({
+        embed,
+        recurrents,
+        head,
+        cell,
+        prompt,
+        length: sampleLength,
+        temperature,
+        seed,
+        stream,
+      });
+      samples[temperature] = prompt + text;
+      console.log(`  sample at temperature ${temperature.toFixed(1)}: ${JSON.stringify(prompt + text)}`);
+    }
+    perEpoch.push({ epoch: epoch + 1, trainLoss, validationPerplexity: perplexity, samples });
+  }
+  const seconds = (Date.now() - started) / 1000;
+
+  const testData = asTensors(windows(corpus.test, testStarts, window), testStarts.length);
+  const network = await perplexityOn(testData);
+  const unigram = countPerplexity(unigramModel(corpus.train, vocabulary), corpus.test, testStarts, window);
+  const bigram = countPerplexity(bigramModel(corpus.train, vocabulary), corpus.test, testStarts, window);
+  console.log(
+    `test perplexity on the ${testStarts.length * window} held-out characters: ` +
+      `${depth}-layer ${cell}(${units}) ${network.toFixed(2)}, add-one bigram ${bigram.toFixed(2)}, ` +
+      `add-one unigram ${unigram.toFixed(2)}; training and samples took ${seconds.toFixed(1)} s`,
+  );
+  for (const t of [...validationData, ...testData]) t.dispose();
+  return { perEpoch, test: { network, bigram, unigram }, seconds };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -104,6 +104,9 @@ export function tensorsFromPlain(
     );
   }
   if (isTyped(data)) return toTensor(data, specs[0], op, what, made);
+  // only a plain object maps names to inputs: a symbolic tensor, a number or undefined is left to the model's checks
+  const prototype = typeof data === 'object' && data !== null ? Object.getPrototypeOf(data) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) return data as ModelData;
   const byName = data as Readonly<Record<string, PlainTensor>>;
   return Object.fromEntries(
     Object.entries(byName).map(([name, v]) => {

@@ -54,7 +54,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['limits.ts'],
     ['format.ts'],
     ['storage-browser.ts'],
-    ['storage.ts'],
+    ['storage.ts', 'keras-file.ts'],
     [
       'schedules.ts',
       'activations.ts',
@@ -72,7 +72,8 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['layers/*.ts'],
     ['registry.ts'],
     ['tfjs-names.ts'],
-    ['tfjs-format.ts'],
+    ['tfjs-format.ts', 'keras-config.ts'],
+    ['keras-format.ts'],
     ['save.ts'],
     ['callbacks.ts'],
     ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],

@@ -11,6 +11,7 @@ import {
   type ModelStore,
   type SavedModelTopology,
 } from './format.js';
+import { toKerasBytes, writeKerasFile } from './keras-format.js';
 import { modelStore } from './storage.js';
 import { toTfjsArtifacts } from './tfjs-format.js';
 
@@ -29,9 +30,13 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
   /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
   epochsCompleted?: number;
-  /** 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel reads. */
-  format?: 'webgrad' | 'tfjs';
-  /** With format 'tfjs': refuse layers TF.js lacks instead of writing them under webgrad's class names. */
+  /**
+   * 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel
+   * reads; 'keras' writes a Keras 3 .keras file, which keras.saving.load_model reads (a target path
+   * ending in .keras picks it too).
+   */
+  format?: 'webgrad' | 'tfjs' | 'keras';
+  /** With format 'tfjs' or 'keras': refuse layers the reader lacks instead of writing them under webgrad's names. */
   strict?: boolean;
 }
 
@@ -90,6 +95,8 @@ export async function saveModel(
   target: string | ModelStore,
   options: SaveOptions = {},
 ): Promise<ModelJson> {
+  const keras = options.format === 'keras' || (typeof target === 'string' && /\.keras$/i.test(target));
+  if (keras) return saveKeras(model, target, options);
   const store = modelStore(target, 'saveModel');
   if (!store.save) {
     throw new Error(
@@ -109,4 +116,25 @@ export async function saveModel(
       : own;
   await store.save(artifacts, 'saveModel');
   return artifacts.json;
+}
+
+const describeTarget = (target: string | ModelStore) => (typeof target === 'string' ? `'${target}'` : 'a ModelStore');
+
+/** Saves a Keras 3 .keras file (Node: the path, written atomically); resolves to the webgrad model.json it maps. */
+async function saveKeras(model: SavableModel, target: string | ModelStore, options: SaveOptions): Promise<ModelJson> {
+  if (typeof target !== 'string' || !/\.keras$/i.test(target)) {
+    throw new Error(
+      `saveModel: format 'keras' writes a file whose path ends in .keras (got ${describeTarget(target)}); ` +
+        'in a browser, toKerasBytes(await modelArtifacts(model)) gives the bytes to offer as a download',
+    );
+  }
+  if (options.includeOptimizer) {
+    throw new Error(
+      "saveModel: format 'keras' does not carry the optimizer state yet; save with includeOptimizer in webgrad's format " +
+        'to resume training exactly',
+    );
+  }
+  const own = await modelArtifacts(model, options);
+  await writeKerasFile(target, await toKerasBytes(own, { strict: options.strict }), 'saveModel');
+  return own.json;
 }

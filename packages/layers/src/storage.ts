@@ -137,7 +137,7 @@ const kindOf = (info: import('node:fs').Stats): string =>
  * before a byte is read; the open is non-blocking and does not follow links, and the opened file must
  * be the one checked, so a swap between the check and the open is refused too.
  */
-async function readRegular(
+export async function readRegular(
   { fs }: NodeFs,
   file: string,
   size: { exactly: number } | { atMost: number },

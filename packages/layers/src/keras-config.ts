@@ -86,16 +86,34 @@ function kerasObject(value: unknown, module: string): unknown {
     );
     if (named) {
       className = named[3];
-      config = { seed: null };
+      config = { seed: null, input_axes: null, output_axes: null };
     }
   }
   return { module, class_name: className, config, registered_name: null };
 }
 
+// the options Keras 3 writes beyond TF.js's, with the values webgrad's layers behave as
+const KERAS3_DEFAULTS: Record<string, Dict> = {
+  Dense: { quantization_config: null },
+  Embedding: { quantization_config: null },
+  Conv2D: { groups: 1 },
+  Flatten: { data_format: 'channels_last' },
+  BatchNormalization: { synchronized: false, renorm: false, renorm_clipping: null, renorm_momentum: 0.99 },
+  SimpleRNN: { zero_output_for_mask: false },
+  LSTM: { zero_output_for_mask: false, seed: null },
+  GRU: { zero_output_for_mask: false, seed: null },
+};
+
 /** One layer's TF.js (Keras 2) config as Keras 3 writes it. */
 function kerasLayerConfig(className: string, c: Dict): Dict {
   const { batch_input_shape: _shape, implementation: _impl, input_length: _length, dtype, ...rest } = c;
-  const out: Dict = { ...rest, dtype: POLICY(typeof dtype === 'string' ? dtype : 'float32') };
+  const out: Dict = {
+    ...rest,
+    ...KERAS3_DEFAULTS[className],
+    dtype: POLICY(typeof dtype === 'string' ? dtype : 'float32'),
+  };
+  // Keras 3's Dense writes no activity_regularizer (TF.js's does, as null)
+  if (className === 'Dense' && out.activity_regularizer === null) delete out.activity_regularizer;
   for (const [key, value] of Object.entries(out)) {
     if (key.endsWith('_initializer')) out[key] = kerasObject(value, 'keras.initializers');
     if (key.endsWith('_regularizer')) out[key] = kerasObject(value, 'keras.regularizers');
@@ -106,6 +124,14 @@ function kerasLayerConfig(className: string, c: Dict): Dict {
     if (out.recurrent_activation === undefined) delete out.recurrent_activation;
   }
   return out;
+}
+
+/** `base`, or base_1, base_2, ... : the first name no layer of the model has. */
+function freeName(base: string, layers: Dict[]): string {
+  const taken = new Set(layers.map((l) => String((l.config as Dict)?.name ?? l.name)));
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+  return name;
 }
 
 const inputLayer = (name: string, batchShape: unknown, dtype: unknown): Dict => ({
@@ -190,6 +216,7 @@ export function kerasModel(
   const ordered = sequential ? source : kerasOrder(config);
   const key = uniqueKeys();
   const layers: Dict[] = [];
+  let buildShape: unknown;
   for (const layer of ordered) {
     const layerClass = String(layer.class_name);
     const c = (layer.config as Dict) ?? {};
@@ -213,8 +240,14 @@ export function kerasModel(
         config: known ? kerasLayerConfig(layerClass, c) : c,
         registered_name: known ? null : `webgrad>${layerClass}`,
       };
-      if (sequential && layers.length === 0 && Array.isArray(c.batch_input_shape)) {
-        layers.push(inputLayer(`${layerName}_input`, c.batch_input_shape, c.dtype));
+      const shape = Array.isArray(c.batch_input_shape)
+        ? c.batch_input_shape
+        : Array.isArray(c.input_shape)
+          ? [null, ...(c.input_shape as unknown[])]
+          : undefined;
+      if (sequential && layers.length === 0 && shape) {
+        layers.push(inputLayer(freeName('input_layer', source), shape, c.dtype));
+        buildShape = shape;
       }
       const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
       groups.push({ path: `${h5}/vars`, name: layerName });
@@ -225,6 +258,7 @@ export function kerasModel(
     layers.push(written);
   }
   const modelConfig: Dict = { name, trainable: config.trainable ?? true, dtype: POLICY('float32'), layers };
+  if (sequential && buildShape) modelConfig.build_input_shape = buildShape;
   if (!sequential) {
     const one = (refs: unknown) => (Array.isArray(refs) && refs.length === 1 ? refs[0] : refs);
     modelConfig.input_layers = one(config.input_layers);

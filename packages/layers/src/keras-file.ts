@@ -113,6 +113,9 @@ async function unzipMembers(bytes: Uint8Array, where: string, op: string): Promi
     fail(`is not a readable zip archive (${(cause as Error).message})`);
   }
   if (failure) throw failure;
+  if (seen.size === 0) {
+    throw new Error(`${op}: ${where} is not a zip archive; a Keras 3 .keras file is a zip of ${MEMBERS.join(', ')}`);
+  }
   const missing = MEMBERS.filter((m) => !found.has(m));
   if (missing.length) {
     throw new Error(

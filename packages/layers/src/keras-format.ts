@@ -61,8 +61,7 @@ export async function toKerasBytes(artifacts: ModelArtifacts, options: ToKerasOp
     throw new Error(`saveModel: weights ${orphans.join(', ')} belong to no layer Keras would load them into`);
   }
   if (topology.class_name === 'Sequential') {
-    const first = (topology.config.layers as { config?: { batch_input_shape?: unknown } }[])[0];
-    config.build_config = { input_shape: first?.config?.batch_input_shape ?? null };
+    config.build_config = { input_shape: (config.config as { build_input_shape?: unknown }).build_input_shape ?? null };
   }
   const metadata = { keras_version: KERAS_VERSION, date_saved: kerasDate(), generated_by: artifacts.json.generatedBy };
   return writeKerasBytes(config, metadata, groups, datasets);

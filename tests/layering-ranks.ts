@@ -72,6 +72,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['layers/*.ts'],
     ['registry.ts'],
     ['tfjs-names.ts'],
+    ['tfjs-training.ts'],
     ['tfjs-format.ts', 'keras-config.ts'],
     ['keras-format.ts'],
     ['save.ts'],

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
+  adam,
   add as addLayer,
   batchNormalization,
   concatenate,
@@ -387,19 +388,77 @@ describe('TF.js Layers format', function () {
       );
     });
 
-    it("refuses includeOptimizer with format 'tfjs' rather than drop the optimizer state", async () => {
-      const m = sequential([dense({ units: 2, inputShape: [3] })]);
+    it("includeOptimizer writes TF.js's trainingConfig and Adam's weights, and TF.js resumes the training exactly", async () => {
+      // replaces the earlier refusal of includeOptimizer with format 'tfjs'
+      const m = sequential([dense({ units: 4, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })]);
       m.build();
-      let message = '';
-      try {
-        await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true });
-      } catch (error) {
-        message = (error as Error).message;
-      }
-      expect(message).to.equal(
-        "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's " +
-          'format to resume training exactly',
+      m.setWeights(m.weights.map((w, i) => tensor(weightValues(w.name, w.shape, 31 + i), w.shape)));
+      m.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
+      const x = tensor(values(15, 3), [5, 3]);
+      const y = tensor(values(10, 4), [5, 2]);
+      for (let step = 0; step < 3; step++) await m.trainOnBatch(x, y);
+      const store = memoryStore();
+      const json = (await saveModel(m, store, { format: 'tfjs', includeOptimizer: true })) as unknown as {
+        trainingConfig: Record<string, unknown>;
+        weightsManifest: { weights: { name: string; shape: number[]; dtype: string; group?: string }[] }[];
+        modelTopology: object;
+      };
+      expect(json.trainingConfig).to.deep.equal({
+        loss: 'mean_squared_error',
+        metrics: [],
+        optimizer_config: {
+          class_name: 'Adam',
+          config: { learningRate: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+        },
+      });
+      const specs = json.weightsManifest[0].weights;
+      expect(specs.filter((w) => w.group === 'optimizer').map((w) => `${w.name}:${w.dtype}`)).to.deep.equal([
+        'iter:int32',
+        ...m.trainableWeights.map((w) => `${w.name}/m:float32`),
+        ...m.trainableWeights.map((w) => `${w.name}/v:float32`),
+      ]);
+      const tfModel = (await tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: json.modelTopology,
+          weightSpecs: specs,
+          weightData: new Uint8Array(store.artifacts!.weights).buffer,
+          trainingConfig: json.trainingConfig,
+        } as never),
+      )) as TfModel & { trainOnBatch(x: TfTensor, y: TfTensor): Promise<unknown> };
+      // one more step each: equal only if TF.js restored the step count and both moments
+      await tfModel.trainOnBatch(tf.tensor(await x.data(), [5, 3]), tf.tensor(await y.data(), [5, 2]));
+      await m.trainOnBatch(x, y);
+      const ours = await Promise.all(m.weights.map((w) => w.data() as Promise<Float32Array>));
+      tfModel.weights.forEach((w, i) => expectClose((w as unknown as { read(): TfTensor }).read().dataSync(), ours[i]));
+    });
+
+    it('webgrad resumes the training TF.js saved with includeOptimizer, with its step count and moments', async () => {
+      const tfModel = tf.sequential({
+        layers: [tf.layers.dense({ units: 4, activation: 'tanh', inputShape: [3] }), tf.layers.dense({ units: 2 })],
+      }) as TfModel & {
+        compile(args: unknown): void;
+        trainOnBatch(x: TfTensor, y: TfTensor): Promise<unknown>;
+      };
+      const { train } = tf as unknown as { train: { adam(lr: number): unknown } };
+      tfModel.compile({ optimizer: train.adam(0.05), loss: 'meanSquaredError' });
+      const xs = values(15, 5);
+      const ys = values(10, 6);
+      for (let step = 0; step < 3; step++) await tfModel.trainOnBatch(tf.tensor(xs, [5, 3]), tf.tensor(ys, [5, 2]));
+      let saved: (TfArtifacts & { trainingConfig?: object }) | undefined;
+      await (tfModel as unknown as { save(h: unknown, o: unknown): Promise<unknown> }).save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          saved = artifacts;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+        { includeOptimizer: true },
       );
+      const files = tfjsFiles(saved!);
+      (files.json as unknown as { trainingConfig?: object }).trainingConfig = saved!.trainingConfig;
+      const m = await loadModel(memoryStore(files));
+      await tfModel.trainOnBatch(tf.tensor(xs, [5, 3]), tf.tensor(ys, [5, 2]));
+      await m.trainOnBatch(tensor(xs, [5, 3]), tensor(ys, [5, 2]));
+      const ours = await Promise.all(m.weights.map((w) => w.data() as Promise<Float32Array>));
+      tfModel.weights.forEach((w, i) => expectClose((w as unknown as { read(): TfTensor }).read().dataSync(), ours[i]));
     });
 
     it("a layer TF.js lacks is written under webgrad's class name, and named by strict", async () => {

@@ -183,7 +183,9 @@ function checkSpecs(specs: unknown, path: string, where: string, op: string): We
         `${op}: weight '${spec.name}' in ${path} has shape ${show(spec.shape)}; expected a list of non-negative integers`,
       );
     }
-    if (spec.dtype !== 'float32') {
+    // TF.js stores its optimizer's step count as an int32 in group 'optimizer' (4 bytes, as a float)
+    const optimizerStep = (spec.dtype as string) === 'int32' && (spec as { group?: unknown }).group === 'optimizer';
+    if (spec.dtype !== 'float32' && !optimizerStep) {
       throw new Error(`${op}: weight '${spec.name}' in ${path} has dtype ${show(spec.dtype)}; expected 'float32'`);
     }
   });

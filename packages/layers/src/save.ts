@@ -14,6 +14,7 @@ import {
 import { toKerasBytes, writeKerasFile } from './keras-format.js';
 import { modelStore } from './storage.js';
 import { toTfjsArtifacts } from './tfjs-format.js';
+import { toTfjsTraining } from './tfjs-training.js';
 
 /** What saving reads of a model. */
 export interface SavableModel {
@@ -103,20 +104,37 @@ export async function saveModel(
       `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
     );
   }
-  if (options.format === 'tfjs' && options.includeOptimizer) {
-    throw new Error(
-      "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's format " +
-        'to resume training exactly',
-    );
-  }
   const own = await modelArtifacts(model, options);
-  const artifacts =
-    options.format === 'tfjs'
-      ? { ...own, json: toTfjsArtifacts(own.json, { strict: options.strict }) as unknown as ModelJson }
-      : own;
+  const artifacts = options.format === 'tfjs' ? tfjsArtifacts(model, own, options) : own;
   await store.save(artifacts, 'saveModel');
   return artifacts.json;
 }
+
+/**
+ * The artifacts as TF.js writes them: its topology, and with includeOptimizer its trainingConfig and the
+ * optimizer's weights after the model's (tfjs-training.ts), the checksum taken over the bytes written.
+ */
+function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOptions): ModelArtifacts {
+  const json = toTfjsArtifacts(own.json, { strict: options.strict });
+  if (!options.includeOptimizer) return { ...own, json: json as unknown as ModelJson };
+  const names = model.trainableWeights.map((w) => w.name);
+  const training = toTfjsTraining(own.json, own.weights, names);
+  const modelBytes = own.weights.subarray(0, own.weights.byteLength - stateBytes(own.json));
+  const weights = new Uint8Array(modelBytes.byteLength + training.bytes.byteLength);
+  weights.set(modelBytes);
+  weights.set(training.bytes, modelBytes.byteLength);
+  const [group] = json.weightsManifest;
+  const tfjs = {
+    ...json,
+    trainingConfig: training.trainingConfig,
+    weightsManifest: [{ ...group, weights: [...group.weights, ...training.specs] }],
+    weightsChecksum: fnv1a(weights),
+  };
+  return { json: tfjs as unknown as ModelJson, weights };
+}
+
+const stateBytes = (json: ModelJson) =>
+  4 * (json.optimizerState?.weights ?? []).reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 1), 0);
 
 const describeTarget = (target: string | ModelStore) => (typeof target === 'string' ? `'${target}'` : 'a ModelStore');
 

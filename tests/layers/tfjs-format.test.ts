@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
   adam,
+  sgd,
   add as addLayer,
   batchNormalization,
   concatenate,
@@ -459,6 +460,38 @@ describe('TF.js Layers format', function () {
       await m.trainOnBatch(tensor(xs, [5, 3]), tensor(ys, [5, 2]));
       const ours = await Promise.all(m.weights.map((w) => w.data() as Promise<Float32Array>));
       tfModel.weights.forEach((w, i) => expectClose((w as unknown as { read(): TfTensor }).read().dataSync(), ours[i]));
+    });
+
+    it('a TF.js file whose optimizer weights do not fit is refused, naming the weight; other optimizers by name', async () => {
+      const m = sequential([dense({ units: 2, inputShape: [3] })]);
+      m.compile({ optimizer: adam(), loss: 'meanSquaredError' });
+      await m.trainOnBatch(tensor(values(6, 1), [2, 3]), tensor(values(4, 2), [2, 2]));
+      const store = memoryStore();
+      await saveModel(m, store, { format: 'tfjs', includeOptimizer: true });
+      const json = structuredClone(store.artifacts!.json) as unknown as {
+        weightsManifest: { weights: { name: string }[] }[];
+      };
+      const specs = json.weightsManifest[0].weights;
+      specs[specs.length - 1].name = 'elsewhere/v';
+      let message = '';
+      await loadModel(memoryStore({ ...store.artifacts!, json: json as never })).catch(
+        (e: Error) => (message = e.message),
+      );
+      expect(message).to.equal(
+        "loadModel: memory://tfjs-format: optimizer weight 'dense_1/bias/v' is missing or shaped [], not [2] as weight 'dense_1/bias'".replace(
+          /dense_1/g,
+          m.layers[0].name,
+        ),
+      );
+      m.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'meanSquaredError' });
+      await m.trainOnBatch(tensor(values(6, 1), [2, 3]), tensor(values(4, 2), [2, 2]));
+      message = '';
+      await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true }).catch(
+        (e: Error) => (message = e.message),
+      );
+      expect(message).to.match(
+        /^saveModel: format 'tfjs' carries the state of adam and sgd optimizers.*this model's is 'momentum'/,
+      );
     });
 
     it("a layer TF.js lacks is written under webgrad's class name, and named by strict", async () => {

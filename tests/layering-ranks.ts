@@ -73,7 +73,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['registry.ts'],
     ['tfjs-names.ts'],
     ['tfjs-training.ts'],
-    ['tfjs-format.ts', 'keras-config.ts'],
+    ['tfjs-format.ts', 'keras-config.ts', 'keras-training.ts'],
     ['keras-format.ts'],
     ['save.ts'],
     ['callbacks.ts'],

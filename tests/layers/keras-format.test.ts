@@ -11,6 +11,7 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 import h5wasm from 'h5wasm';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
+  adam,
   add as addLayer,
   averagePooling2d,
   batchNormalization,
@@ -76,7 +77,11 @@ async function openKeras(bytes: Uint8Array) {
         if ('name' in entity.attrs) groupNames.set(prefix + key, entity.attrs.name.value);
         walk(entity, `${prefix}${key}/`);
       } else if (entity instanceof h5wasm.Dataset) {
-        datasets.set(prefix + key, { shape: entity.shape ?? [], values: Array.from(entity.value as Float32Array) });
+        const value = entity.value as number | Float32Array;
+        datasets.set(prefix + key, {
+          shape: entity.shape ?? [],
+          values: typeof value === 'number' ? [value] : Array.from(value),
+        });
       }
     }
   };
@@ -349,11 +354,60 @@ describe('Keras 3 .keras format', function () {
       expect(error?.message).to.match(/^saveModel: Keras 3 has no layer class for Maxout 'maxout/);
     });
 
-    it("refuses includeOptimizer with .keras rather than drop the optimizer's state", async () => {
-      const { net } = cases[0].make();
-      let error: Error | undefined;
-      await net.save(join(dir, 'opt.keras'), { includeOptimizer: true }).catch((e: Error) => (error = e));
-      expect(error?.message).to.match(/^saveModel: format 'keras' does not carry the optimizer state yet/);
+    it("includeOptimizer writes Keras's compile_config and optimizer/vars, and training resumes exactly", async () => {
+      // replaces the earlier refusal of includeOptimizer with .keras
+      const net = sequential([dense({ units: 4, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })]);
+      net.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
+      const x = tensor(
+        Array.from({ length: 15 }, (_, i) => Math.sin(i)),
+        [5, 3],
+      );
+      const y = tensor(
+        Array.from({ length: 10 }, (_, i) => Math.cos(i)),
+        [5, 2],
+      );
+      for (let step = 0; step < 3; step++) await net.trainOnBatch(x, y);
+      const path = join(dir, 'resume-webgrad.keras');
+      await net.save(path, { includeOptimizer: true });
+      const opened = await openKeras(await readFile(path));
+      const compile = opened.config.compile_config as {
+        optimizer: { class_name: string; config: Record<string, unknown> };
+        loss: unknown;
+      };
+      expect(compile.optimizer.class_name).to.equal('Adam');
+      expect(compile.optimizer.config).to.include({ learning_rate: 0.05, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 });
+      expect(compile.loss).to.equal('mean_squared_error');
+      expect(opened.groupNames.get('optimizer/vars')).to.equal('adam');
+      expect(opened.datasets.get('optimizer/vars/0')).to.deep.equal({ shape: [], values: [3] });
+      // Keras's layout: step, learning rate, then [m, v] per trainable variable
+      expect([2, 3, 4, 5, 6, 7, 8, 9].map((i) => opened.datasets.get(`optimizer/vars/${i}`)!.shape)).to.deep.equal([
+        [3, 4],
+        [3, 4],
+        [4],
+        [4],
+        [4, 2],
+        [4, 2],
+        [2],
+        [2],
+      ]);
+      const back = await loadModel(path);
+      await net.trainOnBatch(x, y);
+      await back.trainOnBatch(x, y);
+      const [want, got] = [await outputsOf(net, x), await outputsOf(back, x)];
+      expect(maxDiff(got[0], want[0])).to.be.below(1e-6);
+    });
+
+    it("resumes the training Keras saved: its step count and Adam's moments, one more step landing where Keras's did", async () => {
+      const c = expected.models.resume as Expected['models'][string] & {
+        y: unknown[];
+        iterations: number;
+        after_one_more_step: unknown[];
+      };
+      const net = await loadModel(join(FIXTURES, 'resume.keras'));
+      const x = tensor(flat(c.x), shapeOf(c.x));
+      expect(maxDiff((await outputsOf(net, x))[0], flat(c.outputs[0]))).to.be.below(1e-5);
+      await net.trainOnBatch(x, tensor(flat(c.y), shapeOf(c.y)));
+      expect(maxDiff((await outputsOf(net, x))[0], flat(c.after_one_more_step))).to.be.below(1e-5);
     });
   });
 
@@ -451,6 +505,19 @@ describe('Keras 3 .keras format', function () {
       );
     });
 
+    it('optimizer variables of the wrong dtype or count are refused, naming the entry', async () => {
+      const resume = new Uint8Array(await readFile(join(FIXTURES, 'resume.keras')));
+      const members = unzipSync(resume);
+      const h5 = await rewriteH5(members['model.weights.h5'], 'optimizer/vars/3', new Int32Array(12));
+      let error: Error | undefined;
+      await loadModel(kerasBytes(zipSync({ ...members, 'model.weights.h5': h5 }), 'bad.keras')).catch(
+        (e: Error) => (error = e),
+      );
+      expect(error?.message).to.match(
+        /^loadModel: bad\.keras: model\.weights\.h5 entry 'optimizer\/vars\/3' \(optimizer slot dense_\d+\/0\/v\) is '<i' of shape \[12\]; expected float32 of shape \[3,4\]$/,
+      );
+    });
+
     it('an HDF5 external link is refused (it could name a file outside the model)', async () => {
       const h5 = await rewriteH5(unzipSync(good)['model.weights.h5'], 'layers/dense/vars/1', '/etc/passwd');
       expect(await refusal(rezip({ 'model.weights.h5': h5 }))).to.equal(
@@ -516,7 +583,11 @@ async function rewriteH5(bytes: Uint8Array, path: string, replacement: Int32Arra
         copy.create_group(at);
         walk(entity, `${at}/`);
       } else if (entity instanceof h5wasm.Dataset && at !== path) {
-        copy.create_dataset({ name: at, data: entity.value as Float32Array, shape: entity.shape, dtype: '<f4' });
+        const integer = entity.metadata.type === 0;
+        const value = entity.value as number | ArrayLike<number>;
+        const list = typeof value === 'number' ? [value] : Array.from(value);
+        const data = integer ? Int32Array.from(list) : Float32Array.from(list);
+        copy.create_dataset({ name: at, data, shape: entity.shape, dtype: integer ? '<i4' : '<f4' });
       }
     }
   };

@@ -386,12 +386,9 @@ export function legacyTopology(config: unknown, where: string, op: string): { cl
  * The H5 group of each layer's variables in a legacy-form model (config order, which is Keras's
  * model.layers order), and the name of the top-level layer it belongs to.
  */
-export function kerasSlots(topology: {
-  class_name: string;
-  config: Dict;
-}): { vars: string; top: string; layer: string }[] {
-  const out: { vars: string; top: string; layer: string }[] = [];
-  const visit = (className: string, config: Dict, path: string, top: string | undefined) => {
+export function kerasSlots(topology: { class_name: string; config: Dict }): KerasSlot[] {
+  const out: KerasSlot[] = [];
+  const visit = (className: string, config: Dict, path: string, top: string | undefined, trainable: boolean) => {
     const prefix = path ? `${path}/` : '';
     const key = uniqueKeys();
     for (const layer of (config.layers as Dict[]) ?? []) {
@@ -400,12 +397,24 @@ export function kerasSlots(topology: {
       const name = String(c.name ?? layer.name);
       if (layerClass === 'InputLayer' && className === 'Sequential') continue;
       const h5 = `${prefix}layers/${key(layerClass)}`;
-      if (MODELS.has(layerClass)) visit(layerClass, c, h5, top ?? name);
+      const own = trainable && c.trainable !== false;
+      if (MODELS.has(layerClass)) visit(layerClass, c, h5, top ?? name, own);
       else if (layerClass !== 'InputLayer') {
-        out.push({ vars: RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`, top: top ?? name, layer: name });
+        const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
+        // a layer's variables list its trainable ones first; BatchNormalization's moving statistics are not
+        const trainableVars = !own ? 0 : layerClass === 'BatchNormalization' ? 2 : Infinity;
+        out.push({ vars, top: top ?? name, layer: name, trainableVars });
       }
     }
   };
-  visit(topology.class_name, topology.config, '', undefined);
+  visit(topology.class_name, topology.config, '', undefined, topology.config.trainable !== false);
   return out;
+}
+
+/** One layer's variables in model.weights.h5: its group, its top-level layer, and how many of them train. */
+export interface KerasSlot {
+  vars: string;
+  top: string;
+  layer: string;
+  trainableVars: number;
 }

@@ -13,6 +13,8 @@ export interface H5Entry {
   /** h5wasm's dtype string ('<f' for float32, '<i' for int32, ...), for errors. */
   dtype: string;
   float32: boolean;
+  /** An integer of 4 or 8 bytes (Keras's optimizer step count). */
+  integer: boolean;
 }
 
 /** A .keras file opened: its two JSON members, its datasets by path, and a reader for their values. */
@@ -22,6 +24,8 @@ export interface KerasContents {
   datasets: Map<string, H5Entry>;
   /** The values of listed float32 datasets (checked by the caller against what it expects). */
   read(paths: readonly string[]): Float32Array[];
+  /** The value of a scalar dataset (an integer or a float), as a number. */
+  readScalar(path: string): number;
   close(): void;
 }
 
@@ -184,7 +188,8 @@ export async function readKerasBytes(bytes: Uint8Array, where: string, op: strin
           );
         }
         const float32 = meta.type === 1 && meta.size === 4 && meta.littleEndian;
-        datasets.set(path, { shape: [...(meta.shape ?? [])], dtype: String(entity.dtype), float32 });
+        const integer = meta.type === 0 && (meta.size === 4 || meta.size === 8);
+        datasets.set(path, { shape: [...(meta.shape ?? [])], dtype: String(entity.dtype), float32, integer });
       } else {
         const kind = (entity as { type?: string } | null)?.type ?? 'unreadable';
         throw new Error(
@@ -208,7 +213,8 @@ export async function readKerasBytes(bytes: Uint8Array, where: string, op: strin
       }
       return value;
     });
-  return { config, metadata, datasets, read, close };
+  const readScalar = (path: string) => Number((file.get(path) as InstanceType<typeof h5wasm.Dataset>).value);
+  return { config, metadata, datasets, read, readScalar, close };
 }
 
 /**

@@ -146,13 +146,8 @@ async function saveKeras(model: SavableModel, target: string | ModelStore, optio
         'in a browser, toKerasBytes(await modelArtifacts(model)) gives the bytes to offer as a download',
     );
   }
-  if (options.includeOptimizer) {
-    throw new Error(
-      "saveModel: format 'keras' does not carry the optimizer state yet; save with includeOptimizer in webgrad's format " +
-        'to resume training exactly',
-    );
-  }
   const own = await modelArtifacts(model, options);
-  await writeKerasFile(target, await toKerasBytes(own, { strict: options.strict }), 'saveModel');
+  const trainableNames = model.trainableWeights.map((w) => w.name);
+  await writeKerasFile(target, await toKerasBytes(own, { strict: options.strict, trainableNames }), 'saveModel');
   return own.json;
 }

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
+  adam,
   add,
   averagePooling2d,
   batchNormalization,
@@ -103,5 +104,19 @@ for (const [name, make] of Object.entries({ mlp, cnn, functional, recurrent })) 
   );
   expected[name] = { x: { shape: x.shape, dtype: x.dtype, values: Array.from(await x.data()) }, outputs };
 }
+// a training to resume in Keras: Adam's step count and moments travel with includeOptimizer
+const resume = sequential([dense({ units: 4, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })]);
+resume.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
+const rx = tensor(wave(15), [5, 3]);
+const ry = tensor(wave(10, 2), [5, 2]);
+for (let step = 0; step < 3; step++) await resume.trainOnBatch(rx, ry);
+await resume.save(join(folder, 'resume.keras'), { includeOptimizer: true });
+await resume.trainOnBatch(rx, ry);
+expected.resume = {
+  x: { shape: rx.shape, values: Array.from(await rx.data()) },
+  y: { shape: ry.shape, values: Array.from(await ry.data()) },
+  iterations: 3,
+  afterOneMoreStep: Array.from(await (resume.predict(rx) as Tensor).data()),
+};
 await writeFile(join(folder, 'expected.json'), JSON.stringify(expected));
 console.log(`wrote ${Object.keys(expected).join(', ')} to ${folder}`);

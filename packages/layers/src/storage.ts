@@ -136,6 +136,7 @@ const kindOf = (info: import('node:fs').Stats): string =>
  * `atMost` (model.json). Anything else — a FIFO, a device, a directory, the wrong size — is refused
  * before a byte is read; the open is non-blocking and does not follow links, and the opened file must
  * be the one checked, so a swap between the check and the open is refused too.
+ * @internal (its Node types stay out of the published .d.ts, as nodeFs's do)
  */
 export async function readRegular(
   { fs }: NodeFs,

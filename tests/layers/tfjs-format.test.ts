@@ -2,7 +2,7 @@
 // saves with format 'tfjs' are loaded by tf.loadLayersModel and predict what webgrad predicts, and models
 // TF.js builds and saves are loaded by webgrad's loadModel and predict what TF.js predicts; Sequential and
 // functional, dense, conv, pooling, batch norm, merges and embedding + LSTM. Also what is refused, by name.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -604,6 +604,32 @@ describe('TF.js Layers format', function () {
         expectClose((await (ours.predict(xs) as Tensor).data()) as Float32Array, expected);
       });
     }
+
+    it('reads sharded weights (group1-shard1of3.bin, ...) in order, as tensorflowjs_converter writes them', async () => {
+      const tfModel = tf.sequential({
+        layers: [tf.layers.dense({ units: 7, activation: 'relu', inputShape: [5] }), tf.layers.dense({ units: 3 })],
+      });
+      const saved = await tfSave(tfModel);
+      const bytes = new Uint8Array(saved.weightData);
+      const dir = await mkdtemp(join(tmpdir(), 'webgrad-shards-'));
+      // three shards cut at byte offsets that split weights, as 4 MB shards do in a large model
+      const cuts = [0, 37, 101, bytes.length];
+      const paths = [1, 2, 3].map((k) => `group1-shard${k}of3.bin`);
+      for (const [k, path] of paths.entries()) await writeFile(join(dir, path), bytes.subarray(cuts[k], cuts[k + 1]));
+      const json = { ...tfjsFiles(saved).json, weightsManifest: [{ paths, weights: saved.weightSpecs }] };
+      await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+      const loaded = await loadModel(dir);
+      const x = values(10, 9);
+      const ours = (await (loaded.predict(tensor(x, [2, 5])) as Tensor).data()) as Float32Array;
+      expectClose(tfModel.predict(tf.tensor(x, [2, 5])).dataSync(), ours);
+      // a shard longer than what the manifest has left is refused before it is read
+      await writeFile(join(dir, paths[1]), new Uint8Array(bytes.length));
+      let message = '';
+      await loadModel(dir).catch((e: Error) => (message = e.message));
+      expect(message).to.match(
+        /^loadModel: \S+group1-shard2of3\.bin holds \d+ bytes, above the \d+-byte ceiling for the weights model\.json describes; it was not read$/,
+      );
+    });
 
     it('a Sequential that starts with an explicit InputLayer loads, its shape given to the next layer', async () => {
       const m = tf.sequential({

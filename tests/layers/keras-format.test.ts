@@ -12,6 +12,7 @@ import h5wasm from 'h5wasm';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
   adam,
+  sgd,
   add as addLayer,
   averagePooling2d,
   batchNormalization,
@@ -395,6 +396,18 @@ describe('Keras 3 .keras format', function () {
       await back.trainOnBatch(x, y);
       const [want, got] = [await outputsOf(net, x), await outputsOf(back, x)];
       expect(maxDiff(got[0], want[0])).to.be.below(1e-6);
+    });
+
+    it('an optimizer Keras and webgrad do not resume alike is refused by name when saved with its state', async () => {
+      const { net } = cases[0].make();
+      net.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'meanSquaredError' });
+      const error = await net.save(join(dir, 'momentum.keras'), { includeOptimizer: true }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).to.match(
+        /^saveModel: format 'keras' carries the state of adam and sgd optimizers, which Keras and webgrad keep alike; this model's is 'momentum'/,
+      );
     });
 
     it("resumes the training Keras saved: its step count and Adam's moments, one more step landing where Keras's did", async () => {

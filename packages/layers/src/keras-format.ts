@@ -159,7 +159,7 @@ function optimizerDatasets(
   groups: { path: string; name?: string }[],
   datasets: H5Dataset[],
 ): void {
-  const training = toTfjsTraining(artifacts.json, artifacts.weights, trainableNames);
+  const training = toTfjsTraining(artifacts.json, artifacts.weights, trainableNames, 'keras');
   config.compile_config = kerasCompileConfig(training.trainingConfig);
   const optimizer = training.trainingConfig.optimizer_config as {
     class_name: string;

@@ -27,12 +27,13 @@ const SHARED: Record<string, { className: string; slots: string[]; keys: string[
 const elementsOf = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 
 /** webgrad options TF.js's optimizers lack: refused when set, so no resumed run differs silently. */
-function refuseOptions(kind: string, config: Dict): void {
+function refuseOptions(kind: string, config: Dict, reader: string): void {
   const off: Dict = { weightDecay: 0, clipValue: 0, clipNorm: undefined, globalClipNorm: undefined };
   for (const [key, value] of Object.entries(off)) {
     if (config[key] !== undefined && config[key] !== value) {
       throw new Error(
-        `saveModel: TF.js's ${SHARED[kind].className} optimizer has no ${key} (the optimizer sets ${key}: ${String(config[key])}); ` +
+        `saveModel: ${reader}'s ${SHARED[kind].className} optimizer is saved without ${key} ` +
+          `(the optimizer sets ${key}: ${String(config[key])}); ` +
           "save with includeOptimizer in webgrad's format to resume training exactly",
       );
     }
@@ -48,6 +49,7 @@ export function toTfjsTraining(
   json: ModelJson,
   bytes: Uint8Array,
   trainableNames: readonly string[],
+  format: 'tfjs' | 'keras' = 'tfjs',
 ): { trainingConfig: Dict; specs: TfjsWeightSpec[]; bytes: Uint8Array } {
   const training = json.trainingConfig;
   const state = json.optimizerState;
@@ -58,12 +60,13 @@ export function toTfjsTraining(
   const shared = Object.hasOwn(SHARED, kind) ? SHARED[kind] : undefined;
   if (!shared) {
     throw new Error(
-      `saveModel: format 'tfjs' carries the state of ${Object.keys(SHARED).join(' and ')} optimizers, which TF.js and webgrad ` +
+      `saveModel: format '${format}' carries the state of ${Object.keys(SHARED).join(' and ')} optimizers, which ` +
+        `${format === 'tfjs' ? 'TF.js' : 'Keras'} and webgrad ` +
         `keep alike; this model's is '${kind}' (save with includeOptimizer in webgrad's format to resume it exactly)`,
     );
   }
   const options = training.optimizer_config.config;
-  refuseOptions(kind, options);
+  refuseOptions(kind, options, format === 'tfjs' ? 'TF.js' : 'Keras');
   const snake = (names: unknown): unknown =>
     Array.isArray(names) ? names.map(snake) : typeof names === 'string' ? toSnakeCase(names) : names;
   const trainingConfig: Dict = {

@@ -2,13 +2,15 @@
 // saves with format 'tfjs' are loaded by tf.loadLayersModel and predict what webgrad predicts, and models
 // TF.js builds and saves are loaded by webgrad's loadModel and predict what TF.js predicts; Sequential and
 // functional, dense, conv, pooling, batch norm, merges and embedding + LSTM. Also what is refused, by name.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
+  adam,
+  sgd,
   add as addLayer,
   batchNormalization,
   concatenate,
@@ -387,18 +389,108 @@ describe('TF.js Layers format', function () {
       );
     });
 
-    it("refuses includeOptimizer with format 'tfjs' rather than drop the optimizer state", async () => {
-      const m = sequential([dense({ units: 2, inputShape: [3] })]);
+    it("includeOptimizer writes TF.js's trainingConfig and Adam's weights, and TF.js resumes the training exactly", async () => {
+      // replaces the earlier refusal of includeOptimizer with format 'tfjs'
+      const m = sequential([dense({ units: 4, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })]);
       m.build();
+      m.setWeights(m.weights.map((w, i) => tensor(weightValues(w.name, w.shape, 31 + i), w.shape)));
+      m.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
+      const x = tensor(values(15, 3), [5, 3]);
+      const y = tensor(values(10, 4), [5, 2]);
+      for (let step = 0; step < 3; step++) await m.trainOnBatch(x, y);
+      const store = memoryStore();
+      const json = (await saveModel(m, store, { format: 'tfjs', includeOptimizer: true })) as unknown as {
+        trainingConfig: Record<string, unknown>;
+        weightsManifest: { weights: { name: string; shape: number[]; dtype: string; group?: string }[] }[];
+        modelTopology: object;
+      };
+      expect(json.trainingConfig).to.deep.equal({
+        loss: 'mean_squared_error',
+        metrics: [],
+        optimizer_config: {
+          class_name: 'Adam',
+          config: { learningRate: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+        },
+      });
+      const specs = json.weightsManifest[0].weights;
+      expect(specs.filter((w) => w.group === 'optimizer').map((w) => `${w.name}:${w.dtype}`)).to.deep.equal([
+        'iter:int32',
+        ...m.trainableWeights.map((w) => `${w.name}/m:float32`),
+        ...m.trainableWeights.map((w) => `${w.name}/v:float32`),
+      ]);
+      const tfModel = (await tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: json.modelTopology,
+          weightSpecs: specs,
+          weightData: new Uint8Array(store.artifacts!.weights).buffer,
+          trainingConfig: json.trainingConfig,
+        } as never),
+      )) as TfModel & { trainOnBatch(x: TfTensor, y: TfTensor): Promise<unknown> };
+      // one more step each: equal only if TF.js restored the step count and both moments
+      await tfModel.trainOnBatch(tf.tensor(await x.data(), [5, 3]), tf.tensor(await y.data(), [5, 2]));
+      await m.trainOnBatch(x, y);
+      const ours = await Promise.all(m.weights.map((w) => w.data() as Promise<Float32Array>));
+      tfModel.weights.forEach((w, i) => expectClose((w as unknown as { read(): TfTensor }).read().dataSync(), ours[i]));
+    });
+
+    it('webgrad resumes the training TF.js saved with includeOptimizer, with its step count and moments', async () => {
+      const tfModel = tf.sequential({
+        layers: [tf.layers.dense({ units: 4, activation: 'tanh', inputShape: [3] }), tf.layers.dense({ units: 2 })],
+      }) as TfModel & {
+        compile(args: unknown): void;
+        trainOnBatch(x: TfTensor, y: TfTensor): Promise<unknown>;
+      };
+      const { train } = tf as unknown as { train: { adam(lr: number): unknown } };
+      tfModel.compile({ optimizer: train.adam(0.05), loss: 'meanSquaredError' });
+      const xs = values(15, 5);
+      const ys = values(10, 6);
+      for (let step = 0; step < 3; step++) await tfModel.trainOnBatch(tf.tensor(xs, [5, 3]), tf.tensor(ys, [5, 2]));
+      let saved: (TfArtifacts & { trainingConfig?: object }) | undefined;
+      await (tfModel as unknown as { save(h: unknown, o: unknown): Promise<unknown> }).save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          saved = artifacts;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+        { includeOptimizer: true },
+      );
+      const files = tfjsFiles(saved!);
+      (files.json as unknown as { trainingConfig?: object }).trainingConfig = saved!.trainingConfig;
+      const m = await loadModel(memoryStore(files));
+      await tfModel.trainOnBatch(tf.tensor(xs, [5, 3]), tf.tensor(ys, [5, 2]));
+      await m.trainOnBatch(tensor(xs, [5, 3]), tensor(ys, [5, 2]));
+      const ours = await Promise.all(m.weights.map((w) => w.data() as Promise<Float32Array>));
+      tfModel.weights.forEach((w, i) => expectClose((w as unknown as { read(): TfTensor }).read().dataSync(), ours[i]));
+    });
+
+    it('a TF.js file whose optimizer weights do not fit is refused, naming the weight; other optimizers by name', async () => {
+      const m = sequential([dense({ units: 2, inputShape: [3] })]);
+      m.compile({ optimizer: adam(), loss: 'meanSquaredError' });
+      await m.trainOnBatch(tensor(values(6, 1), [2, 3]), tensor(values(4, 2), [2, 2]));
+      const store = memoryStore();
+      await saveModel(m, store, { format: 'tfjs', includeOptimizer: true });
+      const json = structuredClone(store.artifacts!.json) as unknown as {
+        weightsManifest: { weights: { name: string }[] }[];
+      };
+      const specs = json.weightsManifest[0].weights;
+      specs[specs.length - 1].name = 'elsewhere/v';
       let message = '';
-      try {
-        await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true });
-      } catch (error) {
-        message = (error as Error).message;
-      }
+      await loadModel(memoryStore({ ...store.artifacts!, json: json as never })).catch(
+        (e: Error) => (message = e.message),
+      );
       expect(message).to.equal(
-        "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's " +
-          'format to resume training exactly',
+        "loadModel: memory://tfjs-format: optimizer weight 'dense_1/bias/v' is missing or shaped [], not [2] as weight 'dense_1/bias'".replace(
+          /dense_1/g,
+          m.layers[0].name,
+        ),
+      );
+      m.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'meanSquaredError' });
+      await m.trainOnBatch(tensor(values(6, 1), [2, 3]), tensor(values(4, 2), [2, 2]));
+      message = '';
+      await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true }).catch(
+        (e: Error) => (message = e.message),
+      );
+      expect(message).to.match(
+        /^saveModel: format 'tfjs' carries the state of adam and sgd optimizers.*this model's is 'momentum'/,
       );
     });
 
@@ -512,6 +604,32 @@ describe('TF.js Layers format', function () {
         expectClose((await (ours.predict(xs) as Tensor).data()) as Float32Array, expected);
       });
     }
+
+    it('reads sharded weights (group1-shard1of3.bin, ...) in order, as tensorflowjs_converter writes them', async () => {
+      const tfModel = tf.sequential({
+        layers: [tf.layers.dense({ units: 7, activation: 'relu', inputShape: [5] }), tf.layers.dense({ units: 3 })],
+      });
+      const saved = await tfSave(tfModel);
+      const bytes = new Uint8Array(saved.weightData);
+      const dir = await mkdtemp(join(tmpdir(), 'webgrad-shards-'));
+      // three shards cut at byte offsets that split weights, as 4 MB shards do in a large model
+      const cuts = [0, 37, 101, bytes.length];
+      const paths = [1, 2, 3].map((k) => `group1-shard${k}of3.bin`);
+      for (const [k, path] of paths.entries()) await writeFile(join(dir, path), bytes.subarray(cuts[k], cuts[k + 1]));
+      const json = { ...tfjsFiles(saved).json, weightsManifest: [{ paths, weights: saved.weightSpecs }] };
+      await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+      const loaded = await loadModel(dir);
+      const x = values(10, 9);
+      const ours = (await (loaded.predict(tensor(x, [2, 5])) as Tensor).data()) as Float32Array;
+      expectClose(tfModel.predict(tf.tensor(x, [2, 5])).dataSync(), ours);
+      // a shard longer than what the manifest has left is refused before it is read
+      await writeFile(join(dir, paths[1]), new Uint8Array(bytes.length));
+      let message = '';
+      await loadModel(dir).catch((e: Error) => (message = e.message));
+      expect(message).to.match(
+        /^loadModel: \S+group1-shard2of3\.bin holds \d+ bytes, above the \d+-byte ceiling for the weights model\.json describes; it was not read$/,
+      );
+    });
 
     it('a Sequential that starts with an explicit InputLayer loads, its shape given to the next layer', async () => {
       const m = tf.sequential({

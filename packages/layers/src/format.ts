@@ -112,9 +112,26 @@ export function packWeights(values: readonly Float32Array[]): Uint8Array {
 
 /** The one weights file model.json names (weightsManifest[0].paths[0]), checked to be a plain relative path. */
 export function weightsFileOf(json: ModelJson, where: string, op: string): string {
-  const file = json?.weightsManifest?.[0]?.paths?.[0];
-  if (typeof file !== 'string') throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
-  return checkWeightsPath(file, where, op);
+  const files = weightsFilesOf(json, where, op);
+  if (files.length !== 1) {
+    throw new Error(
+      `${op}: ${where} names ${files.length} weights files (${show(files)}); ` +
+        'this store reads one weights file, at weightsManifest[0].paths[0] (a folder or http(s):// reads shards)',
+    );
+  }
+  return files[0];
+}
+
+/**
+ * Every weights file model.json names, in the order their bytes follow one another (TF.js's shards,
+ * group1-shard1of3.bin, ...), each checked to be a plain relative path.
+ */
+export function weightsFilesOf(json: ModelJson, where: string, op: string): string[] {
+  const files = (json?.weightsManifest ?? []).flatMap((g) => (Array.isArray(g?.paths) ? g.paths : []));
+  if (files.length === 0 || typeof files[0] !== 'string') {
+    throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
+  }
+  return files.map((file) => checkWeightsPath(file, where, op));
 }
 
 /**
@@ -183,7 +200,9 @@ function checkSpecs(specs: unknown, path: string, where: string, op: string): We
         `${op}: weight '${spec.name}' in ${path} has shape ${show(spec.shape)}; expected a list of non-negative integers`,
       );
     }
-    if (spec.dtype !== 'float32') {
+    // TF.js stores its optimizer's step count as an int32 in group 'optimizer' (4 bytes, as a float)
+    const optimizerStep = (spec.dtype as string) === 'int32' && (spec as { group?: unknown }).group === 'optimizer';
+    if (spec.dtype !== 'float32' && !optimizerStep) {
       throw new Error(`${op}: weight '${spec.name}' in ${path} has dtype ${show(spec.dtype)}; expected 'float32'`);
     }
   });
@@ -251,12 +270,7 @@ export function checkModelJson(json: unknown, where: string, op: string): ModelJ
     checkSpecs(weights, `weightsManifest[${g}].weights`, where, op);
   });
   const files = manifest.flatMap((group: { paths: string[] }) => group.paths);
-  if (files.length !== 1) {
-    throw new Error(
-      `${op}: ${where} names ${files.length} weights files (${show(files)}); ` +
-        'webgrad reads one weights file, at weightsManifest[0].paths[0]',
-    );
-  }
+  if (files.length === 0) throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
   if (json.trainingConfig !== undefined) {
     const training = json.trainingConfig;
     need(isObject(training), 'trainingConfig', 'an object {loss, metrics, optimizer_config}');
@@ -377,7 +391,7 @@ export function checkArtifacts({ json, weights: bytes }: ModelArtifacts, where: 
     throw new Error(`${op}: ${where} is not a Sequential or Model layers-model (${found})`);
   }
   checkModelJson(json, where, op);
-  const file = weightsFileOf(json, where, op);
+  const file = weightsFilesOf(json, where, op).join(' + ');
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const stateSpecs = json.optimizerState?.weights ?? [];
   const expected = expectedWeightBytes(json, where, op);

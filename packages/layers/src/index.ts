@@ -190,6 +190,7 @@ export {
   type TfjsModelJson,
   type ToTfjsOptions,
 } from './tfjs-format.js';
+export { fromKerasBytes, kerasBytes, toKerasBytes, type ToKerasOptions } from './keras-format.js';
 export {
   addSelfLoops,
   batchGraphs,

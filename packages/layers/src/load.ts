@@ -18,6 +18,7 @@ import {
   type WeightSpec,
 } from './format.js';
 import type { AnyLayer, Layer, SymbolicTensor } from './layer.js';
+import { readKerasFile } from './keras-format.js';
 import { withWeightBudget } from './limits.js';
 import { Model, Sequential, type AnyModel } from './model.js';
 import { applyLayer, input } from './symbolic.js';
@@ -30,6 +31,10 @@ async function loadArtifacts(
   source: string | ModelStore,
   op: string,
 ): Promise<{ artifacts: ModelArtifacts; url: string }> {
+  // a Keras 3 .keras file is one zip, mapped to webgrad's artifacts as it is read
+  if (typeof source === 'string' && /\.keras$/i.test(source)) {
+    return { artifacts: await readKerasFile(source, op), url: source };
+  }
   const store = modelStore(source, op);
   if (!store.load) throw new Error(`${op}: ${store.url} can only be saved to`);
   const artifacts = await store.load(op);
@@ -181,11 +186,28 @@ function budgetedModel(artifacts: ModelArtifacts, where: string, op: string): An
   }
 }
 
+/**
+ * The stored weights in the order of the model's layers, when each is named after a layer of the model
+ * (`layer/...`): a file written in another graph order (Keras's and TF.js's go by depth) then fills each
+ * layer with its own weights. Otherwise, or when already in order, they are kept as they are.
+ */
+function inLayerOrder(model: AnyModel, weights: StoredWeight[]): StoredWeight[] {
+  const rank = new Map(model.layers.map((l, i) => [l.name, i]));
+  const ranks = weights.map((w) => rank.get(w.spec.name.split('/')[0]));
+  if (ranks.some((r) => r === undefined)) return weights;
+  const order = weights.map((w, i) => ({ w, i, r: ranks[i]! }));
+  order.sort((a, b) => a.r - b.r || a.i - b.i);
+  return order.map((o) => o.w);
+}
+
 /** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */
 function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string): AnyModel {
-  const { json, weights, optimizerState } = checkArtifacts(artifacts, where, op);
+  const checked = checkArtifacts(artifacts, where, op);
+  const { json, optimizerState } = checked;
+  let { weights } = checked;
   const model = modelFromTopology(json.modelTopology, where, op);
   const shapes = model.weights.map((w) => w.shape);
+  weights = inLayerOrder(model, weights);
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {
     model.dispose();

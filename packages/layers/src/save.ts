@@ -11,8 +11,10 @@ import {
   type ModelStore,
   type SavedModelTopology,
 } from './format.js';
+import { toKerasBytes, writeKerasFile } from './keras-format.js';
 import { modelStore } from './storage.js';
 import { toTfjsArtifacts } from './tfjs-format.js';
+import { toTfjsTraining } from './tfjs-training.js';
 
 /** What saving reads of a model. */
 export interface SavableModel {
@@ -29,9 +31,13 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
   /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
   epochsCompleted?: number;
-  /** 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel reads. */
-  format?: 'webgrad' | 'tfjs';
-  /** With format 'tfjs': refuse layers TF.js lacks instead of writing them under webgrad's class names. */
+  /**
+   * 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel
+   * reads; 'keras' writes a Keras 3 .keras file, which keras.saving.load_model reads (a target path
+   * ending in .keras picks it too).
+   */
+  format?: 'webgrad' | 'tfjs' | 'keras';
+  /** With format 'tfjs' or 'keras': refuse layers the reader lacks instead of writing them under webgrad's names. */
   strict?: boolean;
 }
 
@@ -90,23 +96,58 @@ export async function saveModel(
   target: string | ModelStore,
   options: SaveOptions = {},
 ): Promise<ModelJson> {
+  const keras = options.format === 'keras' || (typeof target === 'string' && /\.keras$/i.test(target));
+  if (keras) return saveKeras(model, target, options);
   const store = modelStore(target, 'saveModel');
   if (!store.save) {
     throw new Error(
       `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
     );
   }
-  if (options.format === 'tfjs' && options.includeOptimizer) {
+  const own = await modelArtifacts(model, options);
+  const artifacts = options.format === 'tfjs' ? tfjsArtifacts(model, own, options) : own;
+  await store.save(artifacts, 'saveModel');
+  return artifacts.json;
+}
+
+/**
+ * The artifacts as TF.js writes them: its topology, and with includeOptimizer its trainingConfig and the
+ * optimizer's weights after the model's (tfjs-training.ts), the checksum taken over the bytes written.
+ */
+function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOptions): ModelArtifacts {
+  const json = toTfjsArtifacts(own.json, { strict: options.strict });
+  if (!options.includeOptimizer) return { ...own, json: json as unknown as ModelJson };
+  const names = model.trainableWeights.map((w) => w.name);
+  const training = toTfjsTraining(own.json, own.weights, names);
+  const modelBytes = own.weights.subarray(0, own.weights.byteLength - stateBytes(own.json));
+  const weights = new Uint8Array(modelBytes.byteLength + training.bytes.byteLength);
+  weights.set(modelBytes);
+  weights.set(training.bytes, modelBytes.byteLength);
+  const [group] = json.weightsManifest;
+  const tfjs = {
+    ...json,
+    trainingConfig: training.trainingConfig,
+    weightsManifest: [{ ...group, weights: [...group.weights, ...training.specs] }],
+    weightsChecksum: fnv1a(weights),
+  };
+  return { json: tfjs as unknown as ModelJson, weights };
+}
+
+const stateBytes = (json: ModelJson) =>
+  4 * (json.optimizerState?.weights ?? []).reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 1), 0);
+
+const describeTarget = (target: string | ModelStore) => (typeof target === 'string' ? `'${target}'` : 'a ModelStore');
+
+/** Saves a Keras 3 .keras file (Node: the path, written atomically); resolves to the webgrad model.json it maps. */
+async function saveKeras(model: SavableModel, target: string | ModelStore, options: SaveOptions): Promise<ModelJson> {
+  if (typeof target !== 'string' || !/\.keras$/i.test(target)) {
     throw new Error(
-      "saveModel: format 'tfjs' does not carry the optimizer state yet; save with includeOptimizer in webgrad's format " +
-        'to resume training exactly',
+      `saveModel: format 'keras' writes a file whose path ends in .keras (got ${describeTarget(target)}); ` +
+        'in a browser, toKerasBytes(await modelArtifacts(model)) gives the bytes to offer as a download',
     );
   }
   const own = await modelArtifacts(model, options);
-  const artifacts =
-    options.format === 'tfjs'
-      ? { ...own, json: toTfjsArtifacts(own.json, { strict: options.strict }) as unknown as ModelJson }
-      : own;
-  await store.save(artifacts, 'saveModel');
-  return artifacts.json;
+  const trainableNames = model.trainableWeights.map((w) => w.name);
+  await writeKerasFile(target, await toKerasBytes(own, { strict: options.strict, trainableNames }), 'saveModel');
+  return own.json;
 }

@@ -10,7 +10,7 @@ import {
   checkModelJson,
   expectedWeightBytes,
   sizeMismatch,
-  weightsFileOf,
+  weightsFilesOf,
   withWeightsFile,
   type ModelJson,
   type ModelStore,
@@ -136,19 +136,21 @@ const kindOf = (info: import('node:fs').Stats): string =>
  * `atMost` (model.json). Anything else — a FIFO, a device, a directory, the wrong size — is refused
  * before a byte is read; the open is non-blocking and does not follow links, and the opened file must
  * be the one checked, so a swap between the check and the open is refused too.
+ * @internal (its Node types stay out of the published .d.ts, as nodeFs's do)
  */
-async function readRegular(
+export async function readRegular(
   { fs }: NodeFs,
   file: string,
   size: { exactly: number } | { atMost: number },
   op: string,
+  what = 'model.json',
 ): Promise<Uint8Array> {
   const checked = await fs.lstat(file);
   if (!checked.isFile()) throw new Error(`${op}: ${file} is ${kindOf(checked)}, not a regular file; it was not read`);
   if ('exactly' in size && checked.size !== size.exactly) throw sizeMismatch(file, checked.size, size.exactly, op);
   if ('atMost' in size && checked.size > size.atMost) {
     throw new Error(
-      `${op}: ${file} holds ${checked.size} bytes, above the ${size.atMost}-byte ceiling for model.json; it was not read`,
+      `${op}: ${file} holds ${checked.size} bytes, above the ${size.atMost}-byte ceiling for ${what}; it was not read`,
     );
   }
   const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
@@ -293,6 +295,17 @@ async function collectGarbage(node: NodeFs, folder: string): Promise<void> {
   }
 }
 
+/** Shards' bytes, one after another. */
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
 /** The error a save into the filesystem root (or nowhere) gets; a model needs a folder of its own. */
 function checkSaveFolder({ path }: NodeFs, target: string, op: string): void {
   const resolved = path.resolve(target);
@@ -356,12 +369,30 @@ export function folderStore(target: string): ModelStore {
       for (let attempt = 1; ; attempt++) {
         const { text, json } = await readModelJson(node, jsonPath, inFolder, op);
         const expected = expectedWeightBytes(json, jsonPath, op);
-        const file = weightsFileOf(json, jsonPath, op);
-        const weightsPath = path.join(path.dirname(jsonPath), file);
+        const files = weightsFilesOf(json, jsonPath, op);
+        let weightsPath = path.join(path.dirname(jsonPath), files[0]);
         try {
-          const label = `weights path '${file}' in ${jsonPath}`;
-          const real = await confinedPath(node, path.dirname(jsonPath), file, label, op);
-          return { json, weights: await readRegular(node, real, { exactly: expected }, op) };
+          // shards in order, each read only up to what the manifest has left to describe
+          const parts: Uint8Array[] = [];
+          let left = expected;
+          for (const [i, file] of files.entries()) {
+            weightsPath = path.join(path.dirname(jsonPath), file);
+            const label = `weights path '${file}' in ${jsonPath}`;
+            const real = await confinedPath(node, path.dirname(jsonPath), file, label, op);
+            const size = files.length === 1 ? { exactly: expected } : { atMost: left };
+            const part = await readRegular(node, real, size, op, 'the weights model.json describes');
+            if (files.length > 1 && i === files.length - 1 && part.byteLength !== left) {
+              throw sizeMismatch(
+                `${files.join(' + ')} in ${jsonPath}`,
+                expected - left + part.byteLength,
+                expected,
+                op,
+              );
+            }
+            left -= part.byteLength;
+            parts.push(part);
+          }
+          return { json, weights: parts.length === 1 ? parts[0] : joinBytes(parts) };
         } catch (error) {
           const { code } = ((error as Error).cause ?? error) as NodeJS.ErrnoException;
           const replaced =
@@ -477,8 +508,17 @@ export function httpStore(url: string): ModelStore {
       }
       const json = checkModelJson(parsed, jsonUrl, op);
       const expected = expectedWeightBytes(json, jsonUrl, op);
-      const weightsUrl = confinedUrl(weightsFileOf(json, jsonUrl, op), jsonUrl, op);
-      return { json, weights: await readBody(await get(weightsUrl, op), weightsUrl, { exactly: expected }, op) };
+      // every shard's URL is checked before the first request
+      const urls = weightsFilesOf(json, jsonUrl, op).map((file) => confinedUrl(file, jsonUrl, op));
+      const parts: Uint8Array[] = [];
+      let left = expected;
+      for (const [i, weightsUrl] of urls.entries()) {
+        const size = urls.length === 1 || i === urls.length - 1 ? { exactly: left } : { atMost: left };
+        const part = await readBody(await get(weightsUrl, op), weightsUrl, size, op);
+        left -= part.byteLength;
+        parts.push(part);
+      }
+      return { json, weights: parts.length === 1 ? parts[0] : joinBytes(parts) };
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   webgradInitializer,
   webgradRegularizer,
 } from './tfjs-names.js';
+import { fromTfjsTraining, type TfjsWeightSpec } from './tfjs-training.js';
 
 type Dict = Record<string, unknown>;
 
@@ -436,11 +437,26 @@ export function fromTfjsArtifacts(
     );
   }
   const manifest = Array.isArray(json.weightsManifest) ? (json.weightsManifest as ModelJson['weightsManifest']) : [];
-  const specs: WeightSpec[] = manifest.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : []));
+  const all: TfjsWeightSpec[] = manifest.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : []));
+  // TF.js writes the optimizer's weights (group 'optimizer') after the model's
+  const isOptimizer = (s: TfjsWeightSpec) => s?.group === 'optimizer';
+  const specs = all.filter((s) => !isOptimizer(s)) as WeightSpec[];
+  const optimizerSpecs = all.filter(isOptimizer);
+  const modelBytes =
+    4 * specs.reduce((n, s) => n + (Array.isArray(s?.shape) ? s.shape.reduce((a, d) => a * d, 1) : 0), 0);
+  const bytes = artifacts.weights instanceof Uint8Array ? artifacts.weights : new Uint8Array(0);
   const order = layerOrder(modelTopology);
   const rank = (spec: WeightSpec) => order.get(String(spec?.name).split('/')[0]) ?? order.size;
   const indexed = specs.map((spec, i) => ({ spec, i, rank: rank(spec) }));
   const sorted = [...indexed].sort((a, b) => a.rank - b.rank || a.i - b.i);
+  const training = fromTfjsTraining(
+    json.trainingConfig,
+    optimizerSpecs,
+    bytes.subarray(modelBytes),
+    sorted.map((s) => s.spec),
+    where,
+    op,
+  );
   const out: ModelJson = {
     format: 'layers-model',
     generatedBy: String(json.generatedBy ?? 'TensorFlow.js'),
@@ -448,15 +464,19 @@ export function fromTfjsArtifacts(
     weightsManifest: [
       { paths: manifest[0]?.paths?.slice(0, 1) ?? ['weights.bin'], weights: sorted.map((s) => s.spec) },
     ],
+    ...(training.trainingConfig && { trainingConfig: training.trainingConfig }),
+    ...(training.optimizerState && { optimizerState: training.optimizerState }),
   };
-  return {
-    json: out,
-    weights: reorderBytes(
-      artifacts.weights,
-      specs,
-      sorted.map((s) => s.i),
-    ),
-  };
+  const weights = reorderBytes(
+    optimizerSpecs.length ? bytes.subarray(0, modelBytes) : artifacts.weights,
+    specs,
+    sorted.map((s) => s.i),
+  );
+  if (!training.bytes.byteLength) return { json: out, weights };
+  const joined = new Uint8Array(weights.byteLength + training.bytes.byteLength);
+  joined.set(weights);
+  joined.set(training.bytes, weights.byteLength);
+  return { json: out, weights: joined };
 }
 
 /** Layer name → its place in the topology (nested models' layers after their own). */

@@ -1,0 +1,420 @@
+// Keras 3's config.json and the layout of its model.weights.h5, both ways, by way of TF.js's Keras-2
+// topology (tfjs-format.ts), which already maps webgrad's configs to Keras class names and snake_case
+// keys: a layer gains or loses what Keras 3 writes beyond Keras 2 (module, registered_name, a
+// DTypePolicy, InputLayer's batch_shape, inbound nodes as {args, kwargs}), and its weights live at
+// layers/<key>/vars/<i> (a recurrent layer's at layers/<key>/cell/vars/<i>), the key being its class
+// name in snake_case, numbered in the order of Keras's model.layers (saving_lib's _get_unique_name).
+import type { SavedTensorRef } from './format.js';
+import { isDict } from './tfjs-names.js';
+
+type Dict = Record<string, unknown>;
+
+/** The Keras version written into metadata.json: the release whose files these are shaped after. */
+export const KERAS_VERSION = '3.15.1';
+
+/** The layer classes Keras 3 has with the configs written here; others are webgrad's own. */
+export const KERAS_CLASSES = new Set([
+  'Dense',
+  'Conv2D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'Flatten',
+  'Dropout',
+  'Activation',
+  'Reshape',
+  'BatchNormalization',
+  'Add',
+  'Subtract',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'Concatenate',
+  'Embedding',
+  'SimpleRNN',
+  'LSTM',
+  'GRU',
+]);
+const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU']);
+const MODELS = new Set(['Sequential', 'Model', 'Functional']);
+
+/** Keras's naming.to_snake_case, as it names an H5 group after a layer's class. */
+export const kerasKey = (className: string): string =>
+  className
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+
+/** A counter of H5 keys, as saving_lib's _get_unique_name: dense, dense_1, dense_2, ... */
+function uniqueKeys(): (className: string) => string {
+  const used = new Map<string, number>();
+  return (className) => {
+    const name = kerasKey(className === 'Model' ? 'Functional' : className);
+    const count = used.get(name);
+    used.set(name, count === undefined ? 0 : count + 1);
+    return count === undefined ? name : `${name}_${count + 1}`;
+  };
+}
+
+const POLICY = (name: string): Dict => ({
+  module: 'keras',
+  class_name: 'DTypePolicy',
+  config: { name },
+  registered_name: null,
+});
+
+// TF.js's VarianceScaling forms and the Keras 3 class that writes each
+const SCALING_NAMES: [scale: number, mode: string, distribution: string, name: string][] = [
+  [1, 'fan_avg', 'uniform', 'GlorotUniform'],
+  [1, 'fan_avg', 'normal', 'GlorotNormal'],
+  [2, 'fan_in', 'uniform', 'HeUniform'],
+  [2, 'fan_in', 'normal', 'HeNormal'],
+  [1, 'fan_in', 'uniform', 'LecunUniform'],
+  [1, 'fan_in', 'normal', 'LecunNormal'],
+];
+
+/** A TF.js-form initializer or regularizer ({class_name, config}) as Keras 3 serialises one. */
+function kerasObject(value: unknown, module: string): unknown {
+  if (!isDict(value) || typeof value.class_name !== 'string') return value;
+  let className = value.class_name;
+  let config = isDict(value.config) ? { ...value.config } : {};
+  if (className === 'VarianceScaling') {
+    const named = SCALING_NAMES.find(
+      ([s, m, d]) => s === config.scale && m === config.mode && d === config.distribution,
+    );
+    if (named) {
+      className = named[3];
+      config = { seed: null, input_axes: null, output_axes: null };
+    }
+  }
+  return { module, class_name: className, config, registered_name: null };
+}
+
+// the options Keras 3 writes beyond TF.js's, with the values webgrad's layers behave as
+const KERAS3_DEFAULTS: Record<string, Dict> = {
+  Dense: { quantization_config: null },
+  Embedding: { quantization_config: null },
+  Conv2D: { groups: 1 },
+  Flatten: { data_format: 'channels_last' },
+  BatchNormalization: { synchronized: false, renorm: false, renorm_clipping: null, renorm_momentum: 0.99 },
+  SimpleRNN: { zero_output_for_mask: false },
+  LSTM: { zero_output_for_mask: false, seed: null },
+  GRU: { zero_output_for_mask: false, seed: null },
+};
+
+/** One layer's TF.js (Keras 2) config as Keras 3 writes it. */
+function kerasLayerConfig(className: string, c: Dict): Dict {
+  const { batch_input_shape: _shape, implementation: _impl, input_length: _length, dtype, ...rest } = c;
+  const out: Dict = {
+    ...rest,
+    ...KERAS3_DEFAULTS[className],
+    dtype: POLICY(typeof dtype === 'string' ? dtype : 'float32'),
+  };
+  // Keras 3's Dense writes no activity_regularizer (TF.js's does, as null)
+  if (className === 'Dense' && out.activity_regularizer === null) delete out.activity_regularizer;
+  for (const [key, value] of Object.entries(out)) {
+    if (key.endsWith('_initializer')) out[key] = kerasObject(value, 'keras.initializers');
+    if (key.endsWith('_regularizer')) out[key] = kerasObject(value, 'keras.regularizers');
+  }
+  if (className === 'Embedding') out.mask_zero = c.mask_zero === true;
+  if (className === 'SimpleRNN' || className === 'LSTM' || className === 'GRU') {
+    out.recurrent_activation ??= className === 'SimpleRNN' ? undefined : 'sigmoid';
+    if (out.recurrent_activation === undefined) delete out.recurrent_activation;
+  }
+  return out;
+}
+
+/** `base`, or base_1, base_2, ... : the first name no layer of the model has. */
+function freeName(base: string, layers: Dict[]): string {
+  const taken = new Set(layers.map((l) => String((l.config as Dict)?.name ?? l.name)));
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+  return name;
+}
+
+const inputLayer = (name: string, batchShape: unknown, dtype: unknown): Dict => ({
+  module: 'keras.layers',
+  class_name: 'InputLayer',
+  config: { batch_shape: batchShape, dtype: dtype ?? 'float32', sparse: false, ragged: false, name, optional: false },
+  registered_name: null,
+});
+
+/** The layers of a (TF.js-form) graph in the order Keras 3's Functional lists them: by depth, then by traversal. */
+export function kerasOrder(config: Dict): Dict[] {
+  const layers = (config.layers as Dict[]) ?? [];
+  const byName = new Map(layers.map((l) => [String(l.name ?? (l.config as Dict)?.name), l]));
+  const inboundOf = (layer: Dict, node: number): SavedTensorRef[] => {
+    const nodes = layer.inbound_nodes as unknown[][] | undefined;
+    return ((nodes?.[node] ?? []) as unknown[]).map((r) => r as SavedTensorRef);
+  };
+  const refs = (value: unknown): SavedTensorRef[] =>
+    Array.isArray(value) && typeof value[0] === 'string'
+      ? [value as SavedTensorRef]
+      : ((value as SavedTensorRef[]) ?? []);
+  const indices = new Map<string, number>();
+  const finished = new Set<string>();
+  const postOrder: [string, number][] = [];
+  const visit = ([name, node]: SavedTensorRef) => {
+    const key = `${name}/${node}`;
+    if (finished.has(key)) return;
+    if (!indices.has(name)) indices.set(name, indices.size);
+    const layer = byName.get(name);
+    if (layer) for (const ref of inboundOf(layer, node)) visit(ref);
+    finished.add(key);
+    postOrder.push([name, node]);
+  };
+  refs(config.output_layers).forEach(visit);
+  const nodeDepth = new Map<string, number>();
+  const layerDepth = new Map<string, number>();
+  for (const [name, node] of [...postOrder].reverse()) {
+    const key = `${name}/${node}`;
+    const depth = Math.max(nodeDepth.get(key) ?? 0, layerDepth.get(name) ?? 0);
+    layerDepth.set(name, depth);
+    nodeDepth.set(key, depth);
+    const layer = byName.get(name);
+    for (const [parent, parentNode] of layer ? inboundOf(layer, node) : []) {
+      const parentKey = `${parent}/${parentNode}`;
+      nodeDepth.set(parentKey, Math.max(depth + 1, nodeDepth.get(parentKey) ?? 0));
+    }
+  }
+  for (const [name] of refs(config.input_layers)) {
+    if (!layerDepth.has(name)) {
+      layerDepth.set(name, 0);
+      indices.set(name, -1);
+    }
+  }
+  const names = [...layerDepth.keys()].sort(
+    (a, b) => layerDepth.get(b)! - layerDepth.get(a)! || indices.get(a)! - indices.get(b)!,
+  );
+  return names.map((n) => byName.get(n)).filter((l): l is Dict => l !== undefined);
+}
+
+/** Where one layer's weights go in model.weights.h5, and the groups Keras makes around them. */
+export interface KerasWeightSlot {
+  /** The layer's name (the prefix of its weights' names in webgrad's manifest). */
+  layer: string;
+  /** The H5 group holding its variables 0, 1, ... */
+  vars: string;
+}
+
+/** The Keras 3 model config for a TF.js-form model, with the H5 groups and weight slots of its layers. */
+export function kerasModel(
+  className: string,
+  config: Dict,
+  path: string,
+  groups: { path: string; name?: string }[],
+  slots: KerasWeightSlot[],
+  lacking: string[],
+): Dict {
+  const name = String(config.name);
+  const prefix = path ? `${path}/` : '';
+  groups.push({ path: `${prefix}vars`, name });
+  const sequential = className === 'Sequential';
+  const source = (config.layers as Dict[]) ?? [];
+  const ordered = sequential ? source : kerasOrder(config);
+  const key = uniqueKeys();
+  const layers: Dict[] = [];
+  let buildShape: unknown;
+  for (const layer of ordered) {
+    const layerClass = String(layer.class_name);
+    const c = (layer.config as Dict) ?? {};
+    const layerName = String(c.name ?? layer.name);
+    // a Sequential's InputLayer is written, as Keras does, but has no H5 group (Sequential.layers leaves it out)
+    const h5 = sequential && layerClass === 'InputLayer' ? undefined : `${prefix}layers/${key(layerClass)}`;
+    let written: Dict;
+    if (MODELS.has(layerClass)) {
+      const inner = layerClass === 'Sequential' ? 'Sequential' : 'Functional';
+      const nested = kerasModel(inner, c, h5!, groups, slots, lacking);
+      written = { ...nested, name: layerName };
+    } else if (layerClass === 'InputLayer') {
+      written = inputLayer(layerName, c.batch_input_shape, c.dtype);
+      if (h5) groups.push({ path: `${h5}/vars`, name: layerName });
+    } else {
+      const known = KERAS_CLASSES.has(layerClass);
+      if (!known) lacking.push(`${layerClass} '${layerName}'`);
+      written = {
+        module: known ? 'keras.layers' : 'webgrad',
+        class_name: layerClass,
+        config: known ? kerasLayerConfig(layerClass, c) : c,
+        registered_name: known ? null : `webgrad>${layerClass}`,
+      };
+      const shape = Array.isArray(c.batch_input_shape)
+        ? c.batch_input_shape
+        : Array.isArray(c.input_shape)
+          ? [null, ...(c.input_shape as unknown[])]
+          : undefined;
+      if (sequential && layers.length === 0 && shape) {
+        layers.push(inputLayer(freeName('input_layer', source), shape, c.dtype));
+        buildShape = shape;
+      }
+      const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
+      groups.push({ path: `${h5}/vars`, name: layerName });
+      if (RECURRENT.has(layerClass)) groups.push({ path: vars, name: `${layerName}_cell` });
+      slots.push({ layer: layerName, vars });
+    }
+    if (!sequential) written = { ...written, name: layerName, inbound_nodes: layer.inbound_nodes ?? [] };
+    layers.push(written);
+  }
+  const modelConfig: Dict = { name, trainable: config.trainable ?? true, dtype: POLICY('float32'), layers };
+  if (sequential && buildShape) modelConfig.build_input_shape = buildShape;
+  if (!sequential) {
+    const one = (refs: unknown) => (Array.isArray(refs) && refs.length === 1 ? refs[0] : refs);
+    modelConfig.input_layers = one(config.input_layers);
+    modelConfig.output_layers = config.outputs_as_list ? config.output_layers : one(config.output_layers);
+  }
+  return sequential
+    ? { module: 'keras', class_name: 'Sequential', config: modelConfig, registered_name: null }
+    : {
+        module: 'keras.src.models.functional',
+        class_name: 'Functional',
+        config: modelConfig,
+        registered_name: 'Functional',
+      };
+}
+
+// ---- Keras 3 → the TF.js (Keras 2) form fromTfjsArtifacts reads ----
+
+// Keras 3 options webgrad's layers cannot honour, refused unless they hold the value webgrad assumes
+const KERAS3_ONLY: Dict = {
+  groups: 1,
+  keepdims: false,
+  renorm: false,
+  lora_rank: null,
+  quantization_config: null,
+  sparse: false,
+  ragged: false,
+};
+
+/** A tensor reference from a Keras 3 inbound node's args (a __keras_tensor__ or a list of them). */
+function historyRefs(args: unknown, where: string, op: string): [string, number, number, Dict][] {
+  const out: [string, number, number, Dict][] = [];
+  const visit = (value: unknown) => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!isDict(value) || value.class_name !== '__keras_tensor__') return;
+    const history = isDict(value.config) ? value.config.keras_history : undefined;
+    const ok =
+      Array.isArray(history) &&
+      typeof history[0] === 'string' &&
+      Number.isInteger(history[1]) &&
+      Number.isInteger(history[2]);
+    if (!ok) throw new Error(`${op}: ${where} has a tensor without a keras_history [layer, node, index]`);
+    out.push([history[0] as string, history[1] as number, history[2] as number, {}]);
+  };
+  visit(args);
+  return out;
+}
+
+/** One Keras 3 layer in TF.js's form: DTypePolicy to its name, batch_shape to batch_input_shape, nodes to lists. */
+function legacyLayer(layer: unknown, where: string, op: string): Dict {
+  if (!isDict(layer) || typeof layer.class_name !== 'string' || !isDict(layer.config)) {
+    throw new Error(`${op}: a layer in ${where} is not {class_name, config}: ${JSON.stringify(layer)?.slice(0, 200)}`);
+  }
+  const className = layer.class_name === 'Functional' ? 'Model' : layer.class_name;
+  const c = layer.config;
+  const name = String(c.name);
+  const refuse = (key: string, expected: unknown) => {
+    throw new Error(
+      `${op}: ${className} layer '${name}' in ${where} sets ${key} to ${JSON.stringify(c[key])}; ` +
+        `webgrad reads only ${JSON.stringify(expected)} there`,
+    );
+  };
+  for (const [key, expected] of Object.entries(KERAS3_ONLY)) {
+    if (c[key] !== undefined && c[key] !== expected) refuse(key, expected);
+  }
+  const { dtype, batch_shape, module: _m, registered_name: _r, build_config: _b, ...rest } = c;
+  const dtypeName = isDict(dtype) && isDict(dtype.config) ? dtype.config.name : dtype;
+  if (dtypeName !== undefined && dtypeName !== 'float32' && !(className === 'InputLayer' && dtypeName === 'int32')) {
+    refuse('dtype', 'float32');
+  }
+  let config: Dict = { ...rest, ...(dtypeName !== undefined && { dtype: dtypeName }) };
+  if (batch_shape !== undefined) config.batch_input_shape = batch_shape;
+  for (const [key, value] of Object.entries(config)) {
+    if (key.endsWith('_regularizer') && isDict(value)) config[key] = legacyRegularizer(value);
+  }
+  if (MODELS.has(className)) config = legacyModelConfig(className, c, where, op);
+  const out: Dict = { class_name: className, config };
+  if (layer.inbound_nodes !== undefined) {
+    const nodes = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
+    out.name = String(layer.name ?? name);
+    out.inbound_nodes = nodes.map((node) =>
+      Array.isArray(node) ? node : historyRefs(isDict(node) ? node.args : undefined, where, op),
+    );
+  }
+  return out;
+}
+
+/** Keras 3's L1 and L2 regularizers as the L1L2 that TF.js's form (and webgrad's reader) names. */
+function legacyRegularizer(value: Dict): Dict {
+  const config = isDict(value.config) ? value.config : {};
+  if (value.class_name === 'L1') return { class_name: 'L1L2', config: { l1: config.l1 ?? 0, l2: 0 } };
+  if (value.class_name === 'L2') return { class_name: 'L1L2', config: { l1: 0, l2: config.l2 ?? 0 } };
+  return value;
+}
+
+function legacyModelConfig(className: string, c: Dict, where: string, op: string): Dict {
+  const layers = Array.isArray(c.layers) ? c.layers.map((l) => legacyLayer(l, where, op)) : [];
+  if (className === 'Sequential') return { name: c.name, trainable: c.trainable, layers };
+  const list = (refs: unknown) => (Array.isArray(refs) && typeof refs[0] === 'string' ? [refs] : refs);
+  return {
+    name: c.name,
+    trainable: c.trainable,
+    layers,
+    input_layers: list(c.input_layers),
+    output_layers: list(c.output_layers),
+    // one output written bare predicts one tensor; a list predicts a list
+    outputs_as_list: !(Array.isArray(c.output_layers) && typeof c.output_layers[0] === 'string'),
+  };
+}
+
+/** A Keras 3 config.json as the TF.js-form topology fromTfjsArtifacts maps to webgrad's. */
+export function legacyTopology(config: unknown, where: string, op: string): { class_name: string; config: Dict } {
+  if (!isDict(config) || typeof config.class_name !== 'string' || !isDict(config.config)) {
+    throw new Error(`${op}: ${where}: config.json is not a Keras model {class_name, config}`);
+  }
+  const className = config.class_name === 'Functional' ? 'Model' : config.class_name;
+  if (!MODELS.has(className)) {
+    throw new Error(
+      `${op}: ${where}: config.json holds a '${config.class_name}'; webgrad reads Sequential and Functional models`,
+    );
+  }
+  return { class_name: className, config: legacyModelConfig(className, config.config, where, op) };
+}
+
+/**
+ * The H5 group of each layer's variables in a legacy-form model (config order, which is Keras's
+ * model.layers order), and the name of the top-level layer it belongs to.
+ */
+export function kerasSlots(topology: { class_name: string; config: Dict }): KerasSlot[] {
+  const out: KerasSlot[] = [];
+  const visit = (className: string, config: Dict, path: string, top: string | undefined, trainable: boolean) => {
+    const prefix = path ? `${path}/` : '';
+    const key = uniqueKeys();
+    for (const layer of (config.layers as Dict[]) ?? []) {
+      const layerClass = String(layer.class_name);
+      const c = (layer.config as Dict) ?? {};
+      const name = String(c.name ?? layer.name);
+      if (layerClass === 'InputLayer' && className === 'Sequential') continue;
+      const h5 = `${prefix}layers/${key(layerClass)}`;
+      const own = trainable && c.trainable !== false;
+      if (MODELS.has(layerClass)) visit(layerClass, c, h5, top ?? name, own);
+      else if (layerClass !== 'InputLayer') {
+        const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
+        // a layer's variables list its trainable ones first; BatchNormalization's moving statistics are not
+        const trainableVars = !own ? 0 : layerClass === 'BatchNormalization' ? 2 : Infinity;
+        out.push({ vars, top: top ?? name, layer: name, trainableVars });
+      }
+    }
+  };
+  visit(topology.class_name, topology.config, '', undefined, topology.config.trainable !== false);
+  return out;
+}
+
+/** One layer's variables in model.weights.h5: its group, its top-level layer, and how many of them train. */
+export interface KerasSlot {
+  vars: string;
+  top: string;
+  layer: string;
+  trainableVars: number;
+}

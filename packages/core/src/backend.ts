@@ -140,6 +140,37 @@ export interface MatmulEpilogue {
   readonly activation: FusedActivation;
 }
 
+/** Activations a fused recurrent kernel applies: each one's derivative follows from its output. */
+export const RECURRENT_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'] as const;
+export type RecurrentActivation = (typeof RECURRENT_ACTIVATIONS)[number];
+export const RECURRENT_CELLS = ['SimpleRNN', 'LSTM', 'GRU'] as const;
+export type RecurrentCell = (typeof RECURRENT_CELLS)[number];
+/** Gate blocks of a cell's projection and recurrent kernel (Keras's layouts: LSTM i, f, c, o; GRU z, r, h). */
+export const RECURRENT_GATES: Readonly<Record<RecurrentCell, number>> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
+/**
+ * A fused recurrent sequence (ops/recurrent.ts): the cell (a GRU is Keras's resetAfter form), its
+ * activation (candidate and output) and recurrent activation (gates), and whether it reads from the end.
+ */
+export interface RecurrentConfig {
+  readonly cell: RecurrentCell;
+  readonly activation: RecurrentActivation;
+  readonly recurrentActivation: RecurrentActivation;
+  readonly goBackwards: boolean;
+}
+/**
+ * Columns per (batch, timestep) of the forward record, blocks of `units` each: SimpleRNN [h], LSTM
+ * [h, c, i, f, g, o] and GRU [h, z, r, ĥ, n] (n = h₋₁·U_h + b_rh), gates after their activation.
+ */
+export const recurrentRecordWidth = (cell: RecurrentCell, units: number): number =>
+  units * { SimpleRNN: 1, LSTM: 6, GRU: 5 }[cell];
+/**
+ * Columns per row of the backward record [batch, T + 1, width]: rows t < T hold d(projected) at
+ * timestep t (G·units), a GRU's followed by d(h₋₁·U + b_r) (another 3·units, its candidate block is
+ * r ⊙ d(projected)); row T holds d(h0) and, for an LSTM, d(c0).
+ */
+export const recurrentGradWidth = (cell: RecurrentCell, units: number): number =>
+  units * (cell === 'GRU' ? 6 : RECURRENT_GATES[cell]);
+
 export interface Backend {
   readonly name: string;
   /** One line naming the device, e.g. the GPU adapter. */
@@ -263,6 +294,33 @@ export interface Backend {
    * Result [batch, M, N] of act(op(a)·op(b) + bias), where op transposes the last two axes when asked.
    */
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): Storage;
+
+  // ---- recurrent sequences (ops/recurrent.ts), timesteps in time order, processed in `config`'s direction ----
+  /**
+   * The forward record [B, T, recurrentRecordWidth] of a cell over projected [B, T, G·U] (x·W + b of every
+   * timestep), recurrentKernel [U, G·U] (+ a GRU's recurrentBias [G·U]), from initialStates [h0] or
+   * [h0, c0] ([B, U] each). Where float mask [B, T] is 0 the states carry over unchanged (Keras).
+   */
+  recurrentForward(
+    config: RecurrentConfig,
+    projected: TensorInfo,
+    recurrentKernel: TensorInfo,
+    initialStates: readonly TensorInfo[],
+    recurrentBias?: TensorInfo,
+    mask?: TensorInfo,
+  ): Storage;
+  /**
+   * Backpropagation through time from dRecord (the gradient of the record; only its h and c blocks are
+   * read) and the record: the backward record [B, T + 1, recurrentGradWidth].
+   */
+  recurrentBackward(
+    config: RecurrentConfig,
+    dRecord: TensorInfo,
+    record: TensorInfo,
+    recurrentKernel: TensorInfo,
+    initialStates: readonly TensorInfo[],
+    mask?: TensorInfo,
+  ): Storage;
 
   // ---- random numbers: element i of a tensor comes from Philox4x32-10 of counter (i, stream, 0, 0)
   // under key seedKey(seed) (rng.ts), so every backend produces the same values for the same seed ----

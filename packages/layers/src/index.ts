@@ -30,6 +30,7 @@ export {
   lstm,
   lstmStep,
   recurrentForward,
+  recurrentForwardStepwise,
   simpleRNN,
   stateCount,
   simpleRnnStep,

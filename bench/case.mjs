@@ -1,7 +1,7 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
 // framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;
-// case: kernels | mlp | mlp-custom | autoencoder | lstm | vae | dcgan | cnn | cnn-im2col
+// case: kernels | mlp | mlp-custom | autoencoder | lstm | gru | vae | dcgan | cnn | cnn-im2col
 // (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
 // device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
@@ -245,6 +245,7 @@ const cnnLayers = (l) => [
 
 // the digits read as sequences of 28 rows of 28 pixels (issue #22's LSTM lab)
 const lstmLayers = (l) => [l.reshape([28, 28], [IMAGE_SIZE]), l.lstm(128), l.dense(10, 'softmax')];
+const gruLayers = (l) => [l.reshape([28, 28], [IMAGE_SIZE]), l.gru(128), l.dense(10, 'softmax')];
 
 async function main() {
   const result = { framework, case: name };
@@ -278,9 +279,11 @@ async function main() {
       } else if (name === 'lstm') {
         // few samples: TF.js trains this model at tens of samples per second on the software adapter
         result.rows = await train(fw, lstmLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2 });
+      } else if (name === 'gru') {
+        result.rows = await train(fw, gruLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2 });
       } else {
         throw new Error(
-          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, vae, dcgan or floor`,
+          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, gru, vae, dcgan or floor`,
         );
       }
     } catch (error) {

@@ -75,6 +75,10 @@ export const ROWS = [
   { case: 'lstm', key: 'accuracy', label: 'LSTM test accuracy, 3 epochs of 1,024', unit: '%', points: true },
   { case: 'lstm', key: 'peakRss', label: 'LSTM peak RSS', unit: 'MB', higher: false },
   { case: 'lstm', key: 'predict', label: 'LSTM predict', unit: 'samples/s', higher: true },
+  { case: 'gru', key: 'fit', label: 'GRU(128) on digit rows fit', unit: 'samples/s', higher: true },
+  { case: 'gru', key: 'accuracy', label: 'GRU test accuracy, 3 epochs of 1,024', unit: '%', points: true },
+  { case: 'gru', key: 'peakRss', label: 'GRU peak RSS', unit: 'MB', higher: false },
+  { case: 'gru', key: 'predict', label: 'GRU predict', unit: 'samples/s', higher: true },
   { case: 'vae', key: 'fit', label: 'VAE fit (tfjs: its minimize loop)', unit: 'samples/s', higher: true },
   { case: 'vae', key: 'peakRss', label: 'VAE peak RSS', unit: 'MB', higher: false },
   {

@@ -21,6 +21,7 @@ import {
   dense,
   flatten,
   ganLoss,
+  gru,
   input,
   lstm,
   maxPooling2d,
@@ -50,6 +51,7 @@ export async function open() {
     maxPooling2d: (poolSize) => maxPooling2d({ poolSize }),
     flatten: () => flatten(),
     lstm: (units) => lstm({ units }),
+    gru: (units) => gru({ units }),
   };
   return {
     // the autotune's GEMM pick can vary with the machine's load at start-up, and explains some runs

@@ -1,19 +1,18 @@
 // recurrent_step_grad: one timestep of backpropagation through time for recurrent_step.wgsl (the CELL
-// override as there). ops/recurrent.ts records T + 1 dispatches, params.step k = 0..T for processing
-// step s = T − 1 − k (time index t of s as in the forward). Dispatch k first gathers what step s + 1
-// sends back to the states of step s:
+// override as there). ops/recurrent.ts records T dispatches (T + 1 for the initial states' part),
+// params.step k = 0..T for processing step s = T − 1 − k (time index t of s as in the forward).
+// Dispatch k first gathers what step s + 1 sends back to the states of step s:
 //   dh = (dInner of step s + 1)·Uᵀ + carry_h,  dc = carry_c,
-// (dInner from the backward record written by dispatch k − 1; carry the direct paths: a GRU's z ⊙ dh,
-// a masked step's dh and dc, an LSTM's f ⊙ dc). Dispatch T writes them as d(h0), d(c0) into row T.
-// The others add d(record) at the h and c blocks and run the cell's gate backward from the saved
-// gates (their derivatives from their outputs), writing d(projected) into grads[b, t, 0 : G·U], a GRU's
-// d(h₋₁·U + b_r) into grads[b, t, G·U : 2·G·U], and the direct paths into carry. A masked step writes
-// zeros and passes dh and dc through.
+// (dInner from scratch, written by dispatch k − 1; carry the direct paths: a GRU's z ⊙ dh, a masked
+// step's dh and dc, an LSTM's f ⊙ dc). It adds d(record) at hOut (and hFinal, cFinal after the last
+// step) and runs the cell's gate backward from the saved gates (their derivatives from their outputs),
+// writing d(h₋₁·U + b_r) into scratch [B, T, G·U] and, when write_out, d(projected) into out (they
+// differ only in a GRU's candidate block). Dispatch T writes the initial states' gradients into out
+// [B, S] (dh0, then an LSTM's dc0). A masked step writes zeros and passes dh and dc through.
 //
-// Bindings: 0 d_record (read, [B, T, R]), 1 record (read, [B, T, R]), 2 kernel_t (read, Uᵀ [G·U, U]),
-// 3 mask (read, [B, T]; any buffer when has_mask = 0), 4 prev (read: the states before step s — the
-// record itself, or the initial states [B, S] for s = 0; prev_offset, prev_stride place them),
-// 5 grads (read_write, [B, T + 1, W]), 6 carry (read_write, [B, 2U]), 7 params (uniform).
+// Bindings: 0 d_record (read), 1 record (read; recurrentLayout, chunk offsets in params), 2 kernel_t
+// (read, Uᵀ [G·U, U]), 3 mask (read, [B, T]; any buffer when has_mask = 0), 4 out (read_write), 5
+// scratch (read_write, [B, T, G·U]), 6 carry (read_write, [B, 2U]), 7 params (uniform).
 // Mapping: each workgroup owns ROWS batch rows and WG_SIZE·TN units; each invocation owns TN units
 // WG_SIZE apart, so per step along G·U of the product it makes ROWS + TN loads (neighbouring lanes,
 // neighbouring elements of Uᵀ) for ROWS·TN fused multiply-adds, with no workgroup memory or
@@ -43,16 +42,23 @@ struct Params {
   has_mask: u32,
   activation: u32,
   recurrent_activation: u32,
-  prev_offset: u32,
-  prev_stride: u32,
+  write_out: u32,
+  // element offsets of the record's chunks
+  h_prev: u32,
+  h_out: u32,
+  h_final: u32,
+  c_prev: u32,
+  c_final: u32,
+  gates: u32,
+  gate_blocks: u32,
 }
 
 @group(0) @binding(0) var<storage, read> d_record: array<f32>;
 @group(0) @binding(1) var<storage, read> record: array<f32>;
 @group(0) @binding(2) var<storage, read> kernel_t: array<f32>;
 @group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read> prev: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(6) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(7) var<uniform> params: Params;
 
@@ -81,17 +87,6 @@ fn gate_count() -> u32 {
   return 1u;
 }
 
-fn record_width() -> u32 {
-  if (CELL == OP_CELL_LSTM) { return 6u * params.units; }
-  if (CELL == OP_CELL_GRU) { return 5u * params.units; }
-  if (CELL == OP_CELL_SIMPLE_RNN) { return params.units; }
-  return u32(poison());
-}
-
-fn grad_width() -> u32 {
-  return select(1u, 2u, CELL == OP_CELL_GRU) * gate_count() * params.units;
-}
-
 fn time_of(s: u32) -> u32 {
   return select(s, params.steps - 1u - s, params.go_backwards != 0u);
 }
@@ -102,7 +97,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let B = params.batch;
   let T = params.steps;
   let width = gate_count() * U;
-  let W = grad_width();
   let row0 = wid.y * ROWS;
   let col0 = wid.x * WG_SIZE * TN + lid.x;
 
@@ -113,11 +107,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (params.step > 0u) {
     // dInner of step s + 1 (the previous dispatch's) times Uᵀ
     let t_next = time_of(T - params.step);
-    let inner_offset = select(0u, width, CELL == OP_CELL_GRU);
-    let first = (min(row0, B - 1u) * (T + 1u) + t_next) * W + inner_offset;
-    let r1 = (min(row0 + 1u, B - 1u) * (T + 1u) + t_next) * W + inner_offset - first;
-    let r2 = (min(row0 + 2u, B - 1u) * (T + 1u) + t_next) * W + inner_offset - first;
-    let r3 = (min(row0 + 3u, B - 1u) * (T + 1u) + t_next) * W + inner_offset - first;
+    let first = (min(row0, B - 1u) * T + t_next) * width;
+    let r1 = (min(row0 + 1u, B - 1u) * T + t_next) * width - first;
+    let r2 = (min(row0 + 2u, B - 1u) * T + t_next) * width - first;
+    let r3 = (min(row0 + 3u, B - 1u) * T + t_next) * width - first;
     var d_at = first;
     var k0 = min(col0, U - 1u);
     var k1 = min(col0 + WG_SIZE, U - 1u);
@@ -125,10 +118,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var k3 = min(col0 + 3u * WG_SIZE, U - 1u);
     for (var q = 0u; q < width; q++) {
       let kv = vec4<f32>(kernel_t[k0], kernel_t[k1], kernel_t[k2], kernel_t[k3]);
-      acc0 = fma(vec4<f32>(grads[d_at]), kv, acc0);
-      acc1 = fma(vec4<f32>(grads[d_at + r1]), kv, acc1);
-      acc2 = fma(vec4<f32>(grads[d_at + r2]), kv, acc2);
-      acc3 = fma(vec4<f32>(grads[d_at + r3]), kv, acc3);
+      acc0 = fma(vec4<f32>(scratch[d_at]), kv, acc0);
+      acc1 = fma(vec4<f32>(scratch[d_at + r1]), kv, acc1);
+      acc2 = fma(vec4<f32>(scratch[d_at + r2]), kv, acc2);
+      acc3 = fma(vec4<f32>(scratch[d_at + r3]), kv, acc3);
       d_at += 1u;
       k0 += U;
       k1 += U;
@@ -154,65 +147,68 @@ fn finish_row(b: u32, col0: u32, product: vec4<f32>) {
 fn finish(b: u32, j: u32, product: f32) {
   let U = params.units;
   let T = params.steps;
-  let W = grad_width();
   let first = params.step == 0u;
   let dh_in = product + select(carry[b * 2u * U + j], 0.0, first);
   let dc_in = select(carry[b * 2u * U + U + j], 0.0, first);
   if (params.step == T) {
-    let out = (b * (T + 1u) + T) * W + j;
-    // row T: d(h0), an LSTM's d(c0), zeros in the rest
-    for (var part = 0u; part < W / U; part++) { grads[out + part * U] = 0.0; }
-    grads[out] = dh_in;
-    if (CELL == OP_CELL_LSTM) { grads[out + U] = dc_in; }
+    let S = select(U, 2u * U, CELL == OP_CELL_LSTM);
+    out[b * S + j] = dh_in;
+    if (CELL == OP_CELL_LSTM) { out[b * S + U + j] = dc_in; }
     return;
   }
   let s = T - 1u - params.step;
   let t = time_of(s);
-  let row = (b * T + t) * record_width() + j;
-  let out = (b * (T + 1u) + t) * W + j;
-  let dh = d_record[row] + dh_in;
+  let last = params.step == 0u;
+  let width = gate_count() * U;
+  let row = (b * T + t) * width + j;
+  let gate = params.gates + (b * T + t) * params.gate_blocks * U + j;
+  var dh = d_record[params.h_out + (b * T + s) * U + j] + dh_in;
+  if (last) { dh += d_record[params.h_final + b * U + j]; }
   let keep = params.has_mask == 0u || mask[b * T + t] != 0.0;
   let a = params.activation;
   let ra = params.recurrent_activation;
   var direct = 0.0;
   var dc_out = 0.0;
+  var d_candidate = 0.0;
   if (CELL == OP_CELL_SIMPLE_RNN) {
-    grads[out] = select(0.0, dh * derivative(record[row], a), keep);
+    scratch[row] = select(0.0, dh * derivative(record[gate], a), keep);
     direct = select(dh, 0.0, keep);
   } else if (CELL == OP_CELL_LSTM) {
-    let c = record[row + U];
-    let i = record[row + 2u * U];
-    let f = record[row + 3u * U];
-    let g = record[row + 4u * U];
-    let o = record[row + 5u * U];
-    let c_prev = prev[params.prev_offset + b * params.prev_stride + U + j];
+    let i = record[gate];
+    let f = record[gate + U];
+    let g = record[gate + 2u * U];
+    let o = record[gate + 3u * U];
+    let t_next = time_of(min(s + 1u, T - 1u));
+    let c = record[select(params.c_prev + (b * T + t_next) * U + j, params.c_final + b * U + j, last)];
+    let c_prev = record[params.c_prev + (b * T + t) * U + j];
     let act_c = act(c, a);
-    let dc_total = d_record[row + U] + dc_in;
+    var dc_total = dc_in;
+    if (last) { dc_total += d_record[params.c_final + b * U + j]; }
     let dc = dc_total + dh * o * derivative(act_c, a);
-    grads[out] = select(0.0, dc * g * derivative(i, ra), keep);
-    grads[out + U] = select(0.0, dc * c_prev * derivative(f, ra), keep);
-    grads[out + 2u * U] = select(0.0, dc * i * derivative(g, a), keep);
-    grads[out + 3u * U] = select(0.0, dh * act_c * derivative(o, ra), keep);
+    scratch[row] = select(0.0, dc * g * derivative(i, ra), keep);
+    scratch[row + U] = select(0.0, dc * c_prev * derivative(f, ra), keep);
+    scratch[row + 2u * U] = select(0.0, dc * i * derivative(g, a), keep);
+    scratch[row + 3u * U] = select(0.0, dh * act_c * derivative(o, ra), keep);
     direct = select(dh, 0.0, keep);
     dc_out = select(dc_total, dc * f, keep);
   } else if (CELL == OP_CELL_GRU) {
-    let z = record[row + U];
-    let r = record[row + 2u * U];
-    let candidate = record[row + 3u * U];
-    let n_inner = record[row + 4u * U];
-    let h_prev = prev[params.prev_offset + b * params.prev_stride + j];
-    let d_candidate = select(0.0, dh * (1.0 - z) * derivative(candidate, a), keep);
-    let d_z = select(0.0, dh * (h_prev - candidate) * derivative(z, ra), keep);
-    let d_r = select(0.0, d_candidate * n_inner * derivative(r, ra), keep);
-    grads[out] = d_z;
-    grads[out + U] = d_r;
-    grads[out + 2u * U] = d_candidate;
-    grads[out + 3u * U] = d_z;
-    grads[out + 4u * U] = d_r;
-    grads[out + 5u * U] = d_candidate * r;
+    let z = record[gate];
+    let r = record[gate + U];
+    let candidate = record[gate + 2u * U];
+    let n_inner = record[gate + 3u * U];
+    let h_prev = record[params.h_prev + (b * T + t) * U + j];
+    d_candidate = select(0.0, dh * (1.0 - z) * derivative(candidate, a), keep);
+    scratch[row] = select(0.0, dh * (h_prev - candidate) * derivative(z, ra), keep);
+    scratch[row + U] = select(0.0, d_candidate * n_inner * derivative(r, ra), keep);
+    scratch[row + 2u * U] = d_candidate * r;
     direct = select(dh, dh * z, keep);
   } else {
     direct = poison();
+  }
+  if (params.write_out != 0u) {
+    // d(projected): d(inner) but for a GRU's candidate block, which x_h enters unscaled by r
+    for (var g = 0u; g < gate_count(); g++) { out[row + g * U] = scratch[row + g * U]; }
+    if (CELL == OP_CELL_GRU) { out[row + 2u * U] = d_candidate; }
   }
   carry[b * 2u * U + j] = direct;
   carry[b * 2u * U + U + j] = dc_out;

@@ -158,18 +158,46 @@ export interface RecurrentConfig {
   readonly goBackwards: boolean;
 }
 /**
- * Columns per (batch, timestep) of the forward record, blocks of `units` each: SimpleRNN [h], LSTM
- * [h, c, i, f, g, o] and GRU [h, z, r, ĥ, n] (n = h₋₁·U_h + b_rh), gates after their activation.
+ * The forward record of a recurrent sequence: [blocks, B, U], read as consecutive chunks of whole
+ * [B, U] blocks (offsets below in blocks), each chunk batch-major inside: hPrev [B, T, U], the state
+ * before the step at time t (so hPrevᵀ·dz over all B·T rows is the recurrent kernel's gradient);
+ * hOut [B, T, U], the output of processing step s (Keras's sequence order); hFinal [B, U]; an LSTM's
+ * cPrev [B, T, U] and cFinal [B, U]; gates [B, T, gateBlocks·U] after their activations (LSTM i, f,
+ * g, o; GRU z, r, ĥ, n with n = h₋₁·U_h + b_rh; SimpleRNN its output before masking).
  */
-export const recurrentRecordWidth = (cell: RecurrentCell, units: number): number =>
-  units * { SimpleRNN: 1, LSTM: 6, GRU: 5 }[cell];
+export interface RecurrentLayout {
+  readonly blocks: number;
+  readonly hPrev: number;
+  readonly hOut: number;
+  readonly hFinal: number;
+  readonly cPrev: number;
+  readonly cFinal: number;
+  readonly gates: number;
+  readonly gateBlocks: number;
+}
+
+export function recurrentLayout(cell: RecurrentCell, steps: number): RecurrentLayout {
+  const lstm = cell === 'LSTM';
+  const gates = lstm ? 3 * steps + 2 : 2 * steps + 1;
+  const gateBlocks = cell === 'SimpleRNN' ? 1 : 4;
+  return {
+    blocks: gates + gateBlocks * steps,
+    hPrev: 0,
+    hOut: steps,
+    hFinal: 2 * steps,
+    cPrev: lstm ? 2 * steps + 1 : -1,
+    cFinal: lstm ? 3 * steps + 1 : -1,
+    gates,
+    gateBlocks,
+  };
+}
+
 /**
- * Columns per row of the backward record [batch, T + 1, width]: rows t < T hold d(projected) at
- * timestep t (G·units), a GRU's followed by d(h₋₁·U + b_r) (another 3·units, its candidate block is
- * r ⊙ d(projected)); row T holds d(h0) and, for an LSTM, d(c0).
+ * What a recurrent backward returns: d(projected) [B, T, G·U]; d(h₋₁·U + b_r) [B, T, G·U] (a GRU's
+ * differs from d(projected) in its candidate block, scaled by r; the others' equal it); or the initial
+ * states' gradients [B, S] (dh0, then an LSTM's dc0).
  */
-export const recurrentGradWidth = (cell: RecurrentCell, units: number): number =>
-  units * (cell === 'GRU' ? 6 : RECURRENT_GATES[cell]);
+export type RecurrentGradPart = 'projected' | 'inner' | 'initial';
 
 export interface Backend {
   readonly name: string;
@@ -297,7 +325,7 @@ export interface Backend {
 
   // ---- recurrent sequences (ops/recurrent.ts), timesteps in time order, processed in `config`'s direction ----
   /**
-   * The forward record [B, T, recurrentRecordWidth] of a cell over projected [B, T, G·U] (x·W + b of every
+   * The forward record (RecurrentLayout) of a cell over projected [B, T, G·U] (x·W + b of every
    * timestep), recurrentKernel [U, G·U] (+ a GRU's recurrentBias [G·U]), from initialStates [h0] or
    * [h0, c0] ([B, U] each). Where float mask [B, T] is 0 the states carry over unchanged (Keras).
    */
@@ -310,15 +338,15 @@ export interface Backend {
     mask?: TensorInfo,
   ): Storage;
   /**
-   * Backpropagation through time from dRecord (the gradient of the record; only its h and c blocks are
-   * read) and the record: the backward record [B, T + 1, recurrentGradWidth].
+   * Backpropagation through time from dRecord (only its hOut, hFinal and cFinal blocks are read: what
+   * a layer can see) and the record: one RecurrentGradPart.
    */
   recurrentBackward(
     config: RecurrentConfig,
+    part: RecurrentGradPart,
     dRecord: TensorInfo,
     record: TensorInfo,
     recurrentKernel: TensorInfo,
-    initialStates: readonly TensorInfo[],
     mask?: TensorInfo,
   ): Storage;
 

@@ -12,6 +12,7 @@ import type {
   OptimizerKind,
   PoolKind,
   RecurrentConfig,
+  RecurrentGradPart,
   ReduceOp,
   Shape,
   TensorInfo,
@@ -290,13 +291,13 @@ export class WebGPUBackend implements Backend {
   }
   recurrentBackward(
     config: RecurrentConfig,
+    part: RecurrentGradPart,
     dRecord: TensorInfo,
     record: TensorInfo,
     recurrentKernel: TensorInfo,
-    initialStates: readonly TensorInfo[],
     mask?: TensorInfo,
   ): GpuStorage {
-    return recurrent.recurrentBackward(this.context, config, dRecord, record, recurrentKernel, initialStates, mask);
+    return recurrent.recurrentBackward(this.context, config, part, dRecord, record, recurrentKernel, mask);
   }
   flatIndices(indices: TensorInfo, dims: readonly number[], caller: string): GpuStorage {
     return segment.flatIndices(this.context, indices, dims, caller);

@@ -12,6 +12,7 @@ import type {
   OptimizerHyper,
   OptimizerKind,
   RecurrentConfig,
+  RecurrentGradPart,
   ReduceOp,
   TensorInfo,
   UnaryGradOp,
@@ -476,13 +477,13 @@ export class CpuBackend implements Backend {
 
   recurrentBackward(
     config: RecurrentConfig,
+    part: RecurrentGradPart,
     dRecord: TensorInfo,
     record: TensorInfo,
     recurrentKernel: TensorInfo,
-    initialStates: readonly TensorInfo[],
     mask?: TensorInfo,
   ): Float64Array {
-    return recurrent.recurrentBackward(config, dRecord, record, recurrentKernel, initialStates, mask);
+    return recurrent.recurrentBackward(config, part, dRecord, record, recurrentKernel, mask);
   }
 
   argmax(x: TensorInfo, axis: number): Float64Array {

@@ -1,27 +1,26 @@
 // Fused recurrent sequences (SimpleRNN, LSTM, GRU in Keras's resetAfter form): the whole time loop as
-// one op. Ops have one output, so the forward returns a record [B, T, width] holding per timestep (in
-// time order) the states and the gates after their activation (layouts in backend.ts), and the public
-// helper slices the layer's sequence and final states out of it. Its backward runs
-// backpropagation through time on the backend (one op, recurrentSequenceGrad) and leaves the weight
-// gradients to single GEMMs and reductions over all B·T rows, so autodiff sees a handful of ops per
-// sequence instead of tens per timestep. Only gradients reaching the record's h and c blocks flow back
-// (the helper exposes nothing else).
+// one op. Ops have one output, so the forward returns a record of whole [B, U] blocks (recurrentLayout
+// in backend.ts: the states before and after every step, the final states, the gates after their
+// activations), and the public helper slices the layer's sequence and final states out of it, each a
+// contiguous run of blocks. Its backward runs backpropagation through time on the backend
+// (recurrentSequenceGrad, one op per part it is asked for) and leaves the recurrent kernel's gradient
+// to one GEMM over all B·T rows that reads the record's hPrev chunk in place, so autodiff sees a
+// handful of ops per sequence instead of tens per timestep, and nothing large is copied. Only
+// gradients reaching the hOut, hFinal and cFinal blocks flow back (the helper exposes nothing else).
 import {
   RECURRENT_ACTIVATIONS,
   RECURRENT_GATES,
-  recurrentGradWidth,
-  recurrentRecordWidth,
+  recurrentLayout,
   type RecurrentActivation,
   type RecurrentCell,
   type RecurrentConfig,
+  type RecurrentGradPart,
 } from '../backend.js';
 import { fmt, type Shape } from '../dtype.js';
-import { runOp, withBackend, type OpDef } from '../engine.js';
+import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { tensor } from './creation.js';
 import { requireFloat } from './elementwise.js';
-import { matmul } from './matmul.js';
-import { concat, gather, reshape, slice } from './movement.js';
+import { reshape, slice } from './movement.js';
 import { sum } from './reduce.js';
 
 export interface RecurrentAttrs extends RecurrentConfig {
@@ -84,43 +83,58 @@ function checkShapes(
   return { batch, steps, units };
 }
 
-/** Backpropagation through time: [dRecord, record, recurrentKernel, h0, [c0], [mask]] → the backward record. */
-const recurrentSequenceGradOp: OpDef<RecurrentAttrs> = {
-  name: 'recurrentSequenceGrad',
-  infer: ([, record], attrs) => {
-    const [batch, steps, width] = record.shape;
-    const units = width / recurrentRecordWidth(attrs.cell, 1);
-    return { shape: [batch, steps + 1, recurrentGradWidth(attrs.cell, units)], dtype: 'float32' };
-  },
-  kernel: (backend, [dRecord, record, recurrentKernel, ...rest], attrs) => {
-    const stateCount = attrs.cell === 'LSTM' ? 2 : 1;
-    const mask = attrs.hasMask ? rest[stateCount] : undefined;
-    return backend.recurrentBackward(
-      configOf(attrs),
-      dRecord,
-      record,
-      recurrentKernel,
-      rest.slice(0, stateCount),
-      mask,
-    );
-  },
-  // reached only by a gradient of a gradient through a fused recurrent layer: refused by name
-  grad: (_, [, record], __, { cell }) => {
+export interface RecurrentGradAttrs extends RecurrentAttrs {
+  readonly part: RecurrentGradPart;
+}
+
+/** The second derivative through a fused sequence is not implemented: refused by name, never zero. */
+const refuseSecondOrder =
+  (op: string) =>
+  (_: Tensor, inputs: readonly Tensor[], __: Tensor, { cell }: RecurrentAttrs) => {
     const refuse = (): Tensor => {
       throw new Error(
-        `recurrentSequenceGrad: the gradient of a fused ${cell}'s gradient (record ${fmt(record.shape)}) is not ` +
+        `${op}: the gradient of a fused ${cell}'s gradient (record ${fmt(inputs[1].shape)}) is not ` +
           'implemented; for a gradient penalty through a recurrent layer use recurrentForwardStepwise',
       );
     };
-    return [refuse, refuse, refuse, refuse, refuse, refuse];
+    return inputs.map(() => refuse);
+  };
+
+/** Backpropagation through time: [dRecord, record, recurrentKernel, [mask]] → one RecurrentGradPart. */
+const recurrentSequenceGradOp: OpDef<RecurrentGradAttrs> = {
+  name: 'recurrentSequenceGrad',
+  infer: ([dRecord, , recurrentKernel], { part, cell }) => {
+    const [units, width] = recurrentKernel.shape;
+    const batch = dRecord.shape[1];
+    const empty = recurrentLayout(cell, 0).blocks;
+    const steps = (dRecord.shape[0] - empty) / (recurrentLayout(cell, 1).blocks - empty);
+    const shape = part === 'initial' ? [batch, units * (cell === 'LSTM' ? 2 : 1)] : [batch, steps, width];
+    return { shape, dtype: 'float32' };
   },
+  kernel: (backend, [dRecord, record, recurrentKernel, mask], attrs) =>
+    backend.recurrentBackward(configOf(attrs), attrs.part, dRecord, record, recurrentKernel, mask),
+  grad: refuseSecondOrder('recurrentSequenceGrad'),
+};
+
+/** hPrevᵀ·dz over all B·T rows, hPrev read in place from the record (its first T blocks): [record, dInner] → [U, G·U]. */
+const recurrentKernelGradOp: OpDef<RecurrentAttrs> = {
+  name: 'recurrentKernelGrad',
+  infer: ([record, dInner]) => ({ shape: [record.shape[2], dInner.shape[2]], dtype: 'float32' }),
+  kernel: (backend, [record, dInner], _, out) => {
+    const [batch, steps, width] = dInner.shape;
+    const units = out.shape[0];
+    const hPrev = { ...record, shape: [1, batch * steps, units] };
+    const dz = { ...dInner, shape: [1, batch * steps, width] };
+    return backend.matmul(hPrev, dz, 1, { transposeA: true, transposeB: false });
+  },
+  grad: refuseSecondOrder('recurrentKernelGrad'),
 };
 
 const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
   name: 'recurrentSequence',
   infer: (inputs, attrs) => {
     const { batch, steps, units } = checkShapes(inputs, attrs);
-    return { shape: [batch, steps, recurrentRecordWidth(attrs.cell, units)], dtype: 'float32' };
+    return { shape: [recurrentLayout(attrs.cell, steps).blocks, batch, units], dtype: 'float32' };
   },
   kernel: (backend, inputs, attrs) => {
     const r = forwardRoles(inputs, attrs);
@@ -128,38 +142,29 @@ const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
   },
   grad: (dRecord, inputs, record, attrs) => {
     const r = forwardRoles(inputs, attrs);
-    const [batch, steps, width] = r.projected.shape;
     const units = r.recurrentKernel.shape[0];
-    let back: Tensor | undefined, dProjected: Tensor | undefined, dInner: Tensor | undefined;
-    const backward = () =>
-      (back ??= runOp(
-        recurrentSequenceGradOp,
-        [dRecord, record, r.recurrentKernel, ...r.states, ...(r.mask ? [r.mask] : [])],
-        attrs,
-      ));
-    const projectedGrad = () => (dProjected ??= slice(backward(), [0, 0, 0], [batch, steps, width]));
-    // d(h₋₁·U + b_r): a GRU's differs from d(projected) in its candidate block (scaled by r)
-    const innerGrad = () =>
-      (dInner ??= attrs.cell === 'GRU' ? slice(backward(), [0, 0, width], [batch, steps, width]) : projectedGrad());
-    // h₋₁ of every timestep, in time order: the state of the timestep processed before
-    const previousStates = () => {
-      const h0 = reshape(r.states[0], [batch, 1, units]);
-      if (steps === 1) return h0;
-      const from = attrs.goBackwards ? 1 : 0;
-      const rest = slice(record, [0, from, 0], [batch, steps - 1, units]);
-      return concat(attrs.goBackwards ? [rest, h0] : [h0, rest], 1);
+    const parts = new Map<RecurrentGradPart, Tensor>();
+    const backward = (part: RecurrentGradPart) => {
+      let t = parts.get(part);
+      if (!t) {
+        t = runOp(recurrentSequenceGradOp, [dRecord, record, r.recurrentKernel, ...(r.mask ? [r.mask] : [])], {
+          ...attrs,
+          part,
+        });
+        parts.set(part, t);
+      }
+      return t;
     };
-    const stateGrad = (block: number) => () =>
-      reshape(slice(backward(), [0, steps, block * units], [batch, 1, units]), [batch, units]);
+    // d(h₋₁·U + b_r): a GRU's differs from d(projected) in its candidate block (scaled by r)
+    const innerGrad = () => backward(attrs.cell === 'GRU' ? 'inner' : 'projected');
+    const stateGrad = (i: number) => () => {
+      const initial = backward('initial');
+      if (attrs.cell !== 'LSTM') return initial;
+      return slice(initial, [0, i * units], [initial.shape[0], units]);
+    };
     return [
-      projectedGrad,
-      () =>
-        matmul(
-          reshape(previousStates(), [batch * steps, units]),
-          reshape(innerGrad(), [batch * steps, width]),
-          true,
-          false,
-        ),
+      () => backward('projected'),
+      () => runOp(recurrentKernelGradOp, [record, innerGrad()], attrs),
       ...r.states.map((_, i) => stateGrad(i)),
       ...(r.recurrentBias ? [() => sum(innerGrad(), [0, 1])] : []),
       ...(r.mask ? [null] : []),
@@ -239,22 +244,12 @@ export function recurrentSequence(args: RecurrentSequenceArgs): RecurrentSequenc
   const record = runOp(recurrentSequenceOp, inputs, attrs);
   const [batch, steps] = projected.shape;
   const units = recurrentKernel.shape[0];
-  const last = goBackwards ? 0 : steps - 1;
-  const states = Array.from({ length: stateCount }, (_, i) =>
-    reshape(slice(record, [0, last, i * units], [batch, 1, units]), [batch, units]),
-  );
+  const layout = recurrentLayout(cell, steps);
+  const blocks = (first: number, count: number) => slice(record, [first, 0, 0], [count, batch, units]);
+  const states = [layout.hFinal, layout.cFinal]
+    .slice(0, stateCount)
+    .map((first) => reshape(blocks(first, 1), [batch, units]));
   if (!args.returnSequences) return { states };
-  let sequence = slice(record, [0, 0, 0], [batch, steps, units]);
-  if (goBackwards) {
-    const reversed = withBackend(projected.backend, () =>
-      tensor(
-        Int32Array.from({ length: steps }, (_, s) => steps - 1 - s),
-        [steps],
-        'int32',
-      ),
-    );
-    sequence = gather(sequence, reversed, 1);
-    reversed.dispose(); // the tape, if any, holds its own handle
-  }
+  const sequence = reshape(blocks(layout.hOut, steps), [batch, steps, units]);
   return { sequence, states };
 }

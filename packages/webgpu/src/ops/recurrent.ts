@@ -1,19 +1,20 @@
 // Fused recurrent sequences on the GPU (shaders/recurrent/): the forward records one recurrent_step
-// dispatch per timestep, each reading the states the last one wrote (two scratch buffers taking
-// turns; the first reads the initial states), and the backward T + 1 recurrent_step_grad dispatches
-// over Uᵀ (transposed once, so the product's loads run along rows). All are recorded back to back
-// with nothing read back; the recorder submits them in batches as for any op.
+// dispatch per timestep (after one that places the initial states), each reading the states the last
+// one wrote into the record, and the backward one recurrent_step_grad dispatch per timestep (one more
+// for the initial states' gradients) over Uᵀ (transposed once, so the product's loads run along rows).
+// All are recorded back to back with nothing read back; the recorder submits them in batches as for
+// any op.
 import {
-  recurrentGradWidth,
-  recurrentRecordWidth,
+  recurrentLayout,
   type RecurrentActivation,
   type RecurrentCell,
   type RecurrentConfig,
+  type RecurrentGradPart,
   type TensorInfo,
 } from '@webgrad/core';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
-import { concat, transpose } from './movement.js';
+import { transpose } from './movement.js';
 
 const CODES = KERNEL_OPS.recurrent_step;
 const CELL_CODES: { readonly [K in RecurrentCell]: number } = {
@@ -34,15 +35,10 @@ const FORWARD_UNITS = 64;
 const BACKWARD_ROWS = 4;
 const BACKWARD_UNITS = 128;
 
-/** The initial states as one [B, S] buffer: h0, or [h0, c0] side by side for an LSTM. */
-function initialBuffer(ctx: GpuContext, states: readonly TensorInfo[]): { buffer: GPUBuffer; owned?: GpuStorage } {
-  if (states.length === 1) return { buffer: ctx.buffer(states[0]) };
-  const [batch, units] = states[0].shape;
-  const owned = concat(ctx, states, 1, [batch, 2 * units]);
-  return { buffer: owned.buffer, owned };
-}
-
+/** The params both kernels share: sizes, direction, activations, and the record's chunk offsets in elements. */
 function commonParams(config: RecurrentConfig, batch: number, steps: number, units: number) {
+  const layout = recurrentLayout(config.cell, steps);
+  const block = batch * units;
   return {
     batch,
     steps,
@@ -50,6 +46,13 @@ function commonParams(config: RecurrentConfig, batch: number, steps: number, uni
     go_backwards: config.goBackwards ? 1 : 0,
     activation: ACTIVATION_CODES[config.activation],
     recurrent_activation: ACTIVATION_CODES[config.recurrentActivation],
+    h_prev: layout.hPrev * block,
+    h_out: layout.hOut * block,
+    h_final: layout.hFinal * block,
+    c_prev: Math.max(0, layout.cPrev) * block,
+    c_final: Math.max(0, layout.cFinal) * block,
+    gates: layout.gates * block,
+    gate_blocks: layout.gateBlocks,
   };
 }
 
@@ -64,75 +67,73 @@ export function recurrentForward(
 ): GpuStorage {
   const [batch, steps] = projected.shape;
   const units = recurrentKernel.shape[0];
-  const stateWidth = config.cell === 'LSTM' ? 2 * units : units;
-  const record = ctx.allocate([batch, steps, recurrentRecordWidth(config.cell, units)]);
-  const initial = initialBuffer(ctx, initialStates);
-  const turns = [ctx.allocate([batch, stateWidth]), ctx.allocate([batch, stateWidth])];
+  const record = ctx.allocate([recurrentLayout(config.cell, steps).blocks, batch, units]);
   const common = commonParams(config, batch, steps, units);
-  for (let s = 0; s < steps; s++) {
-    const prev = s === 0 ? initial.buffer : turns[(s + 1) % 2].buffer;
+  const inputs = [
+    ctx.buffer(projected),
+    ctx.buffer(recurrentKernel),
+    ctx.buffer(recurrentBias ?? recurrentKernel),
+    ctx.buffer(mask ?? projected),
+    ctx.buffer(initialStates[0]),
+    ctx.buffer(initialStates[1] ?? initialStates[0]),
+  ];
+  const flags = { has_bias: recurrentBias ? 1 : 0, has_mask: mask ? 1 : 0 };
+  // the init dispatch (the initial states into the first step's slots), then one per timestep
+  for (let s = -1; s < steps; s++) {
     ctx.dispatch({
       kernel: 'recurrent_step',
-      inputs: [
-        ctx.buffer(projected),
-        ctx.buffer(recurrentKernel),
-        ctx.buffer(recurrentBias ?? recurrentKernel),
-        ctx.buffer(mask ?? projected),
-        prev,
-      ],
-      outputs: [record.buffer, turns[s % 2].buffer],
-      params: { ...common, step: s, has_bias: recurrentBias ? 1 : 0, has_mask: mask ? 1 : 0 },
+      inputs,
+      outputs: [record.buffer],
+      params: { ...common, ...flags, step: Math.max(s, 0), init: s < 0 ? 1 : 0 },
       overrides: { CELL: CELL_CODES[config.cell] },
       grid: [Math.ceil(units / FORWARD_UNITS), Math.ceil(batch / FORWARD_ROWS), 1],
     });
   }
-  for (const s of [...turns, ...(initial.owned ? [initial.owned] : [])]) ctx.release(s);
   return record;
 }
 
 export function recurrentBackward(
   ctx: GpuContext,
   config: RecurrentConfig,
+  part: RecurrentGradPart,
   dRecord: TensorInfo,
   record: TensorInfo,
   recurrentKernel: TensorInfo,
-  initialStates: readonly TensorInfo[],
   mask?: TensorInfo,
 ): GpuStorage {
-  const [batch, steps, recordWidth] = record.shape;
-  const units = recurrentKernel.shape[0];
-  const stateWidth = config.cell === 'LSTM' ? 2 * units : units;
-  const grads = ctx.allocate([batch, steps + 1, recurrentGradWidth(config.cell, units)]);
+  const [, batch, units] = record.shape;
+  const empty = recurrentLayout(config.cell, 0).blocks;
+  const timesteps = (record.shape[0] - empty) / (recurrentLayout(config.cell, 1).blocks - empty);
+  const width = recurrentKernel.shape[1];
+  const gru = config.cell === 'GRU';
+  // scratch holds d(inner), which the product reads back: for the other cells it is d(projected) itself
+  const scratch = ctx.allocate([batch, timesteps, width]);
+  const writeOut = part === 'initial' || (part === 'projected' && gru);
+  const out =
+    part === 'initial'
+      ? ctx.allocate([batch, config.cell === 'LSTM' ? 2 * units : units])
+      : writeOut
+        ? ctx.allocate([batch, timesteps, width])
+        : ctx.allocate([1]);
   const kernelT = transpose(ctx, recurrentKernel, [1, 0]);
-  const initial = initialBuffer(ctx, initialStates);
   const carry = ctx.allocate([batch, 2 * units]);
-  const common = commonParams(config, batch, steps, units);
-  const timeOf = (s: number) => (config.goBackwards ? steps - 1 - s : s);
-  for (let k = 0; k <= steps; k++) {
-    const s = steps - 1 - k;
-    // the states before step s: the record at the step processed before, or the initial states
-    const fromRecord = s > 0;
+  const common = commonParams(config, batch, timesteps, units);
+  const dispatches = part === 'initial' ? timesteps + 1 : timesteps;
+  for (let k = 0; k < dispatches; k++) {
     ctx.dispatch({
       kernel: 'recurrent_step_grad',
-      inputs: [
-        ctx.buffer(dRecord),
-        ctx.buffer(record),
-        kernelT.buffer,
-        ctx.buffer(mask ?? record),
-        fromRecord ? ctx.buffer(record) : initial.buffer,
-      ],
-      outputs: [grads.buffer, carry.buffer],
-      params: {
-        ...common,
-        step: k,
-        has_mask: mask ? 1 : 0,
-        prev_offset: fromRecord ? timeOf(s - 1) * recordWidth : 0,
-        prev_stride: fromRecord ? steps * recordWidth : stateWidth,
-      },
+      inputs: [ctx.buffer(dRecord), ctx.buffer(record), kernelT.buffer, ctx.buffer(mask ?? record)],
+      outputs: [out.buffer, scratch.buffer, carry.buffer],
+      params: { ...common, step: k, has_mask: mask ? 1 : 0, write_out: writeOut && part !== 'initial' ? 1 : 0 },
       overrides: { CELL: CELL_CODES[config.cell] },
       grid: [Math.ceil(units / BACKWARD_UNITS), Math.ceil(batch / BACKWARD_ROWS), 1],
     });
   }
-  for (const s of [kernelT, carry, ...(initial.owned ? [initial.owned] : [])]) ctx.release(s);
-  return grads;
+  for (const s of [kernelT, carry]) ctx.release(s);
+  if (writeOut) {
+    ctx.release(scratch);
+    return out;
+  }
+  ctx.release(out);
+  return scratch;
 }

@@ -30,7 +30,7 @@ const OP_ACT_HARD_SIGMOID: u32 = 14u;
 override CELL: u32;
 override WG_SIZE: u32 = 32u;
 
-const ROWS: u32 = 4u;
+const ROWS: u32 = 8u;
 const TN: u32 = 4u;
 
 struct Params {
@@ -104,6 +104,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
   if (params.step > 0u) {
     // dInner of step s + 1 (the previous dispatch's) times Uᵀ
     let t_next = time_of(T - params.step);
@@ -111,6 +115,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let r1 = (min(row0 + 1u, B - 1u) * T + t_next) * width - first;
     let r2 = (min(row0 + 2u, B - 1u) * T + t_next) * width - first;
     let r3 = (min(row0 + 3u, B - 1u) * T + t_next) * width - first;
+    let r4 = (min(row0 + 4u, B - 1u) * T + t_next) * width - first;
+    let r5 = (min(row0 + 5u, B - 1u) * T + t_next) * width - first;
+    let r6 = (min(row0 + 6u, B - 1u) * T + t_next) * width - first;
+    let r7 = (min(row0 + 7u, B - 1u) * T + t_next) * width - first;
     var d_at = first;
     var k0 = min(col0, U - 1u);
     var k1 = min(col0 + WG_SIZE, U - 1u);
@@ -122,6 +130,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       acc1 = fma(vec4<f32>(scratch[d_at + r1]), kv, acc1);
       acc2 = fma(vec4<f32>(scratch[d_at + r2]), kv, acc2);
       acc3 = fma(vec4<f32>(scratch[d_at + r3]), kv, acc3);
+      acc4 = fma(vec4<f32>(scratch[d_at + r4]), kv, acc4);
+      acc5 = fma(vec4<f32>(scratch[d_at + r5]), kv, acc5);
+      acc6 = fma(vec4<f32>(scratch[d_at + r6]), kv, acc6);
+      acc7 = fma(vec4<f32>(scratch[d_at + r7]), kv, acc7);
       d_at += 1u;
       k0 += U;
       k1 += U;
@@ -133,6 +145,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   finish_row(row0 + 1u, col0, acc1);
   finish_row(row0 + 2u, col0, acc2);
   finish_row(row0 + 3u, col0, acc3);
+  finish_row(row0 + 4u, col0, acc4);
+  finish_row(row0 + 5u, col0, acc5);
+  finish_row(row0 + 6u, col0, acc6);
+  finish_row(row0 + 7u, col0, acc7);
 }
 
 fn finish_row(b: u32, col0: u32, product: vec4<f32>) {

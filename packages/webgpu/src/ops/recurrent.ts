@@ -32,7 +32,7 @@ const ACTIVATION_CODES: { readonly [K in RecurrentActivation]: number } = {
 // rows and units per workgroup of each kernel (their ROWS, and WG_SIZE·TN)
 const FORWARD_ROWS = 8;
 const FORWARD_UNITS = 64;
-const BACKWARD_ROWS = 4;
+const BACKWARD_ROWS = 8;
 const BACKWARD_UNITS = 128;
 
 /** The params both kernels share: sizes, direction, activations, and the record's chunk offsets in elements. */

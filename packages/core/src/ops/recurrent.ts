@@ -17,11 +17,12 @@ import {
   type RecurrentGradPart,
 } from '../backend.js';
 import { fmt, type Shape } from '../dtype.js';
-import { runOp, type OpDef } from '../engine.js';
+import { runOp, withBackend, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
+import { fill } from './creation.js';
 import { requireFloat } from './elementwise.js';
+import { matmul } from './matmul.js';
 import { reshape, slice } from './movement.js';
-import { sum } from './reduce.js';
 
 export interface RecurrentAttrs extends RecurrentConfig {
   readonly hasRecurrentBias: boolean;
@@ -130,6 +131,13 @@ const recurrentKernelGradOp: OpDef<RecurrentAttrs> = {
   grad: refuseSecondOrder('recurrentKernelGrad'),
 };
 
+/** Σ of a [B, T, W] tensor over B and T, as a GEMM with a row of ones (a reduction down columns is slow on CPU adapters). */
+function sumOfRows(t: Tensor): Tensor {
+  const [batch, steps, width] = t.shape;
+  const ones = withBackend(t.backend, () => fill([1, batch * steps], 1));
+  return reshape(matmul(ones, reshape(t, [batch * steps, width])), [width]);
+}
+
 const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
   name: 'recurrentSequence',
   infer: (inputs, attrs) => {
@@ -166,7 +174,8 @@ const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
       () => backward('projected'),
       () => runOp(recurrentKernelGradOp, [record, innerGrad()], attrs),
       ...r.states.map((_, i) => stateGrad(i)),
-      ...(r.recurrentBias ? [() => sum(innerGrad(), [0, 1])] : []),
+      // Σ over all B·T rows as a GEMM with a row of ones: a reduction down columns is slow on CPU adapters
+      ...(r.recurrentBias ? [() => sumOfRows(innerGrad())] : []),
       ...(r.mask ? [null] : []),
     ];
   },

@@ -1,7 +1,7 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
 // framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;
-// case: kernels | mlp | mlp-custom | autoencoder | lstm | vae | dcgan | cnn | cnn-im2col
+// case: kernels | mlp | mlp-custom | autoencoder | lstm | gru | vae | dcgan | cnn | cnn-im2col
 // (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
 // device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
@@ -144,7 +144,7 @@ function initialWeights(shapes, seed = 1) {
  * Every framework starts from the same weights and sees the batches in the same order (the split's
  * seeded random order, unshuffled), so their accuracies differ only by their arithmetic.
  */
-async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4, customStep = false }) {
+async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4, customStep = false, profileSteps = 0 }) {
   const d = mnistTensors(fw, { trainSize });
   const model = fw.model(makeLayers);
   fw.setWeights(model, initialWeights(fw.weightShapes(model)));
@@ -172,7 +172,40 @@ async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4, cus
     await fw.evaluate(model, d.xTest, d.yTest, 256);
     if (r > 0) evaluate.push(d.nTest / ((performance.now() - started) / 1000));
   }
-  return { fit, accuracy: [accuracy * 100], predict, evaluate, samples: [d.n] };
+  const rows = { fit, accuracy: [accuracy * 100], predict, evaluate, samples: [d.n] };
+  if (profileSteps && fw.profileEpoch) Object.assign(rows, await whereTimeGoes(fw, model, d, profileSteps));
+  return rows;
+}
+
+const GEMM_KERNELS = new Set(['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture', 'pack_b_texture']);
+const RECURRENT_KERNELS = new Set(['recurrent_step', 'recurrent_step_grad']);
+
+/**
+ * Where a training step's time goes: `steps` fit steps of batch 64 under the profiler (each dispatch in
+ * a timed pass of its own, so the GPU times are for shares, not for the unprofiled speed). Prints each
+ * kernel's dispatches per step and share of GPU time; returns the dispatches per step and the shares
+ * of the GEMMs and the recurrent kernels.
+ */
+async function whereTimeGoes(fw, model, d, steps) {
+  const x = fw.tidy(() => fw.sliceRows(d.x, steps * 64));
+  const y = fw.tidy(() => fw.sliceRows(d.y, steps * 64));
+  const { kernels } = await fw.profileEpoch(model, x, y, 64);
+  fw.dispose(x);
+  fw.dispose(y);
+  const total = kernels.reduce((sum, k) => sum + k.ms, 0);
+  const share = (names) => (100 * kernels.filter((k) => names.has(k.kernel)).reduce((s, k) => s + k.ms, 0)) / total;
+  const calls = (names) => kernels.filter((k) => !names || names.has(k.kernel)).reduce((s, k) => s + k.calls, 0);
+  console.log(`where a fit step's GPU time goes (${steps} steps of 64, profiled):`);
+  for (const k of [...kernels].sort((a, b) => b.ms - a.ms)) {
+    const perStep = (k.calls / steps).toFixed(1).padStart(7);
+    console.log(`  ${k.kernel.padEnd(24)}${perStep} dispatches/step${((100 * k.ms) / total).toFixed(1).padStart(7)} %`);
+  }
+  return {
+    'dispatches per step': [calls() / steps],
+    'recurrent dispatches per step': [calls(RECURRENT_KERNELS) / steps],
+    'GEMM share of GPU time': [share(GEMM_KERNELS)],
+    'recurrent kernels share of GPU time': [share(RECURRENT_KERNELS)],
+  };
 }
 
 /** The dense autoencoder on the digits: fit epochs of batch 64 (the first a warm-up), then predict. */
@@ -245,6 +278,7 @@ const cnnLayers = (l) => [
 
 // the digits read as sequences of 28 rows of 28 pixels (issue #22's LSTM lab)
 const lstmLayers = (l) => [l.reshape([28, 28], [IMAGE_SIZE]), l.lstm(128), l.dense(10, 'softmax')];
+const gruLayers = (l) => [l.reshape([28, 28], [IMAGE_SIZE]), l.gru(128), l.dense(10, 'softmax')];
 
 async function main() {
   const result = { framework, case: name };
@@ -277,10 +311,12 @@ async function main() {
         result.rows = await train(fw, cnnLayers, { trainSize: 1024, epochs: 4, inferenceRuns: 2 });
       } else if (name === 'lstm') {
         // few samples: TF.js trains this model at tens of samples per second on the software adapter
-        result.rows = await train(fw, lstmLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2 });
+        result.rows = await train(fw, lstmLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2, profileSteps: 4 });
+      } else if (name === 'gru') {
+        result.rows = await train(fw, gruLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2, profileSteps: 4 });
       } else {
         throw new Error(
-          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, vae, dcgan or floor`,
+          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, gru, vae, dcgan or floor`,
         );
       }
     } catch (error) {

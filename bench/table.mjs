@@ -75,6 +75,34 @@ export const ROWS = [
   { case: 'lstm', key: 'accuracy', label: 'LSTM test accuracy, 3 epochs of 1,024', unit: '%', points: true },
   { case: 'lstm', key: 'peakRss', label: 'LSTM peak RSS', unit: 'MB', higher: false },
   { case: 'lstm', key: 'predict', label: 'LSTM predict', unit: 'samples/s', higher: true },
+  { case: 'gru', key: 'fit', label: 'GRU(128) on digit rows fit', unit: 'samples/s', higher: true },
+  { case: 'gru', key: 'accuracy', label: 'GRU test accuracy, 3 epochs of 1,024', unit: '%', points: true },
+  { case: 'gru', key: 'peakRss', label: 'GRU peak RSS', unit: 'MB', higher: false },
+  { case: 'gru', key: 'predict', label: 'GRU predict', unit: 'samples/s', higher: true },
+  {
+    case: 'lstm',
+    key: 'dispatches per step',
+    label: 'LSTM fit: dispatches per step (webgrad)',
+    unit: '',
+    noGain: true,
+  },
+  { case: 'lstm', key: 'GEMM share of GPU time', label: 'LSTM fit: GEMM share of GPU time', unit: '%', noGain: true },
+  {
+    case: 'lstm',
+    key: 'recurrent kernels share of GPU time',
+    label: 'LSTM fit: recurrent kernels share of GPU time',
+    unit: '%',
+    noGain: true,
+  },
+  { case: 'gru', key: 'dispatches per step', label: 'GRU fit: dispatches per step (webgrad)', unit: '', noGain: true },
+  { case: 'gru', key: 'GEMM share of GPU time', label: 'GRU fit: GEMM share of GPU time', unit: '%', noGain: true },
+  {
+    case: 'gru',
+    key: 'recurrent kernels share of GPU time',
+    label: 'GRU fit: recurrent kernels share of GPU time',
+    unit: '%',
+    noGain: true,
+  },
   { case: 'vae', key: 'fit', label: 'VAE fit (tfjs: its minimize loop)', unit: 'samples/s', higher: true },
   { case: 'vae', key: 'peakRss', label: 'VAE peak RSS', unit: 'MB', higher: false },
   {
@@ -252,6 +280,24 @@ export function checkTargets(results) {
   check(`CNN fit: ${cnn?.toFixed(2)}× tfjs webgpu (target ≥ 3)`, cnn, cnn >= 3);
   const gan = ratio(get('webgrad', 'dcgan', 'step'), get('tfjs-webgpu', 'dcgan', 'step'));
   check(`DCGAN step: ${gan?.toFixed(2)}× tfjs webgpu (target ≥ 8)`, gan, gan >= 8);
+  // issue #22: the recurrent fits against TF.js on the same adapter and in wasm, at equal accuracy
+  for (const [name, label] of [
+    ['lstm', 'LSTM'],
+    ['gru', 'GRU'],
+  ]) {
+    const webgpu = ratio(get('webgrad', name, 'fit'), get('tfjs-webgpu', name, 'fit'));
+    check(`${label} fit: ${webgpu?.toFixed(2)}× tfjs webgpu (target ≥ 15)`, webgpu, webgpu >= 15);
+    const wasm = ratio(get('webgrad', name, 'fit'), get('tfjs-wasm', name, 'fit'));
+    check(`${label} fit: ${wasm?.toFixed(2)}× tfjs wasm (target ≥ 7)`, wasm, wasm >= 7);
+    const d = get('webgrad', name, 'accuracy') - get('tfjs-webgpu', name, 'accuracy');
+    check(
+      `${label} accuracy: ${d >= 0 ? '+' : ''}${d?.toFixed(2)} points vs tfjs-webgpu (target within ±0.5)`,
+      d,
+      Math.abs(d) <= 0.5,
+    );
+  }
+  const lstmRss = ratio(get('webgrad', 'lstm', 'peakRss'), get('tfjs-webgpu', 'lstm', 'peakRss'));
+  check(`LSTM peak RSS: ${lstmRss?.toFixed(2)} of tfjs webgpu's (target ≤ 0.5)`, lstmRss, lstmRss <= 0.5);
   const custom = get('webgrad', 'mlp-custom', 'custom / fit');
   check(`MLP custom step: ${custom?.toFixed(2)}× fit's samples/s (target ≥ 0.9)`, custom, custom >= 0.9);
   return ['targets (this run):', ...checks].join('\n');

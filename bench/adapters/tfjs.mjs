@@ -35,6 +35,8 @@ export async function open(backend) {
     flatten: () => tf.layers.flatten(),
     // Keras 3's gates (TF.js defaults to Keras 2's hardSigmoid), so both frameworks compute the same model
     lstm: (units) => tf.layers.lstm({ units, recurrentActivation: 'sigmoid' }),
+    // TF.js has only the resetAfter=false GRU (webgrad's default is Keras 3's resetAfter=true)
+    gru: (units) => tf.layers.gru({ units, recurrentActivation: 'sigmoid' }),
   };
   return {
     describe: () => `tfjs ${tf.version.tfjs} ${tf.getBackend()}`,

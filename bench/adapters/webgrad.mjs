@@ -21,6 +21,7 @@ import {
   dense,
   flatten,
   ganLoss,
+  gru,
   input,
   lstm,
   maxPooling2d,
@@ -50,6 +51,7 @@ export async function open() {
     maxPooling2d: (poolSize) => maxPooling2d({ poolSize }),
     flatten: () => flatten(),
     lstm: (units) => lstm({ units }),
+    gru: (units) => gru({ units }),
   };
   return {
     // the autotune's GEMM pick can vary with the machine's load at start-up, and explains some runs
@@ -61,6 +63,8 @@ export async function open() {
     },
     randn: (shape, seed) => randomNormal(shape, 0, 1, { seed }),
     fromArray: (values, shape) => tensor(values, shape),
+    /** The first n rows (the profiled steps' samples). */
+    sliceRows: (t, n) => slice(t, [0], [n]),
     labels: (values) => tensor(values, [values.length], 'int32'),
     matmul: (a, b, transposeA, transposeB) => matmul(a, b, transposeA, transposeB),
     add: (a, b) => add(a, b),
@@ -147,6 +151,9 @@ export async function open() {
     setWeights: (model, weights) =>
       tidy(() => model.setWeights(weights.map(({ values, shape }) => tensor(values, shape)))),
     fitEpoch: (model, x, y, batchSize) => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false }),
+    /** One fit epoch under backend.profile: each kernel's dispatch count and GPU ms (every dispatch timed in a pass of its own). */
+    profileEpoch: (model, x, y, batchSize) =>
+      currentBackend().profile(() => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false })),
     async evaluate(model, x, y, batchSize) {
       const logs = await model.evaluate(x, y, { batchSize });
       return logs.accuracy;

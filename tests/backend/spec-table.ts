@@ -8,6 +8,7 @@ import { elementwiseSpecs } from './specs/elementwise.js';
 import { lossSpecs } from './specs/loss.js';
 import { matmulSpecs } from './specs/matmul.js';
 import { movementSpecs } from './specs/movement.js';
+import { recurrentSpecs } from './specs/recurrent.js';
 import { reduceSpecs } from './specs/reduce.js';
 import { segmentSpecs } from './specs/segment.js';
 
@@ -23,6 +24,7 @@ export const specTable: SpecTable = {
   ...lossSpecs,
   ...convSpecs,
   ...segmentSpecs,
+  ...recurrentSpecs,
   randomUniform: randomCoverage,
   randomNormal: randomCoverage,
   bernoulli: randomCoverage,

@@ -140,6 +140,65 @@ export interface MatmulEpilogue {
   readonly activation: FusedActivation;
 }
 
+/** Activations a fused recurrent kernel applies: each one's derivative follows from its output. */
+export const RECURRENT_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'] as const;
+export type RecurrentActivation = (typeof RECURRENT_ACTIVATIONS)[number];
+export const RECURRENT_CELLS = ['SimpleRNN', 'LSTM', 'GRU'] as const;
+export type RecurrentCell = (typeof RECURRENT_CELLS)[number];
+/** Gate blocks of a cell's projection and recurrent kernel (Keras's layouts: LSTM i, f, c, o; GRU z, r, h). */
+export const RECURRENT_GATES: Readonly<Record<RecurrentCell, number>> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
+/**
+ * A fused recurrent sequence (ops/recurrent.ts): the cell (a GRU is Keras's resetAfter form), its
+ * activation (candidate and output) and recurrent activation (gates), and whether it reads from the end.
+ */
+export interface RecurrentConfig {
+  readonly cell: RecurrentCell;
+  readonly activation: RecurrentActivation;
+  readonly recurrentActivation: RecurrentActivation;
+  readonly goBackwards: boolean;
+}
+/**
+ * The forward record of a recurrent sequence: [blocks, B, U], read as consecutive chunks of whole
+ * [B, U] blocks (offsets below in blocks), each chunk batch-major inside: hPrev [B, T, U], the state
+ * before the step at time t (so hPrevᵀ·dz over all B·T rows is the recurrent kernel's gradient);
+ * hOut [B, T, U], the output of processing step s (Keras's sequence order); hFinal [B, U]; an LSTM's
+ * cPrev [B, T, U] and cFinal [B, U]; gates [B, T, gateBlocks·U] after their activations (LSTM i, f,
+ * g, o; GRU z, r, ĥ, n with n = h₋₁·U_h + b_rh; SimpleRNN its output before masking).
+ */
+export interface RecurrentLayout {
+  readonly blocks: number;
+  readonly hPrev: number;
+  readonly hOut: number;
+  readonly hFinal: number;
+  readonly cPrev: number;
+  readonly cFinal: number;
+  readonly gates: number;
+  readonly gateBlocks: number;
+}
+
+export function recurrentLayout(cell: RecurrentCell, steps: number): RecurrentLayout {
+  const lstm = cell === 'LSTM';
+  const gates = lstm ? 3 * steps + 2 : 2 * steps + 1;
+  const gateBlocks = cell === 'SimpleRNN' ? 1 : 4;
+  return {
+    blocks: gates + gateBlocks * steps,
+    hPrev: 0,
+    hOut: steps,
+    hFinal: 2 * steps,
+    cPrev: lstm ? 2 * steps + 1 : -1,
+    cFinal: lstm ? 3 * steps + 1 : -1,
+    gates,
+    gateBlocks,
+  };
+}
+
+/**
+ * What a recurrent backward returns: d(projected) [B, T, G·U]; d(h₋₁·U + b_r) [B, T, G·U] (a GRU's
+ * differs from d(projected) in its candidate block, scaled by r; the others' equal it); or the initial
+ * states' gradients [B, S] (dh0, then an LSTM's dc0).
+ */
+export type RecurrentGradPart = 'projected' | 'inner' | 'initial';
+
 export interface Backend {
   readonly name: string;
   /** One line naming the device, e.g. the GPU adapter. */
@@ -263,6 +322,33 @@ export interface Backend {
    * Result [batch, M, N] of act(op(a)·op(b) + bias), where op transposes the last two axes when asked.
    */
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): Storage;
+
+  // ---- recurrent sequences (ops/recurrent.ts), timesteps in time order, processed in `config`'s direction ----
+  /**
+   * The forward record (RecurrentLayout) of a cell over projected [B, T, G·U] (x·W + b of every
+   * timestep), recurrentKernel [U, G·U] (+ a GRU's recurrentBias [G·U]), from initialStates [h0] or
+   * [h0, c0] ([B, U] each). Where float mask [B, T] is 0 the states carry over unchanged (Keras).
+   */
+  recurrentForward(
+    config: RecurrentConfig,
+    projected: TensorInfo,
+    recurrentKernel: TensorInfo,
+    initialStates: readonly TensorInfo[],
+    recurrentBias?: TensorInfo,
+    mask?: TensorInfo,
+  ): Storage;
+  /**
+   * Backpropagation through time from dRecord (only its hOut, hFinal and cFinal blocks are read: what
+   * a layer can see) and the record: one RecurrentGradPart.
+   */
+  recurrentBackward(
+    config: RecurrentConfig,
+    part: RecurrentGradPart,
+    dRecord: TensorInfo,
+    record: TensorInfo,
+    recurrentKernel: TensorInfo,
+    mask?: TensorInfo,
+  ): Storage;
 
   // ---- random numbers: element i of a tensor comes from Philox4x32-10 of counter (i, stream, 0, 0)
   // under key seedKey(seed) (rng.ts), so every backend produces the same values for the same seed ----

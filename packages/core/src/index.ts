@@ -121,6 +121,8 @@ export {
   type SegmentOptions,
 } from './ops/segment.js';
 
+export { recurrentSequence, type RecurrentSequenceArgs, type RecurrentSequenceResult } from './ops/recurrent.js';
+
 import type { ReduceOp, UnaryOp } from './backend.js';
 import type { OpDef } from './engine.js';
 import { convOps } from './ops/conv.js';
@@ -130,6 +132,7 @@ import { matmulOps } from './ops/matmul.js';
 import { lossOps } from './ops/loss.js';
 import { movementOps } from './ops/movement.js';
 import { randomOps } from './ops/random.js';
+import { recurrentOps } from './ops/recurrent.js';
 import { reduceOps } from './ops/reduce.js';
 import { segmentOps } from './ops/segment.js';
 
@@ -150,7 +153,8 @@ export type OpName =
   | keyof typeof lossOps
   | keyof typeof randomOps
   | keyof typeof convOps
-  | keyof typeof segmentOps;
+  | keyof typeof segmentOps
+  | keyof typeof recurrentOps;
 
 /** Every op's definition by name; the test suite's spec table is keyed by the same names. */
 export const opTable = {
@@ -166,6 +170,7 @@ export const opTable = {
   ...randomOps,
   ...convOps,
   ...segmentOps,
+  ...recurrentOps,
 } as const satisfies { readonly [K in OpName]: OpDef<never> };
 export const OP_NAMES = Object.keys(opTable) as OpName[];
 export { forgetBackend } from './engine.js';

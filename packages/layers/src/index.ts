@@ -51,6 +51,7 @@ export {
   gruStep,
   lstmStep,
   recurrentForward,
+  recurrentForwardStepwise,
   stateCount,
   simpleRnnStep,
   type CellName,

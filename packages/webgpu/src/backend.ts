@@ -11,6 +11,8 @@ import type {
   OptimizerHyper,
   OptimizerKind,
   PoolKind,
+  RecurrentConfig,
+  RecurrentGradPart,
   ReduceOp,
   Shape,
   TensorInfo,
@@ -40,6 +42,7 @@ import * as movement from './ops/movement.js';
 import * as optim from './ops/optim.js';
 import * as random from './ops/random.js';
 import * as reduce from './ops/reduce.js';
+import * as recurrent from './ops/recurrent.js';
 import * as segment from './ops/segment.js';
 import { KernelProfiler, type KernelTime } from './profiler.js';
 import type { ScratchTextures } from './scratch-textures.js';
@@ -267,6 +270,34 @@ export class WebGPUBackend implements Backend {
     caller: string,
   ): GpuStorage {
     return segment.segmentReduce(this.context, op, data, ids, numSegments, axis, sorted, caller);
+  }
+  recurrentForward(
+    config: RecurrentConfig,
+    projected: TensorInfo,
+    recurrentKernel: TensorInfo,
+    initialStates: readonly TensorInfo[],
+    recurrentBias?: TensorInfo,
+    mask?: TensorInfo,
+  ): GpuStorage {
+    return recurrent.recurrentForward(
+      this.context,
+      config,
+      projected,
+      recurrentKernel,
+      initialStates,
+      recurrentBias,
+      mask,
+    );
+  }
+  recurrentBackward(
+    config: RecurrentConfig,
+    part: RecurrentGradPart,
+    dRecord: TensorInfo,
+    record: TensorInfo,
+    recurrentKernel: TensorInfo,
+    mask?: TensorInfo,
+  ): GpuStorage {
+    return recurrent.recurrentBackward(this.context, config, part, dRecord, record, recurrentKernel, mask);
   }
   flatIndices(indices: TensorInfo, dims: readonly number[], caller: string): GpuStorage {
     return segment.flatIndices(this.context, indices, dims, caller);

@@ -11,6 +11,8 @@ import type {
   MatmulOptions,
   OptimizerHyper,
   OptimizerKind,
+  RecurrentConfig,
+  RecurrentGradPart,
   ReduceOp,
   TensorInfo,
   UnaryGradOp,
@@ -20,6 +22,7 @@ import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape } from '../
 import { bernoulliValues, categoricalValues, normalValues, uniformValues } from '../rng.js';
 import * as conv from './conv.js';
 import * as loss from './loss.js';
+import * as recurrent from './recurrent.js';
 import * as segment from './segment.js';
 
 const values = (x: TensorInfo) => x.storage as Float64Array;
@@ -464,6 +467,28 @@ export class CpuBackend implements Backend {
 
   translate(x: TensorInfo, shifts: TensorInfo, direction: 1 | -1): Float64Array {
     return conv.translate(values(x), x.shape, values(shifts), direction);
+  }
+
+  recurrentForward(
+    config: RecurrentConfig,
+    projected: TensorInfo,
+    recurrentKernel: TensorInfo,
+    initialStates: readonly TensorInfo[],
+    recurrentBias?: TensorInfo,
+    mask?: TensorInfo,
+  ): Float64Array {
+    return recurrent.recurrentForward(config, projected, recurrentKernel, initialStates, recurrentBias, mask);
+  }
+
+  recurrentBackward(
+    config: RecurrentConfig,
+    part: RecurrentGradPart,
+    dRecord: TensorInfo,
+    record: TensorInfo,
+    recurrentKernel: TensorInfo,
+    mask?: TensorInfo,
+  ): Float64Array {
+    return recurrent.recurrentBackward(config, part, dRecord, record, recurrentKernel, mask);
   }
 
   argmax(x: TensorInfo, axis: number): Float64Array {

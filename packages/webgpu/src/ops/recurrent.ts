@@ -1,0 +1,139 @@
+// Fused recurrent sequences on the GPU (shaders/recurrent/): the forward records one recurrent_step
+// dispatch per timestep (after one that places the initial states), each reading the states the last
+// one wrote into the record, and the backward one recurrent_step_grad dispatch per timestep (one more
+// for the initial states' gradients) over Uᵀ (transposed once, so the product's loads run along rows).
+// All are recorded back to back with nothing read back; the recorder submits them in batches as for
+// any op.
+import {
+  recurrentLayout,
+  type RecurrentActivation,
+  type RecurrentCell,
+  type RecurrentConfig,
+  type RecurrentGradPart,
+  type TensorInfo,
+} from '@webgrad/core';
+import type { GpuContext, GpuStorage } from '../context.js';
+import { KERNEL_OPS } from '../generated/kernels.js';
+import { transpose } from './movement.js';
+
+const CODES = KERNEL_OPS.recurrent_step;
+const CELL_CODES: { readonly [K in RecurrentCell]: number } = {
+  SimpleRNN: CODES.cellSimpleRnn,
+  LSTM: CODES.cellLstm,
+  GRU: CODES.cellGru,
+};
+const ACTIVATION_CODES: { readonly [K in RecurrentActivation]: number } = {
+  linear: CODES.actLinear,
+  relu: CODES.actRelu,
+  sigmoid: CODES.actSigmoid,
+  tanh: CODES.actTanh,
+  hardSigmoid: CODES.actHardSigmoid,
+};
+// rows and units per workgroup of each kernel (their ROWS, and WG_SIZE·TN)
+const FORWARD_ROWS = 8;
+const FORWARD_UNITS = 64;
+const BACKWARD_ROWS = 8;
+const BACKWARD_UNITS = 128;
+
+/** The params both kernels share: sizes, direction, activations, and the record's chunk offsets in elements. */
+function commonParams(config: RecurrentConfig, batch: number, steps: number, units: number) {
+  const layout = recurrentLayout(config.cell, steps);
+  const block = batch * units;
+  return {
+    batch,
+    steps,
+    units,
+    go_backwards: config.goBackwards ? 1 : 0,
+    activation: ACTIVATION_CODES[config.activation],
+    recurrent_activation: ACTIVATION_CODES[config.recurrentActivation],
+    h_prev: layout.hPrev * block,
+    h_out: layout.hOut * block,
+    h_final: layout.hFinal * block,
+    c_prev: Math.max(0, layout.cPrev) * block,
+    c_final: Math.max(0, layout.cFinal) * block,
+    gates: layout.gates * block,
+    gate_blocks: layout.gateBlocks,
+  };
+}
+
+export function recurrentForward(
+  ctx: GpuContext,
+  config: RecurrentConfig,
+  projected: TensorInfo,
+  recurrentKernel: TensorInfo,
+  initialStates: readonly TensorInfo[],
+  recurrentBias?: TensorInfo,
+  mask?: TensorInfo,
+): GpuStorage {
+  const [batch, steps] = projected.shape;
+  const units = recurrentKernel.shape[0];
+  const record = ctx.allocate([recurrentLayout(config.cell, steps).blocks, batch, units]);
+  const common = commonParams(config, batch, steps, units);
+  const inputs = [
+    ctx.buffer(projected),
+    ctx.buffer(recurrentKernel),
+    ctx.buffer(recurrentBias ?? recurrentKernel),
+    ctx.buffer(mask ?? projected),
+    ctx.buffer(initialStates[0]),
+    ctx.buffer(initialStates[1] ?? initialStates[0]),
+  ];
+  const flags = { has_bias: recurrentBias ? 1 : 0, has_mask: mask ? 1 : 0 };
+  // the init dispatch (the initial states into the first step's slots), then one per timestep
+  for (let s = -1; s < steps; s++) {
+    ctx.dispatch({
+      kernel: 'recurrent_step',
+      inputs,
+      outputs: [record.buffer],
+      params: { ...common, ...flags, step: Math.max(s, 0), init: s < 0 ? 1 : 0 },
+      overrides: { CELL: CELL_CODES[config.cell] },
+      grid: [Math.ceil(units / FORWARD_UNITS), Math.ceil(batch / FORWARD_ROWS), 1],
+    });
+  }
+  return record;
+}
+
+export function recurrentBackward(
+  ctx: GpuContext,
+  config: RecurrentConfig,
+  part: RecurrentGradPart,
+  dRecord: TensorInfo,
+  record: TensorInfo,
+  recurrentKernel: TensorInfo,
+  mask?: TensorInfo,
+): GpuStorage {
+  const [, batch, units] = record.shape;
+  const empty = recurrentLayout(config.cell, 0).blocks;
+  const timesteps = (record.shape[0] - empty) / (recurrentLayout(config.cell, 1).blocks - empty);
+  const width = recurrentKernel.shape[1];
+  const gru = config.cell === 'GRU';
+  // scratch holds d(inner), which the product reads back: for the other cells it is d(projected) itself
+  const scratch = ctx.allocate([batch, timesteps, width]);
+  const writeOut = part === 'initial' || (part === 'projected' && gru);
+  const out =
+    part === 'initial'
+      ? ctx.allocate([batch, config.cell === 'LSTM' ? 2 * units : units])
+      : writeOut
+        ? ctx.allocate([batch, timesteps, width])
+        : ctx.allocate([1]);
+  const kernelT = transpose(ctx, recurrentKernel, [1, 0]);
+  const carry = ctx.allocate([batch, 2 * units]);
+  const common = commonParams(config, batch, timesteps, units);
+  const dispatches = part === 'initial' ? timesteps + 1 : timesteps;
+  for (let k = 0; k < dispatches; k++) {
+    ctx.dispatch({
+      kernel: 'recurrent_step_grad',
+      inputs: [ctx.buffer(dRecord), ctx.buffer(record), kernelT.buffer, ctx.buffer(mask ?? record)],
+      outputs: [out.buffer, scratch.buffer, carry.buffer],
+      params: { ...common, step: k, has_mask: mask ? 1 : 0, write_out: writeOut && part !== 'initial' ? 1 : 0 },
+      overrides: { CELL: CELL_CODES[config.cell] },
+      grid: [Math.ceil(units / BACKWARD_UNITS), Math.ceil(batch / BACKWARD_ROWS), 1],
+    });
+  }
+  for (const s of [kernelT, carry]) ctx.release(s);
+  if (writeOut) {
+    ctx.release(scratch);
+    return out;
+  }
+  ctx.release(out);
+  return scratch;
+}

@@ -1,0 +1,218 @@
+// recurrent_step: one timestep of a fused recurrent sequence (SimpleRNN, LSTM, or a resetAfter GRU by
+// the CELL override): the recurrent product h₋₁·U for every gate of a unit and all the gate math after
+// it. ops/recurrent.ts records an init dispatch (params.init = 1: the initial states into the record's
+// hPrev and cPrev slots of the first step) and then one dispatch per timestep, the step index in
+// params. For the time index t of processing step s (T − 1 − s when go_backwards):
+//   inner = h₋₁·U (+ b_r), z = projected[b, t] + inner (GRU: x_h + r ⊙ inner_h in the candidate block);
+// it writes the gates at t, the new states into hOut at s and into the hPrev (cPrev) slot of the next
+// step or hFinal (cFinal) after the last; where mask[b, t] = 0 the states carry over, as Keras does.
+// The record is a run of [B, U] blocks (recurrentLayout, packages/core/src/backend.ts); params carry
+// each chunk's element offset.
+//
+// Bindings: 0 projected (read, [B, T, G·U]), 1 kernel (read, [U, G·U]), 2 recurrent_bias (read, [G·U];
+// any buffer when has_bias = 0), 3 mask (read, [B, T]; any buffer when has_mask = 0), 4 initial_h
+// (read, [B, U]), 5 initial_c (read, [B, U]; any buffer but for an LSTM), 6 record (read_write),
+// 7 params (uniform).
+// Mapping: each workgroup owns ROWS batch rows (the same for all its invocations, so their h₋₁ loads
+// have one address) and WG_SIZE units; each invocation owns one unit and accumulates its G ≤ 4 gate
+// columns of U as one vec4 per row, so per step along U it makes ROWS + G loads for 4·ROWS fused
+// multiply-adds, with no workgroup memory or barriers (as matmul_rows, for CPU adapters). Loads past
+// the edges read the last row or unit and their results are never stored.
+
+const OP_CELL_SIMPLE_RNN: u32 = 0u;
+const OP_CELL_LSTM: u32 = 1u;
+const OP_CELL_GRU: u32 = 2u;
+// the activation codes params.activation and params.recurrent_activation take
+const OP_ACT_LINEAR: u32 = 10u;
+const OP_ACT_RELU: u32 = 11u;
+const OP_ACT_SIGMOID: u32 = 12u;
+const OP_ACT_TANH: u32 = 13u;
+const OP_ACT_HARD_SIGMOID: u32 = 14u;
+
+override CELL: u32;
+override WG_SIZE: u32 = 64u;
+
+struct Params {
+  batch: u32,
+  steps: u32,
+  units: u32,
+  step: u32,
+  init: u32,
+  go_backwards: u32,
+  has_bias: u32,
+  has_mask: u32,
+  activation: u32,
+  recurrent_activation: u32,
+  // element offsets of the record's chunks
+  h_prev: u32,
+  h_out: u32,
+  h_final: u32,
+  c_prev: u32,
+  c_final: u32,
+  gates: u32,
+  gate_blocks: u32,
+}
+
+@group(0) @binding(0) var<storage, read> projected: array<f32>;
+@group(0) @binding(1) var<storage, read> kernel: array<f32>;
+@group(0) @binding(2) var<storage, read> recurrent_bias: array<f32>;
+@group(0) @binding(3) var<storage, read> mask: array<f32>;
+@group(0) @binding(4) var<storage, read> initial_h: array<f32>;
+@group(0) @binding(5) var<storage, read> initial_c: array<f32>;
+@group(0) @binding(6) var<storage, read_write> record: array<f32>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+fn act(z: f32, code: u32) -> f32 {
+  if (code == OP_ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
+  if (code == OP_ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
+  if (code == OP_ACT_RELU) { return max(z, 0.0); }
+  if (code == OP_ACT_LINEAR) { return z; }
+  if (code == OP_ACT_HARD_SIGMOID) { return clamp(z / 6.0 + 0.5, 0.0, 1.0); }
+  return poison();
+}
+
+fn gate_count() -> u32 {
+  if (CELL == OP_CELL_LSTM) { return 4u; }
+  if (CELL == OP_CELL_GRU) { return 3u; }
+  return 1u;
+}
+
+fn time_of(s: u32) -> u32 {
+  return select(s, params.steps - 1u - s, params.go_backwards != 0u);
+}
+
+const ROWS: u32 = 8u;
+
+@compute @workgroup_size(WG_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let U = params.units;
+  let B = params.batch;
+  let T = params.steps;
+  let G = gate_count();
+  let width = G * U;
+  let row0 = wid.y * ROWS;
+  let j = wid.x * WG_SIZE + lid.x;
+  let t = time_of(params.step);
+  if (params.init != 0u) {
+    if (j >= U) { return; }
+    for (var r = 0u; r < ROWS; r++) {
+      let b = row0 + r;
+      if (b < B) {
+        record[params.h_prev + (b * T + t) * U + j] = initial_h[b * U + j];
+        if (CELL == OP_CELL_LSTM) { record[params.c_prev + (b * T + t) * U + j] = initial_c[b * U + j]; }
+      }
+    }
+    return;
+  }
+  let jc = min(j, U - 1u);
+
+  // h₋₁ of the ROWS rows (clamped at the batch's edge), and the four gate columns of U (clamped to G)
+  let row_stride = T * U;
+  let first = params.h_prev + min(row0, B - 1u) * row_stride + t * U;
+  let r1 = min(row0 + 1u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  let r2 = min(row0 + 2u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  let r3 = min(row0 + 3u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  let r4 = min(row0 + 4u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  let r5 = min(row0 + 5u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  let r6 = min(row0 + 6u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  let r7 = min(row0 + 7u, B - 1u) * row_stride + params.h_prev + t * U - first;
+  var h_at = first;
+  var u0 = jc;
+  var u1 = min(1u, G - 1u) * U + jc;
+  var u2 = min(2u, G - 1u) * U + jc;
+  var u3 = min(3u, G - 1u) * U + jc;
+
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+  for (var k = 0u; k < U; k++) {
+    let uv = vec4<f32>(kernel[u0], kernel[u1], kernel[u2], kernel[u3]);
+    acc0 = fma(vec4<f32>(record[h_at]), uv, acc0);
+    acc1 = fma(vec4<f32>(record[h_at + r1]), uv, acc1);
+    acc2 = fma(vec4<f32>(record[h_at + r2]), uv, acc2);
+    acc3 = fma(vec4<f32>(record[h_at + r3]), uv, acc3);
+    acc4 = fma(vec4<f32>(record[h_at + r4]), uv, acc4);
+    acc5 = fma(vec4<f32>(record[h_at + r5]), uv, acc5);
+    acc6 = fma(vec4<f32>(record[h_at + r6]), uv, acc6);
+    acc7 = fma(vec4<f32>(record[h_at + r7]), uv, acc7);
+    h_at += 1u;
+    u0 += width;
+    u1 += width;
+    u2 += width;
+    u3 += width;
+  }
+  if (j >= U) { return; }
+  var bias = vec4<f32>(0.0);
+  if (params.has_bias != 0u) {
+    bias = vec4<f32>(
+      recurrent_bias[j],
+      recurrent_bias[min(1u, G - 1u) * U + j],
+      recurrent_bias[min(2u, G - 1u) * U + j],
+      recurrent_bias[min(3u, G - 1u) * U + j],
+    );
+  }
+  // the new states go to the next step's slots (or the final ones), never to the h₋₁ read here
+  finish_row(row0, j, acc0 + bias);
+  finish_row(row0 + 1u, j, acc1 + bias);
+  finish_row(row0 + 2u, j, acc2 + bias);
+  finish_row(row0 + 3u, j, acc3 + bias);
+  finish_row(row0 + 4u, j, acc4 + bias);
+  finish_row(row0 + 5u, j, acc5 + bias);
+  finish_row(row0 + 6u, j, acc6 + bias);
+  finish_row(row0 + 7u, j, acc7 + bias);
+}
+
+// The gate math of unit j of batch row b from its recurrent products inner (one gate a component).
+fn finish_row(b: u32, j: u32, inner: vec4<f32>) {
+  if (b >= params.batch) { return; }
+  let U = params.units;
+  let T = params.steps;
+  let s = params.step;
+  let t = time_of(s);
+  let last = s + 1u == T;
+  let t_next = time_of(min(s + 1u, T - 1u));
+  let width = gate_count() * U;
+  let x = (b * T + t) * width + j;
+  let gate = params.gates + (b * T + t) * params.gate_blocks * U + j;
+  let h_prev = record[params.h_prev + (b * T + t) * U + j];
+  let keep = params.has_mask == 0u || mask[b * T + t] != 0.0;
+  let a = params.activation;
+  let ra = params.recurrent_activation;
+  var h = h_prev;
+  if (CELL == OP_CELL_SIMPLE_RNN) {
+    h = act(projected[x] + inner.x, a);
+    record[gate] = h;
+  } else if (CELL == OP_CELL_LSTM) {
+    let c_prev = record[params.c_prev + (b * T + t) * U + j];
+    let i = act(projected[x] + inner.x, ra);
+    let f = act(projected[x + U] + inner.y, ra);
+    let g = act(projected[x + 2u * U] + inner.z, a);
+    let o = act(projected[x + 3u * U] + inner.w, ra);
+    let c = select(c_prev, f * c_prev + i * g, keep);
+    h = o * act(c, a);
+    record[gate] = i;
+    record[gate + U] = f;
+    record[gate + 2u * U] = g;
+    record[gate + 3u * U] = o;
+    record[select(params.c_prev + (b * T + t_next) * U + j, params.c_final + b * U + j, last)] = c;
+  } else if (CELL == OP_CELL_GRU) {
+    let z = act(projected[x] + inner.x, ra);
+    let r = act(projected[x + U] + inner.y, ra);
+    let candidate = act(projected[x + 2u * U] + r * inner.z, a);
+    h = candidate + z * (h_prev - candidate);
+    record[gate] = z;
+    record[gate + U] = r;
+    record[gate + 2u * U] = candidate;
+    record[gate + 3u * U] = inner.z;
+  } else {
+    h = poison();
+  }
+  let state = select(h_prev, h, keep);
+  record[params.h_out + (b * T + s) * U + j] = state;
+  record[select(params.h_prev + (b * T + t_next) * U + j, params.h_final + b * U + j, last)] = state;
+}

@@ -75,7 +75,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['tfjs-format.ts'],
     ['save.ts'],
     ['callbacks.ts'],
-    ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],
+    ['progress.ts', 'gradient-flow.ts', 'plot-model.ts', 'sample-weight.ts'],
     ['trace-model.ts'],
     ['training.ts'],
     ['model.ts'],

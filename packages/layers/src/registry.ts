@@ -16,6 +16,7 @@ import {
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
 import { embedding } from './layers/embedding.js';
+import { gatConv, gcnConv, globalPool, sageConv } from './layers/graph.js';
 import { gru, lstm, simpleRNN } from './layers/recurrent.js';
 import { timeDistributed } from './layers/wrappers.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
@@ -78,7 +79,11 @@ export type LayerClassName =
   | 'SimpleRNN'
   | 'LSTM'
   | 'GRU'
-  | 'TimeDistributed';
+  | 'TimeDistributed'
+  | 'GCNConv'
+  | 'SAGEConv'
+  | 'GATConv'
+  | 'GlobalGraphPooling';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 /** An initializer as describeInit wrote it: its name, or { name, config } for one made with options. */
@@ -146,7 +151,18 @@ interface SavedConfigs {
   TimeDistributed: Omit<OptionsOf<typeof timeDistributed>, 'layer'> & {
     layer: { class_name: string; config: Record<string, unknown> };
   };
+  GCNConv: Saved<OptionsOf<typeof gcnConv>>;
+  SAGEConv: Saved<OptionsOf<typeof sageConv>>;
+  GATConv: Saved<OptionsOf<typeof gatConv>>;
+  GlobalGraphPooling: OptionsOf<typeof globalPool>;
 }
+
+/** A graph convolution's saved initializers, rebuilt as described. */
+const graphConvFrom = <C extends SavedInitializers>(c: C) => ({
+  ...c,
+  kernelInitializer: initializerFrom(c.kernelInitializer),
+  biasInitializer: initializerFrom(c.biasInitializer),
+});
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
 function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | undefined {
@@ -266,6 +282,10 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   LSTM: (c) => lstm({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
   GRU: (c) => gru({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
   TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer) }),
+  GCNConv: (c) => gcnConv({ ...graphConvFrom(c), units: c.units }),
+  SAGEConv: (c) => sageConv({ ...graphConvFrom(c), units: c.units }),
+  GATConv: (c) => gatConv({ ...graphConvFrom(c), units: c.units }),
+  GlobalGraphPooling: (c) => globalPool({ ...c, numGraphs: c.numGraphs }),
 };
 
 /** A wrapper's inner layer from its saved { class_name, config }. */

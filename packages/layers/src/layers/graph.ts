@@ -266,7 +266,8 @@ export function globalPool(options: GlobalPoolOptions): ListLayer {
     weights: [],
     built: true,
     build: () => {},
-    computeOutputShape: (shapes) => [numGraphs, shapes[0][shapes[0].length - 1]],
+    // one row per graph: the rows are not the nodes' (fit takes such data whole, see input's batchShape)
+    computeOutputShape: (shapes) => shapes[0],
     call(inputs) {
       const [x, graphIds] = inputs;
       if (inputs.length !== 2 || graphIds.dtype !== 'int32' || graphIds.rank !== 1) {

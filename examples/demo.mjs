@@ -1,10 +1,10 @@
 // `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), `vae` and
-// `dcgan` the generative labs (vae.mjs, gan.mjs), any other model the MNIST classifier (mnist.mjs);
-// each script reads the rest of the flags itself.
+// `dcgan` the generative labs (vae.mjs, gan.mjs), `gcn` the graph lab (gcn.mjs), any other model the
+// MNIST classifier (mnist.mjs); each script reads the rest of the flags itself.
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { model: { type: 'string' } }, strict: false });
-const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs' };
+const labs = { autoencoder: './autoencoder.mjs', vae: './vae.mjs', dcgan: './gan.mjs', gcn: './gcn.mjs' };
 const models = ['mlp', 'cnn', ...Object.keys(labs)];
 if (values.model !== undefined && !models.includes(values.model)) {
   throw new Error(`--model ${values.model}: expected one of ${models.join(', ')}`);

@@ -30,7 +30,7 @@ import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
 import { logNames, type Compiled } from './compile.js';
 import type { CallContext } from './layer.js';
-import { progressBar } from './progress.js';
+import { epochBar, progressBar } from './progress.js';
 import { normalizedWeights, weighted } from './sample-weight.js';
 
 /** A model's inputs or targets: one tensor, one per input/output in order, or one per name. */
@@ -466,7 +466,10 @@ async function fitOwning(
   const steps = whole ? 1 : Math.ceil(nTrain / batchSize);
   const metricNames = logNames(compiled, model.outputNames);
   const callbacks = [
-    ...(verbose ? [progressBar({ epochs, steps, verbose, metricNames })] : []),
+    // a whole graph trains in one step an epoch: one bar over the epochs then
+    ...(verbose
+      ? [whole && verbose === 1 ? epochBar({ epochs }) : progressBar({ epochs, steps, verbose, metricNames })]
+      : []),
     ...(args.callbacks ?? []),
   ];
   const view = trainingView(model, compiled);

@@ -137,11 +137,13 @@ export async function blockModelLab({
   epochs = 100,
   nodes = 20_000,
   edges = 200_000,
+  train = 400,
+  validation = 1000,
   learningRate = 0.01,
   seed = 1,
   verbose = 0,
 } = {}) {
-  const data = blockModelTensors({ nodes, edges, seed });
+  const data = blockModelTensors({ nodes, edges, train, validation, seed });
   const { spec } = data;
   const results = [];
   for (const variant of variants) {
@@ -164,7 +166,6 @@ export async function blockModelLab({
       secondsPerEpoch: seconds / epochs,
     });
   }
-  // what the features alone allow: the nearest class centre of the training nodes' features
   return { results, nodes, edges: spec.sources.length, classes: spec.classes, epochs };
 }
 

@@ -10,7 +10,7 @@ import { CATEGORY_COLORS } from '@webgrad/layers';
 export function embeddingPanelsSvg(snapshots, { edges, classes, labelled = [], title, classNames = [] }) {
   const size = 240,
     gap = 16,
-    top = 52,
+    top = 72,
     pad = 14;
   const width = snapshots.length * (size + gap) + gap;
   const ringed = new Set(labelled);

@@ -134,7 +134,7 @@ export function blockModelTensors(options) {
  */
 export async function blockModelLab({
   variants = ['gcn', 'sage', 'gat'],
-  epochs = 100,
+  epochs = 20,
   nodes = 20_000,
   edges = 200_000,
   train = 400,
@@ -269,7 +269,8 @@ export async function main(argv = process.argv.slice(2)) {
   if (parts.includes('sbm')) {
     const lab = await blockModelLab({
       variants: flags.variants.split(','),
-      epochs: epochs ?? 100,
+      // 20 full-graph epochs: about a minute each for GAT on a software adapter
+      epochs: epochs ?? 20,
       nodes: Number(flags.nodes),
       edges: Number(flags.edges),
       seed,

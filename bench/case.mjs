@@ -1,7 +1,7 @@
 // One benchmark case for one framework, in its own process (so peak RSS is the case's own):
 //   node bench/case.mjs <framework> <case>
 // framework: webgrad | tfjs-webgpu | tfjs-wasm | tfjs-cpu | dawn;
-// case: kernels | mlp | mlp-custom | autoencoder | lstm | gru | vae | dcgan | cnn | cnn-im2col
+// case: kernels | mlp | mlp-custom | autoencoder | lstm | gru | vae | dcgan | cnn | graph | cnn-im2col
 // (webgrad only) | floor, memory-floor (dawn only: the dispatch floor; the MLP case's digits on a bare
 // device, for its peak RSS).
 // Prints one line `RESULT {json}`: each figure a list of samples (one per timed run; a warm-up run
@@ -314,9 +314,12 @@ async function main() {
         result.rows = await train(fw, lstmLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2, profileSteps: 4 });
       } else if (name === 'gru') {
         result.rows = await train(fw, gruLayers, { trainSize: 1024, epochs: 3, inferenceRuns: 2, profileSteps: 4 });
+      } else if (name === 'graph') {
+        result.rows = await (await import('./graph-case.mjs')).graphCase(framework);
       } else {
         throw new Error(
-          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, gru, vae, dcgan or floor`,
+          `bench: unknown case '${name}'; expected kernels, mlp, mlp-custom, autoencoder, cnn, cnn-im2col, lstm, ` +
+            `gru, vae, dcgan, graph or floor`,
         );
       }
     } catch (error) {

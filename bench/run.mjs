@@ -5,7 +5,7 @@
 // (median, min–max of the timed runs, and webgrad's gain over each tfjs backend), checks the issue's
 // targets, and writes every sample to bench/results.json. Options:
 //   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,mlp-custom,autoencoder,lstm,cnn,cnn-im2col]
-//   (the generative cases vae and dcgan run only when named in --cases)
+//   (the generative cases vae and dcgan and the graph case run only when named in --cases)
 //     [--processes 3] [--out file] [--chart file.svg]
 // A case with a peak RSS row (mlp, cnn and the memory floor) runs in `--processes` processes, taking
 // turns with the other frameworks': a process's peak RSS is one sample, so that row is a median of
@@ -84,7 +84,11 @@ if (!Number.isInteger(processes) || processes < 1) {
 const runs = [
   ...cases.flatMap((name) =>
     Array.from({ length: MEASURES_RSS.has(name) ? processes : 1 }, () =>
-      frameworks.filter((f) => name !== 'cnn-im2col' || f === 'webgrad').map((f) => [f, name]),
+      frameworks
+        .filter((f) => name !== 'cnn-im2col' || f === 'webgrad')
+        // the graph case compares against TF.js on the same adapter only (its CPU backends take minutes an epoch)
+        .filter((f) => name !== 'graph' || f === 'webgrad' || f === 'tfjs-webgpu')
+        .map((f) => [f, name]),
     ).flat(),
   ),
   ...(cases.includes('mlp') ? Array.from({ length: processes }, () => ['dawn', 'memory-floor']) : []),

@@ -103,6 +103,11 @@ export const ROWS = [
     unit: '%',
     noGain: true,
   },
+  { case: 'graph', key: 'gcn epoch', label: 'GCN epoch, 20k nodes / 200k edges, one step', unit: 's', higher: false },
+  { case: 'graph', key: 'gcn nodes/s', label: 'GCN training', unit: 'nodes/s', higher: true },
+  { case: 'graph', key: 'segment sum', label: 'segment sum 200k×32 → 20k, unsorted ids', unit: 'ms', higher: false },
+  { case: 'graph', key: 'gather', label: 'gather 200k rows of 20k×32', unit: 'ms', higher: false },
+  { case: 'graph', key: 'gcn train accuracy', label: 'GCN training-node accuracy', unit: '%', points: true },
   { case: 'vae', key: 'fit', label: 'VAE fit (tfjs: its minimize loop)', unit: 'samples/s', higher: true },
   { case: 'vae', key: 'peakRss', label: 'VAE peak RSS', unit: 'MB', higher: false },
   {

@@ -1,7 +1,7 @@
 // `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), `vae` and
 // `dcgan`, `wgan-gp` the generative labs (vae.mjs, gan.mjs, wgan-gp.mjs), `lstm` and `charlm` the
-// sequence labs (lstm.mjs, charlm.mjs), any other model the MNIST classifier (mnist.mjs); each script
-// reads the rest of the flags itself.
+// sequence labs (lstm.mjs, charlm.mjs), `gcn` the graph lab (gcn.mjs), any other model the MNIST
+// classifier (mnist.mjs); each script reads the rest of the flags itself.
 import { parseArgs } from 'node:util';
 import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
 
@@ -15,6 +15,7 @@ const labs = {
   'wgan-gp': './wgan-gp.mjs',
   lstm: './lstm.mjs',
   charlm: './charlm.mjs',
+  gcn: './gcn.mjs',
 };
 const models = ['mlp', 'cnn', ...Object.keys(labs)];
 if (values.model !== undefined && !models.includes(values.model)) {

@@ -82,7 +82,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['keras-format.ts'],
     ['save.ts'],
     ['callbacks.ts'],
-    ['progress.ts', 'gradient-flow.ts', 'plot-model.ts'],
+    ['progress.ts', 'gradient-flow.ts', 'plot-model.ts', 'sample-weight.ts'],
     ['trace-model.ts'],
     ['training.ts'],
     ['plain-data.ts'],

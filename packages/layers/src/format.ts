@@ -224,7 +224,9 @@ function checkLayerSizes(layers: unknown, where: string, op: string): void {
     const sized = (field: string, allowed: (d: unknown) => boolean, expected: string) => {
       if (!Object.hasOwn(sizes, field) || sizes[field] === undefined || sizes[field] === null) return;
       const value = sizes[field];
-      const ok = Array.isArray(value) ? value.length > 0 && value.every(allowed) : allowed(value);
+      // an input of one number per sample has the empty inputShape []
+      const empty = field === 'inputShape' ? 0 : 1;
+      const ok = Array.isArray(value) ? value.length >= empty && value.every(allowed) : allowed(value);
       expectField(ok, `${path}.config.${field}`, value, `${expected} (or a list of them)`, where, op);
     };
     const size = (d: unknown) => Number.isInteger(d) && (d as number) >= 1 && (d as number) <= MAX_CONFIG_SIZE;

@@ -18,6 +18,9 @@ import {
   segmentSum,
   slice,
   tensor,
+  tidy,
+  keep,
+  Variable,
   withBackend,
   type Tensor,
 } from '@webgrad/core';
@@ -190,4 +193,39 @@ export function propagate(x: Tensor, { edgeIndex, weights }: WeightedEdges, numN
   const [sources, targets] = edgeEnds(edgeIndex);
   const messages = mul(gather(x, sources), reshape(weights, [weights.size, 1]));
   return segmentSum(messages, targets, numNodes);
+}
+
+// Tensors derived from an edge index, by what they are: a graph layer sees the same edge index every
+// step of a fit, and remaking them would redo their segment sums (a sort each) every step. An edge
+// index is immutable (a Variable is never cached), so they never go stale; they are kept outside any
+// tidy for as long as the edge index lives, and freed with it by the garbage collector's safety net.
+const derived = new WeakMap<Tensor, Map<string, Tensor[]>>();
+
+/** make()'s tensors, made once per edge index and `key` (the node count and options that shape them). */
+export function derivedFromEdges(edgeIndex: Tensor, key: string, make: () => Tensor[]): Tensor[] {
+  if (edgeIndex instanceof Variable) return make();
+  let entries = derived.get(edgeIndex);
+  if (!entries) derived.set(edgeIndex, (entries = new Map()));
+  const found = entries.get(key);
+  if (found && found.every((t) => !t.isDisposed)) return found;
+  const made = withBackend(edgeIndex.backend, () => tidy(make)).map((t) => keep(t));
+  entries.set(key, made);
+  return made;
+}
+
+/** gcnNorm of an edge index without edge weights, made once per edge index. */
+export function cachedGcnNorm(edgeIndex: Tensor, numNodes: number, selfLoops: boolean): WeightedEdges {
+  const [edges, weights] = derivedFromEdges(edgeIndex, `gcnNorm ${numNodes} ${selfLoops}`, () => {
+    const norm = gcnNorm(edgeIndex, numNodes, { selfLoops });
+    return [norm.edgeIndex, norm.weights];
+  });
+  return { edgeIndex: edges, weights };
+}
+
+/** The sources and targets of an edge index (with a loop per node added first if asked), made once. */
+export function cachedEdgeEnds(edgeIndex: Tensor, numNodes: number, selfLoops = false): [Tensor, Tensor] {
+  const [sources, targets] = derivedFromEdges(edgeIndex, `ends ${selfLoops ? numNodes : ''}`, () =>
+    edgeEnds(selfLoops ? addSelfLoops(edgeIndex, numNodes) : edgeIndex),
+  );
+  return [sources, targets];
 }

@@ -177,7 +177,7 @@ export {
   type ModelCheckpointOptions,
   type TerminateOnNaN,
 } from './callbacks.js';
-export { progressBar } from './progress.js';
+export { epochBar, progressBar } from './progress.js';
 export { fnv1a, type ModelArtifacts, type ModelJson, type ModelStore } from './format.js';
 export { loadLimits, setLoadLimits, type LoadLimits } from './limits.js';
 export { folderStore, httpStore } from './storage.js';

@@ -91,8 +91,9 @@ function graphModelFrom(config: SavedModelTopology['config'], where: string, op:
       const c = saved.config;
       const shape = c.batchInputShape ?? c.batch_input_shape;
       if (!Array.isArray(shape)) throw new Error(`${op}: input layer '${c.name}' in ${where} has no batchInputShape`);
+      // a first axis that is not null: an input passed whole (input({batchShape}), a graph's edge index)
       const t = input({
-        shape: shape.slice(1) as number[],
+        ...(shape[0] === null ? { shape: shape.slice(1) as number[] } : { batchShape: shape as (number | null)[] }),
         name: String(c.name ?? saved.name),
         dtype: c.dtype as 'float32' | 'int32' | undefined,
       });

@@ -40,6 +40,7 @@ import {
   describeLayer,
   input,
   outputMasks,
+  wholeShapeOf,
 } from './symbolic.js';
 import {
   batchTerms,
@@ -158,6 +159,11 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     return [...this.graphInputs];
   }
 
+  /** For each input, whether it is passed whole (declared with batchShape), never split into batches. */
+  get wholeInputs(): boolean[] {
+    return this.inputs.map((t) => wholeShapeOf(t) !== undefined);
+  }
+
   /** Its symbolic outputs, in order. */
   get outputs(): SymbolicTensor[] {
     this.requireGraph('outputs');
@@ -235,7 +241,10 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
 
   computeOutputShape(shapes: Shape[]): Shape[] {
     const expected = this.inputs.map((t) => t.sampleShape);
-    const fits = shapes.length === expected.length && shapes.every((s, i) => s.join() === expected[i].join());
+    // −1: an axis of any length (an input passed whole, a graph's edge index)
+    const fits =
+      shapes.length === expected.length &&
+      shapes.every((s, i) => s.length === expected[i].length && s.every((d, k) => [d, -1].includes(expected[i][k])));
     if (!fits) {
       throw new Error(
         `model '${this.name}' takes inputs ${expected.map(fmtShape).join(', ')}, got ${shapes.map(fmtShape).join(', ')}`,
@@ -358,8 +367,16 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
         );
       }
       if (!(t instanceof Tensor)) throw new Error(`${op}: input '${names[i]}' is ${typeof t}, expected a Tensor`);
+      const whole = wholeShapeOf(inputs[i]);
       const expected = inputs[i].sampleShape;
-      if (t.rank !== expected.length + 1 || t.shape.slice(1).some((d, k) => d !== expected[k])) {
+      if (whole) {
+        if (t.rank !== whole.length || t.shape.some((d, k) => whole[k] !== null && d !== whole[k])) {
+          throw new Error(
+            `${op}: input '${names[i]}' of shape [${t.shape.join(',')}] does not match its declared whole shape ` +
+              `[${whole.map((d) => d ?? 'any').join(', ')}]`,
+          );
+        }
+      } else if (t.rank !== expected.length + 1 || t.shape.slice(1).some((d, k) => d !== expected[k])) {
         throw new Error(
           `${op}: input of shape [${t.shape.join(',')}] does not match the model's input ` +
             `${inputs.length > 1 ? `'${names[i]}' ` : ''}shape ` +
@@ -393,7 +410,8 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     const runOnce = (inputs: Tensor[]) => collectLosses(() => this.run(inputs, context)).result;
     const outputs = withBackend(xs[0].backend, () =>
       tidy(() => {
-        if (n <= batchSize) return runOnce(xs);
+        // an input passed whole (a graph's edge index) cannot be split: the data is one batch
+        if (n <= batchSize || this.wholeInputs.some(Boolean)) return runOnce(xs);
         const parts: Tensor[][] = [];
         for (let start = 0; start < n; start += batchSize) {
           const size = Math.min(batchSize, n - start);
@@ -468,7 +486,7 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   }
 
   /** Loss and metrics over x, y, averaged over the samples. */
-  evaluate(x: ModelInput, y: ModelInput, args?: { batchSize?: number }): Promise<Logs> {
+  evaluate(x: ModelInput, y: ModelInput, args?: { batchSize?: number; sampleWeight?: Tensor }): Promise<Logs> {
     return this.withPlainData('evaluate', x, y, (xs, ys) => evaluate(this, xs, ys, args));
   }
 

@@ -79,3 +79,40 @@ export function progressBar({ epochs, steps, verbose, print }: ProgressOptions):
     },
   };
 }
+
+export interface EpochBarOptions {
+  epochs: number;
+  /** Where lines go off a terminal (default: stdout in Node, console.log elsewhere). */
+  print?: (line: string) => void;
+}
+
+/**
+ * One bar over all epochs, for fits whose epoch is a single step (a whole graph): redrawn each epoch
+ * on a terminal with the ETA and the epoch's logs; elsewhere a line at every tenth of the run.
+ */
+export function epochBar({ epochs, print }: EpochBarOptions): Callback {
+  const out = stdout();
+  const live = !print && !!out?.isTTY;
+  const line = print ?? ((text: string) => (out ? out.write(`${text}\n`) : console.log(text)));
+  let start = 0,
+    first = 0;
+  const every = Math.max(1, Math.round(epochs / 10));
+  return {
+    onEpochBegin: (epoch) => {
+      if (start === 0) {
+        start = Date.now();
+        first = epoch;
+      }
+    },
+    onEpochEnd: (epoch, logs) => {
+      const done = epoch + 1 - first,
+        total = epochs - first;
+      const elapsed = (Date.now() - start) / 1000;
+      const timing =
+        done < total ? `ETA: ${formatDuration((elapsed / done) * (total - done))}` : formatDuration(elapsed);
+      const text = `epoch ${epoch + 1}/${epochs} ${bar(done, total)} - ${timing} - ${formatLogs(logs)}`;
+      if (live) out!.write(`\r${text.slice(0, (out!.columns || 120) - 1)}\x1b[K${done >= total ? '\n' : ''}`);
+      else if (done % every === 0 || done >= total) line(text);
+    },
+  };
+}

@@ -16,6 +16,7 @@ import {
 } from './layers/conv.js';
 import { dense } from './layers/dense.js';
 import { embedding, masking } from './layers/embedding.js';
+import { gatConv, gcnConv, globalPool, sageConv } from './layers/graph.js';
 import { gru, lstm, simpleRNN, type RecurrentLayer, type RecurrentStateLayer } from './layers/rnn.js';
 import { bidirectional, timeDistributed } from './layers/wrappers.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
@@ -80,7 +81,11 @@ export type LayerClassName =
   | 'GRU'
   | 'Masking'
   | 'Bidirectional'
-  | 'TimeDistributed';
+  | 'TimeDistributed'
+  | 'GCNConv'
+  | 'SAGEConv'
+  | 'GATConv'
+  | 'GlobalGraphPooling';
 
 type SavedRegularizer = { name: keyof typeof regularizerFactories; config: Record<string, number> };
 /** An initializer as describeInit wrote it: its name, or { name, config } for one made with options. */
@@ -155,7 +160,18 @@ interface SavedConfigs {
   TimeDistributed: Omit<OptionsOf<typeof timeDistributed>, 'layer'> & {
     layer: { class_name: string; config: Record<string, unknown> };
   };
+  GCNConv: Saved<OptionsOf<typeof gcnConv>>;
+  SAGEConv: Saved<OptionsOf<typeof sageConv>>;
+  GATConv: Saved<OptionsOf<typeof gatConv>>;
+  GlobalGraphPooling: OptionsOf<typeof globalPool>;
 }
+
+/** A graph convolution's saved initializers, rebuilt as described. */
+const graphConvFrom = <C extends SavedInitializers>(c: C) => ({
+  ...c,
+  kernelInitializer: initializerFrom(c.kernelInitializer),
+  biasInitializer: initializerFrom(c.biasInitializer),
+});
 
 /** A saved { name, config } regularizer, rebuilt with its factors (l2(1e-4) stays l2(1e-4)). */
 function regularizerFrom(saved: SavedRegularizer | undefined): Regularizer | undefined {
@@ -277,6 +293,10 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   Masking: (c) => masking(c),
   Bidirectional: (c) => bidirectional({ ...c, layer: recurrentLayer(c.layer) }),
   TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer) }),
+  GCNConv: (c) => gcnConv({ ...graphConvFrom(c), units: c.units }),
+  SAGEConv: (c) => sageConv({ ...graphConvFrom(c), units: c.units }),
+  GATConv: (c) => gatConv({ ...graphConvFrom(c), units: c.units }),
+  GlobalGraphPooling: (c) => globalPool({ ...c, numGraphs: c.numGraphs }),
 };
 
 /** Bidirectional's forward layer from its saved { class_name, config }: a recurrent layer. */

@@ -261,34 +261,60 @@ export function applyLayer(
 
 export interface InputOptions {
   /** The shape of one sample, without the batch axis. */
-  shape: number[];
+  shape?: number[];
+  /**
+   * Instead of shape, Keras's batch_shape for an input that is not a batch of samples (a graph's edge
+   * index: [2, null]): its tensor has this whole shape (null: any length), and fit, evaluate and
+   * predict pass it whole instead of splitting it into batches (see wholeShapeOf).
+   */
+  batchShape?: (number | null)[];
   name?: string;
   dtype?: 'float32' | 'int32';
 }
 
+// The whole shapes of inputs declared with batchShape.
+const wholeShapes = new WeakMap<AnyLayer, (number | null)[]>();
+
+/** The declared whole shape of an input made with batchShape (undefined for a batch of samples). */
+export const wholeShapeOf = (t: SymbolicTensor): (number | null)[] | undefined => wholeShapes.get(t.node.layer);
+
+function checkInputShape(name: string, shape: unknown, whole: boolean): void {
+  const ok = (d: unknown) => (Number.isInteger(d) && (d as number) >= 1) || (whole && d === null);
+  if (!Array.isArray(shape) || !shape.every(ok) || (whole && shape.length === 0)) {
+    const what = whole
+      ? 'batchShape must be a non-empty list of positive integers or null (any length)'
+      : 'shape must be a list of positive integers without the batch axis';
+    throw new Error(`input '${name}': ${what}, got ${JSON.stringify(shape)}`);
+  }
+}
+
 /** The layer behind an input(): no weights, the identity; saved as Keras's InputLayer. */
 export function inputLayer(options: InputOptions): Layer {
-  const { shape, dtype = 'float32' } = options;
+  const { dtype = 'float32', batchShape } = options;
   const name = options.name ?? uniqueName('input');
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new Error(
-      `input '${name}': shape must be a list of positive integers without the batch axis, got ${JSON.stringify(shape)}`,
-    );
+  if ((options.shape === undefined) === (batchShape === undefined)) {
+    throw new Error(`input '${name}': give either shape (one sample's) or batchShape (the whole tensor's), not both`);
   }
+  checkInputShape(name, batchShape ?? options.shape, batchShape !== undefined);
+  // a whole input's axes after the first stand in for its sample shape (-1: any length, which the
+  // model's shape checks let through)
+  const shape = options.shape ?? batchShape!.slice(1).map((d) => d ?? -1);
   if (dtype !== 'float32' && dtype !== 'int32') {
     throw new Error(`input '${name}': dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
   }
   const layer = defineLayer({
     className: 'InputLayer',
     name,
-    inputShape: [...shape],
+    // a whole input has no sample shape to save (its batchInputShape says it all)
+    inputShape: batchShape ? undefined : [...shape],
     weights: [],
     built: true,
     build: () => {},
     computeOutputShape: (s) => s,
     call: (x) => x,
-    getConfig: () => ({ batchInputShape: [null, ...shape], dtype }),
+    getConfig: () => ({ batchInputShape: batchShape ? [...batchShape] : [null, ...shape], dtype }),
   });
+  if (batchShape) wholeShapes.set(layer, [...batchShape]);
   const outputs: SymbolicTensor[] = [];
   const node: LayerNode = { layer, inputs: [], outputs, index: 0 };
   outputs.push(new SymbolicTensor([...shape], dtype, node, 0));

@@ -33,7 +33,8 @@ import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
 import { logNames, type Compiled } from './compile.js';
 import type { CallContext } from './layer.js';
-import { progressBar } from './progress.js';
+import { epochBar, progressBar } from './progress.js';
+import { normalizedWeights, weighted } from './sample-weight.js';
 
 /** A model's inputs or targets: one tensor, one per input/output in order, or one per name. */
 export type ModelData = Tensor | Tensor[] | Record<string, Tensor>;
@@ -63,6 +64,8 @@ export interface TrainableModel {
   ): { outputs: Tensor[]; losses: Tensor[] };
   /** The regularization penalties and the addLoss functions of every layer, evaluated now. */
   extraLosses(): Tensor[];
+  /** For each input, whether it is passed whole (input({batchShape}), a graph's edge index). */
+  readonly wholeInputs?: readonly boolean[];
 }
 
 export interface FitArgs {
@@ -71,7 +74,13 @@ export interface FitArgs {
   shuffle?: boolean;
   /** The last fraction of x and y held out for validation (taken before shuffling, as Keras does). */
   validationSplit?: number;
-  validationData?: [ModelData, ModelData];
+  /** x, y and optionally their sample weights (Keras's (x, y, sample_weight)). */
+  validationData?: [ModelData, ModelData] | [ModelData, ModelData, Tensor];
+  /**
+   * float32 [samples]: each sample's weight in the loss and the metrics, which become weighted means
+   * (Σ w·loss / Σ w); a 0/1 mask trains on the samples it selects, as the training nodes of a graph.
+   */
+  sampleWeight?: Tensor;
   callbacks?: Callback[];
   /** 0 silent, 1 a progress bar, 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
@@ -170,17 +179,22 @@ export function checkData(
   ys: readonly Tensor[],
   op: string,
 ): void {
-  const n = xs[0].shape[0];
+  // data with an input passed whole is one batch: only its batched inputs need one sample count, and
+  // its targets may count other things (a graph's nodes go in, one label per graph comes out)
+  const whole = wholeData(model);
+  const [first, ...rest] = xs.map((x, i) => [i, x] as const).filter(([i]) => !model.wholeInputs?.[i]);
+  const n = first?.[1].shape[0] ?? 0;
   for (const [what, t] of [
-    ...xs.map((x, i) => [`input ${i}`, x] as const),
-    ...ys.map((y, i) => [`target ${i}`, y] as const),
+    ...rest.map(([i, x]) => [`input ${i}`, x] as const),
+    ...(whole ? [] : ys.map((y, i) => [`target ${i}`, y] as const)),
   ]) {
     if (t.shape[0] !== n && xs.length === 1 && ys.length === 1) {
       throw new Error(`${op}: x has ${n} samples but y has ${t.shape[0]}; expected the same first dimension`);
     }
     if (t.shape[0] !== n) {
       throw new Error(
-        `${op}: input 0 has ${n} samples but ${what} has ${t.shape[0]} (shape [${t.shape.join(',')}]); expected the same first dimension`,
+        `${op}: input ${first[0]} has ${n} samples but ${what} has ${t.shape[0]} (shape [${t.shape.join(',')}]); ` +
+          `expected the same first dimension`,
       );
     }
   }
@@ -253,6 +267,9 @@ async function numericsCheck(callbacks: readonly Callback[], where: string): Pro
   for (const c of handlers) await c.onNonFinite!(finding);
 }
 
+/** Whether the model takes an input whole (a graph's edge index): then x and y are always one batch. */
+const wholeData = (model: TrainableModel): boolean => model.wholeInputs?.some(Boolean) ?? false;
+
 /**
  * One batch's terms: the total loss (each output's mean loss times its weight, plus the losses layers
  * added and the regularization penalties, as Keras 3 counts them in fit and evaluate), and the sums
@@ -267,6 +284,7 @@ export function batchTerms(
   training: boolean,
   seed: number,
   withMetrics = true,
+  weights?: Tensor,
 ): { value: Tensor; sums: Tensor[] } {
   // softmax + cross-entropy and sigmoid + binary cross-entropy run as one fused kernel from the logits
   const fused = compiled.losses.map((loss, k) =>
@@ -286,11 +304,13 @@ export function batchTerms(
     const loss = compiled.losses[k];
     const target = ys[k].rank === 2 && loss.name === 'sparseCategoricalCrossentropy' ? reshape(ys[k], [-1]) : ys[k];
     const onLogits = fused[k];
-    outputLosses.push(mean((onLogits ? onLogits() : loss).compute(target, out)));
+    outputLosses.push(mean(weighted((onLogits ? onLogits() : loss).compute(target, out), weights)));
     // a monotonic activation keeps the argmax, so argmax-only metrics read the logits (one dispatch less)
     const needsActivation = withMetrics && onLogits && compiled.metrics[k].some((m) => !m.argmaxOnly);
     const predictions = needsActivation ? getActivation(model.fusableActivation(k) as ActivationName).apply(out) : out;
-    if (withMetrics) for (const m of compiled.metrics[k]) metricSums.push(sum(m.compute(target, predictions)));
+    if (withMetrics) {
+      for (const m of compiled.metrics[k]) metricSums.push(sum(weighted(m.compute(target, predictions), weights)));
+    }
   });
   let value = outputLosses.reduce(
     (total, l, k) => {
@@ -300,7 +320,8 @@ export function batchTerms(
     undefined as Tensor | undefined,
   )!;
   for (const extra of [...losses, ...model.extraLosses()]) value = add(value, reshape(extra, []));
-  const size = xs[0].shape[0];
+  // the samples are the targets' rows (a graph's nodes may go in and one label per graph come out)
+  const size = ys[0]?.shape[0] ?? xs[0].shape[0];
   const lossSums = several ? outputLosses.map((l) => mul(l, size)) : [];
   return { value, sums: [mul(value, size), ...lossSums, ...metricSums] };
 }
@@ -337,11 +358,12 @@ export function trainStep(
   xs: readonly Tensor[],
   ys: readonly Tensor[],
   seed: number,
+  weights?: Tensor,
 ): Tensor[] {
   const trainable = model.trainableWeights;
   let sums: Tensor[] = [];
   const { grads } = valueAndGrad((..._weights: Tensor[]) => {
-    const terms = batchTerms(model, compiled, xs, ys, true, seed);
+    const terms = batchTerms(model, compiled, xs, ys, true, seed, true, weights);
     sums = terms.sums.map((m) => keep(m));
     return terms.value;
   })(...trainable);
@@ -456,9 +478,11 @@ async function fitOwning(
   const { xs, ys } = await checkedData(model, compiled, x, y, 'fit');
   const given = args.validationData;
   if (given) await checkedData(model, compiled, given[0], given[1], 'fit (validationData)');
+  const whole = wholeData(model);
+  if (whole) checkWholeFit(model, args, ys[0].shape[0]);
 
   const backend = xs[0].backend;
-  const n = xs[0].shape[0];
+  const n = whole ? ys[0].shape[0] : xs[0].shape[0];
   const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
   if (n === 0) throw new Error('fit: x holds no samples (its first dimension is 0); nothing to train on');
   if (nTrain < 1) {
@@ -468,16 +492,24 @@ async function fitOwning(
   }
   const run = <T>(fn: () => T) => withBackend(backend, fn);
   const rows = (t: Tensor, start: number, count: number) => slice(t, [start], [count, ...t.shape.slice(1)]);
-  const all = [...xs, ...ys];
-  const train = nTrain === n ? all : run(() => own(all.map((t) => keep(rows(t, 0, nTrain)))));
+  // the sample weights travel with the targets (split, shuffled and batched alike), scaled to mean 1 once split
+  const all = [...xs, ...ys, ...(args.sampleWeight ? [args.sampleWeight] : [])];
+  const ends = [xs.length, xs.length + ys.length];
+  const split = nTrain === n ? all : run(() => own(all.map((t) => keep(rows(t, 0, nTrain)))));
+  const train = args.sampleWeight
+    ? [...split.slice(0, ends[1]), ...own([await normalizedWeights(split[ends[1]], nTrain, 'fit')])]
+    : split;
   const heldOut = nTrain < n && !given ? run(() => own(all.map((t) => keep(rows(t, nTrain, n - nTrain))))) : undefined;
-  const validation: [ModelData, ModelData] | undefined =
-    given ?? (heldOut && [heldOut.slice(0, xs.length), heldOut.slice(xs.length)]);
+  const validation =
+    given ?? (heldOut && ([heldOut.slice(0, ends[0]), heldOut.slice(...ends), heldOut[ends[1]]] as const));
 
-  const steps = Math.ceil(nTrain / batchSize);
+  const steps = whole ? 1 : Math.ceil(nTrain / batchSize);
   const metricNames = logNames(compiled, model.outputNames);
   const callbacks = [
-    ...(verbose ? [progressBar({ epochs, steps, verbose, metricNames })] : []),
+    // a whole graph trains in one step an epoch: one bar over the epochs then
+    ...(verbose
+      ? [whole && verbose === 1 ? epochBar({ epochs }) : progressBar({ epochs, steps, verbose, metricNames })]
+      : []),
     ...(args.callbacks ?? []),
   ];
   const view = trainingView(model, compiled);
@@ -505,13 +537,18 @@ async function fitOwning(
       lastYield = Date.now();
     for (let step = 0; step < steps && !model.stopTraining; step++) {
       for (const c of callbacks) await c.onBatchBegin?.(step, {});
-      const size = Math.min(batchSize, nTrain - step * batchSize);
+      const size = whole ? nTrain : Math.min(batchSize, nTrain - step * batchSize);
       const seed = model.seed * 7919 + compiled.optimizer.iterations;
       const next = run(() =>
         tidy(() => {
-          const index = slice(order, [step * batchSize], [size]);
-          const batch = train.map((t) => gather(t, index));
-          const batchSums = trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length), seed);
+          // data with an input passed whole (a graph's edge index) is the one batch, never gathered
+          let batch = train;
+          if (!whole) {
+            const index = slice(order, [step * batchSize], [size]);
+            batch = train.map((t) => gather(t, index));
+          }
+          const [bx, by, bw] = [batch.slice(0, ends[0]), batch.slice(...ends), batch[ends[1]]];
+          const batchSums = trainStep(model, compiled, bx, by, seed, bw);
           if (!sums.length) return batchSums;
           const totals = batchSums.map((s, i) => add(sums[i], s));
           batchSums.forEach((m) => m.dispose()); // kept out of valueAndGrad's scope; summed now
@@ -540,7 +577,7 @@ async function fitOwning(
     release(sums);
     const logs: Logs = Object.fromEntries(metricNames.map((name, i) => [name, totals[i] / Math.max(seen, 1)]));
     if (validation) {
-      const val = await evaluate(model, validation[0], validation[1], { batchSize });
+      const val = await evaluate(model, validation[0], validation[1], { batchSize, sampleWeight: validation[2] });
       for (const [name, value] of Object.entries(val)) logs[`val_${name}`] = value;
     }
     history.epoch.push(epoch);
@@ -548,7 +585,7 @@ async function fitOwning(
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
   }
   for (const c of callbacks) await c.onTrainEnd?.({});
-  if (train !== all) release(train);
+  release([...new Set([...split, ...train])].filter((t) => owned.has(t)));
   if (heldOut) release(heldOut);
   return history;
 }
@@ -558,28 +595,55 @@ export async function evaluate(
   model: TrainableModel,
   x: ModelData,
   y: ModelData,
-  { batchSize = 32 }: { batchSize?: number } = {},
+  { batchSize = 32, sampleWeight }: { batchSize?: number; sampleWeight?: Tensor } = {},
 ): Promise<Logs> {
   const compiled = compiledOf(model, 'evaluate');
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
   }
   const { xs, ys } = await checkedData(model, compiled, x, y, 'evaluate');
-  const n = xs[0].shape[0];
+  const whole = wholeData(model);
+  const n = whole ? ys[0].shape[0] : xs[0].shape[0];
+  const weights = sampleWeight && (await normalizedWeights(sampleWeight, n, 'evaluate'));
+  // data with an input passed whole (a graph's edge index) is one batch
+  const step = whole ? n : batchSize;
   let sums: Tensor[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
+  for (let start = 0; start < n; start += step) {
+    const size = Math.min(step, n - start);
     const next = withBackend(xs[0].backend, () =>
       tidy(() => {
-        const rows = (t: Tensor) => slice(t, [start], [size, ...t.shape.slice(1)]);
-        const batch = batchTerms(model, compiled, xs.map(rows), ys.map(rows), false, 0).sums;
+        const rows = (t: Tensor) => (whole ? t : slice(t, [start], [size, ...t.shape.slice(1)]));
+        const batchWeights = weights && rows(weights);
+        const batch = batchTerms(model, compiled, xs.map(rows), ys.map(rows), false, 0, true, batchWeights).sums;
         return sums.length ? batch.map((b, i) => add(sums[i], b)) : batch;
       }),
     );
     sums.forEach((s) => s.dispose());
     sums = next;
   }
+  weights?.dispose();
   const values = await readScalars(sums);
   sums.forEach((s) => s.dispose());
   return Object.fromEntries(logNames(compiled, model.outputNames).map((name, i) => [name, values[i] / n]));
+}
+
+/**
+ * Data with an input passed whole (input({batchShape}), a graph's edge index) trains as one batch: a
+ * split of it or smaller batches would cut the graph, so they are refused by name.
+ */
+function checkWholeFit(model: TrainableModel, args: FitArgs, samples: number): void {
+  const which = (model.wholeInputs ?? []).flatMap((w, i) => (w ? [i] : [])).join(', ');
+  const why = `the model takes input ${which} whole (declared with batchShape), so x and y are one batch`;
+  if (args.validationSplit) {
+    throw new Error(
+      `fit: validationSplit cannot split the data: ${why}; pass validationData [x, y, sampleWeight] ` +
+        `(for a graph: the same graph with a mask of validation nodes)`,
+    );
+  }
+  if (args.batchSize !== undefined && args.batchSize < samples) {
+    throw new Error(
+      `fit: batchSize ${args.batchSize} would split ${samples} samples: ${why}; leave batchSize out ` +
+        `(select training samples with sampleWeight)`,
+    );
+  }
 }

@@ -22,7 +22,7 @@ import {
   type Variable,
 } from '@webgrad/core';
 import { getActivation, type Activation, type ActivationName } from '../activations.js';
-import { addSelfLoops, edgeEnds, gcnNorm, propagate } from '../graph.js';
+import { cachedEdgeEnds, cachedGcnNorm } from '../graph.js';
 import type { Initializer, InitializerName } from '../initializers.js';
 import { describeInit, makeWeight, uniqueName, type BaseLayerOptions, type ListLayer } from '../layer.js';
 import { defineListLayer } from '../symbolic.js';
@@ -110,7 +110,11 @@ export function gcnConv(options: GcnConvOptions): ListLayer {
     call(inputs) {
       const [x, edgeIndex] = convInputs('gcnConv', inputs);
       const n = x.shape[0];
-      const h = propagate(matmul(x, kernel!), gcnNorm(edgeIndex, n, { selfLoops }), n);
+      // the normalised edges and their ends depend on the edge index alone: made once per edge index
+      const norm = cachedGcnNorm(edgeIndex, n, selfLoops);
+      const [sources, targets] = cachedEdgeEnds(norm.edgeIndex, n);
+      const messages = mul(gather(matmul(x, kernel!), sources), reshape(norm.weights, [sources.size, 1]));
+      const h = segmentSum(messages, targets, n);
       return activation.apply(bias ? add(h, bias) : h);
     },
     getConfig: () => ({ ...convConfig(options, activation), addSelfLoops: selfLoops }),
@@ -157,7 +161,7 @@ export function sageConv(options: SageConvOptions): ListLayer {
     computeOutputShape: (shapes) => [...shapes[0].slice(0, -1), units],
     call(inputs) {
       const [x, edgeIndex] = convInputs('sageConv', inputs);
-      const [sources, targets] = edgeEnds(edgeIndex);
+      const [sources, targets] = cachedEdgeEnds(edgeIndex, x.shape[0]);
       const reduce = aggregator === 'mean' ? segmentMean : segmentMax;
       const heard = reduce(gather(x, sources), targets, x.shape[0]);
       const h = add(matmul(x, selfKernel!), matmul(heard, neighbourKernel!));
@@ -220,8 +224,7 @@ export function gatConv(options: GatConvOptions): ListLayer {
     call(inputs) {
       const [x, given] = convInputs('gatConv', inputs);
       const n = x.shape[0];
-      const edgeIndex = selfLoops ? addSelfLoops(given, n) : given;
-      const [sources, targets] = edgeEnds(edgeIndex);
+      const [sources, targets] = cachedEdgeEnds(given, n, selfLoops);
       const h = reshape(matmul(x, kernel!), [n, heads, units]);
       // each node's score as a source and as a target, per head: [N, heads]
       const asSource = sum(mul(h, attendSource!), 2),
@@ -266,7 +269,8 @@ export function globalPool(options: GlobalPoolOptions): ListLayer {
     weights: [],
     built: true,
     build: () => {},
-    computeOutputShape: (shapes) => [numGraphs, shapes[0][shapes[0].length - 1]],
+    // one row per graph: the rows are not the nodes' (fit takes such data whole, see input's batchShape)
+    computeOutputShape: (shapes) => shapes[0],
     call(inputs) {
       const [x, graphIds] = inputs;
       if (inputs.length !== 2 || graphIds.dtype !== 'int32' || graphIds.rank !== 1) {

@@ -13,10 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limitNoticesHidden } from '@webgrad/webgpu';
 
-const RERUN_MARK = 'WEBGRAD_STDERR_PIPED';
+// Names the process that piped a child's stderr, so that child does not pipe again (it holds the
+// parent's pid: commands further down, with stderr of their own, are not mistaken for that child).
+const PIPED_BY = 'WEBGRAD_STDERR_PIPED_BY';
 
 /** Whether the work must move to a child for the notices to stay hidden. */
-const needsPipe = async () => !process.env[RERUN_MARK] && process.platform !== 'win32' && !(await limitNoticesHidden());
+const needsPipe = async () =>
+  process.env[PIPED_BY] !== String(process.ppid) && process.platform !== 'win32' && !(await limitNoticesHidden());
 
 /** Runs command with stdout inherited and stderr through a named pipe copied to ours; resolves to its exit code. */
 async function runThroughPipe(command, args) {
@@ -29,7 +32,7 @@ async function runThroughPipe(command, args) {
   rmSync(folder, { recursive: true });
   const child = spawn(command, args, {
     stdio: ['inherit', 'inherit', writeEnd],
-    env: { ...process.env, [RERUN_MARK]: '1' },
+    env: { ...process.env, [PIPED_BY]: String(process.pid) },
   });
   closeSync(writeEnd);
   const copied = new Promise((resolve) => {

@@ -66,6 +66,11 @@ export interface ModelArtifacts {
   json: ModelJson;
   /** The weights file's bytes: float32 little-endian, in manifest order (then optimizer state). */
   weights: Uint8Array;
+  /**
+   * With it, a folder store cuts the weights into files of at most this many bytes, named as
+   * tensorflowjs_converter names its shards (group1-shard1of3.bin, ...); a weight may span two files.
+   */
+  shardBytes?: number;
 }
 
 /** Saves and/or loads one model's artifacts; `url` names it in messages. */
@@ -167,9 +172,10 @@ export function checkWeightsPath(file: string, where: string, op: string): strin
   return file;
 }
 
-/** model.json naming `file` as its (first) weights file, as each store writes it. */
-export function withWeightsFile(json: ModelJson, file: string): ModelJson {
-  const weightsManifest = json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths: [file] } : group));
+/** model.json naming `file` as its (first) weights file, or `file`'s shards in order, as each store writes it. */
+export function withWeightsFile(json: ModelJson, file: string | readonly string[]): ModelJson {
+  const paths = typeof file === 'string' ? [file] : [...file];
+  const weightsManifest = json.weightsManifest.map((group, i) => (i === 0 ? { ...group, paths } : group));
   return { ...json, weightsManifest };
 }
 

@@ -111,12 +111,19 @@ export async function saveModel(
 }
 
 /**
+ * The shard bound of TF.js's sharded layout: tensorflowjs_converter's default (write_weights'
+ * shard_size_bytes); tf.io's own save handlers write one file, which TF.js reads the same way.
+ */
+const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
+
+/**
  * The artifacts as TF.js writes them: its topology, and with includeOptimizer its trainingConfig and the
- * optimizer's weights after the model's (tfjs-training.ts), the checksum taken over the bytes written.
+ * optimizer's weights after the model's (tfjs-training.ts), the checksum taken over the bytes written;
+ * a folder store writes the weights in 4 MB shards.
  */
 function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOptions): ModelArtifacts {
   const json = toTfjsArtifacts(own.json, { strict: options.strict });
-  if (!options.includeOptimizer) return { ...own, json: json as unknown as ModelJson };
+  if (!options.includeOptimizer) return { ...own, json: json as unknown as ModelJson, shardBytes: TFJS_SHARD_BYTES };
   const names = model.trainableWeights.map((w) => w.name);
   const training = toTfjsTraining(own.json, own.weights, names);
   const modelBytes = own.weights.subarray(0, own.weights.byteLength - stateBytes(own.json));
@@ -130,7 +137,7 @@ function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOp
     weightsManifest: [{ ...group, weights: [...group.weights, ...training.specs] }],
     weightsChecksum: fnv1a(weights),
   };
-  return { json: tfjs as unknown as ModelJson, weights };
+  return { json: tfjs as unknown as ModelJson, weights, shardBytes: TFJS_SHARD_BYTES };
 }
 
 const stateBytes = (json: ModelJson) =>

@@ -254,9 +254,11 @@ async function saverAlive({ fs, os }: NodeFs, marker: string): Promise<boolean> 
   }
 }
 
-// Files saves write: weights-<id>.bin, and either file as <name>.tmp-<id> before its rename (ids of
-// saves before this scheme were weights.bin / weights-b.bin and a .tmp- stamp).
-const SAVED_FILE = /^(?:weights(?:-([a-z0-9-]+))?\.bin|model\.json)(?:\.tmp-([a-z0-9.-]+))?$/;
+// Files saves write: weights-<id>.bin or TF.js-format shards group1-shard<i>of<n>-<id>.bin, and each
+// file as <name>.tmp-<id> before its rename (ids of saves before this scheme were weights.bin /
+// weights-b.bin and a .tmp- stamp). Shards without an id (tensorflowjs_converter's own) are not ours.
+const SAVED_FILE =
+  /^(?:weights(?:-([a-z0-9-]+))?\.bin|group\d+-shard\d+of\d+-([a-z0-9-]+)\.bin|model\.json)(?:\.tmp-([a-z0-9.-]+))?$/;
 
 /**
  * Removes what no save needs: files of saves that finished or crashed and are not named by the
@@ -279,9 +281,9 @@ async function collectGarbage(node: NodeFs, folder: string): Promise<void> {
     }
     const match = SAVED_FILE.exec(name);
     if (!match || name === 'model.json') continue;
-    const id = match[2] ?? match[1];
+    const id = match[3] ?? match[1] ?? match[2];
     if (id && (await isRunning(id))) continue;
-    candidates.push({ name, committed: match[2] === undefined });
+    candidates.push({ name, committed: match[3] === undefined });
   }
   let named: Set<string>;
   try {
@@ -306,6 +308,17 @@ function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The weights cut into files of at most `shardBytes` bytes, in order (a weight may span two, as TF.js
+ * reads them); one file without a bound, or for no weights at all.
+ */
+function shardsOf(weights: Uint8Array, shardBytes?: number): Uint8Array[] {
+  if (!shardBytes || weights.byteLength <= shardBytes) return [weights];
+  const shards: Uint8Array[] = [];
+  for (let at = 0; at < weights.byteLength; at += shardBytes) shards.push(weights.subarray(at, at + shardBytes));
+  return shards;
+}
+
 /** The error a save into the filesystem root (or nowhere) gets; a model needs a folder of its own. */
 function checkSaveFolder({ path }: NodeFs, target: string, op: string): void {
   const resolved = path.resolve(target);
@@ -318,7 +331,8 @@ function checkSaveFolder({ path }: NodeFs, target: string, op: string): void {
 
 /**
  * A folder holding model.json and its weights file. A save writes its weights under a name of its
- * own (weights-<id>.bin), then model.json under a temporary name, and renames model.json into place:
+ * own (weights-<id>.bin; TF.js-format artifacts with shardBytes as group1-shard<i>of<n>-<id>.bin
+ * shards), then model.json under a temporary name, and renames model.json into place:
  * that one atomic rename is the commit, so a load sees the previous model or the new one, whole, even
  * with saves running at once in several processes or crashing half-way. Only then are files no
  * model.json names removed (never a running save's). Loading reads only regular files inside the
@@ -328,7 +342,7 @@ function checkSaveFolder({ path }: NodeFs, target: string, op: string): void {
 export function folderStore(target: string): ModelStore {
   return {
     url: target,
-    async save({ json, weights }, op) {
+    async save({ json, weights, shardBytes }, op) {
       const node = await nodeFs(op);
       const { fs, path, os } = node;
       if (target.endsWith('.json')) {
@@ -347,13 +361,17 @@ export function folderStore(target: string): ModelStore {
         await owner.close();
       }
       try {
-        const weightsFile = `weights-${id}.bin`;
         const write = async (name: string, data: string | Uint8Array) => {
           await fs.writeFile(path.join(target, `${name}.tmp-${id}`), data);
           await fs.rename(path.join(target, `${name}.tmp-${id}`), path.join(target, name)); // atomic: the old file or the new, never half
         };
-        await write(weightsFile, weights);
-        await write('model.json', JSON.stringify(withWeightsFile(json, weightsFile), null, 1));
+        const shards = shardsOf(weights, shardBytes);
+        // each save's files carry its id, so the model.json in place keeps naming whole files until the commit
+        const files = shardBytes
+          ? shards.map((_, i) => `group1-shard${i + 1}of${shards.length}-${id}.bin`)
+          : [`weights-${id}.bin`];
+        for (const [i, file] of files.entries()) await write(file, shards[i]);
+        await write('model.json', JSON.stringify(withWeightsFile(json, shardBytes ? files : files[0]), null, 1));
       } finally {
         await fs.rm(marker, { force: true });
       }

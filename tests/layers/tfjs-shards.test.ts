@@ -1,9 +1,10 @@
 // TF.js-format saves to a folder write their weights in tensorflowjs_converter's sharded layout: files of
 // at most 4 MB named group1-shard<i>of<n> (with the save's id, so the commit stays one rename), a weight
 // spanning two files. Checked against the bytes set, webgrad's loader and TF.js 4.22 itself, which reads
-// the folder through its own http loader (its path resolution and shard joining), fed from disk.
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+// the folder through its own http loader (its path resolution and shard joining), fed from disk; and a
+// save failing before its commit, whose shards the next save clears.
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -164,5 +165,47 @@ describe('TF.js format: sharded weights files', function () {
           bytesOf(small.set),
         ),
       ).to.equal(0);
+    }));
+
+  it("a save that fails before its commit leaves the previous model whole; the next save clears its shards, not the converter's", () =>
+    onCpu(async () => {
+      const dir = await folder();
+      const small = denseModel(4, 3);
+      await saveModel(small.m, dir, { format: 'tfjs' });
+      // tensorflowjs_converter's own shard (no save id) is not a webgrad save's file
+      await writeFile(join(dir, 'group1-shard1of1.bin'), new Uint8Array(8));
+      const fs = createRequire(import.meta.url)('node:fs').promises as typeof import('node:fs/promises');
+      const { rename } = fs;
+      // model.json's rename is the commit: fail it, after both new shards were renamed into place
+      fs.rename = async (from, to) => {
+        if (String(to).endsWith('model.json')) throw Object.assign(new Error('disk gone'), { code: 'EIO' });
+        return rename(from, to);
+      };
+      syncBuiltinESMExports();
+      let message = '';
+      try {
+        await saveModel(denseModel(1024, 1200).m, dir, { format: 'tfjs' });
+      } catch (error) {
+        message = (error as Error).message;
+      } finally {
+        fs.rename = rename;
+        syncBuiltinESMExports();
+      }
+      expect(message).to.equal('disk gone');
+      const debris = (await readdir(dir)).filter((n) => /^group1-shard[12]of2-/.test(n));
+      expect(debris).to.have.length(2);
+      const previous = await loadModel(dir);
+      expect(
+        Buffer.compare(
+          bytesOf(await Promise.all(previous.weights.map(async (w) => (await w.data()) as Float32Array))),
+          bytesOf(small.set),
+        ),
+      ).to.equal(0);
+
+      await saveModel(small.m, dir, { format: 'tfjs' });
+      const names = (await readdir(dir)).sort();
+      expect(names).to.have.length(3);
+      expect(names).to.include.members(['group1-shard1of1.bin', 'model.json']);
+      expect(names.some((n) => debris.includes(n) || n.includes('.tmp-'))).to.equal(false);
     }));
 });

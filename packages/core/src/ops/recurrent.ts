@@ -184,7 +184,9 @@ const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
     const projectedGrad = () => {
       const sequence = backward('sequence');
       if (attrs.cell !== 'GRU') return sequence;
-      return reshape(slice(sequence, [1, 0, 0, 0], [1, batch, steps, width]), [batch, steps, width]);
+      // sliced as one flat run: a rank-1 copy has the least index arithmetic per element
+      const elements = batch * steps * width;
+      return reshape(slice(reshape(sequence, [2 * elements]), [elements], [elements]), [batch, steps, width]);
     };
     const biasGrad = () => {
       const ones = withBackend(dRecord.backend, () => fill([1, batch * steps], 1));

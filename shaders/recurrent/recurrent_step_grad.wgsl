@@ -6,13 +6,16 @@
 // (dInner from scratch, written by dispatch k − 1; carry the direct paths: a GRU's z ⊙ dh, a masked
 // step's dh and dc, an LSTM's f ⊙ dc). It adds d(record) at hOut (and hFinal, cFinal after the last
 // step) and runs the cell's gate backward from the saved gates (their derivatives from their outputs),
-// writing d(h₋₁·U + b_r) into scratch [B, T, G·U] and, when write_out, d(projected) into out (they
-// differ only in a GRU's candidate block). Dispatch T writes the initial states' gradients into out
-// [B, S] (dh0, then an LSTM's dc0). A masked step writes zeros and passes dh and dc through.
+// writing d(h₋₁·U + b_r) into scratch [B, T, G·U] and, when write_out (a GRU's, whose differ in the
+// candidate block), d(projected) into scratch too, from element projected_at (the second [B, T, G·U]
+// block of a [2, B, T, G·U] scratch: one pass gives both). Dispatch T writes the initial states'
+// gradients into out [B, S] (dh0, then an LSTM's dc0). A masked step writes zeros and passes dh and dc
+// through.
 //
 // Bindings: 0 d_record (read), 1 record (read; recurrentLayout, chunk offsets in params), 2 kernel_t
-// (read, Uᵀ [G·U, U]), 3 mask (read, [B, T]; any buffer when has_mask = 0), 4 out (read_write), 5
-// scratch (read_write, [B, T, G·U]), 6 carry (read_write, [B, 2U]), 7 params (uniform).
+// (read, Uᵀ [G·U, U]), 3 mask (read, [B, T]; any buffer when has_mask = 0), 4 out (read_write, the
+// initial states' part), 5 scratch (read_write, [B, T, G·U] or [2, B, T, G·U]), 6 carry (read_write,
+// [B, 2U]), 7 params (uniform).
 // Mapping: each workgroup owns ROWS batch rows and WG_SIZE·TN units; each invocation owns TN units
 // WG_SIZE apart, so per step along G·U of the product it makes ROWS + TN loads (neighbouring lanes,
 // neighbouring elements of Uᵀ) for ROWS·TN fused multiply-adds, with no workgroup memory or
@@ -43,6 +46,7 @@ struct Params {
   activation: u32,
   recurrent_activation: u32,
   write_out: u32,
+  projected_at: u32,
   // element offsets of the record's chunks
   h_prev: u32,
   h_out: u32,
@@ -223,8 +227,9 @@ fn finish(b: u32, j: u32, product: f32) {
   }
   if (params.write_out != 0u) {
     // d(projected): d(inner) but for a GRU's candidate block, which x_h enters unscaled by r
-    for (var g = 0u; g < gate_count(); g++) { out[row + g * U] = scratch[row + g * U]; }
-    if (CELL == OP_CELL_GRU) { out[row + 2u * U] = d_candidate; }
+    let projected = params.projected_at + row;
+    for (var g = 0u; g < gate_count(); g++) { scratch[projected + g * U] = scratch[row + g * U]; }
+    if (CELL == OP_CELL_GRU) { scratch[projected + 2u * U] = d_candidate; }
   }
   carry[b * 2u * U + j] = direct;
   carry[b * 2u * U + U + j] = dc_out;

@@ -193,11 +193,13 @@ export function recurrentLayout(cell: RecurrentCell, steps: number): RecurrentLa
 }
 
 /**
- * What a recurrent backward returns: d(projected) [B, T, G·U]; d(h₋₁·U + b_r) [B, T, G·U] (a GRU's
- * differs from d(projected) in its candidate block, scaled by r; the others' equal it); or the initial
- * states' gradients [B, S] (dh0, then an LSTM's dc0).
+ * What a recurrent backward returns, from one pass of backpropagation through time: 'sequence', the
+ * timesteps' gradients, d(h₋₁·U + b_r) in its first B·T·G·U elements and d(projected) in its last
+ * (a GRU's differ in the candidate block, scaled by r, so a GRU's is [2, B, T, G·U] holding both; the
+ * others' are one [B, T, G·U] block, both at once); or 'initial', the initial states' gradients [B, S]
+ * (dh0, then an LSTM's dc0).
  */
-export type RecurrentGradPart = 'projected' | 'inner' | 'initial';
+export type RecurrentGradPart = 'sequence' | 'initial';
 
 export interface Backend {
   readonly name: string;

@@ -202,8 +202,13 @@ export function recurrentBackward(
       }
     }
   }
-  if (part === 'projected') return dProjected;
-  if (part === 'inner') return dInners;
+  if (part === 'sequence') {
+    if (cell !== 'GRU') return dInners;
+    const both = new Float64Array(2 * dInners.length);
+    both.set(dInners);
+    both.set(dProjected, dInners.length);
+    return both;
+  }
   // [B, S]: each row dh0, then an LSTM's dc0
   const stateWidth = cell === 'LSTM' ? 2 * units : units;
   const initial = new Float64Array(batch * stateWidth);

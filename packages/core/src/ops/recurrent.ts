@@ -2,10 +2,11 @@
 // one op. Ops have one output, so the forward returns a record of whole [B, U] blocks (recurrentLayout
 // in backend.ts: the states before and after every step, the final states, the gates after their
 // activations), and the public helper slices the layer's sequence and final states out of it, each a
-// contiguous run of blocks. Its backward runs backpropagation through time on the backend
-// (recurrentSequenceGrad, one op per part it is asked for) and leaves the recurrent kernel's gradient
-// to one GEMM over all B·T rows that reads the record's hPrev chunk in place, so autodiff sees a
-// handful of ops per sequence instead of tens per timestep, and nothing large is copied. Only
+// contiguous run of blocks. Its backward runs backpropagation through time on the backend once for
+// all timesteps (recurrentSequenceGrad's 'sequence' part: d(inner), then a GRU's d(projected), in one
+// buffer; once more only for the initial states) and leaves the recurrent kernel's and bias's
+// gradients to GEMMs over all B·T rows that read the record's hPrev chunk and d(inner) in place, so
+// autodiff sees a handful of ops per sequence instead of tens per timestep, and little is copied. Only
 // gradients reaching the hOut, hFinal and cFinal blocks flow back (the helper exposes nothing else).
 import {
   RECURRENT_ACTIVATIONS,
@@ -15,13 +16,13 @@ import {
   type RecurrentCell,
   type RecurrentConfig,
   type RecurrentGradPart,
+  type TensorInfo,
 } from '../backend.js';
 import { fmt, type Shape } from '../dtype.js';
 import { runOp, withBackend, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { fill } from './creation.js';
 import { requireFloat } from './elementwise.js';
-import { matmul } from './matmul.js';
 import { reshape, slice } from './movement.js';
 
 export interface RecurrentAttrs extends RecurrentConfig {
@@ -109,7 +110,8 @@ const recurrentSequenceGradOp: OpDef<RecurrentGradAttrs> = {
     const batch = dRecord.shape[1];
     const empty = recurrentLayout(cell, 0).blocks;
     const steps = (dRecord.shape[0] - empty) / (recurrentLayout(cell, 1).blocks - empty);
-    const shape = part === 'initial' ? [batch, units * (cell === 'LSTM' ? 2 : 1)] : [batch, steps, width];
+    const sequence = cell === 'GRU' ? [2, batch, steps, width] : [batch, steps, width];
+    const shape = part === 'initial' ? [batch, units * (cell === 'LSTM' ? 2 : 1)] : sequence;
     return { shape, dtype: 'float32' };
   },
   kernel: (backend, [dRecord, record, recurrentKernel, mask], attrs) =>
@@ -117,26 +119,39 @@ const recurrentSequenceGradOp: OpDef<RecurrentGradAttrs> = {
   grad: refuseSecondOrder('recurrentSequenceGrad'),
 };
 
-/** hPrevᵀ·dz over all B·T rows, hPrev read in place from the record (its first T blocks): [record, dInner] → [U, G·U]. */
+/** d(inner) [1, B·T, G·U] read in place from a 'sequence' gradient (its first B·T·G·U elements). */
+function innerRows(dSequence: TensorInfo): TensorInfo {
+  const [batch, steps, width] = dSequence.shape.slice(-3);
+  return { ...dSequence, shape: [1, batch * steps, width] };
+}
+
+/** hPrevᵀ·dz over all B·T rows, hPrev read in place from the record (its first T blocks): [record, dSequence] → [U, G·U]. */
 const recurrentKernelGradOp: OpDef<RecurrentAttrs> = {
   name: 'recurrentKernelGrad',
-  infer: ([record, dInner]) => ({ shape: [record.shape[2], dInner.shape[2]], dtype: 'float32' }),
-  kernel: (backend, [record, dInner], _, out) => {
-    const [batch, steps, width] = dInner.shape;
+  infer: ([record, dSequence]) => ({ shape: [record.shape[2], dSequence.shape.at(-1)!], dtype: 'float32' }),
+  kernel: (backend, [record, dSequence], _, out) => {
+    const [batch, steps] = dSequence.shape.slice(-3);
     const units = out.shape[0];
     const hPrev = { ...record, shape: [1, batch * steps, units] };
-    const dz = { ...dInner, shape: [1, batch * steps, width] };
-    return backend.matmul(hPrev, dz, 1, { transposeA: true, transposeB: false });
+    return backend.matmul(hPrev, innerRows(dSequence), 1, { transposeA: true, transposeB: false });
   },
   grad: refuseSecondOrder('recurrentKernelGrad'),
 };
 
-/** Σ of a [B, T, W] tensor over B and T, as a GEMM with a row of ones (a reduction down columns is slow on CPU adapters). */
-function sumOfRows(t: Tensor): Tensor {
-  const [batch, steps, width] = t.shape;
-  const ones = withBackend(t.backend, () => fill([1, batch * steps], 1));
-  return reshape(matmul(ones, reshape(t, [batch * steps, width])), [width]);
-}
+/**
+ * The recurrent bias's gradient, Σ of d(inner) over all B·T rows read in place, as a GEMM with a row
+ * of ones (a reduction down columns is slow on CPU adapters): [ones [1, B·T], dSequence] → [G·U].
+ */
+const recurrentBiasGradOp: OpDef<RecurrentAttrs> = {
+  name: 'recurrentBiasGrad',
+  infer: ([, dSequence]) => ({ shape: [dSequence.shape.at(-1)!], dtype: 'float32' }),
+  kernel: (backend, [ones, dSequence]) =>
+    backend.matmul({ ...ones, shape: [1, ...ones.shape] }, innerRows(dSequence), 1, {
+      transposeA: false,
+      transposeB: false,
+    }),
+  grad: refuseSecondOrder('recurrentBiasGrad'),
+};
 
 const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
   name: 'recurrentSequence',
@@ -163,19 +178,30 @@ const recurrentSequenceOp: OpDef<RecurrentAttrs> = {
       }
       return t;
     };
-    // d(h₋₁·U + b_r): a GRU's differs from d(projected) in its candidate block (scaled by r)
-    const innerGrad = () => backward(attrs.cell === 'GRU' ? 'inner' : 'projected');
+    const [batch, steps, width] = r.projected.shape;
+    // a GRU's d(projected) differs from d(inner) in its candidate block (x_h enters unscaled by r): the
+    // second block of its 'sequence' gradient; the other cells' are one block, both at once
+    const projectedGrad = () => {
+      const sequence = backward('sequence');
+      if (attrs.cell !== 'GRU') return sequence;
+      // sliced as one flat run: a rank-1 copy has the least index arithmetic per element
+      const elements = batch * steps * width;
+      return reshape(slice(reshape(sequence, [2 * elements]), [elements], [elements]), [batch, steps, width]);
+    };
+    const biasGrad = () => {
+      const ones = withBackend(dRecord.backend, () => fill([1, batch * steps], 1));
+      return runOp(recurrentBiasGradOp, [ones, backward('sequence')], attrs);
+    };
     const stateGrad = (i: number) => () => {
       const initial = backward('initial');
       if (attrs.cell !== 'LSTM') return initial;
       return slice(initial, [0, i * units], [initial.shape[0], units]);
     };
     return [
-      () => backward('projected'),
-      () => runOp(recurrentKernelGradOp, [record, innerGrad()], attrs),
+      projectedGrad,
+      () => runOp(recurrentKernelGradOp, [record, backward('sequence')], attrs),
       ...r.states.map((_, i) => stateGrad(i)),
-      // Σ over all B·T rows as a GEMM with a row of ones: a reduction down columns is slow on CPU adapters
-      ...(r.recurrentBias ? [() => sumOfRows(innerGrad())] : []),
+      ...(r.recurrentBias ? [biasGrad] : []),
       ...(r.mask ? [null] : []),
     ];
   },

@@ -1,7 +1,8 @@
 // Fused recurrent sequences on the GPU (shaders/recurrent/): the forward records one recurrent_step
 // dispatch per timestep (after one that places the initial states), each reading the states the last
 // one wrote into the record, and the backward one recurrent_step_grad dispatch per timestep (one more
-// for the initial states' gradients) over Uᵀ (transposed once, so the product's loads run along rows).
+// for the initial states' gradients) over Uᵀ (transposed once, so the product's loads run along rows),
+// a GRU's writing d(inner) and d(projected) into the two blocks of one scratch in the same pass.
 // All are recorded back to back with nothing read back; the recorder submits them in batches as for
 // any op.
 import {
@@ -105,32 +106,34 @@ export function recurrentBackward(
   const empty = recurrentLayout(config.cell, 0).blocks;
   const timesteps = (record.shape[0] - empty) / (recurrentLayout(config.cell, 1).blocks - empty);
   const width = recurrentKernel.shape[1];
-  const gru = config.cell === 'GRU';
-  // scratch holds d(inner), which the product reads back: for the other cells it is d(projected) itself
-  const scratch = ctx.allocate([batch, timesteps, width]);
-  const writeOut = part === 'initial' || (part === 'projected' && gru);
-  const out =
-    part === 'initial'
-      ? ctx.allocate([batch, config.cell === 'LSTM' ? 2 * units : units])
-      : writeOut
-        ? ctx.allocate([batch, timesteps, width])
-        : ctx.allocate([1]);
+  const initial = part === 'initial';
+  // scratch holds d(inner), which the product reads back (for the other cells d(projected) itself),
+  // then a GRU's d(projected) in a second block: the 'sequence' part whole
+  const writeProjected = !initial && config.cell === 'GRU';
+  const scratch = ctx.allocate(writeProjected ? [2, batch, timesteps, width] : [batch, timesteps, width]);
+  const out = initial ? ctx.allocate([batch, config.cell === 'LSTM' ? 2 * units : units]) : ctx.allocate([1]);
   const kernelT = transpose(ctx, recurrentKernel, [1, 0]);
   const carry = ctx.allocate([batch, 2 * units]);
   const common = commonParams(config, batch, timesteps, units);
-  const dispatches = part === 'initial' ? timesteps + 1 : timesteps;
+  const dispatches = initial ? timesteps + 1 : timesteps;
   for (let k = 0; k < dispatches; k++) {
     ctx.dispatch({
       kernel: 'recurrent_step_grad',
       inputs: [ctx.buffer(dRecord), ctx.buffer(record), kernelT.buffer, ctx.buffer(mask ?? record)],
       outputs: [out.buffer, scratch.buffer, carry.buffer],
-      params: { ...common, step: k, has_mask: mask ? 1 : 0, write_out: writeOut && part !== 'initial' ? 1 : 0 },
+      params: {
+        ...common,
+        step: k,
+        has_mask: mask ? 1 : 0,
+        write_out: writeProjected ? 1 : 0,
+        projected_at: batch * timesteps * width,
+      },
       overrides: { CELL: CELL_CODES[config.cell] },
       grid: [Math.ceil(units / BACKWARD_UNITS), Math.ceil(batch / BACKWARD_ROWS), 1],
     });
   }
   for (const s of [kernelT, carry]) ctx.release(s);
-  if (writeOut) {
+  if (initial) {
     ctx.release(scratch);
     return out;
   }

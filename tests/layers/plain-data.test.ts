@@ -1,4 +1,4 @@
-// Plain data in fit, evaluate and predict, as TF.js takes it (packages/layers/src/plain-data.ts):
+// Plain data in fit, evaluate, predict and the batch methods, as TF.js takes it (packages/layers/src/plain-data.ts):
 // nested arrays and typed arrays give the same results as the tensors made from them, become the
 // model's input dtype (int32 inputs, int32 labels for a sparse loss), go by position or by name for
 // several inputs, leave no tensor behind, and a ragged array or a typed array of a wrong length is
@@ -101,6 +101,18 @@ describe('fit, evaluate and predict take nested arrays and typed arrays', () => 
       ),
     );
     m.dispose();
+  });
+
+  it('trainOnBatch, testOnBatch and predictOnBatch as the tensors made from them, nothing left behind', async () => {
+    const [a, b] = [mlp(), mlp()];
+    const x = tensor(xs);
+    const y = tensor(ys);
+    const before = memory().tensors;
+    expect(await a.trainOnBatch(xs, ys)).to.deep.equal(await b.trainOnBatch(x, y));
+    expect(await a.testOnBatch(Float32Array.from(xs.flat()), ys)).to.deep.equal(await b.testOnBatch(x, y));
+    expect(await values(a.predictOnBatch(xs))).to.deep.equal(await values(b.predictOnBatch(x)));
+    expect(memory().tensors - before, 'the two predictions, nothing of the plain data').to.equal(2);
+    [a, b].forEach((m) => m.dispose());
   });
 
   it('a Sequential not yet built takes the shape of the nesting', async () => {

@@ -437,9 +437,11 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   }
 
   /** Predictions for x as one batch. */
-  predictOnBatch(x: ModelData): Predicted<O> {
-    const xs = this.inputsFrom(x, 'predictOnBatch');
-    return this.predict(xs, { batchSize: xs[0].shape[0] });
+  predictOnBatch(x: ModelInput): Predicted<O> {
+    return this.withPlainData('predictOnBatch', x, undefined, (data) => {
+      const xs = this.inputsFrom(data, 'predictOnBatch');
+      return this.predictTensors(xs, xs[0].shape[0]);
+    });
   }
 
   /**
@@ -458,20 +460,24 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   }
 
   /** One training step on x, y as one batch; resolves with its loss and metrics. */
-  async trainOnBatch(x: ModelData, y: ModelData): Promise<Logs> {
-    const compiled = compiledOf(this, 'trainOnBatch');
-    const { xs, ys } = await checkedData(this, compiled, x, y, 'trainOnBatch');
-    const seed = this.seed * 7919 + compiled.optimizer.iterations;
-    const sums = withBackend(xs[0].backend, () => tidy(() => trainStep(this, compiled, xs, ys, seed)));
-    return this.logsOf(compiled, sums, xs[0].shape[0]);
+  trainOnBatch(x: ModelInput, y: ModelInput): Promise<Logs> {
+    return this.withPlainData('trainOnBatch', x, y, async (xData, yData) => {
+      const compiled = compiledOf(this, 'trainOnBatch');
+      const { xs, ys } = await checkedData(this, compiled, xData, yData, 'trainOnBatch');
+      const seed = this.seed * 7919 + compiled.optimizer.iterations;
+      const sums = withBackend(xs[0].backend, () => tidy(() => trainStep(this, compiled, xs, ys, seed)));
+      return this.logsOf(compiled, sums, xs[0].shape[0]);
+    });
   }
 
   /** Loss and metrics on x, y as one batch, in inference mode. */
-  async testOnBatch(x: ModelData, y: ModelData): Promise<Logs> {
-    const compiled = compiledOf(this, 'testOnBatch');
-    const { xs, ys } = await checkedData(this, compiled, x, y, 'testOnBatch');
-    const sums = withBackend(xs[0].backend, () => tidy(() => batchTerms(this, compiled, xs, ys, false, 0).sums));
-    return this.logsOf(compiled, sums, xs[0].shape[0]);
+  testOnBatch(x: ModelInput, y: ModelInput): Promise<Logs> {
+    return this.withPlainData('testOnBatch', x, y, async (xData, yData) => {
+      const compiled = compiledOf(this, 'testOnBatch');
+      const { xs, ys } = await checkedData(this, compiled, xData, yData, 'testOnBatch');
+      const sums = withBackend(xs[0].backend, () => tidy(() => batchTerms(this, compiled, xs, ys, false, 0).sums));
+      return this.logsOf(compiled, sums, xs[0].shape[0]);
+    });
   }
 
   private async logsOf(compiled: Compiled, sums: Tensor[], n: number): Promise<Logs> {

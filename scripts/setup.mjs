@@ -7,13 +7,17 @@
 //    Debian's `chromium` package, and elsewhere stops and says what to install,
 // 5. makes sure the char LM lab's corpus exists (Debian's `fortunes` package, English text); on Debian
 //    as root it installs it, and elsewhere says what to install without stopping (only that lab needs it),
-// 6. builds the browser bundle (scripts/build-web.mjs: esbuild, under a second).
-// Idempotent and quiet when everything is already in place. Imports only Node built-ins.
+// 6. makes sure a Python virtual environment with Keras 3 on JAX exists for the interop tests (cached
+//    outside the clone, created once from scripts/keras-interop/requirements.txt through pip's index),
+// 7. builds the browser bundle (scripts/build-web.mjs: esbuild, under a second).
+// Idempotent and quiet when everything is already in place. Imports only Node built-ins (and
+// keras-interop/venv.mjs, which does too).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureKerasVenv } from './keras-interop/venv.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM = 'pnpm@10.34.8';
@@ -169,4 +173,5 @@ if (!probeAdapter()) {
 }
 ensureChromium();
 ensureFortunes();
+ensureKerasVenv(say);
 build();

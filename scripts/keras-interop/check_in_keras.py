@@ -1,6 +1,7 @@
 """Loads the .keras files save-webgrad-models.ts wrote with Keras 3 (keras.saving.load_model, JAX on CPU),
 predicts on the same inputs and compares with webgrad's predictions; then trains each for one epoch,
-so the loaded model is a working Keras model. Prints one line per model; exits 1 on any mismatch.
+so the loaded model is a working Keras model. Prints one line per model and writes the figures to
+<folder>/report.json (tests/interop/keras-python.test.ts asserts them); exits 1 on any mismatch.
     python scripts/keras-interop/check_in_keras.py <folder>"""
 import json
 import os
@@ -14,6 +15,7 @@ folder = sys.argv[1] if len(sys.argv) > 1 else "keras-interop-out"
 expected = json.load(open(os.path.join(folder, "expected.json")))
 print(f"keras {keras.__version__} on {keras.backend.backend()}")
 failed = False
+report = {"keras": keras.__version__, "backend": keras.backend.backend(), "models": {}}
 resume = expected.pop("resume")
 for name, case in expected.items():
     model = keras.saving.load_model(os.path.join(folder, f"{name}.keras"))
@@ -30,6 +32,7 @@ for name, case in expected.items():
     model.compile(optimizer="adam", loss="mse")
     targets = [np.zeros_like(np.asarray(o)) for o in got]
     loss = model.fit(x, targets if len(targets) > 1 else targets[0], epochs=1, verbose=0).history["loss"][0]
+    report["models"][name] = {"max_diff": worst, "outputs": len(got), "loss_after_one_epoch": float(loss)}
     layers = ", ".join(f"{l.__class__.__name__}:{l.name}" for l in model.layers)
     print(f"{name}: {'ok' if ok else 'MISMATCH'} max |keras - webgrad| = {worst:.3g}; trains (loss {loss:.4f}); {layers}")
 # the training webgrad saved with includeOptimizer: Keras continues it from the same step and moments
@@ -41,6 +44,9 @@ model.train_on_batch(x, y)
 worst = float(np.max(np.abs(model.predict(x, verbose=0).ravel() - np.asarray(resume["afterOneMoreStep"]))))
 ok = iterations == resume["iterations"] and worst < 1e-5
 failed |= not ok
+report["resume"] = {"iterations": iterations, "max_diff_after_one_more_step": worst}
+with open(os.path.join(folder, "report.json"), "w") as f:
+    json.dump(report, f)
 print(
     f"resume: {'ok' if ok else 'MISMATCH'} {model.optimizer.__class__.__name__} at step {iterations}; "
     f"one more step in Keras vs in webgrad: max |diff| = {worst:.3g}"

@@ -1,8 +1,10 @@
 // Saves webgrad models as Keras 3 .keras files, with their inputs and webgrad's predictions, into a
-// folder, for check_in_keras.py to load with Keras itself (the check the test suite cannot run without
-// Python). Run from the repository root: npx tsx scripts/keras-interop/save-webgrad-models.ts <folder>
+// folder, for check_in_keras.py to load with Keras itself. tests/interop/keras-python.test.ts calls
+// writeWebgradModels; by hand, from the repository root:
+//   npx tsx scripts/keras-interop/save-webgrad-models.ts <folder>
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
   adam,
@@ -27,7 +29,6 @@ import {
 } from '@webgrad/layers';
 
 type AnyModel = Model<SymbolicTensor | SymbolicTensor[]>;
-const folder = process.argv[2] ?? 'keras-interop-out';
 const wave = (n: number, shift = 0) => Array.from({ length: n }, (_, i) => Math.sin(0.7 * i + shift));
 
 function mlp(): [AnyModel, Tensor] {
@@ -81,42 +82,51 @@ function recurrent(): [AnyModel, Tensor] {
   ];
 }
 
-await mkdir(folder, { recursive: true });
-const expected: Record<string, unknown> = {};
-for (const [name, make] of Object.entries({ mlp, cnn, functional, recurrent })) {
-  const [net, x] = make();
-  // BatchNormalization's moving statistics away from 0 and 1, so predicting uses them
-  for (const w of net.weights) {
-    if (/moving_(mean|variance)$/.test(w.name)) {
-      const n = w.shape.reduce((p, d) => p * d, 1);
-      w.assign(
-        tensor(
-          wave(n, 1).map((v) => (w.name.endsWith('variance') ? 1.5 + v : 0.3 * v)),
-          w.shape,
-        ),
-      );
+/** Writes mlp, cnn, functional and recurrent .keras files, resume.keras and expected.json; returns their names. */
+export async function writeWebgradModels(folder: string): Promise<string[]> {
+  await mkdir(folder, { recursive: true });
+  const expected: Record<string, unknown> = {};
+  for (const [name, make] of Object.entries({ mlp, cnn, functional, recurrent })) {
+    const [net, x] = make();
+    // BatchNormalization's moving statistics away from 0 and 1, so predicting uses them
+    for (const w of net.weights) {
+      if (/moving_(mean|variance)$/.test(w.name)) {
+        const n = w.shape.reduce((p, d) => p * d, 1);
+        w.assign(
+          tensor(
+            wave(n, 1).map((v) => (w.name.endsWith('variance') ? 1.5 + v : 0.3 * v)),
+            w.shape,
+          ),
+        );
+      }
     }
+    await net.save(join(folder, `${name}.keras`));
+    const y = net.predict(x) as Tensor | Tensor[];
+    const outputs = await Promise.all(
+      (Array.isArray(y) ? y : [y]).map(async (t) => ({ shape: t.shape, values: Array.from(await t.data()) })),
+    );
+    expected[name] = { x: { shape: x.shape, dtype: x.dtype, values: Array.from(await x.data()) }, outputs };
   }
-  await net.save(join(folder, `${name}.keras`));
-  const y = net.predict(x) as Tensor | Tensor[];
-  const outputs = await Promise.all(
-    (Array.isArray(y) ? y : [y]).map(async (t) => ({ shape: t.shape, values: Array.from(await t.data()) })),
-  );
-  expected[name] = { x: { shape: x.shape, dtype: x.dtype, values: Array.from(await x.data()) }, outputs };
+  // a training to resume in Keras: Adam's step count and moments travel with includeOptimizer
+  const resume = sequential([dense({ units: 4, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })]);
+  resume.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
+  const rx = tensor(wave(15), [5, 3]);
+  const ry = tensor(wave(10, 2), [5, 2]);
+  for (let step = 0; step < 3; step++) await resume.trainOnBatch(rx, ry);
+  await resume.save(join(folder, 'resume.keras'), { includeOptimizer: true });
+  await resume.trainOnBatch(rx, ry);
+  expected.resume = {
+    x: { shape: rx.shape, values: Array.from(await rx.data()) },
+    y: { shape: ry.shape, values: Array.from(await ry.data()) },
+    iterations: 3,
+    afterOneMoreStep: Array.from(await (resume.predict(rx) as Tensor).data()),
+  };
+  await writeFile(join(folder, 'expected.json'), JSON.stringify(expected));
+  return Object.keys(expected);
 }
-// a training to resume in Keras: Adam's step count and moments travel with includeOptimizer
-const resume = sequential([dense({ units: 4, activation: 'tanh', inputShape: [3] }), dense({ units: 2 })]);
-resume.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
-const rx = tensor(wave(15), [5, 3]);
-const ry = tensor(wave(10, 2), [5, 2]);
-for (let step = 0; step < 3; step++) await resume.trainOnBatch(rx, ry);
-await resume.save(join(folder, 'resume.keras'), { includeOptimizer: true });
-await resume.trainOnBatch(rx, ry);
-expected.resume = {
-  x: { shape: rx.shape, values: Array.from(await rx.data()) },
-  y: { shape: ry.shape, values: Array.from(await ry.data()) },
-  iterations: 3,
-  afterOneMoreStep: Array.from(await (resume.predict(rx) as Tensor).data()),
-};
-await writeFile(join(folder, 'expected.json'), JSON.stringify(expected));
-console.log(`wrote ${Object.keys(expected).join(', ')} to ${folder}`);
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const folder = process.argv[2] ?? 'keras-interop-out';
+  const names = await writeWebgradModels(folder);
+  console.log(`wrote ${names.join(', ')} to ${folder}`);
+}

@@ -378,9 +378,9 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
         }
       } else if (t.rank !== expected.length + 1 || t.shape.slice(1).some((d, k) => d !== expected[k])) {
         throw new Error(
-          `${op}: input of shape [${t.shape.join(',')}] does not match the model's input ` +
+          `${op}: input of shape [${t.shape.join(',')}] does not match the input ` +
             `${inputs.length > 1 ? `'${names[i]}' ` : ''}shape ` +
-            `${fmtShape(expected)}; expected [batch, ${expected.join(', ')}]`,
+            `${fmtShape(expected)} of model '${this.name}'; expected [batch, ${expected.join(', ')}]`,
         );
       }
       if (t.dtype !== inputs[i].dtype) {

@@ -77,7 +77,9 @@ export class LineChart {
     for (let x = 0; x <= this.xMax; x += xStep) ctx.fillText(String(x), px(x) - 3, H - bottom + 14);
     ctx.fillText('epoch', W - right - 30, H - 4);
 
-    let legendX = left + 90;
+    ctx.font = '600 13px system-ui, sans-serif';
+    let legendX = left + Math.max(90, ctx.measureText(this.title).width + 16); // the legend starts after the title
+    ctx.font = '11px system-ui, sans-serif';
     for (const [name, series] of Object.entries(this.series)) {
       ctx.strokeStyle = COLORS[name];
       ctx.fillStyle = COLORS[name];

@@ -117,8 +117,10 @@ const progress = new ProgressView(document);
 let lossChart = new LineChart($('loss-chart'), { title: 'loss' });
 let metricChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
 /** The second chart's fit metric: accuracy for the classifiers, reconstruction MSE for the autoencoder, none for the VAE. */
-const metricOf = (kind) => ({ autoencoder: 'mse', vae: undefined })[kind] ?? 'accuracy';
+const metricOf = (kind) => (kind === 'vae' ? undefined : isAutoencoder(kind) ? 'mse' : 'accuracy');
 const pad = new DrawPad($('pad'), () => predictDrawing());
+// the generative models' grids are read back as drawn (canvasGrey), which a CPU-backed canvas does best
+$('digit-grid').getContext('2d', { willReadFrequently: true });
 let gpu = null;
 
 /** Fresh charts for a run of `epochs`: the loss chart's and the second chart's options (LineChart's). */
@@ -408,7 +410,7 @@ async function fitDigits({ kind, epochs, batchSize, trainSize, valSize, learning
       batchSize,
       validationData: [xVal, yVal],
       callbacks: [
-        pageCallback({ epochs, steps, metricFrom: (logs, prefix) => logs[`${prefix}${metric}`], atEpochEnd }),
+        pageCallback({ epochs, steps, metricFrom: (logs, prefix) => metric && logs[`${prefix}${metric}`], atEpochEnd }),
       ],
       verbose: 1,
     });

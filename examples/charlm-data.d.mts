@@ -26,3 +26,8 @@ export function countPerplexity(
   starts: readonly number[],
   length: number,
 ): number;
+export function fortunesCorpus(texts: readonly string[]): {
+  train: Int32Array;
+  validation: Int32Array;
+  test: Int32Array;
+};

@@ -14,36 +14,12 @@
 //                                  [--prompt "The "] [--seed 1] [--backend webgpu]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  add,
-  concat,
-  currentBackend,
-  gather,
-  matmul,
-  multinomial,
-  reshape,
-  setBackend,
-  slice,
-  tensor,
-  tidy,
-} from '@webgrad/core';
+import { currentBackend, setBackend, tensor } from '@webgrad/core';
 import '@webgrad/webgpu';
-import {
-  adam,
-  dense,
-  embedding,
-  getActivation,
-  gru,
-  lstm,
-  recurrentForward,
-  sequential,
-  sparseCategoricalCrossentropy,
-} from '@webgrad/layers';
+import { adam, sparseCategoricalCrossentropy } from '@webgrad/layers';
 import {
   bigramModel,
   countPerplexity,
-  decode,
-  encode,
   loadFortunes,
   randomStarts,
   tiledStarts,
@@ -51,46 +27,12 @@ import {
   VOCABULARY,
   windows,
 } from './charlm-data.mjs';
+import { buildCharLm, sample } from './sequence-models.mjs';
+
+// the sampler lives with the model builder (the browser demo uses both); the lab's tests import it from here
+export { sample };
 
 const TEMPERATURES = [0.5, 1.0];
-
-/**
- * Draws `length` characters after `prompt` from the trained layers, on the device: the prompt runs
- * through the stack once, then each step feeds the drawn id back with the states the last step left.
- * Draw i uses the multinomial stream `stream + i`.
- */
-export async function sample({ embed, recurrents, head, cell, prompt, length, temperature, seed, stream }) {
-  const acts = { activation: getActivation('tanh'), recurrentActivation: getActivation('sigmoid') };
-  // every position goes up the stack: the prompt's whole sequence feeds the layer above
-  const spec = { cell, acts, returnSequences: true, goBackwards: false, resetAfter: true };
-  const [embeddings] = embed.weights;
-  const [denseKernel, denseBias] = head.weights;
-  const step = (ids, states) => {
-    let x = gather(embeddings, ids, 0);
-    const next = recurrents.map((layer, l) => {
-      const [kernel, recurrentKernel, bias] = layer.weights;
-      const result = recurrentForward(spec, x, { kernel, recurrentKernel, bias }, { initialStates: states?.[l] });
-      x = result.output;
-      return result.states;
-    });
-    const [, steps, units] = x.shape;
-    const last = reshape(slice(x, [0, steps - 1, 0], [1, 1, units]), [1, units]);
-    return { states: next, logits: add(matmul(last, denseKernel), denseBias) };
-  };
-  let { states, logits } = tidy(() => step(tensor(encode(prompt), [1, prompt.length], 'int32')));
-  const drawn = [];
-  for (let i = 0; i < length; i++) {
-    const id = multinomial(logits, 1, { seed, stream: stream + i, temperature });
-    drawn.push(id);
-    const previous = [logits, ...states.flat()];
-    ({ states, logits } = tidy(() => step(id, states)));
-    for (const t of previous) t.dispose();
-  }
-  const all = concat(drawn, 1);
-  const ids = await all.data();
-  for (const t of [all, logits, ...drawn, ...states.flat()]) t.dispose();
-  return decode(ids);
-}
 
 /** Runs the lab with command-line flags; resolves with the per-epoch and final figures. */
 export async function main(argv = process.argv.slice(2)) {
@@ -151,12 +93,7 @@ export async function main(argv = process.argv.slice(2)) {
   const asTensors = ({ x, y }, count) => [tensor(x, [count, window], 'int32'), tensor(y, [count, window], 'int32')];
   const validationData = asTensors(windows(validationIds, validationStarts, window), validationStarts.length);
 
-  const embed = embedding({ inputDim: vocabulary, outputDim: embeddingDim, inputShape: [window] });
-  const recurrents = Array.from({ length: depth }, () =>
-    (cell === 'LSTM' ? lstm : gru)({ units, returnSequences: true }),
-  );
-  const head = dense({ units: vocabulary });
-  const model = sequential([embed, ...recurrents, head], { name: `charlm_${flags.cell}`, seed });
+  const { model, embed, recurrents, head } = buildCharLm({ cell, depth, units, embeddingDim, window, seed });
   model.summary();
   // the next character at every position: sparse targets [batch, T] against logits [batch, T, V]
   model.compile({

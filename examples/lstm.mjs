@@ -10,10 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { currentBackend, setBackend, tensor } from '@webgrad/core';
 import '@webgrad/webgpu';
-import { adam, cosineDecay, dense, lstm, randomTranslation, reshape, sequential } from '@webgrad/layers';
+import { adam, cosineDecay } from '@webgrad/layers';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
-
-const ROWS = 28;
+import { buildRowsLstm, ROWS } from './sequence-models.mjs';
 
 /** Runs the lab with command-line flags; resolves with the history and the held-out figures. */
 export async function main(argv = process.argv.slice(2)) {
@@ -56,24 +55,7 @@ export async function main(argv = process.argv.slice(2)) {
       `${validationCount} of the training part to validate, ${test.n} held out (split seed ${seed})`,
   );
 
-  // Each training digit moved by up to `shift` pixels (randomTranslation works on images, so the rows
-  // are an image for it and a sequence again after).
-  const augment =
-    shift > 0
-      ? [
-          reshape({ targetShape: [ROWS, ROWS, 1], inputShape: [ROWS, ROWS] }),
-          randomTranslation({ heightFactor: shift / ROWS }),
-          reshape({ targetShape: [ROWS, ROWS] }),
-        ]
-      : [];
-  const model = sequential(
-    [
-      ...augment,
-      lstm({ units, ...(shift > 0 ? {} : { inputShape: [ROWS, ROWS] }) }),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { name: 'mnist_lstm', seed },
-  );
+  const model = buildRowsLstm({ units, shift, seed });
   model.summary();
   const trainRows = trainSize - validationCount;
   const decaySteps = Math.ceil(trainRows / batchSize) * epochs;

@@ -1,37 +1,43 @@
 // A small line chart on a canvas for the demo's curves: train and validation values at each epoch's
 // end, and the current epoch's running mean (what the progress line shows) as a light trace that
-// starts over each epoch. Axes scale to the data; redrawn whole on every change. Imports nothing.
+// starts over each epoch (a chart may show only some of the three). Axes scale to the data; redrawn
+// whole on every change. Imports nothing.
 
 const COLORS = { train: '#2f7de1', validation: '#e8730c', 'this epoch': '#9cc3f0' };
-const empty = () => ({ train: [], validation: [], 'this epoch': [] });
+const ALL = Object.keys(COLORS);
 
 export class LineChart {
   /** @param {HTMLCanvasElement} canvas */
-  constructor(canvas, { title, yMin, yMax }) {
+  constructor(canvas, { title, yMin, yMax, series = ALL }) {
     this.canvas = canvas;
     this.title = title;
     this.fixed = { yMin, yMax };
+    this.names = series;
     /** @type {Record<string, {x: number, y: number}[]>} */
-    this.series = empty();
+    this.series = this.empty();
     this.xMax = 1;
     this.draw();
   }
 
+  empty() {
+    return Object.fromEntries(this.names.map((name) => [name, []]));
+  }
+
   reset(xMax) {
-    this.series = empty();
+    this.series = this.empty();
     this.xMax = xMax;
     this.draw();
   }
 
   add(name, x, y) {
-    if (!Number.isFinite(y)) return;
+    if (!Number.isFinite(y) || !this.series[name]) return;
     this.series[name].push({ x, y });
     this.draw();
   }
 
   /** Starts the running trace over (at an epoch's start: it shows the mean since then). */
   restartRunning() {
-    this.series['this epoch'] = [];
+    if (this.series['this epoch']) this.series['this epoch'] = [];
   }
 
   draw() {
@@ -71,7 +77,9 @@ export class LineChart {
     for (let x = 0; x <= this.xMax; x += xStep) ctx.fillText(String(x), px(x) - 3, H - bottom + 14);
     ctx.fillText('epoch', W - right - 30, H - 4);
 
-    let legendX = left + 90;
+    ctx.font = '600 13px system-ui, sans-serif';
+    let legendX = left + Math.max(90, ctx.measureText(this.title).width + 16); // the legend starts after the title
+    ctx.font = '11px system-ui, sans-serif';
     for (const [name, series] of Object.entries(this.series)) {
       ctx.strokeStyle = COLORS[name];
       ctx.fillStyle = COLORS[name];

@@ -1,14 +1,20 @@
 // The browser demo's logic: loads the served MNIST split (/mnist.bin), finds WebGPU (or says clearly
-// why not and which browsers and flags work), trains the MLP or the CNN of examples/mnist.mjs with fit,
-// feeding the page's progress, curves and digit grid from fit's callbacks, and predicts the digit drawn
-// on the pad. Or the dense autoencoder of examples/autoencoder.mjs: the grid then shows test digits
-// above their reconstructions, redrawn each epoch, and the pad shows the drawn digit's reconstruction.
+// why not and which browsers and flags work), trains the MLP or the CNN of examples/mnist.mjs, or the
+// LSTM of examples/lstm.mjs (each digit read as 28 rows of 28 pixels), with fit, feeding the page's
+// progress, curves and digit grid from fit's callbacks, and predicts the digit drawn on the pad. Or the
+// dense autoencoder of examples/autoencoder.mjs: the grid then shows test digits above their
+// reconstructions, redrawn each epoch, and the pad shows the drawn digit's reconstruction. Or the VAE
+// of examples/vae.mjs on binarised digits: the grid shows digits decoded from one fixed batch of prior
+// codes, redrawn each epoch, the second chart the held-out negative ELBO. The DCGAN (dcgan.js) and the
+// character-level language model (charlm.js) train in their own loops with the same progress views.
 // Training yields to the page between steps, so the tab stays responsive. The trained model can be
-// saved in the browser or downloaded, and loaded back (saving.js).
-// URL parameters preset the controls: ?model=mlp|cnn|autoencoder&epochs=&batch=&train=&val=&backend=&autostart=1.
+// saved in the browser or downloaded, and loaded back, as can a Keras 3 .keras file (saving.js).
+// URL parameters preset the controls: ?model=mlp|cnn|lstm|autoencoder|vae|dcgan|charlm&epochs=&batch=
+// &train=&val=&sample=&backend=&autostart=1.
 // window.demo exposes the state and a few calls for tests/browser/demo.test.ts.
-// Imports the webgrad packages (through the page's import map) and this folder's modules.
-import { argmax, setBackend, tensor, tidy } from '@webgrad/core';
+// Imports the webgrad packages (through the page's import map), the examples' browser-safe model
+// builders (served under examples/) and this folder's modules.
+import { argmax, cast, greater, randomNormal, setBackend, tensor, tidy } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
 import {
   adam,
@@ -23,20 +29,30 @@ import {
   reshape,
   sequential,
 } from '@webgrad/layers';
+import { buildVae, negativeElbo } from './examples/generative-models.mjs';
+import { buildRowsLstm } from './examples/sequence-models.mjs';
 import { LineChart } from './chart.js';
+import { trainCharLm } from './charlm.js';
+import { trainDcgan } from './dcgan.js';
 import { DrawPad } from './draw.js';
-import { drawDigit, drawDigitGrid, drawProbabilities, ProgressView } from './views.js';
+import { canvasGrey, drawDigit, drawDigitGrid, drawProbabilities, ProgressView } from './views.js';
 import { setUpSaving } from './saving.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const GRID = 36; // test digits shown
-// Per-model settings from examples/mnist.mjs; the CNN's run is shorter, since a CPU WebGPU adapter (SwiftShader) runs it slowly.
+// Per-model settings from the Node labs; the CNN's, LSTM's and DCGAN's runs are shorter, since a CPU
+// WebGPU adapter (SwiftShader) runs them slowly. The char model's "training" count is windows per epoch.
 const PRESETS = {
   mlp: { batch: 128, epochs: 10, trainSize: 8000, learningRate: 0.003 },
   cnn: { batch: 64, epochs: 3, trainSize: 2048, learningRate: 0.001 },
   autoencoder: { batch: 64, epochs: 10, trainSize: 8000, learningRate: 0.002 },
+  lstm: { batch: 64, epochs: 3, trainSize: 4096, learningRate: 0.003 },
+  vae: { batch: 100, epochs: 10, trainSize: 8000, learningRate: 0.001 },
+  dcgan: { batch: 64, epochs: 3, trainSize: 4096, learningRate: 0.0005 },
+  charlm: { batch: 64, epochs: 10, trainSize: 1600, learningRate: 0.005, trainLabel: 'Windows per epoch' },
 };
+const VAE_LATENT = 16;
 const RECONSTRUCTED = GRID / 2; // the autoencoder's grid: rows of test digits, each above its reconstructions
 const COLUMNS = 9;
 
@@ -50,6 +66,12 @@ function autoencoder() {
   return graphModel({ inputs: pixels, outputs: reconstruction, name: 'mnist_autoencoder', seed: 1 });
 }
 const isAutoencoder = (kind) => kind === 'autoencoder';
+/** What the grid shows for a kind: test digits with predicted classes, reconstructions, generated digits, or nothing. */
+const gridRole = (kind) =>
+  ({ autoencoder: 'reconstructions', vae: 'samples', dcgan: 'samples', charlm: 'none', other: 'none' })[kind] ??
+  'classes';
+/** The shape one digit takes as a model's input: its 28 rows for the LSTM, 784 pixels for the others. */
+const digitShape = (kind) => (kind === 'lstm' ? [28, 28] : [784]);
 
 const models = {
   mlp: () => [
@@ -84,14 +106,31 @@ const state = {
   kind: 'mlp',
   /** The grid's reconstruction MSE each time the autoencoder's grid was redrawn (before training, then each epoch). */
   reconstructionMse: [],
+  /** The generative models' grids as drawn (before training, then each epoch): the canvas in grey levels, and the sample values. */
+  sampleGrids: [],
+  /** The char model's texts: { epoch, temperature, prompt, text } after each epoch. */
+  samples: [],
+  /** Models trained beside state.model (the VAE's encoder and decoder, the DCGAN's discriminator), by name. */
+  parts: {},
 };
 const progress = new ProgressView(document);
-const lossChart = new LineChart($('loss-chart'), { title: 'loss' });
-let accuracyChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
-/** The second chart's metric: accuracy for the classifiers, reconstruction MSE for the autoencoder. */
-const metricOf = (kind) => (isAutoencoder(kind) ? 'mse' : 'accuracy');
+let lossChart = new LineChart($('loss-chart'), { title: 'loss' });
+let metricChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
+/** The second chart's fit metric: accuracy for the classifiers, reconstruction MSE for the autoencoder, none for the VAE. */
+const metricOf = (kind) => (kind === 'vae' ? undefined : isAutoencoder(kind) ? 'mse' : 'accuracy');
 const pad = new DrawPad($('pad'), () => predictDrawing());
+// the generative models' grids are read back as drawn (canvasGrey), which a CPU-backed canvas does best
+$('digit-grid').getContext('2d', { willReadFrequently: true });
 let gpu = null;
+
+/** Fresh charts for a run of `epochs`: the loss chart's and the second chart's options (LineChart's). */
+function newCharts(epochs, lossOptions, metricOptions) {
+  lossChart = new LineChart($('loss-chart'), lossOptions);
+  metricChart = new LineChart($('accuracy-chart'), metricOptions);
+  lossChart.reset(epochs);
+  metricChart.reset(epochs);
+  return { lossChart, metricChart };
+}
 
 const WEBGPU_HELP =
   'WebGPU is unavailable here, so this page can only train on the slow CPU reference backend. ' +
@@ -172,11 +211,31 @@ async function refreshReconstructions() {
   $('grid-score').textContent = `— above: digit, below: reconstruction (MSE/pixel ${state.gridMse.toFixed(4)})`;
 }
 
+/** Draws GRID generated digits (values in [0, 1]) and keeps what the grid shows, canvas and values. */
+function showSamples(pixels, caption) {
+  drawDigitGrid($('digit-grid'), pixels, new Int32Array(GRID), null, { columns: COLUMNS });
+  state.sampleGrids.push({ grey: Array.from(canvasGrey($('digit-grid'))), pixels: Array.from(pixels) });
+  $('grid-score').textContent = caption;
+}
+
+/** The VAE's decoder on the run's fixed prior codes. */
+let priorCodes = null;
+async function refreshVaeSamples() {
+  const decoded = state.parts.decoder.predict(priorCodes);
+  const pixels = await decoded.data();
+  decoded.dispose();
+  showSamples(pixels, `— decoded from one fixed batch of ${GRID} codes z ~ N(0, I), redrawn each epoch`);
+}
+
 async function refreshGrid() {
-  if (isAutoencoder(state.kind)) return refreshReconstructions();
+  if (gridRole(state.kind) === 'reconstructions') return refreshReconstructions();
+  if (state.kind === 'vae') return refreshVaeSamples();
+  if (gridRole(state.kind) !== 'classes') return;
   const { test } = state.data,
     model = state.model;
-  const predicted = tidy(() => argmax(model.predict(tensor(test.images.subarray(0, GRID * 784), [GRID, 784]))));
+  const digits = tensor(test.images.subarray(0, GRID * 784), [GRID, ...digitShape(state.kind)]);
+  const predicted = tidy(() => argmax(model.predict(digits)));
+  digits.dispose();
   const classes = Array.from(await predicted.data());
   predicted.dispose();
   drawDigitGrid($('digit-grid'), test.images, test.labels.subarray(0, GRID), classes);
@@ -185,9 +244,9 @@ async function refreshGrid() {
   state.gridPredictions = classes;
 }
 
-/** Class probabilities for 784 pixels under the current model. */
+/** Class probabilities (or the reconstruction) for 784 pixels under the current model. */
 async function predictPixels(pixels) {
-  const out = tidy(() => state.model.predict(tensor(pixels, [1, 784])));
+  const out = tidy(() => state.model.predict(tensor(pixels, [1, ...digitShape(state.kind)])));
   const probabilities = Array.from(await out.data());
   out.dispose();
   return probabilities;
@@ -195,7 +254,8 @@ async function predictPixels(pixels) {
 
 async function predictDrawing() {
   const pixels = pad.pixels();
-  if (!pixels || !state.model) return;
+  const role = gridRole(state.kind);
+  if (!pixels || !state.model || (role !== 'classes' && role !== 'reconstructions')) return;
   if (isAutoencoder(state.kind)) {
     const reconstruction = await predictPixels(pixels);
     state.drawn = { pixels: Array.from(pixels), reconstruction };
@@ -210,72 +270,50 @@ async function predictDrawing() {
   drawProbabilities($('probabilities'), probabilities);
 }
 
+/** The panels a kind of model uses: the digit grid, the drawing pad, the generated text. */
+function showPanels(kind) {
+  const role = gridRole(kind);
+  document.querySelector('.panel.grid').hidden = role === 'none';
+  document.querySelector('.panel.draw').hidden = role === 'samples' || role === 'none';
+  document.querySelector('.panel.text').hidden = kind !== 'charlm';
+  $('grid-title').textContent = role === 'samples' ? 'Generated digits' : 'Test digits';
+  $('train-size-label').textContent = PRESETS[kind]?.trainLabel ?? 'Training digits';
+}
+
 function readControls() {
   const kind = $('model').value;
   return {
     kind,
     epochs: Number($('epochs').value),
     batchSize: Number($('batch').value),
-    trainSize: Math.min(Number($('train-size').value), state.data.train.n),
+    trainSize:
+      kind === 'charlm' ? Number($('train-size').value) : Math.min(Number($('train-size').value), state.data.train.n),
     valSize: Math.min(Number(params.get('val') ?? state.data.test.n), state.data.test.n),
     learningRate: PRESETS[kind].learningRate,
+    sampleLength: Number($('sample-length').value),
     backend: $('backend').value,
   };
 }
 
-async function train() {
-  const { kind, epochs, batchSize, trainSize, valSize, learningRate, backend } = readControls();
-  state.phase = 'training';
-  state.history = null;
-  updateSaving();
-  $('train').disabled = true;
-  $('stop').disabled = false;
-  $('status').textContent = `Preparing: ${await chooseBackend(backend)}`;
-  state.backend = $('status').textContent.replace('Preparing: ', '');
-  state.model?.dispose();
-  const { train: tr, test } = state.data;
-  const reconstructing = isAutoencoder(kind),
-    metric = metricOf(kind);
-  const x = tensor(tr.images.subarray(0, trainSize * 784), [trainSize, 784]);
-  const xVal = tensor(test.images.subarray(0, valSize * 784), [valSize, 784]);
-  // an autoencoder's targets are its inputs
-  const y = reconstructing ? x : tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
-  const yVal = reconstructing ? xVal : tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
-  const model = reconstructing ? autoencoder() : sequential(models[kind](), { name: `mnist_${kind}`, seed: 1 });
-  const steps = Math.ceil(trainSize / batchSize);
-  model.compile({
-    optimizer: adam({ learningRate: cosineDecay({ initialLearningRate: learningRate, decaySteps: steps * epochs }) }),
-    loss: reconstructing ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy',
-    metrics: [metric],
-  });
-  state.model = model;
-  state.kind = kind;
-  state.reconstructionMse = [];
-  progress.reset();
-  lossChart.reset(epochs);
-  accuracyChart = new LineChart(
-    $('accuracy-chart'),
-    reconstructing ? { title: 'mse' } : { title: 'accuracy', yMax: 1 },
-  );
-  accuracyChart.reset(epochs);
-  // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first
-  // step's GPU work until its kernels exist, so the page never waits on a compile (commands.ts).
-  $('status').textContent =
-    `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
+/**
+ * fit's callbacks that feed the page: the progress view, the charts' running traces and epoch points,
+ * then `atEpochEnd`. `metricFrom(logs, prefix)` is the second chart's value in fit's logs ('' for
+ * training, 'val_' for validation), or undefined where it has none.
+ */
+function pageCallback({ epochs, steps, metricFrom, atEpochEnd }) {
   let epochNow = 0;
-  if (reconstructing) await refreshGrid(); // the untrained model's reconstructions, to compare with
-  const pageCallback = {
+  return {
     onEpochBegin: (epoch) => {
       epochNow = epoch;
       progress.epochBegin(epoch, epochs, steps);
       lossChart.restartRunning();
-      accuracyChart.restartRunning();
+      metricChart.restartRunning();
     },
     onBatchEnd: async (step, logs) => {
       progress.step(step + 1, logs);
       if (logs.loss !== undefined) {
         lossChart.add('this epoch', epochNow + (step + 1) / steps, logs.loss);
-        accuracyChart.add('this epoch', epochNow + (step + 1) / steps, logs[metric]);
+        metricChart.add('this epoch', epochNow + (step + 1) / steps, metricFrom(logs, ''));
       }
       await yieldToPage();
     },
@@ -283,12 +321,85 @@ async function train() {
       progress.epochEnd(epoch, logs);
       lossChart.add('train', epoch + 1, logs.loss);
       lossChart.add('validation', epoch + 1, logs.val_loss);
-      accuracyChart.add('train', epoch + 1, logs[metric]);
-      accuracyChart.add('validation', epoch + 1, logs[`val_${metric}`]);
+      metricChart.add('train', epoch + 1, metricFrom(logs, ''));
+      metricChart.add('validation', epoch + 1, metricFrom(logs, 'val_'));
       state.epochsDone = epoch + 1;
-      await refreshGrid();
-      await predictDrawing();
+      await atEpochEnd(epoch, logs);
     },
+  };
+}
+
+/** A new model of a kind trained by fitDigits (the VAE's encoder and decoder go to state.parts). */
+function buildDigitModel(kind) {
+  if (kind === 'autoencoder') return autoencoder();
+  if (kind === 'lstm') return buildRowsLstm({ units: 128, shift: 1, seed: 1 });
+  if (kind === 'vae') {
+    const { vae, encoder, decoder } = buildVae({ latent: VAE_LATENT, seed: 1 });
+    state.parts = { encoder, decoder };
+    // one fixed batch of prior codes, so the grids of successive epochs show the same digits improving
+    priorCodes = randomNormal([GRID, VAE_LATENT], 0, 1, { seed: 2024 });
+    leftovers.push(priorCodes);
+    return vae;
+  }
+  return sequential(models[kind](), { name: `mnist_${kind}`, seed: 1 });
+}
+
+/** Trains a digit model with fit: a classifier (MLP, CNN, LSTM), the autoencoder or the VAE. */
+async function fitDigits({ kind, epochs, batchSize, trainSize, valSize, learningRate }) {
+  const { train: tr, test } = state.data;
+  const digits = (part, n) => tensor(part.images.subarray(0, n * 784), [n, ...digitShape(kind)]);
+  let x = digits(tr, trainSize),
+    xVal = digits(test, valSize);
+  if (kind === 'vae') {
+    // Bernoulli pixels, as the lab's: each digit binarised at 0.5
+    const binarise = (t) => {
+      const binary = tidy(() => cast(greater(t, 0.5), 'float32'));
+      t.dispose();
+      return binary;
+    };
+    [x, xVal] = [binarise(x), binarise(xVal)];
+  }
+  // an autoencoder's targets are its inputs
+  const reconstructing = kind === 'autoencoder' || kind === 'vae';
+  const y = reconstructing ? x : tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
+  const yVal = reconstructing ? xVal : tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
+  const model = buildDigitModel(kind);
+  const steps = Math.ceil(trainSize / batchSize);
+  const metric = metricOf(kind);
+  model.compile({
+    // the VAE lab's adam has a constant rate
+    optimizer: adam({
+      learningRate:
+        kind === 'vae' ? learningRate : cosineDecay({ initialLearningRate: learningRate, decaySteps: steps * epochs }),
+    }),
+    loss: reconstructing ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy',
+    metrics: metric ? [metric] : [],
+  });
+  state.model = model;
+  newCharts(
+    epochs,
+    { title: 'loss' },
+    kind === 'vae'
+      ? { title: 'held-out −ELBO (nats/digit)', series: ['validation'] }
+      : reconstructing
+        ? { title: 'mse' }
+        : { title: 'accuracy', yMax: 1 },
+  );
+  // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first
+  // step's GPU work until its kernels exist, so the page never waits on a compile (commands.ts).
+  $('status').textContent =
+    `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
+  if (priorCodes) state.sampleCodes = Array.from(await priorCodes.data());
+  if (reconstructing) await refreshGrid(); // the untrained model's output, to compare with
+  const negativeElbos = [];
+  const atEpochEnd = async (epoch) => {
+    if (kind === 'vae') {
+      const { negativeElbo: nats } = await negativeElbo(state.parts, xVal);
+      negativeElbos.push(nats);
+      metricChart.add('validation', epoch + 1, nats);
+    }
+    await refreshGrid();
+    await predictDrawing();
   };
   state.stop = () => {
     model.stopTraining = true;
@@ -298,25 +409,79 @@ async function train() {
       epochs,
       batchSize,
       validationData: [xVal, yVal],
-      callbacks: [pageCallback],
+      callbacks: [
+        pageCallback({ epochs, steps, metricFrom: (logs, prefix) => metric && logs[`${prefix}${metric}`], atEpochEnd }),
+      ],
       verbose: 1,
     });
-    state.history = history.history;
+    state.history = { ...history.history, ...(kind === 'vae' ? { val_negative_elbo: negativeElbos } : {}) };
+    const score = kind === 'vae' ? negativeElbos.at(-1) : history.history[`val_${metric}`]?.at(-1);
+    const scoreText =
+      kind === 'vae'
+        ? `held-out −ELBO ${score?.toFixed(2)} nats per digit`
+        : reconstructing
+          ? `validation MSE/pixel ${score?.toFixed(4)}`
+          : `validation accuracy ${(score * 100).toFixed(2)}%`;
+    return { stopped: model.stopTraining, summary: score === undefined ? '' : scoreText };
+  } finally {
+    new Set([x, y, xVal, yVal]).forEach((t) => t.dispose());
+  }
+}
+
+/** Models, optimizers and tensors a run made besides state.model (a DCGAN's discriminator, its codes). */
+let leftovers = [];
+/** Disposes the last run's model and everything it kept: when the next one starts or a model is loaded. */
+function releaseModels() {
+  state.model?.dispose();
+  state.model = null;
+  // the VAE's encoder and decoder share its weights: state.model's dispose freed them
+  state.parts = {};
+  leftovers.forEach((t) => t.dispose());
+  leftovers = [];
+  priorCodes = null;
+}
+
+/** What dcgan.js and charlm.js get of the page. */
+const page = {
+  $,
+  state,
+  progress,
+  GRID,
+  yieldToPage,
+  newCharts,
+  pageCallback,
+  showSamples,
+  /** Hands the page models, optimizers or tensors to dispose with the run's model. */
+  keep: (...disposables) => leftovers.push(...disposables),
+};
+
+async function train() {
+  const settings = readControls();
+  const { kind, backend } = settings;
+  Object.assign(state, { phase: 'training', history: null, error: '', epochsDone: 0 });
+  Object.assign(state, { reconstructionMse: [], sampleGrids: [], samples: [] });
+  updateSaving();
+  $('train').disabled = true;
+  $('stop').disabled = false;
+  $('status').textContent = `Preparing: ${await chooseBackend(backend)}`;
+  state.backend = $('status').textContent.replace('Preparing: ', '');
+  releaseModels();
+  state.kind = kind;
+  showPanels(kind);
+  progress.reset();
+  try {
+    const trainer = { dcgan: trainDcgan, charlm: trainCharLm }[kind];
+    const { stopped, summary } = trainer ? await trainer(page, settings) : await fitDigits(settings);
     state.phase = 'done';
-    const score = history.history[`val_${metric}`]?.at(-1);
-    const scoreText = reconstructing
-      ? `validation MSE/pixel ${score?.toFixed(4)}`
-      : `validation accuracy ${(score * 100).toFixed(2)}%`;
+    const next = { classes: ' Draw a digit on the pad.', reconstructions: ' Draw a digit on the pad.' }[gridRole(kind)];
     $('status').textContent =
-      `${model.stopTraining ? 'Stopped' : 'Done'}${score === undefined ? '' : `: ${scoreText}`}` +
-      ` — ${state.backend}. Draw a digit on the pad.`;
+      `${stopped ? 'Stopped' : 'Done'}${summary ? `: ${summary}` : ''} — ${state.backend}.${next ?? ''}`;
   } catch (error) {
     state.phase = 'error';
     state.error = error.message;
     $('status').textContent = `Training failed: ${error.message}`;
     throw error;
   } finally {
-    new Set([x, y, xVal, yVal]).forEach((t) => t.dispose());
     $('train').disabled = false;
     $('stop').disabled = true;
     await updateSaving();
@@ -324,20 +489,38 @@ async function train() {
   return state.history;
 }
 
-/** Makes a loaded model the page's: the grid and the pad predict with it. */
+/** The page's kind for a loaded model, by its input and output shapes: a digit classifier, an autoencoder, or other. */
+function kindOf(model) {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return 'other';
+  const input = model.inputs[0].sampleShape.join(','),
+    output = model.outputs[0].sampleShape.join(',');
+  if (input === '28,28' && output === '10') return 'lstm';
+  if (input === '784' && output === '10') return model.name === 'mnist_cnn' ? 'cnn' : 'mlp';
+  if (input === '784' && output === '784') return 'autoencoder';
+  return 'other';
+}
+
+/**
+ * Makes a loaded model the page's: a digit model feeds the grid and the pad; any other (a Keras file's
+ * model, say) is described and predicts through window.demo.predict.
+ */
 async function useModel(model, from) {
-  const inputShape = model.inputs[0].sampleShape;
-  if (inputShape.join(',') !== '784') {
-    throw new Error(`${from} takes input [${inputShape}], not the 784 pixels of a digit`);
-  }
-  state.model?.dispose();
+  releaseModels();
   state.model = model;
-  state.kind = model.name.replace(/^mnist_/, '');
+  state.kind = kindOf(model);
   state.phase = 'done';
-  await refreshGrid();
-  await predictDrawing();
-  $('status').textContent =
-    `Using ${model.name} loaded from ${from} — ${state.backend}. Draw a digit on the pad, or train again.`;
+  showPanels(state.kind);
+  const shapes = (list) => list.map((t) => `[${t.sampleShape}]`).join(', ');
+  if (state.kind === 'other') {
+    $('status').textContent =
+      `Using ${model.name} loaded from ${from}: input ${shapes(model.inputs)} → output ${shapes(model.outputs)}. ` +
+      `It does not take a digit (784 pixels or 28 rows of 28), so the grid and the pad are idle.`;
+  } else {
+    await refreshGrid();
+    await predictDrawing();
+    $('status').textContent =
+      `Using ${model.name} loaded from ${from} — ${state.backend}. Draw a digit on the pad, or train again.`;
+  }
   await updateSaving();
 }
 let updateSaving = async () => {};
@@ -345,6 +528,7 @@ let updateSaving = async () => {};
 async function main() {
   for (const key of ['model', 'epochs', 'batch', 'backend']) if (params.has(key)) $(key).value = params.get(key);
   if (params.has('train')) $('train-size').value = params.get('train');
+  if (params.has('sample')) $('sample-length').value = params.get('sample');
   const syncPreset = () => {
     const p = PRESETS[$('model').value];
     for (const [key, id, value] of [
@@ -354,6 +538,7 @@ async function main() {
     ]) {
       if (!params.has(key)) $(id).value = value;
     }
+    if (state.phase !== 'training') showPanels($('model').value);
   };
   syncPreset();
   $('model').addEventListener('change', syncPreset);
@@ -385,14 +570,29 @@ async function main() {
   if (params.get('autostart') === '1') train().catch((e) => console.error(e));
 }
 
+/** Plain arrays of a tensor or a list of them. */
+const plain = async (out) => Promise.all([out].flat().map(async (t) => Array.from(await t.data())));
+
 window.demo = {
   state,
   train,
   predictPixels,
   useModel,
-  /** The model's weights as plain arrays, in getWeights order. */
-  weights: async () =>
-    Promise.all(state.model.weights.map(async (w) => ({ shape: [...w.shape], values: Array.from(await w.data()) }))),
+  /** The current model's outputs for `values` of `shape` (each output flat, in the model's order). */
+  predict: async (values, shape, dtype = 'float32') => {
+    const out = tidy(() => state.model.predict(tensor(values, shape, dtype)));
+    const result = await plain(out);
+    [out].flat().forEach((t) => t.dispose());
+    return result;
+  },
+  /** The model's weights (or a part's: 'decoder', 'discriminator') as plain arrays, in getWeights order. */
+  weights: async (part) =>
+    Promise.all(
+      (part ? state.parts[part] : state.model).weights.map(async (w) => ({
+        shape: [...w.shape],
+        values: Array.from(await w.data()),
+      })),
+    ),
   /** Kernel compiles so far: `sync` ones held up the page's thread, `async` ones did not. */
   compiles: () => gpu?.commands.stats().compiles ?? null,
 };

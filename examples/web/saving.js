@@ -1,11 +1,34 @@
 // The demo's save and load controls: the trained model goes to this browser's IndexedDB
 // (indexeddb://webgrad-mnist-mlp or -cnn, still there after a reload) or to two downloaded files
 // (webgrad-mnist-mlp.json and .weights.bin, which `loadModel('folder/webgrad-mnist-mlp.json')` also
-// reads in Node); it comes back from IndexedDB or from those files picked in the file input.
+// reads in Node); it comes back from IndexedDB or from those files picked in the file input, which
+// also takes one Keras 3 .keras file (read through kerasBytes: the zip and its HDF5 weights are
+// unpacked in the page, by the library's fflate and h5wasm chunks, loaded on first use).
 // Imports the webgrad layers package (through the page's import map).
-import { browserFiles, listModels, loadModel } from '@webgrad/layers';
+import { browserFiles, kerasBytes, listModels, loadLimits, loadModel } from '@webgrad/layers';
 
 const urlFor = (kind) => `indexeddb://webgrad-mnist-${kind}`;
+
+/** The model in picked files: one .keras file, or a model.json with its weights file. */
+async function loadPicked(files) {
+  const keras = files.filter((f) => /\.keras$/i.test(f.name));
+  if (keras.length === 0) return loadModel(browserFiles(files));
+  if (files.length !== 1) {
+    throw new Error(
+      `pick one .keras file alone, not with ${files.length - 1} other file(s): ${files.map((f) => f.name).join(', ')}`,
+    );
+  }
+  const [file] = keras;
+  // the size is checked before the file is read: the weights ceiling plus the two JSON members'
+  const { maxWeightBytes, maxJsonBytes } = loadLimits();
+  if (file.size > maxWeightBytes + 2 * maxJsonBytes) {
+    throw new Error(
+      `${file.name} holds ${file.size} bytes, above the ${maxWeightBytes + 2 * maxJsonBytes}-byte ceiling ` +
+        'for a .keras file (setLoadLimits raises it); it was not read',
+    );
+  }
+  return loadModel(kerasBytes(new Uint8Array(await file.arrayBuffer()), file.name));
+}
 
 /**
  * Wires the buttons. `state` is the demo's state (model, kind, phase); `useModel(model, from)` makes
@@ -56,10 +79,10 @@ export function setUpSaving({ $, state, useModel }) {
   );
   $('load-files').addEventListener('change', () =>
     (async () => {
-      const files = $('load-files').files;
+      const files = [...$('load-files').files];
       if (!files.length) return;
-      await useModel(await loadModel(browserFiles(files)), [...files].map((f) => f.name).join(' + '));
-      say(`Loaded ${[...files].map((f) => f.name).join(' and ')}.`);
+      await useModel(await loadPicked(files), files.map((f) => f.name).join(' + '));
+      say(`Loaded ${files.map((f) => f.name).join(' and ')}.`);
     })().catch(fail('Loading files')),
   );
   $('model').addEventListener('change', () => update());

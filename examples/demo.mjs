@@ -1,7 +1,8 @@
 // `npm run demo`'s entry: `--model autoencoder` runs the autoencoder lab (autoencoder.mjs), `vae` and
 // `dcgan`, `wgan-gp` the generative labs (vae.mjs, gan.mjs, wgan-gp.mjs), `lstm` and `charlm` the
-// sequence labs (lstm.mjs, charlm.mjs), `gcn` the graph lab (gcn.mjs), any other model the MNIST
-// classifier (mnist.mjs); each script reads the rest of the flags itself.
+// sequence labs (lstm.mjs, charlm.mjs), `gcn` the graph lab (gcn.mjs), `transfer` the transfer-learning
+// lab (transfer.mjs), any other model the MNIST classifier (mnist.mjs); each script reads the rest of the
+// flags itself.
 import { parseArgs } from 'node:util';
 import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
 
@@ -16,6 +17,7 @@ const labs = {
   lstm: './lstm.mjs',
   charlm: './charlm.mjs',
   gcn: './gcn.mjs',
+  transfer: './transfer.mjs',
 };
 const models = ['mlp', 'cnn', ...Object.keys(labs)];
 if (values.model !== undefined && !models.includes(values.model)) {

@@ -9,8 +9,11 @@ import {
   clipping,
   init,
   learningRate,
+  aliases,
+  experiments,
   optimizers,
   overfitting,
+  regularization,
   vanishing,
 } from '../../examples/lab/experiments.mjs';
 
@@ -67,17 +70,62 @@ describe('the labs, tiny, on the CPU reference', () => {
     expect(at(0.01).final).to.be.greaterThan(at(0.1).final); // too low crawls
     expect(lab.conclusion).to.contain('lr 10');
     isSvg(lab.figures['loss-by-learning-rate.svg']);
+    // the range test: the rate grows ×10 every 12 steps (1e-4 to 10 over 60), the loss bottoms before lr
+    // 10 (where SGD fails) and a tenth of the bottom's rate is one the fixed-rate runs trained at
+    const range = (lab.numbers as { range: { bottomRate: number; suggestion: number; suggestionTrains: boolean } })
+      .range;
+    expect(range.bottomRate).to.be.within(0.1, 10);
+    expect(range.suggestion).to.be.closeTo(range.bottomRate / 10, 1e-12);
+    expect(range.suggestionTrains).to.equal(true);
+    expect(lab.conclusion).to.contain(`a tenth of that, ${Number(range.suggestion.toPrecision(3))}, lies within`);
+    // the schedules' rates halfway (step 16 of 32 at lr 0.5): step ÷10 after 11, exponential 0.5·0.01^½,
+    // linear and cosine at about half, warmup (3 steps) then cosine over 29
+    const schedules = (lab.numbers as { schedules: Record<string, { final: number; rateAtHalf: number }> }).schedules;
+    expect(schedules['step (÷10 at ⅓ and ⅔)'].rateAtHalf).to.be.closeTo(0.05, 1e-12);
+    expect(schedules['exponential (÷100 over the run)'].rateAtHalf).to.be.closeTo(0.05, 1e-9);
+    expect(schedules['linear (to base/100)'].rateAtHalf).to.be.closeTo(0.5 - (0.5 - 0.005) / 2, 1e-12);
+    expect(schedules.cosine.rateAtHalf).to.be.closeTo(0.25, 1e-12);
+    expect(schedules['warmup 3 steps + cosine'].rateAtHalf).to.be.closeTo(
+      0.25 * (1 + Math.cos((Math.PI * 13) / 29)),
+      1e-12,
+    );
+    for (const s of Object.values(schedules)) expect(s.final).to.be.lessThan(Math.log(4));
+    isSvg(lab.figures['range-test.svg']);
+    isSvg(lab.figures['schedules.svg']);
   });
 
-  it('overfitting: the training loss falls while the validation loss turns up', async () => {
-    const lab = await overfitting({ size: 'tiny' });
-    const base = (lab.numbers as Record<string, { finalTrain: number; finalVal: number; minVal: number; gap: number }>)[
-      'no regularisation'
-    ];
+  it('regularization: the training loss falls while the validation loss turns up; each regulariser narrows the gap', async () => {
+    const lab = await regularization({ size: 'tiny' });
+    type Run = { finalTrain: number; finalVal: number; minVal: number; gap: number; epochs: number };
+    const numbers = lab.numbers as Record<string, Run>;
+    const base = numbers['no regularisation'];
     expect(base.finalTrain).to.be.lessThan(0.2);
     expect(base.finalVal).to.be.greaterThan(1.3 * base.minVal);
     expect(base.gap).to.be.greaterThan(1);
+    const others = ['L2 1e-2', 'L1 1e-3', 'dropout 0.5', 'early stopping', 'augmentation (jitter σ 0.3)'];
+    expect(Object.keys(numbers)).to.deep.equal(['no regularisation', ...others]);
+    for (const name of others) {
+      expect(numbers[name].gap, name).to.be.lessThan(base.gap);
+      expect(lab.conclusion).to.contain(`${name} leaves a gap of`);
+    }
+    expect(numbers['dropout 0.5'].finalVal).to.be.lessThan(base.finalVal);
+    expect(numbers['early stopping'].epochs).to.be.lessThan(40);
+    expect(lab.conclusion).to.contain(`stopped after epoch ${numbers['early stopping'].epochs}`);
     isSvg(lab.figures['train-vs-validation.svg']);
+  });
+
+  it("the lab list is the issue's, and overfitting is regularization's old name", () => {
+    expect(Object.keys(experiments)).to.deep.equal([
+      'backprop',
+      'vanishing',
+      'init',
+      'optimizers',
+      'learning-rate',
+      'regularization',
+      'clipping',
+    ]);
+    expect(aliases.overfitting).to.equal('regularization');
+    expect(overfitting).to.equal(regularization);
   });
 
   it('optimizers: SGD on ½x² + 50y² follows its closed form; momentum beats it there; Adam leaves the saddle first', async () => {

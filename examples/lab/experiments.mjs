@@ -557,7 +557,7 @@ export async function regularization({ size = 'full', progress } = {}) {
   const train = syntheticData({ n: samples, dims: 4, classes: 4, seed: 5, noise: 0.2 });
   const held = tiny ? 128 : 512;
   const validation = syntheticData({ n: held, dims: 4, classes: 4, seed: 6, noise: 0.2 });
-  const epochs = tiny ? 40 : 100;
+  const epochs = tiny ? 40 : 60;
   const width = tiny ? 64 : 256;
   const variants = [
     { name: 'no regularisation', extra: undefined },

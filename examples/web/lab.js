@@ -3,7 +3,8 @@
 // runs while it runs, then its figures inline, its table and its conclusion; and the live monitor, which
 // trains a small MLP with the gradientFlow callback and redraws the per-layer panels each time records
 // arrive. After training the monitor measures once more with measureFlow on the same weights and probe,
-// so a test can hold the drawn figures against it.
+// so a test can hold the drawn figures against it, and exposes the trained weights for a check on
+// another backend.
 // URL parameters: ?lab=<name>&size=full|tiny&backend=webgpu|cpu&autostart=1, and for the monitor
 // &monitor=1&activation=&depth=&epochs=&every=&samples=. window.lab exposes the state and the two runs
 // for tests/browser/lab.test.ts. Imports the webgrad packages through the page's import map.
@@ -157,7 +158,16 @@ async function runMonitor({
 } = {}) {
   $('monitor-run').disabled = true;
   await chooseBackend($('backend').value);
-  const monitorState = { phase: 'running', redraws: 0, records: 0, steps: 0, last: null, check: null, error: '' };
+  const monitorState = {
+    phase: 'running',
+    redraws: 0,
+    records: 0,
+    steps: 0,
+    last: null,
+    check: null,
+    weights: null,
+    error: '',
+  };
   state.monitor = monitorState;
   const init = activation === 'relu' ? 'heNormal' : 'glorotUniform';
   const layers = Array.from({ length: depth - 1 }, (_, i) =>
@@ -194,6 +204,10 @@ async function runMonitor({
     monitorState.last = monitor.records[monitor.records.length - 1];
     // the same statistics measured once more on the trained weights: what the last record must show
     monitorState.check = await measureFlow(model, [probe.x, probe.y]);
+    // and the weights, so a test can measure them again on another backend
+    monitorState.weights = await Promise.all(
+      model.weights.map(async (w) => ({ shape: [...w.shape], values: Array.from(await w.data()) })),
+    );
     monitorState.phase = 'done';
   } catch (error) {
     monitorState.phase = 'error';

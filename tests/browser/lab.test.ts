@@ -5,15 +5,17 @@
 // lecture's hand computation, the optimizers lab's SGD path against its closed form, the vanishing and
 // init labs' figures at initialisation against the same lab run in Node on the CPU reference backend,
 // and each conclusion against the numbers it was drawn from. The live monitor trains a small sigmoid MLP
-// in the page; its drawn per-layer table must equal measureFlow on the same weights (1e-5), and its
-// panels must have been redrawn as records arrived. A missing adapter fails, as every GPU test here does.
+// in the page; its drawn per-layer table must equal measureFlow on the same weights (1e-5), in the page
+// and on Node's CPU backend from the page's weights, and its panels must have been redrawn as records
+// arrived. A missing adapter fails, as every GPU test here does.
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { setBackend } from '@webgrad/core';
-import { init, vanishing } from '../../examples/lab/experiments.mjs';
+import { setBackend, tensor } from '@webgrad/core';
+import { dense, measureFlow, sequential, sgd } from '@webgrad/layers';
+import { init, syntheticData, vanishing } from '../../examples/lab/experiments.mjs';
 import { startServer } from '../../examples/web/serve.mjs';
 import { launchChromium } from './chromium.js';
 
@@ -41,6 +43,7 @@ interface MonitorState {
   steps: number;
   last: { step: number; loss: number; layers: LayerFigures[] } | null;
   check: { loss: number; layers: LayerFigures[] } | null;
+  weights: { shape: number[]; values: number[] }[] | null;
 }
 
 /** The significant digits the labs print (experiments.mjs's fmt). */
@@ -292,6 +295,33 @@ describe('browser: the lab page in headless Chromium on WebGPU', function () {
     expect(compared).to.be.greaterThan(15);
     // the last layer is softmax: sigmoid saturation is counted for the four hidden layers only
     expect(table.filter((r) => r.cells.saturatedFraction !== '')).to.have.length(4);
+    // the same statistics from the page's trained weights on Node's CPU backend (float64), on the same probe
+    const net = sequential([
+      ...Array.from({ length: 4 }, (_, i) =>
+        dense({ units: 32, activation: 'sigmoid', ...(i === 0 ? { inputShape: [16] } : {}) }),
+      ),
+      dense({ units: 4, activation: 'softmax' }),
+    ]);
+    net.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'categoricalCrossentropy' });
+    net.build();
+    const weights = monitor.weights!.map((w) => tensor(w.values, w.shape));
+    net.setWeights(weights);
+    const probe = syntheticData({ n: 64, dims: 16, classes: 4, seed: 2 });
+    const cpu = await measureFlow(net, [probe.x, probe.y]);
+    [...weights, probe.x, probe.y].forEach((t) => t.dispose());
+    net.dispose();
+    expect(cpu.loss).to.be.closeTo(check.loss, 1e-5 * check.loss);
+    for (const [i, layer] of cpu.layers.entries()) {
+      for (const field of ['gradNorm', 'activationMean', 'activationStd', 'saturatedFraction']) {
+        const reference = layer[field as keyof typeof layer] as number | undefined;
+        if (reference === undefined) continue;
+        const drawn = Number(table[i].cells[field]);
+        expect(drawn, `${layer.layer} ${field}: page against CPU`).to.be.closeTo(
+          reference,
+          1e-5 * Math.max(1, Math.abs(reference)),
+        );
+      }
+    }
     await page.close();
   });
 });

@@ -1,6 +1,7 @@
 // The browser demo's lab page (examples/web/lab.html) in headless Chromium on WebGPU, served by
-// examples/web/serve.mjs: each of the course's experiments opened by its URL (?lab=<name>&size=tiny&
-// autostart=1) runs in the page, shows every figure it made as inline SVG, its table and its conclusion,
+// examples/web/serve.mjs: each of the course's experiments, the first started by the URL
+// (?lab=<name>&size=tiny&autostart=1) and the others from the page's controls, runs in the page at its
+// tiny size, shows every figure it made as inline SVG, its table and its conclusion,
 // and its numbers are held against something real: the backprop graph's drawn text against the
 // lecture's hand computation, the optimizers lab's SGD path against its closed form, the vanishing and
 // init labs' figures at initialisation against the same lab run in Node on the CPU reference backend,
@@ -67,7 +68,9 @@ describe('browser: the lab page in headless Chromium on WebGPU', function () {
     server = await startServer({ port: 0 });
     browser = await launchChromium();
   });
+  let labPage: Page | undefined;
   after(async () => {
+    await labPage?.close();
     await browser?.close();
     await server?.close();
   });
@@ -86,15 +89,25 @@ describe('browser: the lab page in headless Chromium on WebGPU', function () {
     return page;
   }
 
-  /** Opens the lab's page at its tiny size, waits for it to finish and checks what every lab page shows. */
+  // One page for the labs (labPage), as a student uses it: the first lab comes from the URL
+  // (?lab=…&autostart=1), the others are picked in the Experiment list and started with Run.
+
+  /** Runs the lab at its tiny size in the lab page, waits for it to finish and checks what every lab shows. */
   async function runLab(name: string) {
-    const page = await openPage(`lab=${name}&size=tiny&autostart=1`);
+    let page = labPage;
+    if (!page) {
+      page = labPage = await openPage(`lab=${name}&size=tiny&autostart=1`);
+    } else {
+      await page.selectOption('#size', 'tiny');
+      await page.selectOption('#experiment', name);
+      await page.click('#run');
+    }
     await page.waitForFunction(
-      () => {
+      (expected) => {
         const s = (window as unknown as { lab?: { state: { phase: string; lab: LabState | null } } }).lab?.state;
-        return s?.phase === 'error' || s?.lab?.phase === 'done' || s?.lab?.phase === 'error';
+        return s?.phase === 'error' || (s?.lab?.name === expected && ['done', 'error'].includes(s.lab.phase));
       },
-      undefined,
+      name,
       { polling: 250, timeout: 100_000 },
     );
     const { state, shown } = await page.evaluate(() => {
@@ -124,6 +137,7 @@ describe('browser: the lab page in headless Chromium on WebGPU', function () {
     expect(state.error, 'the page failed to start').to.equal('');
     expect(lab.error, `the ${name} lab failed in the page`).to.equal('');
     expect(errors.get(page), 'page errors').to.deep.equal([]);
+    expect(lab.size).to.equal('tiny');
     expect(state.backend).to.match(/^WebGPU: /);
     expect(lab.name).to.equal(name);
     // what the page shows is the result: every figure inline as drawn SVG, the table, the conclusion, the progress
@@ -138,7 +152,6 @@ describe('browser: the lab page in headless Chromium on WebGPU', function () {
     for (const message of lab.messages) expect(shown.log).to.contain(message);
     expect(shown.progress).to.match(/^done in \d+\.\d s$/);
     console.log(`      ${name}: ${lab.seconds.toFixed(1)} s in the page`);
-    await page.close();
     return { lab, shown, numbers: lab.numbers, figure: (file: string) => shown.figures.find((f) => f.file === file)! };
   }
 

@@ -1,6 +1,8 @@
 // The course's classic experiments, one command each: `npm run lab -- <name>` runs one (or `all`),
 // writes its figures as SVG to out/lab/<name>/, and prints a table of what it measured and the
-// conclusion those numbers support. The experiments themselves are in lab/experiments.mjs.
+// conclusion those numbers support. The experiments themselves are in lab/experiments.mjs (the browser
+// demo's lab page, examples/web/lab.html, runs the same ones); this file gives them the digits from
+// mnist-data.mjs and prints their progress.
 //   npm run lab -- vanishing [--size full|tiny] [--backend webgpu|cpu] [--out out/lab]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { currentBackend, setBackend } from '@webgrad/core';
 import '@webgrad/webgpu';
 import { rerunWithStderrPipe } from '../scripts/stderr-pipe.mjs';
-import { experiments } from './lab/experiments.mjs';
+import { aliases, experiments } from './lab/experiments.mjs';
+import { mnistSplit } from './mnist-data.mjs';
 
 await rerunWithStderrPipe();
 
@@ -20,7 +23,7 @@ const { values: flags, positionals } = parseArgs({
     out: { type: 'string', default: 'out/lab' },
   },
 });
-const names = positionals[0] === 'all' ? Object.keys(experiments) : positionals;
+const names = positionals[0] === 'all' ? Object.keys(experiments) : positionals.map((n) => aliases[n] ?? n);
 const unknown = names.filter((n) => !(n in experiments));
 if (names.length === 0 || unknown.length) {
   console.error(
@@ -35,7 +38,11 @@ const backend = currentBackend();
 console.log(`backend: ${backend.describe?.() ?? backend.name}`);
 for (const name of names) {
   const started = performance.now();
-  const result = await experiments[name]({ size: flags.size });
+  const result = await experiments[name]({
+    size: flags.size,
+    mnist: async () => mnistSplit({ seed: 1 }),
+    progress: (text) => console.log(`  ${name}: ${text}`),
+  });
   const folder = join(flags.out, name);
   await mkdir(folder, { recursive: true });
   const files = [];

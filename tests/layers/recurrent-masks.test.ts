@@ -6,7 +6,16 @@
 // before any step.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { checkGradients, memory, tensor, withBackend, type Backend, type Tensor, type Variable } from '@webgrad/core';
+import {
+  checkGradients,
+  memory,
+  slice,
+  tensor,
+  withBackend,
+  type Backend,
+  type Tensor,
+  type Variable,
+} from '@webgrad/core';
 import {
   add,
   bidirectional,
@@ -364,6 +373,35 @@ describe('embedding ids out of range: nothing trained on garbage', () => {
       expect(message).to.equal(
         "evaluate: x holds id -1, outside [0, 4) for layer 'ids_in' (Embedding) with inputDim 4 (ids of shape [2,3]); nothing was trained",
       );
+    });
+  });
+});
+
+describe('stateful fit with batches of another size: refused before any step', () => {
+  it('names the layer, its batch size and the data, and leaves the weights as they were', async () => {
+    await withBackend(cpu(), async () => {
+      const seq = input({ shape: [4, 2] });
+      const h = lstm({ units: 2, stateful: true, batchSize: 2, name: 'kept_lstm' }).apply(seq);
+      const net = model({ inputs: seq, outputs: dense({ units: 1 }).apply(h) });
+      net.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+      const before = await Promise.all(net.weights.map((w) => w.data()));
+      const x = f32(Array.from(randomValues(5 * 4 * 2, 'any', 11)), [5, 4, 2]);
+      const y = f32(Array.from(randomValues(5, 'any', 12)), [5, 1]);
+      let message = '';
+      await net.fit(x, y, { batchSize: 2, verbose: 0 }).catch((error: Error) => (message = error.message));
+      expect(message).to.equal(
+        "fit: layer 'kept_lstm' (LSTM) is stateful with batchSize 2, but batchSize 2 over 5 training samples gives " +
+          'batches of other sizes; pass batchSize 2 and a multiple of 2 samples; nothing was trained',
+      );
+      await net.fit(x, y, { batchSize: 5, verbose: 0 }).catch((error: Error) => (message = error.message));
+      expect(message).to.contain('is stateful with batchSize 2, but batchSize 5 over 5 training samples');
+      const after = await Promise.all(net.weights.map((w) => w.data()));
+      after.forEach((values, i) => expect(Array.from(values)).to.deep.equal(Array.from(before[i])));
+      const four = await net.fit(slice(x, [0, 0, 0], [4, 4, 2]), slice(y, [0, 0], [4, 1]), {
+        batchSize: 2,
+        verbose: 0,
+      });
+      expect(four.history.loss.every(Number.isFinite)).to.equal(true);
     });
   });
 });

@@ -109,6 +109,8 @@ export interface LayerBase {
   readonly supportsMasking?: boolean;
   /** Frees what the layer keeps besides its weights (a stateful recurrent layer's states); Model.dispose calls it. */
   disposeStates?(): void;
+  /** A stateful layer's fixed batch size (Keras's batch_size): fit refuses, up front, data giving other batches. */
+  readonly fixedBatchSize?: number;
 }
 
 /** A layer of one tensor in and one out. */

@@ -683,6 +683,20 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     });
   }
 
+  /** Its first stateful layer (nested models' included) and that layer's fixed batch size, if any. */
+  get fixedBatch(): { layer: string; batchSize: number } | undefined {
+    for (const l of this.graph?.layers ?? []) {
+      const found =
+        l instanceof Model
+          ? l.fixedBatch
+          : l.fixedBatchSize !== undefined
+            ? { layer: describeLayer(l), batchSize: l.fixedBatchSize }
+            : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   /** The states its stateful layers keep between batches (nested models' too): freed with the model. */
   disposeStates(): void {
     this.graph?.layers.forEach((l) => l.disposeStates?.());

@@ -66,6 +66,8 @@ export interface TrainableModel {
   ): { outputs: Tensor[]; losses: Tensor[]; masks?: (Tensor | undefined)[] };
   /** The regularization penalties and the addLoss functions of every layer, evaluated now. */
   extraLosses(): Tensor[];
+  /** Its first stateful layer and that layer's fixed batch size, if any (fit refuses other batches up front). */
+  readonly fixedBatch?: { layer: string; batchSize: number };
   /** For each input, the Embedding that reads its ids directly, if any (ids outside its table are refused). */
   idTables?(): readonly ({ layer: string; inputDim: number } | undefined)[];
   /** For each input, whether it is passed whole (input({batchShape}), a graph's edge index). */
@@ -558,6 +560,15 @@ async function fitOwning(
   const backend = xs[0].backend;
   const n = whole ? ys[0].shape[0] : xs[0].shape[0];
   const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
+  const fixed = model.fixedBatch;
+  // a stateful layer would refuse a batch of another size mid-epoch, after the batches before it trained
+  if (fixed && !whole && (batchSize !== fixed.batchSize || nTrain % fixed.batchSize !== 0)) {
+    throw new Error(
+      `fit: ${fixed.layer} is stateful with batchSize ${fixed.batchSize}, but batchSize ${batchSize} over ` +
+        `${nTrain} training samples gives batches of other sizes; pass batchSize ${fixed.batchSize} and a ` +
+        `multiple of ${fixed.batchSize} samples; nothing was trained`,
+    );
+  }
   if (n === 0) throw new Error('fit: x holds no samples (its first dimension is 0); nothing to train on');
   if (nTrain < 1) {
     throw new Error(

@@ -311,6 +311,7 @@ function recurrent(cell: CellName, options: LSTMOptions & GRUOptions): Recurrent
   const weights: Variable[] = [];
   const common = {
     disposeStates,
+    ...(stateful ? { fixedBatchSize: batchSize } : {}),
     className: cell,
     name,
     inputShape: options.inputShape,

@@ -192,6 +192,7 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
   };
   const common = {
     disposeStates: () => disposeStates(),
+    ...(forward.fixedBatchSize !== undefined ? { fixedBatchSize: forward.fixedBatchSize } : {}),
     className: 'Bidirectional',
     name,
     inputShape: options.inputShape ?? forward.inputShape,

@@ -13,6 +13,7 @@ export function sample(options: {
 }): Promise<string>;
 export function main(argv?: string[]): Promise<{
   perEpoch: { epoch: number; trainLoss: number; validationPerplexity: number; samples: Record<string, string> }[];
+  validationCounts: { bigram: number; unigram: number };
   test: { network: number; bigram: number; unigram: number };
   seconds: number;
 }>;

@@ -1,16 +1,16 @@
-// The character-level language model lab: embedding → a stack of LSTMs (or GRUs, --cell gru), each
-// returning its whole sequence → dense(vocabulary) at every position, trained with sparse categorical
+// The character-level language model lab: embedding → a GRU (or a stack of them, --layers; LSTMs with
+// --cell lstm), each returning its whole sequence → dense(vocabulary) at every position, trained with sparse categorical
 // cross-entropy from the logits to predict the next character of windows of English text (Debian's
 // `fortunes`, charlm-data.mjs). Each epoch trains on fresh windows drawn from the training part, then
 // reports the held-out perplexity on the validation part and prints samples at temperatures 0.5 and
 // 1.0, drawn on the device one character at a time (multinomial) with the recurrent state carried
 // across steps; nothing is read back until a sample is complete. At the end: the test perplexity of the
 // network beside the add-one unigram and bigram count models on the same characters. The test part is
-// read once, at the end; settings were chosen on the validation part. The defaults keep a run to a few
-// minutes on a software adapter; the README gives a longer run's flags and figures.
-//   npm run demo -- --model charlm [--cell lstm|gru] [--layers 2] [--units 128] [--embedding 32]
-//                                  [--window 32] [--batch-size 64] [--steps-per-epoch 25] [--epochs 3]
-//                                  [--learning-rate 0.005] [--validation-chars 16000] [--sample-length 100]
+// read once, at the end; settings were chosen on the validation part (bench/RESULTS.md, round nine): a
+// single GRU, small batches and a high learning rate get furthest per second of a software adapter.
+//   npm run demo -- --model charlm [--cell gru|lstm] [--layers 1] [--units 128] [--embedding 32]
+//                                  [--window 32] [--batch-size 32] [--steps-per-epoch 240] [--epochs 4]
+//                                  [--learning-rate 0.01] [--validation-chars 16000] [--sample-length 100]
 //                                  [--prompt "The "] [--seed 1] [--backend webgpu]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,15 +41,15 @@ export async function main(argv = process.argv.slice(2)) {
     options: {
       // `npm run demo -- --model charlm` passes its --model on
       model: { type: 'string' },
-      cell: { type: 'string', default: 'lstm' },
-      layers: { type: 'string', default: '2' },
+      cell: { type: 'string', default: 'gru' },
+      layers: { type: 'string', default: '1' },
       units: { type: 'string', default: '128' },
       embedding: { type: 'string', default: '32' },
       window: { type: 'string', default: '32' },
-      'batch-size': { type: 'string', default: '64' },
-      'steps-per-epoch': { type: 'string', default: '25' },
-      epochs: { type: 'string', default: '3' },
-      'learning-rate': { type: 'string', default: '0.005' },
+      'batch-size': { type: 'string', default: '32' },
+      'steps-per-epoch': { type: 'string', default: '240' },
+      epochs: { type: 'string', default: '4' },
+      'learning-rate': { type: 'string', default: '0.01' },
       'validation-chars': { type: 'string', default: '16000' },
       'sample-length': { type: 'string', default: '100' },
       prompt: { type: 'string', default: 'The ' },
@@ -92,6 +92,17 @@ export async function main(argv = process.argv.slice(2)) {
   );
   const asTensors = ({ x, y }, count) => [tensor(x, [count, window], 'int32'), tensor(y, [count, window], 'int32')];
   const validationData = asTensors(windows(validationIds, validationStarts, window), validationStarts.length);
+  const unigram = unigramModel(corpus.train, vocabulary),
+    bigram = bigramModel(corpus.train, vocabulary);
+  // the count models on the validation characters: the figures each epoch's network is to beat
+  const validationCounts = {
+    unigram: countPerplexity(unigram, validationIds, validationStarts, window),
+    bigram: countPerplexity(bigram, validationIds, validationStarts, window),
+  };
+  console.log(
+    `validation perplexity of the count models: add-one bigram ${validationCounts.bigram.toFixed(2)}, ` +
+      `add-one unigram ${validationCounts.unigram.toFixed(2)}`,
+  );
 
   const { model, embed, recurrents, head } = buildCharLm({ cell, depth, units, embeddingDim, window, seed });
   model.summary();
@@ -147,15 +158,18 @@ export async function main(argv = process.argv.slice(2)) {
 
   const testData = asTensors(windows(corpus.test, testStarts, window), testStarts.length);
   const network = await perplexityOn(testData);
-  const unigram = countPerplexity(unigramModel(corpus.train, vocabulary), corpus.test, testStarts, window);
-  const bigram = countPerplexity(bigramModel(corpus.train, vocabulary), corpus.test, testStarts, window);
+  const test = {
+    network,
+    bigram: countPerplexity(bigram, corpus.test, testStarts, window),
+    unigram: countPerplexity(unigram, corpus.test, testStarts, window),
+  };
   console.log(
     `test perplexity on the ${testStarts.length * window} held-out characters: ` +
-      `${depth}-layer ${cell}(${units}) ${network.toFixed(2)}, add-one bigram ${bigram.toFixed(2)}, ` +
-      `add-one unigram ${unigram.toFixed(2)}; training and samples took ${seconds.toFixed(1)} s`,
+      `${depth}-layer ${cell}(${units}) ${network.toFixed(2)}, add-one bigram ${test.bigram.toFixed(2)}, ` +
+      `add-one unigram ${test.unigram.toFixed(2)}; training and samples took ${seconds.toFixed(1)} s`,
   );
   for (const t of [...validationData, ...testData]) t.dispose();
-  return { perEpoch, test: { network, bigram, unigram }, seconds };
+  return { perEpoch, validationCounts, test, seconds };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -20,6 +20,8 @@ export interface CallContext {
    * 0 where it is padding. A model hands each layer the mask its input came with; recurrent layers read it.
    */
   readonly mask?: Tensor;
+  /** Every input's mask, for a list-input layer whose values depend on them (Keras's Multiply, Maximum, Minimum). */
+  readonly masks?: readonly (Tensor | undefined)[];
   /** The states a recurrent layer starts from when applied to [x, ...states] (see checkInitialState). */
   readonly initialState?: readonly Tensor[];
 }
@@ -105,6 +107,10 @@ export interface LayerBase {
   readonly input: SymbolicTensor;
   /** Keras's supports_masking: the layer passes its input's mask on unchanged (unless it has computeMask). */
   readonly supportsMasking?: boolean;
+  /** Frees what the layer keeps besides its weights (a stateful recurrent layer's states); Model.dispose calls it. */
+  disposeStates?(): void;
+  /** A stateful layer's fixed batch size (Keras's batch_size): fit refuses, up front, data giving other batches. */
+  readonly fixedBatchSize?: number;
 }
 
 /** A layer of one tensor in and one out. */
@@ -136,6 +142,8 @@ export interface ListLayer extends LayerBase {
   computeOutputShape(inputShapes: Shape[]): Shape;
   call(xs: Tensor[], context: CallContext): Tensor;
   readonly activationName?: undefined;
+  /** The mask its output carries, given its inputs and each input's mask (a merge layer combines them). */
+  computeMask?(xs: Tensor[], masks: readonly (Tensor | undefined)[]): Tensor | undefined;
   apply(xs: readonly SymbolicTensor[]): SymbolicTensor;
   apply(xs: readonly Tensor[], options?: ApplyOptions): Tensor;
 }

@@ -43,6 +43,7 @@ import {
   wholeShapeOf,
 } from './symbolic.js';
 import {
+  averagedLogs,
   batchTerms,
   checkData,
   checkedData,
@@ -293,7 +294,12 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   // --- running ---
 
   /** The graph on real tensors; outputs flagged in `logits` stop before their layer's activation. */
-  private run(xs: readonly Tensor[], context: CallContext, logits: readonly boolean[] = []): Tensor[] {
+  private run(
+    xs: readonly Tensor[],
+    context: CallContext,
+    logits: readonly boolean[] = [],
+    outputMasksOut?: (Tensor | undefined)[],
+  ): Tensor[] {
     const graph = this.requireGraph('call');
     const values = new Map<SymbolicTensor, Tensor>();
     // the masks tensors carry (Keras's _keras_mask): made by Embedding's maskZero or Masking, read by RNNs
@@ -304,8 +310,9 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     const base = context.stream === undefined ? 0 : (context.stream + 1) * 1000;
     for (const node of graph.nodes) {
       const layer = node.layer;
-      const mask = masks.get(node.inputs[0]);
-      const own = { ...context, stream: base + this.positions.get(layer)!, mask };
+      const inputMasks = node.inputs.map((t) => masks.get(t));
+      const [mask] = inputMasks;
+      const own = { ...context, stream: base + this.positions.get(layer)!, mask, masks: inputMasks };
       const inputs = node.inputs.map((t) => values.get(t)!);
       // each layer's ops under its name, so a traced model (core's traceGraph) draws one box per layer
       const outputs = nameScope(layer.name, () =>
@@ -314,8 +321,10 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
           : callLayer(layer, inputs, own),
       );
       node.outputs.forEach((t, i) => values.set(t, outputs[i]));
-      outputMasks(layer, inputs, mask).forEach((m, i) => m && masks.set(node.outputs[i], m));
+      outputMasks(layer, inputs, inputMasks).forEach((m, i) => m && masks.set(node.outputs[i], m));
     }
+    // masks-in-losses: the outputs' masks, for the loss and metrics to weigh the timesteps by
+    outputMasksOut?.push(...this.graphOutputs.map((t) => masks.get(t)));
     return this.graphOutputs.map((t) => values.get(t)!);
   }
 
@@ -324,9 +333,10 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
     xs: readonly Tensor[],
     context: CallContext,
     logits?: readonly boolean[],
-  ): { outputs: Tensor[]; losses: Tensor[] } {
-    const { result, losses } = collectLosses(() => this.run(xs, context, logits));
-    return { outputs: result, losses };
+  ): { outputs: Tensor[]; losses: Tensor[]; masks: (Tensor | undefined)[] } {
+    const masks: (Tensor | undefined)[] = [];
+    const { result, losses } = collectLosses(() => this.run(xs, context, logits, masks));
+    return { outputs: result, losses, masks };
   }
 
   fusableActivation(output: number): string | undefined {
@@ -481,9 +491,9 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   }
 
   private async logsOf(compiled: Compiled, sums: Tensor[], n: number): Promise<Logs> {
-    const values = await Promise.all(sums.map(async (s) => (await s.data())[0] / n));
+    const values = await Promise.all(sums.map(async (s) => (await s.data())[0]));
     sums.forEach((s) => s.dispose());
-    return Object.fromEntries(logNames(compiled, this.outputNames).map((name, i) => [name, values[i]]));
+    return averagedLogs(logNames(compiled, this.outputNames), values, n);
   }
 
   /** Trains on x, y (see FitArgs); resolves with the History of per-epoch logs. Plain arrays are taken too (plain-data.ts). */
@@ -660,6 +670,36 @@ export class Model<O extends Outputs = SymbolicTensor> implements MultiLayer {
   dispose(): void {
     this.weights.forEach((w) => w.dispose());
     this.compiled?.optimizer.dispose();
+    this.disposeStates();
+  }
+
+  /** For each input, the Embedding that reads its ids directly, if any: fit and evaluate check the ids' range. */
+  idTables(): ({ layer: string; inputDim: number } | undefined)[] {
+    const graph = this.graph;
+    if (!graph) return [];
+    return this.graphInputs.map((t) => {
+      const node = graph.nodes.find((n) => n.inputs[0] === t && n.layer.className === 'Embedding');
+      return node && { layer: describeLayer(node.layer), inputDim: node.layer.getConfig().inputDim as number };
+    });
+  }
+
+  /** Its first stateful layer (nested models' included) and that layer's fixed batch size, if any. */
+  get fixedBatch(): { layer: string; batchSize: number } | undefined {
+    for (const l of this.graph?.layers ?? []) {
+      const found =
+        l instanceof Model
+          ? l.fixedBatch
+          : l.fixedBatchSize !== undefined
+            ? { layer: describeLayer(l), batchSize: l.fixedBatchSize }
+            : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** The states its stateful layers keep between batches (nested models' too): freed with the model. */
+  disposeStates(): void {
+    this.graph?.layers.forEach((l) => l.disposeStates?.());
   }
 }
 

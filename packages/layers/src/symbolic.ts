@@ -172,13 +172,21 @@ export function callLayer(layer: AnyLayer, xs: readonly Tensor[], context: CallC
 }
 
 /**
- * The masks of a call's outputs (Keras's compute_mask): the layer's own computeMask, else its input's mask
- * when it supports masking, else none (a layer that does not support masking drops the mask, as in Keras 3).
+ * The masks of a call's outputs (Keras's compute_mask), given each input's mask: the layer's own
+ * computeMask, else its first input's mask when it supports masking, else none (a layer that does not
+ * support masking drops the mask, as in Keras 3).
  */
-export function outputMasks(layer: AnyLayer, xs: readonly Tensor[], mask: Tensor | undefined): (Tensor | undefined)[] {
+export function outputMasks(
+  layer: AnyLayer,
+  xs: readonly Tensor[],
+  masks: readonly (Tensor | undefined)[],
+): (Tensor | undefined)[] {
+  const [mask] = masks;
   if (layer.signature === 'one-to-one') {
     return [layer.computeMask ? layer.computeMask(xs[0], mask) : layer.supportsMasking ? mask : undefined];
   }
+  // a list-input layer sees every input's mask (a merge layer combines them, as Keras's)
+  if (layer.signature === 'many-to-one' && layer.computeMask) return [layer.computeMask([...xs], masks)];
   if (layer.signature === 'many-to-many' && layer.computeMask) return layer.computeMask([...xs], mask);
   return [];
 }

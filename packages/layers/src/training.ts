@@ -16,6 +16,7 @@ import {
   mul,
   NonFiniteError,
   reshape,
+  scalar,
   shuffledIndices,
   slice,
   sum,
@@ -33,6 +34,7 @@ import { getActivation, type ActivationName } from './activations.js';
 import type { Callback, Logs, TrainingModel } from './callbacks.js';
 import { logNames, type Compiled } from './compile.js';
 import type { CallContext } from './layer.js';
+import { maskedPerSample, valuesAt } from './losses.js';
 import { epochBar, progressBar } from './progress.js';
 import { normalizedWeights, weighted } from './sample-weight.js';
 
@@ -61,9 +63,13 @@ export interface TrainableModel {
     xs: readonly Tensor[],
     context: CallContext,
     logits?: readonly boolean[],
-  ): { outputs: Tensor[]; losses: Tensor[] };
+  ): { outputs: Tensor[]; losses: Tensor[]; masks?: (Tensor | undefined)[] };
   /** The regularization penalties and the addLoss functions of every layer, evaluated now. */
   extraLosses(): Tensor[];
+  /** Its first stateful layer and that layer's fixed batch size, if any (fit refuses other batches up front). */
+  readonly fixedBatch?: { layer: string; batchSize: number };
+  /** For each input, the Embedding that reads its ids directly, if any (ids outside its table are refused). */
+  idTables?(): readonly ({ layer: string; inputDim: number } | undefined)[];
   /** For each input, whether it is passed whole (input({batchShape}), a graph's edge index). */
   readonly wholeInputs?: readonly boolean[];
 }
@@ -292,7 +298,7 @@ export function batchTerms(
       ? loss.onLogits
       : undefined,
   );
-  const { outputs, losses } = model.forward(
+  const { outputs, losses, masks } = model.forward(
     xs,
     { training, seed },
     fused.map((f) => f !== undefined),
@@ -300,16 +306,28 @@ export function batchTerms(
   const several = outputs.length > 1;
   const outputLosses: Tensor[] = [];
   const metricSums: Tensor[] = [];
+  // masks-in-losses: with a masked output every metric's sum comes with its count (below)
+  const anyMask = masks?.some((m, k) => sequenceMask(m, outputs[k]));
+  const metricCounts: Tensor[] = [];
   outputs.forEach((out, k) => {
     const loss = compiled.losses[k];
     const target = ys[k].rank === 2 && loss.name === 'sparseCategoricalCrossentropy' ? reshape(ys[k], [-1]) : ys[k];
     const onLogits = fused[k];
-    outputLosses.push(mean(weighted((onLogits ? onLogits() : loss).compute(target, out), weights)));
+    const lossUsed = onLogits ? onLogits() : loss;
+    const mask = sequenceMask(masks?.[k], out);
+    const perSample = mask
+      ? maskedPerSample(valuesAt(lossUsed, target, out, mask), mask)
+      : lossUsed.compute(target, out);
+    outputLosses.push(mean(weighted(perSample, weights)));
     // a monotonic activation keeps the argmax, so argmax-only metrics read the logits (one dispatch less)
     const needsActivation = withMetrics && onLogits && compiled.metrics[k].some((m) => !m.argmaxOnly);
     const predictions = needsActivation ? getActivation(model.fusableActivation(k) as ActivationName).apply(out) : out;
-    if (withMetrics) {
-      for (const m of compiled.metrics[k]) metricSums.push(sum(weighted(m.compute(target, predictions), weights)));
+    if (!withMetrics) return;
+    for (const m of compiled.metrics[k]) {
+      // as Keras's metrics: Σ value·mask over the kept timesteps, later divided by Σ mask
+      const values = mask ? sum(mul(valuesAt(m, target, predictions, mask), mask), -1) : m.compute(target, predictions);
+      metricSums.push(sum(weighted(values, weights)));
+      if (anyMask) metricCounts.push(mask ? sum(weighted(sum(mask, -1), weights)) : scalar(out.shape[0]));
     }
   });
   let value = outputLosses.reduce(
@@ -323,7 +341,30 @@ export function batchTerms(
   // the samples are the targets' rows (a graph's nodes may go in and one label per graph come out)
   const size = ys[0]?.shape[0] ?? xs[0].shape[0];
   const lossSums = several ? outputLosses.map((l) => mul(l, size)) : [];
-  return { value, sums: [mul(value, size), ...lossSums, ...metricSums] };
+  return { value, sums: [mul(value, size), ...lossSums, ...metricSums, ...metricCounts] };
+}
+
+/** An output's mask when it masks the output's timesteps ([batch, T] of an output [batch, T, …]). */
+function sequenceMask(mask: Tensor | undefined, out: Tensor): Tensor | undefined {
+  const fits =
+    mask && out.rank >= 3 && mask.rank === 2 && mask.shape[0] === out.shape[0] && mask.shape[1] === out.shape[1];
+  return fits ? mask : undefined;
+}
+
+/**
+ * The logged values from the sums batchTerms gives, added over `samples` samples: each loss sum over
+ * the samples; with a masked output, each metric's sum over the count that follows the named sums (its
+ * kept timesteps; the samples for an unmasked output's metric), 0 where nothing was kept, as Keras's.
+ */
+export function averagedLogs(names: readonly string[], values: readonly number[], samples: number): Logs {
+  const counted = values.length - names.length;
+  const firstMetric = names.length - counted;
+  return Object.fromEntries(
+    names.map((name, i) => {
+      const count = i >= firstMetric ? values[names.length + i - firstMetric] : samples;
+      return [name, count > 0 ? values[i] / count : 0];
+    }),
+  );
 }
 
 /** The model as callbacks see it. */
@@ -418,7 +459,38 @@ async function checkLabels(y: Tensor, classes: number, op: string, name: string)
   if (!(y instanceof Variable)) knownLabels.set(y, classes);
 }
 
-/** Inputs and targets as lists, checked (shapes, sample counts, finite values, class labels in range). */
+// Id tensors already found within an Embedding's table, with the table's size (as knownLabels).
+const knownIds = new WeakMap<Tensor, number>();
+
+/**
+ * Ids an Embedding reads within [0, inputDim), checked with one readback of their bounds before any
+ * step: WebGPU's gather records an id out of range only for a later read, after steps trained on it.
+ */
+async function checkIds(
+  x: Tensor,
+  table: { layer: string; inputDim: number },
+  op: string,
+  name: string,
+): Promise<void> {
+  if (x.size === 0 || x.dtype !== 'int32' || knownIds.get(x) === table.inputDim) return;
+  const bounds = withBackend(x.backend, () =>
+    tidy(() => {
+      const flat = reshape(cast(x, 'float32'), [x.size]);
+      return [min(flat), max(flat)];
+    }),
+  );
+  const [lowest, highest] = await readScalars(bounds);
+  bounds.forEach((b) => b.dispose());
+  if (lowest < 0 || highest >= table.inputDim) {
+    throw new Error(
+      `${op}: ${name} holds id ${lowest < 0 ? lowest : highest}, outside [0, ${table.inputDim}) for ${table.layer} ` +
+        `with inputDim ${table.inputDim} (ids of shape [${x.shape.join(',')}]); nothing was trained`,
+    );
+  }
+  if (!(x instanceof Variable)) knownIds.set(x, table.inputDim);
+}
+
+/** Inputs and targets as lists, checked (shapes, sample counts, finite values, class labels and ids in range). */
 export async function checkedData(
   model: TrainableModel,
   compiled: Compiled,
@@ -431,6 +503,10 @@ export async function checkedData(
   checkData(model, compiled, xs, ys, op);
   for (const [i, t] of xs.entries()) await checkFinite(t, op, xs.length > 1 ? `x[${i}]` : 'x');
   for (const [i, t] of ys.entries()) await checkFinite(t, op, ys.length > 1 ? `y[${i}]` : 'y');
+  const tables = model.idTables?.() ?? [];
+  for (const [i, t] of xs.entries()) {
+    if (tables[i]) await checkIds(t, tables[i], op, xs.length > 1 ? `x[${i}]` : 'x');
+  }
   for (const [k, loss] of compiled.losses.entries()) {
     if (loss.name !== 'sparseCategoricalCrossentropy') continue;
     const classes = model.outputShapes[k][model.outputShapes[k].length - 1];
@@ -484,6 +560,15 @@ async function fitOwning(
   const backend = xs[0].backend;
   const n = whole ? ys[0].shape[0] : xs[0].shape[0];
   const nTrain = validationSplit ? Math.floor(n * (1 - validationSplit)) : n;
+  const fixed = model.fixedBatch;
+  // a stateful layer would refuse a batch of another size mid-epoch, after the batches before it trained
+  if (fixed && !whole && (batchSize !== fixed.batchSize || nTrain % fixed.batchSize !== 0)) {
+    throw new Error(
+      `fit: ${fixed.layer} is stateful with batchSize ${fixed.batchSize}, but batchSize ${batchSize} over ` +
+        `${nTrain} training samples gives batches of other sizes; pass batchSize ${fixed.batchSize} and a ` +
+        `multiple of ${fixed.batchSize} samples; nothing was trained`,
+    );
+  }
   if (n === 0) throw new Error('fit: x holds no samples (its first dimension is 0); nothing to train on');
   if (nTrain < 1) {
     throw new Error(
@@ -562,8 +647,7 @@ async function fitOwning(
       if (checkingNumerics()) await numericsCheck(callbacks, `fit: epoch ${epoch + 1}, batch ${step + 1}`);
       let logs: Logs = { size };
       if (verbose === 1 && Date.now() - lastRead >= logEveryMs && step < steps - 1) {
-        const values = await readScalars(sums);
-        logs = { ...logs, ...Object.fromEntries(metricNames.map((name, i) => [name, values[i] / seen])) };
+        logs = { ...logs, ...averagedLogs(metricNames, await readScalars(sums), seen) };
         lastRead = Date.now();
       }
       for (const c of callbacks) await c.onBatchEnd?.(step, logs);
@@ -575,7 +659,7 @@ async function fitOwning(
     release([order]);
     const totals = await readScalars(sums);
     release(sums);
-    const logs: Logs = Object.fromEntries(metricNames.map((name, i) => [name, totals[i] / Math.max(seen, 1)]));
+    const logs: Logs = averagedLogs(metricNames, totals, Math.max(seen, 1));
     if (validation) {
       const val = await evaluate(model, validation[0], validation[1], { batchSize, sampleWeight: validation[2] });
       for (const [name, value] of Object.entries(val)) logs[`val_${name}`] = value;
@@ -624,7 +708,7 @@ export async function evaluate(
   weights?.dispose();
   const values = await readScalars(sums);
   sums.forEach((s) => s.dispose());
-  return Object.fromEntries(logNames(compiled, model.outputNames).map((name, i) => [name, values[i] / n]));
+  return averagedLogs(logNames(compiled, model.outputNames), values, n);
 }
 
 /**

@@ -2,16 +2,24 @@
 // Minimum, Concatenate, Dot). The elementwise ones broadcast sample shapes as Keras 3 does (a lower-rank
 // input gains size-1 axes after the batch axis; a size-1 axis stretches); shapes that cannot meet are
 // refused in computeOutputShape, so a symbolic apply names the layer and the shapes before any graph
-// is built. Gradients come from the core ops each is written with.
+// is built. Gradients come from the core ops each is written with. Masks combine as Keras 3's do: the
+// elementwise layers keep a timestep any input's mask keeps, and give no mask when an input has none;
+// Concatenate keeps an element of the joined axis any input's mask keeps (an unmasked input counting as
+// all kept); Dot gives none. In a model, Multiply, Maximum and Minimum also leave masked values out of
+// the result as Keras 3's do: Multiply reads them as 1 (and zeros the steps no mask keeps, when every
+// input has one), Maximum and Minimum take the other operand there.
 import {
   add,
+  broadcastTo,
   concat,
   matmul,
+  max,
   maximum,
   minimum,
   mul,
   reshape,
   rsqrt,
+  ones,
   square,
   sub,
   sum,
@@ -25,14 +33,21 @@ import { defineListLayer, describeLayer } from '../symbolic.js';
 const fmtShape = (s: Shape): string => `(None, ${s.join(', ')})`;
 const fmtShapes = (shapes: readonly Shape[]): string => shapes.map(fmtShape).join(' and ');
 
-/** A merge layer's object: no weights, a shape rule and a call on the list. */
+type MaskRule = (xs: Tensor[], masks: readonly (Tensor | undefined)[]) => Tensor | undefined;
+
+/** Keras 3's Merge.compute_mask: the masks or'ed, or none when an input has none. */
+const eitherKept: MaskRule = (_xs, masks) =>
+  masks.some((m) => m === undefined) ? undefined : (masks as Tensor[]).reduce((kept, m) => maximum(kept, m));
+
+/** A merge layer's object: no weights, a shape rule, a call on the list and how its inputs' masks combine. */
 function merge(
   className: string,
   prefix: string,
   options: BaseLayerOptions,
   outputShape: (shapes: Shape[]) => Shape,
-  run: (xs: Tensor[]) => Tensor,
+  run: (xs: Tensor[], masks: readonly (Tensor | undefined)[]) => Tensor,
   config: Record<string, unknown> = {},
+  maskRule: MaskRule | null = eitherKept,
 ): ListLayer {
   const layer: ListLayer = defineListLayer({
     className,
@@ -42,15 +57,16 @@ function merge(
     built: true,
     build: () => {},
     computeOutputShape: outputShape,
-    call(xs: Tensor[]) {
+    call(xs: Tensor[], context) {
       // an eager call checks what a symbolic apply does, and names the layer as it would
       try {
         outputShape(xs.map((x) => x.shape.slice(1)));
       } catch (error) {
         throw new Error(`${describeLayer(layer)}: ${(error as Error).message}`, { cause: error });
       }
-      return run(xs);
+      return run(xs, context.masks ?? []);
     },
+    computeMask: maskRule ?? undefined,
     getConfig: () => ({ ...config }),
   });
   return layer;
@@ -91,6 +107,40 @@ function elementwise(xs: Tensor[], op: (a: Tensor, b: Tensor) => Tensor): Tensor
   return lifted.reduce((total, x) => op(total, x));
 }
 
+/** A [batch, T] mask with size-1 axes after T, to broadcast over x. */
+const lift = (m: Tensor, x: Tensor): Tensor => reshape(m, [...m.shape, ...Array<number>(x.rank - m.rank).fill(1)]);
+/** where(m, a, b) for a 0/1 float mask. */
+const where01 = (m: Tensor, a: Tensor, b: Tensor | number): Tensor => add(b, mul(m, sub(a, b)));
+
+/** Keras 3's Multiply: a masked value counts as 1; with every input masked, steps no mask keeps give 0. */
+function maskedProduct(xs: Tensor[], masks: readonly (Tensor | undefined)[]): Tensor {
+  if (masks.every((m) => m === undefined)) return elementwise(xs, mul);
+  const ones = xs.map((x, i) => (masks[i] ? where01(lift(masks[i], x), x, 1) : x));
+  const product = elementwise(ones, mul);
+  const kept = eitherKept(xs, masks);
+  return kept ? mul(product, lift(kept, product)) : product;
+}
+
+/** Keras 3's _apply_merge_op_and_or_mask (Maximum, Minimum): a masked value gives way to the other operand. */
+function maskedFold(
+  xs: Tensor[],
+  masks: readonly (Tensor | undefined)[],
+  op: (a: Tensor, b: Tensor) => Tensor,
+): Tensor {
+  if (masks.every((m) => m === undefined)) return elementwise(xs, op);
+  let output = xs[0];
+  let outputMask = masks[0];
+  for (let i = 1; i < xs.length; i++) {
+    let x = xs[i];
+    const mask = masks[i];
+    if (mask) x = where01(lift(mask, x), x, output);
+    if (outputMask) output = where01(lift(outputMask, output), output, x);
+    outputMask = mask && outputMask ? maximum(outputMask, mask) : undefined;
+    output = op(output, x);
+  }
+  return output;
+}
+
 type ElementwiseOptions = BaseLayerOptions;
 
 /** The sum of its inputs. */
@@ -118,13 +168,7 @@ export const subtractLayer = (options: ElementwiseOptions = {}): ListLayer =>
 
 /** The elementwise product of its inputs. */
 export const multiplyLayer = (options: ElementwiseOptions = {}): ListLayer =>
-  merge(
-    'Multiply',
-    'multiply',
-    options,
-    (s) => broadcastSamples('Multiply', s),
-    (xs) => elementwise(xs, mul),
-  );
+  merge('Multiply', 'multiply', options, (s) => broadcastSamples('Multiply', s), maskedProduct);
 
 /** The mean of its inputs. */
 export const averageLayer = (options: ElementwiseOptions = {}): ListLayer =>
@@ -143,7 +187,7 @@ export const maximumLayer = (options: ElementwiseOptions = {}): ListLayer =>
     'maximum',
     options,
     (s) => broadcastSamples('Maximum', s),
-    (xs) => elementwise(xs, maximum),
+    (xs, masks) => maskedFold(xs, masks, maximum),
   );
 
 /** The elementwise minimum of its inputs. */
@@ -153,7 +197,7 @@ export const minimumLayer = (options: ElementwiseOptions = {}): ListLayer =>
     'minimum',
     options,
     (s) => broadcastSamples('Minimum', s),
-    (xs) => elementwise(xs, minimum),
+    (xs, masks) => maskedFold(xs, masks, minimum),
   );
 
 /** A Keras axis (counting the batch axis; negative from the end) as an index into the sample shape. */
@@ -195,14 +239,18 @@ export function concatenate(options: ConcatenateOptions = {}): ListLayer {
     out[a] = shapes.reduce((n, s) => n + s[a], 0);
     return out;
   };
-  return merge(
-    'Concatenate',
-    'concatenate',
-    options,
-    outputShape,
-    (xs) => concat(xs, sampleAxis('Concatenate', axis, xs[0].rank - 1, []) + 1),
-    { axis },
-  );
+  const joinAxis = (xs: Tensor[]): number => sampleAxis('Concatenate', axis, xs[0].rank - 1, []) + 1;
+  // Keras's Concatenate.compute_mask: each mask stretched over its input (an unmasked input all kept),
+  // joined as the inputs are, then an element of the output's mask kept where any feature is
+  const anyKept: MaskRule = (xs, masks) => {
+    if (masks.every((m) => m === undefined)) return undefined;
+    const full = xs.map((x, i) => {
+      const m = masks[i];
+      return m ? broadcastTo(lift(m, x), x.shape) : ones(x.shape);
+    });
+    return max(concat(full, joinAxis(xs)), -1);
+  };
+  return merge('Concatenate', 'concatenate', options, outputShape, (xs) => concat(xs, joinAxis(xs)), { axis }, anyKept);
 }
 
 export interface DotOptions extends BaseLayerOptions {
@@ -253,5 +301,6 @@ export function dot(options: DotOptions): ListLayer {
     const right = reshape(transpose(ny, [0, b + 1, ...keepY]), [ny.shape[0], k, -1]);
     return reshape(matmul(left, right), [nx.shape[0], ...out]);
   };
-  return merge('Dot', 'dot', options, (s) => plan(s).out, run, { axes, normalize });
+  // Keras's Dot has no mask: a product over a sequence axis has no timesteps left to mask
+  return merge('Dot', 'dot', options, (s) => plan(s).out, run, { axes, normalize }, null);
 }

@@ -303,8 +303,15 @@ function recurrent(cell: CellName, options: LSTMOptions & GRUOptions): Recurrent
     kept.forEach((v, k) => tidy(() => v.assign(states ? states[k] : zeros(v.shape))));
   };
 
+  const disposeStates = (): void => {
+    kept?.forEach((v) => v.dispose());
+    kept = undefined;
+  };
+
   const weights: Variable[] = [];
   const common = {
+    disposeStates,
+    ...(stateful ? { fixedBatchSize: batchSize } : {}),
     className: cell,
     name,
     inputShape: options.inputShape,

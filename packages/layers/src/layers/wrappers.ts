@@ -2,7 +2,9 @@
 // applied to every timestep of [batch, T, …] with the same weights, by folding the time axis into the
 // batch around one call of it ([batch·T, …]), so a Dense on top of a sequence is one GEMM rather than T;
 // the sequence's mask passes through. Bidirectional: a recurrent layer and its goBackwards twin over
-// the same sequence, their outputs merged (the backward one put back in time order first).
+// the same sequence, their outputs merged (the backward one put back in time order first); initial
+// states given as apply([x, ...states]) go as Keras's: the first half to the forward layer, the rest to
+// the backward one.
 import { add, concat, gather, mul, reshape, tensor, type Shape, type Tensor } from '@webgrad/core';
 import { uniqueName, type BaseLayerOptions, type CallContext, type Layer } from '../layer.js';
 import { defineLayer, defineMultiLayer, describeLayer } from '../symbolic.js';
@@ -64,6 +66,7 @@ export function timeDistributed(options: TimeDistributedOptions): Layer {
       return reshape(y, [batch, steps, ...y.shape.slice(1)]);
     },
     regularizationLoss: () => inner.regularizationLoss?.(),
+    disposeStates: () => inner.disposeStates?.(),
     supportsMasking: true,
     getConfig: () => ({
       layer: {
@@ -107,17 +110,52 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
   const returnSequences = config.returnSequences === true;
   const returnState = forward.signature === 'many-to-many';
   const units = config.units as number;
-  const stateShapes = (): Shape[] => Array.from({ length: 2 * (forward.className === 'LSTM' ? 2 : 1) }, () => [units]);
+  const perHalf = forward.className === 'LSTM' ? 2 : 1;
+  const stateShapes = (): Shape[] => Array.from({ length: 2 * perHalf }, () => [units]);
+  /** Initial states' shapes without the batch axis: the forward layer's [h(, c)] then the backward layer's. */
+  const checkStates = (shapes: readonly Shape[]): void => {
+    const names = perHalf === 2 ? 'h, c' : 'h';
+    if (shapes.length !== 2 * perHalf) {
+      throw new Error(
+        `expected ${2 * perHalf} initial states (the forward layer's [${names}], then the backward layer's), ` +
+          `got ${shapes.length}`,
+      );
+    }
+    const off = shapes.findIndex((s) => s.length !== 1 || s[0] !== units);
+    if (off >= 0) {
+      throw new Error(
+        `initial state ${off} (the ${off < perHalf ? 'forward' : 'backward'} layer's) has shape ` +
+          `[batch, ${shapes[off].join(', ')}]; expected [batch, ${units}] (units)`,
+      );
+    }
+  };
   const halves = [forward, backward];
-  const runHalf = (half: RecurrentLayer | RecurrentStateLayer, x: Tensor, context: CallContext): Tensor[] =>
+  const runHalf = (
+    half: RecurrentLayer | RecurrentStateLayer,
+    x: Tensor,
+    context: CallContext,
+    states: readonly Tensor[] | undefined,
+  ): Tensor[] =>
     half.signature === 'many-to-many'
-      ? half.call([x], context)
-      : [half.call(x, { ...context, initialState: undefined })];
+      ? half.call([x, ...(states ?? [])], context)
+      : [half.call(x, { ...context, initialState: states })];
 
-  const merge = (x: Tensor, context: CallContext): Tensor[] => {
-    const [fwd, ...fwdStates] = runHalf(forward, x, context);
+  const merge = (x: Tensor, context: CallContext, states?: readonly Tensor[]): Tensor[] => {
+    if (states) {
+      try {
+        checkStates(states.map((s) => s.shape.slice(1)));
+      } catch (error) {
+        throw new Error(`layer '${name}' (Bidirectional): ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const [fwd, ...fwdStates] = runHalf(forward, x, context, states?.slice(0, perHalf));
     // the backward half draws its dropout masks from another seed than the forward half's
-    const [backwardOut, ...bwdStates] = runHalf(backward, x, { ...context, seed: context.seed + 104_729 });
+    const [backwardOut, ...bwdStates] = runHalf(
+      backward,
+      x,
+      { ...context, seed: context.seed + 104_729 },
+      states?.slice(perHalf),
+    );
     let bwd = backwardOut;
     let ahead = fwd;
     if (returnSequences) {
@@ -153,6 +191,8 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
     return mergeMode === 'concat' ? [...inner.slice(0, -1), 2 * units] : inner;
   };
   const common = {
+    disposeStates: () => disposeStates(),
+    ...(forward.fixedBatchSize !== undefined ? { fixedBatchSize: forward.fixedBatchSize } : {}),
     className: 'Bidirectional',
     name,
     inputShape: options.inputShape ?? forward.inputShape,
@@ -168,6 +208,7 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
       mergeMode,
     }),
   };
+  const disposeStates = (): void => halves.forEach((half) => half.disposeStates?.());
   const resetStates = (states?: readonly Tensor[]): void => {
     const half = states && states.length / 2;
     forward.resetStates(states?.slice(0, half));
@@ -184,8 +225,11 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
         return forward.built && backward.built;
       },
       build: (shapes, seed) => common.build(shapes[0], seed),
-      computeOutputShape: (shapes) => [outputShape(shapes[0]), ...stateShapes()],
-      call: (xs, context) => merge(xs[0], context),
+      computeOutputShape(shapes) {
+        if (shapes.length > 1) checkStates(shapes.slice(1));
+        return [outputShape(shapes[0]), ...stateShapes()];
+      },
+      call: (xs, context) => merge(xs[0], context, xs.length > 1 ? xs.slice(1) : undefined),
       computeMask: (_xs, mask) => [returnSequences ? mask : undefined, ...stateShapes().map(() => undefined)],
     });
     return Object.assign(layer, { resetStates });
@@ -199,8 +243,9 @@ export function bidirectional(options: BidirectionalOptions): RecurrentLayer | R
       return forward.built && backward.built;
     },
     computeOutputShape: outputShape,
-    call: (x, context) => merge(x, context)[0],
+    call: (x, context) => merge(x, context, context.initialState)[0],
     computeMask: (_x, mask) => (returnSequences ? mask : undefined),
+    checkInitialState: (_inputShape, shapes) => checkStates(shapes),
   });
   return Object.assign(layer, { resetStates }) as RecurrentLayer;
 }

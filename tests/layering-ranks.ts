@@ -76,7 +76,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['symbolic.ts', 'model-graph.ts'],
     ['layers/*.ts'],
     ['registry.ts'],
-    ['tfjs-names.ts'],
+    ['tfjs-names.ts', 'tfjs-optimizers.ts'],
     ['tfjs-training.ts'],
     ['tfjs-format.ts', 'keras-config.ts', 'keras-training.ts'],
     ['keras-format.ts'],

@@ -153,7 +153,7 @@ describe('TF.js format: sharded weights files', function () {
       expect(names.filter((n) => /^group1-shard[12]of2-[a-z0-9-]+\.bin$/.test(n))).to.have.length(2);
       expect(names).to.not.include(file);
       // and webgrad's own format over that: one weights file again, the shards gone
-      await saveModel(small.m, dir);
+      await saveModel(small.m, dir, { format: 'webgrad' });
       const own = (await readdir(dir)).sort();
       expect(own).to.have.length(2);
       expect(own[0]).to.equal('model.json');

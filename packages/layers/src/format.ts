@@ -244,6 +244,17 @@ function checkLayerSizes(layers: unknown, where: string, op: string): void {
 }
 
 /**
+ * Whether a model.json is TF.js Layers' (its topology says which Keras wrote it, or wraps a Keras
+ * model_config as tensorflowjs_converter does) rather than webgrad's own layout; TF.js's files also
+ * say format 'layers-model', so the format field cannot tell them apart.
+ */
+export function isTfjsLayout(json: unknown): boolean {
+  if (!isObject(json)) return false;
+  const topology = json.modelTopology;
+  return isObject(topology) && ('keras_version' in topology || 'model_config' in topology);
+}
+
+/**
  * Checks model.json's structure field by field, so a malformed file is refused with the path of the
  * bad field rather than a TypeError later; the topology is checked as far as loading relies on it
  * (its layers' class names, configs and sizes), the manifest and optimizer state fully.
@@ -260,12 +271,16 @@ export function checkModelJson(json: unknown, where: string, op: string): ModelJ
       op,
     );
   need(typeof json.format === 'string', 'format', "a string ('layers-model')");
-  const topology = json.modelTopology;
-  need(isObject(topology), 'modelTopology', 'an object {class_name, config}');
-  need(typeof (topology as Record<string, unknown>).class_name === 'string', 'modelTopology.class_name', 'a string');
-  const config = (topology as Record<string, unknown>).config;
-  need(isObject(config), 'modelTopology.config', 'an object');
-  checkLayerSizes((config as Record<string, unknown>).layers, where, op);
+  // TF.js's layout: its manifest is checked here, its topology and training config once mapped to webgrad's
+  const tfjs = isTfjsLayout(json);
+  if (!tfjs) {
+    const topology = json.modelTopology;
+    need(isObject(topology), 'modelTopology', 'an object {class_name, config}');
+    need(typeof (topology as Record<string, unknown>).class_name === 'string', 'modelTopology.class_name', 'a string');
+    const config = (topology as Record<string, unknown>).config;
+    need(isObject(config), 'modelTopology.config', 'an object');
+    checkLayerSizes((config as Record<string, unknown>).layers, where, op);
+  }
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length === 0) {
     throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
@@ -279,7 +294,7 @@ export function checkModelJson(json: unknown, where: string, op: string): ModelJ
   });
   const files = manifest.flatMap((group: { paths: string[] }) => group.paths);
   if (files.length === 0) throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
-  if (json.trainingConfig !== undefined) {
+  if (json.trainingConfig !== undefined && !tfjs) {
     const training = json.trainingConfig;
     need(isObject(training), 'trainingConfig', 'an object {loss, metrics, optimizer_config}');
     const { loss, metrics, optimizer_config: optimizer } = training as Record<string, unknown>;

@@ -5,7 +5,7 @@
 // layers/<key>/vars/<i> (a recurrent layer's at layers/<key>/cell/vars/<i>), the key being its class
 // name in snake_case, numbered in the order of Keras's model.layers (saving_lib's _get_unique_name).
 import type { SavedTensorRef } from './format.js';
-import { isDict } from './tfjs-names.js';
+import { CUSTOM_PREFIX, isDict } from './tfjs-names.js';
 
 type Dict = Record<string, unknown>;
 
@@ -222,7 +222,9 @@ export function kerasModel(
     const c = (layer.config as Dict) ?? {};
     const layerName = String(c.name ?? layer.name);
     // a Sequential's InputLayer is written, as Keras does, but has no H5 group (Sequential.layers leaves it out)
-    const h5 = sequential && layerClass === 'InputLayer' ? undefined : `${prefix}layers/${key(layerClass)}`;
+    // a registered class's H5 key is its class name's, as Keras names the group of any object it saves
+    const keyed = layerClass.startsWith(CUSTOM_PREFIX) ? layerClass.slice(CUSTOM_PREFIX.length) : layerClass;
+    const h5 = sequential && layerClass === 'InputLayer' ? undefined : `${prefix}layers/${key(keyed)}`;
     let written: Dict;
     if (MODELS.has(layerClass)) {
       const inner = layerClass === 'Sequential' ? 'Sequential' : 'Functional';
@@ -233,17 +235,21 @@ export function kerasModel(
       if (h5) groups.push({ path: `${h5}/vars`, name: layerName });
     } else {
       const known = KERAS_CLASSES.has(layerClass);
-      if (!known) lacking.push(`${layerClass} '${layerName}'`);
+      // a class TF.js's form already wrote under webgrad's registered name keeps it, and webgrad's config
+      const own = keyed;
+      if (!known) lacking.push(`${own} '${layerName}'`);
       written = {
         module: known ? 'keras.layers' : 'webgrad',
-        class_name: layerClass,
+        class_name: own,
         config: known ? kerasLayerConfig(layerClass, c) : c,
-        registered_name: known ? null : `webgrad>${layerClass}`,
+        registered_name: known ? null : CUSTOM_PREFIX + own,
       };
+      // a registered class keeps webgrad's camelCase inputShape
+      const inputShape = c.input_shape ?? c.inputShape;
       const shape = Array.isArray(c.batch_input_shape)
         ? c.batch_input_shape
-        : Array.isArray(c.input_shape)
-          ? [null, ...(c.input_shape as unknown[])]
+        : Array.isArray(inputShape)
+          ? [null, ...(inputShape as unknown[])]
           : undefined;
       if (sequential && layers.length === 0 && shape) {
         layers.push(inputLayer(freeName('input_layer', source), shape, c.dtype));
@@ -314,6 +320,13 @@ function legacyLayer(layer: unknown, where: string, op: string): Dict {
   const className = layer.class_name === 'Functional' ? 'Model' : layer.class_name;
   const c = layer.config;
   const name = String(c.name);
+  const registered = typeof layer.registered_name === 'string' ? layer.registered_name : '';
+  if (registered.startsWith(CUSTOM_PREFIX)) {
+    // a class webgrad wrote under its registered name: webgrad's own config, read back as it was written
+    const out: Dict = { class_name: registered, config: c };
+    if (layer.inbound_nodes !== undefined) Object.assign(out, legacyNodes(layer, name, where, op));
+    return out;
+  }
   const refuse = (key: string, expected: unknown) => {
     throw new Error(
       `${op}: ${className} layer '${name}' in ${where} sets ${key} to ${JSON.stringify(c[key])}; ` +
@@ -335,14 +348,19 @@ function legacyLayer(layer: unknown, where: string, op: string): Dict {
   }
   if (MODELS.has(className)) config = legacyModelConfig(className, c, where, op);
   const out: Dict = { class_name: className, config };
-  if (layer.inbound_nodes !== undefined) {
-    const nodes = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
-    out.name = String(layer.name ?? name);
-    out.inbound_nodes = nodes.map((node) =>
-      Array.isArray(node) ? node : historyRefs(isDict(node) ? node.args : undefined, where, op),
-    );
-  }
+  if (layer.inbound_nodes !== undefined) Object.assign(out, legacyNodes(layer, name, where, op));
   return out;
+}
+
+/** A graph layer's name and inbound nodes, each node in Keras 2's list form or Keras 3's {args, kwargs}. */
+function legacyNodes(layer: Dict, name: string, where: string, op: string): Dict {
+  const nodes = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
+  return {
+    name: String(layer.name ?? name),
+    inbound_nodes: nodes.map((node) =>
+      Array.isArray(node) ? node : historyRefs(isDict(node) ? node.args : undefined, where, op),
+    ),
+  };
 }
 
 /** Keras 3's L1 and L2 regularizers as the L1L2 that TF.js's form (and webgrad's reader) names. */
@@ -396,7 +414,8 @@ export function kerasSlots(topology: { class_name: string; config: Dict }): Kera
       const c = (layer.config as Dict) ?? {};
       const name = String(c.name ?? layer.name);
       if (layerClass === 'InputLayer' && className === 'Sequential') continue;
-      const h5 = `${prefix}layers/${key(layerClass)}`;
+      const keyed = layerClass.startsWith(CUSTOM_PREFIX) ? layerClass.slice(CUSTOM_PREFIX.length) : layerClass;
+      const h5 = `${prefix}layers/${key(keyed)}`;
       const own = trainable && c.trainable !== false;
       if (MODELS.has(layerClass)) visit(layerClass, c, h5, top ?? name, own);
       else if (layerClass !== 'InputLayer') {

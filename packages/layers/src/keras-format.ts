@@ -21,7 +21,7 @@ import {
   tfjsOptimizerSpecs,
   trainingFromKeras,
 } from './keras-training.js';
-import { isDict } from './tfjs-names.js';
+import { CUSTOM_PREFIX, isDict } from './tfjs-names.js';
 import { toTfjsTraining, type TfjsWeightSpec } from './tfjs-training.js';
 import { loadLimits } from './limits.js';
 import { nodeFs, readRegular } from './storage.js';
@@ -52,7 +52,7 @@ function weightValues(json: ModelJson, bytes: Uint8Array): { spec: WeightSpec; v
 
 /** A model's artifacts as a Keras 3 .keras file's bytes; layers Keras lacks are named, or refused with `strict`. */
 export async function toKerasBytes(artifacts: ModelArtifacts, options: ToKerasOptions = {}): Promise<Uint8Array> {
-  const tfjs = toTfjsArtifacts(artifacts.json);
+  const tfjs = toTfjsArtifacts(artifacts.json, { reader: 'keras' });
   const topology = tfjs.modelTopology;
   const groups: { path: string; name?: string }[] = [{ path: 'layers' }];
   const slots: KerasWeightSlot[] = [];
@@ -159,7 +159,7 @@ function optimizerDatasets(
   groups: { path: string; name?: string }[],
   datasets: H5Dataset[],
 ): void {
-  const training = toTfjsTraining(artifacts.json, artifacts.weights, trainableNames, 'keras');
+  const training = toTfjsTraining(artifacts.json, artifacts.weights, trainableNames, { format: 'keras' });
   config.compile_config = kerasCompileConfig(training.trainingConfig);
   const optimizer = training.trainingConfig.optimizer_config as {
     class_name: string;
@@ -193,7 +193,14 @@ function refuseUnknownClasses(topology: { config: Record<string, unknown> }, whe
   const visit = (config: Record<string, unknown>) => {
     for (const layer of (config.layers as { class_name: string; config: Record<string, unknown> }[]) ?? []) {
       if (layer.class_name === 'Sequential' || layer.class_name === 'Model') visit(layer.config);
-      else if (layer.class_name !== 'InputLayer' && !KERAS_CLASSES.has(layer.class_name)) unknown.add(layer.class_name);
+      else if (
+        layer.class_name !== 'InputLayer' &&
+        !KERAS_CLASSES.has(layer.class_name) &&
+        // webgrad's registered classes are webgrad's own (the registry names any it lacks)
+        !layer.class_name.startsWith(CUSTOM_PREFIX)
+      ) {
+        unknown.add(layer.class_name);
+      }
     }
   };
   visit(topology.config);

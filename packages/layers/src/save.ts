@@ -32,12 +32,18 @@ export interface SaveOptions {
   /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
   epochsCompleted?: number;
   /**
-   * 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel
-   * reads; 'keras' writes a Keras 3 .keras file, which keras.saving.load_model reads (a target path
-   * ending in .keras picks it too).
+   * The layout written. 'tfjs', the default for folders, browser stores and ModelStores: TF.js Layers'
+   * model.json (Keras class names, snake_case configs, its trainingConfig and optimizer weights), which
+   * tf.loadLayersModel reads; layers, optimizers and options TF.js lacks are written under registered
+   * 'webgrad>' class names, so webgrad reads them back exactly. 'webgrad': webgrad's own layout
+   * (camelCase configs), which older webgrad releases wrote. 'keras': a Keras 3 .keras file, which
+   * keras.saving.load_model reads (a target path ending in .keras picks it too).
    */
   format?: 'webgrad' | 'tfjs' | 'keras';
-  /** With format 'tfjs' or 'keras': refuse layers the reader lacks instead of writing them under webgrad's names. */
+  /**
+   * With format 'tfjs' or 'keras': refuse, naming them, the layers, options, optimizers, losses and
+   * metrics the reader lacks, instead of writing them under webgrad's registered names.
+   */
   strict?: boolean;
 }
 
@@ -105,7 +111,7 @@ export async function saveModel(
     );
   }
   const own = await modelArtifacts(model, options);
-  const artifacts = options.format === 'tfjs' ? tfjsArtifacts(model, own, options) : own;
+  const artifacts = options.format === 'webgrad' ? own : tfjsArtifacts(model, own, options);
   await store.save(artifacts, 'saveModel');
   return artifacts.json;
 }
@@ -117,15 +123,16 @@ export async function saveModel(
 const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
- * The artifacts as TF.js writes them: its topology, and with includeOptimizer its trainingConfig and the
- * optimizer's weights after the model's (tfjs-training.ts), the checksum taken over the bytes written;
- * a folder store writes the weights in 4 MB shards.
+ * The artifacts as TF.js writes them: its topology, its trainingConfig when the model is compiled and,
+ * with includeOptimizer, the optimizer's weights after the model's (tfjs-training.ts), the checksum
+ * taken over the bytes written; a folder store writes the weights in 4 MB shards.
  */
 function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOptions): ModelArtifacts {
   const json = toTfjsArtifacts(own.json, { strict: options.strict });
-  if (!options.includeOptimizer) return { ...own, json: json as unknown as ModelJson, shardBytes: TFJS_SHARD_BYTES };
+  if (!own.json.trainingConfig) return { ...own, json: json as unknown as ModelJson, shardBytes: TFJS_SHARD_BYTES };
   const names = model.trainableWeights.map((w) => w.name);
-  const training = toTfjsTraining(own.json, own.weights, names);
+  const includeOptimizer = own.json.optimizerState !== undefined;
+  const training = toTfjsTraining(own.json, own.weights, names, { includeOptimizer, strict: options.strict });
   const modelBytes = own.weights.subarray(0, own.weights.byteLength - stateBytes(own.json));
   const weights = new Uint8Array(modelBytes.byteLength + training.bytes.byteLength);
   weights.set(modelBytes);

@@ -3,10 +3,20 @@
 // names, snake_case keys and string values as its convertTsToPythonic makes them, initializers as
 // {class_name, config}), and a TF.js model.json becomes webgrad's, so the loader and TF.js read each
 // other's files. Only configs are mapped here; layers are built by the registry as for webgrad's files.
-import type { ModelArtifacts, ModelJson, SavedLayer, SavedModelTopology, WeightSpec } from './format.js';
+import {
+  fnv1a,
+  isTfjsLayout,
+  sizeMismatch,
+  type ModelArtifacts,
+  type ModelJson,
+  type SavedLayer,
+  type SavedModelTopology,
+  type WeightSpec,
+} from './format.js';
 import {
   convertPythonicToTs,
   convertTsToPythonic,
+  CUSTOM_PREFIX,
   isDict,
   tfjsInitializer,
   tfjsRegularizer,
@@ -26,11 +36,14 @@ export const TFJS_BACKEND = 'tensor_flow.js';
 export interface TfjsModelJson extends Omit<ModelJson, 'modelTopology' | 'trainingConfig' | 'optimizerState'> {
   modelTopology: { class_name: string; config: Dict; keras_version: string; backend: string };
   convertedBy: null;
+  userDefinedMetadata?: { webgrad: { models: ModelOptions } };
 }
 
 export interface ToTfjsOptions {
   /** Refuse a model holding layers TF.js lacks (they are otherwise written under webgrad's class name). */
   strict?: boolean;
+  /** The reader the form is for: Keras 3 (keras-format.ts) takes what only TF.js's GRUCell refuses. */
+  reader?: 'tfjs' | 'keras';
 }
 
 // ---- layer configs ----
@@ -152,8 +165,74 @@ function baseConfig(c: Dict, dtype: string): Dict {
   return config;
 }
 
-/** One webgrad layer as TF.js writes it (TS form); classes TF.js lacks keep webgrad's name and config. */
-function layerToTfjs(saved: SavedLayer, lacking: string[], graph: boolean): Dict {
+// the activations TF.js 4.22 has under the same name and function (its gelu is the exact, erf one, as webgrad's)
+const TFJS_ACTIVATIONS = new Set(['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'softplus', 'gelu']);
+
+/** A regularizer description as the factors it applies, so l2(0.01) and L1L2 {l1: 0, l2: 0.01} compare equal. */
+const factors = (value: unknown): unknown => {
+  if (!isDict(value) || !isDict(value.config)) return value;
+  return { l1: Number(value.config.l1 ?? 0), l2: Number(value.config.l2 ?? 0) };
+};
+
+/** An option as what it does, so two spellings of one value compare equal (2 and [2, 2]; an initializer's defaults). */
+function meaning(key: string, value: unknown): unknown {
+  if (key.endsWith('Regularizer')) return factors(value);
+  if (key.endsWith('Initializer')) return tfjsInitializer(value);
+  if (['kernelSize', 'strides', 'poolSize', 'dilationRate'].includes(key)) return pair(value);
+  return value;
+}
+
+const sameValue = (key: string, a: unknown, b: unknown): boolean =>
+  JSON.stringify(meaning(key, a)) === JSON.stringify(meaning(key, b));
+
+/**
+ * A layer of a class TF.js has, in TF.js's TS form, or why TF.js could not hold it: an option or value
+ * its class lacks. The check is the round trip itself: what webgrad would read back from the TF.js
+ * form must be every option webgrad wrote, so nothing TF.js lacks is dropped on the way.
+ */
+function tfjsLayer(saved: SavedLayer, reader: 'tfjs' | 'keras'): { config: Dict } | { missing: string } {
+  const c = saved.config;
+  const mapper = Object.hasOwn(toTfjsConfig, saved.class_name) ? toTfjsConfig[saved.class_name] : undefined;
+  if (!mapper) return { missing: 'no such class' };
+  let config: Dict;
+  try {
+    config = { ...baseConfig(c, 'float32'), ...mapper(c) };
+  } catch (error) {
+    return { missing: (error as Error).message.replace(/^toTfjsArtifacts: /, '') };
+  }
+  for (const key of ['activation', 'recurrentActivation']) {
+    if (config[key] !== undefined && !TFJS_ACTIVATIONS.has(String(config[key]))) {
+      return { missing: `${toSnakeCase(key)} '${String(config[key])}'` };
+    }
+  }
+  // TF.js's GRUCell refuses reset_after: true (Keras's default, and webgrad's)
+  if (reader === 'tfjs' && saved.class_name === 'GRU' && config.resetAfter === true) {
+    return { missing: 'reset_after: true' };
+  }
+  let back: Dict;
+  try {
+    const pythonic = convertTsToPythonic({ className: saved.class_name, config });
+    const ctx = { where: 'the round-trip check', lacking: [], extras: {} };
+    back = layerFromTfjs(convertPythonicToTs(pythonic) as Dict, ctx, false).config;
+  } catch (error) {
+    return { missing: (error as Error).message };
+  }
+  let lost: string[];
+  try {
+    lost = Object.keys(c).filter((key) => c[key] !== undefined && !sameValue(key, c[key], back[key]));
+  } catch (error) {
+    return { missing: (error as Error).message.replace(/^toTfjsArtifacts: /, '') };
+  }
+  if (lost.length) return { missing: lost.map((key) => `${toSnakeCase(key)}: ${JSON.stringify(c[key])}`).join(', ') };
+  return { config };
+}
+
+/**
+ * One webgrad layer as TF.js writes it (TS form); a layer whose class or options TF.js lacks keeps
+ * webgrad's config under its registered name ('webgrad>Maxout'), and is listed in `lacking`.
+ */
+function layerToTfjs(saved: SavedLayer, graph: boolean, ctx: WriteContext): Dict {
+  const { lacking } = ctx;
   const c = saved.config;
   if (saved.class_name === 'InputLayer') {
     return {
@@ -162,32 +241,54 @@ function layerToTfjs(saved: SavedLayer, lacking: string[], graph: boolean): Dict
       ...(graph && { name: saved.name ?? c.name, inboundNodes: [] }),
     };
   }
-  const mapper = toTfjsConfig[saved.class_name];
+  let className = saved.class_name;
   let config: Dict;
   if (saved.class_name === 'Sequential' || saved.class_name === 'Model') {
-    config = topologyToTs({ class_name: saved.class_name, config: c } as SavedModelTopology, lacking);
-  } else if (mapper) {
-    config = { ...baseConfig(c, 'float32'), ...mapper(c) };
-    // TF.js's GRUCell refuses reset_after: true (Keras's default, and webgrad's)
-    if (saved.class_name === 'GRU' && config.resetAfter === true) {
-      lacking.push(`GRU '${String(c.name)}' with reset_after: true`);
-    }
+    config = topologyToTs({ class_name: saved.class_name, config: c } as SavedModelTopology, ctx);
+    // a frozen nested model says so, as Keras's does (TF.js's own nested models write no trainable)
+    if (c.trainable === false) config.trainable = false;
   } else {
-    lacking.push(`${saved.class_name} '${String(c.name)}'`);
-    config = { ...c };
+    const mapped = tfjsLayer(saved, ctx.reader);
+    if ('config' in mapped) {
+      config = mapped.config;
+    } else {
+      lacking.push(`${saved.class_name} '${String(c.name)}' (${mapped.missing})`);
+      className = CUSTOM_PREFIX + saved.class_name;
+      // as model.json will hold it (no undefined fields), which is also what a TF.js reader in memory gets
+      config = JSON.parse(JSON.stringify(c)) as Dict;
+    }
   }
-  if (!graph) return { className: saved.class_name, config };
-  return { name: saved.name ?? c.name, className: saved.class_name, config, inboundNodes: saved.inbound_nodes ?? [] };
+  if (!graph) return { className, config };
+  return { name: saved.name ?? c.name, className, config, inboundNodes: saved.inbound_nodes ?? [] };
 }
 
-function topologyToTs(topology: SavedModelTopology, lacking: string[]): Dict {
+/**
+ * webgrad's model-level options TF.js's topology has no key for (a model's seed; one output made as a
+ * list), by model name: they travel in model.json's userDefinedMetadata, which TF.js keeps aside.
+ */
+type ModelOptions = Record<string, { seed?: number; outputsAsList?: boolean }>;
+
+/** What a write carries down the topology: the reader, what it lacks, the models' own options. */
+interface WriteContext {
+  reader: 'tfjs' | 'keras';
+  lacking: string[];
+  extras: ModelOptions;
+}
+
+function topologyToTs(topology: SavedModelTopology, ctx: WriteContext): Dict {
   const { class_name, config } = topology;
+  const outputs = config.output_layers ?? [];
+  const own = {
+    ...(config.seed !== undefined && { seed: config.seed }),
+    ...(config.outputs_as_list === true && outputs.length === 1 && { outputsAsList: true }),
+  };
+  if (Object.keys(own).length) ctx.extras[config.name] = own;
   if (class_name === 'Sequential') {
-    return { name: config.name, layers: config.layers.map((l) => layerToTfjs(l, lacking, false)) };
+    return { name: config.name, layers: config.layers.map((l) => layerToTfjs(l, false, ctx)) };
   }
   return {
     name: config.name,
-    layers: config.layers.map((l) => layerToTfjs(l, lacking, true)),
+    layers: config.layers.map((l) => layerToTfjs(l, true, ctx)),
     inputLayers: config.input_layers ?? [],
     outputLayers: config.output_layers ?? [],
   };
@@ -195,26 +296,27 @@ function topologyToTs(topology: SavedModelTopology, lacking: string[]): Dict {
 
 /**
  * webgrad's model.json as TF.js Layers' model.json: the topology in TF.js's form, the weights manifest
- * as it is (webgrad's weight names are TF.js's `layer/kernel`). No training config is written: TF.js
- * itself writes one only with the optimizer state (includeOptimizer), which this format does not carry
- * yet. Layers TF.js lacks keep their webgrad class name, or are refused when `strict`.
+ * as it is (webgrad's weight names are TF.js's `layer/kernel`). The training config and optimizer
+ * state are tfjs-training.ts's. Layers TF.js lacks are written under their registered 'webgrad>'
+ * names, or refused by name when `strict`.
  */
 export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): TfjsModelJson {
   const lacking: string[] = [];
+  const extras: ModelOptions = {};
   const tsTopology = {
     className: json.modelTopology.class_name,
-    config: topologyToTs(json.modelTopology, lacking),
+    config: topologyToTs(json.modelTopology, { reader: options.reader ?? 'tfjs', lacking, extras }),
     kerasVersion: TFJS_KERAS_VERSION,
     backend: 'TensorFlow.js',
   };
   if (lacking.length && options.strict) {
     throw new Error(
-      `toTfjsArtifacts: TF.js Layers has no class or option for ${lacking.join(', ')}; ` +
-        'save without strict to write them as webgrad has them (only webgrad reads those back)',
+      `saveModel: TF.js Layers cannot read ${lacking.join('; ')}; save without strict to write ` +
+        `them under registered '${CUSTOM_PREFIX}' class names (only webgrad, or a TF.js that registers them, reads those back)`,
     );
   }
   const modelTopology = convertTsToPythonic(tsTopology) as TfjsModelJson['modelTopology'];
-  const { format, generatedBy, weightsManifest, weightsChecksum } = json;
+  const { format, generatedBy, weightsManifest, weightsChecksum, epochsCompleted } = json;
   return {
     modelTopology,
     format,
@@ -222,6 +324,8 @@ export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): T
     convertedBy: null,
     weightsManifest,
     ...(weightsChecksum !== undefined && { weightsChecksum }),
+    ...(epochsCompleted !== undefined && { epochsCompleted }),
+    ...(Object.keys(extras).length && { userDefinedMetadata: { webgrad: { models: extras } } }),
   };
 }
 
@@ -232,11 +336,7 @@ export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): T
  * model_config as tensorflowjs_converter does) rather than webgrad's own; TF.js's files also say
  * format 'layers-model', so the format field cannot tell them apart.
  */
-export function isTfjsModelJson(json: unknown): boolean {
-  if (!isDict(json)) return false;
-  const topology = json.modelTopology;
-  return isDict(topology) && ('keras_version' in topology || 'model_config' in topology);
-}
+export const isTfjsModelJson = isTfjsLayout;
 
 // TS option keys webgrad's layers cannot honour, refused when set rather than dropped
 const UNSUPPORTED: Record<string, unknown> = {
@@ -293,7 +393,8 @@ const toWebgradConfig: Record<string, (c: Dict, where: string) => Dict> = {
   Embedding: (c, w) => ({
     inputDim: c.inputDim,
     outputDim: c.outputDim,
-    maskZero: c.maskZero,
+    // TF.js writes null for an unset maskZero
+    maskZero: c.maskZero === true,
     ...(c.inputLength !== null && c.inputLength !== undefined && { inputLength: c.inputLength }),
     embeddingsInitializer: webgradInitializer(c.embeddingsInitializer, w),
   }),
@@ -310,6 +411,8 @@ function recurrentToWebgrad(c: Dict, where: string): Dict {
     useBias: c.useBias,
     returnSequences: c.returnSequences,
     goBackwards: c.goBackwards,
+    // refused unless false (refuseUnsupported)
+    ...(c.stateful !== undefined && { stateful: c.stateful }),
     ...(c.returnState !== undefined && { returnState: c.returnState }),
     ...(c.dropout !== undefined && { dropout: c.dropout }),
     ...(c.recurrentDropout !== undefined && { recurrentDropout: c.recurrentDropout }),
@@ -343,15 +446,29 @@ function refuseUnsupported(className: string, c: Dict, where: string): void {
 /** Strips undefined fields, as JSON would, so the registry sees a config like one webgrad wrote. */
 const defined = (d: Dict): Dict => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
 
-function layerFromTfjs(layer: Dict, where: string, graph: boolean, lacking: string[]): SavedLayer {
+/** What a read carries down the topology: the file, the classes webgrad lacks, the models' own options. */
+interface ReadContext {
+  where: string;
+  lacking: string[];
+  extras: ModelOptions;
+}
+
+function layerFromTfjs(layer: Dict, ctx: ReadContext, graph: boolean): SavedLayer {
+  const { where, lacking } = ctx;
   const className = String(layer.className);
   const c = isDict(layer.config) ? layer.config : {};
   const batchInputShape = c.batchInputShape ?? (Array.isArray(c.inputShape) ? [null, ...c.inputShape] : undefined);
   let config: Dict;
-  if (className === 'InputLayer') {
+  if (className.startsWith(CUSTOM_PREFIX)) {
+    // a webgrad registered class: webgrad's own class name and config, as written
+    const saved: SavedLayer = { class_name: className.slice(CUSTOM_PREFIX.length), config: c };
+    if (!graph) return saved;
+    const inbound = Array.isArray(layer.inboundNodes) ? layer.inboundNodes : [];
+    return { ...saved, name: String(layer.name ?? c.name), inbound_nodes: inbound as SavedLayer['inbound_nodes'] };
+  } else if (className === 'InputLayer') {
     config = defined({ batchInputShape, dtype: c.dtype, name: c.name });
   } else if (className === 'Sequential' || className === 'Model') {
-    config = { ...topologyFromTs(className, c, where, lacking).config, trainable: c.trainable ?? true };
+    config = { ...topologyFromTs(className, c, ctx).config, trainable: c.trainable ?? true };
   } else {
     const mapper = toWebgradConfig[className];
     if (!mapper) {
@@ -381,14 +498,18 @@ function withoutInputLayer(layers: Dict[]): Dict[] {
   return [{ ...second, config: { ...config, batchInputShape: config.batchInputShape ?? shape } }, ...rest];
 }
 
-function topologyFromTs(className: string, c: Dict, where: string, lacking: string[]): SavedModelTopology {
+function topologyFromTs(className: string, c: Dict, ctx: ReadContext): SavedModelTopology {
+  const { where } = ctx;
   const layers = Array.isArray(c.layers) ? (c.layers as Dict[]) : [];
+  const own = Object.hasOwn(ctx.extras, String(c.name)) ? ctx.extras[String(c.name)] : undefined;
+  const seed = typeof own?.seed === 'number' ? { seed: own.seed } : {};
   if (className === 'Sequential') {
     return {
       class_name: 'Sequential',
       config: {
         name: String(c.name),
-        layers: withoutInputLayer(layers).map((l) => layerFromTfjs(l, where, false, lacking)),
+        layers: withoutInputLayer(layers).map((l) => layerFromTfjs(l, ctx, false)),
+        ...seed,
       },
     };
   }
@@ -401,10 +522,11 @@ function topologyFromTs(className: string, c: Dict, where: string, lacking: stri
     class_name: 'Model',
     config: {
       name: String(c.name),
-      layers: layers.map((l) => layerFromTfjs(l, where, true, lacking)),
+      layers: layers.map((l) => layerFromTfjs(l, ctx, true)),
       input_layers: c.inputLayers as SavedModelTopology['config']['input_layers'],
       output_layers: c.outputLayers as SavedModelTopology['config']['output_layers'],
-      outputs_as_list: Array.isArray(c.outputLayers) && c.outputLayers.length > 1,
+      outputs_as_list: own?.outputsAsList === true || (Array.isArray(c.outputLayers) && c.outputLayers.length > 1),
+      ...seed,
     },
   };
 }
@@ -429,7 +551,9 @@ export function fromTfjsArtifacts(
   const ts = convertPythonicToTs(topology.config) as Dict;
   if (!isDict(ts)) throw new Error(`${op}: ${where}: modelTopology.config is not an object`);
   const lacking: string[] = [];
-  const modelTopology = topologyFromTs(topology.class_name, ts, where, lacking);
+  const metadata = isDict(json.userDefinedMetadata) ? json.userDefinedMetadata.webgrad : undefined;
+  const extras = isDict(metadata) && isDict(metadata.models) ? (metadata.models as ModelOptions) : {};
+  const modelTopology = topologyFromTs(topology.class_name, ts, { where, lacking, extras });
   if (lacking.length) {
     throw new Error(
       `${op}: ${where} holds layer class(es) webgrad lacks: ${[...new Set(lacking)].join(', ')}; ` +
@@ -445,10 +569,13 @@ export function fromTfjsArtifacts(
   const modelBytes =
     4 * specs.reduce((n, s) => n + (Array.isArray(s?.shape) ? s.shape.reduce((a, d) => a * d, 1) : 0), 0);
   const bytes = artifacts.weights instanceof Uint8Array ? artifacts.weights : new Uint8Array(0);
+  checkBytes(json, all, bytes, where, op);
   const order = layerOrder(modelTopology);
   const rank = (spec: WeightSpec) => order.get(String(spec?.name).split('/')[0]) ?? order.size;
   const indexed = specs.map((spec, i) => ({ spec, i, rank: rank(spec) }));
-  const sorted = [...indexed].sort((a, b) => a.rank - b.rank || a.i - b.i);
+  // weights named after no layer of the topology (a wrapper's, named after its inner layer) keep the file's order
+  const known = indexed.every((s) => s.rank < order.size);
+  const sorted = known ? [...indexed].sort((a, b) => a.rank - b.rank || a.i - b.i) : indexed;
   const training = fromTfjsTraining(
     json.trainingConfig,
     optimizerSpecs,
@@ -466,6 +593,7 @@ export function fromTfjsArtifacts(
     ],
     ...(training.trainingConfig && { trainingConfig: training.trainingConfig }),
     ...(training.optimizerState && { optimizerState: training.optimizerState }),
+    ...(json.epochsCompleted !== undefined && { epochsCompleted: json.epochsCompleted as number }),
   };
   const weights = reorderBytes(
     optimizerSpecs.length ? bytes.subarray(0, modelBytes) : artifacts.weights,
@@ -477,6 +605,25 @@ export function fromTfjsArtifacts(
   joined.set(weights);
   joined.set(training.bytes, weights.byteLength);
   return { json: out, weights: joined };
+}
+
+/**
+ * The weights bytes against the manifest, before they are cut up: their count (every weight's, the
+ * optimizer's included) and the checksum webgrad saved beside them, so a truncated or corrupted file
+ * is refused as such. A manifest too malformed to count is left to checkModelJson, which names the field.
+ */
+function checkBytes(json: Dict, specs: readonly TfjsWeightSpec[], bytes: Uint8Array, where: string, op: string): void {
+  const shapes = specs.map((s) => s?.shape);
+  if (!shapes.every((shape) => Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0))) return;
+  const expected = 4 * shapes.reduce((n, shape) => n + shape.reduce((a, d) => a * d, 1), 0);
+  const manifest = Array.isArray(json.weightsManifest) ? (json.weightsManifest as { paths?: unknown }[]) : [];
+  const paths = manifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])).join(' + ');
+  const file = paths ? `${paths} (named in ${where})` : where;
+  if (bytes.byteLength !== expected) throw sizeMismatch(file, bytes.byteLength, expected, op);
+  const checksum = json.weightsChecksum;
+  if (typeof checksum === 'string' && fnv1a(bytes) !== checksum) {
+    throw new Error(`${op}: ${file} is corrupted: its checksum is ${fnv1a(bytes)} but model.json recorded ${checksum}`);
+  }
 }
 
 /** Layer name → its place in the topology (nested models' layers after their own). */

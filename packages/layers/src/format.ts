@@ -115,16 +115,27 @@ export function packWeights(values: readonly Float32Array[]): Uint8Array {
   return bytes;
 }
 
-/** The one weights file model.json names (weightsManifest[0].paths[0]), checked to be a plain relative path. */
-export function weightsFileOf(json: ModelJson, where: string, op: string): string {
-  const files = weightsFilesOf(json, where, op);
-  if (files.length !== 1) {
-    throw new Error(
-      `${op}: ${where} names ${files.length} weights files (${show(files)}); ` +
-        'this store reads one weights file, at weightsManifest[0].paths[0] (a folder or http(s):// reads shards)',
-    );
+/**
+ * The weights cut into files of at most `shardBytes` bytes, in order (a weight may span two, as TF.js
+ * reads them); one file without a bound, or for no weights at all.
+ */
+export function shardsOf(weights: Uint8Array, shardBytes?: number): Uint8Array[] {
+  if (!shardBytes || weights.byteLength <= shardBytes) return [weights];
+  const shards: Uint8Array[] = [];
+  for (let at = 0; at < weights.byteLength; at += shardBytes) shards.push(weights.subarray(at, at + shardBytes));
+  return shards;
+}
+
+/**
+ * A save's shard bound, checked: undefined (one file), or a positive whole number of bytes; TF.js's
+ * layout defaults to tensorflowjs_converter's 4 MB (its write_weights' shard_size_bytes).
+ */
+export function checkShardBytes(shardBytes: unknown, op: string): number | undefined {
+  if (shardBytes === undefined) return undefined;
+  if (!Number.isSafeInteger(shardBytes) || (shardBytes as number) < 1) {
+    throw new Error(`${op}: shardBytes is ${JSON.stringify(shardBytes)}; expected a positive whole number of bytes`);
   }
-  return files[0];
+  return shardBytes as number;
 }
 
 /**

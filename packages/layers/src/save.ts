@@ -4,6 +4,7 @@
 import type { Variable } from '@webgrad/core';
 import type { Compiled } from './compile.js';
 import {
+  checkShardBytes,
   fnv1a,
   packWeights,
   type ModelArtifacts,
@@ -45,6 +46,12 @@ export interface SaveOptions {
    * metrics the reader lacks, instead of writing them under webgrad's registered names.
    */
   strict?: boolean;
+  /**
+   * Folder and downloads:// saves cut the weights into files of at most this many bytes, read back in
+   * order (group1-shard1of3.bin, ...), as tensorflowjs_converter writes them. TF.js's layout defaults to
+   * the converter's 4 MB; webgrad's to one file. indexeddb:// keeps the weights in one record whatever it is.
+   */
+  shardBytes?: number;
 }
 
 /** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
@@ -110,8 +117,12 @@ export async function saveModel(
       `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
     );
   }
+  const shardBytes = checkShardBytes(options.shardBytes, 'saveModel');
   const own = await modelArtifacts(model, options);
-  const artifacts = options.format === 'webgrad' ? own : tfjsArtifacts(model, own, options);
+  const artifacts =
+    options.format === 'webgrad'
+      ? { ...own, shardBytes }
+      : { ...tfjsArtifacts(model, own, options), shardBytes: shardBytes ?? TFJS_SHARD_BYTES };
   await store.save(artifacts, 'saveModel');
   return artifacts.json;
 }
@@ -125,11 +136,11 @@ const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
 /**
  * The artifacts as TF.js writes them: its topology, its trainingConfig when the model is compiled and,
  * with includeOptimizer, the optimizer's weights after the model's (tfjs-training.ts), the checksum
- * taken over the bytes written; a folder store writes the weights in 4 MB shards.
+ * taken over the bytes written.
  */
 function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOptions): ModelArtifacts {
   const json = toTfjsArtifacts(own.json, { strict: options.strict });
-  if (!own.json.trainingConfig) return { ...own, json: json as unknown as ModelJson, shardBytes: TFJS_SHARD_BYTES };
+  if (!own.json.trainingConfig) return { ...own, json: json as unknown as ModelJson };
   const names = model.trainableWeights.map((w) => w.name);
   const includeOptimizer = own.json.optimizerState !== undefined;
   const training = toTfjsTraining(own.json, own.weights, names, { includeOptimizer, strict: options.strict });
@@ -144,7 +155,7 @@ function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOp
     weightsManifest: [{ ...group, weights: [...group.weights, ...training.specs] }],
     weightsChecksum: fnv1a(weights),
   };
-  return { json: tfjs as unknown as ModelJson, weights, shardBytes: TFJS_SHARD_BYTES };
+  return { json: tfjs as unknown as ModelJson, weights };
 }
 
 const stateBytes = (json: ModelJson) =>

@@ -199,6 +199,38 @@ export interface KerasWeightSlot {
   vars: string;
 }
 
+/** The shape (batch axis first) and dtype of the tensor a layer's call made: `layer`'s node `node`, output `index`. */
+export type TensorOf = (
+  layer: string,
+  node: number,
+  index: number,
+) => { shape: (number | null)[]; dtype: string } | undefined;
+
+/**
+ * A layer's inbound nodes (TF.js's lists of [layer, node, index, kwargs]) in Keras 3's form: each call
+ * {args, kwargs}, its tensors __keras_tensor__ objects with their shape and keras_history; a merge's
+ * inputs one list argument, a recurrent layer's states its initial_state, a nested model's call a mask.
+ * A node whose tensors' shapes are unknown (artifacts without their model) stays in the list form,
+ * which Keras 3 also reads.
+ */
+function kerasNodes(layerClass: string, nodes: unknown, tensorOf: TensorOf | undefined): unknown[] {
+  const list = Array.isArray(nodes) ? (nodes as unknown[][]) : [];
+  return list.map((refs) => {
+    const tensors = refs.map((ref) => {
+      const [name, node, index] = ref as [string, number, number];
+      const known = tensorOf?.(name, node, index);
+      if (!known) return undefined;
+      return { class_name: '__keras_tensor__', config: { ...known, keras_history: [name, node, index] } };
+    });
+    if (!tensors.length || tensors.some((t) => t === undefined)) return refs;
+    if (RECURRENT.has(layerClass) && tensors.length > 1) {
+      return { args: [tensors[0]], kwargs: { initial_state: tensors.slice(1) } };
+    }
+    const args = tensors.length === 1 ? [tensors[0]] : [tensors];
+    return { args, kwargs: MODELS.has(layerClass) ? { mask: null } : {} };
+  });
+}
+
 /** The Keras 3 model config for a TF.js-form model, with the H5 groups and weight slots of its layers. */
 export function kerasModel(
   className: string,
@@ -207,6 +239,7 @@ export function kerasModel(
   groups: { path: string; name?: string }[],
   slots: KerasWeightSlot[],
   lacking: string[],
+  tensorOf?: TensorOf,
 ): Dict {
   const name = String(config.name);
   const prefix = path ? `${path}/` : '';
@@ -228,7 +261,7 @@ export function kerasModel(
     let written: Dict;
     if (MODELS.has(layerClass)) {
       const inner = layerClass === 'Sequential' ? 'Sequential' : 'Functional';
-      const nested = kerasModel(inner, c, h5!, groups, slots, lacking);
+      const nested = kerasModel(inner, c, h5!, groups, slots, lacking, tensorOf);
       written = { ...nested, name: layerName };
     } else if (layerClass === 'InputLayer') {
       written = inputLayer(layerName, c.batch_input_shape, c.dtype);
@@ -260,7 +293,9 @@ export function kerasModel(
       if (RECURRENT.has(layerClass)) groups.push({ path: vars, name: `${layerName}_cell` });
       slots.push({ layer: layerName, vars });
     }
-    if (!sequential) written = { ...written, name: layerName, inbound_nodes: layer.inbound_nodes ?? [] };
+    if (!sequential) {
+      written = { ...written, name: layerName, inbound_nodes: kerasNodes(layerClass, layer.inbound_nodes, tensorOf) };
+    }
     layers.push(written);
   }
   const modelConfig: Dict = { name, trainable: config.trainable ?? true, dtype: POLICY('float32'), layers };
@@ -352,15 +387,19 @@ function legacyLayer(layer: unknown, where: string, op: string): Dict {
   return out;
 }
 
-/** A graph layer's name and inbound nodes, each node in Keras 2's list form or Keras 3's {args, kwargs}. */
+/**
+ * A graph layer's name and inbound nodes, each node in Keras 2's list form or Keras 3's {args, kwargs}
+ * (a recurrent layer's initial_state after its input, as webgrad's layers take them).
+ */
 function legacyNodes(layer: Dict, name: string, where: string, op: string): Dict {
   const nodes = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
-  return {
-    name: String(layer.name ?? name),
-    inbound_nodes: nodes.map((node) =>
-      Array.isArray(node) ? node : historyRefs(isDict(node) ? node.args : undefined, where, op),
-    ),
+  const refsOf = (node: unknown) => {
+    if (Array.isArray(node)) return node;
+    const call = isDict(node) ? node : {};
+    const states = isDict(call.kwargs) ? call.kwargs.initial_state : undefined;
+    return [...historyRefs(call.args, where, op), ...historyRefs(states, where, op)];
   };
+  return { name: String(layer.name ?? name), inbound_nodes: nodes.map(refsOf) };
 }
 
 /** Keras 3's L1 and L2 regularizers as the L1L2 that TF.js's form (and webgrad's reader) names. */

@@ -12,6 +12,7 @@ import {
   legacyTopology,
   type KerasSlot,
   type KerasWeightSlot,
+  type TensorOf,
 } from './keras-config.js';
 import { readKerasBytes, writeKerasBytes, type H5Dataset, type KerasContents } from './keras-file.js';
 import {
@@ -32,6 +33,11 @@ export interface ToKerasOptions {
   strict?: boolean;
   /** The names of the model's trainable weights, which its optimizer state (artifacts saved with includeOptimizer) follows. */
   trainableNames?: readonly string[];
+  /**
+   * The shape and dtype of each tensor a graph's layers take (saveModel gives them from the model), so
+   * inbound nodes are written in Keras 3's {args, kwargs} form; without them, in Keras 2's list form.
+   */
+  tensorOf?: TensorOf;
 }
 
 const elementsOf = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
@@ -58,7 +64,7 @@ export async function toKerasBytes(artifacts: ModelArtifacts, options: ToKerasOp
   const slots: KerasWeightSlot[] = [];
   const lacking: string[] = [];
   const top = topology.class_name === 'Sequential' ? 'Sequential' : 'Functional';
-  const config = kerasModel(top, topology.config, '', groups, slots, lacking);
+  const config = kerasModel(top, topology.config, '', groups, slots, lacking, options.tensorOf);
   if (lacking.length && options.strict) {
     throw new Error(
       `saveModel: Keras 3 has no layer class for ${lacking.join(', ')}; save without strict to write them under ` +

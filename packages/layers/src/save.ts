@@ -12,6 +12,7 @@ import {
   type ModelStore,
   type SavedModelTopology,
 } from './format.js';
+import type { TensorOf } from './keras-config.js';
 import { toKerasBytes, writeKerasFile } from './keras-format.js';
 import { modelStore } from './storage.js';
 import { toTfjsArtifacts } from './tfjs-format.js';
@@ -173,6 +174,36 @@ async function saveKeras(model: SavableModel, target: string | ModelStore, optio
   }
   const own = await modelArtifacts(model, options);
   const trainableNames = model.trainableWeights.map((w) => w.name);
-  await writeKerasFile(target, await toKerasBytes(own, { strict: options.strict, trainableNames }), 'saveModel');
+  const tensorOf = tensorsOf(model);
+  await writeKerasFile(
+    target,
+    await toKerasBytes(own, { strict: options.strict, trainableNames, tensorOf }),
+    'saveModel',
+  );
   return own.json;
+}
+
+/** What tensorsOf reads of a model's layers (a nested model's too): their calls' outputs. */
+interface CalledLayer {
+  readonly name: string;
+  readonly nodes?: readonly { readonly outputs: readonly { sampleShape: readonly number[]; dtype: string }[] }[];
+  readonly layers?: readonly CalledLayer[];
+}
+
+/**
+ * The shape and dtype of each layer call's outputs, by layer name, node and output, as Keras 3's
+ * inbound nodes record them; a layer's node index in the file is its call's place among its calls.
+ */
+function tensorsOf(model: SavableModel): TensorOf {
+  const byName = new Map<string, CalledLayer>();
+  const visit = (layers: readonly CalledLayer[] | undefined) =>
+    layers?.forEach((layer) => {
+      if (!byName.has(layer.name)) byName.set(layer.name, layer);
+      visit(layer.layers);
+    });
+  visit((model as unknown as CalledLayer).layers);
+  return (name, node, index) => {
+    const output = byName.get(name)?.nodes?.[node]?.outputs[index];
+    return output && { shape: [null, ...output.sampleShape], dtype: output.dtype };
+  };
 }

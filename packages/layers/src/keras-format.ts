@@ -1,19 +1,11 @@
 // Keras 3 `.keras` files as webgrad's artifacts, both ways: a model's artifacts (model.json's object and
 // weights) become the bytes of a .keras zip Keras 3's load_model reads (config.json, metadata.json,
 // model.weights.h5), and a .keras file's bytes become artifacts the loader checks and builds like any
-// other. The configs go through TF.js's Keras-2 form (tfjs-format.ts, keras-config.ts); the bytes through
+// other. The configs go through TF.js's Keras-2 form (tfjs-format.ts, keras-config.ts, keras-legacy.ts); the bytes through
 // keras-file.ts. Every dataset a layer needs is checked for kind, dtype and size before a value is read.
 import type { ModelArtifacts, ModelJson, ModelStore, WeightSpec } from './format.js';
-import {
-  KERAS_CLASSES,
-  KERAS_VERSION,
-  kerasModel,
-  kerasSlots,
-  legacyTopology,
-  type KerasSlot,
-  type KerasWeightSlot,
-  type TensorOf,
-} from './keras-config.js';
+import { KERAS_CLASSES, KERAS_VERSION, kerasModel, type KerasWeightSlot, type TensorOf } from './keras-config.js';
+import { kerasSlots, legacyTopology, type KerasSlot } from './keras-legacy.js';
 import { readKerasBytes, writeKerasBytes, type H5Dataset, type KerasContents } from './keras-file.js';
 import {
   kerasCompileConfig,

@@ -82,7 +82,7 @@ function memoryStore(initial?: ModelArtifacts): ModelStore & { artifacts?: Model
 const expectClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) => {
   expect(actual.length, what).to.equal(expected.length);
   for (let i = 0; i < actual.length; i++) {
-    const tolerance = 1e-5 * Math.abs(expected[i]) + 1e-5;
+    const tolerance = 1e-5 * Math.abs(expected[i]) + 1e-6;
     expect(Math.abs(actual[i] - expected[i]), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`).to.be.at.most(tolerance);
   }
 };

@@ -158,7 +158,11 @@ for (const backendName of BACKENDS) {
       expect(after[6]).to.not.deep.equal(before[6]);
       expect(after[7]).to.not.deep.equal(before[7]);
       // the optimizer keeps slots only for what trains: Adam's two per trainable weight
-      const json = await m.save({ url: 'memory://frozen', save: async () => {} }, { includeOptimizer: true });
+      // webgrad's own layout, whose optimizerState this reads
+      const json = await m.save(
+        { url: 'memory://frozen', save: async () => {} },
+        { includeOptimizer: true, format: 'webgrad' },
+      );
       expect(json.optimizerState!.weights).to.have.length(4);
       [m, xs, ys].forEach((t) => t.dispose());
     });

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { tensor, type Tensor } from '@webgrad/core';
 import {
   adam,
-  sgd,
+  adamw,
   add as addLayer,
   batchNormalization,
   concatenate,
@@ -29,7 +29,6 @@ import {
   saveModel,
   sequential,
   simpleRNN,
-  toTfjsArtifacts,
   type ModelArtifacts,
   type ModelStore,
   type SymbolicTensor,
@@ -384,8 +383,8 @@ describe('TF.js Layers format', function () {
         message = (error as Error).message;
       }
       expect(message).to.equal(
-        "toTfjsArtifacts: TF.js Layers has no class or option for GRU 'keras_gru' with reset_after: true; " +
-          'save without strict to write them as webgrad has them (only webgrad reads those back)',
+        "saveModel: TF.js Layers cannot read GRU 'keras_gru' (reset_after: true); save without strict to write " +
+          "them under registered 'webgrad>' class names (only webgrad, or a TF.js that registers them, reads those back)",
       );
     });
 
@@ -483,30 +482,60 @@ describe('TF.js Layers format', function () {
           m.layers[0].name,
         ),
       );
-      m.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'meanSquaredError' });
+      // AdamW has no TF.js class: strict names it (without strict it is written as 'webgrad>adamw')
+      m.compile({ optimizer: adamw({ learningRate: 0.1 }), loss: 'meanSquaredError' });
       await m.trainOnBatch(tensor(values(6, 1), [2, 3]), tensor(values(4, 2), [2, 2]));
       message = '';
-      await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true }).catch(
+      await saveModel(m, memoryStore(), { format: 'tfjs', includeOptimizer: true, strict: true }).catch(
         (e: Error) => (message = e.message),
       );
       expect(message).to.match(
-        /^saveModel: format 'tfjs' carries the state of adam and sgd optimizers.*this model's is 'momentum'/,
+        /^saveModel: TF\.js Layers cannot read optimizer 'adamw' \(TF\.js has no such optimizer\)/,
       );
     });
 
-    it("a layer TF.js lacks is written under webgrad's class name, and named by strict", async () => {
-      const m = sequential([maxout({ units: 2, pieces: 2, inputShape: [3] })]);
+    it("a layer or option TF.js lacks goes under a 'webgrad>' name, reads back exactly, is named by TF.js and strict", async () => {
+      // replaces the earlier test that wrote Maxout under webgrad's bare class name
+      const m = sequential([
+        maxout({ units: 3, pieces: 2, inputShape: [4], name: 'mx' }),
+        dense({ units: 2, activation: 'leakyRelu', name: 'leaky' }),
+        dense({ units: 2, activation: 'tanh', name: 'plain' }),
+      ]);
       m.build();
-      const json = toTfjsArtifacts((await saveModel(m, memoryStore())) as never);
-      const layers = (json.modelTopology.config as { layers: { class_name: string }[] }).layers;
-      expect(layers[0].class_name).to.equal('Maxout');
+      m.setWeights(m.weights.map((w, i) => tensor(weightValues(w.name, w.shape, 61 + i), w.shape)));
+      const store = memoryStore();
+      const json = await saveModel(m, store);
+      const layers = (json.modelTopology.config as unknown as { layers: { class_name: string; config: object }[] })
+        .layers;
+      expect(layers.map((l) => l.class_name)).to.deep.equal(['webgrad>Maxout', 'webgrad>Dense', 'Dense']);
+      // a registered class keeps webgrad's own config, so it reads back as it was
+      expect(layers[1].config).to.include({ activation: 'leakyRelu', useBias: true, units: 2 });
+      const x = tensor(values(12, 9), [3, 4]);
+      const loaded = await loadModel(store);
+      expect(loaded.layers.map((l) => l.getConfig())).to.deep.equal(m.layers.map((l) => l.getConfig()));
+      expectClose(
+        (await (loaded.predict(x) as Tensor).data()) as Float32Array,
+        (await (m.predict(x) as Tensor).data()) as Float32Array,
+      );
+      // TF.js 4.22 names the class it lacks rather than loading something else
+      let tfMessage = '';
+      await tf
+        .loadLayersModel(
+          tf.io.fromMemory({
+            modelTopology: json.modelTopology,
+            weightSpecs: json.weightsManifest[0].weights,
+            weightData: new Uint8Array(store.artifacts!.weights).buffer,
+          }),
+        )
+        .catch((e: Error) => (tfMessage = e.message));
+      expect(tfMessage).to.match(/^Unknown layer: webgrad>Maxout\. /);
       let message = '';
-      try {
-        await saveModel(m, memoryStore(), { format: 'tfjs', strict: true });
-      } catch (error) {
-        message = (error as Error).message;
-      }
-      expect(message).to.match(/^toTfjsArtifacts: TF\.js Layers has no class or option for Maxout 'maxout/);
+      await saveModel(m, memoryStore(), { strict: true }).catch((e: Error) => (message = e.message));
+      expect(message).to.equal(
+        "saveModel: TF.js Layers cannot read Maxout 'mx' (no such class); Dense 'leaky' (activation 'leakyRelu'); " +
+          "save without strict to write them under registered 'webgrad>' class names " +
+          '(only webgrad, or a TF.js that registers them, reads those back)',
+      );
     });
   });
 

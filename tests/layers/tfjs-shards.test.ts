@@ -1,15 +1,16 @@
 // TF.js-format saves to a folder write their weights in tensorflowjs_converter's sharded layout: files of
 // at most 4 MB named group1-shard<i>of<n> (with the save's id, so the commit stays one rename), a weight
 // spanning two files. Checked against the bytes set, webgrad's loader and TF.js 4.22 itself, which reads
-// the folder through its own http loader (its path resolution and shard joining), fed from disk; and a
-// save failing before its commit, whose shards the next save clears.
+// the folder through its own http loader (its path resolution and shard joining), fed from disk; a
+// save failing before its commit, whose shards the next save clears; and the shardBytes option, for
+// folders and for downloads:// (whose shards browserFiles reads back).
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { tensor, withBackend, type Tensor } from '@webgrad/core';
-import { dense, loadModel, saveModel, sequential, type Model } from '@webgrad/layers';
+import { browserFiles, dense, loadModel, saveModel, sequential, type Model } from '@webgrad/layers';
 import { cpu } from '../helpers.js';
 
 interface TfTensor {
@@ -153,7 +154,7 @@ describe('TF.js format: sharded weights files', function () {
       expect(names.filter((n) => /^group1-shard[12]of2-[a-z0-9-]+\.bin$/.test(n))).to.have.length(2);
       expect(names).to.not.include(file);
       // and webgrad's own format over that: one weights file again, the shards gone
-      await saveModel(small.m, dir);
+      await saveModel(small.m, dir, { format: 'webgrad' });
       const own = (await readdir(dir)).sort();
       expect(own).to.have.length(2);
       expect(own[0]).to.equal('model.json');
@@ -207,5 +208,91 @@ describe('TF.js format: sharded weights files', function () {
       expect(names).to.have.length(3);
       expect(names).to.include.members(['group1-shard1of1.bin', 'model.json']);
       expect(names.some((n) => debris.includes(n) || n.includes('.tmp-'))).to.equal(false);
+    }));
+
+  it('shardBytes cuts a folder save into that many bytes a file, which webgrad and TF.js 4.22 read in order', () =>
+    onCpu(async () => {
+      // 8 x 6 kernel + 6 bias: 216 bytes, as files of 100, 100 and 16
+      const { m, set } = denseModel(8, 6);
+      const dir = await folder();
+      await saveModel(m, dir, { shardBytes: 100 });
+      const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+        weightsManifest: { paths: string[] }[];
+      };
+      const { paths } = json.weightsManifest[0];
+      expect(paths.map((p) => p.replace(/^(group1-shard\d+of\d+)-[a-z0-9-]+\.bin$/, '$1'))).to.deep.equal([
+        'group1-shard1of3',
+        'group1-shard2of3',
+        'group1-shard3of3',
+      ]);
+      expect(await Promise.all(paths.map(async (p) => (await stat(join(dir, p))).size))).to.deep.equal([100, 100, 16]);
+      const back = await loadModel(dir);
+      const ours = await Promise.all(back.weights.map(async (w) => (await w.data()) as Float32Array));
+      expect(Buffer.compare(bytesOf(ours), bytesOf(set))).to.equal(0);
+      const theirs = await tfLoad(tf, dir);
+      expect(Buffer.compare(bytesOf(theirs.weights.map((w) => w.read().dataSync())), bytesOf(set))).to.equal(0);
+      // webgrad's own layout takes the bound too (one file without it)
+      await saveModel(m, dir, { shardBytes: 200, format: 'webgrad' });
+      const own = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as typeof json;
+      expect(own.weightsManifest[0].paths).to.have.length(2);
+      const again = await loadModel(dir);
+      const values = await Promise.all(again.weights.map(async (w) => (await w.data()) as Float32Array));
+      expect(Buffer.compare(bytesOf(values), bytesOf(set))).to.equal(0);
+      for (const bad of [0, 1.5, -4, '4']) {
+        const message = await saveModel(m, dir, { shardBytes: bad as number }).then(
+          () => 'no error',
+          (e: Error) => e.message,
+        );
+        expect(message).to.equal(
+          `saveModel: shardBytes is ${JSON.stringify(bad)}; expected a positive whole number of bytes`,
+        );
+      }
+    }));
+
+  it('downloads:// with shardBytes hands over the shards, which browserFiles loads back in order whatever the pick order', () =>
+    onCpu(async () => {
+      const { m, set } = denseModel(8, 6);
+      // the page's side of downloads://, in Node: links whose clicks hand over blobs
+      const blobs = new Map<string, Blob>();
+      const saved = { document: globalThis.document, createObjectURL: URL.createObjectURL };
+      const urls = new Map<string, Blob>();
+      (globalThis as { document?: unknown }).document = {
+        createElement: () => {
+          const link = { download: '', href: '', click: () => blobs.set(link.download, urls.get(link.href)!) };
+          return link;
+        },
+      };
+      URL.createObjectURL = (blob: Blob) => {
+        const url = `blob:test/${urls.size}`;
+        urls.set(url, blob);
+        return url;
+      };
+      try {
+        await saveModel(m, 'downloads://digits', { shardBytes: 100 });
+      } finally {
+        (globalThis as { document?: unknown }).document = saved.document;
+        URL.createObjectURL = saved.createObjectURL;
+      }
+      expect([...blobs.keys()]).to.deep.equal([
+        'digits.json',
+        'digits.group1-shard1of3.bin',
+        'digits.group1-shard2of3.bin',
+        'digits.group1-shard3of3.bin',
+      ]);
+      const files = await Promise.all(
+        [...blobs].map(async ([name, blob]) => new File([await blob.arrayBuffer()], name)),
+      );
+      const picked = [files[3], files[0], files[2], files[1]];
+      const back = await loadModel(browserFiles(picked));
+      const ours = await Promise.all(back.weights.map(async (w) => (await w.data()) as Float32Array));
+      expect(Buffer.compare(bytesOf(ours), bytesOf(set))).to.equal(0);
+      const message = await loadModel(browserFiles([files[0], files[1], files[3]])).then(
+        () => 'no error',
+        (e: Error) => e.message,
+      );
+      expect(message).to.equal(
+        "loadModel: digits.json names weights file 'digits.group1-shard2of3.bin', which is not among the files " +
+          'given (digits.group1-shard1of3.bin, digits.group1-shard3of3.bin)',
+      );
     }));
 });

@@ -115,16 +115,27 @@ export function packWeights(values: readonly Float32Array[]): Uint8Array {
   return bytes;
 }
 
-/** The one weights file model.json names (weightsManifest[0].paths[0]), checked to be a plain relative path. */
-export function weightsFileOf(json: ModelJson, where: string, op: string): string {
-  const files = weightsFilesOf(json, where, op);
-  if (files.length !== 1) {
-    throw new Error(
-      `${op}: ${where} names ${files.length} weights files (${show(files)}); ` +
-        'this store reads one weights file, at weightsManifest[0].paths[0] (a folder or http(s):// reads shards)',
-    );
+/**
+ * The weights cut into files of at most `shardBytes` bytes, in order (a weight may span two, as TF.js
+ * reads them); one file without a bound, or for no weights at all.
+ */
+export function shardsOf(weights: Uint8Array, shardBytes?: number): Uint8Array[] {
+  if (!shardBytes || weights.byteLength <= shardBytes) return [weights];
+  const shards: Uint8Array[] = [];
+  for (let at = 0; at < weights.byteLength; at += shardBytes) shards.push(weights.subarray(at, at + shardBytes));
+  return shards;
+}
+
+/**
+ * A save's shard bound, checked: undefined (one file), or a positive whole number of bytes; TF.js's
+ * layout defaults to tensorflowjs_converter's 4 MB (its write_weights' shard_size_bytes).
+ */
+export function checkShardBytes(shardBytes: unknown, op: string): number | undefined {
+  if (shardBytes === undefined) return undefined;
+  if (!Number.isSafeInteger(shardBytes) || (shardBytes as number) < 1) {
+    throw new Error(`${op}: shardBytes is ${JSON.stringify(shardBytes)}; expected a positive whole number of bytes`);
   }
-  return files[0];
+  return shardBytes as number;
 }
 
 /**
@@ -244,6 +255,17 @@ function checkLayerSizes(layers: unknown, where: string, op: string): void {
 }
 
 /**
+ * Whether a model.json is TF.js Layers' (its topology says which Keras wrote it, or wraps a Keras
+ * model_config as tensorflowjs_converter does) rather than webgrad's own layout; TF.js's files also
+ * say format 'layers-model', so the format field cannot tell them apart.
+ */
+export function isTfjsLayout(json: unknown): boolean {
+  if (!isObject(json)) return false;
+  const topology = json.modelTopology;
+  return isObject(topology) && ('keras_version' in topology || 'model_config' in topology);
+}
+
+/**
  * Checks model.json's structure field by field, so a malformed file is refused with the path of the
  * bad field rather than a TypeError later; the topology is checked as far as loading relies on it
  * (its layers' class names, configs and sizes), the manifest and optimizer state fully.
@@ -260,12 +282,16 @@ export function checkModelJson(json: unknown, where: string, op: string): ModelJ
       op,
     );
   need(typeof json.format === 'string', 'format', "a string ('layers-model')");
-  const topology = json.modelTopology;
-  need(isObject(topology), 'modelTopology', 'an object {class_name, config}');
-  need(typeof (topology as Record<string, unknown>).class_name === 'string', 'modelTopology.class_name', 'a string');
-  const config = (topology as Record<string, unknown>).config;
-  need(isObject(config), 'modelTopology.config', 'an object');
-  checkLayerSizes((config as Record<string, unknown>).layers, where, op);
+  // TF.js's layout: its manifest is checked here, its topology and training config once mapped to webgrad's
+  const tfjs = isTfjsLayout(json);
+  if (!tfjs) {
+    const topology = json.modelTopology;
+    need(isObject(topology), 'modelTopology', 'an object {class_name, config}');
+    need(typeof (topology as Record<string, unknown>).class_name === 'string', 'modelTopology.class_name', 'a string');
+    const config = (topology as Record<string, unknown>).config;
+    need(isObject(config), 'modelTopology.config', 'an object');
+    checkLayerSizes((config as Record<string, unknown>).layers, where, op);
+  }
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length === 0) {
     throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
@@ -279,7 +305,7 @@ export function checkModelJson(json: unknown, where: string, op: string): ModelJ
   });
   const files = manifest.flatMap((group: { paths: string[] }) => group.paths);
   if (files.length === 0) throw new Error(`${op}: ${where} names no weights file (weightsManifest[0].paths[0])`);
-  if (json.trainingConfig !== undefined) {
+  if (json.trainingConfig !== undefined && !tfjs) {
     const training = json.trainingConfig;
     need(isObject(training), 'trainingConfig', 'an object {loss, metrics, optimizer_config}');
     const { loss, metrics, optimizer_config: optimizer } = training as Record<string, unknown>;

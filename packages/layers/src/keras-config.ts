@@ -4,8 +4,9 @@
 // DTypePolicy, InputLayer's batch_shape, inbound nodes as {args, kwargs}), and its weights live at
 // layers/<key>/vars/<i> (a recurrent layer's at layers/<key>/cell/vars/<i>), the key being its class
 // name in snake_case, numbered in the order of Keras's model.layers (saving_lib's _get_unique_name).
+// This module writes; keras-legacy.ts reads Keras 3's form back.
 import type { SavedTensorRef } from './format.js';
-import { isDict } from './tfjs-names.js';
+import { CUSTOM_PREFIX, isDict } from './tfjs-names.js';
 
 type Dict = Record<string, unknown>;
 
@@ -36,8 +37,8 @@ export const KERAS_CLASSES = new Set([
   'LSTM',
   'GRU',
 ]);
-const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU']);
-const MODELS = new Set(['Sequential', 'Model', 'Functional']);
+export const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU']);
+export const MODELS = new Set(['Sequential', 'Model', 'Functional']);
 
 /** Keras's naming.to_snake_case, as it names an H5 group after a layer's class. */
 export const kerasKey = (className: string): string =>
@@ -48,7 +49,7 @@ export const kerasKey = (className: string): string =>
     .toLowerCase();
 
 /** A counter of H5 keys, as saving_lib's _get_unique_name: dense, dense_1, dense_2, ... */
-function uniqueKeys(): (className: string) => string {
+export function uniqueKeys(): (className: string) => string {
   const used = new Map<string, number>();
   return (className) => {
     const name = kerasKey(className === 'Model' ? 'Functional' : className);
@@ -199,6 +200,38 @@ export interface KerasWeightSlot {
   vars: string;
 }
 
+/** The shape (batch axis first) and dtype of the tensor a layer's call made: `layer`'s node `node`, output `index`. */
+export type TensorOf = (
+  layer: string,
+  node: number,
+  index: number,
+) => { shape: (number | null)[]; dtype: string } | undefined;
+
+/**
+ * A layer's inbound nodes (TF.js's lists of [layer, node, index, kwargs]) in Keras 3's form: each call
+ * {args, kwargs}, its tensors __keras_tensor__ objects with their shape and keras_history; a merge's
+ * inputs one list argument, a recurrent layer's states its initial_state, a nested model's call a mask.
+ * A node whose tensors' shapes are unknown (artifacts without their model) stays in the list form,
+ * which Keras 3 also reads.
+ */
+function kerasNodes(layerClass: string, nodes: unknown, tensorOf: TensorOf | undefined): unknown[] {
+  const list = Array.isArray(nodes) ? (nodes as unknown[][]) : [];
+  return list.map((refs) => {
+    const tensors = refs.map((ref) => {
+      const [name, node, index] = ref as [string, number, number];
+      const known = tensorOf?.(name, node, index);
+      if (!known) return undefined;
+      return { class_name: '__keras_tensor__', config: { ...known, keras_history: [name, node, index] } };
+    });
+    if (!tensors.length || tensors.some((t) => t === undefined)) return refs;
+    if (RECURRENT.has(layerClass) && tensors.length > 1) {
+      return { args: [tensors[0]], kwargs: { initial_state: tensors.slice(1) } };
+    }
+    const args = tensors.length === 1 ? [tensors[0]] : [tensors];
+    return { args, kwargs: MODELS.has(layerClass) ? { mask: null } : {} };
+  });
+}
+
 /** The Keras 3 model config for a TF.js-form model, with the H5 groups and weight slots of its layers. */
 export function kerasModel(
   className: string,
@@ -207,6 +240,7 @@ export function kerasModel(
   groups: { path: string; name?: string }[],
   slots: KerasWeightSlot[],
   lacking: string[],
+  tensorOf?: TensorOf,
 ): Dict {
   const name = String(config.name);
   const prefix = path ? `${path}/` : '';
@@ -222,28 +256,34 @@ export function kerasModel(
     const c = (layer.config as Dict) ?? {};
     const layerName = String(c.name ?? layer.name);
     // a Sequential's InputLayer is written, as Keras does, but has no H5 group (Sequential.layers leaves it out)
-    const h5 = sequential && layerClass === 'InputLayer' ? undefined : `${prefix}layers/${key(layerClass)}`;
+    // a registered class's H5 key is its class name's, as Keras names the group of any object it saves
+    const keyed = layerClass.startsWith(CUSTOM_PREFIX) ? layerClass.slice(CUSTOM_PREFIX.length) : layerClass;
+    const h5 = sequential && layerClass === 'InputLayer' ? undefined : `${prefix}layers/${key(keyed)}`;
     let written: Dict;
     if (MODELS.has(layerClass)) {
       const inner = layerClass === 'Sequential' ? 'Sequential' : 'Functional';
-      const nested = kerasModel(inner, c, h5!, groups, slots, lacking);
+      const nested = kerasModel(inner, c, h5!, groups, slots, lacking, tensorOf);
       written = { ...nested, name: layerName };
     } else if (layerClass === 'InputLayer') {
       written = inputLayer(layerName, c.batch_input_shape, c.dtype);
       if (h5) groups.push({ path: `${h5}/vars`, name: layerName });
     } else {
       const known = KERAS_CLASSES.has(layerClass);
-      if (!known) lacking.push(`${layerClass} '${layerName}'`);
+      // a class TF.js's form already wrote under webgrad's registered name keeps it, and webgrad's config
+      const own = keyed;
+      if (!known) lacking.push(`${own} '${layerName}'`);
       written = {
         module: known ? 'keras.layers' : 'webgrad',
-        class_name: layerClass,
+        class_name: own,
         config: known ? kerasLayerConfig(layerClass, c) : c,
-        registered_name: known ? null : `webgrad>${layerClass}`,
+        registered_name: known ? null : CUSTOM_PREFIX + own,
       };
+      // a registered class keeps webgrad's camelCase inputShape
+      const inputShape = c.input_shape ?? c.inputShape;
       const shape = Array.isArray(c.batch_input_shape)
         ? c.batch_input_shape
-        : Array.isArray(c.input_shape)
-          ? [null, ...(c.input_shape as unknown[])]
+        : Array.isArray(inputShape)
+          ? [null, ...(inputShape as unknown[])]
           : undefined;
       if (sequential && layers.length === 0 && shape) {
         layers.push(inputLayer(freeName('input_layer', source), shape, c.dtype));
@@ -254,7 +294,9 @@ export function kerasModel(
       if (RECURRENT.has(layerClass)) groups.push({ path: vars, name: `${layerName}_cell` });
       slots.push({ layer: layerName, vars });
     }
-    if (!sequential) written = { ...written, name: layerName, inbound_nodes: layer.inbound_nodes ?? [] };
+    if (!sequential) {
+      written = { ...written, name: layerName, inbound_nodes: kerasNodes(layerClass, layer.inbound_nodes, tensorOf) };
+    }
     layers.push(written);
   }
   const modelConfig: Dict = { name, trainable: config.trainable ?? true, dtype: POLICY('float32'), layers };
@@ -272,149 +314,4 @@ export function kerasModel(
         config: modelConfig,
         registered_name: 'Functional',
       };
-}
-
-// ---- Keras 3 → the TF.js (Keras 2) form fromTfjsArtifacts reads ----
-
-// Keras 3 options webgrad's layers cannot honour, refused unless they hold the value webgrad assumes
-const KERAS3_ONLY: Dict = {
-  groups: 1,
-  keepdims: false,
-  renorm: false,
-  lora_rank: null,
-  quantization_config: null,
-  sparse: false,
-  ragged: false,
-};
-
-/** A tensor reference from a Keras 3 inbound node's args (a __keras_tensor__ or a list of them). */
-function historyRefs(args: unknown, where: string, op: string): [string, number, number, Dict][] {
-  const out: [string, number, number, Dict][] = [];
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) return value.forEach(visit);
-    if (!isDict(value) || value.class_name !== '__keras_tensor__') return;
-    const history = isDict(value.config) ? value.config.keras_history : undefined;
-    const ok =
-      Array.isArray(history) &&
-      typeof history[0] === 'string' &&
-      Number.isInteger(history[1]) &&
-      Number.isInteger(history[2]);
-    if (!ok) throw new Error(`${op}: ${where} has a tensor without a keras_history [layer, node, index]`);
-    out.push([history[0] as string, history[1] as number, history[2] as number, {}]);
-  };
-  visit(args);
-  return out;
-}
-
-/** One Keras 3 layer in TF.js's form: DTypePolicy to its name, batch_shape to batch_input_shape, nodes to lists. */
-function legacyLayer(layer: unknown, where: string, op: string): Dict {
-  if (!isDict(layer) || typeof layer.class_name !== 'string' || !isDict(layer.config)) {
-    throw new Error(`${op}: a layer in ${where} is not {class_name, config}: ${JSON.stringify(layer)?.slice(0, 200)}`);
-  }
-  const className = layer.class_name === 'Functional' ? 'Model' : layer.class_name;
-  const c = layer.config;
-  const name = String(c.name);
-  const refuse = (key: string, expected: unknown) => {
-    throw new Error(
-      `${op}: ${className} layer '${name}' in ${where} sets ${key} to ${JSON.stringify(c[key])}; ` +
-        `webgrad reads only ${JSON.stringify(expected)} there`,
-    );
-  };
-  for (const [key, expected] of Object.entries(KERAS3_ONLY)) {
-    if (c[key] !== undefined && c[key] !== expected) refuse(key, expected);
-  }
-  const { dtype, batch_shape, module: _m, registered_name: _r, build_config: _b, ...rest } = c;
-  const dtypeName = isDict(dtype) && isDict(dtype.config) ? dtype.config.name : dtype;
-  if (dtypeName !== undefined && dtypeName !== 'float32' && !(className === 'InputLayer' && dtypeName === 'int32')) {
-    refuse('dtype', 'float32');
-  }
-  let config: Dict = { ...rest, ...(dtypeName !== undefined && { dtype: dtypeName }) };
-  if (batch_shape !== undefined) config.batch_input_shape = batch_shape;
-  for (const [key, value] of Object.entries(config)) {
-    if (key.endsWith('_regularizer') && isDict(value)) config[key] = legacyRegularizer(value);
-  }
-  if (MODELS.has(className)) config = legacyModelConfig(className, c, where, op);
-  const out: Dict = { class_name: className, config };
-  if (layer.inbound_nodes !== undefined) {
-    const nodes = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
-    out.name = String(layer.name ?? name);
-    out.inbound_nodes = nodes.map((node) =>
-      Array.isArray(node) ? node : historyRefs(isDict(node) ? node.args : undefined, where, op),
-    );
-  }
-  return out;
-}
-
-/** Keras 3's L1 and L2 regularizers as the L1L2 that TF.js's form (and webgrad's reader) names. */
-function legacyRegularizer(value: Dict): Dict {
-  const config = isDict(value.config) ? value.config : {};
-  if (value.class_name === 'L1') return { class_name: 'L1L2', config: { l1: config.l1 ?? 0, l2: 0 } };
-  if (value.class_name === 'L2') return { class_name: 'L1L2', config: { l1: 0, l2: config.l2 ?? 0 } };
-  return value;
-}
-
-function legacyModelConfig(className: string, c: Dict, where: string, op: string): Dict {
-  const layers = Array.isArray(c.layers) ? c.layers.map((l) => legacyLayer(l, where, op)) : [];
-  if (className === 'Sequential') return { name: c.name, trainable: c.trainable, layers };
-  const list = (refs: unknown) => (Array.isArray(refs) && typeof refs[0] === 'string' ? [refs] : refs);
-  return {
-    name: c.name,
-    trainable: c.trainable,
-    layers,
-    input_layers: list(c.input_layers),
-    output_layers: list(c.output_layers),
-    // one output written bare predicts one tensor; a list predicts a list
-    outputs_as_list: !(Array.isArray(c.output_layers) && typeof c.output_layers[0] === 'string'),
-  };
-}
-
-/** A Keras 3 config.json as the TF.js-form topology fromTfjsArtifacts maps to webgrad's. */
-export function legacyTopology(config: unknown, where: string, op: string): { class_name: string; config: Dict } {
-  if (!isDict(config) || typeof config.class_name !== 'string' || !isDict(config.config)) {
-    throw new Error(`${op}: ${where}: config.json is not a Keras model {class_name, config}`);
-  }
-  const className = config.class_name === 'Functional' ? 'Model' : config.class_name;
-  if (!MODELS.has(className)) {
-    throw new Error(
-      `${op}: ${where}: config.json holds a '${config.class_name}'; webgrad reads Sequential and Functional models`,
-    );
-  }
-  return { class_name: className, config: legacyModelConfig(className, config.config, where, op) };
-}
-
-/**
- * The H5 group of each layer's variables in a legacy-form model (config order, which is Keras's
- * model.layers order), and the name of the top-level layer it belongs to.
- */
-export function kerasSlots(topology: { class_name: string; config: Dict }): KerasSlot[] {
-  const out: KerasSlot[] = [];
-  const visit = (className: string, config: Dict, path: string, top: string | undefined, trainable: boolean) => {
-    const prefix = path ? `${path}/` : '';
-    const key = uniqueKeys();
-    for (const layer of (config.layers as Dict[]) ?? []) {
-      const layerClass = String(layer.class_name);
-      const c = (layer.config as Dict) ?? {};
-      const name = String(c.name ?? layer.name);
-      if (layerClass === 'InputLayer' && className === 'Sequential') continue;
-      const h5 = `${prefix}layers/${key(layerClass)}`;
-      const own = trainable && c.trainable !== false;
-      if (MODELS.has(layerClass)) visit(layerClass, c, h5, top ?? name, own);
-      else if (layerClass !== 'InputLayer') {
-        const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
-        // a layer's variables list its trainable ones first; BatchNormalization's moving statistics are not
-        const trainableVars = !own ? 0 : layerClass === 'BatchNormalization' ? 2 : Infinity;
-        out.push({ vars, top: top ?? name, layer: name, trainableVars });
-      }
-    }
-  };
-  visit(topology.class_name, topology.config, '', undefined, topology.config.trainable !== false);
-  return out;
-}
-
-/** One layer's variables in model.weights.h5: its group, its top-level layer, and how many of them train. */
-export interface KerasSlot {
-  vars: string;
-  top: string;
-  layer: string;
-  trainableVars: number;
 }

@@ -1,18 +1,11 @@
 // Keras 3 `.keras` files as webgrad's artifacts, both ways: a model's artifacts (model.json's object and
 // weights) become the bytes of a .keras zip Keras 3's load_model reads (config.json, metadata.json,
 // model.weights.h5), and a .keras file's bytes become artifacts the loader checks and builds like any
-// other. The configs go through TF.js's Keras-2 form (tfjs-format.ts, keras-config.ts); the bytes through
+// other. The configs go through TF.js's Keras-2 form (tfjs-format.ts, keras-config.ts, keras-legacy.ts); the bytes through
 // keras-file.ts. Every dataset a layer needs is checked for kind, dtype and size before a value is read.
 import type { ModelArtifacts, ModelJson, ModelStore, WeightSpec } from './format.js';
-import {
-  KERAS_CLASSES,
-  KERAS_VERSION,
-  kerasModel,
-  kerasSlots,
-  legacyTopology,
-  type KerasSlot,
-  type KerasWeightSlot,
-} from './keras-config.js';
+import { KERAS_CLASSES, KERAS_VERSION, kerasModel, type KerasWeightSlot, type TensorOf } from './keras-config.js';
+import { kerasSlots, legacyTopology, type KerasSlot } from './keras-legacy.js';
 import { readKerasBytes, writeKerasBytes, type H5Dataset, type KerasContents } from './keras-file.js';
 import {
   kerasCompileConfig,
@@ -21,7 +14,7 @@ import {
   tfjsOptimizerSpecs,
   trainingFromKeras,
 } from './keras-training.js';
-import { isDict } from './tfjs-names.js';
+import { CUSTOM_PREFIX, isDict } from './tfjs-names.js';
 import { toTfjsTraining, type TfjsWeightSpec } from './tfjs-training.js';
 import { loadLimits } from './limits.js';
 import { nodeFs, readRegular } from './storage.js';
@@ -32,6 +25,11 @@ export interface ToKerasOptions {
   strict?: boolean;
   /** The names of the model's trainable weights, which its optimizer state (artifacts saved with includeOptimizer) follows. */
   trainableNames?: readonly string[];
+  /**
+   * The shape and dtype of each tensor a graph's layers take (saveModel gives them from the model), so
+   * inbound nodes are written in Keras 3's {args, kwargs} form; without them, in Keras 2's list form.
+   */
+  tensorOf?: TensorOf;
 }
 
 const elementsOf = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
@@ -52,13 +50,13 @@ function weightValues(json: ModelJson, bytes: Uint8Array): { spec: WeightSpec; v
 
 /** A model's artifacts as a Keras 3 .keras file's bytes; layers Keras lacks are named, or refused with `strict`. */
 export async function toKerasBytes(artifacts: ModelArtifacts, options: ToKerasOptions = {}): Promise<Uint8Array> {
-  const tfjs = toTfjsArtifacts(artifacts.json);
+  const tfjs = toTfjsArtifacts(artifacts.json, { reader: 'keras' });
   const topology = tfjs.modelTopology;
   const groups: { path: string; name?: string }[] = [{ path: 'layers' }];
   const slots: KerasWeightSlot[] = [];
   const lacking: string[] = [];
   const top = topology.class_name === 'Sequential' ? 'Sequential' : 'Functional';
-  const config = kerasModel(top, topology.config, '', groups, slots, lacking);
+  const config = kerasModel(top, topology.config, '', groups, slots, lacking, options.tensorOf);
   if (lacking.length && options.strict) {
     throw new Error(
       `saveModel: Keras 3 has no layer class for ${lacking.join(', ')}; save without strict to write them under ` +
@@ -159,7 +157,7 @@ function optimizerDatasets(
   groups: { path: string; name?: string }[],
   datasets: H5Dataset[],
 ): void {
-  const training = toTfjsTraining(artifacts.json, artifacts.weights, trainableNames, 'keras');
+  const training = toTfjsTraining(artifacts.json, artifacts.weights, trainableNames, { format: 'keras' });
   config.compile_config = kerasCompileConfig(training.trainingConfig);
   const optimizer = training.trainingConfig.optimizer_config as {
     class_name: string;
@@ -193,7 +191,14 @@ function refuseUnknownClasses(topology: { config: Record<string, unknown> }, whe
   const visit = (config: Record<string, unknown>) => {
     for (const layer of (config.layers as { class_name: string; config: Record<string, unknown> }[]) ?? []) {
       if (layer.class_name === 'Sequential' || layer.class_name === 'Model') visit(layer.config);
-      else if (layer.class_name !== 'InputLayer' && !KERAS_CLASSES.has(layer.class_name)) unknown.add(layer.class_name);
+      else if (
+        layer.class_name !== 'InputLayer' &&
+        !KERAS_CLASSES.has(layer.class_name) &&
+        // webgrad's registered classes are webgrad's own (the registry names any it lacks)
+        !layer.class_name.startsWith(CUSTOM_PREFIX)
+      ) {
+        unknown.add(layer.class_name);
+      }
     }
   };
   visit(topology.config);

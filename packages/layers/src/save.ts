@@ -4,6 +4,7 @@
 import type { Variable } from '@webgrad/core';
 import type { Compiled } from './compile.js';
 import {
+  checkShardBytes,
   fnv1a,
   packWeights,
   type ModelArtifacts,
@@ -11,6 +12,7 @@ import {
   type ModelStore,
   type SavedModelTopology,
 } from './format.js';
+import type { TensorOf } from './keras-config.js';
 import { toKerasBytes, writeKerasFile } from './keras-format.js';
 import { modelStore } from './storage.js';
 import { toTfjsArtifacts } from './tfjs-format.js';
@@ -32,13 +34,25 @@ export interface SaveOptions {
   /** Recorded for loadCheckpoint (modelCheckpoint sets it). */
   epochsCompleted?: number;
   /**
-   * 'tfjs' writes TF.js Layers' model.json (Keras names, snake_case configs), which tf.loadLayersModel
-   * reads; 'keras' writes a Keras 3 .keras file, which keras.saving.load_model reads (a target path
-   * ending in .keras picks it too).
+   * The layout written. 'tfjs', the default for folders, browser stores and ModelStores: TF.js Layers'
+   * model.json (Keras class names, snake_case configs, its trainingConfig and optimizer weights), which
+   * tf.loadLayersModel reads; layers, optimizers and options TF.js lacks are written under registered
+   * 'webgrad>' class names, so webgrad reads them back exactly. 'webgrad': webgrad's own layout
+   * (camelCase configs), which older webgrad releases wrote. 'keras': a Keras 3 .keras file, which
+   * keras.saving.load_model reads (a target path ending in .keras picks it too).
    */
   format?: 'webgrad' | 'tfjs' | 'keras';
-  /** With format 'tfjs' or 'keras': refuse layers the reader lacks instead of writing them under webgrad's names. */
+  /**
+   * With format 'tfjs' or 'keras': refuse, naming them, the layers, options, optimizers, losses and
+   * metrics the reader lacks, instead of writing them under webgrad's registered names.
+   */
   strict?: boolean;
+  /**
+   * Folder and downloads:// saves cut the weights into files of at most this many bytes, read back in
+   * order (group1-shard1of3.bin, ...), as tensorflowjs_converter writes them. TF.js's layout defaults to
+   * the converter's 4 MB; webgrad's to one file. indexeddb:// keeps the weights in one record whatever it is.
+   */
+  shardBytes?: number;
 }
 
 /** The model as artifacts: model.json's object and the weights bytes (optimizer state appended when asked). */
@@ -104,8 +118,12 @@ export async function saveModel(
       `saveModel: ${store.url} can only be loaded from; save to a folder, 'indexeddb://name' or 'downloads://name'`,
     );
   }
+  const shardBytes = checkShardBytes(options.shardBytes, 'saveModel');
   const own = await modelArtifacts(model, options);
-  const artifacts = options.format === 'tfjs' ? tfjsArtifacts(model, own, options) : own;
+  const artifacts =
+    options.format === 'webgrad'
+      ? { ...own, shardBytes }
+      : { ...tfjsArtifacts(model, own, options), shardBytes: shardBytes ?? TFJS_SHARD_BYTES };
   await store.save(artifacts, 'saveModel');
   return artifacts.json;
 }
@@ -117,15 +135,16 @@ export async function saveModel(
 const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
- * The artifacts as TF.js writes them: its topology, and with includeOptimizer its trainingConfig and the
- * optimizer's weights after the model's (tfjs-training.ts), the checksum taken over the bytes written;
- * a folder store writes the weights in 4 MB shards.
+ * The artifacts as TF.js writes them: its topology, its trainingConfig when the model is compiled and,
+ * with includeOptimizer, the optimizer's weights after the model's (tfjs-training.ts), the checksum
+ * taken over the bytes written.
  */
 function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOptions): ModelArtifacts {
   const json = toTfjsArtifacts(own.json, { strict: options.strict });
-  if (!options.includeOptimizer) return { ...own, json: json as unknown as ModelJson, shardBytes: TFJS_SHARD_BYTES };
+  if (!own.json.trainingConfig) return { ...own, json: json as unknown as ModelJson };
   const names = model.trainableWeights.map((w) => w.name);
-  const training = toTfjsTraining(own.json, own.weights, names);
+  const includeOptimizer = own.json.optimizerState !== undefined;
+  const training = toTfjsTraining(own.json, own.weights, names, { includeOptimizer, strict: options.strict });
   const modelBytes = own.weights.subarray(0, own.weights.byteLength - stateBytes(own.json));
   const weights = new Uint8Array(modelBytes.byteLength + training.bytes.byteLength);
   weights.set(modelBytes);
@@ -137,7 +156,7 @@ function tfjsArtifacts(model: SavableModel, own: ModelArtifacts, options: SaveOp
     weightsManifest: [{ ...group, weights: [...group.weights, ...training.specs] }],
     weightsChecksum: fnv1a(weights),
   };
-  return { json: tfjs as unknown as ModelJson, weights, shardBytes: TFJS_SHARD_BYTES };
+  return { json: tfjs as unknown as ModelJson, weights };
 }
 
 const stateBytes = (json: ModelJson) =>
@@ -155,6 +174,36 @@ async function saveKeras(model: SavableModel, target: string | ModelStore, optio
   }
   const own = await modelArtifacts(model, options);
   const trainableNames = model.trainableWeights.map((w) => w.name);
-  await writeKerasFile(target, await toKerasBytes(own, { strict: options.strict, trainableNames }), 'saveModel');
+  const tensorOf = tensorsOf(model);
+  await writeKerasFile(
+    target,
+    await toKerasBytes(own, { strict: options.strict, trainableNames, tensorOf }),
+    'saveModel',
+  );
   return own.json;
+}
+
+/** What tensorsOf reads of a model's layers (a nested model's too): their calls' outputs. */
+interface CalledLayer {
+  readonly name: string;
+  readonly nodes?: readonly { readonly outputs: readonly { sampleShape: readonly number[]; dtype: string }[] }[];
+  readonly layers?: readonly CalledLayer[];
+}
+
+/**
+ * The shape and dtype of each layer call's outputs, by layer name, node and output, as Keras 3's
+ * inbound nodes record them; a layer's node index in the file is its call's place among its calls.
+ */
+function tensorsOf(model: SavableModel): TensorOf {
+  const byName = new Map<string, CalledLayer>();
+  const visit = (layers: readonly CalledLayer[] | undefined) =>
+    layers?.forEach((layer) => {
+      if (!byName.has(layer.name)) byName.set(layer.name, layer);
+      visit(layer.layers);
+    });
+  visit((model as unknown as CalledLayer).layers);
+  return (name, node, index) => {
+    const output = byName.get(name)?.nodes?.[node]?.outputs[index];
+    return output && { shape: [null, ...output.sampleShape], dtype: output.dtype };
+  };
 }

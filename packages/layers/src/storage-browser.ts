@@ -1,13 +1,15 @@
 // The browser's model stores. indexeddb://name keeps model.json and the weights in one IndexedDB
-// record, written in one transaction (a save is whole or absent). downloads://name hands the user two
-// files, name.json and name.weights.bin, as TF.js does; browserFiles loads them back from an
+// record, written in one transaction (a save is whole or absent). downloads://name hands the user
+// name.json and name.weights.bin, as TF.js does (or, above the save's shard bound, the weights as
+// name.group1-shard1of3.bin, ...); browserFiles loads them back from an
 // <input type=file> (or Node loads name.json from a folder), checking model.json and the weights
 // file's size before reading it. listModels/removeModel manage the IndexedDB ones.
 import {
   checkModelJson,
   expectedWeightBytes,
+  shardsOf,
   sizeMismatch,
-  weightsFileOf,
+  weightsFilesOf,
   withWeightsFile,
   type ModelJson,
   type ModelStore,
@@ -102,18 +104,26 @@ export async function removeModel(url: string): Promise<void> {
 export function downloadsStore(name: string): ModelStore {
   return {
     url: `downloads://${name}`,
-    async save({ json, weights }, op) {
+    async save({ json, weights, shardBytes }, op) {
       const document = (globalThis as { document?: Document }).document;
       if (!document) {
         throw new Error(
           `${op}: downloads:// needs a browser page (there is no document here); in Node, save to a folder path`,
         );
       }
-      const weightsFile = `${name}.weights.bin`;
-      const saved = withWeightsFile(json, weightsFile);
+      // one file as TF.js's downloads:// names it, or the converter's shards, prefixed with the name
+      const shards = shardsOf(weights, shardBytes);
+      const weightsFiles =
+        shards.length === 1
+          ? [`${name}.weights.bin`]
+          : shards.map((_, i) => `${name}.group1-shard${i + 1}of${shards.length}.bin`);
+      const saved = withWeightsFile(json, weightsFiles);
       const files: [string, Blob][] = [
         [`${name}.json`, new Blob([JSON.stringify(saved, null, 1)], { type: 'application/json' })],
-        [weightsFile, new Blob([weights.slice().buffer], { type: 'application/octet-stream' })],
+        ...weightsFiles.map((file, i): [string, Blob] => [
+          file,
+          new Blob([shards[i].slice().buffer], { type: 'application/octet-stream' }),
+        ]),
       ];
       for (const [file, blob] of files) {
         const link = document.createElement('a');
@@ -171,17 +181,36 @@ export function browserFiles(files: ArrayLike<PickedFile>): ModelStore {
       }
       const json: ModelJson = checkModelJson(parsed, jsonFiles[0].name, op);
       const expected = expectedWeightBytes(json, jsonFiles[0].name, op);
-      const wanted = weightsFileOf(json, jsonFiles[0].name, op).split('/').pop();
+      const wanted = weightsFilesOf(json, jsonFiles[0].name, op).map((path) => path.split('/').pop()!);
       const others = list.filter((f) => f !== jsonFiles[0]);
-      const weightsFile = others.find((f) => f.name === wanted) ?? (others.length === 1 ? others[0] : undefined);
-      if (!weightsFile) {
+      // one weights file may have been renamed by the browser (name (1).weights.bin); shards go by name
+      const weightsFiles = wanted.map(
+        (file) =>
+          others.find((f) => f.name === file) ?? (wanted.length === 1 && others.length === 1 ? others[0] : undefined),
+      );
+      const missing = wanted.filter((_, i) => !weightsFiles[i]);
+      if (missing.length) {
+        const named =
+          missing.length === 1
+            ? `weights file '${missing[0]}', which is`
+            : `weights files ${missing.map((f) => `'${f}'`).join(', ')}, which are`;
         throw new Error(
-          `${op}: ${jsonFiles[0].name} names weights file '${wanted}', ` +
-            `which is not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`,
+          `${op}: ${jsonFiles[0].name} names ${named} not among the files given (${others.map((f) => f.name).join(', ') || 'none'})`,
         );
       }
-      if (weightsFile.size !== expected) throw sizeMismatch(weightsFile.name, weightsFile.size, expected, op);
-      return { json, weights: new Uint8Array(await weightsFile.arrayBuffer()) };
+      const picked = weightsFiles as PickedFile[];
+      const size = picked.reduce((n, f) => n + f.size, 0);
+      if (size !== expected) throw sizeMismatch(picked.map((f) => f.name).join(' + '), size, expected, op);
+      const weights = new Uint8Array(size);
+      let at = 0;
+      for (const file of picked) {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        // a file that changed since it was picked is refused rather than read past its place
+        if (bytes.byteLength !== file.size) throw sizeMismatch(file.name, bytes.byteLength, file.size, op);
+        weights.set(bytes, at);
+        at += bytes.byteLength;
+      }
+      return { json, weights };
     },
   };
 }

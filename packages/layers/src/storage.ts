@@ -9,6 +9,7 @@
 import {
   checkModelJson,
   expectedWeightBytes,
+  shardsOf,
   sizeMismatch,
   weightsFilesOf,
   withWeightsFile,
@@ -306,17 +307,6 @@ function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
     at += part.byteLength;
   }
   return out;
-}
-
-/**
- * The weights cut into files of at most `shardBytes` bytes, in order (a weight may span two, as TF.js
- * reads them); one file without a bound, or for no weights at all.
- */
-function shardsOf(weights: Uint8Array, shardBytes?: number): Uint8Array[] {
-  if (!shardBytes || weights.byteLength <= shardBytes) return [weights];
-  const shards: Uint8Array[] = [];
-  for (let at = 0; at < weights.byteLength; at += shardBytes) shards.push(weights.subarray(at, at + shardBytes));
-  return shards;
 }
 
 /** The error a save into the filesystem root (or nowhere) gets; a model needs a folder of its own. */

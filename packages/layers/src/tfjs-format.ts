@@ -2,18 +2,21 @@
 // initializer and regularizer descriptions) becomes the topology tfjs-layers 4.22 writes (Keras class
 // names, snake_case keys and string values as its convertTsToPythonic makes them, initializers as
 // {class_name, config}), and a TF.js model.json becomes webgrad's, so the loader and TF.js read each
-// other's files. Only configs are mapped here; layers are built by the registry as for webgrad's files.
-import type { ModelArtifacts, ModelJson, SavedLayer, SavedModelTopology, WeightSpec } from './format.js';
+// other's files. Here the whole file: its fields, its weights' order and bytes; the topology is
+// tfjs-topology.ts's, each class's config tfjs-configs.ts's, the training side tfjs-training.ts's.
+// Only configs are mapped; layers are built by the registry as for webgrad's files.
 import {
-  convertPythonicToTs,
-  convertTsToPythonic,
-  isDict,
-  tfjsInitializer,
-  tfjsRegularizer,
-  toSnakeCase,
-  webgradInitializer,
-  webgradRegularizer,
-} from './tfjs-names.js';
+  fnv1a,
+  isTfjsLayout,
+  sizeMismatch,
+  type ModelArtifacts,
+  type ModelJson,
+  type SavedLayer,
+  type SavedModelTopology,
+  type WeightSpec,
+} from './format.js';
+import { convertPythonicToTs, convertTsToPythonic, CUSTOM_PREFIX, isDict } from './tfjs-names.js';
+import { topologyFromTs, topologyToTs, type ModelOptions } from './tfjs-topology.js';
 import { fromTfjsTraining, type TfjsWeightSpec } from './tfjs-training.js';
 
 type Dict = Record<string, unknown>;
@@ -26,195 +29,39 @@ export const TFJS_BACKEND = 'tensor_flow.js';
 export interface TfjsModelJson extends Omit<ModelJson, 'modelTopology' | 'trainingConfig' | 'optimizerState'> {
   modelTopology: { class_name: string; config: Dict; keras_version: string; backend: string };
   convertedBy: null;
+  userDefinedMetadata?: { webgrad: { models: ModelOptions } };
 }
 
 export interface ToTfjsOptions {
   /** Refuse a model holding layers TF.js lacks (they are otherwise written under webgrad's class name). */
   strict?: boolean;
-}
-
-// ---- layer configs ----
-
-const pair = (v: unknown): unknown => (typeof v === 'number' ? [v, v] : v);
-const NONE = { activityRegularizer: null, kernelConstraint: null, biasConstraint: null };
-
-/** Each class's own options as TF.js's getConfig writes them (camelCase, before convertTsToPythonic). */
-const toTfjsConfig: Record<string, (c: Dict) => Dict> = {
-  Dense: (c) => ({
-    units: c.units,
-    activation: c.activation ?? 'linear',
-    useBias: c.useBias ?? true,
-    kernelInitializer: tfjsInitializer(c.kernelInitializer ?? 'glorotUniform'),
-    biasInitializer: tfjsInitializer(c.biasInitializer ?? 'zeros'),
-    kernelRegularizer: tfjsRegularizer(c.kernelRegularizer),
-    biasRegularizer: tfjsRegularizer(c.biasRegularizer),
-    ...NONE,
-  }),
-  Conv2D: (c) => ({
-    filters: c.filters,
-    kernelSize: pair(c.kernelSize),
-    strides: pair(c.strides ?? 1),
-    padding: c.padding ?? 'valid',
-    dataFormat: 'channelsLast',
-    dilationRate: pair(c.dilationRate ?? 1),
-    activation: c.activation ?? 'linear',
-    useBias: c.useBias ?? true,
-    kernelInitializer: tfjsInitializer(c.kernelInitializer ?? 'glorotUniform'),
-    biasInitializer: tfjsInitializer(c.biasInitializer ?? 'zeros'),
-    kernelRegularizer: tfjsRegularizer(c.kernelRegularizer),
-    biasRegularizer: null,
-    ...NONE,
-  }),
-  MaxPooling2D: (c) => pool(c),
-  AveragePooling2D: (c) => pool(c),
-  GlobalAveragePooling2D: () => ({ dataFormat: 'channelsLast' }),
-  Flatten: () => ({}),
-  Dropout: (c) => ({ rate: c.rate, noiseShape: null, seed: null }),
-  Activation: (c) => ({ activation: c.activation }),
-  Reshape: (c) => ({ targetShape: c.targetShape }),
-  BatchNormalization: (c) => ({
-    axis: -1,
-    momentum: c.momentum ?? 0.99,
-    epsilon: c.epsilon ?? 1e-3,
-    center: true,
-    scale: true,
-    betaInitializer: { className: 'Zeros', config: {} },
-    gammaInitializer: { className: 'Ones', config: {} },
-    movingMeanInitializer: { className: 'Zeros', config: {} },
-    movingVarianceInitializer: { className: 'Ones', config: {} },
-    betaRegularizer: null,
-    gammaRegularizer: null,
-    betaConstraint: null,
-    gammaConstraint: null,
-  }),
-  Add: () => ({}),
-  Subtract: () => ({}),
-  Multiply: () => ({}),
-  Average: () => ({}),
-  Maximum: () => ({}),
-  Minimum: () => ({}),
-  Concatenate: (c) => ({ axis: c.axis ?? -1 }),
-  Embedding: (c) => ({
-    inputDim: c.inputDim,
-    outputDim: c.outputDim,
-    embeddingsInitializer: tfjsInitializer(c.embeddingsInitializer ?? 'randomUniform'),
-    embeddingsRegularizer: null,
-    activityRegularizer: null,
-    embeddingsConstraint: null,
-    // TF.js writes null for an unset maskZero
-    maskZero: c.maskZero === true ? true : null,
-    inputLength: c.inputLength ?? null,
-  }),
-  SimpleRNN: (c) => recurrent(c),
-  LSTM: (c) => ({ ...recurrent(c), unitForgetBias: c.unitForgetBias ?? true, implementation: null }),
-  GRU: (c) => ({ ...recurrent(c), implementation: null, resetAfter: c.resetAfter ?? false }),
-};
-
-function pool(c: Dict): Dict {
-  const poolSize = pair(c.poolSize ?? 2);
-  return { poolSize, padding: c.padding ?? 'valid', strides: pair(c.strides ?? poolSize), dataFormat: 'channelsLast' };
-}
-
-function recurrent(c: Dict): Dict {
-  return {
-    units: c.units,
-    activation: c.activation ?? 'tanh',
-    ...(c.recurrentActivation !== undefined && { recurrentActivation: c.recurrentActivation }),
-    useBias: c.useBias ?? true,
-    kernelInitializer: tfjsInitializer(c.kernelInitializer ?? 'glorotUniform'),
-    recurrentInitializer: tfjsInitializer(c.recurrentInitializer ?? 'orthogonal'),
-    biasInitializer: tfjsInitializer(c.biasInitializer ?? 'zeros'),
-    kernelRegularizer: null,
-    recurrentRegularizer: null,
-    biasRegularizer: null,
-    activityRegularizer: null,
-    kernelConstraint: null,
-    recurrentConstraint: null,
-    biasConstraint: null,
-    dropout: c.dropout ?? 0,
-    recurrentDropout: c.recurrentDropout ?? 0,
-    returnSequences: c.returnSequences ?? false,
-    returnState: c.returnState ?? false,
-    goBackwards: c.goBackwards ?? false,
-    stateful: c.stateful ?? false,
-    unroll: false,
-  };
-}
-
-/** TF.js's base Layer config: name, trainable, then the input shape and dtype when the layer declares one. */
-function baseConfig(c: Dict, dtype: string): Dict {
-  const config: Dict = { name: c.name, trainable: c.trainable ?? true };
-  // TF.js gives a layer a dtype only when it declares the input
-  if (Array.isArray(c.inputShape)) {
-    config.batchInputShape = [null, ...c.inputShape];
-    config.dtype = dtype;
-  }
-  return config;
-}
-
-/** One webgrad layer as TF.js writes it (TS form); classes TF.js lacks keep webgrad's name and config. */
-function layerToTfjs(saved: SavedLayer, lacking: string[], graph: boolean): Dict {
-  const c = saved.config;
-  if (saved.class_name === 'InputLayer') {
-    return {
-      className: 'InputLayer',
-      config: { batchInputShape: c.batchInputShape, dtype: c.dtype ?? 'float32', sparse: false, name: c.name },
-      ...(graph && { name: saved.name ?? c.name, inboundNodes: [] }),
-    };
-  }
-  const mapper = toTfjsConfig[saved.class_name];
-  let config: Dict;
-  if (saved.class_name === 'Sequential' || saved.class_name === 'Model') {
-    config = topologyToTs({ class_name: saved.class_name, config: c } as SavedModelTopology, lacking);
-  } else if (mapper) {
-    config = { ...baseConfig(c, 'float32'), ...mapper(c) };
-    // TF.js's GRUCell refuses reset_after: true (Keras's default, and webgrad's)
-    if (saved.class_name === 'GRU' && config.resetAfter === true) {
-      lacking.push(`GRU '${String(c.name)}' with reset_after: true`);
-    }
-  } else {
-    lacking.push(`${saved.class_name} '${String(c.name)}'`);
-    config = { ...c };
-  }
-  if (!graph) return { className: saved.class_name, config };
-  return { name: saved.name ?? c.name, className: saved.class_name, config, inboundNodes: saved.inbound_nodes ?? [] };
-}
-
-function topologyToTs(topology: SavedModelTopology, lacking: string[]): Dict {
-  const { class_name, config } = topology;
-  if (class_name === 'Sequential') {
-    return { name: config.name, layers: config.layers.map((l) => layerToTfjs(l, lacking, false)) };
-  }
-  return {
-    name: config.name,
-    layers: config.layers.map((l) => layerToTfjs(l, lacking, true)),
-    inputLayers: config.input_layers ?? [],
-    outputLayers: config.output_layers ?? [],
-  };
+  /** The reader the form is for: Keras 3 (keras-format.ts) takes what only TF.js's GRUCell refuses. */
+  reader?: 'tfjs' | 'keras';
 }
 
 /**
  * webgrad's model.json as TF.js Layers' model.json: the topology in TF.js's form, the weights manifest
- * as it is (webgrad's weight names are TF.js's `layer/kernel`). No training config is written: TF.js
- * itself writes one only with the optimizer state (includeOptimizer), which this format does not carry
- * yet. Layers TF.js lacks keep their webgrad class name, or are refused when `strict`.
+ * as it is (webgrad's weight names are TF.js's `layer/kernel`). The training config and optimizer
+ * state are tfjs-training.ts's. Layers TF.js lacks are written under their registered 'webgrad>'
+ * names, or refused by name when `strict`.
  */
 export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): TfjsModelJson {
   const lacking: string[] = [];
+  const extras: ModelOptions = {};
   const tsTopology = {
     className: json.modelTopology.class_name,
-    config: topologyToTs(json.modelTopology, lacking),
+    config: topologyToTs(json.modelTopology, { reader: options.reader ?? 'tfjs', lacking, extras }),
     kerasVersion: TFJS_KERAS_VERSION,
     backend: 'TensorFlow.js',
   };
   if (lacking.length && options.strict) {
     throw new Error(
-      `toTfjsArtifacts: TF.js Layers has no class or option for ${lacking.join(', ')}; ` +
-        'save without strict to write them as webgrad has them (only webgrad reads those back)',
+      `saveModel: TF.js Layers cannot read ${lacking.join('; ')}; save without strict to write ` +
+        `them under registered '${CUSTOM_PREFIX}' class names (only webgrad, or a TF.js that registers them, reads those back)`,
     );
   }
   const modelTopology = convertTsToPythonic(tsTopology) as TfjsModelJson['modelTopology'];
-  const { format, generatedBy, weightsManifest, weightsChecksum } = json;
+  const { format, generatedBy, weightsManifest, weightsChecksum, epochsCompleted } = json;
   return {
     modelTopology,
     format,
@@ -222,6 +69,8 @@ export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): T
     convertedBy: null,
     weightsManifest,
     ...(weightsChecksum !== undefined && { weightsChecksum }),
+    ...(epochsCompleted !== undefined && { epochsCompleted }),
+    ...(Object.keys(extras).length && { userDefinedMetadata: { webgrad: { models: extras } } }),
   };
 }
 
@@ -232,182 +81,7 @@ export function toTfjsArtifacts(json: ModelJson, options: ToTfjsOptions = {}): T
  * model_config as tensorflowjs_converter does) rather than webgrad's own; TF.js's files also say
  * format 'layers-model', so the format field cannot tell them apart.
  */
-export function isTfjsModelJson(json: unknown): boolean {
-  if (!isDict(json)) return false;
-  const topology = json.modelTopology;
-  return isDict(topology) && ('keras_version' in topology || 'model_config' in topology);
-}
-
-// TS option keys webgrad's layers cannot honour, refused when set rather than dropped
-const UNSUPPORTED: Record<string, unknown> = {
-  activityRegularizer: null,
-  kernelConstraint: null,
-  biasConstraint: null,
-  recurrentConstraint: null,
-  embeddingsConstraint: null,
-  embeddingsRegularizer: null,
-  recurrentRegularizer: null,
-  // a stateful layer's batch size lives in TF.js's batchInputShape, which this reader does not map
-  stateful: false,
-  noiseShape: null,
-};
-
-/** Each class's TF.js config (TS form) as webgrad's getConfig writes it. */
-const toWebgradConfig: Record<string, (c: Dict, where: string) => Dict> = {
-  Dense: (c, w) => ({
-    units: c.units,
-    activation: c.activation,
-    useBias: c.useBias,
-    kernelInitializer: webgradInitializer(c.kernelInitializer, w),
-    biasInitializer: webgradInitializer(c.biasInitializer, w),
-    kernelRegularizer: webgradRegularizer(c.kernelRegularizer, w),
-    biasRegularizer: webgradRegularizer(c.biasRegularizer, w),
-  }),
-  Conv2D: (c, w) => ({
-    filters: c.filters,
-    kernelSize: c.kernelSize,
-    strides: c.strides,
-    padding: c.padding,
-    dilationRate: c.dilationRate,
-    activation: c.activation,
-    useBias: c.useBias,
-    kernelInitializer: webgradInitializer(c.kernelInitializer, w),
-    biasInitializer: webgradInitializer(c.biasInitializer, w),
-    kernelRegularizer: webgradRegularizer(c.kernelRegularizer, w),
-  }),
-  MaxPooling2D: (c) => ({ poolSize: c.poolSize, strides: c.strides ?? undefined, padding: c.padding }),
-  AveragePooling2D: (c) => ({ poolSize: c.poolSize, strides: c.strides ?? undefined, padding: c.padding }),
-  GlobalAveragePooling2D: () => ({}),
-  Flatten: () => ({}),
-  Dropout: (c) => ({ rate: c.rate }),
-  Activation: (c) => ({ activation: c.activation }),
-  Reshape: (c) => ({ targetShape: c.targetShape }),
-  BatchNormalization: (c) => ({ momentum: c.momentum, epsilon: c.epsilon }),
-  Add: () => ({}),
-  Subtract: () => ({}),
-  Multiply: () => ({}),
-  Average: () => ({}),
-  Maximum: () => ({}),
-  Minimum: () => ({}),
-  Concatenate: (c) => ({ axis: c.axis }),
-  Embedding: (c, w) => ({
-    inputDim: c.inputDim,
-    outputDim: c.outputDim,
-    maskZero: c.maskZero,
-    ...(c.inputLength !== null && c.inputLength !== undefined && { inputLength: c.inputLength }),
-    embeddingsInitializer: webgradInitializer(c.embeddingsInitializer, w),
-  }),
-  SimpleRNN: (c, w) => recurrentToWebgrad(c, w),
-  LSTM: (c, w) => ({ ...recurrentToWebgrad(c, w), unitForgetBias: c.unitForgetBias }),
-  GRU: (c, w) => ({ ...recurrentToWebgrad(c, w), resetAfter: c.resetAfter }),
-};
-
-function recurrentToWebgrad(c: Dict, where: string): Dict {
-  return {
-    units: c.units,
-    activation: c.activation,
-    ...(c.recurrentActivation !== undefined && { recurrentActivation: c.recurrentActivation }),
-    useBias: c.useBias,
-    returnSequences: c.returnSequences,
-    goBackwards: c.goBackwards,
-    ...(c.returnState !== undefined && { returnState: c.returnState }),
-    ...(c.dropout !== undefined && { dropout: c.dropout }),
-    ...(c.recurrentDropout !== undefined && { recurrentDropout: c.recurrentDropout }),
-    kernelInitializer: webgradInitializer(c.kernelInitializer, where),
-    recurrentInitializer: webgradInitializer(c.recurrentInitializer, where),
-    biasInitializer: webgradInitializer(c.biasInitializer, where),
-  };
-}
-
-// values TF.js's layers take that webgrad's must be told apart from: a check per class of what webgrad assumes
-function refuseUnsupported(className: string, c: Dict, where: string): void {
-  const refuse = (key: string, expected: string) => {
-    throw new Error(
-      `loadModel: ${className} layer '${String(c.name)}' in ${where} sets ${toSnakeCase(key)} to ` +
-        `${JSON.stringify(convertTsToPythonic(c[key]))}; webgrad's ${className} supports only ${expected}`,
-    );
-  };
-  for (const [key, fallback] of Object.entries(UNSUPPORTED)) {
-    if (c[key] !== undefined && c[key] !== fallback) refuse(key, JSON.stringify(fallback));
-  }
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') refuse('dataFormat', "'channels_last'");
-  if (className === 'BatchNormalization') {
-    if (c.axis !== undefined && c.axis !== -1 && !(Array.isArray(c.axis) && c.axis.length === 1 && c.axis[0] === -1)) {
-      refuse('axis', '-1 (the last axis)');
-    }
-    if (c.center === false) refuse('center', 'true');
-    if (c.scale === false) refuse('scale', 'true');
-  }
-}
-
-/** Strips undefined fields, as JSON would, so the registry sees a config like one webgrad wrote. */
-const defined = (d: Dict): Dict => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
-
-function layerFromTfjs(layer: Dict, where: string, graph: boolean, lacking: string[]): SavedLayer {
-  const className = String(layer.className);
-  const c = isDict(layer.config) ? layer.config : {};
-  const batchInputShape = c.batchInputShape ?? (Array.isArray(c.inputShape) ? [null, ...c.inputShape] : undefined);
-  let config: Dict;
-  if (className === 'InputLayer') {
-    config = defined({ batchInputShape, dtype: c.dtype, name: c.name });
-  } else if (className === 'Sequential' || className === 'Model') {
-    config = { ...topologyFromTs(className, c, where, lacking).config, trainable: c.trainable ?? true };
-  } else {
-    const mapper = toWebgradConfig[className];
-    if (!mapper) {
-      lacking.push(className);
-      config = c;
-    } else {
-      refuseUnsupported(className, c, where);
-      const inputShape = Array.isArray(batchInputShape) ? batchInputShape.slice(1) : undefined;
-      config = defined({ name: c.name, trainable: c.trainable ?? true, inputShape, ...mapper(c, where) });
-    }
-  }
-  const saved: SavedLayer = { class_name: className, config };
-  if (!graph) return saved;
-  const inbound = Array.isArray(layer.inboundNodes) ? layer.inboundNodes : [];
-  return { ...saved, name: String(layer.name ?? c.name), inbound_nodes: inbound as SavedLayer['inbound_nodes'] };
-}
-
-/**
- * A Sequential's layers with a leading InputLayer (Keras writes one; TF.js does for tf.layers.inputLayer)
- * folded into the next layer's input shape, as webgrad's Sequential declares its input.
- */
-function withoutInputLayer(layers: Dict[]): Dict[] {
-  const [first, second, ...rest] = layers;
-  if (first?.className !== 'InputLayer' || !isDict(second)) return layers;
-  const shape = isDict(first.config) ? first.config.batchInputShape : undefined;
-  const config = isDict(second.config) ? second.config : {};
-  return [{ ...second, config: { ...config, batchInputShape: config.batchInputShape ?? shape } }, ...rest];
-}
-
-function topologyFromTs(className: string, c: Dict, where: string, lacking: string[]): SavedModelTopology {
-  const layers = Array.isArray(c.layers) ? (c.layers as Dict[]) : [];
-  if (className === 'Sequential') {
-    return {
-      class_name: 'Sequential',
-      config: {
-        name: String(c.name),
-        layers: withoutInputLayer(layers).map((l) => layerFromTfjs(l, where, false, lacking)),
-      },
-    };
-  }
-  if (className !== 'Model' && className !== 'Functional') {
-    throw new Error(
-      `loadModel: ${where} holds a '${className}' model; webgrad reads Sequential and Model (functional) topologies`,
-    );
-  }
-  return {
-    class_name: 'Model',
-    config: {
-      name: String(c.name),
-      layers: layers.map((l) => layerFromTfjs(l, where, true, lacking)),
-      input_layers: c.inputLayers as SavedModelTopology['config']['input_layers'],
-      output_layers: c.outputLayers as SavedModelTopology['config']['output_layers'],
-      outputs_as_list: Array.isArray(c.outputLayers) && c.outputLayers.length > 1,
-    },
-  };
-}
+export const isTfjsModelJson = isTfjsLayout;
 
 /**
  * TF.js Layers' model.json and weights as webgrad's: the topology mapped back to webgrad's configs,
@@ -429,7 +103,9 @@ export function fromTfjsArtifacts(
   const ts = convertPythonicToTs(topology.config) as Dict;
   if (!isDict(ts)) throw new Error(`${op}: ${where}: modelTopology.config is not an object`);
   const lacking: string[] = [];
-  const modelTopology = topologyFromTs(topology.class_name, ts, where, lacking);
+  const metadata = isDict(json.userDefinedMetadata) ? json.userDefinedMetadata.webgrad : undefined;
+  const extras = isDict(metadata) && isDict(metadata.models) ? (metadata.models as ModelOptions) : {};
+  const modelTopology = topologyFromTs(topology.class_name, ts, { where, lacking, extras });
   if (lacking.length) {
     throw new Error(
       `${op}: ${where} holds layer class(es) webgrad lacks: ${[...new Set(lacking)].join(', ')}; ` +
@@ -445,10 +121,13 @@ export function fromTfjsArtifacts(
   const modelBytes =
     4 * specs.reduce((n, s) => n + (Array.isArray(s?.shape) ? s.shape.reduce((a, d) => a * d, 1) : 0), 0);
   const bytes = artifacts.weights instanceof Uint8Array ? artifacts.weights : new Uint8Array(0);
+  checkBytes(json, all, bytes, where, op);
   const order = layerOrder(modelTopology);
   const rank = (spec: WeightSpec) => order.get(String(spec?.name).split('/')[0]) ?? order.size;
   const indexed = specs.map((spec, i) => ({ spec, i, rank: rank(spec) }));
-  const sorted = [...indexed].sort((a, b) => a.rank - b.rank || a.i - b.i);
+  // weights named after no layer of the topology (a wrapper's, named after its inner layer) keep the file's order
+  const known = indexed.every((s) => s.rank < order.size);
+  const sorted = known ? [...indexed].sort((a, b) => a.rank - b.rank || a.i - b.i) : indexed;
   const training = fromTfjsTraining(
     json.trainingConfig,
     optimizerSpecs,
@@ -466,6 +145,7 @@ export function fromTfjsArtifacts(
     ],
     ...(training.trainingConfig && { trainingConfig: training.trainingConfig }),
     ...(training.optimizerState && { optimizerState: training.optimizerState }),
+    ...(json.epochsCompleted !== undefined && { epochsCompleted: json.epochsCompleted as number }),
   };
   const weights = reorderBytes(
     optimizerSpecs.length ? bytes.subarray(0, modelBytes) : artifacts.weights,
@@ -477,6 +157,25 @@ export function fromTfjsArtifacts(
   joined.set(weights);
   joined.set(training.bytes, weights.byteLength);
   return { json: out, weights: joined };
+}
+
+/**
+ * The weights bytes against the manifest, before they are cut up: their count (every weight's, the
+ * optimizer's included) and the checksum webgrad saved beside them, so a truncated or corrupted file
+ * is refused as such. A manifest too malformed to count is left to checkModelJson, which names the field.
+ */
+function checkBytes(json: Dict, specs: readonly TfjsWeightSpec[], bytes: Uint8Array, where: string, op: string): void {
+  const shapes = specs.map((s) => s?.shape);
+  if (!shapes.every((shape) => Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0))) return;
+  const expected = 4 * shapes.reduce((n, shape) => n + shape.reduce((a, d) => a * d, 1), 0);
+  const manifest = Array.isArray(json.weightsManifest) ? (json.weightsManifest as { paths?: unknown }[]) : [];
+  const paths = manifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])).join(' + ');
+  const file = paths ? `${paths} (named in ${where})` : where;
+  if (bytes.byteLength !== expected) throw sizeMismatch(file, bytes.byteLength, expected, op);
+  const checksum = json.weightsChecksum;
+  if (typeof checksum === 'string' && fnv1a(bytes) !== checksum) {
+    throw new Error(`${op}: ${file} is corrupted: its checksum is ${fnv1a(bytes)} but model.json recorded ${checksum}`);
+  }
 }
 
 /** Layer name → its place in the topology (nested models' layers after their own). */

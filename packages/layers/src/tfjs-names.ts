@@ -7,6 +7,20 @@ type Dict = Record<string, unknown>;
 
 export const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The prefix of the registered class names webgrad writes for layers and optimizers TF.js and Keras
+ * lack (or hold with options they lack): 'webgrad>Maxout' is what tf.serialization.registerClass(cls,
+ * 'webgrad') and Keras's register_keras_serializable(package='webgrad') name a class, so a reader
+ * either has the class registered or names it in its error. Such a class keeps webgrad's own config.
+ */
+export const CUSTOM_PREFIX = 'webgrad>';
+
+/** Whether a {className | class_name, config} object is one of webgrad's registered classes. */
+const isCustom = (value: Dict): boolean => {
+  const name = value.className ?? value.class_name;
+  return typeof name === 'string' && name.startsWith(CUSTOM_PREFIX);
+};
+
 // tfjs-layers' generic_utils toSnakeCase / toCamelCase, character for character
 export const toSnakeCase = (name: string): string => {
   const intermediate = name.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2');
@@ -22,7 +36,10 @@ const isNameItem = (key: string | undefined, index: number, item: unknown): bool
   index === 0 &&
   typeof item === 'string';
 
-/** tfjs-layers' convertTsToPythonic: keys and string values to snake_case, names kept. */
+/**
+ * tfjs-layers' convertTsToPythonic: keys and string values to snake_case, names kept; a webgrad
+ * registered class's config is kept as webgrad wrote it, so it reads back exactly.
+ */
 export function convertTsToPythonic(value: unknown, key?: string): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return toSnakeCase(value);
@@ -31,14 +48,16 @@ export function convertTsToPythonic(value: unknown, key?: string): unknown {
     return value.map((item, i) => (isNameItem(key, i, item) ? item : convertTsToPythonic(item, key)));
   }
   const out: Dict = {};
+  const custom = isCustom(value as Dict);
   for (const [tsKey, tsValue] of Object.entries(value as Dict)) {
-    const keep = (tsKey === 'name' || tsKey === 'className') && typeof tsValue === 'string';
+    const keep =
+      ((tsKey === 'name' || tsKey === 'className') && typeof tsValue === 'string') || (custom && tsKey === 'config');
     out[toSnakeCase(tsKey)] = keep ? tsValue : convertTsToPythonic(tsValue, tsKey);
   }
   return out;
 }
 
-/** tfjs-layers' convertPythonicToTs: keys and string values to camelCase, names kept. */
+/** tfjs-layers' convertPythonicToTs: keys and string values to camelCase, names (and registered classes' configs) kept. */
 export function convertPythonicToTs(value: unknown, key?: string): unknown {
   if (value === null) return null;
   if (typeof value === 'string') return toCamelCase(value);
@@ -48,8 +67,9 @@ export function convertPythonicToTs(value: unknown, key?: string): unknown {
   }
   if (!isDict(value)) return value;
   const out: Dict = {};
+  const custom = isCustom(value);
   for (const [pyKey, pyValue] of Object.entries(value)) {
-    if (pyKey === 'name' && typeof pyValue === 'string') {
+    if ((pyKey === 'name' && typeof pyValue === 'string') || (custom && pyKey === 'config')) {
       out[pyKey] = pyValue;
       continue;
     }
@@ -142,5 +162,9 @@ export function webgradRegularizer(tfjs: unknown, where: string): unknown {
     throw new Error(`loadModel: ${where} uses regularizer ${JSON.stringify(tfjs)}; webgrad reads L1L2`);
   }
   const config = isDict(tfjs.config) ? tfjs.config : {};
-  return { name: 'l1l2', config: { l1: Number(config.l1 ?? 0), l2: Number(config.l2 ?? 0) } };
+  const l1 = Number(config.l1 ?? 0);
+  const l2 = Number(config.l2 ?? 0);
+  // named as webgrad's l1(), l2() and l1l2() describe themselves, so a loaded model saves as it was
+  const name = l1 === 0 && l2 !== 0 ? 'l2' : l2 === 0 && l1 !== 0 ? 'l1' : 'l1l2';
+  return { name, config: { l1, l2 } };
 }

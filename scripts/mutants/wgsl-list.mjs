@@ -434,8 +434,8 @@ export const WGSL_MUTANTS = [
   {
     id: 'conv2d-input-grad-stride',
     file: 'shaders/conv/conv2d_input_grad.wgsl',
-    search: 'inside[p] = tw >= 0 && u32(tw) % params.stride_w == 0u && ow < params.OW;',
-    replace: 'inside[p] = tw >= 0 && ow < params.OW;',
+    search: 'if (((tw0 % i32(sw)) + i32(sw)) % i32(sw) != 0) { continue; }',
+    replace: '',
     why: "conv2d's input gradient ignores the W stride's holes",
     tests: CONV,
   },

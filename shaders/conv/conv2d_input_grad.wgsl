@@ -7,9 +7,12 @@
 // Bindings: 0 dy (read, [N, OH, OW, CO]), 1 weights (read, [KH, KW, C, CO]), 2 bias (read, [C]; any
 // buffer when has_bias = 0), 3 dx (read_write, [N, H, W, C]), 4 params (uniform, the same members as
 // conv2d's; `size` counts invocations).
-// Mapping: register blocking, as in conv2d. One invocation computes a 4 × 8 block of dx: 4 consecutive
-// iw of one (n, ih) row times 8 consecutive ci, so each step over co loads 4 dy values and 8 weights
-// for 32 FMAs. ci blocks fastest, then iw blocks, then rows; 256 per workgroup, grid wrapped into y.
+// Mapping: register blocking, as in conv2d. One invocation computes a 4 × 8 block of dx: 4 positions
+// of one (n, ih) row times 8 consecutive ci, so each step over co loads 4 dy values and 8 weights for
+// 32 FMAs. The 4 positions share their phase modulo stride_w (iw = r + stride_w·(q0 + p), p = 0..3),
+// so a tap kw either reaches all of them, from 4 consecutive ow, or none of them and is skipped
+// whole: at stride 2, blocks of 4 consecutive iw would multiply by zero half the time. ci blocks
+// fastest, then position blocks (phase fastest), then rows; 256 per workgroup, grid wrapped into y.
 // Lanes past W or C read clamped, in-bounds addresses and are never written.
 
 struct Params {
@@ -30,7 +33,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const BLOCK_W: u32 = 4u; // input positions along iw per invocation
+const BLOCK_W: u32 = 4u; // input positions of one phase per invocation
 const BLOCK_C: u32 = 8u; // input channels per invocation, as two vec4
 
 fn epilogue(v: f32, ci: u32) -> f32 {
@@ -43,10 +46,14 @@ fn epilogue(v: f32, ci: u32) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = flat_index(gid, nwg, 256u);
   if (t >= params.size) { return; }
+  let sw = params.stride_w;
   let c_blocks = (params.C + BLOCK_C - 1u) / BLOCK_C;
-  let w_blocks = (params.W + BLOCK_W - 1u) / BLOCK_W;
+  // positions of one phase, and their blocks of BLOCK_W, times the phases
+  let w_blocks = sw * (((params.W + sw - 1u) / sw + BLOCK_W - 1u) / BLOCK_W);
   let ci0 = (t % c_blocks) * BLOCK_C;
-  let iw0 = ((t / c_blocks) % w_blocks) * BLOCK_W;
+  let position_block = (t / c_blocks) % w_blocks;
+  let phase = position_block % sw;
+  let q0 = (position_block / sw) * BLOCK_W;
   let row = t / (c_blocks * w_blocks); // n·H + ih
   let ih = row % params.H;
   let n = row / params.H;
@@ -62,13 +69,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (oh >= params.OH) { continue; }
     let dy_row = (n * params.OH + oh) * params.OW;
     for (var kw = 0u; kw < params.KW; kw++) {
+      // position p reads ow = ow0 + p, when tw0 (position 0's offset) is a multiple of the stride
+      let tw0 = i32(phase + q0 * sw + params.pad_left) - i32(kw * params.dilation_w);
+      if (((tw0 % i32(sw)) + i32(sw)) % i32(sw) != 0) { continue; }
+      let ow0 = tw0 / i32(sw);
       var dy_base: array<u32, BLOCK_W>;
       var inside: array<bool, BLOCK_W>;
       for (var p = 0u; p < BLOCK_W; p++) {
-        let tw = i32(iw0 + p + params.pad_left) - i32(kw * params.dilation_w);
-        let ow = u32(max(tw, 0)) / params.stride_w;
-        inside[p] = tw >= 0 && u32(tw) % params.stride_w == 0u && ow < params.OW;
-        dy_base[p] = select(0u, (dy_row + ow) * params.CO, inside[p]);
+        let ow = ow0 + i32(p);
+        inside[p] = ow >= 0 && ow < i32(params.OW);
+        dy_base[p] = select(0u, (dy_row + u32(ow)) * params.CO, inside[p]);
       }
       let f_base = (kh * params.KW + kw) * params.C * params.CO;
       for (var co = 0u; co < params.CO; co++) {
@@ -84,8 +94,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   for (var p = 0u; p < BLOCK_W; p++) {
-    if (iw0 + p >= params.W) { break; }
-    let out_base = (row * params.W + iw0 + p) * params.C;
+    let iw = phase + (q0 + p) * sw;
+    if (iw >= params.W) { break; }
+    let out_base = (row * params.W + iw) * params.C;
     for (var j = 0u; j < BLOCK_C; j++) {
       if (ci0 + j >= params.C) { break; }
       dx[out_base + ci0 + j] = epilogue(acc[2u * p + j / 4u][j % 4u], ci0 + j);

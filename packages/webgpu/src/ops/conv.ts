@@ -153,13 +153,18 @@ export function conv2dInputGradDirect(
   epilogue?: MatmulEpilogue,
 ): GpuStorage {
   const shape = [g.N, g.H, g.W, g.C];
-  const invocations = g.N * g.H * Math.ceil(g.W / 4) * Math.ceil(g.C / 8);
+  // Positions are blocked by phase modulo the W stride (see the shaders): per phase ⌈W / stride⌉ of them.
+  // Under 4 input channels the narrow kernel takes one channel and 8 positions an invocation, the wide
+  // one 8 channels and 4 positions.
+  const narrow = g.C < 4;
+  const perPhase = Math.ceil(g.W / g.strideW);
+  const positionBlocks = g.strideW * Math.ceil(perPhase / (narrow ? 8 : 4));
+  const invocations = g.N * g.H * positionBlocks * (narrow ? g.C : Math.ceil(g.C / 8));
   const out = ctx.allocate(shape);
   ctx.dispatch({
-    kernel: 'conv2d_input_grad',
+    kernel: narrow ? 'conv2d_input_grad_narrow' : 'conv2d_input_grad',
     inputs: [ctx.buffer(dy), ctx.buffer(filter), ctx.buffer(epilogue?.bias ?? dy)],
     outputs: [out.buffer],
-    // one invocation per block of 4 positions along iw × 8 input channels
     params: { ...convParams(g, filter.shape[3], invocations), ...epilogueParams(epilogue) },
     grid: gridFor(Math.ceil(invocations / 256)),
   });

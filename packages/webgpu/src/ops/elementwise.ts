@@ -14,6 +14,7 @@ import {
 import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
+import { coalesce } from './strides.js';
 
 const UNARY_CODES: { readonly [K in UnaryOp]: number } = KERNEL_OPS.unary;
 const UNARY_GRAD_CODES: { readonly [K in UnaryGradOp]: number } = KERNEL_OPS.unary_grad;
@@ -75,6 +76,7 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
     });
     return out;
   }
+  const merged = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
   ctx.dispatch({
     kernel: 'binary',
     inputs: [ctx.buffer(a), ctx.buffer(b)],
@@ -82,12 +84,12 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
     overrides: { OP: BINARY_CODES[op] },
     params: {
       size,
-      rank: outShape.length,
+      rank: merged.shape.length,
       a_broadcast: aBroadcast ? 1 : 0,
       b_broadcast: bBroadcast ? 1 : 0,
-      out_shape: outShape,
-      a_strides: aBroadcast ? broadcastStrides(a.shape, outShape) : [],
-      b_strides: bBroadcast ? broadcastStrides(b.shape, outShape) : [],
+      out_shape: merged.shape,
+      a_strides: aBroadcast ? merged.strides[0] : [],
+      b_strides: bBroadcast ? merged.strides[1] : [],
     },
     grid: gridFor(Math.ceil(size / 256)),
   });
@@ -104,6 +106,11 @@ export function where(
 ): GpuStorage {
   const out = ctx.allocate(outShape);
   const size = sizeOf(outShape);
+  const merged = coalesce(outShape, [
+    broadcastStrides(condition.shape, outShape),
+    broadcastStrides(a.shape, outShape),
+    broadcastStrides(b.shape, outShape),
+  ]);
   ctx.dispatch({
     kernel: 'where',
     inputs: [ctx.buffer(condition), ctx.buffer(a), ctx.buffer(b)],
@@ -111,11 +118,11 @@ export function where(
     grid: gridFor(Math.ceil(size / 256)),
     params: {
       size,
-      rank: outShape.length,
-      out_shape: outShape,
-      c_strides: broadcastStrides(condition.shape, outShape),
-      a_strides: broadcastStrides(a.shape, outShape),
-      b_strides: broadcastStrides(b.shape, outShape),
+      rank: merged.shape.length,
+      out_shape: merged.shape,
+      c_strides: merged.strides[0],
+      a_strides: merged.strides[1],
+      b_strides: merged.strides[2],
     },
   });
   return out;

@@ -7,11 +7,12 @@
 // Bindings: 0 dy (read, [N, OH, OW, CO]), 1 weights (read, [KH, KW, C, CO]), 2 bias (read, [C]; any
 // buffer when has_bias = 0), 3 dx (read_write, [N, H, W, C]), 4 params (uniform, the same members as
 // conv2d's; `size` counts invocations).
-// Mapping: register blocking, as in conv2d. One invocation computes a 4 × 8 block of dx: 4 positions
-// of one (n, ih) row times 8 consecutive ci, so each step over co loads 4 dy values and 8 weights for
-// 32 FMAs. The 4 positions share their phase modulo stride_w (iw = r + stride_w·(q0 + p), p = 0..3),
-// so a tap kw either reaches all of them, from 4 consecutive ow, or none of them and is skipped
-// whole: at stride 2, blocks of 4 consecutive iw would multiply by zero half the time. ci blocks
+// Mapping: register blocking, as in conv2d. One invocation computes a BLOCK_W × 8 block of dx: BLOCK_W
+// (override, 4 or 8) positions of one (n, ih) row times 8 consecutive ci, so each step over co loads
+// BLOCK_W dy values and 8 weights for 8·BLOCK_W FMAs (a CPU-emulated GPU is bound by loads; 16
+// channels spill). The positions share their phase modulo stride_w (iw = r + stride_w·(q0 + p)), so a
+// tap kw either reaches all of them, from consecutive ow, or none of them and is skipped whole: at
+// stride 2, blocks of consecutive iw would multiply by zero half the time. ci blocks
 // fastest, then position blocks (phase fastest), then rows; 256 per workgroup, grid wrapped into y.
 // Lanes past W or C read clamped, in-bounds addresses and are never written.
 
@@ -33,7 +34,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const BLOCK_W: u32 = 4u; // input positions of one phase per invocation
+override BLOCK_W: u32 = 8u; // input positions of one phase per invocation, at most MAX_W
+const MAX_W: u32 = 8u;
 const BLOCK_C: u32 = 8u; // input channels per invocation, as two vec4
 
 fn epilogue(v: f32, ci: u32) -> f32 {
@@ -61,7 +63,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var lane: array<u32, BLOCK_C>;
   for (var j = 0u; j < BLOCK_C; j++) { lane[j] = min(ci0 + j, params.C - 1u) * params.CO; }
 
-  var acc: array<vec4<f32>, 8>; // acc[2p], acc[2p + 1]: position p, channels 0-3 and 4-7
+  var acc: array<vec4<f32>, 2u * MAX_W>; // acc[2p], acc[2p + 1]: position p, channels 0-3 and 4-7
   for (var kh = 0u; kh < params.KH; kh++) {
     let th = i32(ih + params.pad_top) - i32(kh * params.dilation_h);
     if (th < 0 || u32(th) % params.stride_h != 0u) { continue; }
@@ -73,8 +75,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let tw0 = i32(phase + q0 * sw + params.pad_left) - i32(kw * params.dilation_w);
       if (((tw0 % i32(sw)) + i32(sw)) % i32(sw) != 0) { continue; }
       let ow0 = tw0 / i32(sw);
-      var dy_base: array<u32, BLOCK_W>;
-      var inside: array<bool, BLOCK_W>;
+      var dy_base: array<u32, MAX_W>;
+      var inside: array<bool, MAX_W>;
       for (var p = 0u; p < BLOCK_W; p++) {
         let ow = ow0 + i32(p);
         inside[p] = ow >= 0 && ow < i32(params.OW);

@@ -12,9 +12,10 @@
 // BLOCK_W dy values and 8 weights for 8·BLOCK_W FMAs (a CPU-emulated GPU is bound by loads; 16
 // channels spill). The positions share their phase modulo stride_w (iw = r + stride_w·(q0 + p)), so a
 // tap kw either reaches all of them, from consecutive ow, or none of them and is skipped whole: at
-// stride 2, blocks of consecutive iw would multiply by zero half the time. ci blocks
-// fastest, then position blocks (phase fastest), then rows; 256 per workgroup, grid wrapped into y.
-// Lanes past W or C read clamped, in-bounds addresses and are never written.
+// stride 2, blocks of consecutive iw would multiply by zero half the time. ci blocks fastest, then
+// position blocks, images, ih, and the phase slowest, so that neighbouring invocations (the SIMD
+// lanes of a CPU-emulated GPU) skip the same taps kh and kw rather than diverge; 256 per workgroup,
+// grid wrapped into y. Lanes past W or C read clamped, in-bounds addresses and are never written.
 
 struct Params {
   size: u32,
@@ -50,15 +51,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (t >= params.size) { return; }
   let sw = params.stride_w;
   let c_blocks = (params.C + BLOCK_C - 1u) / BLOCK_C;
-  // positions of one phase, and their blocks of BLOCK_W, times the phases
-  let w_blocks = sw * (((params.W + sw - 1u) / sw + BLOCK_W - 1u) / BLOCK_W);
+  // blocks of BLOCK_W positions of one phase, per row; the batch; the rows; the phases outermost
+  let q_blocks = ((params.W + sw - 1u) / sw + BLOCK_W - 1u) / BLOCK_W;
+  let per_row = c_blocks * q_blocks;
+  let batch = params.size / (per_row * params.H * sw);
   let ci0 = (t % c_blocks) * BLOCK_C;
-  let position_block = (t / c_blocks) % w_blocks;
-  let phase = position_block % sw;
-  let q0 = (position_block / sw) * BLOCK_W;
-  let row = t / (c_blocks * w_blocks); // n·H + ih
-  let ih = row % params.H;
-  let n = row / params.H;
+  let q0 = ((t / c_blocks) % q_blocks) * BLOCK_W;
+  let n = (t / per_row) % batch;
+  let ih = (t / (per_row * batch)) % params.H;
+  let phase = t / (per_row * batch * params.H);
+  let row = n * params.H + ih;
   // Offsets of the 8 lanes' filter rows (ci · CO), clamped into the filter.
   var lane: array<u32, BLOCK_C>;
   for (var j = 0u; j < BLOCK_C; j++) { lane[j] = min(ci0 + j, params.C - 1u) * params.CO; }

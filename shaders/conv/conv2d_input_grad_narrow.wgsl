@@ -6,8 +6,9 @@
 // 4 params (uniform; `size` counts invocations).
 // Mapping: one invocation computes 8 positions of one (n, ih) row and one phase modulo stride_w
 // (iw = r + stride_w·(q0 + p)) for one ci, so each step over co loads 8 dy values and one weight for
-// 8 FMAs. ci fastest, then position blocks (phase fastest), then rows; 256 per workgroup, grid
-// wrapped into y. Lanes past W read clamped, in-bounds addresses and are never written.
+// 8 FMAs. ci fastest, then position blocks, images, ih, and the phase slowest (neighbouring
+// invocations skip the same taps, as in the wide kernel); 256 per workgroup, grid wrapped into y.
+// Lanes past W read clamped, in-bounds addresses and are never written.
 
 struct Params {
   size: u32,
@@ -40,14 +41,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let t = flat_index(gid, nwg, 256u);
   if (t >= params.size) { return; }
   let sw = params.stride_w;
-  let w_blocks = sw * (((params.W + sw - 1u) / sw + BLOCK_W - 1u) / BLOCK_W);
+  // blocks of BLOCK_W positions of one phase, per row; the batch; the rows; the phases outermost
+  let q_blocks = ((params.W + sw - 1u) / sw + BLOCK_W - 1u) / BLOCK_W;
+  let per_row = params.C * q_blocks;
+  let batch = params.size / (per_row * params.H * sw);
   let ci = t % params.C;
-  let position_block = (t / params.C) % w_blocks;
-  let phase = position_block % sw;
-  let q0 = (position_block / sw) * BLOCK_W;
-  let row = t / (params.C * w_blocks); // n·H + ih
-  let ih = row % params.H;
-  let n = row / params.H;
+  let q0 = ((t / params.C) % q_blocks) * BLOCK_W;
+  let n = (t / per_row) % batch;
+  let ih = (t / (per_row * batch)) % params.H;
+  let phase = t / (per_row * batch * params.H);
+  let row = n * params.H + ih;
 
   var acc: array<f32, BLOCK_W>;
   for (var kh = 0u; kh < params.KH; kh++) {

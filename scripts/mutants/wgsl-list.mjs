@@ -142,6 +142,15 @@ export const WGSL_MUTANTS = [
     grep: 'add|mul',
   },
   {
+    id: 'binary-vec4-row-period',
+    file: 'shaders/elementwise/binary_vec4.wgsl',
+    search: 'if (params.b_cols != 0u) { bi = i % params.b_cols; }',
+    replace: 'if (params.b_cols != 0u) { bi = i % (params.b_cols + 1u); }',
+    why: 'a row repeated down the output is read with the wrong period',
+    tests: BINARY_VEC4,
+    grep: 'add|mul',
+  },
+  {
     id: 'binary-vec4-div-swapped',
     file: 'shaders/elementwise/binary_vec4.wgsl',
     search: 'if (OP == OP_DIV) { return u / v; }',

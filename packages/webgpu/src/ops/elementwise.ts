@@ -63,20 +63,34 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
   const size = sizeOf(outShape);
   const aBroadcast = !sameShape(a.shape, outShape);
   const bBroadcast = !sameShape(b.shape, outShape);
-  // Same-shape float32 operands four at a time: the common case (gradients, residuals), and several
-  // times the general kernel's bandwidth (bench/gemm-kernels.mjs; figures in bench/RESULTS.md)
-  if (!aBroadcast && !bBroadcast && size % 4 === 0 && a.dtype === 'float32' && b.dtype === 'float32') {
+  const merged = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+  // Float32 operands four at a time (several times the general kernel's bandwidth; figures in
+  // bench/RESULTS.md) when each has the output's shape or is one row, a multiple of 4 long, repeated
+  // down the output's rows: gradients and residuals, and a batch norm's statistics against its input.
+  const rowsOf = (broadcast: boolean, strides: readonly number[]) =>
+    !broadcast ? 0 : merged.shape.length === 2 && strides[0] === 0 && strides[1] === 1 ? merged.shape[1] / 4 : -1;
+  const aCols = rowsOf(aBroadcast, merged.strides[0]);
+  const bCols = rowsOf(bBroadcast, merged.strides[1]);
+  const rowsFit = !(aBroadcast || bBroadcast) || merged.shape[merged.shape.length - 1] % 4 === 0;
+  if (
+    size % 4 === 0 &&
+    rowsFit &&
+    aCols >= 0 &&
+    bCols >= 0 &&
+    !(aBroadcast && bBroadcast) &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32'
+  ) {
     ctx.dispatch({
       kernel: 'binary_vec4',
       inputs: [ctx.buffer(a), ctx.buffer(b)],
       outputs: [out.buffer],
       overrides: { OP: BINARY_VEC4_CODES[op] },
-      params: { size: size / 4 },
+      params: { size: size / 4, a_cols: aCols, b_cols: bCols },
       grid: gridFor(Math.ceil(size / 4 / 256)),
     });
     return out;
   }
-  const merged = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
   ctx.dispatch({
     kernel: 'binary',
     inputs: [ctx.buffer(a), ctx.buffer(b)],

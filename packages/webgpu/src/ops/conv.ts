@@ -186,16 +186,19 @@ export function conv2dInputGradDirect(
 export function conv2dFilterGradDirect(ctx: GpuContext, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
   const CO = dy.shape[3];
   const size = sizeOf([g.KH, g.KW, g.C, CO]);
-  // One invocation per block of 4 input × 8 output channels of a tap, and per chunk of the batch:
-  // enough chunks that ~16k invocations share the work, then a sum over the chunks.
-  const invocations = g.KH * g.KW * Math.ceil(g.C / 4) * Math.ceil(CO / 8);
-  const splits = Math.max(1, Math.min(g.N, Math.ceil(16384 / invocations)));
+  // One invocation per block of 4 or (from 8 input channels) 8 input × 8 output channels of a tap, and
+  // per chunk of the batch: enough chunks that ~64k channel pairs' sums run at once, then a sum over
+  // the chunks.
+  const blockC = g.C >= 8 ? 8 : 4;
+  const invocations = g.KH * g.KW * Math.ceil(g.C / blockC) * Math.ceil(CO / 8);
+  const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / blockC / invocations)));
   const chunk = Math.ceil(g.N / splits);
   const partial = ctx.allocate([splits, size]);
   ctx.dispatch({
     kernel: 'conv2d_filter_grad',
     inputs: [ctx.buffer(x), ctx.buffer(dy)],
     outputs: [partial.buffer],
+    overrides: { BLOCK_C: blockC },
     params: { ...convParams(g, CO, invocations), N: g.N, splits, chunk },
     grid: gridFor(Math.ceil((invocations * splits) / 256)),
   });

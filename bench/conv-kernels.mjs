@@ -76,9 +76,7 @@ async function dcganShapes() {
       for (const algorithm of ['direct', 'gemm']) {
         backend.convAlgorithm = algorithm;
         await time(`${name} forward (${algorithm})`, () => conv2d(x, f, { strides: 2, padding: 'same' }));
-        await time(`${name} input grad (${algorithm})`, () =>
-          conv2dTranspose(dy, f, { strides: 2, padding: 'same' }),
-        );
+        await time(`${name} input grad (${algorithm})`, () => conv2dTranspose(dy, f, { strides: 2, padding: 'same' }));
         await time(`${name} filter grad (${algorithm})`, () =>
           wrap(backend.conv2dFilterGrad(info(x), info(dy), g), fs),
         );

@@ -1,8 +1,18 @@
 // Times each convolution and pooling kernel at the MNIST CNN's shapes (batch 128) on the WebGPU
-// backend. Absolute times on a software adapter are CPU times: compare ratios between kernel versions
-// run on the same machine.
-//   node bench/conv-kernels.mjs
-import { avgPool2d, conv2d, currentBackend, makeTensor, maxPool2d, randomNormal, setBackend } from '@webgrad/core';
+// backend, or (SHAPES=dcgan) the DCGAN lab's convolutions at batch 64 with the two algorithms
+// interleaved run by run. Absolute times on a software adapter are CPU times: compare ratios between
+// kernel versions run on the same machine.
+//   node bench/conv-kernels.mjs          SHAPES=dcgan node bench/conv-kernels.mjs
+import {
+  avgPool2d,
+  conv2d,
+  conv2dTranspose,
+  currentBackend,
+  makeTensor,
+  maxPool2d,
+  randomNormal,
+  setBackend,
+} from '@webgrad/core';
 import '@webgrad/webgpu';
 
 await setBackend('webgpu');
@@ -34,6 +44,48 @@ async function time(label, make) {
   );
 }
 
+// The DCGAN's stride-2 4×4 'same' layers (the discriminator's convolutions; the generator's transposed
+// ones are their input gradients): a convolution's forward, input and filter gradient at each.
+async function dcganShapes() {
+  const geometry = (N, H, C) => ({
+    N,
+    H,
+    W: H,
+    C,
+    OH: H / 2,
+    OW: H / 2,
+    KH: 4,
+    KW: 4,
+    strideH: 2,
+    strideW: 2,
+    dilationH: 1,
+    dilationW: 1,
+    padTop: 1,
+    padLeft: 1,
+  });
+  const layers = [
+    { name: '28×28×1 → 14×14×32', x: [64, 28, 28, 1], f: [4, 4, 1, 32], seed: 10 },
+    { name: '14×14×32 → 7×7×64', x: [64, 14, 14, 32], f: [4, 4, 32, 64], seed: 20 },
+  ];
+  for (let run = 0; run < 2; run++) {
+    for (const { name, x: xs, f: fs, seed } of layers) {
+      const x = randomNormal(xs, 0, 1, { seed }),
+        f = randomNormal(fs, 0, 1, { seed: seed + 1 });
+      const dy = randomNormal([xs[0], xs[1] / 2, xs[2] / 2, fs[3]], 0, 1, { seed: seed + 2 });
+      const g = geometry(xs[0], xs[1], xs[3]);
+      for (const algorithm of ['direct', 'gemm']) {
+        backend.convAlgorithm = algorithm;
+        await time(`${name} forward (${algorithm})`, () => conv2d(x, f, { strides: 2, padding: 'same' }));
+        await time(`${name} input grad (${algorithm})`, () => conv2dTranspose(dy, f, { strides: 2, padding: 'same' }));
+        await time(`${name} filter grad (${algorithm})`, () =>
+          wrap(backend.conv2dFilterGrad(info(x), info(dy), g), fs),
+        );
+      }
+      [x, f, dy].forEach((t) => t.dispose());
+    }
+  }
+}
+
 const valid3x3 = (x) => ({
   N: x.shape[0],
   H: x.shape[1],
@@ -52,6 +104,11 @@ const valid3x3 = (x) => ({
 });
 const wrap = (storage, shape) => makeTensor(storage, shape, 'float32', backend);
 const info = (t) => t.info('bench');
+
+if (process.env.SHAPES === 'dcgan') {
+  await dcganShapes();
+  process.exit(0); // Dawn keeps the event loop alive
+}
 
 const x1 = randomNormal([128, 28, 28, 1], 0, 1, { seed: 1 }),
   f1 = randomNormal([3, 3, 1, 32], 0, 1, { seed: 2 });

@@ -5,9 +5,10 @@
 //
 // Bindings: 0 x (read), 1 weights (read), 2 bias (read, [CO]; any buffer when has_bias = 0),
 // 3 out (read_write), 4 params (uniform; `size` counts invocations).
-// Mapping: register blocking. One invocation computes a 4 × 8 block of out: 4 consecutive ow of one
-// (n, oh) row times 8 consecutive co, so each step over ci loads 4 x values and 8 weights for 32
-// FMAs (a CPU-emulated GPU is bound by loads). co blocks fastest, then ow blocks, then rows; 256 per
+// Mapping: register blocking. One invocation computes a BLOCK_W × 8 block of out: BLOCK_W (override,
+// 4 or 8) consecutive ow of one (n, oh) row times 8 consecutive co, so each step over ci loads BLOCK_W
+// x values and 8 weights for 8·BLOCK_W FMAs (a CPU-emulated GPU is bound by loads; the host takes 4
+// where 8 would leave too many lanes past OW). co blocks fastest, then ow blocks, then rows; 256 per
 // workgroup, grid wrapped into y. Lanes past OW or CO read clamped, in-bounds addresses and are never
 // written. Direct convolution, no im2col buffer: see packages/webgpu/src/ops/conv.ts for the choice.
 
@@ -30,7 +31,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const BLOCK_W: u32 = 4u; // output positions along ow per invocation
+override BLOCK_W: u32 = 8u; // output positions along ow per invocation, at most MAX_W
+const MAX_W: u32 = 8u;
 const BLOCK_CO: u32 = 8u; // output channels per invocation, as two vec4
 
 fn epilogue(v: f32, co: u32) -> f32 {
@@ -54,14 +56,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var col: array<u32, BLOCK_CO>;
   for (var j = 0u; j < BLOCK_CO; j++) { col[j] = min(co0 + j, params.CO - 1u); }
 
-  var acc: array<vec4<f32>, 8>; // acc[2p], acc[2p + 1]: position p, channels 0-3 and 4-7
+  var acc: array<vec4<f32>, 2u * MAX_W>; // acc[2p], acc[2p + 1]: position p, channels 0-3 and 4-7
   for (var kh = 0u; kh < params.KH; kh++) {
     let ih = i32(oh * params.stride_h + kh * params.dilation_h) - i32(params.pad_top);
     if (ih < 0 || ih >= i32(params.H)) { continue; }
     let x_row = (n * params.H + u32(ih)) * params.W;
     for (var kw = 0u; kw < params.KW; kw++) {
-      var x_base: array<u32, BLOCK_W>;
-      var inside: array<bool, BLOCK_W>;
+      var x_base: array<u32, MAX_W>;
+      var inside: array<bool, MAX_W>;
       for (var p = 0u; p < BLOCK_W; p++) {
         let iw = i32((ow0 + p) * params.stride_w + kw * params.dilation_w) - i32(params.pad_left);
         inside[p] = iw >= 0 && iw < i32(params.W);

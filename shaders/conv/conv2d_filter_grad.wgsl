@@ -8,11 +8,11 @@
 // Bindings: 0 x (read, [N, H, W, C]), 1 dy (read, [N, OH, OW, CO]), 2 partial (read_write,
 // [splits, KH·KW·C·CO]), 3 params (uniform, conv2d's members plus N, splits and chunk; `size` counts
 // the invocations of one chunk).
-// Mapping: register blocking. One invocation computes a 4 × 8 block of one chunk's partial sum: 4
-// consecutive ci times 8 consecutive co of one tap (kh, kw), so each step over (n, oh, ow) loads 4 x
-// values and 8 dy values for 32 FMAs. co blocks fastest, then ci blocks, kw, kh, chunk; 256 per
-// workgroup, grid wrapped into y. Lanes past C or CO read clamped, in-bounds addresses and are never
-// written.
+// Mapping: register blocking. One invocation computes a BLOCK_C × 8 block of one chunk's partial sum:
+// BLOCK_C (override, 4 or 8) consecutive ci times 8 consecutive co of one tap (kh, kw), so each step
+// over (n, oh, ow) loads BLOCK_C x values and 8 dy values for 8·BLOCK_C FMAs. co blocks fastest, then
+// ci blocks, kw, kh, chunk; 256 per workgroup, grid wrapped into y. Lanes past C or CO read clamped,
+// in-bounds addresses and are never written.
 
 struct Params {
   size: u32,
@@ -32,7 +32,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-const BLOCK_C: u32 = 4u; // input channels per invocation
+override BLOCK_C: u32 = 4u; // input channels per invocation, at most MAX_C
+const MAX_C: u32 = 8u;
 const BLOCK_CO: u32 = 8u; // output channels per invocation, as two vec4
 
 @compute @workgroup_size(256)
@@ -47,12 +48,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let split = t / params.size;
   let kw = tap % params.KW;
   let kh = tap / params.KW;
-  var ci: array<u32, BLOCK_C>;
+  var ci: array<u32, MAX_C>;
   for (var j = 0u; j < BLOCK_C; j++) { ci[j] = min(ci0 + j, params.C - 1u); }
   var co: array<u32, BLOCK_CO>;
   for (var j = 0u; j < BLOCK_CO; j++) { co[j] = min(co0 + j, params.CO - 1u); }
 
-  var acc: array<vec4<f32>, 8>; // acc[2i], acc[2i + 1]: input channel i, output channels 0-3 and 4-7
+  var acc: array<vec4<f32>, 2u * MAX_C>; // acc[2i], acc[2i + 1]: input channel i, output channels 0-3 and 4-7
   let first = split * params.chunk;
   let last = min(first + params.chunk, params.N);
   for (var n = first; n < last; n++) {

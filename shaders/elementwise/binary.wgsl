@@ -55,13 +55,27 @@ fn apply(u: f32, v: f32) -> f32 {
   return poison();
 }
 
+// strided_offset without the outermost axis's remainder (i is below the output's size) and with one
+// division per other axis: the host merges axes first, so a batch norm's operands have rank 2 here.
+fn broadcast_offset(i: u32, strides: Dims) -> u32 {
+  var rest = i;
+  var offset = 0u;
+  for (var d = params.rank - 1u; d > 0u; d--) {
+    let size = dim_at(params.out_shape, d);
+    let outer = rest / size;
+    offset += (rest - outer * size) * dim_at(strides, d);
+    rest = outer;
+  }
+  return offset + rest * dim_at(strides, 0u);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg, 256u);
   if (i >= params.size) { return; }
   var ai = i;
   var bi = i;
-  if (params.a_broadcast != 0u) { ai = strided_offset(i, params.rank, params.out_shape, params.a_strides); }
-  if (params.b_broadcast != 0u) { bi = strided_offset(i, params.rank, params.out_shape, params.b_strides); }
+  if (params.a_broadcast != 0u) { ai = broadcast_offset(i, params.a_strides); }
+  if (params.b_broadcast != 0u) { bi = broadcast_offset(i, params.b_strides); }
   out[i] = apply(a[ai], b[bi]);
 }

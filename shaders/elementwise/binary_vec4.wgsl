@@ -1,11 +1,14 @@
-// binary_vec4: out = a OP b for same-shape float32 operands whose size is a multiple of 4, four
-// elements at a time: the ops and OP codes of binary.wgsl (its header gives their meaning), each
-// written with the same formula on vec4s so results match it element for element. No broadcasting
-// and no index math: backend.ts picks this kernel only when neither input broadcasts.
+// binary_vec4: out = a OP b for float32 operands four elements at a time: the ops and OP codes of
+// binary.wgsl (its header gives their meaning), each written with the same formula on vec4s so
+// results match it element for element. Each operand has the output's shape, or is one row repeated
+// down an output of rows whose length is a multiple of 4 (a batch norm's per-channel statistics
+// against its [N·H·W, C] input): *_cols is then the row's length in vec4s, else 0. ops/elementwise.ts
+// picks this kernel for those two cases alone.
 //
 // Bindings: 0 a (read), 1 b (read), 2 out (read_write), 3 params (uniform).
 // Mapping: one invocation per vec4 (params.size counts vec4s), 256 per workgroup, grid wrapped into
-// y (flat_index). A 16-byte load per operand per invocation instead of four 4-byte ones.
+// y (flat_index). A 16-byte load per operand per invocation instead of four 4-byte ones, and a
+// row's index is one remainder per four elements.
 
 const OP_ADD: u32 = 0u;
 const OP_SUB: u32 = 1u;
@@ -25,6 +28,8 @@ override OP: u32;
 
 struct Params {
   size: u32,
+  a_cols: u32,
+  b_cols: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
@@ -55,5 +60,9 @@ fn apply(u: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg, 256u);
   if (i >= params.size) { return; }
-  out[i] = apply(a[i], b[i]);
+  var ai = i;
+  var bi = i;
+  if (params.a_cols != 0u) { ai = i % params.a_cols; }
+  if (params.b_cols != 0u) { bi = i % params.b_cols; }
+  out[i] = apply(a[ai], b[bi]);
 }

@@ -60,8 +60,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let reduce_size = select(0u, params.reduce_size, in_range);
   let base = strided_offset(o, params.kept_rank, params.kept_shape, params.kept_strides);
   var acc = identity();
-  for (var r = lane; r < reduce_size; r += LANES) {
-    acc = combine(acc, x[base + strided_offset(r, params.red_rank, params.red_shape, params.red_strides)]);
+  if (params.red_rank == 1u) {
+    // one reduced axis (the host merges what it can, as a batch norm's N, H, W): offsets step by its
+    // stride, with no division per element
+    let stride = dim_at(params.red_strides, 0u);
+    var offset = base + lane * stride;
+    for (var r = lane; r < reduce_size; r += LANES) {
+      acc = combine(acc, x[offset]);
+      offset += LANES * stride;
+    }
+  } else {
+    for (var r = lane; r < reduce_size; r += LANES) {
+      acc = combine(acc, x[base + strided_offset(r, params.red_rank, params.red_shape, params.red_strides)]);
+    }
   }
   partial[t] = acc;
   workgroupBarrier();

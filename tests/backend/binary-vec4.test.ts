@@ -1,6 +1,7 @@
 // Binary ops through the backend contract, GPU against the CPU reference, by path: same-shape
-// float32 operands whose size is a multiple of 4 run binary_vec4 (four elements an invocation),
-// others (odd sizes, broadcasting) the general binary kernel. Every op in BINARY_OPS on each path;
+// float32 operands whose size is a multiple of 4 run binary_vec4 (four elements an invocation), as do
+// an operand that is one row (a multiple of 4 long) repeated down the other's rows; others (odd sizes,
+// other broadcasting) the general binary kernel. Every op in BINARY_OPS on each path;
 // inputs include exact ties so the comparisons and maximum/minimum see equal operands.
 import { expect } from 'chai';
 import { BINARY_OPS, makeTensor, sizeOf, type BinaryOp, type Shape } from '@webgrad/core';
@@ -21,7 +22,12 @@ const CASES: Case[] = [
   { a: [1], b: [1], out: [1], path: 'scalar' },
   { a: [7, 13], b: [7, 13], out: [7, 13], path: 'scalar' }, // 91 elements: not a multiple of 4
   { a: [1031], b: [1031], out: [1031], path: 'scalar' },
-  { a: [8, 12], b: [12], out: [8, 12], path: 'scalar' }, // b broadcasts (96 elements: vec4 would be wrong)
+  // one operand a row repeated down the output, its length a multiple of 4: vec4, the row read at i % cols
+  { a: [8, 12], b: [12], out: [8, 12], path: 'vec4' },
+  { a: [1, 12], b: [5, 12], out: [5, 12], path: 'vec4' },
+  { a: [2, 3, 5, 8], b: [8], out: [2, 3, 5, 8], path: 'vec4' }, // the leading axes merge into one
+  { a: [8, 6], b: [6], out: [8, 6], path: 'scalar' }, // rows of 6: not whole vec4s
+  { a: [5, 1], b: [5, 12], out: [5, 12], path: 'scalar' }, // a column repeated across: not a row
   { a: [4, 1], b: [1, 8], out: [4, 8], path: 'scalar' }, // both broadcast
 ];
 

@@ -211,6 +211,16 @@ export const convSpecs = {
           [2, 3, 5, 3],
           [4, 3, 2, 3],
         ],
+        // a DCGAN's 4×4 layer: 11 output channels (a full and a partial block of the wide kernel), 12
+        // columns (two blocks of each phase), a third block for W 22 in the narrow kernel's one channel
+        [
+          [2, 4, 6, 5],
+          [4, 4, 11, 5],
+        ],
+        [
+          [1, 3, 11, 4],
+          [4, 4, 1, 4],
+        ],
       ],
     },
     {

@@ -63,6 +63,14 @@ function im2col(ctx: GpuContext, x: TensorInfo, g: Conv2DGeometry): TensorInfo {
 
 const asMatrix = (t: TensorInfo, rows: number, cols: number): TensorInfo => ({ ...t, shape: [1, rows, cols] });
 
+/**
+ * Positions a direct kernel's invocation takes along W: 8 (two thirds of the loads per FMA that 4 cost)
+ * unless rounding `length` up to 8s leaves more idle lanes than that saves, as at 3 or 4.
+ */
+function positionBlock(length: number): 4 | 8 {
+  return 0.75 * Math.ceil(length / 8) * 8 <= Math.ceil(length / 4) * 4 ? 8 : 4;
+}
+
 export function conv2dDirect(
   ctx: GpuContext,
   x: TensorInfo,
@@ -72,13 +80,15 @@ export function conv2dDirect(
 ): GpuStorage {
   const CO = filter.shape[3];
   const shape = [g.N, g.OH, g.OW, CO];
-  const invocations = g.N * g.OH * Math.ceil(g.OW / 4) * Math.ceil(CO / 8);
+  const block = positionBlock(g.OW);
+  const invocations = g.N * g.OH * Math.ceil(g.OW / block) * Math.ceil(CO / 8);
   const out = ctx.allocate(shape);
   ctx.dispatch({
     kernel: 'conv2d',
     inputs: [ctx.buffer(x), ctx.buffer(filter), ctx.buffer(epilogue?.bias ?? x)],
     outputs: [out.buffer],
-    // one invocation per block of 4 positions along ow × 8 output channels
+    overrides: { BLOCK_W: block },
+    // one invocation per block of `block` positions along ow × 8 output channels
     params: { ...convParams(g, CO, invocations), ...epilogueParams(epilogue) },
     grid: gridFor(Math.ceil(invocations / 256)),
   });
@@ -153,32 +163,42 @@ export function conv2dInputGradDirect(
   epilogue?: MatmulEpilogue,
 ): GpuStorage {
   const shape = [g.N, g.H, g.W, g.C];
-  const invocations = g.N * g.H * Math.ceil(g.W / 4) * Math.ceil(g.C / 8);
+  // Positions are blocked by phase modulo the W stride (see the shaders): per phase ⌈W / stride⌉ of
+  // them. Under 4 input channels the narrow kernel takes one channel and 8 positions an invocation,
+  // the wide one 8 channels and 4 or 8 positions.
+  const narrow = g.C < 4;
+  const perPhase = Math.ceil(g.W / g.strideW);
+  const block = narrow ? 8 : positionBlock(perPhase);
+  const positionBlocks = g.strideW * Math.ceil(perPhase / block);
+  const invocations = g.N * g.H * positionBlocks * (narrow ? g.C : Math.ceil(g.C / 8));
   const out = ctx.allocate(shape);
-  ctx.dispatch({
-    kernel: 'conv2d_input_grad',
+  const common = {
     inputs: [ctx.buffer(dy), ctx.buffer(filter), ctx.buffer(epilogue?.bias ?? dy)],
     outputs: [out.buffer],
-    // one invocation per block of 4 positions along iw × 8 input channels
     params: { ...convParams(g, filter.shape[3], invocations), ...epilogueParams(epilogue) },
     grid: gridFor(Math.ceil(invocations / 256)),
-  });
+  };
+  if (narrow) ctx.dispatch({ kernel: 'conv2d_input_grad_narrow', ...common });
+  else ctx.dispatch({ kernel: 'conv2d_input_grad', overrides: { BLOCK_W: block }, ...common });
   return out;
 }
 
 export function conv2dFilterGradDirect(ctx: GpuContext, x: TensorInfo, dy: TensorInfo, g: Conv2DGeometry): GpuStorage {
   const CO = dy.shape[3];
   const size = sizeOf([g.KH, g.KW, g.C, CO]);
-  // One invocation per block of 4 input × 8 output channels of a tap, and per chunk of the batch:
-  // enough chunks that ~16k invocations share the work, then a sum over the chunks.
-  const invocations = g.KH * g.KW * Math.ceil(g.C / 4) * Math.ceil(CO / 8);
-  const splits = Math.max(1, Math.min(g.N, Math.ceil(16384 / invocations)));
+  // One invocation per block of 4 or (from 8 input channels) 8 input × 8 output channels of a tap, and
+  // per chunk of the batch: enough chunks that ~64k channel pairs' sums run at once, then a sum over
+  // the chunks.
+  const blockC = g.C >= 8 ? 8 : 4;
+  const invocations = g.KH * g.KW * Math.ceil(g.C / blockC) * Math.ceil(CO / 8);
+  const splits = Math.max(1, Math.min(g.N, Math.ceil(65536 / blockC / invocations)));
   const chunk = Math.ceil(g.N / splits);
   const partial = ctx.allocate([splits, size]);
   ctx.dispatch({
     kernel: 'conv2d_filter_grad',
     inputs: [ctx.buffer(x), ctx.buffer(dy)],
     outputs: [partial.buffer],
+    overrides: { BLOCK_C: blockC },
     params: { ...convParams(g, CO, invocations), N: g.N, splits, chunk },
     grid: gridFor(Math.ceil((invocations * splits) / 256)),
   });

@@ -14,6 +14,7 @@ import {
 import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
+import { coalesce } from './strides.js';
 
 const UNARY_CODES: { readonly [K in UnaryOp]: number } = KERNEL_OPS.unary;
 const UNARY_GRAD_CODES: { readonly [K in UnaryGradOp]: number } = KERNEL_OPS.unary_grad;
@@ -62,15 +63,30 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
   const size = sizeOf(outShape);
   const aBroadcast = !sameShape(a.shape, outShape);
   const bBroadcast = !sameShape(b.shape, outShape);
-  // Same-shape float32 operands four at a time: the common case (gradients, residuals), and several
-  // times the general kernel's bandwidth (bench/gemm-kernels.mjs; figures in bench/RESULTS.md)
-  if (!aBroadcast && !bBroadcast && size % 4 === 0 && a.dtype === 'float32' && b.dtype === 'float32') {
+  const merged = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+  // Float32 operands four at a time (several times the general kernel's bandwidth; figures in
+  // bench/RESULTS.md) when each has the output's shape or is one row, a multiple of 4 long, repeated
+  // down the output's rows: gradients and residuals, and a batch norm's statistics against its input.
+  const rowsOf = (broadcast: boolean, strides: readonly number[]) =>
+    !broadcast ? 0 : merged.shape.length === 2 && strides[0] === 0 && strides[1] === 1 ? merged.shape[1] / 4 : -1;
+  const aCols = rowsOf(aBroadcast, merged.strides[0]);
+  const bCols = rowsOf(bBroadcast, merged.strides[1]);
+  const rowsFit = !(aBroadcast || bBroadcast) || merged.shape[merged.shape.length - 1] % 4 === 0;
+  if (
+    size % 4 === 0 &&
+    rowsFit &&
+    aCols >= 0 &&
+    bCols >= 0 &&
+    !(aBroadcast && bBroadcast) &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32'
+  ) {
     ctx.dispatch({
       kernel: 'binary_vec4',
       inputs: [ctx.buffer(a), ctx.buffer(b)],
       outputs: [out.buffer],
       overrides: { OP: BINARY_VEC4_CODES[op] },
-      params: { size: size / 4 },
+      params: { size: size / 4, a_cols: aCols, b_cols: bCols },
       grid: gridFor(Math.ceil(size / 4 / 256)),
     });
     return out;
@@ -82,12 +98,12 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: TensorInfo, b: TensorIn
     overrides: { OP: BINARY_CODES[op] },
     params: {
       size,
-      rank: outShape.length,
+      rank: merged.shape.length,
       a_broadcast: aBroadcast ? 1 : 0,
       b_broadcast: bBroadcast ? 1 : 0,
-      out_shape: outShape,
-      a_strides: aBroadcast ? broadcastStrides(a.shape, outShape) : [],
-      b_strides: bBroadcast ? broadcastStrides(b.shape, outShape) : [],
+      out_shape: merged.shape,
+      a_strides: aBroadcast ? merged.strides[0] : [],
+      b_strides: bBroadcast ? merged.strides[1] : [],
     },
     grid: gridFor(Math.ceil(size / 256)),
   });
@@ -104,6 +120,11 @@ export function where(
 ): GpuStorage {
   const out = ctx.allocate(outShape);
   const size = sizeOf(outShape);
+  const merged = coalesce(outShape, [
+    broadcastStrides(condition.shape, outShape),
+    broadcastStrides(a.shape, outShape),
+    broadcastStrides(b.shape, outShape),
+  ]);
   ctx.dispatch({
     kernel: 'where',
     inputs: [ctx.buffer(condition), ctx.buffer(a), ctx.buffer(b)],
@@ -111,11 +132,11 @@ export function where(
     grid: gridFor(Math.ceil(size / 256)),
     params: {
       size,
-      rank: outShape.length,
-      out_shape: outShape,
-      c_strides: broadcastStrides(condition.shape, outShape),
-      a_strides: broadcastStrides(a.shape, outShape),
-      b_strides: broadcastStrides(b.shape, outShape),
+      rank: merged.shape.length,
+      out_shape: merged.shape,
+      c_strides: merged.strides[0],
+      a_strides: merged.strides[1],
+      b_strides: merged.strides[2],
     },
   });
   return out;

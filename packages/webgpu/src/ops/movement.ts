@@ -5,6 +5,7 @@ import { broadcastStrides, sizeOf, stridesOf, type DType, type Shape, type Tenso
 import { gridFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
+import { coalesce } from './strides.js';
 
 const CAST_CODES: { readonly [K in DType]: number } = {
   int32: KERNEL_OPS.cast.toInt32,
@@ -32,6 +33,7 @@ function copy(
   shape: Shape,
 ): void {
   const size = sizeOf(shape);
+  const merged = coalesce(shape, [srcStrides, dstStrides]);
   ctx.dispatch({
     kernel: 'copy',
     inputs: [src],
@@ -39,12 +41,12 @@ function copy(
     grid: gridFor(Math.ceil(size / 256)),
     params: {
       size,
-      rank: shape.length,
+      rank: merged.shape.length,
       src_offset: srcOffset,
       dst_offset: dstOffset,
-      shape,
-      src_strides: srcStrides,
-      dst_strides: dstStrides,
+      shape: merged.shape,
+      src_strides: merged.strides[0],
+      dst_strides: merged.strides[1],
     },
   });
 }

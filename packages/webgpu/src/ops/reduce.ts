@@ -7,6 +7,7 @@ import { sizeOf, stridesOf, type ReduceOp, type TensorInfo } from '@webgrad/core
 import { gridFor, lanesFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
+import { coalesce } from './strides.js';
 
 /**
  * Elements of a row one workgroup of the rows kernel reduces (64 invocations × 1024 loads). Larger
@@ -75,6 +76,12 @@ function reduceStrided(
   const out = ctx.allocate(outShape);
   const reduceSize = sizeOf(axes.map((d) => x.shape[d]));
   const lanes = lanesFor(reduceSize);
+  // each group of axes merged on its own: x's strides over the kept axes, and over the reduced ones
+  const keptAxes = coalesce(outShape, [kept.map((d) => strides[d])]);
+  const reducedAxes = coalesce(
+    axes.map((d) => x.shape[d]),
+    [axes.map((d) => strides[d])],
+  );
   ctx.dispatch({
     kernel: 'reduce',
     inputs: [ctx.buffer(x)],
@@ -83,12 +90,12 @@ function reduceStrided(
     params: {
       out_size: outSize,
       reduce_size: reduceSize,
-      kept_rank: kept.length,
-      red_rank: axes.length,
-      kept_shape: outShape,
-      kept_strides: kept.map((d) => strides[d]),
-      red_shape: axes.map((d) => x.shape[d]),
-      red_strides: axes.map((d) => strides[d]),
+      kept_rank: keptAxes.shape.length,
+      red_rank: reducedAxes.shape.length,
+      kept_shape: keptAxes.shape,
+      kept_strides: keptAxes.strides[0],
+      red_shape: reducedAxes.shape,
+      red_strides: reducedAxes.strides[0],
     },
     grid: gridFor(Math.ceil(outSize / (64 / lanes))),
   });

@@ -198,7 +198,7 @@ async function whereTimeGoes(fw, model, d, steps) {
   const share = (names) => (100 * kernels.filter((k) => names.has(k.kernel)).reduce((s, k) => s + k.ms, 0)) / total;
   const calls = (names) => kernels.filter((k) => !names || names.has(k.kernel)).reduce((s, k) => s + k.calls, 0);
   profileLines = [
-    `where a fit step's GPU time goes (${steps} steps of 64, each dispatch timed alone; ` +
+    `where a fit step's GPU time goes (${steps} steps of 64, each dispatch timed alone, buffer copies untimed; ` +
       `${(calls() / steps).toFixed(1)} dispatches a step, ${(total / steps).toFixed(1)} GPU ms a step profiled):`,
   ];
   for (const k of [...kernels].sort((a, b) => b.ms - a.ms)) {

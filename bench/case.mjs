@@ -179,6 +179,8 @@ async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4, cus
 
 const GEMM_KERNELS = new Set(['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture', 'pack_b_texture']);
 const RECURRENT_KERNELS = new Set(['recurrent_step', 'recurrent_step_grad']);
+/** whereTimeGoes' per-kernel lines, which run.mjs prints under the table (a child's stdout is not shown). */
+let profileLines;
 
 /**
  * Where a training step's time goes: `steps` fit steps of batch 64 under the profiler (each dispatch in
@@ -195,11 +197,18 @@ async function whereTimeGoes(fw, model, d, steps) {
   const total = kernels.reduce((sum, k) => sum + k.ms, 0);
   const share = (names) => (100 * kernels.filter((k) => names.has(k.kernel)).reduce((s, k) => s + k.ms, 0)) / total;
   const calls = (names) => kernels.filter((k) => !names || names.has(k.kernel)).reduce((s, k) => s + k.calls, 0);
-  console.log(`where a fit step's GPU time goes (${steps} steps of 64, profiled):`);
+  profileLines = [
+    `where a fit step's GPU time goes (${steps} steps of 64, each dispatch timed alone, buffer copies untimed; ` +
+      `${(calls() / steps).toFixed(1)} dispatches a step, ${(total / steps).toFixed(1)} GPU ms a step profiled):`,
+  ];
   for (const k of [...kernels].sort((a, b) => b.ms - a.ms)) {
     const perStep = (k.calls / steps).toFixed(1).padStart(7);
-    console.log(`  ${k.kernel.padEnd(24)}${perStep} dispatches/step${((100 * k.ms) / total).toFixed(1).padStart(7)} %`);
+    const ms = (k.ms / steps).toFixed(1).padStart(7);
+    profileLines.push(
+      `  ${k.kernel.padEnd(24)}${perStep} dispatches/step${ms} ms/step${((100 * k.ms) / total).toFixed(1).padStart(7)} %`,
+    );
   }
+  console.log(profileLines.join('\n'));
   return {
     'dispatches per step': [calls() / steps],
     'recurrent dispatches per step': [calls(RECURRENT_KERNELS) / steps],
@@ -328,6 +337,7 @@ async function main() {
         .slice(0, 200);
     }
   }
+  if (profileLines) result.profile = profileLines;
   result.peakRssMB = process.resourceUsage().maxRSS / 1024;
   console.log(`RESULT ${JSON.stringify(result)}`);
 }

@@ -2,7 +2,8 @@
 // (28 steps of 28 pixels → dense 10, adam, batch 64) on 512 digits, after a warm-up epoch: two timed
 // epochs (samples/s, and the process's CPU time per step over all threads, which a loaded machine
 // disturbs less than wall time), then one epoch under backend.profile (each dispatch in a timed pass
-// of its own): each kernel's dispatches and GPU ms per step and share. `NOPROFILE=1` skips the profile.
+// of its own): each kernel's dispatches and GPU ms per step and share (a slice that is one run of memory
+// is a buffer copy, untimed, so not listed). `NOPROFILE=1` skips the profile.
 //   node bench/rnn-profile.mjs lstm          node bench/rnn-profile.mjs gru
 import { currentBackend } from '@webgrad/core';
 import { mnistSplit } from '../examples/mnist-data.mjs';

@@ -7,9 +7,11 @@
 //   node bench/run.mjs [--frameworks webgrad,tfjs-webgpu,...] [--cases kernels,mlp,mlp-custom,autoencoder,lstm,cnn,cnn-im2col]
 //   (the generative cases vae and dcgan and the graph case run only when named in --cases)
 //     [--processes 3] [--out file] [--chart file.svg]
-// A case with a peak RSS row (mlp, cnn and the memory floor) runs in `--processes` processes, taking
-// turns with the other frameworks': a process's peak RSS is one sample, so that row is a median of
-// processes, and the timed rows pool every process's samples.
+// A case with a peak RSS row (mlp, cnn, lstm, gru and the memory floor) runs in `--processes`
+// processes, taking turns with the other frameworks' (webgrad, tfjs-webgpu, tfjs-wasm, webgrad, ...):
+// a process's peak RSS is one sample, so that row is a median of processes, and the timed rows pool
+// every process's samples, so a ratio between frameworks compares runs interleaved over the same
+// minutes of machine load (`--processes 3` for the recurrent cases' targets).
 // and draws webgrad's gains as a bar chart (bench/results.svg). Imports Node built-ins, table.mjs and chart.mjs.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -76,7 +78,7 @@ function runCase(framework, name) {
 }
 
 // the MLP case's memory floor (its digits on a bare Dawn device) runs alongside it, in its own process
-const MEASURES_RSS = new Set(['mlp', 'cnn', 'memory-floor']);
+const MEASURES_RSS = new Set(['mlp', 'cnn', 'lstm', 'gru', 'memory-floor']);
 const processes = Number(flags.processes);
 if (!Number.isInteger(processes) || processes < 1) {
   throw new Error(`bench: --processes must be a positive integer, got ${flags.processes}`);
@@ -159,6 +161,8 @@ for (const r of results) {
 }
 console.log(`\n${renderTable(results, frameworks)}\n`);
 console.log(checkTargets(results));
+// where webgrad's recurrent fit steps spend their time (the first process's profile of each case)
+for (const r of results) if (r.profile) console.log(`\n${r.framework} ${r.case}: ${r.profile.join('\n')}`);
 writeFileSync(flags.out, `${JSON.stringify({ machine, results }, null, 1)}\n`);
 writeFileSync(
   flags.chart,

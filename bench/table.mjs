@@ -86,6 +86,13 @@ export const ROWS = [
     unit: '',
     noGain: true,
   },
+  {
+    case: 'lstm',
+    key: 'recurrent dispatches per step',
+    label: 'LSTM fit: recurrent kernel dispatches per step (webgrad)',
+    unit: '',
+    noGain: true,
+  },
   { case: 'lstm', key: 'GEMM share of GPU time', label: 'LSTM fit: GEMM share of GPU time', unit: '%', noGain: true },
   {
     case: 'lstm',
@@ -95,6 +102,13 @@ export const ROWS = [
     noGain: true,
   },
   { case: 'gru', key: 'dispatches per step', label: 'GRU fit: dispatches per step (webgrad)', unit: '', noGain: true },
+  {
+    case: 'gru',
+    key: 'recurrent dispatches per step',
+    label: 'GRU fit: recurrent kernel dispatches per step (webgrad)',
+    unit: '',
+    noGain: true,
+  },
   { case: 'gru', key: 'GEMM share of GPU time', label: 'GRU fit: GEMM share of GPU time', unit: '%', noGain: true },
   {
     case: 'gru',

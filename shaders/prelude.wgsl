@@ -67,18 +67,21 @@ fn normal_pdf(x: f32) -> f32 {
 // The largest finite f32 (3.4028234663852886e38, written short of it so the literal rounds down).
 const F32_MAX: f32 = 3.40282346e38;
 
-// The activations a GEMM or convolution applies in its epilogue (their params.activation takes these
-// codes), with the unary kernel's formulas, so fused and unfused results agree.
+// The activations a GEMM or convolution applies in its epilogue and the recurrent kernels apply to
+// their gates (their params.activation takes these codes), with the unary kernel's formulas, so fused
+// and unfused results agree. hardSigmoid (Keras 3's relu6(x + 3) / 6) is a recurrent activation only.
 const ACT_LINEAR: u32 = 0u;
 const ACT_RELU: u32 = 1u;
 const ACT_SIGMOID: u32 = 2u;
 const ACT_TANH: u32 = 3u;
+const ACT_HARD_SIGMOID: u32 = 4u;
 
 fn activate(z: f32, activation: u32) -> f32 {
   if (activation == ACT_RELU) { return max(z, 0.0); }
   if (activation == ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
   if (activation == ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
   if (activation == ACT_LINEAR) { return z; }
+  if (activation == ACT_HARD_SIGMOID) { return clamp(z / 6.0 + 0.5, 0.0, 1.0); }
   return poison();
 }
 

@@ -22,12 +22,7 @@
 const OP_CELL_SIMPLE_RNN: u32 = 0u;
 const OP_CELL_LSTM: u32 = 1u;
 const OP_CELL_GRU: u32 = 2u;
-// the activation codes params.activation and params.recurrent_activation take
-const OP_ACT_LINEAR: u32 = 10u;
-const OP_ACT_RELU: u32 = 11u;
-const OP_ACT_SIGMOID: u32 = 12u;
-const OP_ACT_TANH: u32 = 13u;
-const OP_ACT_HARD_SIGMOID: u32 = 14u;
+// params.activation and params.recurrent_activation take the prelude's ACT_* codes (activate())
 
 override CELL: u32;
 override WG_SIZE: u32 = 64u;
@@ -61,15 +56,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> initial_c: array<f32>;
 @group(0) @binding(6) var<storage, read_write> record: array<f32>;
 @group(0) @binding(7) var<uniform> params: Params;
-
-fn act(z: f32, code: u32) -> f32 {
-  if (code == OP_ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
-  if (code == OP_ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
-  if (code == OP_ACT_RELU) { return max(z, 0.0); }
-  if (code == OP_ACT_LINEAR) { return z; }
-  if (code == OP_ACT_HARD_SIGMOID) { return clamp(z / 6.0 + 0.5, 0.0, 1.0); }
-  return poison();
-}
 
 fn gate_count() -> u32 {
   if (CELL == OP_CELL_LSTM) { return 4u; }
@@ -185,25 +171,25 @@ fn finish_row(b: u32, j: u32, inner: vec4<f32>) {
   let ra = params.recurrent_activation;
   var h = h_prev;
   if (CELL == OP_CELL_SIMPLE_RNN) {
-    h = act(projected[x] + inner.x, a);
+    h = activate(projected[x] + inner.x, a);
     record[gate] = h;
   } else if (CELL == OP_CELL_LSTM) {
     let c_prev = record[params.c_prev + (b * T + t) * U + j];
-    let i = act(projected[x] + inner.x, ra);
-    let f = act(projected[x + U] + inner.y, ra);
-    let g = act(projected[x + 2u * U] + inner.z, a);
-    let o = act(projected[x + 3u * U] + inner.w, ra);
+    let i = activate(projected[x] + inner.x, ra);
+    let f = activate(projected[x + U] + inner.y, ra);
+    let g = activate(projected[x + 2u * U] + inner.z, a);
+    let o = activate(projected[x + 3u * U] + inner.w, ra);
     let c = select(c_prev, f * c_prev + i * g, keep);
-    h = o * act(c, a);
+    h = o * activate(c, a);
     record[gate] = i;
     record[gate + U] = f;
     record[gate + 2u * U] = g;
     record[gate + 3u * U] = o;
     record[select(params.c_prev + (b * T + t_next) * U + j, params.c_final + b * U + j, last)] = c;
   } else if (CELL == OP_CELL_GRU) {
-    let z = act(projected[x] + inner.x, ra);
-    let r = act(projected[x + U] + inner.y, ra);
-    let candidate = act(projected[x + 2u * U] + r * inner.z, a);
+    let z = activate(projected[x] + inner.x, ra);
+    let r = activate(projected[x + U] + inner.y, ra);
+    let candidate = activate(projected[x + 2u * U] + r * inner.z, a);
     h = candidate + z * (h_prev - candidate);
     record[gate] = z;
     record[gate + U] = r;

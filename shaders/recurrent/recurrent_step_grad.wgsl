@@ -24,11 +24,7 @@
 const OP_CELL_SIMPLE_RNN: u32 = 0u;
 const OP_CELL_LSTM: u32 = 1u;
 const OP_CELL_GRU: u32 = 2u;
-const OP_ACT_LINEAR: u32 = 10u;
-const OP_ACT_RELU: u32 = 11u;
-const OP_ACT_SIGMOID: u32 = 12u;
-const OP_ACT_TANH: u32 = 13u;
-const OP_ACT_HARD_SIGMOID: u32 = 14u;
+// params.activation and params.recurrent_activation take the prelude's ACT_* codes (activate())
 
 override CELL: u32;
 override WG_SIZE: u32 = 32u;
@@ -66,22 +62,13 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(7) var<uniform> params: Params;
 
-fn act(z: f32, code: u32) -> f32 {
-  if (code == OP_ACT_TANH) { let e = exp(-2.0 * abs(z)); return sign(z) * (1.0 - e) / (1.0 + e); }
-  if (code == OP_ACT_SIGMOID) { return 1.0 / (1.0 + exp(-z)); }
-  if (code == OP_ACT_RELU) { return max(z, 0.0); }
-  if (code == OP_ACT_LINEAR) { return z; }
-  if (code == OP_ACT_HARD_SIGMOID) { return clamp(z / 6.0 + 0.5, 0.0, 1.0); }
-  return poison();
-}
-
 // The derivative at the input whose activation is y, from y alone.
 fn derivative(y: f32, code: u32) -> f32 {
-  if (code == OP_ACT_TANH) { return 1.0 - y * y; }
-  if (code == OP_ACT_SIGMOID) { return y * (1.0 - y); }
-  if (code == OP_ACT_RELU) { return select(0.0, 1.0, y > 0.0); }
-  if (code == OP_ACT_LINEAR) { return 1.0; }
-  if (code == OP_ACT_HARD_SIGMOID) { return select(0.0, 1.0 / 6.0, y > 0.0 && y < 1.0); }
+  if (code == ACT_TANH) { return 1.0 - y * y; }
+  if (code == ACT_SIGMOID) { return y * (1.0 - y); }
+  if (code == ACT_RELU) { return select(0.0, 1.0, y > 0.0); }
+  if (code == ACT_LINEAR) { return 1.0; }
+  if (code == ACT_HARD_SIGMOID) { return select(0.0, 1.0 / 6.0, y > 0.0 && y < 1.0); }
   return poison();
 }
 
@@ -201,7 +188,7 @@ fn finish(b: u32, j: u32, product: f32) {
     let t_next = time_of(min(s + 1u, T - 1u));
     let c = record[select(params.c_prev + (b * T + t_next) * U + j, params.c_final + b * U + j, last)];
     let c_prev = record[params.c_prev + (b * T + t) * U + j];
-    let act_c = act(c, a);
+    let act_c = activate(c, a);
     var dc_total = dc_in;
     if (last) { dc_total += d_record[params.c_final + b * U + j]; }
     let dc = dc_total + dh * o * derivative(act_c, a);

@@ -2,6 +2,7 @@
 // against the CPU reference with their gradients (specs/movement.ts), and by hand; their clear errors.
 import { expect } from 'chai';
 import {
+  add,
   broadcastTo,
   cast,
   concat,
@@ -58,6 +59,27 @@ for (const name of BACKENDS) {
         [1, 2, 3, 9],
         [4, 5, 6, 9],
       ]);
+    });
+
+    it('slices one run of memory (a buffer copy on the GPU) in order with the kernels around it', async () => {
+      // two such slices back to back, then kernels reading them, all in one batch of work: each
+      // copy must run after the kernel that wrote its source and before the ones that read it
+      const x = run(() => tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [3, 4]));
+      const doubled = run(() => add(x, x));
+      const rows = slice(doubled, [1, 0], [2, 4]);
+      const row = slice(doubled, [0, 0], [1, 4]);
+      const sum = run(() => add(rows, concat([row, row], 0)));
+      expect(await sum.array()).to.deep.equal([
+        [8, 12, 16, 20],
+        [16, 20, 24, 28],
+      ]);
+      expect(
+        await slice(
+          run(() => reshape(doubled, [12])),
+          [5],
+          [3],
+        ).array(),
+      ).to.deep.equal([10, 12, 14]);
     });
 
     it('broadcasts int32 values bit for bit (small integers are float32 denormals, which a float copy may flush)', async () => {

@@ -167,6 +167,26 @@ export class CommandRecorder {
     this.encode(kernel, pipeline ?? this.registry.pipeline(name, overrides), inputs, outputs, grid, slotBytes);
   }
 
+  /**
+   * Records a copy of `bytes` from src to dst (byte offsets, multiples of 4) in order with the
+   * dispatches, ending the compute pass (a buffer copy is no pass command): on CPU adapters a memcpy,
+   * where the `copy` kernel pays index arithmetic and a bounds check per element. Records nothing and
+   * returns false while dispatches are held for a compile (it would run before them): the caller then
+   * copies with a kernel. Under the profiler it runs untimed, so it drops out of the profile.
+   */
+  copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): boolean {
+    if (this.held.length > 0) return false;
+    if (this.dispatches >= Math.min(this.submitEvery, MAX_DISPATCHES_PER_SUBMIT)) this.flush();
+    this.pass?.end();
+    this.pass = null;
+    this.passPipeline = null;
+    this.encoder ??= this.device.createCommandEncoder();
+    if (bytes > 0) this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.dispatches++;
+    this.flushAtEndOfTask();
+    return true;
+  }
+
   /** Makes room in this batch's params arena for one dispatch of `kernel`; returns its slot size. */
   private reserveSlot(kernel: Kernel): number {
     const slotBytes = Math.ceil(kernel.paramsSize / this.slot) * this.slot;
@@ -198,7 +218,8 @@ export class CommandRecorder {
       this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler.next(kernel.name) });
       this.passPipeline = null;
     } else if (!this.pass) {
-      this.encoder = this.device.createCommandEncoder();
+      // the encoder may hold buffer copies (copyBuffer) recorded since the last pass
+      this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
       this.passPipeline = null;
     }

@@ -139,15 +139,18 @@ const recurrentKernelGradOp: OpDef<RecurrentAttrs> = {
 };
 
 /**
- * The recurrent bias's gradient, Σ of d(inner) over all B·T rows read in place, as a GEMM with a row
- * of ones (a reduction down columns is slow on CPU adapters): [ones [1, B·T], dSequence] → [G·U].
+ * The recurrent bias's gradient, Σ of d(inner) over all B·T rows read in place, as a GEMM with a
+ * column of ones (a reduction down columns is slow on CPU adapters): d(inner)ᵀ [G·U, B·T] times ones
+ * [B·T, 1], so the operand the GEMM packs or streams is the short ones, not d(inner) (the other way
+ * round, ones [1, B·T] · d(inner), a texture GEMM packs all of d(inner) for one row of output):
+ * [ones [1, B·T], dSequence] → [G·U].
  */
 const recurrentBiasGradOp: OpDef<RecurrentAttrs> = {
   name: 'recurrentBiasGrad',
   infer: ([, dSequence]) => ({ shape: [dSequence.shape.at(-1)!], dtype: 'float32' }),
   kernel: (backend, [ones, dSequence]) =>
-    backend.matmul({ ...ones, shape: [1, ...ones.shape] }, innerRows(dSequence), 1, {
-      transposeA: false,
+    backend.matmul(innerRows(dSequence), { ...ones, shape: [1, ones.shape[1], 1] }, 1, {
+      transposeA: true,
       transposeB: false,
     }),
   grad: refuseSecondOrder('recurrentBiasGrad'),

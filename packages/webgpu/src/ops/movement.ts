@@ -75,19 +75,22 @@ export function transpose(ctx: GpuContext, x: TensorInfo, perm: readonly number[
   return out;
 }
 
+/** Whether a slice of `size` out of `shape` is one run of memory: past its leading unit axes, every axis but the first is whole. */
+function isOneRun(shape: Shape, size: readonly number[]): boolean {
+  let d = 0;
+  while (d < size.length && size[d] === 1) d++;
+  for (let j = d + 1; j < size.length; j++) if (size[j] !== shape[j]) return false;
+  return true;
+}
+
 export function slice(ctx: GpuContext, x: TensorInfo, begin: readonly number[], size: readonly number[]): GpuStorage {
   const strides = stridesOf(x.shape);
   const out = ctx.allocate(size);
-  copy(
-    ctx,
-    ctx.buffer(x),
-    begin.reduce((o, b, d) => o + b * strides[d], 0),
-    strides,
-    out.buffer,
-    0,
-    stridesOf(size),
-    size,
-  );
+  const offset = begin.reduce((o, b, d) => o + b * strides[d], 0);
+  if (isOneRun(x.shape, size) && ctx.commands.copyBuffer(ctx.buffer(x), 4 * offset, out.buffer, 0, 4 * sizeOf(size))) {
+    return out;
+  }
+  copy(ctx, ctx.buffer(x), offset, strides, out.buffer, 0, stridesOf(size), size);
   return out;
 }
 

@@ -14,7 +14,7 @@ import {
   type TensorInfo,
 } from '@webgrad/core';
 import type { GpuContext, GpuStorage } from '../context.js';
-import { KERNEL_OPS } from '../generated/kernels.js';
+import { ACTIVATION_CODES, KERNEL_OPS } from '../generated/kernels.js';
 import { transpose } from './movement.js';
 
 const CODES = KERNEL_OPS.recurrent_step;
@@ -23,13 +23,8 @@ const CELL_CODES: { readonly [K in RecurrentCell]: number } = {
   LSTM: CODES.cellLstm,
   GRU: CODES.cellGru,
 };
-const ACTIVATION_CODES: { readonly [K in RecurrentActivation]: number } = {
-  linear: CODES.actLinear,
-  relu: CODES.actRelu,
-  sigmoid: CODES.actSigmoid,
-  tanh: CODES.actTanh,
-  hardSigmoid: CODES.actHardSigmoid,
-};
+// the prelude's activate() codes, shared with the GEMM epilogue
+const ACTIVATIONS: { readonly [K in RecurrentActivation]: number } = ACTIVATION_CODES;
 // rows and units per workgroup of each kernel (their ROWS, and WG_SIZE·TN)
 const FORWARD_ROWS = 8;
 const FORWARD_UNITS = 64;
@@ -45,8 +40,8 @@ function commonParams(config: RecurrentConfig, batch: number, steps: number, uni
     steps,
     units,
     go_backwards: config.goBackwards ? 1 : 0,
-    activation: ACTIVATION_CODES[config.activation],
-    recurrent_activation: ACTIVATION_CODES[config.recurrentActivation],
+    activation: ACTIVATIONS[config.activation],
+    recurrent_activation: ACTIVATIONS[config.recurrentActivation],
     h_prev: layout.hPrev * block,
     h_out: layout.hOut * block,
     h_final: layout.hFinal * block,

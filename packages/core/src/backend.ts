@@ -257,6 +257,12 @@ export interface Backend {
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Storage;
   /** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
   argmax(x: TensorInfo, axis: number): Storage;
+  /**
+   * float32 [6 + bins]: Σx, Σx², min, max, #(x < below), #(x > above), then the counts of `bins` equal
+   * bins from min to max, x going to ⌊f32(x − min) · f32(bins / f32(max − min))⌋ clamped to [0, bins − 1]
+   * (all to the last bin when max = min).
+   */
+  summaryStats(x: TensorInfo, bins: number, below: number, above: number): Storage;
 
   // ---- segments and sparse rows (ops/segment.ts): deterministic, each output reduces its own rows in
   // ascending row order, never through float atomics. `caller` names the public op in errors. ----

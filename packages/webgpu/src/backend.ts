@@ -337,6 +337,9 @@ export class WebGPUBackend implements Backend {
   argmax(x: TensorInfo, axis: number): GpuStorage {
     return reduce.argmax(this.context, x, axis);
   }
+  summaryStats(x: TensorInfo, bins: number, below: number, above: number): GpuStorage {
+    return reduce.summaryStats(this.context, x, bins, below, above);
+  }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {
     return matmul.matmul(this.context, a, b, batch, options, epilogue);

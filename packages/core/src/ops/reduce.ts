@@ -1,6 +1,7 @@
 // Reductions over any set of axes, with keepDims: sum, mean, max, min; argmax along one axis; the
-// global L2 norm of many tensors. The kernel always writes the reduced values contiguously, so
-// keepDims only changes the shape. The reductions' table is keyed by the contract's ReduceOp.
+// global L2 norm of many tensors; summaryStats, a whole tensor's sums, extremes and histogram at once.
+// The kernel always writes the reduced values contiguously, so keepDims only changes the shape. The
+// reductions' table is keyed by the contract's ReduceOp.
 import type { ReduceOp } from '../backend.js';
 import { normalizeAxes, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
@@ -58,7 +59,44 @@ export const reduceOps = {
     kernel: (backend, [x], { axes }) => backend.argmax(x, axes[0]),
     grad: 'nonDifferentiable',
   } satisfies OpDef<ReduceAttrs>,
+  summaryStats: {
+    name: 'summaryStats',
+    infer: ([x], { bins }) => {
+      requireFloat('summaryStats', x);
+      return { shape: [SUMMARY_FIELDS + bins], dtype: 'float32' };
+    },
+    kernel: (backend, [x], { bins, below, above }) => backend.summaryStats(x, bins, below, above),
+    grad: 'nonDifferentiable',
+  } satisfies OpDef<SummaryAttrs>,
 };
+
+export interface SummaryAttrs {
+  readonly bins: number;
+  readonly below: number;
+  readonly above: number;
+}
+
+/** The numbers summaryStats gives before its bin counts. */
+export const SUMMARY_FIELDS = 6;
+/** The most bins summaryStats counts (its kernel keeps one counter a bin in workgroup memory). */
+export const SUMMARY_MAX_BINS = 256;
+
+/**
+ * A whole tensor summarised in one pass, as float32 [6 + bins]: Σx, Σx², min, max, how many elements
+ * are below `below` and how many above `above`, then the counts of `bins` equal bins from min to max
+ * (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to the last; all to the last
+ * when min = max). What a training monitor reads of a weight, gradient or activation, in one dispatch.
+ */
+export function summaryStats(
+  x: Tensor,
+  { bins = 20, below = -Infinity, above = Infinity }: { bins?: number; below?: number; above?: number } = {},
+): Tensor {
+  if (!Number.isInteger(bins) || bins < 1 || bins > SUMMARY_MAX_BINS) {
+    throw new Error(`summaryStats: bins must be an integer from 1 to ${SUMMARY_MAX_BINS}, got ${bins}`);
+  }
+  if (x.size === 0) throw new Error(`summaryStats: cannot summarise an empty tensor of shape [${x.shape.join(',')}]`);
+  return runOp(reduceOps.summaryStats, [x], { bins, below, above });
+}
 
 /** Sum over `axis` (default: all axes); keepDims leaves the reduced axes as size 1. */
 export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>

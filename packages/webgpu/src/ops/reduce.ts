@@ -1,4 +1,4 @@
-// Reductions on the GPU (shaders/reduce/): sum, mean, max, min over axes, and argmax. When the
+// Reductions on the GPU (shaders/reduce/): sum, mean, max, min over axes, argmax, and a tensor's summary. When the
 // reduced axes are the trailing ones (a row-wise reduction, or a full one) the rows kernel runs
 // (reduce_rows.wgsl): rows longer than one chunk are reduced in two passes, the first spreading each
 // row over many workgroups, the second combining their partials. Any other set of axes runs the
@@ -108,6 +108,19 @@ export function argmax(ctx: GpuContext, x: TensorInfo, axis: number): GpuStorage
     overrides: { LANES: lanes },
     params: { out_size: outSize, axis_size: x.shape[axis], inner: sizeOf(x.shape.slice(axis + 1)) },
     grid: gridFor(Math.ceil(outSize / (64 / lanes))),
+  });
+  return out;
+}
+
+/** float32 [6 + bins]: Σx, Σx², min, max, #(x < below), #(x > above) and the bin counts (core's summaryStats). */
+export function summaryStats(ctx: GpuContext, x: TensorInfo, bins: number, below: number, above: number): GpuStorage {
+  const out = ctx.allocate([6 + bins]);
+  ctx.dispatch({
+    kernel: 'summary_stats',
+    inputs: [ctx.buffer(x)],
+    outputs: [out.buffer],
+    params: { size: sizeOf(x.shape), bins, below, above },
+    grid: [1, 1, 1],
   });
   return out;
 }

@@ -258,7 +258,7 @@ export interface Backend {
   /** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
   argmax(x: TensorInfo, axis: number): Storage;
   /**
-   * float32 [6 + bins]: Σx, Σx², min, max, #(x < below), #(x > above), then the counts of `bins` equal
+   * float32 [7 + bins]: Σx, Σx², Σ(x − x̄)², min, max, #(x < below), #(x > above), then the counts of `bins` equal
    * bins from min to max, x going to ⌊f32(x − min) · f32(bins / f32(max − min))⌋ clamped to [0, bins − 1]
    * (all to the last bin when max = min).
    */

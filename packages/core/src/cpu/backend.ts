@@ -526,11 +526,14 @@ export class CpuBackend implements Backend {
     // arithmetic on the same rounded operands, so an element on a bin's edge lands alike
     const scale = Math.fround(bins / Math.fround(hi - lo));
     const counts = new Float64Array(bins);
+    const mean = total / src.length;
+    let spread = 0;
     for (const v of src) {
+      spread += (v - mean) ** 2;
       const at = Math.floor(Math.fround(Math.fround(v - lo) * scale));
       counts[hi > lo ? Math.min(bins - 1, Math.max(0, at)) : bins - 1]++;
     }
-    return Float64Array.of(total, squares, lo, hi, nBelow, nAbove, ...counts);
+    return Float64Array.of(total, squares, spread, lo, hi, nBelow, nAbove, ...counts);
   }
 
   softmax(x: TensorInfo, log: boolean): Float64Array {

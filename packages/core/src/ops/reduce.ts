@@ -77,13 +77,15 @@ export interface SummaryAttrs {
 }
 
 /** The numbers summaryStats gives before its bin counts. */
-export const SUMMARY_FIELDS = 6;
+export const SUMMARY_FIELDS = 7;
 /** The most bins summaryStats counts (its kernel keeps one counter a bin in workgroup memory). */
 export const SUMMARY_MAX_BINS = 256;
 
 /**
- * A whole tensor summarised in one pass, as float32 [6 + bins]: Σx, Σx², min, max, how many elements
- * are below `below` and how many above `above`, then the counts of `bins` equal bins from min to max
+ * A whole tensor summarised in one dispatch, as float32 [7 + bins]: Σx, Σx², Σ(x − x̄)² (the spread
+ * about the mean, summed after the mean is known: no cancellation when the spread is small against the
+ * mean), min, max, how many elements are below `below` and how many above `above`, then the counts of
+ * `bins` equal bins from min to max
  * (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to the last; all to the last
  * when min = max). What a training monitor reads of a weight, gradient or activation, in one dispatch.
  */

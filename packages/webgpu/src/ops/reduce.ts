@@ -112,9 +112,9 @@ export function argmax(ctx: GpuContext, x: TensorInfo, axis: number): GpuStorage
   return out;
 }
 
-/** float32 [6 + bins]: Σx, Σx², min, max, #(x < below), #(x > above) and the bin counts (core's summaryStats). */
+/** float32 [7 + bins]: Σx, Σx², Σ(x − x̄)², min, max, #(x < below), #(x > above), the bin counts (core's summaryStats). */
 export function summaryStats(ctx: GpuContext, x: TensorInfo, bins: number, below: number, above: number): GpuStorage {
-  const out = ctx.allocate([6 + bins]);
+  const out = ctx.allocate([7 + bins]);
   ctx.dispatch({
     kernel: 'summary_stats',
     inputs: [ctx.buffer(x)],

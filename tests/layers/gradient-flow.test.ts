@@ -1,7 +1,8 @@
 // The gradient-flow monitor: its figures on a hand-set ReLU → sigmoid net against a float64 hand
 // computation (backprop written out), the same figures on WebGPU against the CPU reference, and the
-// callback inside fit: records after the right steps, the last one equal to a fresh measurement of
-// the trained weights, and one readback per epoch for all of an epoch's records.
+// callback inside fit: records after the right steps, one readback each; on the probe, the last one
+// equal to a fresh measurement of the trained weights; from the training step (the default), each
+// equal to the hand computation on that step's batch from the weights the step started from.
 import { expect } from 'chai';
 import { currentBackend, setBackend, svgText, tensor } from '@webgrad/core';
 import {
@@ -18,32 +19,39 @@ import {
 } from '@webgrad/layers';
 import { expectClose, useBackend } from '../helpers.js';
 
-const X = [
+const DATA_X = [
   [1, 2],
   [3, -1],
   [-2, 0.5],
   [0.5, 0.5],
 ];
-const Y = [
+const DATA_Y = [
   [1, 0],
   [0, 1],
   [1, 1],
   [0, 0],
 ];
-const K1 = [
+const KERNEL_1 = [
   [1, -1, 0.5],
   [1, 1, -0.5],
 ];
-const B1 = [0, 0, -100]; // unit 3 never fires: dead
-const K2 = [
+const BIAS_1 = [0, 0, -100]; // unit 3 never fires: dead
+const KERNEL_2 = [
   [4, -0.1],
   [4, 0.1],
   [1, 1],
 ];
-const B2 = [0, 0.2];
+const BIAS_2 = [0, 0.2];
+const [X, Y, K1] = [DATA_X, DATA_Y, KERNEL_1];
+
+/** The net's weights as byHand takes them: kernel 1 [2][3], bias 1, kernel 2 [3][2], bias 2. */
+type Weights = [number[][], number[], number[][], number[]];
+const rowsOf = (values: number[], width: number) =>
+  Array.from({ length: values.length / width }, (_, r) => values.slice(r * width, (r + 1) * width));
+const asWeights = ([k1, b1, k2, b2]: number[][]): Weights => [rowsOf(k1, 3), b1, rowsOf(k2, 2), b2];
 
 /** Forward and backward of the net under mean squared error, in float64, and the monitor's figures. */
-function byHand() {
+function byHand(X = DATA_X, Y = DATA_Y, [K1, B1, K2, B2]: Weights = [KERNEL_1, BIAS_1, KERNEL_2, BIAS_2]) {
   const n = X.length;
   const pre = X.map((x) => B1.map((b, j) => b + x[0] * K1[0][j] + x[1] * K1[1][j]));
   const h = pre.map((r) => r.map((v) => Math.max(0, v)));
@@ -73,7 +81,13 @@ function byHand() {
     loss: o.flat().reduce((s, v, i) => s + (v - Y.flat()[i]) ** 2, 0) / (n * 2),
     layers: [
       { gradNorm: l2(dK1, [dB1]), weightNorm: l2(K1, [B1]), mean: s1.m, std: s1.sd, dead: deadUnits / 3 },
-      { gradNorm: l2(dK2, [dB2]), weightNorm: l2(K2, [B2]), mean: s2.m, std: s2.sd, saturated: saturatedOutputs / 8 },
+      {
+        gradNorm: l2(dK2, [dB2]),
+        weightNorm: l2(K2, [B2]),
+        mean: s2.m,
+        std: s2.sd,
+        saturated: saturatedOutputs / o.flat().length,
+      },
     ],
   };
 }
@@ -83,7 +97,7 @@ function handSetModel() {
     dense({ units: 3, activation: 'relu', inputShape: [2] }),
     dense({ units: 2, activation: 'sigmoid' }),
   ]);
-  model.setWeights([tensor(K1), tensor(B1), tensor(K2), tensor(B2)]);
+  model.setWeights([tensor(KERNEL_1), tensor(BIAS_1), tensor(KERNEL_2), tensor(BIAS_2)]);
   model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
   return model;
 }
@@ -148,10 +162,10 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       model.dispose();
     });
 
-    it('gradientFlow in fit: a record before training and after every 2nd step, the last equal to the trained weights', async () => {
+    it("gradientFlow in fit, from: 'probe': a record before training and after every 2nd step, the last the trained weights", async () => {
       const model = handSetModel();
       const probe = [tensor(X), tensor(Y)] as const;
-      const monitor = gradientFlow(model, { probe, every: 2 });
+      const monitor = gradientFlow(model, { probe, every: 2, from: 'probe' });
       const x = tensor(X.flatMap((r) => [r, r]));
       const y = tensor(Y.flatMap((r) => [r, r]));
       // count the readbacks made inside the monitor's own hooks (fit's reads are not its business)
@@ -182,7 +196,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       } finally {
         backendNow.read = read;
       }
-      expect(reads, 'readbacks: one per epoch, for all its records').to.equal(3);
+      expect(reads, 'readbacks: one per record').to.equal(monitor.records.length);
       const now = await measureFlow(model, probe);
       expectClose(figures(monitor.records[6].layers), figures(now.layers), { rtol: 1e-6, atol: 1e-9 }, 'last record');
       // 8 samples in batches of 2: 4 steps an epoch, 12 in all; records at 0, 2, 4, …, 12
@@ -204,6 +218,61 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       }
       expect(svg).to.contain(model.layers[0].name);
       expect(monitor.histogramsSvg()).to.contain('activations (step 12)');
+      model.dispose();
+      probe.forEach((t) => t.dispose());
+    });
+
+    it("gradientFlow in fit, from the training step: each record is that step's batch, from the weights it started with", async () => {
+      const model = handSetModel();
+      const probe = [tensor(X), tensor(Y)] as const;
+      const arrived: number[] = [];
+      const monitor = gradientFlow(model, { probe, every: 3, onRecord: (r) => arrived.push(r.step) });
+      // the weights before and after each step, read by a callback of the test's own ahead of the monitor
+      const before: Weights[] = [];
+      const after: Weights[] = [];
+      const read = async () =>
+        asWeights(await Promise.all(model.getWeights().map(async (w) => Array.from(await w.data()))));
+      const snapshots: Callback = {
+        onBatchBegin: async () => void before.push(await read()),
+        onBatchEnd: async () => void after.push(await read()),
+      };
+      // 8 samples in batches of 2, unshuffled: step s (1-based) trains on rows 2(s − 1) mod 8 and the next
+      const rowsX = X.flatMap((r) => [r, r]);
+      const rowsY = Y.flatMap((r) => [r, r]);
+      const fitArgs = { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 as const };
+      await model.fit(tensor(rowsX), tensor(rowsY), { ...fitArgs, callbacks: [snapshots, monitor] });
+      expect(monitor.records.map((r) => r.step)).to.deep.equal([0, 3, 6]);
+      expect(arrived, 'onRecord, in step order').to.deep.equal([0, 3, 6]);
+      for (const record of monitor.records.slice(1)) {
+        const [start, end] = [before[record.step - 1], after[record.step - 1]];
+        const first = ((record.step - 1) * 2) % 8;
+        const hand = byHand(rowsX.slice(first, first + 2), rowsY.slice(first, first + 2), start);
+        const norm = (ws: number[][]) => Math.sqrt(ws.flat().reduce((sum, v) => sum + v * v, 0));
+        const layerOf = (w: Weights, i: number): number[][] => (i === 0 ? [w[0].flat(), w[1]] : [w[2].flat(), w[3]]);
+        const change = (i: number) =>
+          layerOf(end, i).map((values, j) => values.map((v, k) => v - layerOf(start, i)[j][k]));
+        expectClose([record.loss], [hand.loss], { rtol: 1e-5 }, `step ${record.step} loss`);
+        expectClose(
+          record.layers.flatMap((l) => [
+            l.gradNorm!,
+            l.activationMean,
+            l.activationStd,
+            l.deadFraction ?? l.saturatedFraction!,
+          ]),
+          hand.layers.flatMap((l) => [l.gradNorm, l.mean, l.std, l.dead ?? l.saturated!]),
+          { rtol: 1e-5, atol: 1e-7 },
+          `step ${record.step}: gradients and activations from the weights the step started with`,
+        );
+        expectClose(
+          record.layers.flatMap((l) => [l.weightNorm!, l.updateRatio!]),
+          [0, 1].flatMap((i) => [norm(layerOf(end, i)), norm(change(i)) / norm(layerOf(end, i))]),
+          { rtol: 1e-5, atol: 1e-9 },
+          `step ${record.step}: weights after it, and the update across it`,
+        );
+        const total = (h: { counts: number[] }) => h.counts.reduce((a, b) => a + b, 0);
+        expect(record.layers.map((l) => total(l.activationHistogram!))).to.deep.equal([6, 4]);
+        expect(record.layers.map((l) => total(l.gradHistogram!))).to.deep.equal([6, 6]);
+      }
       model.dispose();
       probe.forEach((t) => t.dispose());
     });

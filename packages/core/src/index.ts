@@ -83,6 +83,7 @@ export {
   min,
   sum,
   summaryStats,
+  type SummaryOptions,
   SUMMARY_FIELDS,
   SUMMARY_MAX_BINS,
 } from './ops/reduce.js';

@@ -1,9 +1,18 @@
 // The gradient-flow monitor's figures, from the tensors of one record (each layer's activation, weights,
-// their gradients and their change across the step) to the numbers of its LayerFlow. On the device
-// each tensor is one summaryStats dispatch (sums, spread, extremes, threshold counts and a histogram at
-// once), and the record is one flat tensor of those summaries, read back in one piece; the figures
-// (norms, ratios, mean, std, fractions) are derived from the read numbers in float64 on the host.
-import { concat, max, reshape, sub, SUMMARY_FIELDS, summaryStats, type Tensor } from '@webgrad/core';
+// their gradients and their change across the step) to the numbers of its LayerFlow. On the device the
+// tensors are laid end to end and summarised by one summaryStats call, a segment each (sums, spread,
+// extremes, threshold counts and a histogram at once): a record is that one flat tensor, read back in
+// one piece; the figures (norms, ratios, mean, std, fractions) are derived from it in float64 on the host.
+import {
+  concat,
+  max,
+  reshape,
+  sub,
+  SUMMARY_FIELDS,
+  summaryStats,
+  type SummaryOptions,
+  type Tensor,
+} from '@webgrad/core';
 
 /** One layer's figures at one record. */
 export interface LayerFlow {
@@ -61,7 +70,7 @@ type Part = 'activation' | 'units' | 'weight' | 'grad' | 'update' | 'loss';
 interface Slot {
   readonly layer: number;
   readonly part: Part;
-  /** Elements summarised (for the loss: 1, the value itself). */
+  /** Elements summarised (for the loss: 1, the value itself, whose sum it reads). */
   readonly size: number;
   readonly bins: number;
   /** Whether its below and above counts are the saturated outputs of a sigmoid or tanh. */
@@ -85,15 +94,14 @@ function saturationBounds(activation: string | undefined): { below: number; abov
  */
 export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): { values: Tensor; layout: FlowLayout } {
   const pieces: Tensor[] = [];
+  const segments: (SummaryOptions & { size: number })[] = [];
   const layout: Slot[] = [];
   const put = (layer: number, part: Part, t: Tensor, bins: number, bounds?: { below: number; above: number }) => {
-    pieces.push(summaryStats(t, { bins, ...bounds }));
+    pieces.push(reshape(t, [-1]));
+    segments.push({ size: t.size, bins, ...bounds });
     layout.push({ layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined });
   };
-  if (loss) {
-    pieces.push(reshape(loss, [1]));
-    layout.push({ layer: -1, part: 'loss', size: 1, bins: 0 });
-  }
+  if (loss) put(-1, 'loss', loss, 1);
   layers.forEach((l, i) => {
     const a = l.activation;
     if (a) put(i, 'activation', a, HISTOGRAM_BINS, saturationBounds(l.activationName));
@@ -106,16 +114,12 @@ export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): {
     l.grads.forEach((g, j) => put(i, 'grad', g, j === 0 ? HISTOGRAM_BINS : 1));
     l.updates?.forEach((u) => put(i, 'update', u, 1));
   });
-  return { values: concat(pieces, 0), layout };
+  return { values: summaryStats(pieces.length > 1 ? concat(pieces, 0) : pieces[0], segments), layout };
 }
 
 /** w_after − w_before for each weight, the updates summarizeFlow takes. */
 export const updatesOf = (after: readonly Tensor[], before: readonly Tensor[]): Tensor[] =>
   after.map((w, j) => sub(w, before[j]));
-
-/** The elements of a record laid out as `layout`. */
-export const flowLength = (layout: FlowLayout): number =>
-  layout.reduce((n, s) => n + (s.part === 'loss' ? 1 : SUMMARY_FIELDS + s.bins), 0);
 
 function histogramOf(summary: ArrayLike<number>, at: number, bins: number): Histogram {
   const [lo, hi] = [summary[at + 3], summary[at + 4]];
@@ -145,7 +149,7 @@ export function decodeFlow(
   for (const { layer, part, size, bins, saturation } of layout) {
     if (part === 'loss') {
       loss = data[at];
-      at += 1;
+      at += SUMMARY_FIELDS + bins;
       continue;
     }
     const flow = flows[layer];

@@ -14,6 +14,7 @@ import type {
   RecurrentConfig,
   RecurrentGradPart,
   ReduceOp,
+  SummarySegment,
   Shape,
   TensorInfo,
   UnaryGradOp,
@@ -337,8 +338,8 @@ export class WebGPUBackend implements Backend {
   argmax(x: TensorInfo, axis: number): GpuStorage {
     return reduce.argmax(this.context, x, axis);
   }
-  summaryStats(x: TensorInfo, bins: number, below: number, above: number): GpuStorage {
-    return reduce.summaryStats(this.context, x, bins, below, above);
+  summaryStats(x: TensorInfo, segments: readonly SummarySegment[]): GpuStorage {
+    return reduce.summaryStats(this.context, x, segments);
   }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {

@@ -156,6 +156,20 @@ export const reduceSpecs = {
       nonDifferentiable: true,
     },
     {
+      name: 'summaryStats of segments: 1 element, a chunk and 5 more, the rest (bins and thresholds of their own)',
+      fn: (x) =>
+        summaryStats(x, [
+          { size: 1, bins: 1 },
+          { size: 4101, bins: 20, below: -1, above: 0.5 },
+          { size: x.size - 4102, bins: 7 },
+        ]),
+      cases: [[[64, 128]], [[4103]]],
+      domains: ['any'],
+      nonDifferentiable: true,
+      large: [[[784, 129]]],
+      tolerance: { rtol: 1e-5, atol: 1e-3 },
+    },
+    {
       name: 'summaryStats, 256 bins (the most)',
       fn: (x) => summaryStats(x, { bins: 256 }),
       cases: [[[33, 31]]],

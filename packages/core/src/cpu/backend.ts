@@ -14,6 +14,7 @@ import type {
   RecurrentConfig,
   RecurrentGradPart,
   ReduceOp,
+  SummarySegment,
   TensorInfo,
   UnaryGradOp,
   UnaryOp,
@@ -506,34 +507,41 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  summaryStats(x: TensorInfo, bins: number, below: number, above: number): Float64Array {
-    const src = values(x);
-    let total = 0,
-      squares = 0,
-      lo = Infinity,
-      hi = -Infinity,
-      nBelow = 0,
-      nAbove = 0;
-    for (const v of src) {
-      total += v;
-      squares += v * v;
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-      if (v < below) nBelow++;
-      if (v > above) nAbove++;
+  summaryStats(x: TensorInfo, segments: readonly SummarySegment[]): Float64Array {
+    const all = values(x);
+    const out: number[] = [];
+    let start = 0;
+    for (const { size, bins, below, above } of segments) {
+      const src = all.subarray(start, start + size);
+      start += size;
+      let total = 0,
+        squares = 0,
+        lo = Infinity,
+        hi = -Infinity,
+        nBelow = 0,
+        nAbove = 0;
+      for (const v of src) {
+        total += v;
+        squares += v * v;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        if (v < below) nBelow++;
+        if (v > above) nAbove++;
+      }
+      // the bin of each element in float32 steps, as the kernel takes it: the reference is exact
+      // arithmetic on the same rounded operands, so an element on a bin's edge lands alike
+      const scale = Math.fround(bins / Math.fround(hi - lo));
+      const counts = new Array<number>(bins).fill(0);
+      const mean = total / size;
+      let spread = 0;
+      for (const v of src) {
+        spread += (v - mean) ** 2;
+        const at = Math.floor(Math.fround(Math.fround(v - lo) * scale));
+        counts[hi > lo ? Math.min(bins - 1, Math.max(0, at)) : bins - 1]++;
+      }
+      out.push(total, squares, spread, lo, hi, nBelow, nAbove, ...counts);
     }
-    // the bin of each element in float32 steps, as the kernel takes it: the reference is exact
-    // arithmetic on the same rounded operands, so an element on a bin's edge lands alike
-    const scale = Math.fround(bins / Math.fround(hi - lo));
-    const counts = new Float64Array(bins);
-    const mean = total / src.length;
-    let spread = 0;
-    for (const v of src) {
-      spread += (v - mean) ** 2;
-      const at = Math.floor(Math.fround(Math.fround(v - lo) * scale));
-      counts[hi > lo ? Math.min(bins - 1, Math.max(0, at)) : bins - 1]++;
-    }
-    return Float64Array.of(total, squares, spread, lo, hi, nBelow, nAbove, ...counts);
+    return Float64Array.from(out);
   }
 
   softmax(x: TensorInfo, log: boolean): Float64Array {

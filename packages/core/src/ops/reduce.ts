@@ -2,8 +2,8 @@
 // global L2 norm of many tensors; summaryStats, a whole tensor's sums, extremes and histogram at once.
 // The kernel always writes the reduced values contiguously, so keepDims only changes the shape. The
 // reductions' table is keyed by the contract's ReduceOp.
-import type { ReduceOp } from '../backend.js';
-import { normalizeAxes, sizeOf, type Shape } from '../dtype.js';
+import type { ReduceOp, SummarySegment } from '../backend.js';
+import { fmt, normalizeAxes, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, equal, mul, requireFloat, sqrt, square } from './elementwise.js';
@@ -61,43 +61,62 @@ export const reduceOps = {
   } satisfies OpDef<ReduceAttrs>,
   summaryStats: {
     name: 'summaryStats',
-    infer: ([x], { bins }) => {
+    infer: ([x], { segments }) => {
       requireFloat('summaryStats', x);
-      return { shape: [SUMMARY_FIELDS + bins], dtype: 'float32' };
+      return { shape: [segments.reduce((n, s) => n + SUMMARY_FIELDS + s.bins, 0)], dtype: 'float32' };
     },
-    kernel: (backend, [x], { bins, below, above }) => backend.summaryStats(x, bins, below, above),
+    kernel: (backend, [x], { segments }) => backend.summaryStats(x, segments),
     grad: 'nonDifferentiable',
   } satisfies OpDef<SummaryAttrs>,
 };
 
 export interface SummaryAttrs {
-  readonly bins: number;
-  readonly below: number;
-  readonly above: number;
+  readonly segments: readonly SummarySegment[];
 }
 
-/** The numbers summaryStats gives before its bin counts. */
+/** The numbers summaryStats gives a segment before its bin counts. */
 export const SUMMARY_FIELDS = 7;
-/** The most bins summaryStats counts (its kernel keeps one counter a bin in workgroup memory). */
+/** The most bins summaryStats counts a segment (its kernel keeps one counter a bin in workgroup memory). */
 export const SUMMARY_MAX_BINS = 256;
 
+/** How summaryStats summarises (a segment of) a tensor: the defaults are 20 bins and no thresholds. */
+export interface SummaryOptions {
+  readonly bins?: number;
+  readonly below?: number;
+  readonly above?: number;
+}
+
 /**
- * A whole tensor summarised in one dispatch, as float32 [7 + bins]: Σx, Σx², Σ(x − x̄)² (the spread
- * about the mean, summed after the mean is known: no cancellation when the spread is small against the
- * mean), min, max, how many elements are below `below` and how many above `above`, then the counts of
- * `bins` equal bins from min to max
- * (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to the last; all to the last
- * when min = max). What a training monitor reads of a weight, gradient or activation, in one dispatch.
+ * Tensors summarised in one pass, as float32 [7 + bins] each: Σx, Σx², Σ(x − x̄)² (the spread about
+ * the mean, summed once the mean is known: no cancellation when the spread is small against the mean),
+ * min, max, how many elements are below `below` and how many above `above`, then the counts of `bins`
+ * equal bins from min to max (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to
+ * the last; all to the last when min = max). Given a list of segments, x (read flat) is cut into
+ * consecutive runs of their sizes, each summarised with its own options, the results one after
+ * another: what a training monitor reads of many weights, gradients and activations, in one go.
  */
 export function summaryStats(
   x: Tensor,
-  { bins = 20, below = -Infinity, above = Infinity }: { bins?: number; below?: number; above?: number } = {},
+  options: SummaryOptions | readonly (SummaryOptions & { readonly size: number })[] = {},
 ): Tensor {
-  if (!Number.isInteger(bins) || bins < 1 || bins > SUMMARY_MAX_BINS) {
-    throw new Error(`summaryStats: bins must be an integer from 1 to ${SUMMARY_MAX_BINS}, got ${bins}`);
+  const given = Array.isArray(options) ? options : [{ ...(options as SummaryOptions), size: x.size }];
+  const segments = given.map(({ size, bins = 20, below = -Infinity, above = Infinity }, i): SummarySegment => {
+    const which = given.length > 1 ? ` (segment ${i})` : '';
+    if (!Number.isInteger(bins) || bins < 1 || bins > SUMMARY_MAX_BINS) {
+      throw new Error(`summaryStats: bins must be an integer from 1 to ${SUMMARY_MAX_BINS}, got ${bins}${which}`);
+    }
+    if (!Number.isInteger(size) || size < 1) {
+      throw new Error(`summaryStats: cannot summarise ${size} elements${which} of a tensor of shape ${fmt(x.shape)}`);
+    }
+    return { size, bins, below, above };
+  });
+  const total = segments.reduce((n, s) => n + s.size, 0);
+  if (total !== x.size) {
+    throw new Error(
+      `summaryStats: the segments' sizes add up to ${total}, but x of shape ${fmt(x.shape)} has ${x.size} elements`,
+    );
   }
-  if (x.size === 0) throw new Error(`summaryStats: cannot summarise an empty tensor of shape [${x.shape.join(',')}]`);
-  return runOp(reduceOps.summaryStats, [x], { bins, below, above });
+  return runOp(reduceOps.summaryStats, [x], { segments });
 }
 
 /** Sum over `axis` (default: all axes); keepDims leaves the reduced axes as size 1. */

@@ -3,7 +3,7 @@
 // (reduce_rows.wgsl): rows longer than one chunk are reduced in two passes, the first spreading each
 // row over many workgroups, the second combining their partials. Any other set of axes runs the
 // general strided kernel (reduce.wgsl).
-import { sizeOf, stridesOf, type ReduceOp, type TensorInfo } from '@webgrad/core';
+import { sizeOf, stridesOf, type ReduceOp, type SummarySegment, type TensorInfo } from '@webgrad/core';
 import { gridFor, lanesFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
@@ -112,15 +112,64 @@ export function argmax(ctx: GpuContext, x: TensorInfo, axis: number): GpuStorage
   return out;
 }
 
-/** float32 [7 + bins]: Σx, Σx², Σ(x − x̄)², min, max, #(x < below), #(x > above), the bin counts (core's summaryStats). */
-export function summaryStats(ctx: GpuContext, x: TensorInfo, bins: number, below: number, above: number): GpuStorage {
-  const out = ctx.allocate([7 + bins]);
-  ctx.dispatch({
-    kernel: 'summary_stats',
-    inputs: [ctx.buffer(x)],
-    outputs: [out.buffer],
-    params: { size: sizeOf(x.shape), bins, below, above },
-    grid: [1, 1, 1],
+/** Elements a workgroup of summaryStats takes (its chunk): more chunks spread a tensor over more cores. */
+const SUMMARY_CHUNK = 4096;
+
+/**
+ * core's summaryStats in three dispatches whatever the segments: per-chunk sums and bounds, per-chunk
+ * centred sums and bin counts (each chunk combining its segment's bounds first), then one workgroup a
+ * segment adding its chunks up. A table of segments and chunks, uploaded with the call, drives all three.
+ */
+export function summaryStats(ctx: GpuContext, x: TensorInfo, segments: readonly SummarySegment[]): GpuStorage {
+  const segmentWords: number[] = [];
+  const chunkWords: number[] = [];
+  const edges = new Float32Array(2);
+  const edgeBits = new Uint32Array(edges.buffer);
+  let start = 0;
+  let at = 0;
+  let chunks = 0;
+  segments.forEach(({ size, bins, below, above }, s) => {
+    const count = Math.ceil(size / SUMMARY_CHUNK);
+    edges.set([below, above]);
+    segmentWords.push(start, size, bins, at, edgeBits[0], edgeBits[1], chunks, count);
+    for (let c = 0; c < count; c++) {
+      chunkWords.push(s, start + c * SUMMARY_CHUNK, Math.min(SUMMARY_CHUNK, size - c * SUMMARY_CHUNK));
+    }
+    start += size;
+    at += 7 + bins;
+    chunks += count;
   });
+  const maxBins = Math.max(...segments.map((s) => s.bins));
+  // the words go up as int32: the same 32 bits the shader reads as u32
+  const table = ctx.upload(
+    Int32Array.from([...segmentWords, ...chunkWords], (w) => w | 0),
+    'int32',
+  );
+  const partials = ctx.allocate([chunks * 6]);
+  const binned = ctx.allocate([chunks * (1 + maxBins)]);
+  const out = ctx.allocate([at]);
+  const xs = ctx.buffer(x);
+  ctx.dispatch({
+    kernel: 'summary_partials',
+    inputs: [xs, table.buffer],
+    outputs: [partials.buffer],
+    params: { segments: segments.length, workgroups: chunks },
+    grid: gridFor(chunks),
+  });
+  ctx.dispatch({
+    kernel: 'summary_bins',
+    inputs: [xs, table.buffer, partials.buffer],
+    outputs: [binned.buffer],
+    params: { segments: segments.length, workgroups: chunks, max_bins: maxBins },
+    grid: gridFor(chunks),
+  });
+  ctx.dispatch({
+    kernel: 'summary_combine',
+    inputs: [table.buffer, partials.buffer, binned.buffer],
+    outputs: [out.buffer],
+    params: { segments: segments.length, max_bins: maxBins },
+    grid: gridFor(segments.length),
+  });
+  for (const scratch of [table, partials, binned]) ctx.release(scratch);
   return out;
 }

@@ -4,10 +4,13 @@
 // clamped to [0, bins − 1], or to the last bin when max = min. It writes [Σ(v − mean)², counts…] to
 // binned[w · (1 + max_bins) ..].
 //
-// Bindings: 0 x (read), 1 table (read, u32, as in summary_partials.wgsl), 2 partials (read, float32
-// [workgroups · 6]), 3 binned (read_write, float32 [workgroups · (1 + max_bins)]), 4 params (uniform).
+// Bindings: 0–3 x0–x3 (read), 4 table (read, u32, as in summary_partials.wgsl), 5 partials (read,
+// float32 [workgroups · 6]), 6 binned (read_write, float32 [workgroups · (1 + max_bins)]), 7 params.
 // Mapping: one workgroup of 64 invocations per chunk, as pass 1 (grid wrapped into y). The bin counts
-// are integer atomics in workgroup memory: exact, so the result never varies.
+// are integers, exact, so the result never varies: up to ROW_BINS bins each invocation counts into a
+// row of its own in workgroup memory (plain increments, which a CPU adapter runs far faster than
+// atomics), the rows added up at the end; more bins share one row of atomics. A segment of one bin
+// counts no element: its one bin holds them all.
 
 struct Params {
   segments: u32,
@@ -15,11 +18,24 @@ struct Params {
   max_bins: u32,
 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> table: array<u32>;
-@group(0) @binding(2) var<storage, read> partials: array<f32>;
-@group(0) @binding(3) var<storage, read_write> binned: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(0) var<storage, read> x0: array<f32>;
+@group(0) @binding(1) var<storage, read> x1: array<f32>;
+@group(0) @binding(2) var<storage, read> x2: array<f32>;
+@group(0) @binding(3) var<storage, read> x3: array<f32>;
+@group(0) @binding(4) var<storage, read> table: array<u32>;
+@group(0) @binding(5) var<storage, read> partials: array<f32>;
+@group(0) @binding(6) var<storage, read_write> binned: array<f32>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+// the element at i of input `input`: each chunk reads one input, so the branch is the same across a workgroup
+fn load(input: u32, i: u32) -> f32 {
+  switch input {
+    case 0u: { return x0[i]; }
+    case 1u: { return x1[i]; }
+    case 2u: { return x2[i]; }
+    default: { return x3[i]; }
+  }
+}
 
 const WG: u32 = 64u;
 // core's SUMMARY_MAX_BINS
@@ -30,6 +46,8 @@ var<workgroup> part_lo: array<f32, WG>;
 var<workgroup> part_hi: array<f32, WG>;
 var<workgroup> part_centred: array<f32, WG>;
 var<workgroup> counts: array<atomic<u32>, MAX_BINS>;
+const ROW_BINS: u32 = 32u;
+var<workgroup> rows: array<u32, 2048>; // WG rows of ROW_BINS
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -38,6 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let in_range = w < params.workgroups;
   let entry = params.segments * 8u + min(w, params.workgroups - 1u) * 3u;
   let segment = table[entry] * 8u;
+  let input = table[segment];
   let first = table[entry + 1u];
   let count = select(0u, table[entry + 2u], in_range);
   let size = table[segment + 1u];
@@ -57,6 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   part_lo[t] = lo;
   part_hi[t] = hi;
   for (var b = t; b < MAX_BINS; b += WG) { atomicStore(&counts[b], 0u); }
+  for (var b = 0u; b < ROW_BINS; b++) { rows[t * ROW_BINS + b] = 0u; }
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
     if (t < stride) {
@@ -72,12 +92,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let last = bins - 1u;
   let spread = hi_all > lo_all;
   let scale = select(0.0, f32(bins) / (hi_all - lo_all), spread);
+  let in_rows = bins <= ROW_BINS;
   var centred = 0.0;
   for (var i = t; i < count; i += WG) {
-    let v = x[first + i];
+    let v = load(input, first + i);
     centred += (v - mean) * (v - mean);
-    let at = clamp(floor((v - lo_all) * scale), 0.0, f32(last));
-    atomicAdd(&counts[select(last, u32(at), spread)], 1u);
+    if (bins > 1u) {
+      let at = clamp(floor((v - lo_all) * scale), 0.0, f32(last));
+      let bin = select(last, u32(at), spread);
+      if (in_rows) {
+        rows[t * ROW_BINS + bin] += 1u;
+      } else {
+        atomicAdd(&counts[bin], 1u);
+      }
+    }
   }
   part_centred[t] = centred;
   workgroupBarrier();
@@ -88,6 +116,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let out = w * (1u + params.max_bins);
   if (in_range && t == 0u) { binned[out] = part_centred[0]; }
   for (var b = t; b < bins; b += WG) {
-    if (in_range) { binned[out + 1u + b] = f32(atomicLoad(&counts[b])); }
+    var n = atomicLoad(&counts[b]);
+    if (in_rows) {
+      for (var row = 0u; row < WG; row++) { n += rows[row * ROW_BINS + b]; }
+    }
+    if (in_range) { binned[out + 1u + b] = select(f32(n), f32(count), bins == 1u); }
   }
 }

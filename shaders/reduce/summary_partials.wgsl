@@ -1,11 +1,12 @@
-// summary_partials: pass 1 of summaryStats (summary_bins.wgsl, then summary_combine.wgsl). x, read flat,
-// is cut into segments, and each segment into chunks of at most CHUNK elements, one workgroup each; a
-// workgroup writes its chunk's Σx, Σx², min, max, #(x < below) and #(x > above) to partials[w · 6 ..].
+// summary_partials: pass 1 of summaryStats (summary_bins.wgsl, then summary_combine.wgsl). Up to four
+// inputs, read flat, are cut into segments, and each segment into chunks of at most 4096 elements, one
+// workgroup each; a workgroup writes its chunk's Σx, Σx², min, max, #(x < below) and #(x > above) to
+// partials[w · 6 ..].
 //
-// Bindings: 0 x (read), 1 table (read, u32), 2 partials (read_write, float32 [workgroups · 6]),
-// 3 params (uniform).
-// The table: 8 words a segment [start, size, bins, out offset, below (f32 bits), above (f32 bits),
-// first workgroup, workgroups], then 3 words a workgroup [segment, first element, elements].
+// Bindings: 0–3 x0–x3 (read; the host repeats x0 for inputs not given), 4 table (read, u32),
+// 5 partials (read_write, float32 [workgroups · 6]), 6 params (uniform).
+// The table: 8 words a segment [input, size, bins, out offset, below (f32 bits), above (f32 bits),
+// first workgroup, workgroups], then 3 words a workgroup [segment, first element in its input, elements].
 // Mapping: one workgroup of 64 invocations per chunk (grid wrapped into y); each invocation takes a
 // strided share of the chunk, a tree in workgroup memory combines them.
 
@@ -14,10 +15,23 @@ struct Params {
   workgroups: u32,
 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> table: array<u32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(0) var<storage, read> x0: array<f32>;
+@group(0) @binding(1) var<storage, read> x1: array<f32>;
+@group(0) @binding(2) var<storage, read> x2: array<f32>;
+@group(0) @binding(3) var<storage, read> x3: array<f32>;
+@group(0) @binding(4) var<storage, read> table: array<u32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+// the element at i of input `input`: each chunk reads one input, so the branch is the same across a workgroup
+fn load(input: u32, i: u32) -> f32 {
+  switch input {
+    case 0u: { return x0[i]; }
+    case 1u: { return x1[i]; }
+    case 2u: { return x2[i]; }
+    default: { return x3[i]; }
+  }
+}
 
 const WG: u32 = 64u;
 
@@ -36,6 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let in_range = w < params.workgroups;
   let entry = params.segments * 8u + min(w, params.workgroups - 1u) * 3u;
   let segment = table[entry] * 8u;
+  let input = table[segment];
   let first = table[entry + 1u];
   let count = select(0u, table[entry + 2u], in_range);
   let below_edge = bitcast<f32>(table[segment + 4u]);
@@ -47,7 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var below = 0u;
   var above = 0u;
   for (var i = t; i < count; i += WG) {
-    let v = x[first + i];
+    let v = load(input, first + i);
     total += v;
     squares += v * v;
     lo = min(lo, v);

@@ -201,8 +201,9 @@ export function recurrentLayout(cell: RecurrentCell, steps: number): RecurrentLa
  */
 export type RecurrentGradPart = 'sequence' | 'initial';
 
-/** One run of summaryStats's input: its element count, bins, and the thresholds it counts against. */
+/** One run of summaryStats's inputs: the input, its element count, bins, and the thresholds it counts against. */
 export interface SummarySegment {
+  readonly input: number;
   readonly size: number;
   readonly bins: number;
   readonly below: number;
@@ -266,12 +267,12 @@ export interface Backend {
   /** int32 index of the largest element along `axis` (the first on ties); that axis is removed. */
   argmax(x: TensorInfo, axis: number): Storage;
   /**
-   * x read flat, cut into consecutive segments; for each, float32 [7 + bins]: Σx, Σx², Σ(x − x̄)², min,
+   * xs read flat, each cut into consecutive segments (listed input by input); for each, float32 [7 + bins]: Σx, Σx², Σ(x − x̄)², min,
    * max, #(x < below), #(x > above), then the counts of `bins` equal bins from min to max, x going to
    * ⌊f32(x − min) · f32(bins / f32(max − min))⌋ clamped to [0, bins − 1] (all to the last bin when
    * max = min); the segments' results one after another.
    */
-  summaryStats(x: TensorInfo, segments: readonly SummarySegment[]): Storage;
+  summaryStats(xs: readonly TensorInfo[], segments: readonly SummarySegment[]): Storage;
 
   // ---- segments and sparse rows (ops/segment.ts): deterministic, each output reduces its own rows in
   // ascending row order, never through float atomics. `caller` names the public op in errors. ----

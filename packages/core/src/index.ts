@@ -84,6 +84,8 @@ export {
   sum,
   summaryStats,
   type SummaryOptions,
+  type SummaryRun,
+  SUMMARY_MAX_INPUTS,
   SUMMARY_FIELDS,
   SUMMARY_MAX_BINS,
 } from './ops/reduce.js';

@@ -9,6 +9,7 @@ import {
   reshape,
   sub,
   SUMMARY_FIELDS,
+  SUMMARY_MAX_INPUTS,
   summaryStats,
   type SummaryOptions,
   type Tensor,
@@ -93,13 +94,10 @@ function saturationBounds(activation: string | undefined): { below: number; abov
  * given.
  */
 export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): { values: Tensor; layout: FlowLayout } {
-  const pieces: Tensor[] = [];
-  const segments: (SummaryOptions & { size: number })[] = [];
-  const layout: Slot[] = [];
+  const pieces: Piece[] = [];
   const put = (layer: number, part: Part, t: Tensor, bins: number, bounds?: { below: number; above: number }) => {
-    pieces.push(reshape(t, [-1]));
-    segments.push({ size: t.size, bins, ...bounds });
-    layout.push({ layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined });
+    const slot = { layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined };
+    pieces.push({ tensor: t, run: { size: t.size, bins, ...bounds }, slot });
   };
   if (loss) put(-1, 'loss', loss, 1);
   layers.forEach((l, i) => {
@@ -114,7 +112,49 @@ export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): {
     l.grads.forEach((g, j) => put(i, 'grad', g, j === 0 ? HISTOGRAM_BINS : 1));
     l.updates?.forEach((u) => put(i, 'update', u, 1));
   });
-  return { values: summaryStats(pieces.length > 1 ? concat(pieces, 0) : pieces[0], segments), layout };
+  return summarizePieces(pieces);
+}
+
+/** A tensor to summarise, how, and where its summary goes in the record. */
+interface Piece {
+  readonly tensor: Tensor;
+  readonly run: SummaryOptions & { readonly size: number };
+  readonly slot: Slot;
+}
+
+// Tensors at least this large are read in place (an input of summaryStats of their own); the smaller
+// ones are laid end to end into one input, where a copy costs less than a binding.
+const IN_PLACE = 16384;
+
+/** The pieces summarised by as few summaryStats calls as their inputs allow, and the record's layout. */
+function summarizePieces(pieces: readonly Piece[]): { values: Tensor; layout: FlowLayout } {
+  const small = pieces.filter((p) => p.tensor.size < IN_PLACE);
+  // each call's inputs, each input's pieces: the small ones end to end first, then one large one an input
+  const calls: Piece[][][] = [];
+  let inputs: Piece[][] = small.length ? [small] : [];
+  for (const piece of pieces.filter((p) => p.tensor.size >= IN_PLACE)) {
+    if (inputs.length === SUMMARY_MAX_INPUTS) {
+      calls.push(inputs);
+      inputs = [];
+    }
+    inputs.push([piece]);
+  }
+  if (inputs.length) calls.push(inputs);
+  const outputs = calls.map((call) =>
+    summaryStats(
+      call.map((input) =>
+        input.length > 1
+          ? concat(
+              input.map((p) => reshape(p.tensor, [-1])),
+              0,
+            )
+          : input[0].tensor,
+      ),
+      call.flatMap((input, k) => input.map((p) => ({ ...p.run, input: k }))),
+    ),
+  );
+  const layout = calls.flatMap((call) => call.flat().map((p) => p.slot));
+  return { values: outputs.length > 1 ? concat(outputs, 0) : outputs[0], layout };
 }
 
 /** w_after − w_before for each weight, the updates summarizeFlow takes. */

@@ -338,8 +338,8 @@ export class WebGPUBackend implements Backend {
   argmax(x: TensorInfo, axis: number): GpuStorage {
     return reduce.argmax(this.context, x, axis);
   }
-  summaryStats(x: TensorInfo, segments: readonly SummarySegment[]): GpuStorage {
-    return reduce.summaryStats(this.context, x, segments);
+  summaryStats(xs: readonly TensorInfo[], segments: readonly SummarySegment[]): GpuStorage {
+    return reduce.summaryStats(this.context, xs, segments);
   }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {

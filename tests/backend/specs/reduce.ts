@@ -170,6 +170,26 @@ export const reduceSpecs = {
       tolerance: { rtol: 1e-5, atol: 1e-3 },
     },
     {
+      name: 'summaryStats of three inputs read in place: two runs of the first, the others whole',
+      fn: (a, b, c) =>
+        summaryStats(
+          [a, b, c],
+          [
+            { size: 100, bins: 5, above: 0 },
+            { size: a.size - 100, bins: 20, below: -2 },
+            { input: 1, size: b.size, bins: 1 },
+            { input: 2, size: c.size, bins: 3 },
+          ],
+        ),
+      cases: [
+        [[64, 65], [4097], [3]],
+        [[101], [1], [9000]],
+      ],
+      domains: ['any', 'any', 'any'],
+      nonDifferentiable: true,
+      tolerance: { rtol: 1e-5, atol: 1e-3 },
+    },
+    {
       name: 'summaryStats, 256 bins (the most)',
       fn: (x) => summaryStats(x, { bins: 256 }),
       cases: [[[33, 31]]],

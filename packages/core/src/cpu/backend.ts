@@ -507,13 +507,12 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  summaryStats(x: TensorInfo, segments: readonly SummarySegment[]): Float64Array {
-    const all = values(x);
+  summaryStats(xs: readonly TensorInfo[], segments: readonly SummarySegment[]): Float64Array {
     const out: number[] = [];
-    let start = 0;
-    for (const { size, bins, below, above } of segments) {
-      const src = all.subarray(start, start + size);
-      start += size;
+    const starts = xs.map(() => 0);
+    for (const { input, size, bins, below, above } of segments) {
+      const src = values(xs[input]).subarray(starts[input], starts[input] + size);
+      starts[input] += size;
       let total = 0,
         squares = 0,
         lo = Infinity,

@@ -120,22 +120,27 @@ const SUMMARY_CHUNK = 4096;
  * centred sums and bin counts (each chunk combining its segment's bounds first), then one workgroup a
  * segment adding its chunks up. A table of segments and chunks, uploaded with the call, drives all three.
  */
-export function summaryStats(ctx: GpuContext, x: TensorInfo, segments: readonly SummarySegment[]): GpuStorage {
+export function summaryStats(
+  ctx: GpuContext,
+  xs: readonly TensorInfo[],
+  segments: readonly SummarySegment[],
+): GpuStorage {
   const segmentWords: number[] = [];
   const chunkWords: number[] = [];
   const edges = new Float32Array(2);
   const edgeBits = new Uint32Array(edges.buffer);
-  let start = 0;
+  const starts = xs.map(() => 0);
   let at = 0;
   let chunks = 0;
-  segments.forEach(({ size, bins, below, above }, s) => {
+  segments.forEach(({ input, size, bins, below, above }, s) => {
     const count = Math.ceil(size / SUMMARY_CHUNK);
+    const start = starts[input];
     edges.set([below, above]);
-    segmentWords.push(start, size, bins, at, edgeBits[0], edgeBits[1], chunks, count);
+    segmentWords.push(input, size, bins, at, edgeBits[0], edgeBits[1], chunks, count);
     for (let c = 0; c < count; c++) {
       chunkWords.push(s, start + c * SUMMARY_CHUNK, Math.min(SUMMARY_CHUNK, size - c * SUMMARY_CHUNK));
     }
-    start += size;
+    starts[input] += size;
     at += 7 + bins;
     chunks += count;
   });
@@ -148,17 +153,18 @@ export function summaryStats(ctx: GpuContext, x: TensorInfo, segments: readonly 
   const partials = ctx.allocate([chunks * 6]);
   const binned = ctx.allocate([chunks * (1 + maxBins)]);
   const out = ctx.allocate([at]);
-  const xs = ctx.buffer(x);
+  // four inputs bound whatever the count: the ones not given repeat the first, and no run names them
+  const inputs = [0, 1, 2, 3].map((k) => ctx.buffer(xs[Math.min(k, xs.length - 1)]));
   ctx.dispatch({
     kernel: 'summary_partials',
-    inputs: [xs, table.buffer],
+    inputs: [...inputs, table.buffer],
     outputs: [partials.buffer],
     params: { segments: segments.length, workgroups: chunks },
     grid: gridFor(chunks),
   });
   ctx.dispatch({
     kernel: 'summary_bins',
-    inputs: [xs, table.buffer, partials.buffer],
+    inputs: [...inputs, table.buffer, partials.buffer],
     outputs: [binned.buffer],
     params: { segments: segments.length, workgroups: chunks, max_bins: maxBins },
     grid: gridFor(chunks),

@@ -72,7 +72,9 @@ for (let round = 0; round < Number(flags.rounds); round++) {
   console.log(
     `round ${round + 1}: ` +
       arms
-        .map((a) => `${a} ${results[a].at(-1).rate.toFixed(0)} samples/s (${results[a].at(-1).cpuMs.toFixed(0)} CPU ms)`)
+        .map(
+          (a) => `${a} ${results[a].at(-1).rate.toFixed(0)} samples/s (${results[a].at(-1).cpuMs.toFixed(0)} CPU ms)`,
+        )
         .join(', '),
   );
 }

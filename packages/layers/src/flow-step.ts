@@ -3,7 +3,7 @@
 // step hands over its activations, loss and gradients as it computes them; right after the optimizer's
 // update, still inside the step's scope, the watcher summarises them and every wrapper is put back.
 // fit itself is untouched: a record step costs one step plus the summaries.
-import { add, keep, mean, reshape, type Tensor, type Variable } from '@webgrad/core';
+import { add, keep, reshape, type Tensor, type Variable } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
 import type { AnyLayer, CallContext } from './layer.js';
 import type { Loss } from './losses.js';
@@ -21,7 +21,7 @@ export interface WatchableModel {
 export interface WatchedStep {
   /** Each layer's output, after its activation, as [rows, last axis] (undefined: a layer not called). */
   readonly activations: readonly (Tensor | undefined)[];
-  /** The mean of the first output's loss over the batch, when the step computed it. */
+  /** The first output's loss of each sample of the batch (its mean is the step's), when the step computed it. */
   readonly loss?: Tensor;
   /** The trainable weights after the update, their gradients, and their values before it. */
   readonly variables: readonly Variable[];
@@ -81,7 +81,7 @@ export function watchNextStep(model: WatchableModel, watch: (step: WatchedStep) 
   const measured = (compute: Loss['compute']) => (yTrue: Tensor, yPred: Tensor) => {
     const perSample = compute(yTrue, yPred);
     loss?.dispose();
-    loss = keep(mean(perSample));
+    loss = keep(reshape(perSample, [-1])); // a view: the mean is taken with the summaries
     return perSample;
   };
   wrap(lossFn, 'compute', measured(lossFn.compute.bind(lossFn)));

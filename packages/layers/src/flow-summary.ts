@@ -71,7 +71,7 @@ type Part = 'activation' | 'units' | 'weight' | 'grad' | 'update' | 'loss';
 interface Slot {
   readonly layer: number;
   readonly part: Part;
-  /** Elements summarised (for the loss: 1, the value itself, whose sum it reads). */
+  /** Elements summarised (for the loss: its samples, or 1 for the value itself). */
   readonly size: number;
   readonly bins: number;
   /** Whether its below and above counts are the saturated outputs of a sigmoid or tanh. */
@@ -90,8 +90,8 @@ function saturationBounds(activation: string | undefined): { below: number; abov
 }
 
 /**
- * The record's summaries as one flat tensor on the device, and its layout; the loss goes first when
- * given.
+ * The record's summaries as one flat tensor on the device, and its layout. The loss, when given, is
+ * the mean or the per-sample losses it is the mean of.
  */
 export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): { values: Tensor; layout: FlowLayout } {
   const pieces: Piece[] = [];
@@ -188,7 +188,7 @@ export function decodeFlow(
   let at = offset;
   for (const { layer, part, size, bins, saturation } of layout) {
     if (part === 'loss') {
-      loss = data[at];
+      loss = data[at] / size; // a per-sample loss's mean (a scalar's own value)
       at += SUMMARY_FIELDS + bins;
       continue;
     }

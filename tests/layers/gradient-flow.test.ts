@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { currentBackend, setBackend, svgText, tensor } from '@webgrad/core';
 import {
+  activation,
   dense,
   flowSvg,
   gradientFlow,
@@ -278,6 +279,27 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     });
   });
 }
+
+describe('gradient flow: a layer that hands back its input', () => {
+  useBackend('webgpu');
+
+  it('leaves the caller its tensors: the probe and the training data stay readable, and the records are taken', async () => {
+    const model = sequential([
+      activation({ activation: 'linear', inputShape: [2] }), // returns its input tensor itself
+      dense({ units: 3, activation: 'relu' }),
+      dense({ units: 2, activation: 'sigmoid' }),
+    ]);
+    model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+    const [x, y] = [tensor(X), tensor(Y)];
+    const { layers } = await measureFlow(model, [x, y]);
+    expectClose([layers[0].activationMean], [X.flat().reduce((a, b) => a + b, 0) / 8], { rtol: 1e-6 }, 'input mean');
+    const monitor = gradientFlow(model, { every: 1 });
+    await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, callbacks: [monitor] });
+    expect(monitor.records.map((r) => r.step)).to.deep.equal([1]);
+    expect(Array.from(await x.data())).to.deep.equal(X.flat());
+    model.dispose();
+  });
+});
 
 describe('traceModel', () => {
   it("a model's graph with one scope per layer: its weights' gradients match backprop by hand, and it collapses per layer", async () => {

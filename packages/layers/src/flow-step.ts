@@ -19,7 +19,7 @@ export interface WatchableModel {
 
 /** A training step's tensors, alive while the watcher runs (the step's scope frees them after). */
 export interface WatchedStep {
-  /** Each layer's output, after its activation, as [rows, last axis] (undefined: a layer not called). */
+  /** Each layer's output, after its activation (undefined: a layer the step did not call). */
   readonly activations: readonly (Tensor | undefined)[];
   /** The first output's loss of each sample of the batch (its mean is the step's), when the step computed it. */
   readonly loss?: Tensor;
@@ -55,9 +55,10 @@ export function watchNextStep(model: WatchableModel, watch: (step: WatchedStep) 
   const logits: boolean[] = model.layers.map(() => false);
   const keepOutput = (i: number, y: Tensor, fromLogits: boolean) => {
     captured[i]?.dispose(); // a layer called twice in the step: its last call counts
-    // a view of the output, kept past the autodiff scope that would free it; disposing the view later
-    // frees nothing the step still holds
-    captured[i] = keep(reshape(y, y.rank >= 2 ? [-1, y.shape[y.rank - 1]] : [-1]));
+    // a view of the output, kept past the autodiff scope that would free it: a view of a shape of its
+    // own (a leading axis of 1) is a tensor of its own, even where the layer hands back its input,
+    // so disposing it later frees nothing the step or the caller still holds
+    captured[i] = keep(reshape(y, [1, ...y.shape]));
     logits[i] = fromLogits;
   };
   model.layers.forEach((layer, i) => {
@@ -111,8 +112,9 @@ export function watchNextStep(model: WatchableModel, watch: (step: WatchedStep) 
     applyGradients(variables, grads);
     try {
       const activations = captured.map((t, i) => {
-        if (!t || !logits[i]) return t;
-        return getActivation(model.layers[i].activationName as ActivationName).apply(t);
+        const output = t && reshape(t, t.shape.slice(1));
+        if (!output || !logits[i]) return output;
+        return getActivation(model.layers[i].activationName as ActivationName).apply(output);
       });
       watch({ activations, loss, variables, grads, before });
     } finally {

@@ -63,8 +63,11 @@ export interface GradientFlowOptions {
   readonly onRecord?: (record: FlowRecord) => void;
 }
 
-/** Each layer's output as [rows, last axis], kept out of the caller's scopes: the caller disposes them. */
-const keptOutput = (h: Tensor) => keep(reshape(h, h.rank >= 2 ? [-1, h.shape[h.rank - 1]] : [-1]));
+/**
+ * A view of a layer's output kept out of the caller's scopes, for the caller to dispose: a leading axis
+ * of 1 makes it a tensor of its own even where a layer hands back its input.
+ */
+const keptOutput = (h: Tensor) => keep(reshape(h, [1, ...h.shape]));
 
 /**
  * The figures of every layer on the probe, as one flat tensor on the device and its layout: the
@@ -97,7 +100,7 @@ export function flowOnDevice(
         const at = k;
         k += own.length;
         return {
-          activation: outputs[i],
+          activation: reshape(outputs[i], outputs[i].shape.slice(1)),
           activationName: layer.activationName,
           weights: own,
           grads: grads.slice(at, k),

@@ -346,6 +346,41 @@ describe('gradient flow: the figures on WebGPU equal the CPU reference', () => {
     };
     expectClose(await run('webgpu'), await run('cpu'), { rtol: 1e-5, atol: 1e-7 }, 'webgpu vs cpu');
   });
+
+  it('a step record of a net with more large tensors than one summary reads in place (its record read in pieces)', async () => {
+    // three 130×130 kernels, their gradients and updates: nine tensors read in place, three summaryStats calls
+    const weights = [0, 1, 2].flatMap((k) => [
+      Array.from({ length: 130 * 130 }, (_, i) => Math.sin(i * 0.37 + k) * 0.1),
+      Array.from({ length: 130 }, (_, i) => Math.cos(i + k) * 0.01),
+    ]);
+    const inputs = Array.from({ length: 8 * 130 }, (_, i) => Math.sin(i * 0.11));
+    const targets = Array.from({ length: 8 * 130 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await setBackend(backend);
+      try {
+        const model = sequential(
+          ['tanh', 'relu', 'sigmoid'].map((activation, k) =>
+            dense({ units: 130, activation: activation as 'tanh', ...(k === 0 ? { inputShape: [130] } : {}) }),
+          ),
+        );
+        model.setWeights(weights.map((w, i) => tensor(w, i % 2 ? [130] : [130, 130])));
+        model.compile({ optimizer: sgd({ learningRate: 0.5 }), loss: 'meanSquaredError' });
+        const monitor = gradientFlow(model, { every: 1 });
+        const data = [tensor(inputs, [8, 130]), tensor(targets, [8, 130])] as const;
+        await model.fit(...data, { epochs: 1, batchSize: 8, verbose: 0, callbacks: [monitor] });
+        model.dispose();
+        const [record] = monitor.records;
+        const counts = record.layers.flatMap((l) =>
+          [l.activationHistogram!, l.weightHistogram!, l.gradHistogram!].map((h) => h.counts.reduce((x, y) => x + y)),
+        );
+        expect(counts).to.deep.equal([1040, 16900, 16900, 1040, 16900, 16900, 1040, 16900, 16900]);
+        return [record.loss, ...figures(record.layers), ...record.layers.map((l) => l.updateRatio!)];
+      } finally {
+        await setBackend('cpu');
+      }
+    };
+    expectClose(await run('webgpu'), await run('cpu'), { rtol: 1e-5, atol: 1e-7 }, 'webgpu vs cpu');
+  });
 });
 
 describe('gradient flow: the chart', () => {

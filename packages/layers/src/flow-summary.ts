@@ -76,6 +76,8 @@ interface Slot {
   readonly bins: number;
   /** Whether its below and above counts are the saturated outputs of a sigmoid or tanh. */
   readonly saturation?: boolean;
+  /** Of a weight, gradient or update: which of the layer's trainable weights (0 has the histograms). */
+  readonly index?: number;
 }
 export type FlowLayout = readonly Slot[];
 
@@ -95,8 +97,15 @@ function saturationBounds(activation: string | undefined): { below: number; abov
  */
 export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): { values: Tensor; layout: FlowLayout } {
   const pieces: Piece[] = [];
-  const put = (layer: number, part: Part, t: Tensor, bins: number, bounds?: { below: number; above: number }) => {
-    const slot = { layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined };
+  const put = (
+    layer: number,
+    part: Part,
+    t: Tensor,
+    bins: number,
+    bounds?: { below: number; above: number },
+    index?: number,
+  ) => {
+    const slot = { layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined, index };
     pieces.push({ tensor: t, run: { size: t.size, bins, ...bounds }, slot });
   };
   if (loss) put(-1, 'loss', loss, 1);
@@ -108,9 +117,9 @@ export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): {
       put(i, 'units', max(reshape(a, [-1, a.shape[a.rank - 1]]), 0), 1, { below: -Infinity, above: 0 });
     }
     // histograms of the first weight and its gradient; the rest need only their sums
-    l.weights.forEach((w, j) => put(i, 'weight', w, j === 0 ? HISTOGRAM_BINS : 1));
-    l.grads.forEach((g, j) => put(i, 'grad', g, j === 0 ? HISTOGRAM_BINS : 1));
-    l.updates?.forEach((u) => put(i, 'update', u, 1));
+    l.weights.forEach((w, j) => put(i, 'weight', w, j === 0 ? HISTOGRAM_BINS : 1, undefined, j));
+    l.grads.forEach((g, j) => put(i, 'grad', g, j === 0 ? HISTOGRAM_BINS : 1, undefined, j));
+    l.updates?.forEach((u, j) => put(i, 'update', u, 1, undefined, j));
   });
   return summarizePieces(pieces);
 }
@@ -186,7 +195,8 @@ export function decodeFlow(
   const squares = layers.map(() => ({ weight: 0, grad: 0, update: 0, updates: false }));
   let loss = NaN;
   let at = offset;
-  for (const { layer, part, size, bins, saturation } of layout) {
+  // the layout is in the order the summaries were read, not the layers' order (large tensors go last)
+  for (const { layer, part, size, bins, saturation, index } of layout) {
     if (part === 'loss') {
       loss = data[at] / size; // a per-sample loss's mean (a scalar's own value)
       at += SUMMARY_FIELDS + bins;
@@ -207,8 +217,8 @@ export function decodeFlow(
     } else {
       squares[layer][part] += sumSquares;
       if (part === 'update') squares[layer].updates = true;
-      if (part === 'weight' && !flow.weightHistogram) flow.weightHistogram = histogramOf(data, at, bins);
-      if (part === 'grad' && !flow.gradHistogram) flow.gradHistogram = histogramOf(data, at, bins);
+      if (part === 'weight' && index === 0) flow.weightHistogram = histogramOf(data, at, bins);
+      if (part === 'grad' && index === 0) flow.gradHistogram = histogramOf(data, at, bins);
     }
     at += SUMMARY_FIELDS + bins;
   }

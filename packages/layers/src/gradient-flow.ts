@@ -6,9 +6,9 @@
 // batch instead (forward and backward with valueAndGrad). Either way a record is one flat tensor of
 // per-tensor summaries (flow-summary.ts), whose readback starts at once and is not waited for: fit
 // goes on, and the record arrives when the read resolves (at the latest at its epoch's end).
-import { add, keep, mean, reshape, tidy, valueAndGrad, withBackend, type Tensor } from '@webgrad/core';
+import { keep, mean, reshape, tidy, valueAndGrad, withBackend, type Tensor } from '@webgrad/core';
 import type { Callback } from './callbacks.js';
-import { watchNextStep, type WatchableModel, type WatchedStep } from './flow-step.js';
+import { copyOf, watchNextStep, type WatchableModel, type WatchedStep } from './flow-step.js';
 import {
   decodeFlow,
   summarizeFlow,
@@ -203,7 +203,7 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
   };
   const snapshot = () => {
     dropBefore();
-    before = withBackend(backendOf()!, () => trainable().map((w) => keep(tidy(() => add(w, 0)))));
+    before = withBackend(backendOf()!, () => trainable().map((w) => keep(tidy(() => copyOf(w)))));
   };
   // starts the record's readback now; records join `records` (and reach onRecord) in the order taken
   const deliver = (at: { epoch: number; step: number }, values: Tensor, layout: FlowLayout) => {

@@ -7,10 +7,11 @@
 // Bindings: 0–3 x0–x3 (read), 4 table (read, u32, as in summary_partials.wgsl), 5 partials (read,
 // float32 [workgroups · 6]), 6 binned (read_write, float32 [workgroups · (1 + max_bins)]), 7 params.
 // Mapping: one workgroup of 64 invocations per chunk, as pass 1 (grid wrapped into y). The bin counts
-// are integers, exact, so the result never varies: up to ROW_BINS bins each invocation counts into a
-// row of its own in workgroup memory (plain increments, which a CPU adapter runs far faster than
-// atomics), the rows added up at the end; more bins share one row of atomics. A segment of one bin
-// counts no element: its one bin holds them all.
+// are integers, exact, so the result never varies. Up to ROW_BINS bins each invocation counts, in
+// registers, how many of its elements reach each bin's lower edge (⌊t⌋ ≥ k ⇔ t ≥ k: comparisons, no
+// scattered writes, which a CPU adapter runs several times slower), writes the counts to a row of its
+// own in workgroup memory, and bin b is the rows' sum of "reach b" less "reach b + 1"; more bins count
+// into one row of atomics. A segment of one bin counts no element: its one bin holds them all.
 
 struct Params {
   segments: u32,
@@ -76,7 +77,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   part_lo[t] = lo;
   part_hi[t] = hi;
   for (var b = t; b < MAX_BINS; b += WG) { atomicStore(&counts[b], 0u); }
-  for (var b = 0u; b < ROW_BINS; b++) { rows[t * ROW_BINS + b] = 0u; }
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
     if (t < stride) {
@@ -94,19 +94,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let scale = select(0.0, f32(bins) / (hi_all - lo_all), spread);
   let in_rows = bins <= ROW_BINS;
   var centred = 0.0;
+  var mine = 0u;
+  var reach: array<u32, ROW_BINS>;
   for (var i = t; i < count; i += WG) {
     let v = load(input, first + i);
     centred += (v - mean) * (v - mean);
-    if (bins > 1u) {
-      let at = clamp(floor((v - lo_all) * scale), 0.0, f32(last));
-      let bin = select(last, u32(at), spread);
-      if (in_rows) {
-        rows[t * ROW_BINS + bin] += 1u;
-      } else {
-        atomicAdd(&counts[bin], 1u);
-      }
+    mine++;
+    // where v falls on the bins' scale; every element is in the last bin when max = min
+    let at = select(f32(bins), (v - lo_all) * scale, spread);
+    if (bins > 1u && in_rows) {
+      for (var k = 1u; k < ROW_BINS; k++) { reach[k] += select(0u, 1u, at >= f32(k)); }
+    } else if (bins > 1u) {
+      atomicAdd(&counts[u32(clamp(floor(at), 0.0, f32(last)))], 1u);
     }
   }
+  reach[0] = mine;
+  for (var k = 0u; k < ROW_BINS; k++) { rows[t * ROW_BINS + k] = reach[k]; }
   part_centred[t] = centred;
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
@@ -118,7 +121,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var b = t; b < bins; b += WG) {
     var n = atomicLoad(&counts[b]);
     if (in_rows) {
-      for (var row = 0u; row < WG; row++) { n += rows[row * ROW_BINS + b]; }
+      for (var row = 0u; row < WG; row++) {
+        n += rows[row * ROW_BINS + b] - select(0u, rows[row * ROW_BINS + b + 1u], b < last);
+      }
     }
     if (in_range) { binned[out + 1u + b] = select(f32(n), f32(count), bins == 1u); }
   }

@@ -84,6 +84,8 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['keras-format.ts'],
     ['save.ts'],
     ['callbacks.ts'],
+    ['flow-summary.ts', 'flow-step.ts'],
+    ['flow-charts.ts'],
     ['progress.ts', 'gradient-flow.ts', 'plot-model.ts', 'sample-weight.ts'],
     ['trace-model.ts'],
     ['training.ts'],

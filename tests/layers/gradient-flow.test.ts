@@ -1,10 +1,12 @@
 // The gradient-flow monitor: its figures on a hand-set ReLU → sigmoid net against a float64 hand
 // computation (backprop written out), the same figures on WebGPU against the CPU reference, and the
-// callback inside fit: records after the right steps, the last one equal to a fresh measurement of
-// the trained weights, and one readback per epoch for all of an epoch's records.
+// callback inside fit: records after the right steps, one readback each; on the probe, the last one
+// equal to a fresh measurement of the trained weights; from the training step (the default), each
+// equal to the hand computation on that step's batch from the weights the step started from.
 import { expect } from 'chai';
 import { currentBackend, setBackend, svgText, tensor } from '@webgrad/core';
 import {
+  activation,
   dense,
   flowSvg,
   gradientFlow,
@@ -18,32 +20,39 @@ import {
 } from '@webgrad/layers';
 import { expectClose, useBackend } from '../helpers.js';
 
-const X = [
+const DATA_X = [
   [1, 2],
   [3, -1],
   [-2, 0.5],
   [0.5, 0.5],
 ];
-const Y = [
+const DATA_Y = [
   [1, 0],
   [0, 1],
   [1, 1],
   [0, 0],
 ];
-const K1 = [
+const KERNEL_1 = [
   [1, -1, 0.5],
   [1, 1, -0.5],
 ];
-const B1 = [0, 0, -100]; // unit 3 never fires: dead
-const K2 = [
+const BIAS_1 = [0, 0, -100]; // unit 3 never fires: dead
+const KERNEL_2 = [
   [4, -0.1],
   [4, 0.1],
   [1, 1],
 ];
-const B2 = [0, 0.2];
+const BIAS_2 = [0, 0.2];
+const [X, Y, K1] = [DATA_X, DATA_Y, KERNEL_1];
+
+/** The net's weights as byHand takes them: kernel 1 [2][3], bias 1, kernel 2 [3][2], bias 2. */
+type Weights = [number[][], number[], number[][], number[]];
+const rowsOf = (values: number[], width: number) =>
+  Array.from({ length: values.length / width }, (_, r) => values.slice(r * width, (r + 1) * width));
+const asWeights = ([k1, b1, k2, b2]: number[][]): Weights => [rowsOf(k1, 3), b1, rowsOf(k2, 2), b2];
 
 /** Forward and backward of the net under mean squared error, in float64, and the monitor's figures. */
-function byHand() {
+function byHand(X = DATA_X, Y = DATA_Y, [K1, B1, K2, B2]: Weights = [KERNEL_1, BIAS_1, KERNEL_2, BIAS_2]) {
   const n = X.length;
   const pre = X.map((x) => B1.map((b, j) => b + x[0] * K1[0][j] + x[1] * K1[1][j]));
   const h = pre.map((r) => r.map((v) => Math.max(0, v)));
@@ -73,7 +82,13 @@ function byHand() {
     loss: o.flat().reduce((s, v, i) => s + (v - Y.flat()[i]) ** 2, 0) / (n * 2),
     layers: [
       { gradNorm: l2(dK1, [dB1]), weightNorm: l2(K1, [B1]), mean: s1.m, std: s1.sd, dead: deadUnits / 3 },
-      { gradNorm: l2(dK2, [dB2]), weightNorm: l2(K2, [B2]), mean: s2.m, std: s2.sd, saturated: saturatedOutputs / 8 },
+      {
+        gradNorm: l2(dK2, [dB2]),
+        weightNorm: l2(K2, [B2]),
+        mean: s2.m,
+        std: s2.sd,
+        saturated: saturatedOutputs / o.flat().length,
+      },
     ],
   };
 }
@@ -83,7 +98,7 @@ function handSetModel() {
     dense({ units: 3, activation: 'relu', inputShape: [2] }),
     dense({ units: 2, activation: 'sigmoid' }),
   ]);
-  model.setWeights([tensor(K1), tensor(B1), tensor(K2), tensor(B2)]);
+  model.setWeights([tensor(KERNEL_1), tensor(BIAS_1), tensor(KERNEL_2), tensor(BIAS_2)]);
   model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
   return model;
 }
@@ -148,10 +163,10 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       model.dispose();
     });
 
-    it('gradientFlow in fit: a record before training and after every 2nd step, the last equal to the trained weights', async () => {
+    it("gradientFlow in fit, from: 'probe': a record before training and after every 2nd step, the last the trained weights", async () => {
       const model = handSetModel();
       const probe = [tensor(X), tensor(Y)] as const;
-      const monitor = gradientFlow(model, { probe, every: 2 });
+      const monitor = gradientFlow(model, { probe, every: 2, from: 'probe' });
       const x = tensor(X.flatMap((r) => [r, r]));
       const y = tensor(Y.flatMap((r) => [r, r]));
       // count the readbacks made inside the monitor's own hooks (fit's reads are not its business)
@@ -182,7 +197,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       } finally {
         backendNow.read = read;
       }
-      expect(reads, 'readbacks: one per epoch, for all its records').to.equal(3);
+      expect(reads, 'readbacks: one per record').to.equal(monitor.records.length);
       const now = await measureFlow(model, probe);
       expectClose(figures(monitor.records[6].layers), figures(now.layers), { rtol: 1e-6, atol: 1e-9 }, 'last record');
       // 8 samples in batches of 2: 4 steps an epoch, 12 in all; records at 0, 2, 4, …, 12
@@ -207,8 +222,84 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       model.dispose();
       probe.forEach((t) => t.dispose());
     });
+
+    it("gradientFlow in fit, from the training step: each record is that step's batch, from the weights it started with", async () => {
+      const model = handSetModel();
+      const probe = [tensor(X), tensor(Y)] as const;
+      const arrived: number[] = [];
+      const monitor = gradientFlow(model, { probe, every: 3, onRecord: (r) => arrived.push(r.step) });
+      // the weights before and after each step, read by a callback of the test's own ahead of the monitor
+      const before: Weights[] = [];
+      const after: Weights[] = [];
+      const read = async () =>
+        asWeights(await Promise.all(model.getWeights().map(async (w) => Array.from(await w.data()))));
+      const snapshots: Callback = {
+        onBatchBegin: async () => void before.push(await read()),
+        onBatchEnd: async () => void after.push(await read()),
+      };
+      // 8 samples in batches of 2, unshuffled: step s (1-based) trains on rows 2(s − 1) mod 8 and the next
+      const rowsX = X.flatMap((r) => [r, r]);
+      const rowsY = Y.flatMap((r) => [r, r]);
+      const fitArgs = { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 as const };
+      await model.fit(tensor(rowsX), tensor(rowsY), { ...fitArgs, callbacks: [snapshots, monitor] });
+      expect(monitor.records.map((r) => r.step)).to.deep.equal([0, 3, 6]);
+      expect(arrived, 'onRecord, in step order').to.deep.equal([0, 3, 6]);
+      for (const record of monitor.records.slice(1)) {
+        const [start, end] = [before[record.step - 1], after[record.step - 1]];
+        const first = ((record.step - 1) * 2) % 8;
+        const hand = byHand(rowsX.slice(first, first + 2), rowsY.slice(first, first + 2), start);
+        const norm = (ws: number[][]) => Math.sqrt(ws.flat().reduce((sum, v) => sum + v * v, 0));
+        const layerOf = (w: Weights, i: number): number[][] => (i === 0 ? [w[0].flat(), w[1]] : [w[2].flat(), w[3]]);
+        const change = (i: number) =>
+          layerOf(end, i).map((values, j) => values.map((v, k) => v - layerOf(start, i)[j][k]));
+        expectClose([record.loss], [hand.loss], { rtol: 1e-5 }, `step ${record.step} loss`);
+        expectClose(
+          record.layers.flatMap((l) => [
+            l.gradNorm!,
+            l.activationMean,
+            l.activationStd,
+            l.deadFraction ?? l.saturatedFraction!,
+          ]),
+          hand.layers.flatMap((l) => [l.gradNorm, l.mean, l.std, l.dead ?? l.saturated!]),
+          { rtol: 1e-5, atol: 1e-7 },
+          `step ${record.step}: gradients and activations from the weights the step started with`,
+        );
+        expectClose(
+          record.layers.flatMap((l) => [l.weightNorm!, l.updateRatio!]),
+          [0, 1].flatMap((i) => [norm(layerOf(end, i)), norm(change(i)) / norm(layerOf(end, i))]),
+          { rtol: 1e-5, atol: 1e-9 },
+          `step ${record.step}: weights after it, and the update across it`,
+        );
+        const total = (h: { counts: number[] }) => h.counts.reduce((a, b) => a + b, 0);
+        expect(record.layers.map((l) => total(l.activationHistogram!))).to.deep.equal([6, 4]);
+        expect(record.layers.map((l) => total(l.gradHistogram!))).to.deep.equal([6, 6]);
+      }
+      model.dispose();
+      probe.forEach((t) => t.dispose());
+    });
   });
 }
+
+describe('gradient flow: a layer that hands back its input', () => {
+  useBackend('webgpu');
+
+  it('leaves the caller its tensors: the probe and the training data stay readable, and the records are taken', async () => {
+    const model = sequential([
+      activation({ activation: 'linear', inputShape: [2] }), // returns its input tensor itself
+      dense({ units: 3, activation: 'relu' }),
+      dense({ units: 2, activation: 'sigmoid' }),
+    ]);
+    model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+    const [x, y] = [tensor(X), tensor(Y)];
+    const { layers } = await measureFlow(model, [x, y]);
+    expectClose([layers[0].activationMean], [X.flat().reduce((a, b) => a + b, 0) / 8], { rtol: 1e-6 }, 'input mean');
+    const monitor = gradientFlow(model, { every: 1 });
+    await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, callbacks: [monitor] });
+    expect(monitor.records.map((r) => r.step)).to.deep.equal([1]);
+    expect(Array.from(await x.data())).to.deep.equal(X.flat());
+    model.dispose();
+  });
+});
 
 describe('traceModel', () => {
   it("a model's graph with one scope per layer: its weights' gradients match backprop by hand, and it collapses per layer", async () => {
@@ -249,6 +340,41 @@ describe('gradient flow: the figures on WebGPU equal the CPU reference', () => {
         const { layers } = await measureFlow(model, [tensor(X), tensor(Y)]);
         model.dispose();
         return figures(layers);
+      } finally {
+        await setBackend('cpu');
+      }
+    };
+    expectClose(await run('webgpu'), await run('cpu'), { rtol: 1e-5, atol: 1e-7 }, 'webgpu vs cpu');
+  });
+
+  it('a step record of a net with more large tensors than one summary reads in place (its record read in pieces)', async () => {
+    // three 130×130 kernels, their gradients and updates: nine tensors read in place, three summaryStats calls
+    const weights = [0, 1, 2].flatMap((k) => [
+      Array.from({ length: 130 * 130 }, (_, i) => Math.sin(i * 0.37 + k) * 0.1),
+      Array.from({ length: 130 }, (_, i) => Math.cos(i + k) * 0.01),
+    ]);
+    const inputs = Array.from({ length: 8 * 130 }, (_, i) => Math.sin(i * 0.11));
+    const targets = Array.from({ length: 8 * 130 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await setBackend(backend);
+      try {
+        const model = sequential(
+          ['tanh', 'relu', 'sigmoid'].map((activation, k) =>
+            dense({ units: 130, activation: activation as 'tanh', ...(k === 0 ? { inputShape: [130] } : {}) }),
+          ),
+        );
+        model.setWeights(weights.map((w, i) => tensor(w, i % 2 ? [130] : [130, 130])));
+        model.compile({ optimizer: sgd({ learningRate: 0.5 }), loss: 'meanSquaredError' });
+        const monitor = gradientFlow(model, { every: 1 });
+        const data = [tensor(inputs, [8, 130]), tensor(targets, [8, 130])] as const;
+        await model.fit(...data, { epochs: 1, batchSize: 8, verbose: 0, callbacks: [monitor] });
+        model.dispose();
+        const [record] = monitor.records;
+        const counts = record.layers.flatMap((l) =>
+          [l.activationHistogram!, l.weightHistogram!, l.gradHistogram!].map((h) => h.counts.reduce((x, y) => x + y)),
+        );
+        expect(counts).to.deep.equal([1040, 16900, 16900, 1040, 16900, 16900, 1040, 16900, 16900]);
+        return [record.loss, ...figures(record.layers), ...record.layers.map((l) => l.updateRatio!)];
       } finally {
         await setBackend('cpu');
       }

@@ -75,7 +75,20 @@ export {
   tanh,
   where,
 } from './ops/elementwise.js';
-export { argmax, globalNorm, max, mean, min, sum } from './ops/reduce.js';
+export {
+  argmax,
+  globalNorm,
+  max,
+  mean,
+  min,
+  sum,
+  summaryStats,
+  type SummaryOptions,
+  type SummaryRun,
+  SUMMARY_MAX_INPUTS,
+  SUMMARY_FIELDS,
+  SUMMARY_MAX_BINS,
+} from './ops/reduce.js';
 export {
   huber,
   logSoftmax,
@@ -148,6 +161,7 @@ export type OpName =
   | 'where'
   | ReduceOp
   | 'argmax'
+  | 'summaryStats'
   | keyof typeof matmulOps
   | keyof typeof movementOps
   | keyof typeof lossOps

@@ -14,6 +14,7 @@ import type {
   RecurrentConfig,
   RecurrentGradPart,
   ReduceOp,
+  SummarySegment,
   Shape,
   TensorInfo,
   UnaryGradOp,
@@ -336,6 +337,9 @@ export class WebGPUBackend implements Backend {
   }
   argmax(x: TensorInfo, axis: number): GpuStorage {
     return reduce.argmax(this.context, x, axis);
+  }
+  summaryStats(xs: readonly TensorInfo[], segments: readonly SummarySegment[]): GpuStorage {
+    return reduce.summaryStats(this.context, xs, segments);
   }
 
   matmul(a: TensorInfo, b: TensorInfo, batch: number, options: MatmulOptions, epilogue?: MatmulEpilogue): GpuStorage {

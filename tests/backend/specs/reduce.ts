@@ -2,7 +2,9 @@
 // argmax. Tolerances are relative to the values reduced: a mean's absolute tolerance is its sum's
 // divided by the count, so a mean near zero is not compared against a bound larger than itself.
 // max, min and argmax also run on tied data, where the tie rules (split the gradient, first index) decide.
-import { argmax, globalNorm, max, mean, min, sum, type Shape } from '@webgrad/core';
+// summaryStats compares its sums, extremes, threshold counts and bin counts all at once: the bin
+// counts are exact integers on both sides (a count off by one fails the relative tolerance).
+import { argmax, globalNorm, max, mean, min, sum, summaryStats, type Shape } from '@webgrad/core';
 import type { SpecPart } from '../../kernel-spec.js';
 
 const sumTolerance = { rtol: 1e-5, atol: 1e-5 };
@@ -132,6 +134,66 @@ export const reduceSpecs = {
       fn: (x) => argmax(x, 0),
       cases: [[[7, 3]], [[131, 5]], [[40, 67]]],
       domains: ['tied'],
+      nonDifferentiable: true,
+    },
+  ],
+  summaryStats: [
+    {
+      name: 'summaryStats, 20 bins, counts below -0.5 and above 1',
+      fn: (x) => summaryStats(x, { bins: 20, below: -0.5, above: 1 }),
+      // one element, fewer than a workgroup, a partial last stride, several strides
+      cases: [[[1]], [[7, 3]], [[300]], [[64, 128]]],
+      domains: ['any'],
+      nonDifferentiable: true,
+      large: [[[784, 128]]],
+      tolerance: { rtol: 1e-5, atol: 1e-3 },
+    },
+    {
+      name: 'summaryStats on tied inputs, 3 bins (values on the edges, and a max = min case)',
+      fn: (x) => summaryStats(x, { bins: 3 }),
+      cases: [[[5, 9]], [[1, 1]], [[257]]],
+      domains: ['tied'],
+      nonDifferentiable: true,
+    },
+    {
+      name: 'summaryStats of segments: 1 element, a chunk and 5 more, the rest (bins and thresholds of their own)',
+      fn: (x) =>
+        summaryStats(x, [
+          { size: 1, bins: 1 },
+          { size: 4101, bins: 20, below: -1, above: 0.5 },
+          { size: x.size - 4102, bins: 7 },
+        ]),
+      cases: [[[64, 128]], [[4103]]],
+      domains: ['any'],
+      nonDifferentiable: true,
+      large: [[[784, 129]]],
+      tolerance: { rtol: 1e-5, atol: 1e-3 },
+    },
+    {
+      name: 'summaryStats of three inputs read in place: two runs of the first, the others whole',
+      fn: (a, b, c) =>
+        summaryStats(
+          [a, b, c],
+          [
+            { size: 100, bins: 5, above: 0 },
+            { size: a.size - 100, bins: 20, below: -2 },
+            { input: 1, size: b.size, bins: 1 },
+            { input: 2, size: c.size, bins: 3 },
+          ],
+        ),
+      cases: [
+        [[64, 65], [4097], [3]],
+        [[101], [1], [9000]],
+      ],
+      domains: ['any', 'any', 'any'],
+      nonDifferentiable: true,
+      tolerance: { rtol: 1e-5, atol: 1e-3 },
+    },
+    {
+      name: 'summaryStats, 256 bins (the most)',
+      fn: (x) => summaryStats(x, { bins: 256 }),
+      cases: [[[33, 31]]],
+      domains: ['positive'],
       nonDifferentiable: true,
     },
   ],

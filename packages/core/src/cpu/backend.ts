@@ -14,6 +14,7 @@ import type {
   RecurrentConfig,
   RecurrentGradPart,
   ReduceOp,
+  SummarySegment,
   TensorInfo,
   UnaryGradOp,
   UnaryOp,
@@ -504,6 +505,42 @@ export class CpuBackend implements Backend {
       out[o] = best;
     }
     return out;
+  }
+
+  summaryStats(xs: readonly TensorInfo[], segments: readonly SummarySegment[]): Float64Array {
+    const out: number[] = [];
+    const starts = xs.map(() => 0);
+    for (const { input, size, bins, below, above } of segments) {
+      const src = values(xs[input]).subarray(starts[input], starts[input] + size);
+      starts[input] += size;
+      let total = 0,
+        squares = 0,
+        lo = Infinity,
+        hi = -Infinity,
+        nBelow = 0,
+        nAbove = 0;
+      for (const v of src) {
+        total += v;
+        squares += v * v;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        if (v < below) nBelow++;
+        if (v > above) nAbove++;
+      }
+      // the bin of each element in float32 steps, as the kernel takes it: the reference is exact
+      // arithmetic on the same rounded operands, so an element on a bin's edge lands alike
+      const scale = Math.fround(bins / Math.fround(hi - lo));
+      const counts = new Array<number>(bins).fill(0);
+      const mean = total / size;
+      let spread = 0;
+      for (const v of src) {
+        spread += (v - mean) ** 2;
+        const at = Math.floor(Math.fround(Math.fround(v - lo) * scale));
+        counts[hi > lo ? Math.min(bins - 1, Math.max(0, at)) : bins - 1]++;
+      }
+      out.push(total, squares, spread, lo, hi, nBelow, nAbove, ...counts);
+    }
+    return Float64Array.from(out);
   }
 
   softmax(x: TensorInfo, log: boolean): Float64Array {

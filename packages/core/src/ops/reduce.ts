@@ -1,8 +1,9 @@
 // Reductions over any set of axes, with keepDims: sum, mean, max, min; argmax along one axis; the
-// global L2 norm of many tensors. The kernel always writes the reduced values contiguously, so
-// keepDims only changes the shape. The reductions' table is keyed by the contract's ReduceOp.
-import type { ReduceOp } from '../backend.js';
-import { normalizeAxes, sizeOf, type Shape } from '../dtype.js';
+// global L2 norm of many tensors; summaryStats, a whole tensor's sums, extremes and histogram at once.
+// The kernel always writes the reduced values contiguously, so keepDims only changes the shape. The
+// reductions' table is keyed by the contract's ReduceOp.
+import type { ReduceOp, SummarySegment } from '../backend.js';
+import { fmt, normalizeAxes, sizeOf, type Shape } from '../dtype.js';
 import { runOp, type OpDef } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, equal, mul, requireFloat, sqrt, square } from './elementwise.js';
@@ -58,7 +59,89 @@ export const reduceOps = {
     kernel: (backend, [x], { axes }) => backend.argmax(x, axes[0]),
     grad: 'nonDifferentiable',
   } satisfies OpDef<ReduceAttrs>,
+  summaryStats: {
+    name: 'summaryStats',
+    infer: (xs, { segments }) => {
+      requireFloat('summaryStats', ...xs);
+      return { shape: [segments.reduce((n, s) => n + SUMMARY_FIELDS + s.bins, 0)], dtype: 'float32' };
+    },
+    kernel: (backend, xs, { segments }) => backend.summaryStats(xs, segments),
+    grad: 'nonDifferentiable',
+  } satisfies OpDef<SummaryAttrs>,
 };
+
+export interface SummaryAttrs {
+  readonly segments: readonly SummarySegment[];
+}
+
+/** The numbers summaryStats gives a segment before its bin counts. */
+export const SUMMARY_FIELDS = 7;
+/** The most bins summaryStats counts a segment (its kernel keeps one counter a bin in workgroup memory). */
+export const SUMMARY_MAX_BINS = 256;
+/** The most tensors one summaryStats call reads in place (its kernels bind each). */
+export const SUMMARY_MAX_INPUTS = 4;
+
+/** How summaryStats summarises (a segment of) a tensor: the defaults are 20 bins and no thresholds. */
+export interface SummaryOptions {
+  readonly bins?: number;
+  readonly below?: number;
+  readonly above?: number;
+}
+
+/** A run of summaryStats's input: its element count, and which input it is in (default 0). */
+export interface SummaryRun extends SummaryOptions {
+  readonly size: number;
+  readonly input?: number;
+}
+
+/**
+ * Tensors summarised in one pass, as float32 [7 + bins] each: Σx, Σx², Σ(x − x̄)² (the spread about
+ * the mean, summed once the mean is known: no cancellation when the spread is small against the mean),
+ * min, max, how many elements are below `below` and how many above `above`, then the counts of `bins`
+ * equal bins from min to max (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to
+ * the last; all to the last when min = max). Given runs, each input (read flat; up to four, read in
+ * place) is cut into consecutive runs of their sizes, listed input by input, each summarised with its
+ * own options, the results one after another: what a training monitor reads of many weights, gradients
+ * and activations, in one go.
+ */
+export function summaryStats(
+  x: Tensor | readonly Tensor[],
+  options: SummaryOptions | readonly SummaryRun[] = {},
+): Tensor {
+  const xs: readonly Tensor[] = Array.isArray(x) ? x : [x as Tensor];
+  if (xs.length < 1 || xs.length > SUMMARY_MAX_INPUTS) {
+    throw new Error(`summaryStats: takes 1 to ${SUMMARY_MAX_INPUTS} tensors, got ${xs.length}`);
+  }
+  const given: readonly SummaryRun[] = Array.isArray(options)
+    ? options
+    : [{ ...(options as SummaryOptions), size: xs[0].size }];
+  const covered = xs.map(() => 0);
+  let input = 0;
+  const segments = given.map((run, i): SummarySegment => {
+    const { size, bins = 20, below = -Infinity, above = Infinity } = run;
+    const which = given.length > 1 ? ` (run ${i})` : '';
+    if (!Number.isInteger(bins) || bins < 1 || bins > SUMMARY_MAX_BINS) {
+      throw new Error(`summaryStats: bins must be an integer from 1 to ${SUMMARY_MAX_BINS}, got ${bins}${which}`);
+    }
+    if (!Number.isInteger(size) || size < 1) throw new Error(`summaryStats: cannot summarise ${size} elements${which}`);
+    if (!(Number.isInteger(run.input ?? 0) && (run.input ?? 0) >= input && (run.input ?? 0) < xs.length)) {
+      throw new Error(
+        `summaryStats: run ${i} names input ${run.input}; runs go input by input, from ${input} to ${xs.length - 1}`,
+      );
+    }
+    input = run.input ?? 0;
+    covered[input] += size;
+    return { input, size, bins, below, above };
+  });
+  xs.forEach((t, k) => {
+    if (covered[k] !== t.size) {
+      throw new Error(
+        `summaryStats: the runs of input ${k} add up to ${covered[k]} elements, but it has ${t.size} (shape ${fmt(t.shape)})`,
+      );
+    }
+  });
+  return runOp(reduceOps.summaryStats, xs, { segments });
+}
 
 /** Sum over `axis` (default: all axes); keepDims leaves the reduced axes as size 1. */
 export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>

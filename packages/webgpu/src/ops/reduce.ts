@@ -1,9 +1,9 @@
-// Reductions on the GPU (shaders/reduce/): sum, mean, max, min over axes, and argmax. When the
+// Reductions on the GPU (shaders/reduce/): sum, mean, max, min over axes, argmax, and a tensor's summary. When the
 // reduced axes are the trailing ones (a row-wise reduction, or a full one) the rows kernel runs
 // (reduce_rows.wgsl): rows longer than one chunk are reduced in two passes, the first spreading each
 // row over many workgroups, the second combining their partials. Any other set of axes runs the
 // general strided kernel (reduce.wgsl).
-import { sizeOf, stridesOf, type ReduceOp, type TensorInfo } from '@webgrad/core';
+import { sizeOf, stridesOf, type ReduceOp, type SummarySegment, type TensorInfo } from '@webgrad/core';
 import { gridFor, lanesFor } from '../commands.js';
 import type { GpuContext, GpuStorage } from '../context.js';
 import { KERNEL_OPS } from '../generated/kernels.js';
@@ -116,5 +116,107 @@ export function argmax(ctx: GpuContext, x: TensorInfo, axis: number): GpuStorage
     params: { out_size: outSize, axis_size: x.shape[axis], inner: sizeOf(x.shape.slice(axis + 1)) },
     grid: gridFor(Math.ceil(outSize / (64 / lanes))),
   });
+  return out;
+}
+
+/** Elements a workgroup of summaryStats takes (its chunk): more chunks spread a tensor over more cores. */
+const SUMMARY_CHUNK = 4096;
+
+/** The table of segments and chunks that drives the three kernels, and what it adds up to. */
+interface SummaryTable {
+  readonly table: GpuStorage;
+  readonly chunks: number;
+  readonly maxBins: number;
+  readonly outputs: number;
+}
+
+// A monitor summarises the same layout every record: its table is uploaded once and kept, per device,
+// the last few layouts; a table pushed out goes back to the pool (later work runs after what used it).
+const TABLES_KEPT = 8;
+const tables = new WeakMap<GpuContext, Map<string, SummaryTable>>();
+
+function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): SummaryTable {
+  const key = segments.map((s) => `${s.input},${s.size},${s.bins},${s.below},${s.above}`).join(';');
+  let kept = tables.get(ctx);
+  if (!kept) tables.set(ctx, (kept = new Map()));
+  const found = kept.get(key);
+  if (found) {
+    kept.delete(key); // most recently used last
+    kept.set(key, found);
+    return found;
+  }
+  const segmentWords: number[] = [];
+  const chunkWords: number[] = [];
+  const edges = new Float32Array(2);
+  const edgeBits = new Uint32Array(edges.buffer);
+  const starts = new Map<number, number>();
+  let at = 0;
+  let chunks = 0;
+  segments.forEach(({ input, size, bins, below, above }, s) => {
+    const count = Math.ceil(size / SUMMARY_CHUNK);
+    const start = starts.get(input) ?? 0;
+    edges.set([below, above]);
+    segmentWords.push(input, size, bins, at, edgeBits[0], edgeBits[1], chunks, count);
+    for (let c = 0; c < count; c++) {
+      chunkWords.push(s, start + c * SUMMARY_CHUNK, Math.min(SUMMARY_CHUNK, size - c * SUMMARY_CHUNK));
+    }
+    starts.set(input, start + size);
+    at += 7 + bins;
+    chunks += count;
+  });
+  const maxBins = Math.max(...segments.map((s) => s.bins));
+  // the words go up as int32: the same 32 bits the shader reads as u32
+  const table = ctx.upload(
+    Int32Array.from([...segmentWords, ...chunkWords], (w) => w | 0),
+    'int32',
+  );
+  const made = { table, chunks, maxBins, outputs: at };
+  kept.set(key, made);
+  if (kept.size > TABLES_KEPT) {
+    const [oldest, pushedOut] = kept.entries().next().value!;
+    kept.delete(oldest);
+    ctx.release(pushedOut.table);
+  }
+  return made;
+}
+
+/**
+ * core's summaryStats in three dispatches whatever the segments: per-chunk sums and bounds, per-chunk
+ * centred sums and bin counts (each chunk combining its segment's bounds first), then one workgroup a
+ * segment adding its chunks up. A table of segments and chunks drives all three.
+ */
+export function summaryStats(
+  ctx: GpuContext,
+  xs: readonly TensorInfo[],
+  segments: readonly SummarySegment[],
+): GpuStorage {
+  const { table, chunks, maxBins, outputs: at } = summaryTable(ctx, segments);
+  const partials = ctx.allocate([chunks * 6]);
+  const binned = ctx.allocate([chunks * (1 + maxBins)]);
+  const out = ctx.allocate([at]);
+  // four inputs bound whatever the count: the ones not given repeat the first, and no run names them
+  const inputs = [0, 1, 2, 3].map((k) => ctx.buffer(xs[Math.min(k, xs.length - 1)]));
+  ctx.dispatch({
+    kernel: 'summary_partials',
+    inputs: [...inputs, table.buffer],
+    outputs: [partials.buffer],
+    params: { segments: segments.length, workgroups: chunks },
+    grid: gridFor(chunks),
+  });
+  ctx.dispatch({
+    kernel: 'summary_bins',
+    inputs: [...inputs, table.buffer, partials.buffer],
+    outputs: [binned.buffer],
+    params: { segments: segments.length, workgroups: chunks, max_bins: maxBins },
+    grid: gridFor(chunks),
+  });
+  ctx.dispatch({
+    kernel: 'summary_combine',
+    inputs: [table.buffer, partials.buffer, binned.buffer],
+    outputs: [out.buffer],
+    params: { segments: segments.length, max_bins: maxBins },
+    grid: gridFor(segments.length),
+  });
+  for (const scratch of [partials, binned]) ctx.release(scratch);
   return out;
 }

@@ -1,0 +1,96 @@
+// summary_combine: pass 3 of summaryStats. One workgroup per segment adds up its chunks' partials
+// (pass 1's sums, bounds and threshold counts, pass 2's centred sums and bin counts) and writes the
+// segment's [Σx, Σx², Σ(x − x̄)², min, max, #(x < below), #(x > above), counts…] at its out offset.
+//
+// Bindings: 0 table (read, u32, as in summary_partials.wgsl), 1 partials (read, float32
+// [workgroups · 6]), 2 binned (read, float32 [workgroups · (1 + max_bins)]), 3 out (read_write),
+// 4 params (uniform).
+// Mapping: one workgroup of 64 invocations per segment (grid wrapped into y): each invocation takes a
+// strided share of the chunks, a tree combines them; then each invocation adds up some bins over
+// every chunk, in chunk order.
+
+struct Params {
+  segments: u32,
+  max_bins: u32,
+}
+
+@group(0) @binding(0) var<storage, read> table: array<u32>;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read> binned: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+const WG: u32 = 64u;
+
+var<workgroup> part_sum: array<f32, WG>;
+var<workgroup> part_squares: array<f32, WG>;
+var<workgroup> part_centred: array<f32, WG>;
+var<workgroup> part_lo: array<f32, WG>;
+var<workgroup> part_hi: array<f32, WG>;
+var<workgroup> part_below: array<f32, WG>;
+var<workgroup> part_above: array<f32, WG>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+  let s = flat_workgroup(wid, nwg);
+  let in_range = s < params.segments;
+  let segment = min(s, params.segments - 1u) * 8u;
+  let bins = table[segment + 2u];
+  let at = table[segment + 3u];
+  let first_chunk = table[segment + 6u];
+  let chunks = select(0u, table[segment + 7u], in_range);
+  let stride_binned = 1u + params.max_bins;
+  var total = 0.0;
+  var squares = 0.0;
+  var centred = 0.0;
+  var lo = F32_MAX;
+  var hi = -F32_MAX;
+  var below = 0.0;
+  var above = 0.0;
+  for (var k = t; k < chunks; k += WG) {
+    let p = (first_chunk + k) * 6u;
+    total += partials[p];
+    squares += partials[p + 1u];
+    lo = min(lo, partials[p + 2u]);
+    hi = max(hi, partials[p + 3u]);
+    below += partials[p + 4u];
+    above += partials[p + 5u];
+    centred += binned[(first_chunk + k) * stride_binned];
+  }
+  part_sum[t] = total;
+  part_squares[t] = squares;
+  part_centred[t] = centred;
+  part_lo[t] = lo;
+  part_hi[t] = hi;
+  part_below[t] = below;
+  part_above[t] = above;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (t < stride) {
+      part_sum[t] += part_sum[t + stride];
+      part_squares[t] += part_squares[t + stride];
+      part_centred[t] += part_centred[t + stride];
+      part_lo[t] = min(part_lo[t], part_lo[t + stride]);
+      part_hi[t] = max(part_hi[t], part_hi[t + stride]);
+      part_below[t] += part_below[t + stride];
+      part_above[t] += part_above[t + stride];
+    }
+    workgroupBarrier();
+  }
+  if (!in_range) { return; }
+  if (t == 0u) {
+    out[at] = part_sum[0];
+    out[at + 1u] = part_squares[0];
+    out[at + 2u] = part_centred[0];
+    out[at + 3u] = part_lo[0];
+    out[at + 4u] = part_hi[0];
+    out[at + 5u] = part_below[0];
+    out[at + 6u] = part_above[0];
+  }
+  for (var b = t; b < bins; b += WG) {
+    var count = 0.0;
+    for (var k = 0u; k < chunks; k++) { count += binned[(first_chunk + k) * stride_binned + 1u + b]; }
+    out[at + 7u + b] = count;
+  }
+}

@@ -1,0 +1,99 @@
+// summary_partials: pass 1 of summaryStats (summary_bins.wgsl, then summary_combine.wgsl). Up to four
+// inputs, read flat, are cut into segments, and each segment into chunks of at most 4096 elements, one
+// workgroup each; a workgroup writes its chunk's Σx, Σx², min, max, #(x < below) and #(x > above) to
+// partials[w · 6 ..].
+//
+// Bindings: 0–3 x0–x3 (read; the host repeats x0 for inputs not given), 4 table (read, u32),
+// 5 partials (read_write, float32 [workgroups · 6]), 6 params (uniform).
+// The table: 8 words a segment [input, size, bins, out offset, below (f32 bits), above (f32 bits),
+// first workgroup, workgroups], then 3 words a workgroup [segment, first element in its input, elements].
+// Mapping: one workgroup of 64 invocations per chunk (grid wrapped into y); each invocation takes a
+// strided share of the chunk, a tree in workgroup memory combines them.
+
+struct Params {
+  segments: u32,
+  workgroups: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x0: array<f32>;
+@group(0) @binding(1) var<storage, read> x1: array<f32>;
+@group(0) @binding(2) var<storage, read> x2: array<f32>;
+@group(0) @binding(3) var<storage, read> x3: array<f32>;
+@group(0) @binding(4) var<storage, read> table: array<u32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+// the element at i of input `input`: each chunk reads one input, so the branch is the same across a workgroup
+fn load(input: u32, i: u32) -> f32 {
+  switch input {
+    case 0u: { return x0[i]; }
+    case 1u: { return x1[i]; }
+    case 2u: { return x2[i]; }
+    default: { return x3[i]; }
+  }
+}
+
+const WG: u32 = 64u;
+
+var<workgroup> part_sum: array<f32, WG>;
+var<workgroup> part_squares: array<f32, WG>;
+var<workgroup> part_lo: array<f32, WG>;
+var<workgroup> part_hi: array<f32, WG>;
+var<workgroup> part_below: array<u32, WG>;
+var<workgroup> part_above: array<u32, WG>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+  let w = flat_workgroup(wid, nwg);
+  // past the last chunk a workgroup still joins every barrier, and writes nothing
+  let in_range = w < params.workgroups;
+  let entry = params.segments * 8u + min(w, params.workgroups - 1u) * 3u;
+  let segment = table[entry] * 8u;
+  let input = table[segment];
+  let first = table[entry + 1u];
+  let count = select(0u, table[entry + 2u], in_range);
+  let below_edge = bitcast<f32>(table[segment + 4u]);
+  let above_edge = bitcast<f32>(table[segment + 5u]);
+  var total = 0.0;
+  var squares = 0.0;
+  var lo = F32_MAX;
+  var hi = -F32_MAX;
+  var below = 0u;
+  var above = 0u;
+  for (var i = t; i < count; i += WG) {
+    let v = load(input, first + i);
+    total += v;
+    squares += v * v;
+    lo = min(lo, v);
+    hi = max(hi, v);
+    below += select(0u, 1u, v < below_edge);
+    above += select(0u, 1u, v > above_edge);
+  }
+  part_sum[t] = total;
+  part_squares[t] = squares;
+  part_lo[t] = lo;
+  part_hi[t] = hi;
+  part_below[t] = below;
+  part_above[t] = above;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (t < stride) {
+      part_sum[t] += part_sum[t + stride];
+      part_squares[t] += part_squares[t + stride];
+      part_lo[t] = min(part_lo[t], part_lo[t + stride]);
+      part_hi[t] = max(part_hi[t], part_hi[t + stride]);
+      part_below[t] += part_below[t + stride];
+      part_above[t] += part_above[t + stride];
+    }
+    workgroupBarrier();
+  }
+  if (in_range && t == 0u) {
+    partials[w * 6u] = part_sum[0];
+    partials[w * 6u + 1u] = part_squares[0];
+    partials[w * 6u + 2u] = part_lo[0];
+    partials[w * 6u + 3u] = part_hi[0];
+    partials[w * 6u + 4u] = f32(part_below[0]);
+    partials[w * 6u + 5u] = f32(part_above[0]);
+  }
+}

@@ -2,12 +2,14 @@
 // 8,000 training digits) trained one epoch at a time on one model, epochs of each arm taking turns in
 // one process after a warm-up epoch of each: plain fit; `gradientFlow(model, { probe, every: 10 })`,
 // whose every-10 records come from the training step (the default); the same with from: 'probe' (a
-// probe pass of 64 held-out digits a record); and, given --baseline, another implementation's
-// gradientFlow (e.g. an earlier commit's gradient-flow.ts, which needs `node --import tsx`). Each arm
-// records before training on the probe. Prints each round's samples/s and the process's CPU time (all
-// threads, the software adapter's included: steadier than wall time on a loaded machine), then per arm
-// the median over rounds of its ratio to the plain epoch of the same round.
-//   node bench/monitor-overhead.mjs [--rounds 5] [--every 10] [--backend webgpu] [--arms step,probe]
+// probe pass of 64 held-out digits a record); `steady`, the step records without a probe, so without
+// the record before training (each epoch of a long fit after its first); and, given --baseline,
+// another implementation's gradientFlow (e.g. an earlier commit's gradient-flow.ts, which needs
+// `node --import tsx`). Every arm given a probe records before training on it. Prints each round's
+// samples/s and the process's CPU time (all threads, the software adapter's included: steadier than
+// wall time on a loaded machine), then per arm the median over rounds of its ratio to the plain epoch
+// of the same round.
+//   node bench/monitor-overhead.mjs [--rounds 5] [--every 10] [--backend webgpu] [--arms step,probe,steady]
 //   node --import tsx bench/monitor-overhead.mjs --baseline out/before-gradient-flow.ts
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +47,8 @@ const baseline = flags.baseline && (await import(pathToFileURL(flags.baseline).h
 const monitors = {
   plain: () => undefined,
   step: () => gradientFlow(model, { probe, every }),
+  // no probe, so no record before training: what each epoch of a long fit costs after its first
+  steady: () => gradientFlow(model, { every }),
   probe: () => gradientFlow(model, { probe, every, from: 'probe' }),
   ...(baseline ? { baseline: () => baseline(model, { probe, every }) } : {}),
 };

@@ -178,7 +178,9 @@ async function runMonitor({
   model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'categoricalCrossentropy' });
   const data = syntheticData({ n: samples, dims: 16, classes: 4, seed: 1 });
   const probe = syntheticData({ n: 64, dims: 16, classes: 4, seed: 2 });
-  const monitor = gradientFlow(model, { probe: [probe.x, probe.y], every });
+  // records on the fixed probe batch, not on each step's own batch: the panels then compare like with
+  // like from record to record, and the last record is what measureFlow gives on the final weights
+  const monitor = gradientFlow(model, { probe: [probe.x, probe.y], every, from: 'probe' });
   const started = performance.now();
   // redraws whenever the monitor has read back new records (it does so in its own epoch-end hook, which runs first)
   const redraw = async () => {

@@ -7,6 +7,7 @@ export function scaleOut(options: {
   webgradEpochs?: number;
   kerasEpochs?: number;
   batchSize?: number;
+  verbose?: 0 | 1;
   echo?: (line: string) => void;
 }): Promise<{
   digits: number;

@@ -42,8 +42,9 @@ async function lossAndAccuracy(model, x, y, batchSize) {
 }
 
 /**
- * The three legs in `folder`. `size: 'tiny'` trains on 512 digits (a test's budget). Returns the
- * figures of each leg: losses on the training digits, test accuracy, the optimizer's step counts.
+ * The three legs in `folder`. `size: 'tiny'` trains on 512 digits (a test's budget); `verbose` is
+ * webgrad's fit progress (0: none). Returns the figures of each leg: losses on the training digits,
+ * test accuracy, the optimizer's step counts.
  */
 export async function scaleOut({
   folder,
@@ -52,10 +53,12 @@ export async function scaleOut({
   webgradEpochs = 3,
   kerasEpochs = 3,
   batchSize = 128,
+  verbose = 1,
   echo = console.log,
 } = {}) {
   const { train, test } = mnistSplit({ seed: 1 });
-  const n = (size === 'tiny' ? 512 : train.n) - ((size === 'tiny' ? 512 : train.n) % batchSize);
+  const available = size === 'tiny' ? 512 : train.n;
+  const n = available - (available % batchSize); // every batch splits evenly over the devices
   const x = tensor(train.images.subarray(0, n * IMAGE_SIZE), [n, IMAGE_SIZE]);
   const y = tensor(train.labels.subarray(0, n), [n], 'int32');
   const testX = tensor(test.images, [test.n, IMAGE_SIZE]);
@@ -71,7 +74,7 @@ export async function scaleOut({
     loss: 'sparseCategoricalCrossentropy',
     metrics: ['accuracy'],
   });
-  const history = await net.fit(x, y, { epochs: webgradEpochs, batchSize, shuffle: true, seed: 1, verbose: 1 });
+  const history = await net.fit(x, y, { epochs: webgradEpochs, batchSize, shuffle: true, seed: 1, verbose });
   const webgrad = {
     fitLosses: history.history.loss,
     steps: net.compiled.optimizer.iterations,
@@ -79,8 +82,8 @@ export async function scaleOut({
     testAccuracy: (await lossAndAccuracy(net, testX, testY, 500)).accuracy,
   };
   await net.save(join(folder, 'model.keras'), { includeOptimizer: true });
-  await writeFile(join(folder, 'x.bin'), new Uint8Array(await x.data().then((v) => Float32Array.from(v).buffer)));
-  await writeFile(join(folder, 'y.bin'), new Uint8Array(Int32Array.from(await y.data()).buffer));
+  await writeFile(join(folder, 'x.bin'), Float32Array.from(await x.data()));
+  await writeFile(join(folder, 'y.bin'), Int32Array.from(await y.data()));
   echo(
     `webgrad: ${webgradEpochs} epochs, ${webgrad.steps} Adam steps, loss ${webgrad.loss.toFixed(5)}; saved model.keras`,
   );

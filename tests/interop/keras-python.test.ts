@@ -143,6 +143,7 @@ describe('Keras 3 on JAX, run for real', function () {
       devices: 4,
       webgradEpochs: 1,
       kerasEpochs: 2,
+      verbose: 0,
       echo: (line) => lines.push(line),
     });
     expect(r.keras.devices).to.equal(4);

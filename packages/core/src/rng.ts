@@ -7,37 +7,65 @@ const M0 = 0xd2511f53,
   W0 = 0x9e3779b9,
   W1 = 0xbb67ae85;
 
-/** High 32 bits of the 64-bit product of two u32s, exactly, from 16-bit limbs. */
+/**
+ * High 32 bits of the 64-bit product of two u32s, exactly: a·b = a·bHigh·2^16 + a·bLow with both
+ * partial products below 2^48, so every double below is an exact integer.
+ */
 function mulhi(a: number, b: number): number {
-  const a0 = a & 0xffff,
-    a1 = a >>> 16,
-    b0 = b & 0xffff,
-    b1 = b >>> 16;
-  const p00 = a0 * b0,
-    p01 = a0 * b1,
-    p10 = a1 * b0,
-    p11 = a1 * b1;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+  const low = a * (b & 0xffff);
+  const high = a * (b >>> 16);
+  return Math.floor((high + Math.floor(low / 65536)) / 65536);
 }
 
 /** Philox4x32-10 of a 4-word counter under a 2-word key: four uniformly random u32s. */
 export function philox4x32(counter: readonly number[], key: readonly number[]): [number, number, number, number] {
-  let [c0, c1, c2, c3] = counter.map((c) => c >>> 0);
-  let [k0, k1] = key.map((k) => k >>> 0);
+  const words = new Uint32Array(4);
+  philoxInto(words, counter[0], counter[1], counter[2], counter[3], key[0], key[1]);
+  return [words[0], words[1], words[2], words[3]];
+}
+
+/**
+ * Philox4x32-10 written into `words`: the loops below draw millions of blocks (a spec's large inputs,
+ * the CPU backend's random ops), and arrays made per block or per round would dominate their time.
+ */
+function philoxInto(
+  words: Uint32Array,
+  counter0: number,
+  counter1: number,
+  counter2: number,
+  counter3: number,
+  key0: number,
+  key1: number,
+): void {
+  let c0 = counter0 >>> 0;
+  let c1 = counter1 >>> 0;
+  let c2 = counter2 >>> 0;
+  let c3 = counter3 >>> 0;
+  let k0 = key0 >>> 0;
+  let k1 = key1 >>> 0;
   for (let round = 0; round < 10; round++) {
     if (round > 0) {
       k0 = (k0 + W0) >>> 0;
       k1 = (k1 + W1) >>> 0;
     }
-    const hi0 = mulhi(M0, c0),
-      lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2),
-      lo1 = Math.imul(M1, c2) >>> 0;
-    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    const hi0 = mulhi(M0, c0);
+    const lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2);
+    const lo1 = Math.imul(M1, c2) >>> 0;
+    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    c1 = lo1;
+    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c3 = lo0;
   }
-  return [c0, c1, c2, c3];
+  words[0] = c0;
+  words[1] = c1;
+  words[2] = c2;
+  words[3] = c3;
 }
+
+/** Block (i, stream, 0, 0) of `key` into `words`. */
+const philoxBlock = (words: Uint32Array, i: number, stream: number, key: readonly number[]): void =>
+  philoxInto(words, i, stream, 0, 0, key[0], key[1]);
 
 /** The key for a seed: its low and high 32 bits (seeds are integers below 2^53). */
 export function seedKey(seed: number): [number, number] {
@@ -52,7 +80,11 @@ export const toUnit = (u: number): number => (u >>> 8) * 2 ** -24;
 export function uniformValues(n: number, seed: number, low = 0, high = 1, stream = 0): Float64Array {
   const key = seedKey(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = low + (high - low) * toUnit(philox4x32([i, stream, 0, 0], key)[0]);
+  const words = new Uint32Array(4);
+  for (let i = 0; i < n; i++) {
+    philoxBlock(words, i, stream, key);
+    out[i] = low + (high - low) * toUnit(words[0]);
+  }
   return out;
 }
 
@@ -60,10 +92,11 @@ export function uniformValues(n: number, seed: number, low = 0, high = 1, stream
 export function normalValues(n: number, seed: number, mean = 0, std = 1, stream = 0): Float64Array {
   const key = seedKey(seed);
   const out = new Float64Array(n);
+  const words = new Uint32Array(4);
   for (let i = 0; i < n; i++) {
-    const [w0, w1] = philox4x32([i, stream, 0, 0], key);
-    const u1 = 1 - toUnit(w0); // (0, 1]: log stays finite
-    out[i] = mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * toUnit(w1));
+    philoxBlock(words, i, stream, key);
+    const u1 = 1 - toUnit(words[0]); // (0, 1]: log stays finite
+    out[i] = mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * toUnit(words[1]));
   }
   return out;
 }
@@ -72,7 +105,11 @@ export function normalValues(n: number, seed: number, mean = 0, std = 1, stream 
 export function bernoulliValues(n: number, seed: number, p: number, stream = 0): Float64Array {
   const key = seedKey(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = toUnit(philox4x32([i, stream, 0, 0], key)[0]) < p ? 1 : 0;
+  const words = new Uint32Array(4);
+  for (let i = 0; i < n; i++) {
+    philoxBlock(words, i, stream, key);
+    out[i] = toUnit(words[0]) < p ? 1 : 0;
+  }
   return out;
 }
 
@@ -80,8 +117,10 @@ export function bernoulliValues(n: number, seed: number, p: number, stream = 0):
 export function shuffledIndices(n: number, seed: number, stream = 0): Int32Array {
   const key = seedKey(seed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
+  const words = new Uint32Array(4);
   for (let i = n - 1; i > 0; i--) {
-    const j = philox4x32([i, stream, 0, 0], key)[0] % (i + 1);
+    philoxBlock(words, i, stream, key);
+    const j = words[0] % (i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
@@ -109,6 +148,7 @@ export function categoricalValues(
   const inverseTemperature = f(1 / temperature);
   const out = new Int32Array(rows * numSamples);
   const weights = new Float64Array(classes);
+  const words = new Uint32Array(4);
   for (let r = 0; r < rows; r++) {
     const base = r * classes;
     let top = f(logits[base]);
@@ -121,7 +161,8 @@ export function categoricalValues(
       if (weights[k] > 0) lastPositive = k;
     }
     for (let s = 0; s < numSamples; s++) {
-      const u = toUnit(philox4x32([r * numSamples + s, stream, 0, 0], key)[0]);
+      philoxBlock(words, r * numSamples + s, stream, key);
+      const u = toUnit(words[0]);
       const target = f(u * total);
       let running = 0;
       let pick = lastPositive;

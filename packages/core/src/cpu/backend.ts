@@ -126,6 +126,8 @@ const folds: { readonly [K in ReduceOp]: Fold } = {
 
 /** For each flat index of `outShape`, the flat index into a tensor of `inShape` broadcast to it. */
 function broadcastIndex(inShape: Shape, outShape: Shape): (i: number) => number {
+  // The common case, no broadcast: the reference backend runs large specs, and the index math would dominate them.
+  if (inShape.length === outShape.length && inShape.every((n, d) => n === outShape[d])) return (i) => i;
   const inStrides = broadcastStrides(inShape, outShape);
   const outStrides = stridesOf(outShape);
   return (i) => {
@@ -162,7 +164,9 @@ export class CpuBackend implements Backend {
   broadcastTo(x: TensorInfo, shape: Shape): Float64Array {
     const src = values(x),
       index = broadcastIndex(x.shape, shape);
-    return Float64Array.from({ length: sizeOf(shape) }, (_, i) => src[index(i)]);
+    const out = new Float64Array(sizeOf(shape));
+    for (let i = 0; i < out.length; i++) out[i] = src[index(i)];
+    return out;
   }
 
   /** dst[dstOffset + c·dstStrides] = src[srcOffset + c·srcStrides] for every coordinate c of `shape`. */
@@ -328,7 +332,9 @@ export class CpuBackend implements Backend {
     const ic = broadcastIndex(condition.shape, outShape),
       ia = broadcastIndex(a.shape, outShape),
       ib = broadcastIndex(b.shape, outShape);
-    return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => (cv[ic(i)] !== 0 ? av[ia(i)] : bv[ib(i)]));
+    const out = new Float64Array(sizeOf(outShape));
+    for (let i = 0; i < out.length; i++) out[i] = cv[ic(i)] !== 0 ? av[ia(i)] : bv[ib(i)];
+    return out;
   }
 
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: Shape): Float64Array {
@@ -337,7 +343,9 @@ export class CpuBackend implements Backend {
       f = binaryFns[op];
     const ia = broadcastIndex(a.shape, outShape),
       ib = broadcastIndex(b.shape, outShape);
-    return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => f(av[ia(i)], bv[ib(i)]));
+    const out = new Float64Array(sizeOf(outShape));
+    for (let i = 0; i < out.length; i++) out[i] = f(av[ia(i)], bv[ib(i)]);
+    return out;
   }
 
   reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[]): Float64Array {

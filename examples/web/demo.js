@@ -14,27 +14,14 @@
 // window.demo exposes the state and a few calls for tests/browser/demo.test.ts.
 // Imports the webgrad packages (through the page's import map), the examples' browser-safe model
 // builders (served under examples/) and this folder's modules.
-import { argmax, cast, greater, randomNormal, setBackend, tensor, tidy } from '@webgrad/core';
+import { argmax, setBackend, tensor, tidy } from '@webgrad/core';
 import { WebGPUBackend } from '@webgrad/webgpu';
-import {
-  adam,
-  conv2d,
-  cosineDecay,
-  dense,
-  dropout,
-  flatten,
-  input,
-  maxPooling2d,
-  model as graphModel,
-  reshape,
-  sequential,
-} from '@webgrad/layers';
-import { buildVae, negativeElbo } from './examples/generative-models.mjs';
-import { buildRowsLstm } from './examples/sequence-models.mjs';
 import { LineChart } from './chart.js';
 import { trainCharLm } from './charlm.js';
 import { trainDcgan } from './dcgan.js';
 import { DrawPad } from './draw.js';
+import { digitShape, fitDigits, gridRole, isAutoencoder, pageCallback } from './fit-digits.js';
+import { loadDigits } from './mnist-bin.js';
 import { canvasGrey, drawDigit, drawDigitGrid, drawProbabilities, ProgressView } from './views.js';
 import { setUpSaving } from './saving.js';
 
@@ -52,48 +39,8 @@ const PRESETS = {
   dcgan: { batch: 64, epochs: 3, trainSize: 4096, learningRate: 0.0005 },
   charlm: { batch: 64, epochs: 10, trainSize: 1600, learningRate: 0.005, trainLabel: 'Windows per epoch' },
 };
-const VAE_LATENT = 16;
 const RECONSTRUCTED = GRID / 2; // the autoencoder's grid: rows of test digits, each above its reconstructions
 const COLUMNS = 9;
-
-/** examples/autoencoder.mjs's dense 784-128-32-128-784, through the functional API. */
-function autoencoder() {
-  const pixels = input({ shape: [784], name: 'pixels' });
-  const hidden = dense({ units: 128, activation: 'relu', name: 'encoder_hidden' }).apply(pixels);
-  const code = dense({ units: 32, activation: 'relu', name: 'code' }).apply(hidden);
-  const back = dense({ units: 128, activation: 'relu', name: 'decoder_hidden' }).apply(code);
-  const reconstruction = dense({ units: 784, activation: 'sigmoid', name: 'reconstruction' }).apply(back);
-  return graphModel({ inputs: pixels, outputs: reconstruction, name: 'mnist_autoencoder', seed: 1 });
-}
-const isAutoencoder = (kind) => kind === 'autoencoder';
-/** What the grid shows for a kind: test digits with predicted classes, reconstructions, generated digits, or nothing. */
-const gridRole = (kind) =>
-  ({ autoencoder: 'reconstructions', vae: 'samples', dcgan: 'samples', charlm: 'none', other: 'none' })[kind] ??
-  'classes';
-/** The shape one digit takes as a model's input: its 28 rows for the LSTM, 784 pixels for the others. */
-const digitShape = (kind) => (kind === 'lstm' ? [28, 28] : [784]);
-
-const models = {
-  mlp: () => [
-    dropout({ rate: 0.1, inputShape: [784] }),
-    dense({ units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
-    dropout({ rate: 0.3 }),
-    dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-    dropout({ rate: 0.3 }),
-    dense({ units: 10, activation: 'softmax' }),
-  ],
-  cnn: () => [
-    reshape({ targetShape: [28, 28, 1], inputShape: [784] }),
-    conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: 'heNormal' }),
-    maxPooling2d({ poolSize: 2 }),
-    conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: 'heNormal' }),
-    maxPooling2d({ poolSize: 2 }),
-    flatten(),
-    dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-    dropout({ rate: 0.5 }),
-    dense({ units: 10, activation: 'softmax' }),
-  ],
-};
 
 const state = {
   phase: 'loading',
@@ -114,10 +61,11 @@ const state = {
   parts: {},
 };
 const progress = new ProgressView(document);
-let lossChart = new LineChart($('loss-chart'), { title: 'loss' });
-let metricChart = new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 });
-/** The second chart's fit metric: accuracy for the classifiers, reconstruction MSE for the autoencoder, none for the VAE. */
-const metricOf = (kind) => (kind === 'vae' ? undefined : isAutoencoder(kind) ? 'mse' : 'accuracy');
+/** The two charts, replaced for each run by newCharts. */
+const charts = {
+  lossChart: new LineChart($('loss-chart'), { title: 'loss' }),
+  metricChart: new LineChart($('accuracy-chart'), { title: 'accuracy', yMax: 1 }),
+};
 const pad = new DrawPad($('pad'), () => predictDrawing());
 // the generative models' grids are read back as drawn (canvasGrey), which a CPU-backed canvas does best
 $('digit-grid').getContext('2d', { willReadFrequently: true });
@@ -125,11 +73,11 @@ let gpu = null;
 
 /** Fresh charts for a run of `epochs`: the loss chart's and the second chart's options (LineChart's). */
 function newCharts(epochs, lossOptions, metricOptions) {
-  lossChart = new LineChart($('loss-chart'), lossOptions);
-  metricChart = new LineChart($('accuracy-chart'), metricOptions);
-  lossChart.reset(epochs);
-  metricChart.reset(epochs);
-  return { lossChart, metricChart };
+  charts.lossChart = new LineChart($('loss-chart'), lossOptions);
+  charts.metricChart = new LineChart($('accuracy-chart'), metricOptions);
+  charts.lossChart.reset(epochs);
+  charts.metricChart.reset(epochs);
+  return { ...charts };
 }
 
 const WEBGPU_HELP =
@@ -138,25 +86,6 @@ const WEBGPU_HELP =
   '<code>chrome://flags/#enable-unsafe-webgpu</code> and <code>#enable-vulkan</code>, in Safari 26+, and in Firefox 141+ on Windows. ' +
   'Headless Chromium needs <code>--enable-unsafe-webgpu</code> (it then runs on its built-in SwiftShader). The page must come from ' +
   'https:// or http://127.0.0.1 / localhost (a secure context).';
-
-/** The served split: header "WGMN", train n, test n, 784; then pixels and labels as bytes. */
-async function loadDigits() {
-  const response = await fetch('mnist.bin');
-  if (!response.ok) throw new Error(`mnist.bin: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const header = new DataView(bytes.buffer);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== 'WGMN') throw new Error('mnist.bin: not a webgrad MNIST file');
-  const [nTrain, nTest, size] = [4, 8, 12].map((at) => header.getUint32(at, true));
-  let at = 16;
-  const take = (n) => {
-    const images = new Float32Array(n * size); // a plain loop: Float32Array.from with a map function stalls the page for seconds
-    for (let i = 0; i < images.length; i++) images[i] = bytes[at + i] / 255;
-    const labels = Int32Array.from(bytes.subarray(at + n * size, at + n * size + n));
-    at += n * (size + 1);
-    return { images, labels, n };
-  };
-  return { train: take(nTrain), test: take(nTest) };
-}
 
 async function chooseBackend(name) {
   if (name === 'cpu') {
@@ -295,139 +224,6 @@ function readControls() {
   };
 }
 
-/**
- * fit's callbacks that feed the page: the progress view, the charts' running traces and epoch points,
- * then `atEpochEnd`. `metricFrom(logs, prefix)` is the second chart's value in fit's logs ('' for
- * training, 'val_' for validation), or undefined where it has none.
- */
-function pageCallback({ epochs, steps, metricFrom, atEpochEnd }) {
-  let epochNow = 0;
-  return {
-    onEpochBegin: (epoch) => {
-      epochNow = epoch;
-      progress.epochBegin(epoch, epochs, steps);
-      lossChart.restartRunning();
-      metricChart.restartRunning();
-    },
-    onBatchEnd: async (step, logs) => {
-      progress.step(step + 1, logs);
-      if (logs.loss !== undefined) {
-        lossChart.add('this epoch', epochNow + (step + 1) / steps, logs.loss);
-        metricChart.add('this epoch', epochNow + (step + 1) / steps, metricFrom(logs, ''));
-      }
-      await yieldToPage();
-    },
-    onEpochEnd: async (epoch, logs) => {
-      progress.epochEnd(epoch, logs);
-      lossChart.add('train', epoch + 1, logs.loss);
-      lossChart.add('validation', epoch + 1, logs.val_loss);
-      metricChart.add('train', epoch + 1, metricFrom(logs, ''));
-      metricChart.add('validation', epoch + 1, metricFrom(logs, 'val_'));
-      state.epochsDone = epoch + 1;
-      await atEpochEnd(epoch, logs);
-    },
-  };
-}
-
-/** A new model of a kind trained by fitDigits (the VAE's encoder and decoder go to state.parts). */
-function buildDigitModel(kind) {
-  if (kind === 'autoencoder') return autoencoder();
-  if (kind === 'lstm') return buildRowsLstm({ units: 128, shift: 1, seed: 1 });
-  if (kind === 'vae') {
-    const { vae, encoder, decoder } = buildVae({ latent: VAE_LATENT, seed: 1 });
-    state.parts = { encoder, decoder };
-    // one fixed batch of prior codes, so the grids of successive epochs show the same digits improving
-    priorCodes = randomNormal([GRID, VAE_LATENT], 0, 1, { seed: 2024 });
-    leftovers.push(priorCodes);
-    return vae;
-  }
-  return sequential(models[kind](), { name: `mnist_${kind}`, seed: 1 });
-}
-
-/** Trains a digit model with fit: a classifier (MLP, CNN, LSTM), the autoencoder or the VAE. */
-async function fitDigits({ kind, epochs, batchSize, trainSize, valSize, learningRate }) {
-  const { train: tr, test } = state.data;
-  const digits = (part, n) => tensor(part.images.subarray(0, n * 784), [n, ...digitShape(kind)]);
-  let x = digits(tr, trainSize),
-    xVal = digits(test, valSize);
-  if (kind === 'vae') {
-    // Bernoulli pixels, as the lab's: each digit binarised at 0.5
-    const binarise = (t) => {
-      const binary = tidy(() => cast(greater(t, 0.5), 'float32'));
-      t.dispose();
-      return binary;
-    };
-    [x, xVal] = [binarise(x), binarise(xVal)];
-  }
-  // an autoencoder's targets are its inputs
-  const reconstructing = kind === 'autoencoder' || kind === 'vae';
-  const y = reconstructing ? x : tensor(tr.labels.subarray(0, trainSize), [trainSize], 'int32');
-  const yVal = reconstructing ? xVal : tensor(test.labels.subarray(0, valSize), [valSize], 'int32');
-  const model = buildDigitModel(kind);
-  const steps = Math.ceil(trainSize / batchSize);
-  const metric = metricOf(kind);
-  model.compile({
-    // the VAE lab's adam has a constant rate
-    optimizer: adam({
-      learningRate:
-        kind === 'vae' ? learningRate : cosineDecay({ initialLearningRate: learningRate, decaySteps: steps * epochs }),
-    }),
-    loss: reconstructing ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy',
-    metrics: metric ? [metric] : [],
-  });
-  state.model = model;
-  newCharts(
-    epochs,
-    { title: 'loss' },
-    kind === 'vae'
-      ? { title: 'held-out −ELBO (nats/digit)', series: ['validation'] }
-      : reconstructing
-        ? { title: 'mse' }
-        : { title: 'accuracy', yMax: 1 },
-  );
-  // No warm-up: in a browser the backend compiles each kernel asynchronously and holds the first
-  // step's GPU work until its kernels exist, so the page never waits on a compile (commands.ts).
-  $('status').textContent =
-    `Training the ${kind.toUpperCase()} on ${trainSize} digits (validation: ${valSize} held-out digits) — ${state.backend}`;
-  if (priorCodes) state.sampleCodes = Array.from(await priorCodes.data());
-  if (reconstructing) await refreshGrid(); // the untrained model's output, to compare with
-  const negativeElbos = [];
-  const atEpochEnd = async (epoch) => {
-    if (kind === 'vae') {
-      const { negativeElbo: nats } = await negativeElbo(state.parts, xVal);
-      negativeElbos.push(nats);
-      metricChart.add('validation', epoch + 1, nats);
-    }
-    await refreshGrid();
-    await predictDrawing();
-  };
-  state.stop = () => {
-    model.stopTraining = true;
-  };
-  try {
-    const history = await model.fit(x, y, {
-      epochs,
-      batchSize,
-      validationData: [xVal, yVal],
-      callbacks: [
-        pageCallback({ epochs, steps, metricFrom: (logs, prefix) => metric && logs[`${prefix}${metric}`], atEpochEnd }),
-      ],
-      verbose: 1,
-    });
-    state.history = { ...history.history, ...(kind === 'vae' ? { val_negative_elbo: negativeElbos } : {}) };
-    const score = kind === 'vae' ? negativeElbos.at(-1) : history.history[`val_${metric}`]?.at(-1);
-    const scoreText =
-      kind === 'vae'
-        ? `held-out −ELBO ${score?.toFixed(2)} nats per digit`
-        : reconstructing
-          ? `validation MSE/pixel ${score?.toFixed(4)}`
-          : `validation accuracy ${(score * 100).toFixed(2)}%`;
-    return { stopped: model.stopTraining, summary: score === undefined ? '' : scoreText };
-  } finally {
-    new Set([x, y, xVal, yVal]).forEach((t) => t.dispose());
-  }
-}
-
 /** Models, optimizers and tensors a run made besides state.model (a DCGAN's discriminator, its codes). */
 let leftovers = [];
 /** Disposes the last run's model and everything it kept: when the next one starts or a model is loaded. */
@@ -441,16 +237,25 @@ function releaseModels() {
   priorCodes = null;
 }
 
-/** What dcgan.js and charlm.js get of the page. */
+/** What fit-digits.js, dcgan.js and charlm.js get of the page. */
 const page = {
   $,
   state,
   progress,
   GRID,
+  charts,
   yieldToPage,
   newCharts,
-  pageCallback,
+  pageCallback: (options) => pageCallback(page, options),
   showSamples,
+  refreshGrid,
+  predictDrawing,
+  priorCodes: () => priorCodes,
+  /** The VAE's fixed prior codes for the grid, disposed with the run's model. */
+  setPriorCodes: (codes) => {
+    priorCodes = codes;
+    leftovers.push(codes);
+  },
   /** Hands the page models, optimizers or tensors to dispose with the run's model. */
   keep: (...disposables) => leftovers.push(...disposables),
 };
@@ -471,7 +276,7 @@ async function train() {
   progress.reset();
   try {
     const trainer = { dcgan: trainDcgan, charlm: trainCharLm }[kind];
-    const { stopped, summary } = trainer ? await trainer(page, settings) : await fitDigits(settings);
+    const { stopped, summary } = trainer ? await trainer(page, settings) : await fitDigits(page, settings);
     state.phase = 'done';
     const next = { classes: ' Draw a digit on the pad.', reconstructions: ' Draw a digit on the pad.' }[gridRole(kind)];
     $('status').textContent =

@@ -12,6 +12,7 @@ import { currentBackend, setBackend } from '@webgrad/core';
 import '@webgrad/webgpu';
 import { customCallback, dense, gradientFlow, measureFlow, sequential, sgd } from '@webgrad/layers';
 import { aliases, experiments, syntheticData } from './lab/experiments.js';
+import { loadDigits } from './mnist-bin.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -30,24 +31,6 @@ const state = {
   /** The monitor's run: records drawn, redraws, the last record and measureFlow's figures after training. */
   monitor: null,
 };
-
-/** The served MNIST split (examples/web/serve.mjs's /mnist.bin) as the optimizers lab's digits. */
-async function loadDigits() {
-  const response = await fetch('mnist.bin');
-  if (!response.ok) throw new Error(`mnist.bin: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const header = new DataView(bytes.buffer);
-  const [nTrain, nTest, size] = [4, 8, 12].map((at) => header.getUint32(at, true));
-  let at = 16;
-  const take = (n) => {
-    const images = new Float32Array(n * size);
-    for (let i = 0; i < images.length; i++) images[i] = bytes[at + i] / 255;
-    const labels = Int32Array.from(bytes.subarray(at + n * size, at + n * size + n));
-    at += n * (size + 1);
-    return { images, labels, n };
-  };
-  return { train: take(nTrain), test: take(nTest) };
-}
 
 async function chooseBackend(name) {
   if (name === 'webgpu') {

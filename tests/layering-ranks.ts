@@ -91,6 +91,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['training.ts'],
     ['plain-data.ts'],
     ['model.ts'],
+    ['sequential.ts'],
     ['load.ts'],
     ['index.ts'],
   ],

@@ -1,6 +1,7 @@
 // @webgrad/layers: the Keras/TF.js-style API. sequential([...layers]) or model({inputs, outputs}), compile, fit, evaluate,
 // predict; layer, loss, metric, optimizer, schedule, initializer, regularizer and callback factories.
-export { model, Model, sequential, Sequential, type ModelArgs, type Predicted } from './model.js';
+export { model, Model, type ModelArgs, type Predicted } from './model.js';
+export { sequential, Sequential } from './sequential.js';
 export type { CompileArgs } from './compile.js';
 export type { FitArgs, History, ModelData } from './training.js';
 export type { ModelInput, NestedNumbers, PlainTensor } from './plain-data.js';

@@ -20,7 +20,8 @@ import {
 import type { AnyLayer, Layer, SymbolicTensor } from './layer.js';
 import { readKerasFile } from './keras-format.js';
 import { withWeightBudget } from './limits.js';
-import { Model, Sequential, type AnyModel } from './model.js';
+import { Model, type AnyModel } from './model.js';
+import { Sequential } from './sequential.js';
 import { applyLayer, input } from './symbolic.js';
 import { layerFromConfig } from './registry.js';
 import { modelStore } from './storage.js';

@@ -9,19 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { argmax, currentBackend, setBackend, tensor, tidy } from '@webgrad/core';
 import '@webgrad/webgpu';
-import {
-  adam,
-  conv2d,
-  cosineDecay,
-  dense,
-  dropout,
-  flatten,
-  loadModel,
-  maxPooling2d,
-  randomTranslation,
-  reshape,
-  sequential,
-} from '@webgrad/layers';
+import { adam, cosineDecay, loadModel, randomTranslation, sequential } from '@webgrad/layers';
+import { cnnLayers, mlpLayers } from './digit-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
 import { trainingCurvesSvg } from './plot.mjs';
 
@@ -62,30 +51,8 @@ const xTrain = tensor(train.images, [train.n, IMAGE_SIZE]),
 const xTest = tensor(test.images, [test.n, IMAGE_SIZE]),
   yTest = tensor(test.labels, [test.n], 'int32');
 
-// MLP: dropout on the pixels too (lightly) and on both hidden layers: with 8,000 digits it overfits fast.
-const mlp = () => [
-  ...(shift > 0 ? [reshape({ targetShape: [28, 28, 1], inputShape: [IMAGE_SIZE] }), ...augment, flatten()] : []),
-  dropout({ rate: 0.1, inputShape: [IMAGE_SIZE] }),
-  dense({ units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
-  dropout({ rate: 0.3 }),
-  dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-  dropout({ rate: 0.3 }),
-  dense({ units: 10, activation: 'softmax' }),
-];
-// CNN: conv(32, 3×3, relu) - maxpool - conv(64, 3×3, relu) - maxpool - flatten - dense(128) - dropout - dense(10)
-const cnn = () => [
-  reshape({ targetShape: [28, 28, 1], inputShape: [IMAGE_SIZE] }),
-  ...augment,
-  conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: 'heNormal' }),
-  maxPooling2d({ poolSize: 2 }),
-  conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: 'heNormal' }),
-  maxPooling2d({ poolSize: 2 }),
-  flatten(),
-  dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-  dropout({ rate: 0.5 }),
-  dense({ units: 10, activation: 'softmax' }),
-];
-const model = sequential(flags.model === 'cnn' ? cnn() : mlp(), { name: `mnist_${flags.model}`, seed });
+const layers = flags.model === 'cnn' ? cnnLayers({ augment }) : mlpLayers({ augment });
+const model = sequential(layers, { name: `mnist_${flags.model}`, seed });
 model.summary();
 // The rate falls along a cosine to 0 over the run: large steps early, fine ones at the end.
 const decaySteps = Math.ceil(train.n / batchSize) * epochs;

@@ -5,21 +5,10 @@
 // loop uses it too). `page` is demo.js's: its state, progress view, charts, grid and the calls that
 // redraw them.
 import { cast, greater, randomNormal, tensor, tidy } from '@webgrad/core';
-import {
-  adam,
-  conv2d,
-  cosineDecay,
-  dense,
-  dropout,
-  flatten,
-  input,
-  maxPooling2d,
-  model as graphModel,
-  reshape,
-  sequential,
-} from '@webgrad/layers';
+import { adam, cosineDecay, dense, input, model as graphModel, sequential } from '@webgrad/layers';
 import { buildVae, negativeElbo } from './examples/generative-models.mjs';
 import { buildRowsLstm } from './examples/sequence-models.mjs';
+import { cnnLayers, mlpLayers } from './examples/digit-models.mjs';
 
 const VAE_LATENT = 16;
 
@@ -40,27 +29,7 @@ export const gridRole = (kind) =>
 /** The shape one digit takes as a model's input: its 28 rows for the LSTM, 784 pixels for the others. */
 export const digitShape = (kind) => (kind === 'lstm' ? [28, 28] : [784]);
 
-const classifierLayers = {
-  mlp: () => [
-    dropout({ rate: 0.1, inputShape: [784] }),
-    dense({ units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
-    dropout({ rate: 0.3 }),
-    dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-    dropout({ rate: 0.3 }),
-    dense({ units: 10, activation: 'softmax' }),
-  ],
-  cnn: () => [
-    reshape({ targetShape: [28, 28, 1], inputShape: [784] }),
-    conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: 'heNormal' }),
-    maxPooling2d({ poolSize: 2 }),
-    conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: 'heNormal' }),
-    maxPooling2d({ poolSize: 2 }),
-    flatten(),
-    dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-    dropout({ rate: 0.5 }),
-    dense({ units: 10, activation: 'softmax' }),
-  ],
-};
+const classifierLayers = { mlp: mlpLayers, cnn: cnnLayers };
 
 /** The second chart's fit metric: accuracy for the classifiers, reconstruction MSE for the autoencoder, none for the VAE. */
 export const metricOf = (kind) => (kind === 'vae' ? undefined : isAutoencoder(kind) ? 'mse' : 'accuracy');

@@ -178,7 +178,7 @@ async function train(fw, makeLayers, { trainSize, epochs, inferenceRuns = 4, cus
 }
 
 const GEMM_KERNELS = new Set(['matmul', 'matmul_rows', 'matmul_subgroups', 'matmul_texture', 'pack_b_texture']);
-const RECURRENT_KERNELS = new Set(['recurrent_step', 'recurrent_step_grad']);
+const RECURRENT_KERNELS = new Set(['recurrent_step', 'recurrent_step_subgroups', 'recurrent_step_grad']);
 /** whereTimeGoes' per-kernel lines, which run.mjs prints under the table (a child's stdout is not shown). */
 let profileLines;
 

@@ -15,9 +15,10 @@
 // 7 params (uniform).
 // Mapping: each workgroup owns ROWS batch rows (the same for all its invocations, so their h₋₁ loads
 // have one address) and WG_SIZE units; each invocation owns one unit and accumulates its G ≤ 4 gate
-// columns of U as one vec4 per row, so per step along U it makes ROWS + G loads for 4·ROWS fused
-// multiply-adds, with no workgroup memory or barriers (as matmul_rows, for CPU adapters). Loads past
-// the edges read the last row or unit and their results are never stored.
+// columns of U in one vec4 per gate and block of 4 rows (a GRU's three gates compute no fourth
+// column), so per step along U it makes ROWS + G loads for G·ROWS fused multiply-adds, with no
+// workgroup memory or barriers (as matmul_rows, for CPU adapters). Loads past the edges read the last
+// row or unit and their results are never stored.
 
 const OP_CELL_SIMPLE_RNN: u32 = 0u;
 const OP_CELL_LSTM: u32 = 1u;
@@ -69,6 +70,44 @@ fn time_of(s: u32) -> u32 {
 
 const ROWS: u32 = 8u;
 
+// The recurrent product, one accumulator per gate and block of 4 rows (gate g of rows 0–3 in
+// g_lo, 4–7 in g_hi), so that a GRU's three gates compute no fourth column.
+var<private> g0_lo: vec4<f32>;
+var<private> g0_hi: vec4<f32>;
+var<private> g1_lo: vec4<f32>;
+var<private> g1_hi: vec4<f32>;
+var<private> g2_lo: vec4<f32>;
+var<private> g2_hi: vec4<f32>;
+var<private> g3_lo: vec4<f32>;
+var<private> g3_hi: vec4<f32>;
+// Offsets of this invocation's gate columns of U in its first row, and how far a step along U moves them.
+var<private> u_cols: vec4<u32>;
+var<private> u_step: u32;
+
+// One step along U (row k of U) against the 8 rows' h₋₁ at k (rows 0–3 in ha, 4–7 in hb).
+fn step(k: u32, ha: vec4<f32>, hb: vec4<f32>) {
+  let at = u_cols + vec4<u32>(k * u_step);
+  let u0 = vec4<f32>(kernel[at.x]);
+  g0_lo = fma(ha, u0, g0_lo);
+  g0_hi = fma(hb, u0, g0_hi);
+  if (gate_count() > 1u) {
+    let u1 = vec4<f32>(kernel[at.y]);
+    g1_lo = fma(ha, u1, g1_lo);
+    g1_hi = fma(hb, u1, g1_hi);
+  }
+  if (gate_count() > 2u) {
+    let u2 = vec4<f32>(kernel[at.z]);
+    g2_lo = fma(ha, u2, g2_lo);
+    g2_hi = fma(hb, u2, g2_hi);
+  }
+  if (gate_count() > 3u) {
+    let u3 = vec4<f32>(kernel[at.w]);
+    g3_lo = fma(ha, u3, g3_lo);
+    g3_hi = fma(hb, u3, g3_hi);
+  }
+}
+
+
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let U = params.units;
@@ -102,35 +141,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let r5 = min(row0 + 5u, B - 1u) * row_stride + params.h_prev + t * U - first;
   let r6 = min(row0 + 6u, B - 1u) * row_stride + params.h_prev + t * U - first;
   let r7 = min(row0 + 7u, B - 1u) * row_stride + params.h_prev + t * U - first;
-  var h_at = first;
-  var u0 = jc;
-  var u1 = min(1u, G - 1u) * U + jc;
-  var u2 = min(2u, G - 1u) * U + jc;
-  var u3 = min(3u, G - 1u) * U + jc;
-
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-  var acc4 = vec4<f32>(0.0);
-  var acc5 = vec4<f32>(0.0);
-  var acc6 = vec4<f32>(0.0);
-  var acc7 = vec4<f32>(0.0);
+  u_cols = vec4<u32>(jc, min(1u, G - 1u) * U + jc, min(2u, G - 1u) * U + jc, min(3u, G - 1u) * U + jc);
+  u_step = width;
   for (var k = 0u; k < U; k++) {
-    let uv = vec4<f32>(kernel[u0], kernel[u1], kernel[u2], kernel[u3]);
-    acc0 = fma(vec4<f32>(record[h_at]), uv, acc0);
-    acc1 = fma(vec4<f32>(record[h_at + r1]), uv, acc1);
-    acc2 = fma(vec4<f32>(record[h_at + r2]), uv, acc2);
-    acc3 = fma(vec4<f32>(record[h_at + r3]), uv, acc3);
-    acc4 = fma(vec4<f32>(record[h_at + r4]), uv, acc4);
-    acc5 = fma(vec4<f32>(record[h_at + r5]), uv, acc5);
-    acc6 = fma(vec4<f32>(record[h_at + r6]), uv, acc6);
-    acc7 = fma(vec4<f32>(record[h_at + r7]), uv, acc7);
-    h_at += 1u;
-    u0 += width;
-    u1 += width;
-    u2 += width;
-    u3 += width;
+    let at = first + k;
+    let ha = vec4<f32>(record[at], record[at + r1], record[at + r2], record[at + r3]);
+    let hb = vec4<f32>(record[at + r4], record[at + r5], record[at + r6], record[at + r7]);
+    step(k, ha, hb);
   }
   if (j >= U) { return; }
   var bias = vec4<f32>(0.0);
@@ -143,14 +160,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     );
   }
   // the new states go to the next step's slots (or the final ones), never to the h₋₁ read here
-  finish_row(row0, j, acc0 + bias);
-  finish_row(row0 + 1u, j, acc1 + bias);
-  finish_row(row0 + 2u, j, acc2 + bias);
-  finish_row(row0 + 3u, j, acc3 + bias);
-  finish_row(row0 + 4u, j, acc4 + bias);
-  finish_row(row0 + 5u, j, acc5 + bias);
-  finish_row(row0 + 6u, j, acc6 + bias);
-  finish_row(row0 + 7u, j, acc7 + bias);
+  for (var r = 0u; r < 4u; r++) {
+    finish_row(row0 + r, j, vec4<f32>(g0_lo[r], g1_lo[r], g2_lo[r], g3_lo[r]) + bias);
+    finish_row(row0 + 4u + r, j, vec4<f32>(g0_hi[r], g1_hi[r], g2_hi[r], g3_hi[r]) + bias);
+  }
 }
 
 // The gate math of unit j of batch row b from its recurrent products inner (one gate a component).

@@ -1,12 +1,29 @@
 // The recurrent family: the fused recurrentSequence on the GPU against the CPU reference with its
-// gradients (specs/recurrent.ts), and the errors bad shapes get, naming the op, the cell and the shapes.
+// gradients (specs/recurrent.ts), on the subgroup kernels where the device has them and again on the
+// kernels without, and the errors bad shapes get, naming the op, the cell and the shapes.
 import { expect } from 'chai';
 import { recurrentSequence, tensor, withBackend, zeros, type Tensor } from '@webgrad/core';
+import type { WebGPUBackend } from '@webgrad/webgpu';
 import { backendOf, BACKENDS } from '../helpers.js';
 import { describeSpecPart } from '../kernel-spec.js';
 import { recurrentSpecs } from './specs/recurrent.js';
 
 describeSpecPart('recurrent: GPU against the CPU reference, gradients checked numerically', recurrentSpecs);
+
+describe('recurrent on the kernels without subgroups (the fallback for devices without them)', () => {
+  const gpu = () => backendOf('webgpu') as WebGPUBackend;
+  let previous: boolean;
+  before(() => {
+    previous = gpu().recurrentSubgroups;
+    // lavapipe has subgroups, so the specs above ran the subgroup kernels and these run the others
+    expect(previous).to.equal(gpu().device.features.has('subgroups'));
+    gpu().recurrentSubgroups = false;
+  });
+  after(() => {
+    gpu().recurrentSubgroups = previous;
+  });
+  describeSpecPart('recurrent, no subgroups: GPU against the CPU reference', recurrentSpecs);
+});
 
 function errorOf(run: () => unknown): string {
   try {

@@ -23,7 +23,7 @@ import type {
 import { sizeOf } from '@webgrad/core';
 import type { BufferPool } from './buffer-pool.js';
 import type { CommandRecorder } from './commands.js';
-import { GpuContext, type ConvAlgorithm, type GemmChoice, type GpuStorage } from './context.js';
+import { GpuContext, subgroupsAtLeast, type ConvAlgorithm, type GemmChoice, type GpuStorage } from './context.js';
 import { DATA_ERRORS_BYTES } from './data-errors.js';
 import { acquireDevice, inBrowser, type DeviceOptions } from './device.js';
 import { DeviceLostError, type DeviceLossWatch } from './device-loss.js';
@@ -140,6 +140,16 @@ export class WebGPUBackend implements Backend {
   }
   set convAlgorithm(algorithm: ConvAlgorithm) {
     this.context.convAlgorithm = algorithm;
+  }
+  /** Whether recurrent sequences run on the subgroup kernels (where the device has subgroups of 8 lanes or more). */
+  get recurrentSubgroups(): boolean {
+    return this.context.recurrentSubgroups;
+  }
+  set recurrentSubgroups(on: boolean) {
+    if (on && !subgroupsAtLeast(this.device, 8)) {
+      throw new Error('recurrentSubgroups: this device has no subgroups of 8 lanes or more');
+    }
+    this.context.recurrentSubgroups = on;
   }
   /** The GEMM kernel (and its rows per invocation) matmuls run on: the autotune's pick (gemm-autotune.ts). */
   get matmulKernel(): GemmChoice {

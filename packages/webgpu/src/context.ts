@@ -33,6 +33,11 @@ export interface GemmChoice {
 /** How convolutions run: direct kernels, or im2col + the GEMM (ops/conv.ts). */
 export type ConvAlgorithm = 'direct' | 'gemm';
 
+/** Whether `device` has the `subgroups` feature with subgroups of at least `lanes` lanes. */
+export function subgroupsAtLeast(device: GPUDevice, lanes: number): boolean {
+  return device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= lanes;
+}
+
 export class GpuContext {
   readonly registry: KernelRegistry;
   readonly pool: BufferPool;
@@ -48,6 +53,8 @@ export class GpuContext {
   /** The GEMM kernel (and its rows per invocation) matmuls run on: the autotune's pick (gemm-autotune.ts). */
   gemmChoice: GemmChoice = { kernel: 'matmul', rowBlocks: 1 };
   convAlgorithm: ConvAlgorithm = 'direct';
+  /** Whether recurrent sequences run on the subgroup kernels (ops/recurrent.ts): where the device can. */
+  recurrentSubgroups: boolean;
 
   constructor(readonly device: GPUDevice) {
     this.loss = new DeviceLossWatch(device);
@@ -56,6 +63,7 @@ export class GpuContext {
     this.commands = new CommandRecorder(device, this.registry, this.pool);
     this.textures = new ScratchTextures(device, this.commands);
     this.dataErrors = new DataErrors(device);
+    this.recurrentSubgroups = subgroupsAtLeast(device, 8);
   }
 
   /** The buffer behind a tensor of this backend. */

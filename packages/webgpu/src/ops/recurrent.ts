@@ -1,6 +1,7 @@
 // Fused recurrent sequences on the GPU (shaders/recurrent/): the forward records one recurrent_step
 // dispatch per timestep (after one that places the initial states), each reading the states the last
-// one wrote into the record, and the backward one recurrent_step_grad dispatch per timestep (one more
+// one wrote into the record (recurrent_step_subgroups, sharing h₋₁ through subgroup broadcasts, for a
+// GRU or SimpleRNN where ctx.recurrentSubgroups), and the backward one recurrent_step_grad dispatch per timestep (one more
 // for the initial states' gradients) over Uᵀ (transposed once, so the product's loads run along rows),
 // a GRU's writing d(inner) and d(projected) into the two blocks of one scratch in the same pass.
 // All are recorded back to back with nothing read back; the recorder submits them in batches as for
@@ -73,11 +74,13 @@ export function recurrentForward(
     ctx.buffer(initialStates[0]),
     ctx.buffer(initialStates[1] ?? initialStates[0]),
   ];
+  // the LSTM's four gate columns keep more accumulators live, and its subgroup kernel measured slower
+  const kernel = ctx.recurrentSubgroups && config.cell !== 'LSTM' ? 'recurrent_step_subgroups' : 'recurrent_step';
   const flags = { has_bias: recurrentBias ? 1 : 0, has_mask: mask ? 1 : 0 };
   // the init dispatch (the initial states into the first step's slots), then one per timestep
   for (let s = -1; s < steps; s++) {
     ctx.dispatch({
-      kernel: 'recurrent_step',
+      kernel,
       inputs,
       outputs: [record.buffer],
       params: { ...common, ...flags, step: Math.max(s, 0), init: s < 0 ? 1 : 0 },

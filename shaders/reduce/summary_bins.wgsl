@@ -1,20 +1,22 @@
-// summary_bins: pass 2 of summaryStats. Each workgroup first combines the pass-1 partials of its
-// segment's chunks (its mean, min and max), then over its own chunk sums the squared distances to the
-// mean and counts the bins: element v goes to bin ⌊(v − min) · scale⌋, scale = bins / (max − min),
-// clamped to [0, bins − 1], or to the last bin when max = min. It writes [Σ(v − mean)², counts…] to
-// binned[w · (1 + max_bins) ..].
+// summary_bins: pass 2 of summaryStats, over the chunks of the segments with more than one bin (the
+// table's list after its chunks; a segment of one bin needs no pass 2: its one bin holds every
+// element). Each workgroup first combines the pass-1 bounds of its segment's chunks, then counts its
+// own chunk's bins: element v (less the minus input's, as in pass 1) goes to bin ⌊(v − min) · scale⌋,
+// scale = bins / (max − min), clamped to [0, bins − 1], or to the last bin when max = min. It writes
+// the counts to binned[w · max_bins ..].
 //
 // Bindings: 0–3 x0–x3 (read), 4 table (read, u32, as in summary_partials.wgsl), 5 partials (read,
-// float32 [workgroups · 6]), 6 binned (read_write, float32 [workgroups · (1 + max_bins)]), 7 params.
-// Mapping: one workgroup of 64 invocations per chunk, as pass 1 (grid wrapped into y). The bin counts
+// float32 [chunks · 7]), 6 binned (read_write, float32 [workgroups · max_bins]), 7 params.
+// Mapping: one workgroup of 64 invocations per listed chunk (grid wrapped into y). The bin counts
 // are integers, exact, so the result never varies. Up to ROW_BINS bins each invocation counts, in
 // registers, how many of its elements reach each bin's lower edge (⌊t⌋ ≥ k ⇔ t ≥ k: comparisons, no
 // scattered writes, which a CPU adapter runs several times slower), writes the counts to a row of its
 // own in workgroup memory, and bin b is the rows' sum of "reach b" less "reach b + 1"; more bins count
-// into one row of atomics. A segment of one bin counts no element: its one bin holds them all.
+// into one row of atomics.
 
 struct Params {
   segments: u32,
+  chunks: u32,
   workgroups: u32,
   max_bins: u32,
 }
@@ -38,14 +40,19 @@ fn load(input: u32, i: u32) -> f32 {
   }
 }
 
+fn value(input: u32, minus: u32, i: u32) -> f32 {
+  if (minus == NO_INPUT) { return load(input, i); }
+  return load(input, i) - load(minus, i);
+}
+
 const WG: u32 = 64u;
+const SEGMENT_WORDS: u32 = 10u;
+const NO_INPUT: u32 = 0xffffffffu;
 // core's SUMMARY_MAX_BINS
 const MAX_BINS: u32 = 256u;
 
-var<workgroup> part_sum: array<f32, WG>;
 var<workgroup> part_lo: array<f32, WG>;
 var<workgroup> part_hi: array<f32, WG>;
-var<workgroup> part_centred: array<f32, WG>;
 var<workgroup> counts: array<atomic<u32>, MAX_BINS>;
 const ROW_BINS: u32 = 32u;
 var<workgroup> rows: array<u32, 2048>; // WG rows of ROW_BINS
@@ -55,69 +62,57 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) t: u32) {
   let w = flat_workgroup(wid, nwg);
   let in_range = w < params.workgroups;
-  let entry = params.segments * 8u + min(w, params.workgroups - 1u) * 3u;
-  let segment = table[entry] * 8u;
+  let chunk = table[params.segments * SEGMENT_WORDS + params.chunks * 3u + min(w, params.workgroups - 1u)];
+  let entry = params.segments * SEGMENT_WORDS + chunk * 3u;
+  let segment = table[entry] * SEGMENT_WORDS;
   let input = table[segment];
+  let minus = table[segment + 8u];
   let first = table[entry + 1u];
   let count = select(0u, table[entry + 2u], in_range);
-  let size = table[segment + 1u];
   let bins = table[segment + 2u];
   let first_chunk = table[segment + 6u];
   let chunks = table[segment + 7u];
-  var total = 0.0;
   var lo = F32_MAX;
   var hi = -F32_MAX;
   for (var k = t; k < chunks; k += WG) {
-    let p = (first_chunk + k) * 6u;
-    total += partials[p];
+    let p = (first_chunk + k) * 7u;
     lo = min(lo, partials[p + 2u]);
     hi = max(hi, partials[p + 3u]);
   }
-  part_sum[t] = total;
   part_lo[t] = lo;
   part_hi[t] = hi;
   for (var b = t; b < MAX_BINS; b += WG) { atomicStore(&counts[b], 0u); }
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
     if (t < stride) {
-      part_sum[t] += part_sum[t + stride];
       part_lo[t] = min(part_lo[t], part_lo[t + stride]);
       part_hi[t] = max(part_hi[t], part_hi[t + stride]);
     }
     workgroupBarrier();
   }
-  let mean = part_sum[0] / f32(size);
   let lo_all = part_lo[0];
   let hi_all = part_hi[0];
   let last = bins - 1u;
   let spread = hi_all > lo_all;
   let scale = select(0.0, f32(bins) / (hi_all - lo_all), spread);
   let in_rows = bins <= ROW_BINS;
-  var centred = 0.0;
   var mine = 0u;
   var reach: array<u32, ROW_BINS>;
   for (var i = t; i < count; i += WG) {
-    let v = load(input, first + i);
-    centred += (v - mean) * (v - mean);
+    let v = value(input, minus, first + i);
     mine++;
     // where v falls on the bins' scale; every element is in the last bin when max = min
     let at = select(f32(bins), (v - lo_all) * scale, spread);
-    if (bins > 1u && in_rows) {
+    if (in_rows) {
       for (var k = 1u; k < ROW_BINS; k++) { reach[k] += select(0u, 1u, at >= f32(k)); }
-    } else if (bins > 1u) {
+    } else {
       atomicAdd(&counts[u32(clamp(floor(at), 0.0, f32(last)))], 1u);
     }
   }
   reach[0] = mine;
   for (var k = 0u; k < ROW_BINS; k++) { rows[t * ROW_BINS + k] = reach[k]; }
-  part_centred[t] = centred;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (t < stride) { part_centred[t] += part_centred[t + stride]; }
-    workgroupBarrier();
-  }
-  let out = w * (1u + params.max_bins);
-  if (in_range && t == 0u) { binned[out] = part_centred[0]; }
+  let out = w * params.max_bins;
   for (var b = t; b < bins; b += WG) {
     var n = atomicLoad(&counts[b]);
     if (in_rows) {
@@ -125,6 +120,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         n += rows[row * ROW_BINS + b] - select(0u, rows[row * ROW_BINS + b + 1u], b < last);
       }
     }
-    if (in_range) { binned[out + 1u + b] = select(f32(n), f32(count), bins == 1u); }
+    if (in_range) { binned[out + b] = f32(n); }
   }
 }

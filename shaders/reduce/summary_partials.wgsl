@@ -1,14 +1,18 @@
 // summary_partials: pass 1 of summaryStats (summary_bins.wgsl, then summary_combine.wgsl). Up to four
 // inputs, read flat, are cut into segments, and each segment into chunks of at most 4096 elements, one
-// workgroup each; a workgroup writes its chunk's Σx, Σx², min, max, #(x < below) and #(x > above) to
-// partials[w · 6 ..].
+// workgroup each; a workgroup writes its chunk's Σx, Σx², min, max, #(x < below), #(x > above) and
+// Σ(x − its chunk's mean)² to partials[w · 7 ..] (pass 3 combines the centred sums of the chunks, so
+// only segments with a histogram need pass 2). A segment with a minus input reads x − minus at each
+// position.
 //
 // Bindings: 0–3 x0–x3 (read; the host repeats x0 for inputs not given), 4 table (read, u32),
-// 5 partials (read_write, float32 [workgroups · 6]), 6 params (uniform).
-// The table: 8 words a segment [input, size, bins, out offset, below (f32 bits), above (f32 bits),
-// first workgroup, workgroups], then 3 words a workgroup [segment, first element in its input, elements].
+// 5 partials (read_write, float32 [workgroups · 7]), 6 params (uniform).
+// The table: 10 words a segment [input, size, bins, out offset, below (f32 bits), above (f32 bits),
+// first chunk, chunks, minus input (0xffffffff: none), first pass-2 workgroup], then 3 words a chunk
+// [segment, first element in its input, elements], then one word a pass-2 workgroup (its chunk).
 // Mapping: one workgroup of 64 invocations per chunk (grid wrapped into y); each invocation takes a
-// strided share of the chunk, a tree in workgroup memory combines them.
+// strided share of the chunk, a tree in workgroup memory combines them; the centred sums take a second
+// look at the chunk (16 KiB, still in cache) once its mean is known.
 
 struct Params {
   segments: u32,
@@ -33,7 +37,15 @@ fn load(input: u32, i: u32) -> f32 {
   }
 }
 
+// the segment's value at i: its input's element, less the minus input's at the same position if it has one
+fn value(input: u32, minus: u32, i: u32) -> f32 {
+  if (minus == NO_INPUT) { return load(input, i); }
+  return load(input, i) - load(minus, i);
+}
+
 const WG: u32 = 64u;
+const SEGMENT_WORDS: u32 = 10u;
+const NO_INPUT: u32 = 0xffffffffu;
 
 var<workgroup> part_sum: array<f32, WG>;
 var<workgroup> part_squares: array<f32, WG>;
@@ -41,6 +53,7 @@ var<workgroup> part_lo: array<f32, WG>;
 var<workgroup> part_hi: array<f32, WG>;
 var<workgroup> part_below: array<u32, WG>;
 var<workgroup> part_above: array<u32, WG>;
+var<workgroup> part_centred: array<f32, WG>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -48,9 +61,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let w = flat_workgroup(wid, nwg);
   // past the last chunk a workgroup still joins every barrier, and writes nothing
   let in_range = w < params.workgroups;
-  let entry = params.segments * 8u + min(w, params.workgroups - 1u) * 3u;
-  let segment = table[entry] * 8u;
+  let entry = params.segments * SEGMENT_WORDS + min(w, params.workgroups - 1u) * 3u;
+  let segment = table[entry] * SEGMENT_WORDS;
   let input = table[segment];
+  let minus = table[segment + 8u];
   let first = table[entry + 1u];
   let count = select(0u, table[entry + 2u], in_range);
   let below_edge = bitcast<f32>(table[segment + 4u]);
@@ -62,7 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var below = 0u;
   var above = 0u;
   for (var i = t; i < count; i += WG) {
-    let v = load(input, first + i);
+    let v = value(input, minus, first + i);
     total += v;
     squares += v * v;
     lo = min(lo, v);
@@ -88,12 +102,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
   }
+  let mean = part_sum[0] / f32(max(count, 1u));
+  var centred = 0.0;
+  for (var i = t; i < count; i += WG) {
+    let d = value(input, minus, first + i) - mean;
+    centred += d * d;
+  }
+  part_centred[t] = centred;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (t < stride) { part_centred[t] += part_centred[t + stride]; }
+    workgroupBarrier();
+  }
   if (in_range && t == 0u) {
-    partials[w * 6u] = part_sum[0];
-    partials[w * 6u + 1u] = part_squares[0];
-    partials[w * 6u + 2u] = part_lo[0];
-    partials[w * 6u + 3u] = part_hi[0];
-    partials[w * 6u + 4u] = f32(part_below[0]);
-    partials[w * 6u + 5u] = f32(part_above[0]);
+    partials[w * 7u] = part_sum[0];
+    partials[w * 7u + 1u] = part_squares[0];
+    partials[w * 7u + 2u] = part_lo[0];
+    partials[w * 7u + 3u] = part_hi[0];
+    partials[w * 7u + 4u] = f32(part_below[0]);
+    partials[w * 7u + 5u] = f32(part_above[0]);
+    partials[w * 7u + 6u] = part_centred[0];
   }
 }

@@ -8,11 +8,12 @@
 // Bindings: 0–3 x0–x3 (read), 4 table (read, u32, as in summary_partials.wgsl), 5 partials (read,
 // float32 [chunks · 7]), 6 binned (read_write, float32 [workgroups · max_bins]), 7 params.
 // Mapping: one workgroup of 64 invocations per listed chunk (grid wrapped into y). The bin counts
-// are integers, exact, so the result never varies. Up to ROW_BINS bins each invocation counts, in
-// registers, how many of its elements reach each bin's lower edge (⌊t⌋ ≥ k ⇔ t ≥ k: comparisons, no
-// scattered writes, which a CPU adapter runs several times slower), writes the counts to a row of its
-// own in workgroup memory, and bin b is the rows' sum of "reach b" less "reach b + 1"; more bins count
-// into one row of atomics.
+// are integers, exact, so the result never varies. Up to ROW_BINS bins each invocation counts its
+// elements in registers, four bins a word, a byte each (an invocation takes at most 64 elements of a
+// 4096-element chunk): each element adds 1 << 8·(bin mod 4) to word ⌊bin / 4⌋, chosen by comparisons
+// (no scattered writes, which a CPU adapter runs several times slower, and a few operations an
+// element where one comparison a bin took many). It writes its counts to a row of its own in
+// workgroup memory, and bin b is the rows' sum; more bins count into one row of atomics.
 
 struct Params {
   segments: u32,
@@ -40,11 +41,6 @@ fn load(input: u32, i: u32) -> f32 {
   }
 }
 
-fn value(input: u32, minus: u32, i: u32) -> f32 {
-  if (minus == NO_INPUT) { return load(input, i); }
-  return load(input, i) - load(minus, i);
-}
-
 const WG: u32 = 64u;
 const SEGMENT_WORDS: u32 = 10u;
 const NO_INPUT: u32 = 0xffffffffu;
@@ -56,6 +52,36 @@ var<workgroup> part_hi: array<f32, WG>;
 var<workgroup> counts: array<atomic<u32>, MAX_BINS>;
 const ROW_BINS: u32 = 32u;
 var<workgroup> rows: array<u32, 2048>; // WG rows of ROW_BINS
+
+// one invocation's counts of up to ROW_BINS bins, a byte each, four bins a word
+var<private> w0: u32 = 0u;
+var<private> w1: u32 = 0u;
+var<private> w2: u32 = 0u;
+var<private> w3: u32 = 0u;
+var<private> w4: u32 = 0u;
+var<private> w5: u32 = 0u;
+var<private> w6: u32 = 0u;
+var<private> w7: u32 = 0u;
+
+fn count_bin(v: f32, lo_all: f32, scale: f32, spread: bool, bins: u32, in_rows: bool) {
+  // where v falls on the bins' scale; every element is in the last bin when max = min
+  let at = select(f32(bins), (v - lo_all) * scale, spread);
+  let bin = u32(clamp(floor(at), 0.0, f32(bins - 1u)));
+  if (in_rows) {
+    let word = bin >> 2u;
+    let one = 1u << ((bin & 3u) * 8u);
+    w0 += select(0u, one, word == 0u);
+    w1 += select(0u, one, word == 1u);
+    w2 += select(0u, one, word == 2u);
+    w3 += select(0u, one, word == 3u);
+    w4 += select(0u, one, word == 4u);
+    w5 += select(0u, one, word == 5u);
+    w6 += select(0u, one, word == 6u);
+    w7 += select(0u, one, word == 7u);
+  } else {
+    atomicAdd(&counts[bin], 1u);
+  }
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -92,33 +118,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let lo_all = part_lo[0];
   let hi_all = part_hi[0];
-  let last = bins - 1u;
   let spread = hi_all > lo_all;
   let scale = select(0.0, f32(bins) / (hi_all - lo_all), spread);
   let in_rows = bins <= ROW_BINS;
-  var mine = 0u;
-  var reach: array<u32, ROW_BINS>;
-  for (var i = t; i < count; i += WG) {
-    let v = value(input, minus, first + i);
-    mine++;
-    // where v falls on the bins' scale; every element is in the last bin when max = min
-    let at = select(f32(bins), (v - lo_all) * scale, spread);
-    if (in_rows) {
-      for (var k = 1u; k < ROW_BINS; k++) { reach[k] += select(0u, 1u, at >= f32(k)); }
-    } else {
-      atomicAdd(&counts[u32(clamp(floor(at), 0.0, f32(last)))], 1u);
+  let has_minus = minus != NO_INPUT;
+  if (has_minus) {
+    for (var i = t; i < count; i += WG) {
+      count_bin(load(input, first + i) - load(minus, first + i), lo_all, scale, spread, bins, in_rows);
     }
+  } else {
+    for (var i = t; i < count; i += WG) { count_bin(load(input, first + i), lo_all, scale, spread, bins, in_rows); }
   }
-  reach[0] = mine;
-  for (var k = 0u; k < ROW_BINS; k++) { rows[t * ROW_BINS + k] = reach[k]; }
+  var words: array<u32, 8>; // ROW_BINS / 4
+  words = array<u32, 8>(w0, w1, w2, w3, w4, w5, w6, w7);
+  for (var k = 0u; k < ROW_BINS; k++) { rows[t * ROW_BINS + k] = (words[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu; }
   workgroupBarrier();
   let out = w * params.max_bins;
   for (var b = t; b < bins; b += WG) {
     var n = atomicLoad(&counts[b]);
     if (in_rows) {
-      for (var row = 0u; row < WG; row++) {
-        n += rows[row * ROW_BINS + b] - select(0u, rows[row * ROW_BINS + b + 1u], b < last);
-      }
+      for (var row = 0u; row < WG; row++) { n += rows[row * ROW_BINS + b]; }
     }
     if (in_range) { binned[out + b] = f32(n); }
   }

@@ -37,12 +37,6 @@ fn load(input: u32, i: u32) -> f32 {
   }
 }
 
-// the segment's value at i: its input's element, less the minus input's at the same position if it has one
-fn value(input: u32, minus: u32, i: u32) -> f32 {
-  if (minus == NO_INPUT) { return load(input, i); }
-  return load(input, i) - load(minus, i);
-}
-
 const WG: u32 = 64u;
 const SEGMENT_WORDS: u32 = 10u;
 const NO_INPUT: u32 = 0xffffffffu;
@@ -54,6 +48,28 @@ var<workgroup> part_hi: array<f32, WG>;
 var<workgroup> part_below: array<u32, WG>;
 var<workgroup> part_above: array<u32, WG>;
 var<workgroup> part_centred: array<f32, WG>;
+
+// one invocation's running sums of pass 1 (take adds an element; centre adds its squared distance)
+var<private> total: f32 = 0.0;
+var<private> squares: f32 = 0.0;
+var<private> lo: f32 = F32_MAX;
+var<private> hi: f32 = -F32_MAX;
+var<private> below: u32 = 0u;
+var<private> above: u32 = 0u;
+var<private> centred: f32 = 0.0;
+
+fn take(v: f32, below_edge: f32, above_edge: f32) {
+  total += v;
+  squares += v * v;
+  lo = min(lo, v);
+  hi = max(hi, v);
+  below += select(0u, 1u, v < below_edge);
+  above += select(0u, 1u, v > above_edge);
+}
+
+fn centre(d: f32) {
+  centred += d * d;
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -69,20 +85,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let count = select(0u, table[entry + 2u], in_range);
   let below_edge = bitcast<f32>(table[segment + 4u]);
   let above_edge = bitcast<f32>(table[segment + 5u]);
-  var total = 0.0;
-  var squares = 0.0;
-  var lo = F32_MAX;
-  var hi = -F32_MAX;
-  var below = 0u;
-  var above = 0u;
-  for (var i = t; i < count; i += WG) {
-    let v = value(input, minus, first + i);
-    total += v;
-    squares += v * v;
-    lo = min(lo, v);
-    hi = max(hi, v);
-    below += select(0u, 1u, v < below_edge);
-    above += select(0u, 1u, v > above_edge);
+  // the branch on the minus input is taken once, outside the loops, the same way across the workgroup
+  let has_minus = minus != NO_INPUT;
+  if (has_minus) {
+    for (var i = t; i < count; i += WG) { take(load(input, first + i) - load(minus, first + i), below_edge, above_edge); }
+  } else {
+    for (var i = t; i < count; i += WG) { take(load(input, first + i), below_edge, above_edge); }
   }
   part_sum[t] = total;
   part_squares[t] = squares;
@@ -103,10 +111,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   let mean = part_sum[0] / f32(max(count, 1u));
-  var centred = 0.0;
-  for (var i = t; i < count; i += WG) {
-    let d = value(input, minus, first + i) - mean;
-    centred += d * d;
+  if (has_minus) {
+    for (var i = t; i < count; i += WG) { centre(load(input, first + i) - load(minus, first + i) - mean); }
+  } else {
+    for (var i = t; i < count; i += WG) { centre(load(input, first + i) - mean); }
   }
   part_centred[t] = centred;
   workgroupBarrier();

@@ -2,11 +2,11 @@
 // table's list after its chunks; a segment of one bin needs no pass 2: its one bin holds every
 // element). Each workgroup first combines the pass-1 bounds of its segment's chunks, then counts its
 // own chunk's bins: element v (less the minus input's, as in pass 1) goes to bin ⌊(v − min) · scale⌋,
-// scale = bins / (max − min), clamped to [0, bins − 1], or to the last bin when max = min. It writes
-// the counts to binned[w · max_bins ..].
+// scale = bins / (max − min), clamped to [0, bins − 1], or to the last bin when max = min; and sums
+// (v − the chunk's mean)². It writes [that sum, counts…] to binned[w · (1 + max_bins) ..].
 //
 // Bindings: 0–3 x0–x3 (read), 4 table (read, u32, as in summary_partials.wgsl), 5 partials (read,
-// float32 [chunks · 7]), 6 binned (read_write, float32 [workgroups · max_bins]), 7 params.
+// float32 [chunks · 7]), 6 binned (read_write, float32 [workgroups · (1 + max_bins)]), 7 params.
 // Mapping: one workgroup of 64 invocations per listed chunk (grid wrapped into y). The bin counts
 // are integers, exact, so the result never varies. Up to ROW_BINS bins each invocation counts its
 // elements in registers, four bins a word, a byte each (an invocation takes at most 64 elements of a
@@ -48,6 +48,7 @@ const NO_INPUT: u32 = 0xffffffffu;
 const MAX_BINS: u32 = 256u;
 
 var<workgroup> part_lo: array<f32, WG>;
+var<workgroup> part_centred: array<f32, WG>;
 var<workgroup> part_hi: array<f32, WG>;
 var<workgroup> counts: array<atomic<u32>, MAX_BINS>;
 const ROW_BINS: u32 = 32u;
@@ -62,8 +63,10 @@ var<private> w4: u32 = 0u;
 var<private> w5: u32 = 0u;
 var<private> w6: u32 = 0u;
 var<private> w7: u32 = 0u;
+var<private> centred: f32 = 0.0;
 
-fn count_bin(v: f32, lo_all: f32, scale: f32, spread: bool, bins: u32, in_rows: bool) {
+fn count_bin(v: f32, mean: f32, lo_all: f32, scale: f32, spread: bool, bins: u32, in_rows: bool) {
+  centred += (v - mean) * (v - mean);
   // where v falls on the bins' scale; every element is in the last bin when max = min
   let at = select(f32(bins), (v - lo_all) * scale, spread);
   let bin = u32(clamp(floor(at), 0.0, f32(bins - 1u)));
@@ -121,24 +124,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let spread = hi_all > lo_all;
   let scale = select(0.0, f32(bins) / (hi_all - lo_all), spread);
   let in_rows = bins <= ROW_BINS;
+  let mean = partials[chunk * 7u] / f32(max(count, 1u));
   let has_minus = minus != NO_INPUT;
   if (has_minus) {
     for (var i = t; i < count; i += WG) {
-      count_bin(load(input, first + i) - load(minus, first + i), lo_all, scale, spread, bins, in_rows);
+      count_bin(load(input, first + i) - load(minus, first + i), mean, lo_all, scale, spread, bins, in_rows);
     }
   } else {
-    for (var i = t; i < count; i += WG) { count_bin(load(input, first + i), lo_all, scale, spread, bins, in_rows); }
+    for (var i = t; i < count; i += WG) { count_bin(load(input, first + i), mean, lo_all, scale, spread, bins, in_rows); }
   }
   var words: array<u32, 8>; // ROW_BINS / 4
   words = array<u32, 8>(w0, w1, w2, w3, w4, w5, w6, w7);
   for (var k = 0u; k < ROW_BINS; k++) { rows[t * ROW_BINS + k] = (words[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu; }
+  part_centred[t] = centred;
   workgroupBarrier();
-  let out = w * params.max_bins;
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (t < stride) { part_centred[t] += part_centred[t + stride]; }
+    workgroupBarrier();
+  }
+  let out = w * (1u + params.max_bins);
+  if (in_range && t == 0u) { binned[out] = part_centred[0]; }
   for (var b = t; b < bins; b += WG) {
     var n = atomicLoad(&counts[b]);
     if (in_rows) {
       for (var row = 0u; row < WG; row++) { n += rows[row * ROW_BINS + b]; }
     }
-    if (in_range) { binned[out + b] = f32(n); }
+    if (in_range) { binned[out + 1u + b] = f32(n); }
   }
 }

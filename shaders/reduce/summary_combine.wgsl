@@ -1,12 +1,13 @@
 // summary_combine: pass 3 of summaryStats. One workgroup per segment adds up its chunks' partials
-// (pass 1's sums, bounds, threshold counts and centred sums, pass 2's bin counts) and writes the
+// (pass 1's sums, bounds and threshold counts, the centred sums of pass 1 for a segment of one bin and
+// of pass 2 for the others, pass 2's bin counts) and writes the
 // segment's [Σx, Σx², Σ(x − x̄)², min, max, #(x < below), #(x > above), counts…] at its out offset.
 // The spread joins the chunks' centred sums as Chan et al. do: Σ(x − x̄)² = Σ_c [Σ(x − x̄_c)² +
 // n_c (x̄_c − x̄)²], each term a sum of squares (no cancellation when the spread is small against the
 // mean). A segment of one bin has it hold every element; the others' counts are pass 2's.
 //
 // Bindings: 0 table (read, u32, as in summary_partials.wgsl), 1 partials (read, float32
-// [chunks · 7]), 2 binned (read, float32 [pass-2 workgroups · max_bins]), 3 out (read_write),
+// [chunks · 7]), 2 binned (read, float32 [pass-2 workgroups · (1 + max_bins)]), 3 out (read_write),
 // 4 params (uniform).
 // Mapping: one workgroup of 64 invocations per segment (grid wrapped into y): each invocation takes a
 // strided share of the chunks, a tree combines them; then each invocation adds up some bins over
@@ -85,7 +86,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let p = (first_chunk + k) * 7u;
     let n = f32(table[params.segments * SEGMENT_WORDS + (first_chunk + k) * 3u + 2u]);
     let d = partials[p] / n - mean;
-    centred += partials[p + 6u] + n * d * d;
+    let own = select(partials[p + 6u], binned[(first_binned + k) * (1u + params.max_bins)], bins > 1u);
+    centred += own + n * d * d;
   }
   part_centred[t] = centred;
   workgroupBarrier();
@@ -109,7 +111,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   for (var b = t; b < bins; b += WG) {
     var count = 0.0;
-    for (var k = 0u; k < chunks; k++) { count += binned[(first_binned + k) * params.max_bins + b]; }
+    for (var k = 0u; k < chunks; k++) { count += binned[(first_binned + k) * (1u + params.max_bins) + 1u + b]; }
     out[at + 7u + b] = count;
   }
 }

@@ -1,9 +1,10 @@
 // summary_partials: pass 1 of summaryStats (summary_bins.wgsl, then summary_combine.wgsl). Up to four
 // inputs, read flat, are cut into segments, and each segment into chunks of at most 4096 elements, one
-// workgroup each; a workgroup writes its chunk's Σx, Σx², min, max, #(x < below), #(x > above) and
-// Σ(x − its chunk's mean)² to partials[w · 7 ..] (pass 3 combines the centred sums of the chunks, so
-// only segments with a histogram need pass 2). A segment with a minus input reads x − minus at each
-// position.
+// workgroup each; a workgroup writes its chunk's Σx, Σx², min, max, #(x < below), #(x > above) and,
+// for a segment of one bin, Σ(x − its chunk's mean)² to partials[w · 7 ..] (pass 2 takes the centred
+// sums of the segments with more bins, as it reads them anyway; pass 3 combines the chunks' centred
+// sums, so a segment of one bin needs no pass 2). A segment with a minus input reads x − minus at
+// each position.
 //
 // Bindings: 0–3 x0–x3 (read; the host repeats x0 for inputs not given), 4 table (read, u32),
 // 5 partials (read_write, float32 [workgroups · 7]), 6 params (uniform).
@@ -11,8 +12,8 @@
 // first chunk, chunks, minus input (0xffffffff: none), first pass-2 workgroup], then 3 words a chunk
 // [segment, first element in its input, elements], then one word a pass-2 workgroup (its chunk).
 // Mapping: one workgroup of 64 invocations per chunk (grid wrapped into y); each invocation takes a
-// strided share of the chunk, a tree in workgroup memory combines them; the centred sums take a second
-// look at the chunk (16 KiB, still in cache) once its mean is known.
+// strided share of the chunk, a tree in workgroup memory combines them; a segment of one bin takes a
+// second look at the chunk (16 KiB, still in cache) for its centred sum once the chunk's mean is known.
 
 struct Params {
   segments: u32,
@@ -111,9 +112,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   let mean = part_sum[0] / f32(max(count, 1u));
-  if (has_minus) {
+  let one_bin = table[segment + 2u] == 1u;
+  if (one_bin && has_minus) {
     for (var i = t; i < count; i += WG) { centre(load(input, first + i) - load(minus, first + i) - mean); }
-  } else {
+  } else if (one_bin) {
     for (var i = t; i < count; i += WG) { centre(load(input, first + i) - mean); }
   }
   part_centred[t] = centred;

@@ -210,7 +210,7 @@ export function summaryStats(
 ): GpuStorage {
   const { table, chunks, binnedChunks, maxBins, outputs: at } = summaryTable(ctx, segments);
   const partials = ctx.allocate([chunks * 7]);
-  const binned = ctx.allocate([Math.max(1, binnedChunks * maxBins)]);
+  const binned = ctx.allocate([Math.max(1, binnedChunks * (1 + maxBins))]);
   const out = ctx.allocate([at]);
   // four inputs bound whatever the count: the ones not given repeat the first, and no run names them
   const inputs = [0, 1, 2, 3].map((k) => ctx.buffer(xs[Math.min(k, xs.length - 1)]));

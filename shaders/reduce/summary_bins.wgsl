@@ -42,7 +42,7 @@ fn load(input: u32, i: u32) -> f32 {
 }
 
 const WG: u32 = 64u;
-const SEGMENT_WORDS: u32 = 10u;
+const SEGMENT_WORDS: u32 = 11u;
 const NO_INPUT: u32 = 0xffffffffu;
 // core's SUMMARY_MAX_BINS
 const MAX_BINS: u32 = 256u;

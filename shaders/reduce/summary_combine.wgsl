@@ -25,7 +25,7 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 const WG: u32 = 64u;
-const SEGMENT_WORDS: u32 = 10u;
+const SEGMENT_WORDS: u32 = 11u;
 
 var<workgroup> part_sum: array<f32, WG>;
 var<workgroup> part_squares: array<f32, WG>;
@@ -99,7 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (t == 0u) {
     out[at] = part_sum[0];
     out[at + 1u] = part_squares[0];
-    out[at + 2u] = part_centred[0];
+    out[at + 2u] = select(0.0, part_centred[0], table[segment + 10u] == 1u);
     out[at + 3u] = part_lo[0];
     out[at + 4u] = part_hi[0];
     out[at + 5u] = part_below[0];

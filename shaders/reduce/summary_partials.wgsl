@@ -8,8 +8,9 @@
 //
 // Bindings: 0–3 x0–x3 (read; the host repeats x0 for inputs not given), 4 table (read, u32),
 // 5 partials (read_write, float32 [workgroups · 7]), 6 params (uniform).
-// The table: 10 words a segment [input, size, bins, out offset, below (f32 bits), above (f32 bits),
-// first chunk, chunks, minus input (0xffffffff: none), first pass-2 workgroup], then 3 words a chunk
+// The table: 11 words a segment [input, size, bins, out offset, below (f32 bits), above (f32 bits),
+// first chunk, chunks, minus input (0xffffffff: none), first pass-2 workgroup, 1 if its spread is
+// wanted else 0], then 3 words a chunk
 // [segment, first element in its input, elements], then one word a pass-2 workgroup (its chunk).
 // Mapping: one workgroup of 64 invocations per chunk (grid wrapped into y); each invocation takes a
 // strided share of the chunk, a tree in workgroup memory combines them; a segment of one bin takes a
@@ -39,7 +40,7 @@ fn load(input: u32, i: u32) -> f32 {
 }
 
 const WG: u32 = 64u;
-const SEGMENT_WORDS: u32 = 10u;
+const SEGMENT_WORDS: u32 = 11u;
 const NO_INPUT: u32 = 0xffffffffu;
 
 var<workgroup> part_sum: array<f32, WG>;
@@ -112,7 +113,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   let mean = part_sum[0] / f32(max(count, 1u));
-  let one_bin = table[segment + 2u] == 1u;
+  // a segment of one bin whose spread is not wanted (a norm's) reads its elements once
+  let one_bin = table[segment + 2u] == 1u && table[segment + 10u] == 1u;
   if (one_bin && has_minus) {
     for (var i = t; i < count; i += WG) { centre(load(input, first + i) - load(minus, first + i) - mean); }
   } else if (one_bin) {

@@ -203,7 +203,8 @@ export type RecurrentGradPart = 'sequence' | 'initial';
 
 /**
  * One run of summaryStats's inputs: the input, where the run starts in it and its element count, bins,
- * the thresholds it counts against, and the input subtracted element by element (−1: none).
+ * the thresholds it counts against, the input subtracted element by element (−1: none), and whether
+ * its spread is wanted.
  */
 export interface SummarySegment {
   readonly input: number;
@@ -213,6 +214,8 @@ export interface SummarySegment {
   readonly below: number;
   readonly above: number;
   readonly minus: number;
+  /** Whether Σ(x − x̄)² is wanted (else it is given as 0). */
+  readonly spread: boolean;
 }
 
 export interface Backend {

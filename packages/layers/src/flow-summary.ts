@@ -140,7 +140,8 @@ export function summarizeFlow(
     index?: number,
   ) => {
     const slot = { layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined, index };
-    to.push({ tensor: t, run: { size: t.size, bins, ...bounds }, slot });
+    // only an activation's std reads the spread: the others skip it (a one-bin run is then read once)
+    to.push({ tensor: t, run: { size: t.size, bins, ...bounds, spread: part === 'activation' }, slot });
   };
   if (loss) put(computed, -1, 'loss', loss, 1);
   layers.forEach((l, i) => {
@@ -177,7 +178,7 @@ export function summarizeFlow(
     }
     inputs.push(before);
     for (const p of weights) {
-      runs.push({ size: p.tensor.size, bins: 1, input: after, minus: inputs.length - 1 });
+      runs.push({ size: p.tensor.size, bins: 1, spread: false, input: after, minus: inputs.length - 1 });
       layout.push({ ...p.slot, part: 'update', bins: 1 });
     }
   }

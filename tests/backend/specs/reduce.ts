@@ -190,14 +190,14 @@ export const reduceSpecs = {
       tolerance: { rtol: 1e-5, atol: 1e-3 },
     },
     {
-      name: 'summaryStats of a difference: runs of the first input less the third, then the first and second inputs themselves',
+      name: 'summaryStats of a difference: runs of the first input less the third, then the inputs themselves (some without spread)',
       fn: (a, b, c) =>
         summaryStats(
           [a, b, c],
           [
             { size: 5000, bins: 20, below: -0.5, above: 0.5, minus: 2 },
-            { size: a.size - 5000, bins: 1, minus: 2 },
-            { size: a.size, bins: 7 },
+            { size: a.size - 5000, bins: 1, minus: 2, spread: false },
+            { size: a.size, bins: 7, spread: false },
             { input: 1, size: b.size, bins: 3 },
           ],
         ),

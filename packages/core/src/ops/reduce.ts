@@ -81,11 +81,15 @@ export const SUMMARY_MAX_BINS = 256;
 /** The most tensors one summaryStats call reads in place (its kernels bind each). */
 export const SUMMARY_MAX_INPUTS = 4;
 
-/** How summaryStats summarises (a segment of) a tensor: the defaults are 20 bins and no thresholds. */
+/**
+ * How summaryStats summarises (a segment of) a tensor: the defaults are 20 bins, no thresholds and the
+ * spread. spread: false gives 0 for Σ(x − x̄)², so that a run of one bin (a norm's Σx²) is read once.
+ */
 export interface SummaryOptions {
   readonly bins?: number;
   readonly below?: number;
   readonly above?: number;
+  readonly spread?: boolean;
 }
 
 /**
@@ -127,7 +131,7 @@ export function summaryStats(
   const subtracted = new Set<number>();
   let input = 0;
   const segments = given.map((run, i): SummarySegment => {
-    const { size, bins = 20, below = -Infinity, above = Infinity, minus = -1 } = run;
+    const { size, bins = 20, below = -Infinity, above = Infinity, minus = -1, spread: centred = true } = run;
     const which = given.length > 1 ? ` (run ${i})` : '';
     if (!Number.isInteger(bins) || bins < 1 || bins > SUMMARY_MAX_BINS) {
       throw new Error(`summaryStats: bins must be an integer from 1 to ${SUMMARY_MAX_BINS}, got ${bins}${which}`);
@@ -159,7 +163,7 @@ export function summaryStats(
     covered.set(key, sequence);
     const start = sequence.elements;
     sequence.elements += size;
-    return { input, start, size, bins, below, above, minus };
+    return { input, start, size, bins, below, above, minus, spread: centred };
   });
   for (const { input: k, minus, elements } of covered.values()) {
     if (elements !== xs[k].size) {

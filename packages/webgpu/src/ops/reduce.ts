@@ -136,12 +136,12 @@ interface SummaryTable {
 // the last few layouts; a table pushed out goes back to the pool (later work runs after what used it).
 const TABLES_KEPT = 8;
 const tables = new WeakMap<GpuContext, Map<string, SummaryTable>>();
-/** The table's mark for "no minus input" (its 10 words a segment are summary_partials.wgsl's). */
+/** The table's mark for "no minus input" (its 11 words a segment are summary_partials.wgsl's). */
 const NO_INPUT = 0xffffffff;
 
 function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): SummaryTable {
   const key = segments
-    .map((s) => `${s.input},${s.start},${s.size},${s.bins},${s.below},${s.above},${s.minus}`)
+    .map((s) => `${s.input},${s.start},${s.size},${s.bins},${s.below},${s.above},${s.minus},${s.spread}`)
     .join(';');
   let kept = tables.get(ctx);
   if (!kept) tables.set(ctx, (kept = new Map()));
@@ -158,7 +158,7 @@ function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): Sum
   const edgeBits = new Uint32Array(edges.buffer);
   let at = 0;
   let chunks = 0;
-  segments.forEach(({ input, start, size, bins, below, above, minus }, s) => {
+  segments.forEach(({ input, start, size, bins, below, above, minus, spread }, s) => {
     const count = Math.ceil(size / SUMMARY_CHUNK);
     edges.set([below, above]);
     const firstBinned = binnedWords.length;
@@ -173,6 +173,7 @@ function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): Sum
       count,
       minus < 0 ? NO_INPUT : minus,
       firstBinned,
+      spread ? 1 : 0,
     );
     for (let c = 0; c < count; c++) {
       chunkWords.push(s, start + c * SUMMARY_CHUNK, Math.min(SUMMARY_CHUNK, size - c * SUMMARY_CHUNK));

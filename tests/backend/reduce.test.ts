@@ -17,6 +17,7 @@ import {
   mean,
   min,
   sum,
+  summaryStats,
   tensor,
   withBackend,
   type Shape,
@@ -79,6 +80,22 @@ for (const name of BACKENDS) {
       expect(() => min(x, 1.5)).to.throw(outOfRange('min', 1.5));
       expect(() => argmax(x, 2)).to.throw(outOfRange('argmax', 2));
       expect(() => globalNorm([])).to.throw('globalNorm: needs at least one tensor');
+    });
+
+    it('summaryStats rejects a minus input of another size or its own, and an input no run reads', () => {
+      const [a, b, c] = run(() => [tensor([1, 2, 3, 4], [2, 2]), tensor([1, 2, 3, 4]), tensor([1, 2, 3])]);
+      expect(() => summaryStats([a, c], [{ size: 4, minus: 1 }])).to.throw(
+        'summaryStats: run 0 subtracts input 1 (shape [3]) from input 0 (shape [2,2]); expected inputs of the same size',
+      );
+      expect(() => summaryStats([a, b], [{ size: 4, minus: 0 }])).to.throw(
+        'summaryStats: run 0 subtracts input 0; expected another of the 2 inputs than its own (0)',
+      );
+      expect(() => summaryStats([a, b, c], [{ size: 4, minus: 1 }])).to.throw(
+        'summaryStats: no run reads input 2 (shape [3]) and none subtracts it; expected runs covering its 3 elements',
+      );
+      expect(() => summaryStats([a, b], [{ size: 4 }, { size: 3, minus: 1 }])).to.throw(
+        'summaryStats: the runs of input 0 less input 1 add up to 3 elements, but it has 4 (shape [2,2])',
+      );
     });
 
     it('argmax picks the first of tied maxima, along either axis', async () => {

@@ -347,8 +347,9 @@ describe('gradient flow: the figures on WebGPU equal the CPU reference', () => {
     expectClose(await run('webgpu'), await run('cpu'), { rtol: 1e-5, atol: 1e-7 }, 'webgpu vs cpu');
   });
 
-  it('a step record of a net with more large tensors than one summary reads in place (its record read in pieces)', async () => {
-    // three 130×130 kernels, their gradients and updates: nine tensors read in place, three summaryStats calls
+  it('a step record of a deeper net: three kernels, their gradients and updates in one summary of three inputs', async () => {
+    // three 130×130 kernels laid end to end with their biases, their gradients with the activations, and
+    // the updates read as the weights less their snapshot: one summaryStats call, whatever the depth
     const weights = [0, 1, 2].flatMap((k) => [
       Array.from({ length: 130 * 130 }, (_, i) => Math.sin(i * 0.37 + k) * 0.1),
       Array.from({ length: 130 }, (_, i) => Math.cos(i + k) * 0.01),

@@ -201,13 +201,21 @@ export function recurrentLayout(cell: RecurrentCell, steps: number): RecurrentLa
  */
 export type RecurrentGradPart = 'sequence' | 'initial';
 
-/** One run of summaryStats's inputs: the input, its element count, bins, and the thresholds it counts against. */
+/**
+ * One run of summaryStats's inputs: the input, where the run starts in it and its element count, bins,
+ * the thresholds it counts against, the input subtracted element by element (−1: none), and whether
+ * its spread is wanted.
+ */
 export interface SummarySegment {
   readonly input: number;
+  readonly start: number;
   readonly size: number;
   readonly bins: number;
   readonly below: number;
   readonly above: number;
+  readonly minus: number;
+  /** Whether Σ(x − x̄)² is wanted (else it is given as 0). */
+  readonly spread: boolean;
 }
 
 export interface Backend {

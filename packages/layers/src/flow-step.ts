@@ -3,8 +3,9 @@
 // step hands over its activations, loss and gradients as it computes them; right after the optimizer's
 // update, still inside the step's scope, the watcher summarises them and every wrapper is put back.
 // fit itself is untouched: a record step costs one step plus the summaries.
-import { keep, maximum, reshape, type Tensor, type Variable } from '@webgrad/core';
+import { keep, reshape, type Tensor, type Variable } from '@webgrad/core';
 import { getActivation, type ActivationName } from './activations.js';
+import { snapshotOf } from './flow-summary.js';
 import type { AnyLayer, CallContext } from './layer.js';
 import type { Loss } from './losses.js';
 
@@ -23,20 +24,17 @@ export interface WatchedStep {
   readonly activations: readonly (Tensor | undefined)[];
   /** The first output's loss of each sample of the batch (its mean is the step's), when the step computed it. */
   readonly loss?: Tensor;
-  /** The trainable weights after the update, their gradients, and their values before it. */
+  /** The trainable weights after the update and their gradients. */
   readonly variables: readonly Variable[];
   readonly grads: readonly Tensor[];
-  readonly before: readonly Tensor[];
+  /**
+   * The values before the update of the updated weights, flat and end to end in the model's layer
+   * order (each layer's weights in turn): summarizeFlow's `before` (undefined: the step updated none).
+   */
+  readonly before?: Tensor;
 }
 
 type Forward = (x: Tensor, context: CallContext) => Tensor;
-
-/**
- * A copy of a weight's values before the update changes them in place. max(w, w) runs the same-shape
- * elementwise kernel, four values an invocation; add(w, 0) would broadcast its 0 through the general
- * kernel, several times slower on a large kernel.
- */
-export const copyOf = (w: Tensor): Tensor => maximum(w, w);
 
 /**
  * Wraps `model` for its next training step: `watch` runs inside it, right after the optimizer's update.
@@ -115,7 +113,9 @@ export function watchNextStep(model: WatchableModel, watch: (step: WatchedStep) 
     loss = undefined;
   };
   wrap(optimizer, 'applyGradients', (variables: readonly Variable[], grads: readonly Tensor[]) => {
-    const before = variables.map(copyOf);
+    // one copy of every updated weight, in the order summarizeFlow lays the weights out
+    const updated = model.layers.flatMap((l) => l.weights.filter((w) => w.trainable && variables.includes(w)));
+    const before = updated.length ? snapshotOf(updated) : undefined;
     applyGradients(variables, grads);
     try {
       const activations = captured.map((t, i) => {

@@ -6,12 +6,12 @@
 import {
   concat,
   max,
+  maximum,
   reshape,
-  sub,
   SUMMARY_FIELDS,
-  SUMMARY_MAX_INPUTS,
   summaryStats,
   type SummaryOptions,
+  type SummaryRun,
   type Tensor,
 } from '@webgrad/core';
 
@@ -60,10 +60,9 @@ export interface LayerTensors {
   /** The layer's output (after its activation); undefined for a layer the step did not call. */
   readonly activation?: Tensor;
   readonly activationName?: string;
-  /** The layer's trainable weights (after the step, for a record of one), their gradients, and w_after − w_before. */
+  /** The layer's trainable weights (after the step, for a record of one) and their gradients. */
   readonly weights: readonly Tensor[];
   readonly grads: readonly Tensor[];
-  readonly updates?: readonly Tensor[];
 }
 
 type Part = 'activation' | 'units' | 'weight' | 'grad' | 'update' | 'loss';
@@ -91,13 +90,48 @@ function saturationBounds(activation: string | undefined): { below: number; abov
   return undefined;
 }
 
+/** A tensor to summarise, how, and where its summary goes in the record. */
+interface Piece {
+  readonly tensor: Tensor;
+  readonly run: SummaryOptions & { readonly size: number };
+  readonly slot: Slot;
+}
+
+const flat = (t: Tensor) => reshape(t, [-1]);
+/** Tensors laid end to end, flat: buffer copies on the GPU, no kernel. */
+const endToEnd = (ts: readonly Tensor[]) => (ts.length === 1 ? flat(ts[0]) : concat(ts.map(flat), 0));
+
 /**
- * The record's summaries as one flat tensor on the device, and its layout. The loss, when given, is
- * the mean or the per-sample losses it is the mean of.
+ * The trainable weights' values as one flat tensor of their own, end to end in the order given: taken
+ * before an update changes them in place, it is what summarizeFlow's `before` subtracts.
  */
-export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): { values: Tensor; layout: FlowLayout } {
-  const pieces: Piece[] = [];
+export function snapshotOf(weights: readonly Tensor[]): Tensor {
+  // concat copies; a single weight would come back as itself, so it gets a copy of its own
+  return weights.length === 1 ? flat(copyOf(weights[0])) : endToEnd(weights);
+}
+
+/**
+ * A copy of a weight's values. max(w, w) runs the same-shape elementwise kernel, four values an
+ * invocation; add(w, 0) would broadcast its 0 through the general kernel.
+ */
+const copyOf = (w: Tensor): Tensor => maximum(w, w);
+
+/**
+ * The record's summaries as one flat tensor on the device, and its layout: one summaryStats call of
+ * three inputs, each a few tensors end to end (buffer copies): what the step computed (the loss, when
+ * given: the mean or the per-sample losses it is the mean of; the activations, the ReLU units' maxima,
+ * the gradients), the weights, and `before` (snapshotOf the same weights, in layer order, before the
+ * step), subtracted from the weights by summaryStats itself for the updates.
+ */
+export function summarizeFlow(
+  layers: readonly LayerTensors[],
+  loss?: Tensor,
+  before?: Tensor,
+): { values: Tensor; layout: FlowLayout } {
+  const computed: Piece[] = [];
+  const weights: Piece[] = [];
   const put = (
+    to: Piece[],
     layer: number,
     part: Part,
     t: Tensor,
@@ -106,69 +140,50 @@ export function summarizeFlow(layers: readonly LayerTensors[], loss?: Tensor): {
     index?: number,
   ) => {
     const slot = { layer, part, size: t.size, bins, saturation: part === 'activation' && bounds !== undefined, index };
-    pieces.push({ tensor: t, run: { size: t.size, bins, ...bounds }, slot });
+    // only an activation's std reads the spread: the others skip it (a one-bin run is then read once)
+    to.push({ tensor: t, run: { size: t.size, bins, ...bounds, spread: part === 'activation' }, slot });
   };
-  if (loss) put(-1, 'loss', loss, 1);
+  if (loss) put(computed, -1, 'loss', loss, 1);
   layers.forEach((l, i) => {
     const a = l.activation;
-    if (a) put(i, 'activation', a, HISTOGRAM_BINS, saturationBounds(l.activationName));
+    if (a) put(computed, i, 'activation', a, HISTOGRAM_BINS, saturationBounds(l.activationName));
     // a ReLU unit is dead when its largest output over every sample (and position) is 0
     if (a && l.activationName === 'relu' && a.rank >= 2) {
-      put(i, 'units', max(reshape(a, [-1, a.shape[a.rank - 1]]), 0), 1, { below: -Infinity, above: 0 });
+      put(computed, i, 'units', max(reshape(a, [-1, a.shape[a.rank - 1]]), 0), 1, { below: -Infinity, above: 0 });
     }
     // histograms of the first weight and its gradient; the rest need only their sums
-    l.weights.forEach((w, j) => put(i, 'weight', w, j === 0 ? HISTOGRAM_BINS : 1, undefined, j));
-    l.grads.forEach((g, j) => put(i, 'grad', g, j === 0 ? HISTOGRAM_BINS : 1, undefined, j));
-    l.updates?.forEach((u, j) => put(i, 'update', u, 1, undefined, j));
+    l.grads.forEach((g, j) => put(computed, i, 'grad', g, j === 0 ? HISTOGRAM_BINS : 1, undefined, j));
+    l.weights.forEach((w, j) => put(weights, i, 'weight', w, j === 0 ? HISTOGRAM_BINS : 1, undefined, j));
   });
-  return summarizePieces(pieces);
-}
-
-/** A tensor to summarise, how, and where its summary goes in the record. */
-interface Piece {
-  readonly tensor: Tensor;
-  readonly run: SummaryOptions & { readonly size: number };
-  readonly slot: Slot;
-}
-
-// Tensors at least this large are read in place (an input of summaryStats of their own); the smaller
-// ones are laid end to end into one input, where a copy costs less than a binding.
-const IN_PLACE = 16384;
-
-/** The pieces summarised by as few summaryStats calls as their inputs allow, and the record's layout. */
-function summarizePieces(pieces: readonly Piece[]): { values: Tensor; layout: FlowLayout } {
-  const small = pieces.filter((p) => p.tensor.size < IN_PLACE);
-  // each call's inputs, each input's pieces: the small ones end to end first, then one large one an input
-  const calls: Piece[][][] = [];
-  let inputs: Piece[][] = small.length ? [small] : [];
-  for (const piece of pieces.filter((p) => p.tensor.size >= IN_PLACE)) {
-    if (inputs.length === SUMMARY_MAX_INPUTS) {
-      calls.push(inputs);
-      inputs = [];
+  const inputs: Tensor[] = [];
+  const runs: SummaryRun[] = [];
+  const layout: Slot[] = [];
+  const add = (pieces: readonly Piece[]) => {
+    if (!pieces.length) return;
+    inputs.push(endToEnd(pieces.map((p) => p.tensor)));
+    for (const p of pieces) {
+      runs.push({ ...p.run, input: inputs.length - 1 });
+      layout.push(p.slot);
     }
-    inputs.push([piece]);
+  };
+  add(computed);
+  add(weights);
+  if (before && weights.length) {
+    const after = inputs.length - 1;
+    if (before.size !== inputs[after].size) {
+      throw new Error(
+        `gradientFlow: the weights before the step hold ${before.size} values, the weights ${inputs[after].size}; ` +
+          'expected a snapshot of the same weights',
+      );
+    }
+    inputs.push(before);
+    for (const p of weights) {
+      runs.push({ size: p.tensor.size, bins: 1, spread: false, input: after, minus: inputs.length - 1 });
+      layout.push({ ...p.slot, part: 'update', bins: 1 });
+    }
   }
-  if (inputs.length) calls.push(inputs);
-  const outputs = calls.map((call) =>
-    summaryStats(
-      call.map((input) =>
-        input.length > 1
-          ? concat(
-              input.map((p) => reshape(p.tensor, [-1])),
-              0,
-            )
-          : input[0].tensor,
-      ),
-      call.flatMap((input, k) => input.map((p) => ({ ...p.run, input: k }))),
-    ),
-  );
-  const layout = calls.flatMap((call) => call.flat().map((p) => p.slot));
-  return { values: outputs.length > 1 ? concat(outputs, 0) : outputs[0], layout };
+  return { values: summaryStats(inputs, runs), layout };
 }
-
-/** w_after − w_before for each weight, the updates summarizeFlow takes. */
-export const updatesOf = (after: readonly Tensor[], before: readonly Tensor[]): Tensor[] =>
-  after.map((w, j) => sub(w, before[j]));
 
 function histogramOf(summary: ArrayLike<number>, at: number, bins: number): Histogram {
   const [lo, hi] = [summary[at + 3], summary[at + 4]];

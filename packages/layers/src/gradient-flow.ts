@@ -8,11 +8,11 @@
 // goes on, and the record arrives when the read resolves (at the latest at its epoch's end).
 import { keep, mean, reshape, tidy, valueAndGrad, withBackend, type Tensor } from '@webgrad/core';
 import type { Callback } from './callbacks.js';
-import { copyOf, watchNextStep, type WatchableModel, type WatchedStep } from './flow-step.js';
+import { watchNextStep, type WatchableModel, type WatchedStep } from './flow-step.js';
 import {
   decodeFlow,
+  snapshotOf,
   summarizeFlow,
-  updatesOf,
   type FlowLayout,
   type FlowRecord,
   type LayerFlow,
@@ -71,13 +71,14 @@ const keptOutput = (h: Tensor) => keep(reshape(h, [1, ...h.shape]));
 
 /**
  * The figures of every layer on the probe, as one flat tensor on the device and its layout: the
- * caller reads it when it likes. `before` (the trainable weights' earlier values) adds update ratios.
+ * caller reads it when it likes. `before` (snapshotOf the trainable weights' earlier values, in layer
+ * order) adds update ratios.
  */
 export function flowOnDevice(
   model: FlowModel,
   [x, y]: readonly [Tensor, Tensor],
   lossFn: Loss,
-  before?: readonly Tensor[],
+  before?: Tensor,
 ): { values: Tensor; layout: FlowLayout } {
   withBackend(x.backend, () => model.build?.(x.shape.slice(1)));
   const trainable = model.layers.flatMap((l) => l.weights.filter((w) => w.trainable));
@@ -104,11 +105,10 @@ export function flowOnDevice(
           activationName: layer.activationName,
           weights: own,
           grads: grads.slice(at, k),
-          updates: before && updatesOf(own, before.slice(at, k)),
         };
       });
       try {
-        const summary = summarizeFlow(layers, value);
+        const summary = summarizeFlow(layers, value, before);
         layout = summary.layout;
         return summary.values;
       } finally {
@@ -145,10 +145,6 @@ function stepTensors(model: FlowModel, step: WatchedStep): LayerTensors[] {
       activationName: layer.activationName,
       weights: at.map((j) => step.variables[j]),
       grads: at.map((j) => step.grads[j]),
-      updates: updatesOf(
-        at.map((j) => step.variables[j]),
-        at.map((j) => step.before[j]),
-      ),
     };
   });
 }
@@ -187,7 +183,7 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
   let failure: { error: unknown } | undefined;
   let step = 0;
   let epoch = 0;
-  let before: Tensor[] | undefined;
+  let before: Tensor | undefined;
   let unwatch: (() => void) | undefined;
   let taken: { epoch: number; step: number; values: Tensor; layout: FlowLayout } | undefined;
   const lossFn = () => {
@@ -198,12 +194,13 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
   const trainable = () => model.layers.flatMap((l) => l.weights.filter((w) => w.trainable));
   const backendOf = () => probe?.[0].backend ?? trainable()[0]?.backend;
   const dropBefore = () => {
-    before?.forEach((t) => t.dispose());
+    before?.dispose();
     before = undefined;
   };
   const snapshot = () => {
     dropBefore();
-    before = withBackend(backendOf()!, () => trainable().map((w) => keep(tidy(() => copyOf(w)))));
+    const weights = trainable();
+    if (weights.length) before = withBackend(backendOf()!, () => keep(tidy(() => snapshotOf(weights))));
   };
   // starts the record's readback now; records join `records` (and reach onRecord) in the order taken
   const deliver = (at: { epoch: number; step: number }, values: Tensor, layout: FlowLayout) => {
@@ -233,7 +230,7 @@ export function gradientFlow(model: FlowModel, options: GradientFlowOptions): Gr
   const watchStep = () => {
     const at = { epoch, step: step + 1 };
     unwatch = watchNextStep(model as WatchableModel, (watched) => {
-      const { values, layout } = summarizeFlow(stepTensors(model, watched), watched.loss);
+      const { values, layout } = summarizeFlow(stepTensors(model, watched), watched.loss, watched.before);
       taken = { ...at, values: keep(values), layout };
     });
   };

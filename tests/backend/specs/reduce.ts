@@ -190,6 +190,41 @@ export const reduceSpecs = {
       tolerance: { rtol: 1e-5, atol: 1e-3 },
     },
     {
+      name: 'summaryStats of a difference: runs of the first input less the third, then the inputs themselves (some without spread)',
+      fn: (a, b, c) =>
+        summaryStats(
+          [a, b, c],
+          [
+            { size: 5000, bins: 20, below: -0.5, above: 0.5, minus: 2 },
+            { size: a.size - 5000, bins: 1, minus: 2, spread: false },
+            { size: a.size, bins: 7, spread: false },
+            { input: 1, size: b.size, bins: 3 },
+          ],
+        ),
+      cases: [
+        [[64, 129], [7], [64, 129]],
+        [[5001], [4097], [5001]],
+      ],
+      domains: ['any', 'any', 'any'],
+      nonDifferentiable: true,
+      large: [[[784, 128], [128], [784, 128]]],
+      tolerance: { rtol: 1e-5, atol: 1e-3 },
+    },
+    {
+      name: 'summaryStats of a difference with no spread: an input less itself is all zeros, every element in the last bin',
+      fn: (a, b) =>
+        summaryStats(
+          [a, b, a],
+          [
+            { size: a.size, bins: 4, minus: 2 },
+            { input: 1, size: b.size, bins: 1 },
+          ],
+        ),
+      cases: [[[3, 5], [2]]],
+      domains: ['any', 'any'],
+      nonDifferentiable: true,
+    },
+    {
       name: 'summaryStats, 256 bins (the most)',
       fn: (x) => summaryStats(x, { bins: 256 }),
       cases: [[[33, 31]]],

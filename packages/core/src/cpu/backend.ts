@@ -517,10 +517,11 @@ export class CpuBackend implements Backend {
 
   summaryStats(xs: readonly TensorInfo[], segments: readonly SummarySegment[]): Float64Array {
     const out: number[] = [];
-    const starts = xs.map(() => 0);
-    for (const { input, size, bins, below, above } of segments) {
-      const src = values(xs[input]).subarray(starts[input], starts[input] + size);
-      starts[input] += size;
+    for (const { input, start, size, bins, below, above, minus, spread: wanted } of segments) {
+      const read = values(xs[input]).subarray(start, start + size);
+      // a run less another input: the difference rounded to float32, as the kernel takes it
+      const subtracted = minus >= 0 ? values(xs[minus]).subarray(start, start + size) : undefined;
+      const src = subtracted ? read.map((v, i) => Math.fround(v - subtracted[i])) : read;
       let total = 0,
         squares = 0,
         lo = Infinity,
@@ -546,7 +547,7 @@ export class CpuBackend implements Backend {
         const at = Math.floor(Math.fround(Math.fround(v - lo) * scale));
         counts[hi > lo ? Math.min(bins - 1, Math.max(0, at)) : bins - 1]++;
       }
-      out.push(total, squares, spread, lo, hi, nBelow, nAbove, ...counts);
+      out.push(total, squares, wanted ? spread : 0, lo, hi, nBelow, nAbove, ...counts);
     }
     return Float64Array.from(out);
   }

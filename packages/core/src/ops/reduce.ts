@@ -81,28 +81,39 @@ export const SUMMARY_MAX_BINS = 256;
 /** The most tensors one summaryStats call reads in place (its kernels bind each). */
 export const SUMMARY_MAX_INPUTS = 4;
 
-/** How summaryStats summarises (a segment of) a tensor: the defaults are 20 bins and no thresholds. */
+/**
+ * How summaryStats summarises (a segment of) a tensor: the defaults are 20 bins, no thresholds and the
+ * spread. spread: false gives 0 for Σ(x − x̄)², so that a run of one bin (a norm's Σx²) is read once.
+ */
 export interface SummaryOptions {
   readonly bins?: number;
   readonly below?: number;
   readonly above?: number;
+  readonly spread?: boolean;
 }
 
-/** A run of summaryStats's input: its element count, and which input it is in (default 0). */
+/**
+ * A run of summaryStats's input: its element count, which input it is in (default 0), and optionally
+ * another input of the same size whose elements at the same positions are subtracted from it first.
+ */
 export interface SummaryRun extends SummaryOptions {
   readonly size: number;
   readonly input?: number;
+  readonly minus?: number;
 }
 
 /**
  * Tensors summarised in one pass, as float32 [7 + bins] each: Σx, Σx², Σ(x − x̄)² (the spread about
- * the mean, summed once the mean is known: no cancellation when the spread is small against the mean),
- * min, max, how many elements are below `below` and how many above `above`, then the counts of `bins`
- * equal bins from min to max (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to
- * the last; all to the last when min = max). Given runs, each input (read flat; up to four, read in
- * place) is cut into consecutive runs of their sizes, listed input by input, each summarised with its
- * own options, the results one after another: what a training monitor reads of many weights, gradients
- * and activations, in one go.
+ * the mean, from centred sums: no cancellation when the spread is small against the mean), min, max,
+ * how many elements are below `below` and how many above `above`, then the counts of `bins` equal bins
+ * from min to max (element x goes to bin ⌊(x − min) · (bins / (max − min))⌋, the largest to the last;
+ * all to the last when min = max). Given runs, each input (read flat; up to four, read in place) is cut
+ * into consecutive runs of their sizes, listed input by input, each summarised with its own options,
+ * the results one after another: what a training monitor reads of many weights, gradients and
+ * activations, in one go. A run with `minus: m` summarises x − xs[m] element by element (a weight's
+ * change across a step from the weights and a snapshot of them, with no difference tensor): the runs
+ * of an input with the same `minus` cut it from its start, each such sequence covering all of it, and
+ * an input no run reads must be some run's `minus`.
  */
 export function summaryStats(
   x: Tensor | readonly Tensor[],
@@ -115,10 +126,12 @@ export function summaryStats(
   const given: readonly SummaryRun[] = Array.isArray(options)
     ? options
     : [{ ...(options as SummaryOptions), size: xs[0].size }];
-  const covered = xs.map(() => 0);
+  // elements covered so far of each (input, minus) sequence of runs
+  const covered = new Map<string, { input: number; minus: number; elements: number }>();
+  const subtracted = new Set<number>();
   let input = 0;
   const segments = given.map((run, i): SummarySegment => {
-    const { size, bins = 20, below = -Infinity, above = Infinity } = run;
+    const { size, bins = 20, below = -Infinity, above = Infinity, minus = -1, spread: centred = true } = run;
     const which = given.length > 1 ? ` (run ${i})` : '';
     if (!Number.isInteger(bins) || bins < 1 || bins > SUMMARY_MAX_BINS) {
       throw new Error(`summaryStats: bins must be an integer from 1 to ${SUMMARY_MAX_BINS}, got ${bins}${which}`);
@@ -130,13 +143,41 @@ export function summaryStats(
       );
     }
     input = run.input ?? 0;
-    covered[input] += size;
-    return { input, size, bins, below, above };
+    if (run.minus !== undefined) {
+      const m = run.minus;
+      if (!(Number.isInteger(m) && m >= 0 && m < xs.length && m !== input)) {
+        throw new Error(
+          `summaryStats: run ${i} subtracts input ${m}; expected another of the ${xs.length} inputs than its own (${input})`,
+        );
+      }
+      if (xs[m].size !== xs[input].size) {
+        throw new Error(
+          `summaryStats: run ${i} subtracts input ${m} (shape ${fmt(xs[m].shape)}) from input ${input} ` +
+            `(shape ${fmt(xs[input].shape)}); expected inputs of the same size`,
+        );
+      }
+      subtracted.add(m);
+    }
+    const key = `${input},${minus}`;
+    const sequence = covered.get(key) ?? { input, minus, elements: 0 };
+    covered.set(key, sequence);
+    const start = sequence.elements;
+    sequence.elements += size;
+    return { input, start, size, bins, below, above, minus, spread: centred };
   });
-  xs.forEach((t, k) => {
-    if (covered[k] !== t.size) {
+  for (const { input: k, minus, elements } of covered.values()) {
+    if (elements !== xs[k].size) {
+      const runs = minus < 0 ? `the runs of input ${k}` : `the runs of input ${k} less input ${minus}`;
       throw new Error(
-        `summaryStats: the runs of input ${k} add up to ${covered[k]} elements, but it has ${t.size} (shape ${fmt(t.shape)})`,
+        `summaryStats: ${runs} add up to ${elements} elements, but it has ${xs[k].size} (shape ${fmt(xs[k].shape)})`,
+      );
+    }
+  }
+  xs.forEach((t, k) => {
+    if (!given.some((run) => (run.input ?? 0) === k) && !subtracted.has(k)) {
+      throw new Error(
+        `summaryStats: no run reads input ${k} (shape ${fmt(t.shape)}) and none subtracts it; ` +
+          `expected runs covering its ${t.size} elements`,
       );
     }
   });

@@ -97,9 +97,15 @@ export function slice(ctx: GpuContext, x: TensorInfo, begin: readonly number[], 
 export function concat(ctx: GpuContext, xs: readonly TensorInfo[], axis: number, outShape: Shape): GpuStorage {
   const out = ctx.allocate(outShape);
   const outStrides = stridesOf(outShape);
+  // past leading unit axes each input is one run of the output: a buffer copy (a memcpy on CPU adapters)
+  const runs = outShape.slice(0, axis).every((d) => d === 1);
   let at = 0;
   for (const x of xs) {
-    copy(ctx, ctx.buffer(x), 0, stridesOf(x.shape), out.buffer, at * outStrides[axis], outStrides, x.shape);
+    const dstOffset = at * outStrides[axis];
+    const bytes = 4 * sizeOf(x.shape);
+    if (!(runs && ctx.commands.copyBuffer(ctx.buffer(x), 0, out.buffer, 4 * dstOffset, bytes))) {
+      copy(ctx, ctx.buffer(x), 0, stridesOf(x.shape), out.buffer, dstOffset, outStrides, x.shape);
+    }
     at += x.shape[axis];
   }
   return out;

@@ -126,6 +126,8 @@ const SUMMARY_CHUNK = 4096;
 interface SummaryTable {
   readonly table: GpuStorage;
   readonly chunks: number;
+  /** Pass-2 workgroups: the chunks of the segments with more than one bin. */
+  readonly binnedChunks: number;
   readonly maxBins: number;
   readonly outputs: number;
 }
@@ -134,9 +136,13 @@ interface SummaryTable {
 // the last few layouts; a table pushed out goes back to the pool (later work runs after what used it).
 const TABLES_KEPT = 8;
 const tables = new WeakMap<GpuContext, Map<string, SummaryTable>>();
+/** The table's mark for "no minus input" (its 11 words a segment are summary_partials.wgsl's). */
+const NO_INPUT = 0xffffffff;
 
 function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): SummaryTable {
-  const key = segments.map((s) => `${s.input},${s.size},${s.bins},${s.below},${s.above}`).join(';');
+  const key = segments
+    .map((s) => `${s.input},${s.start},${s.size},${s.bins},${s.below},${s.above},${s.minus},${s.spread}`)
+    .join(';');
   let kept = tables.get(ctx);
   if (!kept) tables.set(ctx, (kept = new Map()));
   const found = kept.get(key);
@@ -147,30 +153,42 @@ function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): Sum
   }
   const segmentWords: number[] = [];
   const chunkWords: number[] = [];
+  const binnedWords: number[] = [];
   const edges = new Float32Array(2);
   const edgeBits = new Uint32Array(edges.buffer);
-  const starts = new Map<number, number>();
   let at = 0;
   let chunks = 0;
-  segments.forEach(({ input, size, bins, below, above }, s) => {
+  segments.forEach(({ input, start, size, bins, below, above, minus, spread }, s) => {
     const count = Math.ceil(size / SUMMARY_CHUNK);
-    const start = starts.get(input) ?? 0;
     edges.set([below, above]);
-    segmentWords.push(input, size, bins, at, edgeBits[0], edgeBits[1], chunks, count);
+    const firstBinned = binnedWords.length;
+    segmentWords.push(
+      input,
+      size,
+      bins,
+      at,
+      edgeBits[0],
+      edgeBits[1],
+      chunks,
+      count,
+      minus < 0 ? NO_INPUT : minus,
+      firstBinned,
+      spread ? 1 : 0,
+    );
     for (let c = 0; c < count; c++) {
       chunkWords.push(s, start + c * SUMMARY_CHUNK, Math.min(SUMMARY_CHUNK, size - c * SUMMARY_CHUNK));
+      if (bins > 1) binnedWords.push(chunks + c);
     }
-    starts.set(input, start + size);
     at += 7 + bins;
     chunks += count;
   });
   const maxBins = Math.max(...segments.map((s) => s.bins));
   // the words go up as int32: the same 32 bits the shader reads as u32
   const table = ctx.upload(
-    Int32Array.from([...segmentWords, ...chunkWords], (w) => w | 0),
+    Int32Array.from([...segmentWords, ...chunkWords, ...binnedWords], (w) => w | 0),
     'int32',
   );
-  const made = { table, chunks, maxBins, outputs: at };
+  const made = { table, chunks, binnedChunks: binnedWords.length, maxBins, outputs: at };
   kept.set(key, made);
   if (kept.size > TABLES_KEPT) {
     const [oldest, pushedOut] = kept.entries().next().value!;
@@ -181,18 +199,19 @@ function summaryTable(ctx: GpuContext, segments: readonly SummarySegment[]): Sum
 }
 
 /**
- * core's summaryStats in three dispatches whatever the segments: per-chunk sums and bounds, per-chunk
- * centred sums and bin counts (each chunk combining its segment's bounds first), then one workgroup a
- * segment adding its chunks up. A table of segments and chunks drives all three.
+ * core's summaryStats in at most three dispatches whatever the segments: per-chunk sums, bounds and
+ * centred sums; per-chunk bin counts of the segments with more than one bin (each chunk combining its
+ * segment's bounds first); then one workgroup a segment adding its chunks up. A table of segments and
+ * chunks drives all three.
  */
 export function summaryStats(
   ctx: GpuContext,
   xs: readonly TensorInfo[],
   segments: readonly SummarySegment[],
 ): GpuStorage {
-  const { table, chunks, maxBins, outputs: at } = summaryTable(ctx, segments);
-  const partials = ctx.allocate([chunks * 6]);
-  const binned = ctx.allocate([chunks * (1 + maxBins)]);
+  const { table, chunks, binnedChunks, maxBins, outputs: at } = summaryTable(ctx, segments);
+  const partials = ctx.allocate([chunks * 7]);
+  const binned = ctx.allocate([Math.max(1, binnedChunks * (1 + maxBins))]);
   const out = ctx.allocate([at]);
   // four inputs bound whatever the count: the ones not given repeat the first, and no run names them
   const inputs = [0, 1, 2, 3].map((k) => ctx.buffer(xs[Math.min(k, xs.length - 1)]));
@@ -203,13 +222,15 @@ export function summaryStats(
     params: { segments: segments.length, workgroups: chunks },
     grid: gridFor(chunks),
   });
-  ctx.dispatch({
-    kernel: 'summary_bins',
-    inputs: [...inputs, table.buffer, partials.buffer],
-    outputs: [binned.buffer],
-    params: { segments: segments.length, workgroups: chunks, max_bins: maxBins },
-    grid: gridFor(chunks),
-  });
+  if (binnedChunks > 0) {
+    ctx.dispatch({
+      kernel: 'summary_bins',
+      inputs: [...inputs, table.buffer, partials.buffer],
+      outputs: [binned.buffer],
+      params: { segments: segments.length, chunks, workgroups: binnedChunks, max_bins: maxBins },
+      grid: gridFor(binnedChunks),
+    });
+  }
   ctx.dispatch({
     kernel: 'summary_combine',
     inputs: [table.buffer, partials.buffer, binned.buffer],

@@ -154,6 +154,19 @@ function renamed(keys: Record<string, string>, fixed: Dict = {}, nulls: string[]
   };
 }
 
+/**
+ * A noise layer: its factor, and its seed (webgrad's is an offset to the step's seed, 0 by default,
+ * Keras's a seed of its own generator, null by default; neither draws the other's noise, which only
+ * training draws).
+ */
+function noise(factor: string): KerasClass {
+  return {
+    fixed: {},
+    write: (c) => ({ [factor]: c[factor], seed: c.seed ? c.seed : null }),
+    read: (get) => ({ [factor]: get(factor), seed: get('seed') ?? 0 }),
+  };
+}
+
 /** The classes written with Keras 3's names and configs here (the others are tfjs-configs.ts's). */
 export const KERAS_LAYERS: Record<string, KerasClass> = {
   Conv1D: convolution(1, false),
@@ -178,8 +191,8 @@ export const KERAS_LAYERS: Record<string, KerasClass> = {
   ReLU: renamed({ maxValue: 'max_value', negativeSlope: 'negative_slope', threshold: 'threshold' }, {}, ['maxValue']),
   ELU: renamed({ alpha: 'alpha' }),
   Softmax: renamed({ axis: 'axis' }),
-  GaussianNoise: renamed({ stddev: 'stddev', seed: 'seed' }, {}, ['seed']),
-  GaussianDropout: renamed({ rate: 'rate', seed: 'seed' }, {}, ['seed']),
+  GaussianNoise: noise('stddev'),
+  GaussianDropout: noise('rate'),
   ActivityRegularization: renamed({ l1: 'l1', l2: 'l2' }),
   RepeatVector: renamed({ n: 'n' }),
   Permute: renamed({ dims: 'dims' }),

@@ -133,9 +133,34 @@ function legacyNodes(layer: Dict, name: string, where: string, op: string): Dict
   return { name: String(layer.name ?? name), inbound_nodes: nodes.map(refsOf) };
 }
 
+// the ops a Keras 3 functional graph records for Masking's compute_mask: their result reaches the next
+// layer only as its mask argument, which webgrad's layers take from Masking itself
+const MASK_OPS = new Set(['NotEqual', 'Any']);
+
+/** The layers less the mask ops no layer takes as an input (nor an output names), to a fixed point. */
+function withoutMaskOps(layers: Dict[], outputs: unknown): Dict[] {
+  let kept = layers;
+  for (;;) {
+    const used = new Set<string>(
+      JSON.stringify(outputs ?? [])
+        .match(/"[^"]*"/g)
+        ?.map((n) => n.slice(1, -1)) ?? [],
+    );
+    for (const layer of kept) {
+      for (const node of (layer.inbound_nodes as unknown[][] | undefined) ?? []) {
+        for (const ref of node) if (Array.isArray(ref)) used.add(String(ref[0]));
+      }
+    }
+    const next = kept.filter((l) => !MASK_OPS.has(String(l.class_name)) || used.has(String(l.name)));
+    if (next.length === kept.length) return kept;
+    kept = next;
+  }
+}
+
 function legacyModelConfig(className: string, c: Dict, where: string, op: string): Dict {
-  const layers = Array.isArray(c.layers) ? c.layers.map((l) => legacyLayer(l, where, op)) : [];
-  if (className === 'Sequential') return { name: c.name, trainable: c.trainable, layers };
+  const read = Array.isArray(c.layers) ? c.layers.map((l) => legacyLayer(l, where, op)) : [];
+  if (className === 'Sequential') return { name: c.name, trainable: c.trainable, layers: read };
+  const layers = withoutMaskOps(read, c.output_layers);
   const list = (refs: unknown) => (Array.isArray(refs) && typeof refs[0] === 'string' ? [refs] : refs);
   return {
     name: c.name,

@@ -430,7 +430,7 @@ describe('Keras 3 .keras format', function () {
     });
 
     for (const name of ['resume', 'resume_wrapped']) {
-      it(`${name}: resumes the training Keras saved: its step count and Adam's moments, one more step landing where Keras's did`, async () => {
+      it(`${name}: resumes Keras's training: its step count and Adam's moments, one more step landing where Keras's did`, async () => {
         const c = expected.models[name] as Expected['models'][string] & {
           y: unknown[];
           iterations: number;

@@ -91,6 +91,7 @@ interface KerasClass {
   read: (get: (key: string) => unknown, where: string, inner: InnerLayers) => Dict;
 }
 
+const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU']);
 const NO_CONSTRAINTS = { kernel_constraint: null, bias_constraint: null, activity_regularizer: null };
 const LAST = { data_format: 'channels_last' };
 const nullable = (v: unknown) => (v === undefined ? null : v);
@@ -227,6 +228,9 @@ export const KERAS_LAYERS: Record<string, KerasClass> = {
     },
     read: (get, where, inner) => {
       const layer = inner.fromKeras(get('layer'), where);
+      if (!RECURRENT.has(layer.class_name) && layer.class_name !== '') {
+        throw new Error(`it wraps a '${layer.class_name}'; expected a recurrent layer (SimpleRNN, LSTM, GRU)`);
+      }
       const backward = get('backward_layer');
       if (isDict(backward) && isDict(backward.config)) {
         const twin = inner.fromKeras({ ...backward, config: { ...backward.config, name: 'twin' } }, where);
@@ -337,8 +341,6 @@ export interface VarSlot {
 
 // the classes that always have weights, so a wrapper's inner group of them cannot be missing
 const WEIGHTED = new Set(['Dense', 'Conv1D', 'Conv2D', 'Conv2DTranspose', 'SimpleRNN', 'LSTM', 'GRU', 'PReLU']);
-
-const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU']);
 
 /**
  * The H5 groups (each with the `name` attribute Keras gives it) and variable slots of one layer at

@@ -51,7 +51,7 @@ describe('Keras 3 classes beyond TF.js: the wrappers, Conv2DTranspose and the re
     [2, 4],
   );
 
-  it('SpectralNormalization: the TF.js layout writes webgrad>SpectralNormalization (powerIterations in camelCase) and loads back exactly, u included', async () => {
+  it('SpectralNormalization in the TF.js layout: webgrad>SpectralNormalization, camelCase powerIterations, read back exactly', async () => {
     const net = critic();
     net.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
     // a training call moves u and the kernel off their initial values
@@ -71,7 +71,7 @@ describe('Keras 3 classes beyond TF.js: the wrappers, Conv2DTranspose and the re
     expect(await values(loaded.weights)).to.deep.equal(await values(net.weights));
   });
 
-  it("SpectralNormalization as .keras: Keras 3's class, config and H5 paths (the kernel twice, then vector_u), read back exactly", async () => {
+  it("SpectralNormalization as .keras: Keras 3's class and config, read back exactly (u included)", async () => {
     // this model was refused: "weights dense_1/kernel, dense_1/bias belong to no layer Keras would load them into"
     const net = critic();
     const bytes = await toKerasBytes(await modelArtifacts(net));

@@ -78,7 +78,7 @@ export const ranks: { [P in PackageName]: readonly (readonly string[])[] } = {
     ['registry.ts'],
     ['tfjs-names.ts', 'tfjs-optimizers.ts'],
     ['tfjs-configs.ts', 'tfjs-training.ts'],
-    ['tfjs-topology.ts'],
+    ['tfjs-topology.ts', 'keras-layers.ts'],
     ['tfjs-format.ts', 'keras-config.ts', 'keras-training.ts'],
     ['keras-legacy.ts'],
     ['keras-format.ts'],

@@ -5,7 +5,9 @@
 // layers/<key>/vars/<i> (a recurrent layer's at layers/<key>/cell/vars/<i>), the key being its class
 // name in snake_case, numbered in the order of Keras's model.layers (saving_lib's _get_unique_name).
 // This module writes; keras-legacy.ts reads Keras 3's form back.
-import type { SavedTensorRef } from './format.js';
+import type { ModelJson, SavedLayer, SavedTensorRef } from './format.js';
+import { KERAS_LAYERS, kerasObject, kerasVarSlots, POLICY, toKerasOptions, type VarSlot } from './keras-layers.js';
+import { toTfjsArtifacts } from './tfjs-format.js';
 import { CUSTOM_PREFIX, isDict } from './tfjs-names.js';
 
 type Dict = Record<string, unknown>;
@@ -59,40 +61,6 @@ export function uniqueKeys(): (className: string) => string {
   };
 }
 
-const POLICY = (name: string): Dict => ({
-  module: 'keras',
-  class_name: 'DTypePolicy',
-  config: { name },
-  registered_name: null,
-});
-
-// TF.js's VarianceScaling forms and the Keras 3 class that writes each
-const SCALING_NAMES: [scale: number, mode: string, distribution: string, name: string][] = [
-  [1, 'fan_avg', 'uniform', 'GlorotUniform'],
-  [1, 'fan_avg', 'normal', 'GlorotNormal'],
-  [2, 'fan_in', 'uniform', 'HeUniform'],
-  [2, 'fan_in', 'normal', 'HeNormal'],
-  [1, 'fan_in', 'uniform', 'LecunUniform'],
-  [1, 'fan_in', 'normal', 'LecunNormal'],
-];
-
-/** A TF.js-form initializer or regularizer ({class_name, config}) as Keras 3 serialises one. */
-function kerasObject(value: unknown, module: string): unknown {
-  if (!isDict(value) || typeof value.class_name !== 'string') return value;
-  let className = value.class_name;
-  let config = isDict(value.config) ? { ...value.config } : {};
-  if (className === 'VarianceScaling') {
-    const named = SCALING_NAMES.find(
-      ([s, m, d]) => s === config.scale && m === config.mode && d === config.distribution,
-    );
-    if (named) {
-      className = named[3];
-      config = { seed: null, input_axes: null, output_axes: null };
-    }
-  }
-  return { module, class_name: className, config, registered_name: null };
-}
-
 // the options Keras 3 writes beyond TF.js's, with the values webgrad's layers behave as
 const KERAS3_DEFAULTS: Record<string, Dict> = {
   Dense: { quantization_config: null },
@@ -106,7 +74,7 @@ const KERAS3_DEFAULTS: Record<string, Dict> = {
 };
 
 /** One layer's TF.js (Keras 2) config as Keras 3 writes it. */
-function kerasLayerConfig(className: string, c: Dict): Dict {
+export function kerasLayerConfig(className: string, c: Dict): Dict {
   const { batch_input_shape: _shape, implementation: _impl, input_length: _length, dtype, ...rest } = c;
   const out: Dict = {
     ...rest,
@@ -125,6 +93,43 @@ function kerasLayerConfig(className: string, c: Dict): Dict {
     if (out.recurrent_activation === undefined) delete out.recurrent_activation;
   }
   return out;
+}
+
+/**
+ * A wrapper's inner layer (webgrad's {class_name, config}) as Keras 3's layer object, by way of TF.js's
+ * form for the classes tfjs-configs.ts maps; throws naming what Keras lacks.
+ */
+export function kerasInnerLayer(saved: { class_name: string; config: Dict }): Dict {
+  const what = `${String(saved?.class_name)} '${String(saved?.config?.name)}'`;
+  if (!isDict(saved) || typeof saved.class_name !== 'string' || !isDict(saved.config)) {
+    throw new Error(`an inner layer that is not {class_name, config}: ${JSON.stringify(saved)?.slice(0, 200)}`);
+  }
+  const base = { name: saved.config.name, trainable: saved.config.trainable ?? true, dtype: POLICY('float32') };
+  if (Object.hasOwn(KERAS_LAYERS, saved.class_name)) {
+    const mapped = toKerasOptions(saved.class_name, saved.config, kerasInnerLayer);
+    if ('missing' in mapped) throw new Error(`${what} (${mapped.missing})`);
+    return {
+      module: 'keras.layers',
+      class_name: saved.class_name,
+      config: { ...base, ...mapped.config },
+      registered_name: null,
+    };
+  }
+  const json = {
+    format: 'layers-model',
+    generatedBy: 'webgrad',
+    modelTopology: { class_name: 'Sequential', config: { name: 'wrapped', layers: [saved as SavedLayer] } },
+    weightsManifest: [],
+  } as unknown as ModelJson;
+  const [layer] = toTfjsArtifacts(json, { reader: 'keras' }).modelTopology.config.layers as Dict[];
+  const className = String(layer.class_name);
+  if (!KERAS_CLASSES.has(className)) throw new Error(`${what} (no Keras 3 class)`);
+  return {
+    module: 'keras.layers',
+    class_name: className,
+    config: kerasLayerConfig(className, layer.config as Dict),
+    registered_name: null,
+  };
 }
 
 /** `base`, or base_1, base_2, ... : the first name no layer of the model has. */
@@ -192,13 +197,8 @@ export function kerasOrder(config: Dict): Dict[] {
   return names.map((n) => byName.get(n)).filter((l): l is Dict => l !== undefined);
 }
 
-/** Where one layer's weights go in model.weights.h5, and the groups Keras makes around them. */
-export interface KerasWeightSlot {
-  /** The layer's name (the prefix of its weights' names in webgrad's manifest). */
-  layer: string;
-  /** The H5 group holding its variables 0, 1, ... */
-  vars: string;
-}
+/** Where a layer's weights go in model.weights.h5 (keras-layers.ts's VarSlot). */
+export type KerasWeightSlot = VarSlot;
 
 /** The shape (batch axis first) and dtype of the tensor a layer's call made: `layer`'s node `node`, output `index`. */
 export type TensorOf = (
@@ -224,7 +224,10 @@ function kerasNodes(layerClass: string, nodes: unknown, tensorOf: TensorOf | und
       return { class_name: '__keras_tensor__', config: { ...known, keras_history: [name, node, index] } };
     });
     if (!tensors.length || tensors.some((t) => t === undefined)) return refs;
-    if (RECURRENT.has(layerClass) && tensors.length > 1) {
+    if (
+      (RECURRENT.has(layerClass) || layerClass === `${CUSTOM_PREFIX}Bidirectional` || layerClass === 'Bidirectional') &&
+      tensors.length > 1
+    ) {
       return { args: [tensors[0]], kwargs: { initial_state: tensors.slice(1) } };
     }
     const args = tensors.length === 1 ? [tensors[0]] : [tensors];
@@ -268,14 +271,23 @@ export function kerasModel(
       written = inputLayer(layerName, c.batch_input_shape, c.dtype);
       if (h5) groups.push({ path: `${h5}/vars`, name: layerName });
     } else {
-      const known = KERAS_CLASSES.has(layerClass);
+      let known = KERAS_CLASSES.has(layerClass);
+      let config = known ? kerasLayerConfig(layerClass, c) : c;
+      let missing = '';
+      if (!known && layerClass.startsWith(CUSTOM_PREFIX) && Object.hasOwn(KERAS_LAYERS, keyed)) {
+        const mapped = toKerasOptions(keyed, c, kerasInnerLayer);
+        if ('config' in mapped) {
+          known = true;
+          config = { name: layerName, trainable: c.trainable ?? true, dtype: POLICY('float32'), ...mapped.config };
+        } else missing = ` (${mapped.missing})`;
+      }
       // a class TF.js's form already wrote under webgrad's registered name keeps it, and webgrad's config
       const own = keyed;
-      if (!known) lacking.push(`${own} '${layerName}'`);
+      if (!known) lacking.push(`${own} '${layerName}'${missing}`);
       written = {
         module: known ? 'keras.layers' : 'webgrad',
         class_name: own,
-        config: known ? kerasLayerConfig(layerClass, c) : c,
+        config,
         registered_name: known ? null : CUSTOM_PREFIX + own,
       };
       // a registered class keeps webgrad's camelCase inputShape
@@ -289,10 +301,9 @@ export function kerasModel(
         layers.push(inputLayer(freeName('input_layer', source), shape, c.dtype));
         buildShape = shape;
       }
-      const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
-      groups.push({ path: `${h5}/vars`, name: layerName });
-      if (RECURRENT.has(layerClass)) groups.push({ path: vars, name: `${layerName}_cell` });
-      slots.push({ layer: layerName, vars });
+      const laid = kerasVarSlots(keyed, c, h5!, layerName, true);
+      groups.push(...laid.groups);
+      slots.push(...laid.slots);
     }
     if (!sequential) {
       written = { ...written, name: layerName, inbound_nodes: kerasNodes(layerClass, layer.inbound_nodes, tensorOf) };

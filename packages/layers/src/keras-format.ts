@@ -32,6 +32,14 @@ export interface ToKerasOptions {
   tensorOf?: TensorOf;
 }
 
+/** The weights a slot holds, in its order: each pick's weights named `${prefix}/…`, or the first of them. */
+function picked<W extends { name: string }>(slot: KerasWeightSlot, weights: readonly W[]): W[] {
+  return slot.picks.flatMap(({ prefix, first }) => {
+    const own = weights.filter((w) => w.name.startsWith(`${prefix}/`));
+    return first ? own.slice(0, 1) : own;
+  });
+}
+
 const elementsOf = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 
 /** Each weight's values, a view into the weights bytes (float32, in manifest order). */
@@ -67,7 +75,10 @@ export async function toKerasBytes(artifacts: ModelArtifacts, options: ToKerasOp
   const used = new Set<number>();
   const datasets: H5Dataset[] = [];
   for (const slot of slots) {
-    const own = weights.map((w, i) => ({ ...w, i })).filter(({ spec }) => spec.name.startsWith(`${slot.layer}/`));
+    const own = picked(
+      slot,
+      weights.map((w, i) => ({ ...w, i, name: w.spec.name })),
+    );
     own.forEach(({ spec, values, i }, k) => {
       used.add(i);
       datasets.push({ path: `${slot.vars}/${k}`, shape: spec.shape, values });
@@ -173,9 +184,16 @@ function optimizerDatasets(
   }
   const specs = artifacts.json.weightsManifest.flatMap((g) => g.weights);
   const trainable = new Set(trainableNames);
-  const inKerasOrder = slots.flatMap((slot) =>
-    specs.filter((w) => w.name.startsWith(`${slot.layer}/`) && trainable.has(w.name)).map((w) => w.name),
-  );
+  // a weight two slots hold (SpectralNormalization's kernel) is one variable to the optimizer
+  const inKerasOrder = [
+    ...new Set(
+      slots.flatMap((slot) =>
+        picked(slot, specs)
+          .filter((w) => trainable.has(w.name))
+          .map((w) => w.name),
+      ),
+    ),
+  ];
   groups.push({ path: 'optimizer' }, { path: 'optimizer/vars', name: optimizer.class_name.toLowerCase() });
   datasets.push({ path: 'optimizer/vars/1', shape: [], values: Float32Array.of(optimizer.config.learningRate) });
   for (const { name, index } of kerasOptimizerOrder(optimizer.class_name, inKerasOrder)) {
@@ -224,10 +242,19 @@ export async function fromKerasBytes(bytes: Uint8Array, where: string, op: strin
     const topology = legacyTopology(contents.config, where, op);
     refuseUnknownClasses(topology, where, op);
     const wanted: { path: string; spec: WeightSpec }[] = [];
-    for (const { vars, top, layer } of kerasSlots(topology)) {
-      for (let i = 0; contents.datasets.has(`${vars}/${i}`); i++) {
-        const path = `${vars}/${i}`;
-        const entry = contents.datasets.get(path)!;
+    for (const { vars, top, layer, indices, required } of kerasSlots(topology)) {
+      if (required && !contents.datasets.has(`${vars}/0`)) {
+        throw new Error(
+          `${op}: ${where}: model.weights.h5 lacks entry '${vars}/0' (the variables of the layer '${top}' wraps)`,
+        );
+      }
+      const present = (i: number) => (indices ? i < indices.length : contents.datasets.has(`${vars}/${i}`));
+      for (let i = 0; present(i); i++) {
+        const path = `${vars}/${indices ? indices[i] : i}`;
+        const entry = contents.datasets.get(path);
+        if (!entry) {
+          throw new Error(`${op}: ${where}: model.weights.h5 lacks entry '${path}' (layer '${top}')`);
+        }
         if (!entry.float32) {
           throw new Error(
             `${op}: ${where}: model.weights.h5 entry '${path}' (layer '${layer}') has dtype '${entry.dtype}'; expected float32 ('<f4')`,

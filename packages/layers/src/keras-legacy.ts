@@ -3,8 +3,10 @@
 // lists or Keras 3's {args, kwargs} of __keras_tensor__s) become lists, webgrad's registered classes
 // keep webgrad's config; and the H5 group of each layer's variables (kerasSlots), as keras-config.ts
 // names them on the way out.
-import { CUSTOM_PREFIX, isDict } from './tfjs-names.js';
-import { MODELS, RECURRENT, uniqueKeys } from './keras-config.js';
+import { convertPythonicToTs, CUSTOM_PREFIX, isDict } from './tfjs-names.js';
+import { MODELS, uniqueKeys } from './keras-config.js';
+import { fromKerasOptions, KERAS_LAYERS, kerasVarSlots, legacyRegularizer, type InnerLayers } from './keras-layers.js';
+import { topologyFromTs } from './tfjs-topology.js';
 
 type Dict = Record<string, unknown>;
 
@@ -67,6 +69,22 @@ function legacyLayer(layer: unknown, where: string, op: string): Dict {
   if (dtypeName !== undefined && dtypeName !== 'float32' && !(className === 'InputLayer' && dtypeName === 'int32')) {
     refuse('dtype', 'float32');
   }
+  if (Object.hasOwn(KERAS_LAYERS, className)) {
+    // a class TF.js's form lacks: webgrad's config under its registered name, as webgrad writes it there
+    let own: Dict;
+    try {
+      own = fromKerasOptions(className, c, where, innerLayers(op));
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new Error(message.startsWith(`${op}: `) ? message : `${op}: ${message}`, { cause: error });
+    }
+    const out: Dict = {
+      class_name: CUSTOM_PREFIX + className,
+      config: { name, trainable: c.trainable ?? true, ...own },
+    };
+    if (layer.inbound_nodes !== undefined) Object.assign(out, legacyNodes(layer, name, where, op));
+    return out;
+  }
   let config: Dict = { ...rest, ...(dtypeName !== undefined && { dtype: dtypeName }) };
   if (batch_shape !== undefined) config.batch_input_shape = batch_shape;
   for (const [key, value] of Object.entries(config)) {
@@ -76,6 +94,28 @@ function legacyLayer(layer: unknown, where: string, op: string): Dict {
   const out: Dict = { class_name: className, config };
   if (layer.inbound_nodes !== undefined) Object.assign(out, legacyNodes(layer, name, where, op));
   return out;
+}
+
+/**
+ * A wrapper's inner Keras 3 layer as webgrad's {class_name, config}: a class of KERAS_LAYERS directly,
+ * one of TF.js's form through legacyLayer and the TF.js reader (which refuses what webgrad lacks).
+ */
+function innerLayers(op: string): InnerLayers {
+  const fromKeras = (layer: unknown, where: string): { class_name: string; config: Dict } => {
+    const legacy = legacyLayer(layer, where, op);
+    const className = String(legacy.class_name);
+    if (className.startsWith(CUSTOM_PREFIX)) {
+      return { class_name: className.slice(CUSTOM_PREFIX.length), config: legacy.config as Dict };
+    }
+    const ctx = { where, lacking: [] as string[], extras: {} };
+    const ts = convertPythonicToTs({ name: 'wrapped', layers: [{ class_name: className, config: legacy.config }] });
+    const [inner] = topologyFromTs('Sequential', ts as Dict, ctx).config.layers;
+    if (ctx.lacking.length || MODELS.has(className) || className === 'InputLayer') {
+      throw new Error(`a wrapper in ${where} wraps a '${className}', which webgrad cannot wrap`);
+    }
+    return { class_name: inner.class_name, config: inner.config as Dict };
+  };
+  return { toKeras: () => ({}), fromKeras };
 }
 
 /**
@@ -93,17 +133,34 @@ function legacyNodes(layer: Dict, name: string, where: string, op: string): Dict
   return { name: String(layer.name ?? name), inbound_nodes: nodes.map(refsOf) };
 }
 
-/** Keras 3's L1 and L2 regularizers as the L1L2 that TF.js's form (and webgrad's reader) names. */
-function legacyRegularizer(value: Dict): Dict {
-  const config = isDict(value.config) ? value.config : {};
-  if (value.class_name === 'L1') return { class_name: 'L1L2', config: { l1: config.l1 ?? 0, l2: 0 } };
-  if (value.class_name === 'L2') return { class_name: 'L1L2', config: { l1: 0, l2: config.l2 ?? 0 } };
-  return value;
+// the ops a Keras 3 functional graph records for Masking's compute_mask: their result reaches the next
+// layer only as its mask argument, which webgrad's layers take from Masking itself
+const MASK_OPS = new Set(['NotEqual', 'Any']);
+
+/** The layers less the mask ops no layer takes as an input (nor an output names), to a fixed point. */
+function withoutMaskOps(layers: Dict[], outputs: unknown): Dict[] {
+  let kept = layers;
+  for (;;) {
+    const used = new Set<string>(
+      JSON.stringify(outputs ?? [])
+        .match(/"[^"]*"/g)
+        ?.map((n) => n.slice(1, -1)) ?? [],
+    );
+    for (const layer of kept) {
+      for (const node of (layer.inbound_nodes as unknown[][] | undefined) ?? []) {
+        for (const ref of node) if (Array.isArray(ref)) used.add(String(ref[0]));
+      }
+    }
+    const next = kept.filter((l) => !MASK_OPS.has(String(l.class_name)) || used.has(String(l.name)));
+    if (next.length === kept.length) return kept;
+    kept = next;
+  }
 }
 
 function legacyModelConfig(className: string, c: Dict, where: string, op: string): Dict {
-  const layers = Array.isArray(c.layers) ? c.layers.map((l) => legacyLayer(l, where, op)) : [];
-  if (className === 'Sequential') return { name: c.name, trainable: c.trainable, layers };
+  const read = Array.isArray(c.layers) ? c.layers.map((l) => legacyLayer(l, where, op)) : [];
+  if (className === 'Sequential') return { name: c.name, trainable: c.trainable, layers: read };
+  const layers = withoutMaskOps(read, c.output_layers);
   const list = (refs: unknown) => (Array.isArray(refs) && typeof refs[0] === 'string' ? [refs] : refs);
   return {
     name: c.name,
@@ -149,10 +206,13 @@ export function kerasSlots(topology: { class_name: string; config: Dict }): Kera
       const own = trainable && c.trainable !== false;
       if (MODELS.has(layerClass)) visit(layerClass, c, h5, top ?? name, own);
       else if (layerClass !== 'InputLayer') {
-        const vars = RECURRENT.has(layerClass) ? `${h5}/cell/vars` : `${h5}/vars`;
         // a layer's variables list its trainable ones first; BatchNormalization's moving statistics are not
-        const trainableVars = !own ? 0 : layerClass === 'BatchNormalization' ? 2 : Infinity;
-        out.push({ vars, top: top ?? name, layer: name, trainableVars });
+        const { slots } = kerasVarSlots(keyed, c, h5, name, own);
+        for (const { vars, indices, trainableVars, required } of slots) {
+          // a wrapper's slots are told apart by their group
+          const layerName = slots.length === 1 ? name : `${name}/${vars}`;
+          out.push({ vars, top: top ?? name, layer: layerName, trainableVars, indices, required });
+        }
       }
     }
   };
@@ -166,4 +226,8 @@ export interface KerasSlot {
   top: string;
   layer: string;
   trainableVars: number;
+  /** The indices read, in webgrad's order (all when absent). */
+  indices?: number[];
+  /** A wrapped layer's group, which must hold its variables. */
+  required?: boolean;
 }

@@ -193,13 +193,32 @@ function budgetedModel(artifacts: ModelArtifacts, where: string, op: string): An
  * (`layer/...`): a file written in another graph order (Keras's and TF.js's go by depth) then fills each
  * layer with its own weights. Otherwise, or when already in order, they are kept as they are.
  */
-function inLayerOrder(model: AnyModel, weights: StoredWeight[]): StoredWeight[] {
+function inLayerOrder(model: AnyModel, weights: StoredWeight[]): number[] {
   const rank = new Map(model.layers.map((l, i) => [l.name, i]));
   const ranks = weights.map((w) => rank.get(w.spec.name.split('/')[0]));
-  if (ranks.some((r) => r === undefined)) return weights;
-  const order = weights.map((w, i) => ({ w, i, r: ranks[i]! }));
-  order.sort((a, b) => a.r - b.r || a.i - b.i);
-  return order.map((o) => o.w);
+  const kept = weights.map((_, i) => i);
+  if (ranks.some((r) => r === undefined)) return kept;
+  return kept.sort((a, b) => ranks[a]! - ranks[b]! || a - b);
+}
+
+/**
+ * The model's trainable weights (positions in model.weights) in the model's order and in the file's
+ * (the order its optimizer slots follow), after inLayerOrder moved the weights by `order`.
+ */
+function trainableOrders(model: AnyModel, order: number[]): { own: number[]; inFile: number[] } {
+  const trainable = new Set(model.trainableWeights);
+  const own = model.weights.map((w, i) => (trainable.has(w) ? i : -1)).filter((i) => i >= 0);
+  return { own, inFile: [...own].sort((a, b) => order[a] - order[b]) };
+}
+
+/** The optimizer's slots, saved in the file's order of the trainable weights, in the model's order. */
+function stateInLayerOrder(orders: { own: number[]; inFile: number[] }, state: StoredWeight[]): StoredWeight[] {
+  const per = orders.own.length ? state.length / orders.own.length : 0;
+  const rankInFile = new Map(orders.inFile.map((position, k) => [position, k]));
+  return orders.own.flatMap((position) => {
+    const k = rankInFile.get(position)!;
+    return state.slice(k * per, (k + 1) * per);
+  });
 }
 
 /** Rebuilds the model artifacts describe; everything is checked before a tensor is made. */
@@ -209,7 +228,8 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
   let { weights } = checked;
   const model = modelFromTopology(json.modelTopology, where, op);
   const shapes = model.weights.map((w) => w.shape);
-  weights = inLayerOrder(model, weights);
+  const order = inLayerOrder(model, weights);
+  weights = order.map((i) => weights[i]);
   const specs = weights.map((w) => w.spec);
   if (!sameShapes(specs, shapes)) {
     model.dispose();
@@ -224,18 +244,18 @@ function modelFromArtifacts(artifacts: ModelArtifacts, where: string, op: string
     const optimizer = new Optimizer(optimizer_config.class_name as OptimizerKind, optimizer_config.config);
     model.compile({ loss: loss as CompileArgs['loss'], metrics, optimizer, lossWeights: loss_weights });
     if (json.optimizerState) {
+      const orders = trainableOrders(model, order);
       checkOptimizerState(
         json,
-        model.trainableWeights.map((w) => w.shape),
+        orders.inFile.map((i) => model.weights[i].shape),
         where,
         op,
       );
       // the state tensors are written in place, so training resumes exactly where it was saved
       optimizer.iterations = json.optimizerState.iterations;
       const states = optimizer.getState(model.trainableWeights).flat();
-      tidy(() =>
-        states.forEach((state, i) => state.backend.assign(state.info(op), asTensor(optimizerState[i]).info(op))),
-      );
+      const stored = stateInLayerOrder(orders, optimizerState);
+      tidy(() => states.forEach((state, i) => state.backend.assign(state.info(op), asTensor(stored[i]).info(op))));
     }
   }
   return model;

@@ -19,6 +19,7 @@ import { embedding, masking } from './layers/embedding.js';
 import { gatConv, gcnConv, globalPool, sageConv } from './layers/graph.js';
 import { gru, lstm, simpleRNN, type RecurrentLayer, type RecurrentStateLayer } from './layers/rnn.js';
 import { bidirectional, timeDistributed } from './layers/wrappers.js';
+import { spectralNormalization } from './layers/spectral-normalization.js';
 import { eluLayer, leakyReLU, reluLayer, softmaxLayer } from './layers/activation-layers.js';
 import {
   addLayer,
@@ -82,6 +83,7 @@ export type LayerClassName =
   | 'Masking'
   | 'Bidirectional'
   | 'TimeDistributed'
+  | 'SpectralNormalization'
   | 'GCNConv'
   | 'SAGEConv'
   | 'GATConv'
@@ -158,6 +160,9 @@ interface SavedConfigs {
     layer: { class_name: string; config: Record<string, unknown> };
   };
   TimeDistributed: Omit<OptionsOf<typeof timeDistributed>, 'layer'> & {
+    layer: { class_name: string; config: Record<string, unknown> };
+  };
+  SpectralNormalization: Omit<OptionsOf<typeof spectralNormalization>, 'layer'> & {
     layer: { class_name: string; config: Record<string, unknown> };
   };
   GCNConv: Saved<OptionsOf<typeof gcnConv>>;
@@ -292,7 +297,8 @@ const layerFactories: { readonly [K in LayerClassName]: (config: SavedConfigs[K]
   GRU: (c) => gru({ ...c, units: c.units, ...recurrentInitializersFrom(c) }),
   Masking: (c) => masking(c),
   Bidirectional: (c) => bidirectional({ ...c, layer: recurrentLayer(c.layer) }),
-  TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer) }),
+  TimeDistributed: (c) => timeDistributed({ ...c, layer: innerLayer(c.layer, 'TimeDistributed') }),
+  SpectralNormalization: (c) => spectralNormalization({ ...c, layer: innerLayer(c.layer, 'SpectralNormalization') }),
   GCNConv: (c) => gcnConv({ ...graphConvFrom(c), units: c.units }),
   SAGEConv: (c) => sageConv({ ...graphConvFrom(c), units: c.units }),
   GATConv: (c) => gatConv({ ...graphConvFrom(c), units: c.units }),
@@ -315,11 +321,11 @@ function recurrentLayer(saved: {
 }
 
 /** A wrapper's inner layer from its saved { class_name, config }. */
-function innerLayer(saved: { class_name: string; config: Record<string, unknown> }): Layer {
-  const inner = layerFromConfig(saved.class_name, saved.config, 'a TimeDistributed config', 'loadModel');
+function innerLayer(saved: { class_name: string; config: Record<string, unknown> }, wrapper: string): Layer {
+  const inner = layerFromConfig(saved?.class_name, saved?.config ?? {}, `a ${wrapper} config`, 'loadModel');
   if (inner.signature !== 'one-to-one') {
     throw new Error(
-      `loadModel: TimeDistributed wraps '${saved.class_name}', which takes a list; expected a one-tensor layer`,
+      `loadModel: ${wrapper} wraps '${saved.class_name}', which takes a list; expected a one-tensor layer`,
     );
   }
   if (saved.config.trainable === false) inner.trainable = false;

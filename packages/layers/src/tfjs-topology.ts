@@ -162,8 +162,11 @@ function layerFromTfjs(layer: Dict, ctx: ReadContext, graph: boolean): SavedLaye
   const batchInputShape = c.batchInputShape ?? (Array.isArray(c.inputShape) ? [null, ...c.inputShape] : undefined);
   let config: Dict;
   if (className.startsWith(CUSTOM_PREFIX)) {
-    // a webgrad registered class: webgrad's own class name and config, as written
-    const saved: SavedLayer = { class_name: className.slice(CUSTOM_PREFIX.length), config: c };
+    // a webgrad registered class: webgrad's own class name and config, as written; after a Keras
+    // Sequential's InputLayer (withoutInputLayer), the input shape in webgrad's key
+    const { batchInputShape: given, ...own } = c;
+    const shaped = Array.isArray(given) && own.inputShape === undefined ? { ...own, inputShape: given.slice(1) } : c;
+    const saved: SavedLayer = { class_name: className.slice(CUSTOM_PREFIX.length), config: shaped };
     if (!graph) return saved;
     const inbound = Array.isArray(layer.inboundNodes) ? layer.inboundNodes : [];
     return { ...saved, name: String(layer.name ?? c.name), inbound_nodes: inbound as SavedLayer['inbound_nodes'] };

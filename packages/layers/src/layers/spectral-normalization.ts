@@ -78,7 +78,7 @@ export function spectralNormalization(options: SpectralNormalizationOptions): La
     },
     regularizationLoss: () => inner.regularizationLoss?.(),
     getConfig: () => ({
-      power_iterations: iterations,
+      powerIterations: iterations,
       layer: {
         class_name: inner.className,
         config: { name: inner.name, trainable: inner.trainable, ...inner.getConfig() },

@@ -43,14 +43,27 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('Keras 3 on JAX, run for real', function () {
   this.timeout(600_000);
   let dir: string;
+  // Keras writing its files runs beside the first test's Python (each is mostly one core of JAX
+  // start-up and compiling); the second test waits for it. Settled either way, so a failure is
+  // reported by that test, never as an unhandled rejection.
+  let kerasWrites: Promise<{ folder: string; error?: unknown }>;
 
   before(async () => {
     if (!kerasReady()) {
       throw new Error(`no Keras 3 environment at ${kerasPython()}: run \`node scripts/setup.mjs\` (it creates one)`);
     }
     dir = await mkdtemp(join(tmpdir(), 'webgrad-keras-'));
+    const folder = join(dir, 'from-keras');
+    await mkdir(folder);
+    kerasWrites = python(script('tests/fixtures/keras/make_fixtures.py'), folder).then(
+      () => ({ folder }),
+      (error: unknown) => ({ folder, error }),
+    );
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(async () => {
+    await kerasWrites;
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("loads webgrad's .keras files, predicts within 1e-5 and trains them, and resumes webgrad's Adam", async () => {
     const folder = join(dir, 'from-webgrad');
@@ -77,9 +90,8 @@ describe('Keras 3 on JAX, run for real', function () {
   });
 
   it('webgrad loads the .keras files Keras writes in this run and predicts what Keras predicted', async () => {
-    const folder = join(dir, 'from-keras');
-    await mkdir(folder);
-    await python(script('tests/fixtures/keras/make_fixtures.py'), folder);
+    const { folder, error } = await kerasWrites;
+    if (error) throw error;
     const expected = JSON.parse(await readFile(join(folder, 'expected.json'), 'utf8')) as {
       models: Record<string, { x: unknown[]; dtype: string; outputs: unknown[][] }>;
     };

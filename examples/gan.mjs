@@ -15,13 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { add, currentBackend, mul, randomNormal, setBackend, slice, tensor, tidy } from '@webgrad/core';
 import '@webgrad/webgpu';
-import { adam, ganLoss, progressBar } from '@webgrad/layers';
+import { adam, ganLoss, linearDecay, progressBar } from '@webgrad/layers';
 import { digitGridPng } from './digit-grid.mjs';
 import {
   buildDiscriminator,
   buildGenerator,
   customGanStep,
   ganSamples,
+  smoothedLoss,
   trainOnBatchGan,
 } from './generative-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
@@ -43,6 +44,11 @@ export async function main(argv = process.argv.slice(2)) {
       width: { type: 'string', default: '16' },
       latent: { type: 'string', default: '64' },
       'learning-rate': { type: 'string', default: '0.0005' },
+      // 'linear': both rates fall linearly to 0 over the run's rounds
+      decay: { type: 'string', default: 'none' },
+      dropout: { type: 'string', default: '0.3' },
+      // one-sided: the discriminator's target for real digits is 1 − s
+      'label-smoothing': { type: 'string', default: '0' },
       step: { type: 'string', default: 'custom' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
@@ -58,6 +64,9 @@ export async function main(argv = process.argv.slice(2)) {
   if (flags.loss === 'wgan-gp') return (await import('./wgan-gp.mjs')).main(argv);
   if (!LOSSES.includes(flags.loss)) {
     throw new Error(`--loss ${flags.loss}: expected one of ${LOSSES.join(', ')} or wgan-gp`);
+  }
+  if (flags.decay !== 'none' && flags.decay !== 'linear') {
+    throw new Error(`--decay ${flags.decay}: expected 'none' or 'linear'`);
   }
   if (flags.step !== 'custom' && flags.step !== 'trainOnBatch') {
     throw new Error(`--step ${flags.step}: expected 'custom' or 'trainOnBatch'`);
@@ -90,19 +99,24 @@ export async function main(argv = process.argv.slice(2)) {
   console.log(`MNIST digits: ${n} to train on (split seed ${seed}); ${flags.loss} loss, ${flags.step} step`);
 
   const generator = buildGenerator({ latent, width, seed });
-  const discriminator = buildDiscriminator({ width, seed: seed + 1 });
+  const discriminator = buildDiscriminator({ width, rate: Number(flags.dropout), seed: seed + 1 });
   generator.summary();
   discriminator.summary();
   // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, so that the default few minutes of
   // rounds reach strokes rather than noise (of 2e-4 and 5e-4, one run each: see the README)
-  const learningRate = Number(flags['learning-rate']);
-  const dOptimizer = adam({ learningRate, beta1: 0.5 });
-  const gOptimizer = adam({ learningRate, beta1: 0.5 });
-  const loss = ganLoss(flags.loss);
+  const steps = Math.floor(n / batchSize);
+  const rate = Number(flags['learning-rate']);
+  const learningRate = () =>
+    flags.decay === 'linear'
+      ? linearDecay({ initialLearningRate: rate, finalLearningRate: 0, decaySteps: epochs * steps })
+      : rate;
+  const dOptimizer = adam({ learningRate: learningRate(), beta1: 0.5 });
+  const gOptimizer = adam({ learningRate: learningRate(), beta1: 0.5 });
+  const smoothing = Number(flags['label-smoothing']);
+  const loss = smoothing > 0 ? smoothedLoss(ganLoss(flags.loss), smoothing) : ganLoss(flags.loss);
   const onBatch =
     flags.step === 'trainOnBatch' ? trainOnBatchGan({ generator, discriminator, dOptimizer, gOptimizer }) : undefined;
   const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
-  const steps = Math.floor(n / batchSize);
   const progress = progressBar({ epochs, steps, verbose: Number(flags.verbose), metricNames: ['dLoss', 'gLoss'] });
   const perEpoch = [];
   const files = [];

@@ -52,3 +52,4 @@ export function wganGpGeneratorStep(args: {
   latent: number;
   step: number;
 }): Tensor;
+export function smoothedLoss(base: GanLoss, s: number): GanLoss;

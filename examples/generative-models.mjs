@@ -14,8 +14,10 @@ import {
   minimum,
   mean,
   mul,
+  neg,
   randomNormal,
   reshape as reshapeTensor,
+  softplus,
   sub,
   sum,
   tidy,
@@ -155,6 +157,23 @@ export function customGanStep({ generator, discriminator, loss, dOptimizer, gOpt
     gOptimizer.applyGradients(gWeights, g.grads);
     return [keep(d.value), keep(g.value)];
   });
+}
+
+/**
+ * One-sided label smoothing (Salimans et al. 2016) of the non-saturating loss: the discriminator's
+ * target for real digits is 1 − s, so its loss on them is (1 − s)·softplus(−r) + s·softplus(r); fake
+ * digits keep target 0 and the generator's loss is unchanged.
+ */
+export function smoothedLoss(base, s) {
+  if (base.name !== 'nonSaturating') {
+    throw new Error(`smoothedLoss: label smoothing takes the nonSaturating loss, got ${base.name}`);
+  }
+  return {
+    name: base.name,
+    discriminator: (realLogits, fakeLogits) =>
+      add(mean(add(mul(softplus(neg(realLogits)), 1 - s), mul(softplus(realLogits), s))), mean(softplus(fakeLogits))),
+    generator: (fakeLogits) => base.generator(fakeLogits),
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { add, currentBackend, mul, randomNormal, setBackend, slice, tensor, tidy } from '@webgrad/core';
 import '@webgrad/webgpu';
-import { adam, chartsSvg, progressBar } from '@webgrad/layers';
+import { adam, chartsSvg, linearDecay, progressBar } from '@webgrad/layers';
 import { digitGridPng } from './digit-grid.mjs';
 import {
   buildCritic,
@@ -43,6 +43,11 @@ export async function main(argv = process.argv.slice(2)) {
       latent: { type: 'string', default: '64' },
       'learning-rate': { type: 'string', default: '0.0001' },
       penalty: { type: 'string', default: '10' },
+      // Adam's moment decays for both models (the paper's 0 and 0.9)
+      beta1: { type: 'string', default: '0' },
+      beta2: { type: 'string', default: '0.9' },
+      // 'linear': both rates fall linearly to 0 over the run (over the critic's and the generator's updates)
+      decay: { type: 'string', default: 'none' },
       evaluate: { type: 'string', default: '1' },
       evaluator: { type: 'string' },
       // the codes of the 1,000 scored samples: 4242 for reported figures, another seed while choosing settings
@@ -62,6 +67,9 @@ export async function main(argv = process.argv.slice(2)) {
     penaltyWeight = Number(flags.penalty);
   if (!Number.isInteger(nCritic) || nCritic < 1) {
     throw new Error(`--n-critic ${flags['n-critic']}: expected an integer ≥ 1`);
+  }
+  if (flags.decay !== 'none' && flags.decay !== 'linear') {
+    throw new Error(`--decay ${flags.decay}: expected 'none' or 'linear'`);
   }
   const outDir = flags.out;
   await mkdir(outDir, { recursive: true });
@@ -85,11 +93,16 @@ export async function main(argv = process.argv.slice(2)) {
   const critic = buildCritic({ width, seed: seed + 1 });
   generator.summary();
   critic.summary();
-  const learningRate = Number(flags['learning-rate']);
-  const cOptimizer = adam({ learningRate, beta1: 0, beta2: 0.9 });
-  const gOptimizer = adam({ learningRate, beta1: 0, beta2: 0.9 });
-  const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
   const steps = Math.floor(n / batchSize);
+  const rate = Number(flags['learning-rate']);
+  const learningRate = (updates) =>
+    flags.decay === 'linear'
+      ? linearDecay({ initialLearningRate: rate, finalLearningRate: 0, decaySteps: Math.max(updates, 1) })
+      : rate;
+  const betas = { beta1: Number(flags.beta1), beta2: Number(flags.beta2) };
+  const cOptimizer = adam({ learningRate: learningRate(epochs * steps), ...betas });
+  const gOptimizer = adam({ learningRate: learningRate(Math.floor((epochs * steps) / nCritic)), ...betas });
+  const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
   const progress = progressBar({
     epochs,
     steps,

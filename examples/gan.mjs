@@ -42,6 +42,8 @@ export async function main(argv = process.argv.slice(2)) {
       'train-size': { type: 'string', default: '8000' },
       'batch-size': { type: 'string', default: '64' },
       width: { type: 'string', default: '16' },
+      // the discriminator's first layer's filters (--width when not given)
+      'discriminator-width': { type: 'string' },
       latent: { type: 'string', default: '64' },
       'learning-rate': { type: 'string', default: '0.0005' },
       // 'linear': both rates fall linearly to 0 over the run's rounds
@@ -99,7 +101,11 @@ export async function main(argv = process.argv.slice(2)) {
   console.log(`MNIST digits: ${n} to train on (split seed ${seed}); ${flags.loss} loss, ${flags.step} step`);
 
   const generator = buildGenerator({ latent, width, seed });
-  const discriminator = buildDiscriminator({ width, rate: Number(flags.dropout), seed: seed + 1 });
+  const discriminator = buildDiscriminator({
+    width: Number(flags['discriminator-width'] ?? width),
+    rate: Number(flags.dropout),
+    seed: seed + 1,
+  });
   generator.summary();
   discriminator.summary();
   // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, so that the default few minutes of

@@ -24,6 +24,7 @@ import {
   ganSamples,
   smoothedLoss,
   trainOnBatchGan,
+  updateAverage,
 } from './generative-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
 import { EVALUATION_SAMPLES, loadEvaluator, scoreLine } from './sample-quality.mjs';
@@ -51,6 +52,8 @@ export async function main(argv = process.argv.slice(2)) {
       dropout: { type: 'string', default: '0.3' },
       // one-sided: the discriminator's target for real digits is 1 − s
       'label-smoothing': { type: 'string', default: '0' },
+      // the decay of the generator's moving average, which draws the samples (0: the last generator)
+      ema: { type: 'string', default: '0' },
       step: { type: 'string', default: 'custom' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
@@ -122,6 +125,11 @@ export async function main(argv = process.argv.slice(2)) {
   const loss = smoothing > 0 ? smoothedLoss(ganLoss(flags.loss), smoothing) : ganLoss(flags.loss);
   const onBatch =
     flags.step === 'trainOnBatch' ? trainOnBatchGan({ generator, discriminator, dOptimizer, gOptimizer }) : undefined;
+  const emaDecay = Number(flags.ema);
+  // the averaged generator starts as a copy of the generator
+  const average = emaDecay > 0 ? buildGenerator({ latent, width, seed }) : undefined;
+  average?.setWeights(generator.weights);
+  const sampler = average ?? generator;
   const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
   const progress = progressBar({ epochs, steps, verbose: Number(flags.verbose), metricNames: ['dLoss', 'gLoss'] });
   const perEpoch = [];
@@ -154,6 +162,7 @@ export async function main(argv = process.argv.slice(2)) {
         g.dispose();
       }
       real.dispose();
+      if (average) updateAverage(average, generator, emaDecay, step);
       dSum += logs.dLoss;
       gSum += logs.gLoss;
       step++;
@@ -163,17 +172,26 @@ export async function main(argv = process.argv.slice(2)) {
     progress.onEpochEnd?.(epoch, logs);
     perEpoch.push(logs);
     // samples with batch statistics, as in training: the generator's BN moving averages lag early on
-    const samples = tidy(() => mul(add(generator.apply(fixedCodes, { training: true, seed: 0 }), 1), 0.5));
+    const samples = tidy(() => mul(add(sampler.apply(fixedCodes, { training: true, seed: 0 }), 1), 0.5));
     const path = join(outDir, `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
     await writeFile(path, digitGridPng(await samples.data(), { columns: 8 }));
     samples.dispose();
     files.push(path);
     console.log(`  samples: ${path}`);
     if (evaluator) {
-      const digits = ganSamples(generator, latent, EVALUATION_SAMPLES, Number(flags['sample-seed']));
+      const sampleSeed = Number(flags['sample-seed']);
+      const digits = ganSamples(sampler, latent, EVALUATION_SAMPLES, sampleSeed);
       logs.quality = await evaluator.score(digits);
       digits.dispose();
-      console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples`, logs.quality));
+      const label = average ? 'samples of the averaged generator' : 'samples';
+      console.log(scoreLine(`  ${EVALUATION_SAMPLES} ${label}`, logs.quality));
+      if (average) {
+        // the last generator's figures beside them: what the averaging buys
+        const last = ganSamples(generator, latent, EVALUATION_SAMPLES, sampleSeed);
+        logs.lastGeneratorQuality = await evaluator.score(last);
+        last.dispose();
+        console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples of the last generator`, logs.lastGeneratorQuality));
+      }
     }
   }
   const seconds = (Date.now() - started) / 1000;
@@ -187,6 +205,7 @@ export async function main(argv = process.argv.slice(2)) {
   );
   [images, fixedCodes].forEach((t) => t.dispose());
   generator.dispose();
+  average?.dispose();
   discriminator.dispose();
   dOptimizer.dispose();
   gOptimizer.dispose();

@@ -53,3 +53,4 @@ export function wganGpGeneratorStep(args: {
   step: number;
 }): Tensor;
 export function smoothedLoss(base: GanLoss, s: number): GanLoss;
+export function updateAverage(average: Model, source: Model, decay: number, step: number): void;

@@ -160,6 +160,19 @@ export function customGanStep({ generator, discriminator, loss, dOptimizer, gOpt
 }
 
 /**
+ * Moves an averaged copy of a model toward it: w̄ ← d·w̄ + (1 − d)·w for every trainable weight
+ * (Yazıcı et al. 2019: the exponential moving average of a GAN's generator samples better than its
+ * last iterate, which circles the equilibrium). The decay ramps up as TensorFlow's
+ * ExponentialMovingAverage does with num_updates, d = min(decay, (1 + step)/(10 + step)), so the
+ * initial weights leave the average within the first few hundred updates of a short run.
+ */
+export function updateAverage(average, source, decay, step) {
+  const d = Math.min(decay, (1 + step) / (10 + step));
+  const from = source.trainableWeights;
+  tidy(() => average.trainableWeights.forEach((w, i) => w.assign(add(mul(w, d), mul(from[i], 1 - d)))));
+}
+
+/**
  * One-sided label smoothing (Salimans et al. 2016) of the non-saturating loss: the discriminator's
  * target for real digits is 1 − s, so its loss on them is (1 − s)·softplus(−r) + s·softplus(r); fake
  * digits keep target 0 and the generator's loss is unchanged.

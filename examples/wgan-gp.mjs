@@ -21,6 +21,7 @@ import {
   buildCritic,
   buildGenerator,
   ganSamples,
+  updateAverage,
   wganGpCriticStep,
   wganGpGeneratorStep,
 } from './generative-models.mjs';
@@ -48,6 +49,8 @@ export async function main(argv = process.argv.slice(2)) {
       beta2: { type: 'string', default: '0.9' },
       // 'linear': both rates fall linearly to 0 over the run (over the critic's and the generator's updates)
       decay: { type: 'string', default: 'none' },
+      // the decay of the generator's moving average, which draws the samples (0: the last generator)
+      ema: { type: 'string', default: '0' },
       evaluate: { type: 'string', default: '1' },
       evaluator: { type: 'string' },
       // the codes of the 1,000 scored samples: 4242 for reported figures, another seed while choosing settings
@@ -102,6 +105,11 @@ export async function main(argv = process.argv.slice(2)) {
   const betas = { beta1: Number(flags.beta1), beta2: Number(flags.beta2) };
   const cOptimizer = adam({ learningRate: learningRate(epochs * steps), ...betas });
   const gOptimizer = adam({ learningRate: learningRate(Math.floor((epochs * steps) / nCritic)), ...betas });
+  const emaDecay = Number(flags.ema);
+  // the averaged generator starts as a copy of the generator
+  const average = emaDecay > 0 ? buildGenerator({ latent, width, seed }) : undefined;
+  average?.setWeights(generator.weights);
+  const sampler = average ?? generator;
   const fixedCodes = randomNormal([64, latent], 0, 1, { seed: 777 });
   const progress = progressBar({
     epochs,
@@ -149,6 +157,7 @@ export async function main(argv = process.argv.slice(2)) {
         gSum += (await g.data())[0];
         g.dispose();
         gCount++;
+        if (average) updateAverage(average, generator, emaDecay, generatorSteps);
         generatorSteps++;
       }
       progress.onBatchEnd?.(b, {
@@ -159,7 +168,7 @@ export async function main(argv = process.argv.slice(2)) {
     }
     const logs = { wasserstein: wSum / steps, penalty: pSum / steps, gLoss: gSum / Math.max(gCount, 1) };
     progress.onEpochEnd?.(epoch, logs);
-    const samples = tidy(() => mul(add(generator.apply(fixedCodes, { training: true, seed: 0 }), 1), 0.5));
+    const samples = tidy(() => mul(add(sampler.apply(fixedCodes, { training: true, seed: 0 }), 1), 0.5));
     const path = join(outDir, `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
     await writeFile(path, digitGridPng(await samples.data(), { columns: 8 }));
     samples.dispose();
@@ -168,10 +177,19 @@ export async function main(argv = process.argv.slice(2)) {
       `  samples: ${path}; Wasserstein estimate ${logs.wasserstein.toFixed(4)}, penalty ${logs.penalty.toFixed(4)}`,
     );
     if (evaluator) {
-      const digits = ganSamples(generator, latent, EVALUATION_SAMPLES, Number(flags['sample-seed']));
+      const sampleSeed = Number(flags['sample-seed']);
+      const digits = ganSamples(sampler, latent, EVALUATION_SAMPLES, sampleSeed);
       logs.quality = await evaluator.score(digits);
       digits.dispose();
-      console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples`, logs.quality));
+      const label = average ? 'samples of the averaged generator' : 'samples';
+      console.log(scoreLine(`  ${EVALUATION_SAMPLES} ${label}`, logs.quality));
+      if (average) {
+        // the last generator's figures beside them: what the averaging buys
+        const last = ganSamples(generator, latent, EVALUATION_SAMPLES, sampleSeed);
+        logs.lastGeneratorQuality = await evaluator.score(last);
+        last.dispose();
+        console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples of the last generator`, logs.lastGeneratorQuality));
+      }
     }
     perEpoch.push(logs);
   }
@@ -208,6 +226,7 @@ export async function main(argv = process.argv.slice(2)) {
   );
   [images, fixedCodes].forEach((t) => t.dispose());
   generator.dispose();
+  average?.dispose();
   critic.dispose();
   cOptimizer.dispose();
   gOptimizer.dispose();

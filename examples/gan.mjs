@@ -6,9 +6,14 @@
 // non-saturating loss only). After every epoch it writes a PNG grid of 64 samples from one fixed batch
 // of codes, so progress shows from grid to grid, prints both losses and the sample-quality figures of
 // 1,000 samples (sample-quality.mjs) beside those of real held-out digits (--evaluate 0 skips them).
-//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares|wgan-gp] [--epochs 2] [--train-size 8000]
-//                                 [--batch-size 64] [--width 16] [--latent 64] [--learning-rate 0.0005]
-//                                 [--step custom|trainOnBatch] [--evaluate 1|0] [--seed 1] [--out out/dcgan-<loss>] [--backend webgpu]
+// The samples come from an exponential moving average of the generator (--ema; 0 draws them from the
+// last generator), whose figures are printed beside.
+//   npm run demo -- --model dcgan [--loss nonSaturating|hinge|leastSquares|wgan-gp] [--epochs 100] [--minutes 19] [--train-size 8000]
+//                                 [--batch-size 64] [--width 16] [--discriminator-width 16] [--latent 64]
+//                                 [--learning-rate 0.0005] [--decay none|linear] [--dropout 0.3]
+//                                 [--label-smoothing 0] [--ema 0.999] [--step custom|trainOnBatch]
+//                                 [--evaluate 1|0] [--evaluator DIR] [--sample-seed 4242] [--seed 1]
+//                                 [--out out/dcgan-<loss>] [--backend webgpu]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +26,7 @@ import {
   buildDiscriminator,
   buildGenerator,
   customGanStep,
+  epochBudget,
   ganSamples,
   smoothedLoss,
   trainOnBatchGan,
@@ -39,7 +45,9 @@ export async function main(argv = process.argv.slice(2)) {
       // `npm run demo -- --model dcgan` passes its --model on
       model: { type: 'string' },
       loss: { type: 'string', default: 'nonSaturating' },
-      epochs: { type: 'string', default: '2' },
+      epochs: { type: 'string', default: '100' },
+      // a wall-clock budget: no epoch starts that would end past it (the last epoch's length ahead); 0: none
+      minutes: { type: 'string', default: '19' },
       'train-size': { type: 'string', default: '8000' },
       'batch-size': { type: 'string', default: '64' },
       width: { type: 'string', default: '16' },
@@ -53,7 +61,7 @@ export async function main(argv = process.argv.slice(2)) {
       // one-sided: the discriminator's target for real digits is 1 − s
       'label-smoothing': { type: 'string', default: '0' },
       // the decay of the generator's moving average, which draws the samples (0: the last generator)
-      ema: { type: 'string', default: '0' },
+      ema: { type: 'string', default: '0.999' },
       step: { type: 'string', default: 'custom' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
@@ -111,8 +119,8 @@ export async function main(argv = process.argv.slice(2)) {
   });
   generator.summary();
   discriminator.summary();
-  // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, so that the default few minutes of
-  // rounds reach strokes rather than noise (of 2e-4 and 5e-4, one run each: see the README)
+  // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, which reached the same figures in
+  // fewer rounds (the settings' runs: bench/RESULTS.md, round ten)
   const steps = Math.floor(n / batchSize);
   const rate = Number(flags['learning-rate']);
   const learningRate = () =>
@@ -135,6 +143,7 @@ export async function main(argv = process.argv.slice(2)) {
   const perEpoch = [];
   const files = [];
   const started = Date.now();
+  const budget = epochBudget(Number(flags.minutes));
   let step = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     progress.onEpochBegin?.(epoch, {});
@@ -192,6 +201,10 @@ export async function main(argv = process.argv.slice(2)) {
         last.dispose();
         console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples of the last generator`, logs.lastGeneratorQuality));
       }
+    }
+    if (epoch + 1 < epochs && budget.stopNow()) {
+      console.log(`stopped after ${epoch + 1} epochs: another would pass the --minutes ${flags.minutes} budget`);
+      break;
     }
   }
   const seconds = (Date.now() - started) / 1000;

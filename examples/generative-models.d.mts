@@ -54,3 +54,4 @@ export function wganGpGeneratorStep(args: {
 }): Tensor;
 export function smoothedLoss(base: GanLoss, s: number): GanLoss;
 export function updateAverage(average: Model, source: Model, decay: number, step: number): void;
+export function epochBudget(minutes: number): { stopNow(): boolean };

@@ -160,6 +160,23 @@ export function customGanStep({ generator, discriminator, loss, dOptimizer, gOpt
 }
 
 /**
+ * A wall-clock budget for a lab's epochs: `stopNow()`, called at the end of each epoch, is true when one
+ * more epoch as long as the last would end past `minutes` from the budget's creation (0: no budget).
+ */
+export function epochBudget(minutes) {
+  const started = Date.now();
+  let epochEnd = started;
+  return {
+    stopNow() {
+      const now = Date.now();
+      const lastEpoch = now - epochEnd;
+      epochEnd = now;
+      return minutes > 0 && now - started + lastEpoch > minutes * 60_000;
+    },
+  };
+}
+
+/**
  * Moves an averaged copy of a model toward it: w̄ ← d·w̄ + (1 − d)·w for every trainable weight
  * (Yazıcı et al. 2019: the exponential moving average of a GAN's generator samples better than its
  * last iterate, which circles the equilibrium). The decay ramps up as TensorFlow's

@@ -55,7 +55,7 @@ export async function main(argv = process.argv.slice(2)) {
       'discriminator-width': { type: 'string' },
       latent: { type: 'string', default: '64' },
       'learning-rate': { type: 'string', default: '0.0005' },
-      // 'linear': both rates fall linearly to 0 over the run's rounds
+      // 'linear': both rates fall linearly to 0 over --epochs (a run the budget stops early ends above 0)
       decay: { type: 'string', default: 'none' },
       dropout: { type: 'string', default: '0.3' },
       // one-sided: the discriminator's target for real digits is 1 − s
@@ -119,8 +119,8 @@ export async function main(argv = process.argv.slice(2)) {
   });
   generator.summary();
   discriminator.summary();
-  // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, which reached the same figures in
-  // fewer rounds (the settings' runs: bench/RESULTS.md, round ten)
+  // adam with Radford et al.'s β₁ = 0.5; the rate 2.5× their 2e-4, which was far behind after the first
+  // epoch (the settings' runs: bench/RESULTS.md, round ten)
   const steps = Math.floor(n / batchSize);
   const rate = Number(flags['learning-rate']);
   const learningRate = () =>

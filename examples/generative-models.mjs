@@ -178,8 +178,8 @@ export function epochBudget(minutes) {
 
 /**
  * Moves an averaged copy of a model toward it: w̄ ← d·w̄ + (1 − d)·w for every trainable weight
- * (Yazıcı et al. 2019: the exponential moving average of a GAN's generator samples better than its
- * last iterate, which circles the equilibrium). The decay ramps up as TensorFlow's
+ * (Yazıcı et al. 2019 found the exponential moving average of a GAN's generator sampling better than
+ * its last iterate, which circles the equilibrium). The decay ramps up as TensorFlow's
  * ExponentialMovingAverage does with num_updates, d = min(decay, (1 + step)/(10 + step)), so the
  * initial weights leave the average within the first few hundred updates of a short run.
  */

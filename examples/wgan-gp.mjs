@@ -54,7 +54,7 @@ export async function main(argv = process.argv.slice(2)) {
       // Adam's moment decays for both models (the paper's 0 and 0.9)
       beta1: { type: 'string', default: '0' },
       beta2: { type: 'string', default: '0.9' },
-      // 'linear': both rates fall linearly to 0 over the run (over the critic's and the generator's updates)
+      // 'linear': both rates fall linearly to 0 over --epochs (a run the budget stops early ends above 0)
       decay: { type: 'string', default: 'none' },
       // the decay of the generator's moving average, which draws the samples (0: the last generator)
       ema: { type: 'string', default: '0.999' },

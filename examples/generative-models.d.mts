@@ -16,7 +16,7 @@ export function negativeElbo(
 ): Promise<{ reconstruction: number; kl: number; negativeElbo: number }>;
 export function buildGenerator(options?: { latent?: number; width?: number; seed?: number }): Model;
 export function buildDiscriminator(options?: { width?: number; rate?: number; seed?: number }): Model;
-export function ganSamples(generator: Model, latent: number, n: number): Tensor;
+export function ganSamples(generator: Model, latent: number, n: number, seed?: number): Tensor;
 export function latentBatch(n: number, latent: number, step: number, role: number): Tensor;
 export function customGanStep(args: {
   generator: Model;
@@ -52,3 +52,6 @@ export function wganGpGeneratorStep(args: {
   latent: number;
   step: number;
 }): Tensor;
+export function smoothedLoss(base: GanLoss, s: number): GanLoss;
+export function updateAverage(average: Model, source: Model, decay: number, step: number): void;
+export function epochBudget(minutes: number): { stopNow(): boolean };

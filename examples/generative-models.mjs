@@ -14,8 +14,10 @@ import {
   minimum,
   mean,
   mul,
+  neg,
   randomNormal,
   reshape as reshapeTensor,
+  softplus,
   sub,
   sum,
   tidy,
@@ -116,10 +118,13 @@ export function buildDiscriminator({ width = 32, rate = 0.3, seed = 2 } = {}) {
   return model({ inputs: image, outputs: logit, name: 'discriminator', seed });
 }
 
-/** n generated digits in [0, 1] as [n, 784] from fixed codes (batch statistics, as in training), for the evaluator. */
-export function ganSamples(generator, latent, n) {
+/**
+ * n generated digits in [0, 1] as [n, 784] from fixed codes (batch statistics, as in training), for the
+ * evaluator; `seed` draws the codes (the reported figures use 4242, settings are chosen on others).
+ */
+export function ganSamples(generator, latent, n, seed = 4242) {
   return tidy(() => {
-    const images = generator.apply(randomNormal([n, latent], 0, 1, { seed: 4242 }), { training: true, seed: 0 });
+    const images = generator.apply(randomNormal([n, latent], 0, 1, { seed }), { training: true, seed: 0 });
     return reshapeTensor(mul(add(images, 1), 0.5), [n, PIXELS]);
   });
 }
@@ -152,6 +157,53 @@ export function customGanStep({ generator, discriminator, loss, dOptimizer, gOpt
     gOptimizer.applyGradients(gWeights, g.grads);
     return [keep(d.value), keep(g.value)];
   });
+}
+
+/**
+ * A wall-clock budget for a lab's epochs: `stopNow()`, called at the end of each epoch, is true when one
+ * more epoch as long as the last would end past `minutes` from the budget's creation (0: no budget).
+ */
+export function epochBudget(minutes) {
+  const started = Date.now();
+  let epochEnd = started;
+  return {
+    stopNow() {
+      const now = Date.now();
+      const lastEpoch = now - epochEnd;
+      epochEnd = now;
+      return minutes > 0 && now - started + lastEpoch > minutes * 60_000;
+    },
+  };
+}
+
+/**
+ * Moves an averaged copy of a model toward it: w̄ ← d·w̄ + (1 − d)·w for every trainable weight
+ * (Yazıcı et al. 2019 found the exponential moving average of a GAN's generator sampling better than
+ * its last iterate, which circles the equilibrium). The decay ramps up as TensorFlow's
+ * ExponentialMovingAverage does with num_updates, d = min(decay, (1 + step)/(10 + step)), so the
+ * initial weights leave the average within the first few hundred updates of a short run.
+ */
+export function updateAverage(average, source, decay, step) {
+  const d = Math.min(decay, (1 + step) / (10 + step));
+  const from = source.trainableWeights;
+  tidy(() => average.trainableWeights.forEach((w, i) => w.assign(add(mul(w, d), mul(from[i], 1 - d)))));
+}
+
+/**
+ * One-sided label smoothing (Salimans et al. 2016) of the non-saturating loss: the discriminator's
+ * target for real digits is 1 − s, so its loss on them is (1 − s)·softplus(−r) + s·softplus(r); fake
+ * digits keep target 0 and the generator's loss is unchanged.
+ */
+export function smoothedLoss(base, s) {
+  if (base.name !== 'nonSaturating') {
+    throw new Error(`smoothedLoss: label smoothing takes the nonSaturating loss, got ${base.name}`);
+  }
+  return {
+    name: base.name,
+    discriminator: (realLogits, fakeLogits) =>
+      add(mean(add(mul(softplus(neg(realLogits)), 1 - s), mul(softplus(realLogits), s))), mean(softplus(fakeLogits))),
+    generator: (fakeLogits) => base.generator(fakeLogits),
+  };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   loadModel,
   sequential,
 } from '@webgrad/layers';
+import { ganSamples } from './generative-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
 
 const CLASSES = 10;
@@ -117,4 +118,23 @@ export function scoreLine(label, s) {
     `${label}: confidence ${fmt(s.meanConfidence)}, classes ${s.classesPresent}, class entropy ${fmt(s.classEntropy)} nats, ` +
     `classifier score ${fmt(s.classifierScore, 2)}, Fréchet distance ${fmt(s.frechetDistance, 2)}`
   );
+}
+
+/**
+ * A GAN lab's epoch figures: scores EVALUATION_SAMPLES digits of `sampler` from the codes of
+ * `sampleSeed` and prints them; when `sampler` is the generator's moving average, scores the last
+ * generator too, beside it (what the averaging buys). Resolves to { quality, lastGeneratorQuality? }.
+ */
+export async function scoreGenerators({ evaluator, sampler, generator, averaged, latent, sampleSeed }) {
+  const digits = ganSamples(sampler, latent, EVALUATION_SAMPLES, sampleSeed);
+  const quality = await evaluator.score(digits);
+  digits.dispose();
+  const label = averaged ? 'samples of the averaged generator' : 'samples';
+  console.log(scoreLine(`  ${EVALUATION_SAMPLES} ${label}`, quality));
+  if (!averaged) return { quality };
+  const last = ganSamples(generator, latent, EVALUATION_SAMPLES, sampleSeed);
+  const lastGeneratorQuality = await evaluator.score(last);
+  last.dispose();
+  console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples of the last generator`, lastGeneratorQuality));
+  return { quality, lastGeneratorQuality };
 }

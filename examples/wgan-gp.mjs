@@ -25,13 +25,12 @@ import {
   buildCritic,
   buildGenerator,
   epochBudget,
-  ganSamples,
   updateAverage,
   wganGpCriticStep,
   wganGpGeneratorStep,
 } from './generative-models.mjs';
 import { IMAGE_SIZE, mnistSplit } from './mnist-data.mjs';
-import { EVALUATION_SAMPLES, loadEvaluator, scoreLine } from './sample-quality.mjs';
+import { loadEvaluator, scoreGenerators, scoreLine } from './sample-quality.mjs';
 
 /** Runs the lab with command-line flags; resolves with the per-epoch figures and the files written. */
 export async function main(argv = process.argv.slice(2)) {
@@ -186,18 +185,15 @@ export async function main(argv = process.argv.slice(2)) {
     );
     if (evaluator) {
       const sampleSeed = Number(flags['sample-seed']);
-      const digits = ganSamples(sampler, latent, EVALUATION_SAMPLES, sampleSeed);
-      logs.quality = await evaluator.score(digits);
-      digits.dispose();
-      const label = average ? 'samples of the averaged generator' : 'samples';
-      console.log(scoreLine(`  ${EVALUATION_SAMPLES} ${label}`, logs.quality));
-      if (average) {
-        // the last generator's figures beside them: what the averaging buys
-        const last = ganSamples(generator, latent, EVALUATION_SAMPLES, sampleSeed);
-        logs.lastGeneratorQuality = await evaluator.score(last);
-        last.dispose();
-        console.log(scoreLine(`  ${EVALUATION_SAMPLES} samples of the last generator`, logs.lastGeneratorQuality));
-      }
+      const scores = await scoreGenerators({
+        evaluator,
+        sampler,
+        generator,
+        averaged: Boolean(average),
+        latent,
+        sampleSeed,
+      });
+      Object.assign(logs, scores);
     }
     perEpoch.push(logs);
     if (epoch + 1 < epochs && budget.stopNow()) {

@@ -87,7 +87,8 @@ fn activate(z: f32, activation: u32) -> f32 {
 
 // Philox4x32-10 (Salmon et al., SC'11), bit for bit the generator of packages/core/src/rng.ts: the
 // random kernels and the multinomial sampler draw from it. WGSL has no 64-bit integers, so the
-// 32x32 -> 64-bit product's high word is assembled from 16-bit limbs, as rng.ts does.
+// 32x32 -> 64-bit product's high word is assembled from 16-bit limbs (rng.ts, in doubles, needs
+// only two partial products of under 48 bits).
 const PHILOX_M0: u32 = 0xd2511f53u;
 const PHILOX_M1: u32 = 0xcd9e8d57u;
 const PHILOX_W: vec2<u32> = vec2<u32>(0x9e3779b9u, 0xbb67ae85u);
